@@ -1,0 +1,54 @@
+"""Exception families. Every message is written for a person: file, row, column, value, expected."""
+
+from __future__ import annotations
+
+
+class LmpError(Exception):
+    """Base class for every error the package raises on purpose."""
+
+
+class CodebookError(LmpError):
+    """A codebook file is missing, malformed or inconsistent."""
+
+
+class TermError(LmpError, ValueError):
+    """A term code or date that is not a valid term."""
+
+
+class KeyMissingError(LmpError):
+    """No pseudonym key is configured; ingest refuses to run."""
+
+
+class FileRejected(LmpError):
+    """A whole input file is refused; nothing from it is stored.
+
+    ``path`` names the file; ``row`` (1-based line in the file, header = 1) and ``column`` are set
+    when one cell explains the refusal.
+    """
+
+    def __init__(
+        self,
+        path: str,
+        reason: str,
+        *,
+        row: int | None = None,
+        column: str | None = None,
+    ) -> None:
+        self.path = str(path)
+        self.reason = reason
+        self.row = row
+        self.column = column
+        where = self.path
+        if row is not None:
+            where += f", row {row}"
+        if column is not None:
+            where += f", column '{column}'"
+        super().__init__(f"{where}: {reason}")
+
+
+class RosterError(FileRejected):
+    """The programme roster (or faser/elevtall file) is invalid; no ingest can proceed."""
+
+
+class WarehouseError(LmpError):
+    """The warehouse is missing, locked by another writer, or not a warehouse of this package."""
