@@ -1,0 +1,244 @@
+"""The ``lmp`` command. Each command is a thin shell around a package function.
+
+Exit codes (documented in README): 0 everything loaded / done; 1 some rows quarantined, the rest
+loaded; 2 at least one file rejected, or a usage / configuration error. Errors are printed for
+people, without a traceback (``--debug`` shows it).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+from lmp_analytics import config
+from lmp_analytics.errors import LmpError
+from lmp_analytics.ingest import protect
+from lmp_analytics.ingest.pipeline import EXIT_REJECTED, IngestReport
+
+app = typer.Typer(
+    name="lmp",
+    help="Analytics for Læringsmiljøprosjektet: ingest Spekter rounds, indicators, dashboards.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+console = Console()
+err_console = Console(stderr=True)
+
+WarehouseOpt = Annotated[
+    Path | None,
+    typer.Option("--warehouse", "-w", help="Warehouse file (default: $LMP_WAREHOUSE or "
+                 "data/warehouse.duckdb)."),
+]
+DebugOpt = Annotated[bool, typer.Option("--debug", help="Show tracebacks.")]
+
+
+def _fail(exc: BaseException, debug: bool, code: int = EXIT_REJECTED) -> typer.Exit:
+    if debug:
+        raise exc
+    err_console.print(f"[bold red]error:[/] {exc}", highlight=False)
+    return typer.Exit(code)
+
+
+@app.command()
+def keygen(
+    out: Annotated[Path, typer.Option("--out", help="Key file to create.")] = config.DEFAULT_KEY_FILE,
+    force: Annotated[bool, typer.Option("--force", help="Overwrite an existing key.")] = False,
+) -> None:
+    """Create a pseudonym key file (0600). Keep it outside the warehouse and back it up."""
+    try:
+        path = protect.write_key_file(out, overwrite=force)
+    except FileExistsError as exc:
+        raise _fail(exc, False) from None
+    console.print(f"Created pseudonym key [bold]{path}[/] (readable only by you).")
+    console.print(f"Use it with: export LMP_PSEUDONYM_KEY_FILE={path}")
+
+
+def _print_report(report: IngestReport, verb: str) -> None:
+    if report.roster_error:
+        err_console.print(f"[bold red]roster rejected:[/] {report.roster_error}", highlight=False)
+        err_console.print("Nothing was loaded.")
+        return
+    table = Table(title=f"{verb}: {len(report.outcomes)} file(s)", show_lines=False)
+    for col in ("file", "status", "rows read", "loaded", "quarantined", "detail"):
+        table.add_column(col, overflow="fold")
+    style = {"loaded": "green", "valid": "green", "skipped": "dim", "rejected": "bold red"}
+    for o in report.outcomes:
+        detail = o.message
+        if o.status == "rejected":
+            where = []
+            if o.row is not None:
+                where.append(f"row {o.row}")
+            if o.column:
+                where.append(f"column '{o.column}'")
+            detail = (", ".join(where) + ": " if where else "") + o.message
+        table.add_row(
+            str(o.path), f"[{style.get(o.status, '')}]{o.status}[/]",
+            str(o.rows_read), str(o.rows_loaded), str(o.rows_quarantined), detail,
+        )
+    console.print(table)
+    for o in report.outcomes:
+        for w in o.warnings:
+            console.print(f"[yellow]warning:[/] {w}", highlight=False)
+    summary = Table.grid(padding=(0, 2))
+    summary.add_row("files loaded", str(report.count("loaded") + report.count("valid")))
+    summary.add_row("files skipped (already loaded)", str(report.count("skipped")))
+    summary.add_row("files rejected", str(report.count("rejected")))
+    summary.add_row("rows loaded", str(report.rows_loaded))
+    summary.add_row("rows quarantined", str(report.rows_quarantined))
+    console.print(summary)
+    if report.dry_run:
+        console.print("Dry run: nothing was written.")
+    elif report.published:
+        console.print(f"Published [bold]{report.warehouse}[/]")
+    else:
+        console.print(f"Nothing new: {report.warehouse} unchanged.")
+
+
+def _write_json_report(report: IngestReport, path: Path) -> None:
+    data = {
+        "exit_code": report.exit_code,
+        "roster_error": report.roster_error,
+        "files": [
+            {"path": str(o.path), "status": o.status, "rows_read": o.rows_read,
+             "rows_loaded": o.rows_loaded, "rows_quarantined": o.rows_quarantined,
+             "message": o.message, "row": o.row, "column": o.column, "warnings": o.warnings}
+            for o in report.outcomes
+        ],
+    }
+    path.write_text(json.dumps(data, indent=2, ensure_ascii=False), encoding="utf-8")
+
+
+def run_ingest(
+    paths: list[Path],
+    roster: Path,
+    *,
+    warehouse: Path | None,
+    phases: Path | None,
+    enrolment: Path | None,
+    key_file: Path | None,
+    dry_run: bool,
+    quiet: bool = False,
+) -> IngestReport:
+    """Ingest (or validate) with a progress bar; used by ``ingest``, ``validate`` and ``demo``."""
+    from lmp_analytics.jobs import ingest_and_build
+
+    key = None if dry_run else protect.load_key(key_file)
+    with Progress(
+        TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
+        console=console, transient=True, disable=quiet,
+    ) as bar:
+        task = bar.add_task("reading files", total=None)
+
+        def tick(done: int, total: int, path: Path) -> None:
+            bar.update(task, completed=done, total=total, description=path.name[:40])
+
+        return ingest_and_build(
+            paths, roster, warehouse=warehouse, phases=phases, enrolment=enrolment, key=key,
+            dry_run=dry_run, progress=tick,
+        )
+
+
+@app.command()
+def ingest(
+    paths: Annotated[list[Path], typer.Argument(help="Spekter exports or folders of them.")],
+    roster: Annotated[Path, typer.Option("--roster", help="program.csv (the roster).")],
+    warehouse: WarehouseOpt = None,
+    phases: Annotated[Path | None, typer.Option(help="faser.csv (default: beside roster).")] = None,
+    enrolment: Annotated[
+        Path | None, typer.Option(help="elevtall.csv (default: beside roster).")
+    ] = None,
+    key_file: Annotated[Path | None, typer.Option(help="Pseudonym key file.")] = None,
+    report: Annotated[Path | None, typer.Option(help="Also write the report as JSON.")] = None,
+    debug: DebugOpt = False,
+) -> None:
+    """Load Spekter exports into the warehouse: validated, pseudonymised, published atomically."""
+    try:
+        result = run_ingest(paths, roster, warehouse=warehouse, phases=phases,
+                            enrolment=enrolment, key_file=key_file, dry_run=False)
+    except LmpError as exc:
+        raise _fail(exc, debug) from None
+    _print_report(result, "ingest")
+    if report:
+        _write_json_report(result, report)
+    raise typer.Exit(result.exit_code)
+
+
+@app.command()
+def validate(
+    paths: Annotated[list[Path], typer.Argument(help="Spekter exports or folders of them.")],
+    roster: Annotated[Path, typer.Option("--roster", help="program.csv (the roster).")],
+    phases: Annotated[Path | None, typer.Option(help="faser.csv (default: beside roster).")] = None,
+    enrolment: Annotated[
+        Path | None, typer.Option(help="elevtall.csv (default: beside roster).")
+    ] = None,
+    report: Annotated[Path | None, typer.Option(help="Also write the report as JSON.")] = None,
+    debug: DebugOpt = False,
+) -> None:
+    """Check files as ingest would, writing nothing (no key needed)."""
+    try:
+        result = run_ingest(paths, roster, warehouse=None, phases=phases, enrolment=enrolment,
+                            key_file=None, dry_run=True)
+    except LmpError as exc:
+        raise _fail(exc, debug) from None
+    _print_report(result, "validate")
+    if report:
+        _write_json_report(result, report)
+    raise typer.Exit(result.exit_code)
+
+
+@app.command()
+def status(warehouse: WarehouseOpt = None, debug: DebugOpt = False) -> None:
+    """Rounds per school and term, pupils, quarantine and the last ingest."""
+    from lmp_analytics.warehouse.status import warehouse_status
+
+    try:
+        st = warehouse_status(warehouse)
+    except LmpError as exc:
+        raise _fail(exc, debug) from None
+    console.print(f"Warehouse [bold]{st.path}[/]")
+    if st.rounds.height == 0:
+        console.print("It holds no Spekter rounds yet.")
+        raise typer.Exit(0)
+    grid = Table(title="Respondents per school and term (rounds)")
+    grid.add_column("kommune")
+    grid.add_column("skole")
+    terms = [c for c in st.rounds.columns if c not in ("kommunenummer", "skole", "skole_orgnr")]
+    for t in terms:
+        grid.add_column(t, justify="right")
+    for row in st.rounds.iter_rows(named=True):
+        grid.add_row(row["kommunenummer"], f"{row['skole']} ({row['skole_orgnr']})",
+                     *[row[t] or "" for t in terms])
+    console.print(grid)
+    facts = Table.grid(padding=(0, 2))
+    facts.add_row("schools with rounds", str(st.schools))
+    facts.add_row("rounds", str(st.n_rounds))
+    facts.add_row("pupils (pseudonyms)", str(st.pupils))
+    facts.add_row("responses", str(st.responses))
+    facts.add_row("quarantined rows", str(st.quarantined_rows))
+    facts.add_row("last ingest", st.last_ingest or "-")
+    console.print(facts)
+    if st.quarantine.height:
+        q = Table(title="Quarantine by file and reason")
+        for c in st.quarantine.columns:
+            q.add_column(c, overflow="fold")
+        for row in st.quarantine.iter_rows():
+            q.add_row(*[str(v) for v in row])
+        console.print(q)
+
+
+def main() -> None:
+    """Console entry point."""
+    os.environ.setdefault("PYTHONIOENCODING", "utf-8")
+    app()
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,239 @@
+"""Ingest many files in one run: each file is read, protected, mapped and validated on its own;
+good files load even when another file of the same run is rejected; the warehouse is published
+once, atomically, at the end.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import os
+import uuid
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import duckdb
+
+from lmp_analytics.codebook import load_codebooks
+from lmp_analytics.config import warehouse_path
+from lmp_analytics.errors import FileRejected, RosterError
+from lmp_analytics.ingest import protect
+from lmp_analytics.ingest.mapping import map_spekter
+from lmp_analytics.ingest.readers import SUPPORTED_SUFFIXES, read_table
+from lmp_analytics.ingest.roster import Roster, read_roster
+from lmp_analytics.warehouse import load
+from lmp_analytics.warehouse.publish import write_session
+
+EXIT_OK, EXIT_QUARANTINE, EXIT_REJECTED = 0, 1, 2
+REFERENCE_FILE_NAMES = {"program", "faser", "elevtall", "truth"}
+
+Progress = Callable[[int, int, Path], None]
+AfterLoad = Callable[[duckdb.DuckDBPyConnection], None]
+
+
+@dataclass
+class FileOutcome:
+    """What happened to one input file. ``status``: loaded | skipped | rejected | valid."""
+
+    path: Path
+    status: str
+    rows_read: int = 0
+    rows_loaded: int = 0
+    rows_quarantined: int = 0
+    message: str = ""
+    row: int | None = None
+    column: str | None = None
+    warnings: list[str] = field(default_factory=list)
+
+
+@dataclass
+class IngestReport:
+    """The outcome of one ``lmp ingest`` / ``lmp validate`` run."""
+
+    outcomes: list[FileOutcome] = field(default_factory=list)
+    roster_error: str | None = None
+    warehouse: Path | None = None
+    published: bool = False
+    dry_run: bool = False
+
+    def count(self, status: str) -> int:
+        return sum(1 for o in self.outcomes if o.status == status)
+
+    @property
+    def rows_loaded(self) -> int:
+        return sum(o.rows_loaded for o in self.outcomes)
+
+    @property
+    def rows_quarantined(self) -> int:
+        return sum(o.rows_quarantined for o in self.outcomes)
+
+    @property
+    def exit_code(self) -> int:
+        """0 all loaded; 1 some rows quarantined (the rest loaded); 2 a file or roster rejected."""
+        if self.roster_error or self.count("rejected"):
+            return EXIT_REJECTED
+        if self.rows_quarantined:
+            return EXIT_QUARANTINE
+        return EXIT_OK
+
+
+def expand_paths(paths: Iterable[str | os.PathLike[str]]) -> list[Path]:
+    """Files given, plus every supported file under given folders (reference files excluded)."""
+    out: list[Path] = []
+    for p in map(Path, paths):
+        if p.is_dir():
+            out += sorted(
+                f for f in p.rglob("*")
+                if f.is_file() and f.suffix.lower() in SUPPORTED_SUFFIXES
+                and f.stem.lower() not in REFERENCE_FILE_NAMES
+                and not f.stem.lower().startswith("elevundersokelsen")
+                and not f.name.startswith(".")
+            )
+        else:
+            out.append(p)
+    return out
+
+
+def sha256_of(path: Path) -> str:
+    """Content hash used to recognise a file loaded before."""
+    h = hashlib.sha256()
+    with open(path, "rb") as fh:
+        for chunk in iter(lambda: fh.read(1 << 20), b""):
+            h.update(chunk)
+    return h.hexdigest()
+
+
+def _companion(roster_path: Path, explicit: str | os.PathLike[str] | None, name: str):
+    if explicit is not None:
+        return Path(explicit)
+    guess = roster_path.with_name(name)
+    return guess if guess.exists() else None
+
+
+def ingest_files(
+    paths: Iterable[str | os.PathLike[str]],
+    roster: str | os.PathLike[str],
+    *,
+    warehouse: str | os.PathLike[str] | None = None,
+    phases: str | os.PathLike[str] | None = None,
+    enrolment: str | os.PathLike[str] | None = None,
+    key: bytes | None = None,
+    dry_run: bool = False,
+    progress: Progress | None = None,
+    after_load: AfterLoad | None = None,
+    today: dt.date | None = None,
+) -> IngestReport:
+    """Ingest Spekter exports into the warehouse (or only check them, with ``dry_run``).
+
+    ``phases``/``enrolment`` default to ``faser.csv``/``elevtall.csv`` beside the roster.
+    ``key`` defaults to :func:`lmp_analytics.ingest.protect.load_key`; a dry run uses a
+    throw-away key because it stores nothing. ``after_load`` rebuilds derived tables (marts)
+    inside the same transaction before publishing.
+    """
+    target = warehouse_path(warehouse)
+    report = IngestReport(warehouse=target, dry_run=dry_run)
+    roster_path = Path(roster)
+    try:
+        ref: Roster = read_roster(
+            roster_path,
+            _companion(roster_path, phases, "faser.csv"),
+            _companion(roster_path, enrolment, "elevtall.csv"),
+        )
+    except (RosterError, FileRejected) as exc:
+        report.roster_error = str(exc)
+        return report
+    if key is None:
+        key = protect.generate_key().encode() if dry_run else protect.load_key()
+    books = load_codebooks()
+    files = expand_paths(paths)
+
+    def run(con: duckdb.DuckDBPyConnection | None) -> None:
+        known = load.existing_rounds(con) if con is not None else set()
+        done = load.loaded_hashes(con) if con is not None else set()
+        run_id = uuid.uuid4().hex[:12]
+        started = dt.datetime.now()
+        for i, path in enumerate(files):
+            outcome = _one_file(con, path, ref, books, key, known, done, run_id, today)
+            report.outcomes.append(outcome)
+            if progress:
+                progress(i + 1, len(files), path)
+        if con is not None:
+            load.replace_reference(con, ref)
+            load.rebuild_rounds(con)
+            if after_load is not None:
+                after_load(con)
+            con.execute(
+                load.named("load", "insert_run"),
+                [run_id, started, dt.datetime.now(), report.count("loaded"),
+                 report.count("skipped"), report.rows_loaded, report.rows_quarantined],
+            )
+
+    if dry_run:
+        run(None)
+        return report
+    with write_session(target) as session:
+        run(session.con)
+        changed = report.count("loaded") > 0 or not target.exists()
+        if not changed:
+            session.discard()
+        report.published = changed
+    return report
+
+
+def validate_files(
+    paths: Iterable[str | os.PathLike[str]], roster: str | os.PathLike[str], **kwargs
+) -> IngestReport:
+    """Dry run of :func:`ingest_files`: the same checks and report, nothing written."""
+    return ingest_files(paths, roster, dry_run=True, **kwargs)
+
+
+def _one_file(
+    con: duckdb.DuckDBPyConnection | None,
+    path: Path,
+    ref: Roster,
+    books,
+    key: bytes,
+    known: set[str],
+    done: set[str],
+    run_id: str,
+    today: dt.date | None,
+) -> FileOutcome:
+    try:
+        if not path.exists():
+            raise FileRejected(str(path), "does not exist")
+        digest = sha256_of(path)
+        if con is not None and digest in done:
+            return FileOutcome(path, "skipped", message="already loaded (same content)")
+        table = read_table(path)
+        mapped = map_spekter(table, books=books, roster_orgnrs=ref.orgnrs, key=key, today=today)
+        if con is None:
+            return FileOutcome(
+                path, "valid", rows_read=mapped.rows_read,
+                rows_loaded=mapped.responses.height,
+                rows_quarantined=mapped.rows_quarantined, warnings=mapped.warnings,
+                message=_quarantine_summary(mapped.quarantine),
+            )
+        loaded = load.load_file(
+            con, mapped, path=str(path), sha256=digest, file_format=table.file_format,
+            encoding=table.encoding, delimiter=table.delimiter, run_id=run_id, known_rounds=known,
+        )
+        done.add(digest)
+        return FileOutcome(
+            path, "loaded", rows_read=mapped.rows_read, rows_loaded=loaded.rows_loaded,
+            rows_quarantined=loaded.rows_quarantined, warnings=mapped.warnings,
+            message=_quarantine_summary(mapped.quarantine),
+        )
+    except FileRejected as exc:
+        return FileOutcome(path, "rejected", message=exc.reason, row=exc.row, column=exc.column)
+
+
+def _quarantine_summary(quarantine) -> str:
+    if quarantine.height == 0:
+        return ""
+    first = quarantine.row(0, named=True)
+    return (
+        f"{quarantine.get_column('row_number').n_unique()} row(s) quarantined; first: row "
+        f"{first['row_number']}, column '{first['column_name']}': got {first['value']!r}, "
+        f"{first['reason']}"
+    )

@@ -1,0 +1,108 @@
+"""Protect pupils at the door: drop names and free text, pseudonymise ids with a keyed hash.
+
+A pupil id becomes ``HMAC-SHA256(key, normalised id)``, cut to 20 hex characters (80 bits: the
+chance of two of ten million pupils colliding is below 1e-10). The key never enters the warehouse;
+without it a pseudonym cannot be linked back to a Feide id, and with a different key (one per
+research project) the same pupil gets an unlinkable pseudonym.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import os
+import secrets
+import stat
+from pathlib import Path
+
+import polars as pl
+
+from lmp_analytics.config import key_file_path
+from lmp_analytics.errors import KeyMissingError
+
+PSEUDONYM_HEX_CHARS = 20
+NOMINATION_SEPARATOR = "|"
+DROPPED_EXACT = {"elev_navn", "navn", "fornavn", "etternavn", "fodselsnummer", "personnummer"}
+DROPPED_PREFIXES = ("fritekst",)
+
+
+def generate_key() -> str:
+    """A fresh random key (64 hex characters, 256 bits)."""
+    return secrets.token_hex(32)
+
+
+def write_key_file(path: Path, *, overwrite: bool = False) -> Path:
+    """Create a key file readable only by its owner (0600). Refuses to overwrite by default."""
+    path = Path(path)
+    if path.exists() and not overwrite:
+        raise FileExistsError(
+            f"{path} exists already; a new key would make every pseudonym in an existing "
+            "warehouse unlinkable. Use --force only if that is what you want."
+        )
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w", encoding="ascii") as fh:
+        fh.write(generate_key() + "\n")
+    os.chmod(path, 0o600)
+    return path
+
+
+def load_key(key_file: str | os.PathLike[str] | None = None) -> bytes:
+    """The pseudonym key: ``LMP_PSEUDONYM_KEY``, else a key file; KeyMissingError if neither."""
+    env = os.environ.get("LMP_PSEUDONYM_KEY")
+    if env and env.strip():
+        return env.strip().encode("utf-8")
+    path = key_file_path(key_file)
+    if not path.exists():
+        raise KeyMissingError(
+            "no pseudonym key: ingest refuses to store pupils without one.\n"
+            f"Create a key file with `lmp keygen --out {path}` (keep it outside the warehouse "
+            "and back it up: without it new rounds cannot be linked to old ones), or set "
+            "LMP_PSEUDONYM_KEY / LMP_PSEUDONYM_KEY_FILE."
+        )
+    mode = path.stat().st_mode
+    if mode & (stat.S_IRWXG | stat.S_IRWXO):
+        os.chmod(path, 0o600)
+    key = path.read_text(encoding="ascii").strip()
+    if len(key) < 32:
+        raise KeyMissingError(f"{path}: the key is too short (needs at least 32 characters)")
+    return key.encode("ascii")
+
+
+def normalise_pupil_id(raw: str) -> str:
+    """Ids are compared without surrounding space and case (Feide ids are case-insensitive)."""
+    return raw.strip().casefold()
+
+
+def pseudonym(key: bytes, raw_id: str) -> str:
+    """Keyed pseudonym of one pupil id."""
+    digest = hmac.new(key, normalise_pupil_id(raw_id).encode("utf-8"), hashlib.sha256)
+    return digest.hexdigest()[:PSEUDONYM_HEX_CHARS]
+
+
+def pseudonymise_column(values: pl.Series, key: bytes) -> pl.Series:
+    """Pseudonymise a text column; nulls and blank ids stay null. Hashes each distinct id once."""
+    uniques = values.drop_nulls().unique()
+    mapping = {
+        raw: pseudonym(key, raw) for raw in uniques.to_list() if raw.strip()
+    }
+    return values.replace_strict(mapping, default=None, return_dtype=pl.String)
+
+
+def pseudonymise_nominations(values: pl.Series, key: bytes) -> pl.Series:
+    """``'id1|id2'`` -> ``'p1|p2'`` with the same key as the pupils."""
+    exploded = values.str.split(NOMINATION_SEPARATOR).list.eval(
+        pl.element().str.strip_chars().filter(pl.element() != "")
+    )
+    flat = exploded.explode().drop_nulls().unique()
+    mapping = {raw: pseudonym(key, raw) for raw in flat.to_list()}
+    hashed = exploded.list.eval(pl.element().replace_strict(mapping, return_dtype=pl.String))
+    joined = hashed.list.join(NOMINATION_SEPARATOR)
+    return pl.select(
+        pl.when(joined == "").then(None).otherwise(joined)
+    ).to_series().alias(values.name)
+
+
+def identifying_columns(columns: list[str]) -> list[str]:
+    """Columns that may never be stored: names and free text."""
+    return [c for c in columns if c in DROPPED_EXACT or c.startswith(DROPPED_PREFIXES)]

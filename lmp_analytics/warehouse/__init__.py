@@ -1,0 +1,49 @@
+"""The DuckDB warehouse: one file, published atomically, read through short-lived connections.
+
+Readers use :func:`connect` (read-only). Open one per query or page and close it soon: a
+connection keeps seeing the file it opened, so a long-lived one would miss a newer publish.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+from collections.abc import Iterator
+from pathlib import Path
+
+import duckdb
+
+from lmp_analytics.config import warehouse_path
+from lmp_analytics.errors import WarehouseError
+
+
+def connect(path: str | os.PathLike[str] | None = None) -> duckdb.DuckDBPyConnection:
+    """A read-only connection to the published warehouse (``LMP_WAREHOUSE`` or the default).
+
+    Example::
+
+        from lmp_analytics.warehouse import connect
+        with connect() as con:
+            rounds = con.sql("SELECT * FROM dim_round").pl()
+    """
+    target = warehouse_path(path)
+    if not target.exists():
+        raise WarehouseError(
+            f"no warehouse at {target}; build one with `lmp ingest ...` or `lmp demo`"
+        )
+    return duckdb.connect(str(target), read_only=True)
+
+
+@contextlib.contextmanager
+def reading(path: str | os.PathLike[str] | None = None) -> Iterator[duckdb.DuckDBPyConnection]:
+    """Context manager around :func:`connect` that always closes the connection."""
+    con = connect(path)
+    try:
+        yield con
+    finally:
+        con.close()
+
+
+def exists(path: str | os.PathLike[str] | None = None) -> bool:
+    """Whether a published warehouse file exists."""
+    return Path(warehouse_path(path)).exists()

@@ -1,0 +1,104 @@
+"""Atomic publish: every write goes to a private copy that replaces the warehouse in one rename.
+
+DuckDB allows one writer process *or* many readers on a file, never both. So a writer copies the
+published file, changes the copy inside one transaction, checkpoints it and ``os.replace``-s it
+into place. Readers (dashboards, notebooks) open short-lived read-only connections and see either
+the old or the new file, never a half-written one. A writer killed at any point leaves only a
+stray ``.tmp`` copy, which the next writer removes. An exclusive ``flock`` keeps two writers apart.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import fcntl
+import os
+import shutil
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import duckdb
+
+from lmp_analytics.errors import WarehouseError
+from lmp_analytics.warehouse.queries import sql
+
+SCHEMA_VERSION = "1"
+
+
+@dataclass
+class WriteSession:
+    """An open private copy. Call :meth:`discard` to leave the published warehouse untouched."""
+
+    con: duckdb.DuckDBPyConnection
+    path: Path
+    publish: bool = True
+
+    def discard(self) -> None:
+        self.publish = False
+
+
+def _fsync_dir(directory: Path) -> None:
+    fd = os.open(directory, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def apply_schema(con: duckdb.DuckDBPyConnection) -> None:
+    """Create every table that does not exist yet."""
+    con.execute(sql("schema"))
+    con.execute(
+        "INSERT OR REPLACE INTO meta VALUES ('schema_version', ?)", [SCHEMA_VERSION]
+    )
+
+
+@contextlib.contextmanager
+def _writer_lock(path: Path) -> Iterator[None]:
+    lock_path = path.with_name(path.name + ".lock")
+    fh = open(lock_path, "a+")  # noqa: SIM115 - held for the whole session
+    try:
+        try:
+            fcntl.flock(fh, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError as exc:
+            raise WarehouseError(
+                f"{path}: another process is writing to this warehouse; try again when it ends"
+            ) from exc
+        yield
+    finally:
+        fh.close()
+
+
+@contextlib.contextmanager
+def write_session(path: str | os.PathLike[str]) -> Iterator[WriteSession]:
+    """Open a private copy of the warehouse at ``path`` (created if absent) for one change."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with _writer_lock(path):
+        for stale in path.parent.glob(f".{path.name}.*.tmp*"):
+            stale.unlink(missing_ok=True)
+        tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+        if path.exists():
+            shutil.copyfile(path, tmp)
+        con = duckdb.connect(str(tmp))
+        session = WriteSession(con=con, path=path)
+        try:
+            apply_schema(con)
+            con.execute("BEGIN TRANSACTION")
+            yield session
+            if session.publish:
+                con.execute("COMMIT")
+                con.execute("CHECKPOINT")
+            else:
+                con.execute("ROLLBACK")
+            con.close()
+            if session.publish:
+                with open(tmp, "rb+") as fh:
+                    os.fsync(fh.fileno())
+                os.replace(tmp, path)
+                _fsync_dir(path.parent)
+        finally:
+            with contextlib.suppress(Exception):
+                con.close()
+            for leftover in (tmp, tmp.with_name(tmp.name + ".wal")):
+                leftover.unlink(missing_ok=True)
