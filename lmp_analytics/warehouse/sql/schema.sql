@@ -107,3 +107,14 @@ CREATE TABLE IF NOT EXISTS audit_log (
     scope    VARCHAR,
     detail   VARCHAR
 );
+
+CREATE TABLE IF NOT EXISTS dim_indicator_item (
+    versjon       VARCHAR NOT NULL,
+    indicator     VARCHAR NOT NULL,
+    kind          VARCHAR NOT NULL,      -- share | scale
+    item          VARCHAR NOT NULL,
+    is_reversed   BOOLEAN NOT NULL,
+    threshold     INTEGER,               -- share: value >= threshold counts
+    min_items     INTEGER,               -- scale: answered items needed for a score
+    top_threshold DOUBLE                 -- scale: mean >= top_threshold counts as "high"
+);

@@ -1,0 +1,44 @@
+# The menu of what a newcomer can do. Every target creates .venv itself when needed.
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed
+
+.PHONY: help setup demo test lint format bench coverage notebooks clean
+
+help:
+	@echo "make demo      set up, build the demo warehouse and start the dashboard"
+	@echo "make test      set up and run every test (lint included)"
+	@echo "make lint      ruff"
+	@echo "make bench     benchmarks (slow; prints figures and writes JSON)"
+	@echo "make coverage  slow planted-effect coverage simulation (>= 200 replications)"
+
+$(STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e ".[dev]"
+	touch $(STAMP)
+
+setup: $(STAMP)
+
+demo: setup
+	$(BIN)/lmp demo
+
+test: setup
+	$(BIN)/ruff check .
+	$(BIN)/python -m pytest -q
+
+lint: setup
+	$(BIN)/ruff check .
+
+format: setup
+	$(BIN)/ruff format lmp_analytics tests dashboards benchmarks
+
+bench: setup
+	$(BIN)/python -m benchmarks
+
+coverage: setup
+	$(BIN)/python benchmarks/coverage.py
+
+clean:
+	rm -rf $(VENV) .pytest_cache .ruff_cache build *.egg-info
