@@ -1,0 +1,29 @@
+-- Read queries used by the metrics and evaluation layers, one per `-- name:` block.
+
+-- name: phase_calendar
+SELECT p.skole_orgnr, p.fase, p.termin, p.kilde, s.kommunenummer, s.pulje, s.oppstart
+FROM dim_phase AS p JOIN dim_school AS s USING (skole_orgnr)
+ORDER BY p.skole_orgnr, p.fase;
+
+-- name: primary_rounds
+SELECT r.round_id, r.skole_orgnr, r.term, r.versjon, r.runde, r.first_date,
+       d.respondents
+FROM mart_school_round AS r
+JOIN dim_round AS d USING (round_id)
+WHERE r.is_primary
+ORDER BY r.skole_orgnr, r.first_date;
+
+-- name: schools
+SELECT skole_orgnr, skole, kommunenummer, kommune, rolle, pulje, oppstart
+FROM dim_school ORDER BY kommunenummer, skole;
+
+-- name: pupil_values_for_rounds
+-- Pupil-level indicator values of the given rounds (registered as frame `wanted_rounds`).
+SELECT p.round_id, p.skole_orgnr, p.elev, p.indicator, p.kind, p.value, p.trinn, p.kjonn
+FROM fct_pupil_indicator AS p
+JOIN wanted_rounds AS w USING (round_id)
+WHERE p.value IS NOT NULL;
+
+-- name: indicator_counts
+-- The mart for one level (registered filters are applied in Python).
+SELECT * FROM mart_indicator_counts WHERE level = ?;
