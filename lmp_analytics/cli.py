@@ -49,7 +49,9 @@ def _fail(exc: BaseException, debug: bool, code: int = EXIT_REJECTED) -> typer.E
 
 @app.command()
 def keygen(
-    out: Annotated[Path, typer.Option("--out", help="Key file to create.")] = config.DEFAULT_KEY_FILE,
+    out: Annotated[
+        Path, typer.Option("--out", help="Key file to create.")
+    ] = config.DEFAULT_KEY_FILE,
     force: Annotated[bool, typer.Option("--force", help="Overwrite an existing key.")] = False,
 ) -> None:
     """Create a pseudonym key file (0600). Keep it outside the warehouse and back it up."""
@@ -232,6 +234,95 @@ def status(warehouse: WarehouseOpt = None, debug: DebugOpt = False) -> None:
         for row in st.quarantine.iter_rows():
             q.add_row(*[str(v) for v in row])
         console.print(q)
+
+
+@app.command()
+def synth(
+    out: Annotated[Path, typer.Option("--out", help="Folder to write the world into.")],
+    seed: Annotated[int, typer.Option(help="Random seed (same seed, same bytes).")] = 2026,
+    scale: Annotated[str, typer.Option(help="demo | kommune | national")] = "demo",
+    with_errors: Annotated[
+        bool, typer.Option("--with-errors", help="Plant known bad rows and files.")
+    ] = False,
+    debug: DebugOpt = False,
+) -> None:
+    """Write a synthetic programme world in the data contract's formats, with truth.json."""
+    from lmp_analytics.synth import write_world
+
+    try:
+        with Progress(
+            TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
+            TimeElapsedColumn(), console=console, transient=True,
+        ) as bar:
+            task = bar.add_task(f"synth {scale}", total=None)
+            summary = write_world(
+                out, seed=seed, scale=scale, with_errors=with_errors,
+                progress=lambda done, total: bar.update(task, completed=done, total=total),
+            )
+    except (LmpError, ValueError) as exc:
+        raise _fail(exc, debug) from None
+    console.print(
+        f"Wrote {summary.n_files} files ({summary.n_rows} rows; {summary.n_schools} schools, "
+        f"{summary.n_pupils} pupils) to [bold]{summary.out_dir}[/]; truth in "
+        f"{summary.truth_path}"
+    )
+
+
+@app.command()
+def demo(
+    warehouse: WarehouseOpt = None,
+    port: Annotated[int, typer.Option(help="Dashboard port on 127.0.0.1.")] = 8501,
+    no_dashboard: Annotated[
+        bool, typer.Option("--no-dashboard", help="Build only; print the status.")
+    ] = False,
+    debug: DebugOpt = False,
+) -> None:
+    """From nothing to a running dashboard: synthetic world -> ingest -> marts -> dashboard."""
+    from lmp_analytics.demo import build_demo
+
+    try:
+        with Progress(
+            TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
+            TimeElapsedColumn(), console=console, transient=True,
+        ) as bar:
+            task = bar.add_task("demo ingest", total=None)
+            paths, result = build_demo(
+                warehouse,
+                progress=lambda d, t, p: bar.update(task, completed=d, total=t,
+                                                    description=p.name[:40]),
+            )
+    except LmpError as exc:
+        raise _fail(exc, debug) from None
+    console.print(
+        f"Demo world {paths.world}: {result.count('loaded')} file(s) loaded, "
+        f"{result.count('skipped')} already loaded, {result.count('rejected')} rejected."
+    )
+    if result.exit_code == EXIT_REJECTED:
+        _print_report(result, "demo ingest")
+        raise typer.Exit(result.exit_code)
+    dashboard_app = config.PROJECT_ROOT / "dashboards" / "app.py"
+    if no_dashboard or not dashboard_app.exists():
+        status(warehouse=paths.warehouse, debug=debug)
+        return
+    serve_dashboard(paths.warehouse, port)
+
+
+def serve_dashboard(warehouse: Path, port: int) -> None:
+    """Run the Streamlit app on 127.0.0.1 (blocking) with the warehouse in LMP_WAREHOUSE."""
+    import subprocess
+    import sys
+
+    app_path = config.PROJECT_ROOT / "dashboards" / "app.py"
+    env = dict(os.environ, LMP_WAREHOUSE=str(warehouse))
+    url = f"http://127.0.0.1:{port}"
+    console.print(f"Dashboard: [bold link={url}]{url}[/] (Ctrl+C to stop)")
+    cmd = [sys.executable, "-m", "streamlit", "run", str(app_path),
+           "--server.address", "127.0.0.1", "--server.port", str(port),
+           "--server.headless", "true", "--browser.gatherUsageStats", "false"]
+    try:
+        raise typer.Exit(subprocess.call(cmd, env=env))
+    except KeyboardInterrupt:
+        raise typer.Exit(0) from None
 
 
 def main() -> None:

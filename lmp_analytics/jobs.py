@@ -9,6 +9,8 @@ import duckdb
 
 from lmp_analytics.ingest.pipeline import IngestReport, ingest_files
 
+__all__ = ["build_derived", "ingest_and_build", "ingest_files"]
+
 
 def build_derived(con: duckdb.DuckDBPyConnection) -> None:
     """Rebuild the marts inside an open write transaction (no-op until the metrics layer lands)."""
