@@ -196,6 +196,22 @@ def validate(
     raise typer.Exit(result.exit_code)
 
 
+@app.command("ingest-national")
+def ingest_national_cmd(
+    paths: Annotated[list[Path], typer.Argument(help="Udir statistics-bank CSV exports.")],
+    warehouse: WarehouseOpt = None,
+    debug: DebugOpt = False,
+) -> None:
+    """Load Elevundersøkelsen results (published aggregates; '*' stays suppressed)."""
+    from lmp_analytics.jobs import ingest_national
+
+    try:
+        rows = ingest_national(paths, warehouse=warehouse)
+    except LmpError as exc:
+        raise _fail(exc, debug) from None
+    console.print(f"Loaded {rows} Elevundersøkelsen row(s).")
+
+
 @app.command()
 def status(warehouse: WarehouseOpt = None, debug: DebugOpt = False) -> None:
     """Rounds per school and term, pupils, quarantine and the last ingest."""

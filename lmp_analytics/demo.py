@@ -95,4 +95,12 @@ def build_demo(
         [paths.world / "spekter"], paths.world / "program.csv", warehouse=paths.warehouse,
         key=key, progress=progress, after_load=after_load,
     )
+    national = paths.world / "elevundersokelsen.csv"
+    if national.exists() and report.exit_code != 2:
+        from lmp_analytics.jobs import ingest_national
+
+        with duckdb.connect(str(paths.warehouse), read_only=True) as con:
+            have = con.execute("SELECT count(*) FROM fct_eu_result").fetchone()[0]
+        if have == 0:
+            ingest_national([national], warehouse=paths.warehouse)
     return paths, report

@@ -26,3 +26,27 @@ def ingest_and_build(
 ) -> IngestReport:
     """Ingest files and rebuild marts in the same atomic publish."""
     return ingest_files(paths, roster, after_load=build_derived, **kwargs)
+
+
+def ingest_national(
+    paths: Iterable[str | os.PathLike[str]], *, warehouse: str | os.PathLike[str] | None = None
+) -> int:
+    """Load Udir statistics-bank exports (Elevundersøkelsen) into ``fct_eu_result``.
+
+    A file with any invalid row is rejected whole (FileRejected) and nothing is written.
+    Returns the number of rows loaded.
+    """
+    import polars as pl
+
+    from lmp_analytics.config import warehouse_path
+    from lmp_analytics.national import read_eu_export
+    from lmp_analytics.warehouse.load import replace_national_results
+    from lmp_analytics.warehouse.publish import write_session
+
+    frames = [read_eu_export(p) for p in paths]
+    results = pl.concat(frames) if frames else None
+    if results is None or results.height == 0:
+        return 0
+    with write_session(warehouse_path(warehouse)) as session:
+        replace_national_results(session.con, results)
+    return results.height

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 from dataclasses import dataclass
 
 import duckdb
@@ -19,13 +20,18 @@ def _q(name: str) -> str:
     return named("load", name)
 
 
+REFERENCE_TABLES = ("dim_school", "dim_phase", "fct_enrolment")
+REFERENCE_HASH_KEY = "reference_sha256"
+
+
 @dataclass(frozen=True)
 class LoadedFile:
-    """What one file changed in the warehouse."""
+    """What one file changed in the warehouse; ``quarantine`` as stored (QUARANTINE_SCHEMA)."""
 
     file_id: int
     rows_loaded: int
     rows_quarantined: int
+    quarantine: pl.DataFrame
 
 
 def existing_rounds(con: duckdb.DuckDBPyConnection) -> set[str]:
@@ -49,6 +55,27 @@ def replace_reference(con: duckdb.DuckDBPyConnection, roster: Roster) -> None:
         con.register("new_enrolment", roster.enrolment)
         con.execute(_q("replace_enrolment"))
         con.unregister("new_enrolment")
+
+
+def stored_reference_hash(con: duckdb.DuckDBPyConnection) -> str | None:
+    """The reference-data hash stored by the last publish (None for an older warehouse)."""
+    rows = con.execute(_q("get_meta"), [REFERENCE_HASH_KEY]).fetchall()
+    return rows[0][0] if rows else None
+
+
+def store_reference_hash(con: duckdb.DuckDBPyConnection) -> str:
+    """Hash the reference tables as they are now (content, not file bytes), store and return it.
+
+    The same roster saved in another encoding or column order gives the same hash.
+    """
+    h = hashlib.sha256()
+    for table in REFERENCE_TABLES:
+        h.update(table.encode())
+        for row in con.execute(f"SELECT * FROM {table} ORDER BY ALL").fetchall():
+            h.update(repr(row).encode("utf-8"))
+    digest = h.hexdigest()
+    con.execute(_q("set_meta"), [REFERENCE_HASH_KEY, digest])
+    return digest
 
 
 def load_file(
@@ -77,7 +104,7 @@ def load_file(
     if touches_existing:
         con.register("new_responses", responses)
         con.register("new_groups", groups)
-        conflicts = con.execute(_q("conflicting_pupils")).pl()
+        conflicts = con.sql(_q("conflicting_pupils")).pl()
         con.unregister("new_responses")
         if conflicts.height:
             extra = conflicts.select(
@@ -106,14 +133,12 @@ def load_file(
                     row=int(first["row_number"]),
                     column="elev_id",
                 )
-            groups = responses.select("round_id", "gruppe").unique()
-            con.register("new_groups", groups)
 
     failures = collect_failures(answer_table_schema(), answers)
     if failures:  # mapping guarantees these; a failure here is a bug, not bad data
         raise RuntimeError(f"{path}: answer rows broke the warehouse contract: {failures[:3]}")
 
-    file_id = int(con.execute(_q("next_file_id")).fetchone()[0])
+    file_id = int(con.execute(_q("next_file_id")).fetchall()[0][0])
     con.execute(_q("supersede_same_path"), [path])
     con.execute(_q("delete_quarantine_same_path"), [path])
     if touches_existing:
@@ -135,6 +160,7 @@ def load_file(
     finally:
         for name in ("new_responses", "new_answers", "new_nominations", "new_quarantine"):
             con.unregister(name)
+    quarantine = quarantine.sort("row_number", "column_name")
     rows_quarantined = quarantine.get_column("row_number").n_unique()
     con.execute(
         _q("insert_log"),
@@ -142,9 +168,18 @@ def load_file(
          mapped.rows_read, responses.height, rows_quarantined, dt.datetime.now()],
     )
     known_rounds |= file_rounds
-    return LoadedFile(file_id, responses.height, rows_quarantined)
+    return LoadedFile(file_id, responses.height, rows_quarantined, quarantine)
 
 
 def rebuild_rounds(con: duckdb.DuckDBPyConnection) -> None:
     """Rebuild ``dim_round`` from the facts."""
     con.execute(sql("dim_round"))
+
+
+def replace_national_results(con: duckdb.DuckDBPyConnection, results: pl.DataFrame) -> None:
+    """Replace the Elevundersøkelsen rows of the files in ``results`` (published aggregates)."""
+    con.register("new_eu", results)
+    try:
+        con.execute(_q("replace_eu_results"))
+    finally:
+        con.unregister("new_eu")

@@ -7,6 +7,12 @@ SELECT DISTINCT round_id FROM fct_response;
 -- name: loaded_files
 SELECT sha256 FROM ingest_log WHERE status = 'loaded';
 
+-- name: get_meta
+SELECT value FROM meta WHERE key = ?;
+
+-- name: set_meta
+INSERT OR REPLACE INTO meta VALUES (?, ?);
+
 -- name: next_file_id
 SELECT nextval('seq_file_id');
 
@@ -72,3 +78,7 @@ INSERT INTO dim_phase SELECT skole_orgnr, fase, termin, kilde FROM new_phases;
 -- name: replace_enrolment
 DELETE FROM fct_enrolment;
 INSERT INTO fct_enrolment SELECT skole_orgnr, skoleaar, trinn, elever FROM new_enrolment;
+
+-- name: replace_eu_results
+DELETE FROM fct_eu_result WHERE source_file IN (SELECT DISTINCT source_file FROM new_eu);
+INSERT INTO fct_eu_result SELECT * FROM new_eu;

@@ -118,3 +118,22 @@ CREATE TABLE IF NOT EXISTS dim_indicator_item (
     min_items     INTEGER,               -- scale: answered items needed for a score
     top_threshold DOUBLE                 -- scale: mean >= top_threshold counts as "high"
 );
+
+CREATE TABLE IF NOT EXISTS fct_eu_result (   -- Elevundersøkelsen, published aggregates only
+    level          VARCHAR NOT NULL,         -- nasjon | fylke | kommune | skole
+    unit_code      VARCHAR,                  -- NULL for national rows
+    unit_name      VARCHAR,
+    school_year    VARCHAR NOT NULL,
+    survey_year    INTEGER NOT NULL,
+    term           VARCHAR NOT NULL,
+    series_version VARCHAR NOT NULL,
+    trinn          TINYINT,                  -- NULL = all grades
+    indicator_code VARCHAR,
+    indicator      VARCHAR NOT NULL,
+    value_type     VARCHAR NOT NULL,         -- pct | score_1_5
+    value          DOUBLE,                   -- NULL exactly when suppressed ('*')
+    n_answered     BIGINT,
+    suppressed     BOOLEAN NOT NULL,
+    source_file    VARCHAR NOT NULL,
+    source_row     BIGINT NOT NULL
+);
