@@ -108,11 +108,18 @@ program AS (
     FROM primary_school
     GROUP BY ALL
 )
-SELECT 'gruppe' AS level, round_id, skole_orgnr, kommunenummer, rolle, pulje, term, versjon,
-       gruppe, indicator, kind, breakdown, breakdown_value, n, count, sum, sumsq, top_count,
-       1 AS n_schools
-FROM grp
-UNION ALL SELECT * FROM school
-UNION ALL SELECT * FROM kommune
-UNION ALL SELECT * FROM pulje
-UNION ALL SELECT * FROM program;
+, all_levels AS (
+    SELECT 'gruppe' AS level, round_id, skole_orgnr, kommunenummer, rolle, pulje, term, versjon,
+           gruppe, indicator, kind, breakdown, breakdown_value, n, count, sum, sumsq, top_count,
+           1 AS n_schools
+    FROM grp
+    UNION ALL SELECT * FROM school
+    UNION ALL SELECT * FROM kommune
+    UNION ALL SELECT * FROM pulje
+    UNION ALL SELECT * FROM program
+)
+SELECT level, round_id, skole_orgnr, kommunenummer, rolle, pulje::INTEGER AS pulje, term,
+       versjon, gruppe, indicator, kind, breakdown, breakdown_value,
+       n::BIGINT AS n, count::DOUBLE AS count, sum::DOUBLE AS sum, sumsq::DOUBLE AS sumsq,
+       top_count::BIGINT AS top_count, n_schools::BIGINT AS n_schools
+FROM all_levels;
