@@ -1,0 +1,54 @@
+"""Verdict labels and caveat texts."""
+
+import pytest
+
+from lmp_analytics.stats._common import StatsInputError
+from lmp_analytics.stats.change import risk_difference_change
+from lmp_analytics.stats.verdict import (
+    Verdict,
+    power_caveat,
+    rtm_caveat,
+    verdict_from_interval,
+    verdict_label,
+)
+
+
+def test_verdict_reads_the_interval():
+    assert verdict_from_interval(-0.09, -0.01) is Verdict.DECREASE
+    assert verdict_from_interval(0.01, 0.09) is Verdict.INCREASE
+    assert verdict_from_interval(-0.09, 0.0) is Verdict.NO_CLEAR_CHANGE  # touching 0 is not clear
+    assert verdict_from_interval(0.0, 0.05) is Verdict.NO_CLEAR_CHANGE
+    assert verdict_from_interval(-0.01, 0.01, tested=False) is None
+    assert verdict_from_interval(None, 0.1) is None
+    assert verdict_from_interval(float("nan"), 0.1) is None
+    with pytest.raises(StatsInputError):
+        verdict_from_interval(0.2, 0.1)
+
+
+def test_worked_example_is_no_clear_change_although_the_test_rejects():
+    """Methods note §1a: CI (−0.0950, 0.0004) with p = 0.044 — the verdict follows the interval."""
+    res = risk_difference_change((6, 9, 3, 132), (5, 40), (2, 35))
+    assert res.p_value < 0.05
+    assert (
+        verdict_from_interval(res.ci_low, res.ci_high, tested=res.tested) is Verdict.NO_CLEAR_CHANGE
+    )
+
+
+def test_labels_in_both_languages():
+    assert verdict_label(Verdict.DECREASE) == "tydelig nedgang"
+    assert verdict_label("tydelig økning", "en") == "clear increase"
+    assert verdict_label(Verdict.NO_CLEAR_CHANGE, "en") == "no clear change"
+    assert {v.value for v in Verdict} == {
+        "tydelig nedgang",
+        "ingen tydelig endring",
+        "tydelig økning",
+    }
+    with pytest.raises(StatsInputError):
+        verdict_label(Verdict.DECREASE, "de")
+
+
+def test_caveats_exist_in_both_languages():
+    assert "Ingen tydelig endring" in power_caveat("nb")
+    assert "No clear change" in power_caveat("en")
+    assert "regresjon mot gjennomsnittet" in rtm_caveat()
+    assert "regression to the mean" in rtm_caveat("en")
