@@ -1,0 +1,23 @@
+"""Synthetic LMP world with known truth: roster, phases, Spekter exports, Elevundersøkelsen.
+
+Real Spekter microdata cannot be public, so tests, demos and benchmarks run on a simulated world
+whose planted effects are recorded. ``write_world(out_dir)`` writes::
+
+    program.csv            roster (kommunenummer;kommune;skole_orgnr;skole;rolle;pulje;oppstart)
+    faser.csv              local adaptations (skole_orgnr;fase;termin)
+    elevtall.csv           enrolment per school, school year and trinn (3-10)
+    elevundersokelsen.csv  Udir statistics-bank format, 7th and 10th grade, Mobbing på skolen
+    spekter/               one export per school and round: ';' Windows-1252 CSV, ',' UTF-8-BOM
+                           CSV or XLSX, named <term>_<orgnr>_<school>[_mistanke].<ext>
+    truth.json             every parameter, calibration, per-school effects and phases, planted
+                           ORs, expected prevalence per group and term, planted errors
+
+Modules: :mod:`params` (every realism parameter), :mod:`world` (schools, selection, phases,
+rounds, pupils), :mod:`responses` (answer model, calibration), :mod:`exports` (a round as a
+table), :mod:`writers` (file formats), :mod:`faults` (planted errors), :mod:`generate`.
+"""
+
+from lmp_analytics.synth.generate import WorldSummary, write_world
+from lmp_analytics.synth.params import Params
+
+__all__ = ["Params", "WorldSummary", "write_world"]
