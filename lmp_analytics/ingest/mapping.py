@@ -16,12 +16,13 @@ import polars as pl
 from lmp_analytics.codebook import Codebook
 from lmp_analytics.errors import FileRejected
 from lmp_analytics.ingest import protect
-from lmp_analytics.ingest.readers import RawTable
+from lmp_analytics.ingest.readers import RawTable, check_duplicate_columns, normalise_column
 from lmp_analytics.ingest.schemas import (
     UNKNOWN_CODE,
     RowFailure,
     collect_failures,
     item_scale_codes,
+    item_scale_labels,
     spekter_schema,
 )
 
@@ -104,7 +105,8 @@ def _code_expr(column: str, label_map: dict[str, int]) -> pl.Expr:
 
 
 def _trinn_expr() -> pl.Expr:
-    raw = _clean_number_text(pl.col("trinn")).str.to_lowercase().str.replace_all(r"\s+", "")
+    raw = (_clean_number_text(pl.col("trinn")).str.to_lowercase().str.replace_all(r"\s+", "")
+           .str.replace(r"^(\d+)\.?(trinn)?$", "${1}"))  # '5. trinn' -> '5'
     vg = raw.str.extract(r"^vg([1-3])$").cast(pl.Int16) + 10
     return (
         pl.when(pl.col("trinn").is_null()).then(None)
@@ -130,6 +132,25 @@ def _term_expr() -> pl.Expr:
     ).alias("term")
 
 
+def _header_hint(table: RawTable) -> str:
+    """Why the required columns may be missing: header further down, a transposed sheet, or a
+    wrong delimiter."""
+    wanted = set(REQUIRED_COLUMNS)
+    for line, cells in table.head[1:]:
+        if len({normalise_column(c) for c in cells if c is not None} & wanted) >= 3:
+            return (f"; the header seems to be on line {line}: delete the rows above it so that "
+                    "the header is the first row")
+    first_cells = {normalise_column(cells[0]) for _, cells in table.head if cells and cells[0]}
+    if len(first_cells & wanted) >= 3:
+        return ("; the field names run down the first column: the sheet seems to be transposed "
+                "(one row per field), expected one column per field with the names in row 1")
+    if table.file_format == "xlsx":
+        return "; the header must be row 1 of the first sheet, one column per field"
+    if len(table.frame.columns) == 1:
+        return f"; the delimiter was read as '{table.delimiter}'"
+    return ""
+
+
 def _first_line(table: RawTable, mask: pl.Series) -> int | None:
     idx = mask.arg_true()
     return table.line_of(int(idx[0])) if len(idx) else None
@@ -150,16 +171,17 @@ def map_spekter(
     missing = [c for c in REQUIRED_COLUMNS if c not in frame.columns]
     if missing:
         found = ", ".join(frame.columns) or "(none)"
-        hint = ""
-        if table.file_format == "xlsx":
-            hint = "; the header must be row 1 of the first sheet"
-        elif len(frame.columns) == 1:
-            hint = f"; the delimiter was read as '{table.delimiter}'"
         raise FileRejected(
             path,
-            f"lacks the required column(s) {', '.join(missing)} (found: {found}{hint})",
+            f"lacks the required column(s) {', '.join(missing)} in its header row (line "
+            f"{table.header_line}) (found: {found}{_header_hint(table)})",
+            row=table.header_line,
             column=missing[0],
         )
+    nomination_items = {i.code for b in books.values() for i in b.nomination_items}
+    all_items = {i.code for b in books.values() for i in b.items.values()}
+    known = set(REQUIRED_COLUMNS) | set(OPTIONAL_COLUMNS) | all_items
+    check_duplicate_columns(table, known)
     if frame.height == 0:
         raise FileRejected(path, "has a header row but no data rows")
 
@@ -194,7 +216,6 @@ def map_spekter(
         )
     frame = frame.with_columns(orgnr.alias("skole_orgnr"))
 
-    nomination_items = {i.code for b in books.values() for i in b.nomination_items}
     nomination_cols = [c for c in frame.columns if c in nomination_items]
     preventive = {v for v in versions if books[v].formal == "forebyggende"
                   and not any(i.is_nomination for i in books[v].items.values())}
@@ -215,8 +236,6 @@ def map_spekter(
 
     # Items: the union over the versions in the file; others are unknown extra columns.
     item_codes = item_scale_codes({v: books[v] for v in versions})
-    all_items = {i.code for b in books.values() for i in b.items.values()}
-    known = set(REQUIRED_COLUMNS) | set(OPTIONAL_COLUMNS) | all_items
     extra = [c for c in frame.columns if c not in known]
     if extra:
         warnings.append(f"{path}: ignored unknown column(s) {', '.join(extra)} (not stored)")
@@ -245,8 +264,9 @@ def map_spekter(
     for col in OPTIONAL_COLUMNS:
         if col not in frame.columns:
             frame = frame.with_columns(pl.lit(None, pl.String).alias(col))
-    typed = frame.with_row_index("_i").select(
+    typed = frame.with_row_index("_i").with_columns(table.line_numbers()).select(
         "_i",
+        "_line",
         pl.col("skole_orgnr"),
         pl.col("gruppe").str.strip_chars(),
         _trinn_expr(),
@@ -255,12 +275,16 @@ def map_spekter(
         pl.col("versjon"),
         _normalised(pl.col("kjonn")).alias("kjonn"),
         _normalised(pl.col("formal")).alias("formal"),
-        pl.coalesce(pl.col("runde").str.strip_chars(), pl.lit(DEFAULT_RUNDE)).alias("runde"),
+        pl.coalesce(_clean_number_text(pl.col("runde")), pl.lit(DEFAULT_RUNDE)).alias("runde"),
         *[_code_expr(c, label_maps[c]) for c in answer_cols],
         *[pl.col(c) for c in nomination_cols],
     )
-    schema = spekter_schema({c: item_codes[c] for c in answer_cols}, list(books), today)
-    failures = collect_failures(schema, typed.drop("_i"))
+    schema = spekter_schema({c: item_codes[c] for c in answer_cols}, list(books), today,
+                            item_scale_labels({v: books[v] for v in versions}))
+    failures = _unparsed_failures(frame, typed)
+    explained = {(f.index, f.column) for f in failures}
+    failures += [f for f in collect_failures(schema, typed.drop("_i", "_line"))
+                 if (f.index, f.column) not in explained]
 
     # Cross-column rules.
     expected_formal = pl.col("versjon").replace_strict(
@@ -289,16 +313,22 @@ def map_spekter(
     bad_rows = sorted({f.index for f in failures})
     good = typed.filter(~pl.col("_i").is_in(bad_rows))
     if good.height == 0:
-        first = min(failures, key=lambda f: (f.index, f.column))
-        column = "elev_id" if first.column == "elev" else first.column
+        first = quarantine.row(0, named=True)
         raise FileRejected(
             path,
-            f"every row failed validation ({len(bad_rows)} rows); the first: expected "
-            f"{first.reason}",
-            row=table.line_of(first.index),
-            column=column,
+            f"every row failed validation ({len(bad_rows)} rows); the first: got "
+            f"{first['value']!r}, {first['reason']}",
+            row=first["row_number"],
+            column=first["column_name"],
         )
     return _long_format(table, good, answer_cols, nomination_cols, books, quarantine, warnings)
+
+
+def _unparsed_failures(raw: pl.DataFrame, typed: pl.DataFrame) -> list[RowFailure]:
+    """Cells with text that could not be read as a date (the schema would only see 'empty')."""
+    bad = typed.filter(pl.col("dato").is_null() & raw.get_column("dato").is_not_null())
+    return [RowFailure(int(i), "dato", "a date as YYYY-MM-DD or DD.MM.YYYY")
+            for i in bad.get_column("_i")]
 
 
 def _quarantine_records(
@@ -330,8 +360,7 @@ def _long_format(
     ).alias("round_id")
     good = good.with_columns(round_id)
     responses = good.select(
-        *[pl.col(c).cast(t) if c != "row_number" else
-          (pl.col("_i").cast(pl.Int64) + table.first_row).alias("row_number")
+        *[pl.col(c).cast(t) if c != "row_number" else pl.col("_line").alias("row_number")
           for c, t in RESPONSE_SCHEMA.items()]
     )
     valid_pairs = pl.DataFrame(

@@ -23,7 +23,7 @@ from lmp_analytics.ingest.mapping import map_spekter
 from lmp_analytics.ingest.readers import SUPPORTED_SUFFIXES, read_table
 from lmp_analytics.ingest.roster import Roster, read_roster
 from lmp_analytics.warehouse import load
-from lmp_analytics.warehouse.publish import write_session
+from lmp_analytics.warehouse.publish import scratch_session, write_session
 
 EXIT_OK, EXIT_QUARANTINE, EXIT_REJECTED = 0, 1, 2
 REFERENCE_FILE_NAMES = {"program", "faser", "elevtall", "truth"}
@@ -56,6 +56,7 @@ class IngestReport:
     warehouse: Path | None = None
     published: bool = False
     dry_run: bool = False
+    reference_changed: bool = False
 
     def count(self, status: str) -> int:
         return sum(1 for o in self.outcomes if o.status == status)
@@ -79,7 +80,8 @@ class IngestReport:
 
 
 def expand_paths(paths: Iterable[str | os.PathLike[str]]) -> list[Path]:
-    """Files given, plus every supported file under given folders (reference files excluded)."""
+    """Files given, plus every supported file under given folders (reference files, hidden files
+    and Excel's ``~$`` lock files excluded)."""
     out: list[Path] = []
     for p in map(Path, paths):
         if p.is_dir():
@@ -88,7 +90,7 @@ def expand_paths(paths: Iterable[str | os.PathLike[str]]) -> list[Path]:
                 if f.is_file() and f.suffix.lower() in SUPPORTED_SUFFIXES
                 and f.stem.lower() not in REFERENCE_FILE_NAMES
                 and not f.stem.lower().startswith("elevundersokelsen")
-                and not f.name.startswith(".")
+                and not f.name.startswith((".", "~$"))  # hidden files, Excel's lock files
             )
         else:
             out.append(p)
@@ -130,6 +132,12 @@ def ingest_files(
     ``key`` defaults to :func:`lmp_analytics.ingest.protect.load_key`; a dry run uses a
     throw-away key because it stores nothing. ``after_load`` rebuilds derived tables (marts)
     inside the same transaction before publishing.
+
+    A new warehouse is published when a file loaded, or when the roster, phase calendar or
+    enrolment differ from the stored ones (a hash in ``meta``). A run that loads no file never
+    creates a warehouse. A dry run loads the files into an in-memory scratch warehouse, so it
+    reports exactly what an ingest into an empty warehouse would (files are checked against each
+    other, not against the published warehouse, whose pseudonyms need the real key).
     """
     target = warehouse_path(warehouse)
     report = IngestReport(warehouse=target, dry_run=dry_run)
@@ -148,36 +156,44 @@ def ingest_files(
     books = load_codebooks()
     files = expand_paths(paths)
 
-    def run(con: duckdb.DuckDBPyConnection | None) -> None:
-        known = load.existing_rounds(con) if con is not None else set()
-        done = load.loaded_hashes(con) if con is not None else set()
+    def run(con: duckdb.DuckDBPyConnection, existed: bool = False) -> bool:
+        """Load every file into ``con``; True if the result should be published."""
+        known = load.existing_rounds(con)
+        done = load.loaded_hashes(con)
         run_id = uuid.uuid4().hex[:12]
         started = dt.datetime.now()
         for i, path in enumerate(files):
-            outcome = _one_file(con, path, ref, books, key, known, done, run_id, today)
+            outcome = _one_file(con, path, ref, books, key, known, done, run_id, today, dry_run)
             report.outcomes.append(outcome)
             if progress:
                 progress(i + 1, len(files), path)
-        if con is not None:
-            load.replace_reference(con, ref)
-            load.rebuild_rounds(con)
-            if after_load is not None:
-                after_load(con)
-            con.execute(
-                load.named("load", "insert_run"),
-                [run_id, started, dt.datetime.now(), report.count("loaded"),
-                 report.count("skipped"), report.rows_loaded, report.rows_quarantined],
-            )
+        if dry_run:
+            return False
+        before = load.stored_reference_hash(con)
+        load.replace_reference(con, ref)
+        report.reference_changed = load.store_reference_hash(con) != before
+        # A run that loads no file never creates a warehouse; it updates an existing one only
+        # when the reference data (roster, faser, elevtall) differ from what it holds.
+        if not (report.count("loaded") or (existed and report.reference_changed)):
+            return False
+        load.rebuild_rounds(con)
+        if after_load is not None:
+            after_load(con)
+        con.execute(
+            load.named("load", "insert_run"),
+            [run_id, started, dt.datetime.now(), report.count("loaded"),
+             report.count("skipped"), report.rows_loaded, report.rows_quarantined],
+        )
+        return True
 
-    if dry_run:
-        run(None)
+    if dry_run:  # the same checks against an empty scratch warehouse that is thrown away
+        with scratch_session() as con:
+            run(con)
         return report
     with write_session(target) as session:
-        run(session.con)
-        changed = report.count("loaded") > 0 or not target.exists()
-        if not changed:
+        report.published = run(session.con, session.existed)
+        if not report.published:
             session.discard()
-        report.published = changed
     return report
 
 
@@ -189,7 +205,7 @@ def validate_files(
 
 
 def _one_file(
-    con: duckdb.DuckDBPyConnection | None,
+    con: duckdb.DuckDBPyConnection,
     path: Path,
     ref: Roster,
     books,
@@ -198,31 +214,28 @@ def _one_file(
     done: set[str],
     run_id: str,
     today: dt.date | None,
+    dry_run: bool = False,
 ) -> FileOutcome:
     try:
-        if not path.exists():
-            raise FileRejected(str(path), "does not exist")
+        if not path.is_file():
+            raise FileRejected(str(path), "is a folder, not a file" if path.is_dir()
+                               else "does not exist")
         digest = sha256_of(path)
-        if con is not None and digest in done:
+        if digest in done:
             return FileOutcome(path, "skipped", message="already loaded (same content)")
         table = read_table(path)
         mapped = map_spekter(table, books=books, roster_orgnrs=ref.orgnrs, key=key, today=today)
-        if con is None:
-            return FileOutcome(
-                path, "valid", rows_read=mapped.rows_read,
-                rows_loaded=mapped.responses.height,
-                rows_quarantined=mapped.rows_quarantined, warnings=mapped.warnings,
-                message=_quarantine_summary(mapped.quarantine),
-            )
         loaded = load.load_file(
-            con, mapped, path=str(path), sha256=digest, file_format=table.file_format,
-            encoding=table.encoding, delimiter=table.delimiter, run_id=run_id, known_rounds=known,
+            con, mapped, path=str(path.resolve()), sha256=digest,
+            file_format=table.file_format, encoding=table.encoding, delimiter=table.delimiter,
+            run_id=run_id, known_rounds=known,
         )
         done.add(digest)
         return FileOutcome(
-            path, "loaded", rows_read=mapped.rows_read, rows_loaded=loaded.rows_loaded,
-            rows_quarantined=loaded.rows_quarantined, warnings=mapped.warnings,
-            message=_quarantine_summary(mapped.quarantine),
+            path, "valid" if dry_run else "loaded", rows_read=mapped.rows_read,
+            rows_loaded=loaded.rows_loaded, rows_quarantined=loaded.rows_quarantined,
+            warnings=table.warnings + mapped.warnings,
+            message=_quarantine_summary(loaded.quarantine),
         )
     except FileRejected as exc:
         return FileOutcome(path, "rejected", message=exc.reason, row=exc.row, column=exc.column)

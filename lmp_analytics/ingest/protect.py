@@ -21,6 +21,7 @@ from lmp_analytics.config import key_file_path
 from lmp_analytics.errors import KeyMissingError
 
 PSEUDONYM_HEX_CHARS = 20
+MIN_KEY_CHARS = 32
 NOMINATION_SEPARATOR = "|"
 DROPPED_EXACT = {"elev_navn", "navn", "fornavn", "etternavn", "fodselsnummer", "personnummer"}
 DROPPED_PREFIXES = ("fritekst",)
@@ -51,6 +52,12 @@ def load_key(key_file: str | os.PathLike[str] | None = None) -> bytes:
     """The pseudonym key: ``LMP_PSEUDONYM_KEY``, else a key file; KeyMissingError if neither."""
     env = os.environ.get("LMP_PSEUDONYM_KEY")
     if env and env.strip():
+        if len(env.strip()) < MIN_KEY_CHARS:
+            raise KeyMissingError(
+                f"LMP_PSEUDONYM_KEY is too short (needs at least {MIN_KEY_CHARS} characters): a "
+                "short key lets anyone who guesses it turn pseudonyms back into Feide ids. "
+                "Make one with `lmp keygen`."
+            )
         return env.strip().encode("utf-8")
     path = key_file_path(key_file)
     if not path.exists():
@@ -64,8 +71,10 @@ def load_key(key_file: str | os.PathLike[str] | None = None) -> bytes:
     if mode & (stat.S_IRWXG | stat.S_IRWXO):
         os.chmod(path, 0o600)
     key = path.read_text(encoding="ascii").strip()
-    if len(key) < 32:
-        raise KeyMissingError(f"{path}: the key is too short (needs at least 32 characters)")
+    if len(key) < MIN_KEY_CHARS:
+        raise KeyMissingError(
+            f"{path}: the key is too short (needs at least {MIN_KEY_CHARS} characters)"
+        )
     return key.encode("ascii")
 
 

@@ -4,15 +4,21 @@ Formats: CSV (``;`` or ``,``, sniffed; UTF-8, UTF-8 with BOM or Windows-1252, sn
 sheet) and Parquet. Every cell is read as text so that nothing is guessed before the mapping step
 (leading zeros of ``kommunenummer`` survive). Column names are normalised (case, surrounding and
 inner white space, Norwegian letters) so that ``Kjønn `` and ``kjonn`` are the same column.
-Problems with the file as a whole raise :class:`~lmp_analytics.errors.FileRejected`.
+Rows whose cells are all empty are ignored; every other row keeps the line it had in the file, so
+messages and the quarantine can point at it. Problems with the file as a whole raise
+:class:`~lmp_analytics.errors.FileRejected`.
 """
 
 from __future__ import annotations
 
+import csv
 import io
 import re
+import zipfile
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from xml.etree import ElementTree
 
 import polars as pl
 
@@ -24,8 +30,15 @@ PARQUET_SUFFIXES = {".parquet", ".pq"}
 SUPPORTED_SUFFIXES = CSV_SUFFIXES | EXCEL_SUFFIXES | PARQUET_SUFFIXES
 
 _UTF8_BOM = b"\xef\xbb\xbf"
+_UTF16_BOMS = (b"\xff\xfe", b"\xfe\xff")
+_MAGIC = {b"PK\x03\x04": "an Excel workbook or another zip file", b"PAR1": "a Parquet file",
+          b"\xd0\xcf\x11\xe0": "an old Excel (.xls) workbook"}
 _TRANSLIT = str.maketrans({"æ": "ae", "ø": "o", "å": "a", "é": "e"})
 _NON_WORD = re.compile(r"[\s\-\u2013\u2014]+")
+_LINE_END = ("\n", "\r")
+_HEAD_ROWS = 20
+_XLSX_NS = {"m": "http://schemas.openxmlformats.org/spreadsheetml/2006/main",
+            "r": "http://schemas.openxmlformats.org/officeDocument/2006/relationships"}
 
 
 def normalise_column(name: str) -> str:
@@ -38,8 +51,11 @@ def normalise_column(name: str) -> str:
 class RawTable:
     """One input file as text cells, with what the sniffing found.
 
-    ``first_row`` is the 1-based line of the first data row in the file (the header is line 1),
-    so data row ``i`` (0-based) is line ``first_row + i``.
+    ``lines`` holds the 1-based line (CSV) or sheet row (XLSX) of every data row, header = 1;
+    without it data row ``i`` (0-based) is line ``first_row + i``. ``head`` keeps the first raw
+    rows (line, cells; header included) to explain a header that is not where it should be.
+    ``duplicates``: normalised column names that occur more than once (1-based positions); the
+    first is kept, and :func:`check_duplicate_columns` decides whether that is fatal.
     """
 
     path: Path
@@ -50,14 +66,39 @@ class RawTable:
     first_row: int = 2
     original_columns: dict[str, str] = field(default_factory=dict)
     warnings: list[str] = field(default_factory=list)
+    lines: list[int] | None = None
+    head: list[tuple[int, tuple[str | None, ...]]] = field(default_factory=list)
+    duplicates: dict[str, list[int]] = field(default_factory=dict)
+    header_line: int = 1
 
     def line_of(self, index: int) -> int:
         """The file line (header = 1) of 0-based data row ``index``."""
+        if self.lines is not None:
+            return self.lines[index]
         return self.first_row + index
+
+    def line_numbers(self) -> pl.Series:
+        """The file line of every data row, in row order."""
+        if self.lines is not None:
+            return pl.Series("_line", self.lines, dtype=pl.Int64)
+        return pl.int_range(self.first_row, self.first_row + self.frame.height,
+                            dtype=pl.Int64, eager=True).alias("_line")
 
 
 def decode_text(path: Path, data: bytes) -> tuple[str, str]:
     """Sniff the encoding: BOM -> UTF-8-BOM, valid UTF-8, else Windows-1252; else reject."""
+    if data.startswith(_UTF16_BOMS):
+        raise FileRejected(
+            str(path),
+            "is UTF-16 text (Excel's 'Unicode text'), which is not supported; expected UTF-8, "
+            "UTF-8 with BOM or Windows-1252: save it as 'CSV UTF-8' or 'CSV (semicolon)'",
+        )
+    for magic, what in _MAGIC.items():
+        if data.startswith(magic):
+            raise FileRejected(
+                str(path), f"is {what}, not CSV text; give it the right extension (.xlsx or "
+                ".parquet) or save it as 'CSV UTF-8'",
+            )
     if b"\x00" in data[:4096]:
         raise FileRejected(
             str(path),
@@ -93,73 +134,179 @@ def sniff_delimiter(header_line: str) -> str:
     return best if counts[best] > 0 else ";"
 
 
-def _finish(path: Path, frame: pl.DataFrame, fmt: str, **kwargs) -> RawTable:
-    original = {normalise_column(c): c for c in frame.columns}
-    names = [normalise_column(c) for c in frame.columns]
-    seen: set[str] = set()
-    for raw_name, name in zip(frame.columns, names, strict=True):
-        if name == "":
-            if frame.get_column(raw_name).null_count() == frame.height:
-                continue
-            raise FileRejected(str(path), "has a column with no name in the header row (line 1)")
-        if name in seen:
+def _is_blank(cells: Sequence[str | None]) -> bool:
+    return not any(c is not None and str(c).strip() for c in cells)
+
+
+def _first_line(text: str) -> str:
+    for line in re.split(r"\r\n|\r|\n", text):
+        if line.strip(" ;,\t"):
+            return line
+    return ""
+
+
+def _parse_records(path: Path, text: str, delimiter: str) -> tuple[list[list[str]], list[int]]:
+    """CSV records (blank ones dropped) with the line each starts on; FileRejected if garbled."""
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter, quotechar='"',
+                        strict=True)
+    records: list[list[str]] = []
+    lines: list[int] = []
+    start = 1
+    try:
+        for fields in reader:
+            if not _is_blank(fields):
+                records.append(fields)
+                lines.append(start)
+            start = reader.line_num + 1
+    except csv.Error as exc:
+        raise FileRejected(
+            str(path),
+            f"cannot be parsed as a '{delimiter}'-separated CSV file from line {start} on "
+            f"({exc}); is it truncated or garbled, or does a quote lack its closing quote?",
+            row=start,
+        ) from exc
+    return records, lines
+
+
+def _check_field_counts(path: Path, text: str, records: list[list[str]], lines: list[int],
+                        delimiter: str) -> None:
+    """Too many fields anywhere, or a short last line without a line end, reject the file."""
+    width = len(records[0])
+    for fields, line in zip(records[1:], lines[1:], strict=True):
+        if len(fields) > width and not _is_blank(fields[width:]):
             raise FileRejected(
-                str(path), f"has the column '{name}' twice in the header row", column=name
+                str(path),
+                f"has {len(fields)} fields on this line but {width} columns in the header; "
+                f"is a value with '{delimiter}' in it missing its quotes, or is the line garbled?",
+                row=line,
             )
-        seen.add(name)
-    keep = [(c, n) for c, n in zip(frame.columns, names, strict=True) if n]
-    frame = frame.select([pl.col(c).alias(n) for c, n in keep])
-    return RawTable(path=path, frame=frame, file_format=fmt, original_columns=original, **kwargs)
+    last = records[-1]
+    if len(records) > 1 and len(last) < width and not text.endswith(_LINE_END):
+        raise FileRejected(
+            str(path),
+            f"looks truncated: its last line has {len(last)} of {width} fields and no line end",
+            row=lines[-1],
+        )
 
 
 def _read_csv(path: Path, data: bytes) -> RawTable:
     text, encoding = decode_text(path, data)
     if not text.strip():
         raise FileRejected(str(path), "is empty (no header row and no data)")
-    lines = text.splitlines()
-    header = lines[0]
-    delimiter = sniff_delimiter(header)
-    body = text.encode("utf-8")
-    try:
-        frame = pl.read_csv(
-            io.BytesIO(body),
-            separator=delimiter,
-            infer_schema=False,
-            truncate_ragged_lines=False,
-            raise_if_empty=True,
-            quote_char='"',
-        )
-    except (pl.exceptions.ComputeError, pl.exceptions.NoDataError) as exc:
-        first = str(exc).splitlines()[0]
-        raise FileRejected(
-            str(path),
-            f"cannot be parsed as a '{delimiter}'-separated CSV file ({first}); is it truncated, "
-            "garbled or does a quote lack its closing quote?",
-        ) from exc
-    table = _finish(path, frame, "csv", encoding=encoding, delimiter=delimiter)
-    # A last line with fewer fields than the header means the export was cut off.
-    last = lines[-1] if lines else ""
-    if len(lines) > 1 and last.strip() and not text.endswith(("\n", "\r")):
-        n_fields = last.count(delimiter) + 1
-        if n_fields < len(header.split(delimiter)) and '"' not in last:
-            raise FileRejected(
-                str(path),
-                f"looks truncated: its last line has {n_fields} of "
-                f"{len(header.split(delimiter))} fields and no line end",
-                row=table.line_of(frame.height - 1),
-            )
+    delimiter = sniff_delimiter(_first_line(text))
+    records, lines = _parse_records(path, text, delimiter)
+    if not records:
+        raise FileRejected(str(path), "is empty (no header row and no data)")
+    _check_field_counts(path, text, records, lines, delimiter)
+    header, body = records[0], records[1:]
+    width = len(header)
+    padded = [(r + [""] * (width - len(r)))[:width] for r in body]
+    columns = list(zip(*padded, strict=True)) if padded else [()] * width
+    frame = pl.DataFrame(
+        {f"c{j}": list(col) for j, col in enumerate(columns)},
+        schema=dict.fromkeys((f"c{j}" for j in range(width)), pl.String),
+    )
+    return _finish(path, header, frame, "csv", header_line=lines[0], lines=lines[1:],
+                   encoding=encoding, delimiter=delimiter)
+
+
+def _finish(path: Path, header: Sequence[object], frame: pl.DataFrame, fmt: str,
+            header_line: int = 1, **kwargs) -> RawTable:
+    """Name the columns from ``header``; unnamed columns are dropped (with a warning if they hold
+    data), repeated names are recorded in ``duplicates`` (the first one is kept)."""
+    names = [normalise_column(h) if h is not None else "" for h in header]
+    warnings: list[str] = []
+    keep: list[tuple[str, str]] = []
+    positions: dict[str, list[int]] = {}
+    for position, (raw_col, name) in enumerate(zip(frame.columns, names, strict=True), 1):
+        if name == "":
+            if frame.get_column(raw_col).str.strip_chars().fill_null("").str.len_chars().sum():
+                warnings.append(f"{path}: ignored column {position}, which has data but no name "
+                                f"in the header row (line {header_line})")
+            continue
+        positions.setdefault(name, []).append(position)
+        if len(positions[name]) == 1:
+            keep.append((raw_col, name))
+    head_lines = kwargs.get("lines") or range(header_line + 1, header_line + frame.height + 1)
+    head = [(header_line, tuple(None if h is None else str(h) for h in header))]
+    head += list(zip(head_lines, frame.head(_HEAD_ROWS).iter_rows(), strict=False))
+    table = RawTable(
+        path=path, frame=frame.select([pl.col(c).alias(n) for c, n in keep]), file_format=fmt,
+        original_columns={n: str(header[p[0] - 1]) for n, p in positions.items()},
+        warnings=warnings, head=head, header_line=header_line,
+        duplicates={n: p for n, p in positions.items() if len(p) > 1}, **kwargs,
+    )
     return table
 
 
-def _read_excel(path: Path) -> RawTable:
+def check_duplicate_columns(table: RawTable, used: set[str]) -> None:
+    """A column the ingest uses must occur once; other repeated columns are ignored (warning)."""
+    for name, places in table.duplicates.items():
+        where = " and ".join(str(p) for p in places)
+        if name in used:
+            raise FileRejected(
+                str(table.path),
+                f"has the column '{name}' more than once in the header row (columns {where}, "
+                f"line {table.header_line}); expected each column once",
+                row=table.header_line, column=name,
+            )
+        table.warnings.append(f"{table.path}: the column '{name}' occurs more than once "
+                              f"(columns {where}); it is not used and was ignored")
+
+
+def _sheet_first_row(path: Path) -> int:
+    """The sheet row of the first cell with a value in the first sheet, where calamine starts
+    reading (rows above it are empty); 1 when the workbook does not say."""
     try:
-        frame = pl.read_excel(path, engine="calamine", infer_schema_length=0)
+        with zipfile.ZipFile(path) as book:
+            sheets = ElementTree.fromstring(book.read("xl/workbook.xml"))
+            rid = sheets.find("m:sheets/m:sheet", _XLSX_NS).get(f"{{{_XLSX_NS['r']}}}id")
+            rels = ElementTree.fromstring(book.read("xl/_rels/workbook.xml.rels"))
+            target = next(r.get("Target") for r in rels if r.get("Id") == rid)
+            name = target.lstrip("/") if target.startswith("/") else f"xl/{target}"
+            with book.open(name) as sheet:
+                for _, cell in ElementTree.iterparse(sheet):
+                    if cell.tag == f"{{{_XLSX_NS['m']}}}c" and (
+                        cell.find("m:v", _XLSX_NS) is not None
+                        or cell.find("m:is", _XLSX_NS) is not None
+                    ):
+                        return int(re.sub(r"^[A-Z]+", "", cell.get("r", "")) or 1)
+    except (OSError, KeyError, AttributeError, StopIteration, ValueError, zipfile.BadZipFile,
+            ElementTree.ParseError):
+        pass
+    return 1
+
+
+def _read_excel(path: Path) -> RawTable:
+    import fastexcel
+
+    try:
+        sheet = fastexcel.read_excel(path).load_sheet(0, header_row=None, dtypes="string")
+        grid = sheet.to_polars()
     except Exception as exc:  # calamine raises its own error types for broken workbooks
         raise FileRejected(
             str(path), f"cannot be read as an Excel workbook ({type(exc).__name__}: {exc})"
         ) from exc
-    frame = frame.select(pl.all().cast(pl.String))
-    return _finish(path, frame, "xlsx")
+    if grid.height == 0 or _is_blank(grid.row(0)):
+        raise FileRejected(str(path), "has an empty first sheet (no header row and no data)")
+    grid = grid.select(pl.all().cast(pl.String))
+    body = grid.slice(1)
+    top = _sheet_first_row(path)  # sheet rows, even when the sheet starts with empty rows
+    return _finish(path, grid.row(0), body, "xlsx", header_line=top,
+                   lines=list(range(top + 1, top + 1 + body.height)))
+
+
+def _parquet_text(name: str, dtype: pl.DataType) -> pl.Expr:
+    col = pl.col(name)
+    if dtype == pl.Date:
+        return col.dt.strftime("%Y-%m-%d")
+    if dtype == pl.Datetime:
+        return col.dt.strftime("%Y-%m-%d %H:%M:%S")
+    if dtype.is_float():  # 974590123.0 -> '974590123'
+        whole = pl.when(col.is_finite() & (col == col.round())).then(
+            col.cast(pl.Int64, strict=False).cast(pl.String))
+        return pl.coalesce(whole, col.cast(pl.String))
+    return col.cast(pl.String)
 
 
 def _read_parquet(path: Path) -> RawTable:
@@ -167,15 +314,38 @@ def _read_parquet(path: Path) -> RawTable:
         frame = pl.read_parquet(path)
     except Exception as exc:  # polars raises several error types for broken files
         raise FileRejected(str(path), f"cannot be read as Parquet ({exc})") from exc
-    casts = []
-    for name, dtype in frame.schema.items():
-        if dtype == pl.Date:
-            casts.append(pl.col(name).dt.strftime("%Y-%m-%d"))
-        elif dtype.is_temporal():
-            casts.append(pl.col(name).dt.strftime("%Y-%m-%d %H:%M:%S"))
-        else:
-            casts.append(pl.col(name).cast(pl.String))
-    return _finish(path, frame.select(casts), "parquet")
+    nested = [n for n, t in frame.schema.items() if t.is_nested()]
+    if nested:
+        raise FileRejected(
+            str(path), f"has column(s) {', '.join(nested)} of a nested type (list/struct); "
+            "expected one plain value per cell", column=nested[0],
+        )
+    columns = []
+    for i, (name, dtype) in enumerate(frame.schema.items()):
+        try:
+            columns.append(frame.select(_parquet_text(name, dtype).alias(f"c{i}")).to_series())
+        except pl.exceptions.PolarsError as exc:
+            raise FileRejected(
+                str(path), f"has a column of type {dtype} that cannot be read as text "
+                f"({str(exc).splitlines()[0]}); expected text, numbers or dates", column=name,
+            ) from exc
+    return _finish(path, frame.columns, pl.DataFrame(columns), "parquet")
+
+
+def _blank_to_null(table: RawTable) -> RawTable:
+    """Empty strings (from Excel or Parquet) mean missing, as in CSV; all-empty rows go."""
+    frame = table.frame.with_columns(
+        pl.when(pl.col(c).str.strip_chars() == "").then(None).otherwise(pl.col(c)).alias(c)
+        for c in table.frame.columns
+    )
+    lines = table.line_numbers()
+    keep = ~pl.all_horizontal(pl.all().is_null()) if frame.columns else pl.lit(True)
+    mask = frame.select(keep.alias("keep")).get_column("keep")
+    if frame.height and not mask.all():
+        frame = frame.filter(mask)
+        table.lines = lines.filter(mask).to_list()
+    table.frame = frame
+    return table
 
 
 def read_table(path: str | Path) -> RawTable:
@@ -195,13 +365,9 @@ def read_table(path: str | Path) -> RawTable:
     else:
         raise FileRejected(
             str(path),
-            f"has the unsupported extension '{path.suffix}'; expected .csv, .xlsx or .parquet",
+            f"has the unsupported extension '{path.suffix}'; expected .csv, .xlsx or .parquet"
+            + (" (save an old .xls workbook as .xlsx)" if suffix == ".xls" else ""),
         )
     if not table.frame.columns:
-        raise FileRejected(str(path), "has no columns")
-    # Empty strings (from Excel or Parquet) mean missing, as in CSV.
-    table.frame = table.frame.with_columns(
-        pl.when(pl.col(c).str.strip_chars() == "").then(None).otherwise(pl.col(c)).alias(c)
-        for c in table.frame.columns
-    )
-    return table
+        raise FileRejected(str(path), "has no named columns in its header row (line 1)", row=1)
+    return _blank_to_null(table)

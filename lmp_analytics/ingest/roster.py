@@ -11,7 +11,7 @@ from pathlib import Path
 import polars as pl
 
 from lmp_analytics.errors import RosterError
-from lmp_analytics.ingest.readers import RawTable, read_table
+from lmp_analytics.ingest.readers import RawTable, check_duplicate_columns, read_table
 from lmp_analytics.ingest.schemas import (
     RowFailure,
     collect_failures,
@@ -47,6 +47,7 @@ class Roster:
 
 
 def _require_columns(table: RawTable, required: list[str]) -> None:
+    check_duplicate_columns(table, set(required))
     missing = [c for c in required if c not in table.frame.columns]
     if missing:
         found = ", ".join(table.frame.columns) or "(none)"
@@ -61,13 +62,24 @@ def _require_columns(table: RawTable, required: list[str]) -> None:
 
 
 def _as_int(table: RawTable, column: str) -> pl.Expr:
-    return pl.col(column).str.strip_chars().cast(pl.Int64, strict=False)
+    """Whole numbers; ``'2.0'`` (a spreadsheet number) counts as 2."""
+    return (pl.col(column).str.strip_chars().str.replace(r"^(\d+)\.0+$", "${1}")
+            .cast(pl.Int64, strict=False))
 
 
-def _raise_failures(table: RawTable, failures: list[RowFailure], typed: pl.DataFrame) -> None:
+def _first_per_cell(failures: list[RowFailure]) -> list[RowFailure]:
+    """One failure per cell (the first found, which is the most specific), in file order."""
+    seen: dict[tuple[int, str], RowFailure] = {}
+    for f in failures:
+        seen.setdefault((f.index, f.column), f)
+    return sorted(seen.values(), key=lambda f: (f.index, f.column))
+
+
+def _raise_failures(table: RawTable, failures: list[RowFailure]) -> None:
+    """Every invalid cell of a reference file in one RosterError (the first ten spelled out)."""
     if not failures:
         return
-    failures = sorted(failures, key=lambda f: (f.index, f.column))
+    failures = _first_per_cell(failures)
     lines = []
     for f in failures[:10]:
         raw = table.frame.get_column(f.column)[f.index] if f.column in table.frame.columns else None
@@ -109,12 +121,15 @@ def read_roster(
         _as_int(table, "pulje").alias("pulje"),
         pl.col("oppstart").str.strip_chars().str.to_uppercase(),
     )
-    failures = collect_failures(roster_schema(), typed)
-    failures += _non_integer_failures(table, typed, ["pulje"])
+    failures = _non_integer_failures(table, typed, ["pulje"])
+    failures += collect_failures(roster_schema(), typed)
     idx = typed.with_row_index("i")
-    for i in idx.filter(pl.col("skole_orgnr").is_duplicated()).get_column("i"):
-        failures.append(RowFailure(int(i), "skole_orgnr", "an organisation number that is "
-                                   "unique in the file (this school is listed twice)"))
+    dups = idx.filter(pl.col("skole_orgnr").is_duplicated())
+    for org, group in dups.group_by("skole_orgnr", maintain_order=True).agg("i").iter_rows():
+        where = ", ".join(str(table.line_of(int(i))) for i in group)
+        failures += [RowFailure(int(i), "skole_orgnr", "an organisation number that is unique "
+                                f"in the file ({org} is listed on lines {where})")
+                     for i in group]
     for i in idx.filter(
         (pl.col("rolle") == "deltaker") & (pl.col("pulje").is_null() | pl.col("oppstart").is_null())
     ).get_column("i"):
@@ -126,7 +141,7 @@ def read_roster(
     ).get_column("i"):
         failures.append(RowFailure(int(i), "pulje", "empty pulje and oppstart for a "
                                    "'sammenligning' school (it never joins LMP)"))
-    _raise_failures(table, failures, typed)
+    _raise_failures(table, failures)
     schools = typed
 
     phase_frame = _phase_calendar(schools)
@@ -163,8 +178,8 @@ def read_phase_overrides(path: str | Path, schools: pl.DataFrame) -> pl.DataFram
         _as_int(table, "fase").alias("fase"),
         pl.col("termin").str.strip_chars().str.to_uppercase(),
     )
-    failures = collect_failures(phases_schema(), typed)
-    failures += _non_integer_failures(table, typed, ["fase"])
+    failures = _non_integer_failures(table, typed, ["fase"])
+    failures += collect_failures(phases_schema(), typed)
     participants = set(schools.filter(pl.col("rolle") == "deltaker")["skole_orgnr"].to_list())
     idx = typed.with_row_index("i")
     for i, org in idx.select("i", "skole_orgnr").iter_rows():
@@ -173,7 +188,7 @@ def read_phase_overrides(path: str | Path, schools: pl.DataFrame) -> pl.DataFram
                                        "a participating ('deltaker') school of program.csv"))
     for i in idx.filter(pl.struct("skole_orgnr", "fase").is_duplicated()).get_column("i"):
         failures.append(RowFailure(int(i), "fase", "one row per school and phase"))
-    _raise_failures(table, failures, typed)
+    _raise_failures(table, failures)
     return typed
 
 
@@ -201,11 +216,11 @@ def read_enrolment(path: str | Path, schools: pl.DataFrame) -> pl.DataFrame:
         .otherwise(trinn.cast(pl.Int64, strict=False)).alias("trinn"),
         _as_int(table, "elever").alias("elever"),
     )
-    failures = collect_failures(enrolment_schema(), typed)
-    failures += _non_integer_failures(table, typed, ["trinn", "elever"])
+    failures = _non_integer_failures(table, typed, ["trinn", "elever"])
+    failures += collect_failures(enrolment_schema(), typed)
     known = set(schools["skole_orgnr"].to_list())
     for i, org in typed.with_row_index("i").select("i", "skole_orgnr").iter_rows():
         if org is not None and org not in known:
             failures.append(RowFailure(int(i), "skole_orgnr", "a school listed in program.csv"))
-    _raise_failures(table, failures, typed)
+    _raise_failures(table, failures)
     return typed

@@ -22,6 +22,8 @@ KJONN_VALUES = ("jente", "gutt", "annet")
 ROLLE_VALUES = ("deltaker", "sammenligning")
 TRINN_MIN, TRINN_MAX = 3, 13
 UNKNOWN_CODE = -99  # a label that matched no answer option; never stored
+EMPTY_CELL = "a value (the cell is empty)"
+_BUILTIN_REASONS = {"not_nullable": EMPTY_CELL}
 
 
 @dataclass(frozen=True)
@@ -47,7 +49,7 @@ def collect_failures(schema: pa.DataFrameSchema, frame: pl.DataFrame) -> list[Ro
             if index is None:
                 # A column-level problem (missing column, wrong dtype): a bug in mapping, not data.
                 raise RuntimeError(f"schema problem in column '{column}': {check}") from err
-            out.append(RowFailure(int(index), column, check))
+            out.append(RowFailure(int(index), column, _BUILTIN_REASONS.get(check, check)))
         return out
     return []
 
@@ -139,9 +141,17 @@ def enrolment_schema() -> pa.DataFrameSchema:
 
 
 def spekter_schema(
-    item_scales: dict[str, tuple[int, ...]], versions: list[str], today: dt.date
+    item_scales: dict[str, tuple[int, ...]],
+    versions: list[str],
+    today: dt.date,
+    item_labels: dict[str, str] | None = None,
 ) -> pa.DataFrameSchema:
-    """One Spekter export after mapping: one row per pupil, items as answer codes."""
+    """One Spekter export after mapping: one row per pupil, items as answer codes.
+
+    ``item_labels`` (item -> readable list of its answer labels) makes the messages say which
+    answers the item takes.
+    """
+    item_labels = item_labels or {}
     columns: dict[str, pa.Column] = {
         "skole_orgnr": _col(pl.String, nullable=False),
         "gruppe": _col(pl.String, nullable=False),
@@ -167,7 +177,12 @@ def spekter_schema(
     for item, codes in item_scales.items():
         columns[item] = _col(
             pl.Int16,
-            pa.Check.isin(list(codes), error=f"an answer on the item scale (codes {list(codes)})"),
+            pa.Check.isin(
+                list(codes),
+                error=f"an answer on the item's scale ({item_labels[item]}; or the codes "
+                f"{min(codes)}-{max(codes)}; empty = skipped)" if item in item_labels
+                else f"an answer on the item scale (codes {list(codes)})",
+            ),
         )
     return pa.DataFrameSchema(columns, strict=False, name="spekter export")
 
@@ -178,6 +193,16 @@ def item_scale_codes(books: dict[str, Codebook]) -> dict[str, tuple[int, ...]]:
     for book in books.values():
         for item in book.answer_items:
             out[item.code] = book.scales[item.scale].codes
+    return out
+
+
+def item_scale_labels(books: dict[str, Codebook]) -> dict[str, str]:
+    """Per answer item, its labels in order (``'Nei', 'Ja'``), for messages."""
+    out: dict[str, str] = {}
+    for book in books.values():
+        for item in book.answer_items:
+            labels = book.scales[item.scale].labels
+            out[item.code] = ", ".join(f"'{lab.nb}'" for lab in labels)
     return out
 
 

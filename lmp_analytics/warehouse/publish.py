@@ -27,11 +27,15 @@ SCHEMA_VERSION = "1"
 
 @dataclass
 class WriteSession:
-    """An open private copy. Call :meth:`discard` to leave the published warehouse untouched."""
+    """An open private copy. Call :meth:`discard` to leave the published warehouse untouched.
+
+    ``existed``: whether a published warehouse existed when the session started.
+    """
 
     con: duckdb.DuckDBPyConnection
     path: Path
     publish: bool = True
+    existed: bool = True
 
     def discard(self) -> None:
         self.publish = False
@@ -69,6 +73,28 @@ def _writer_lock(path: Path) -> Iterator[None]:
         fh.close()
 
 
+def _open_copy(path: Path, tmp: Path) -> duckdb.DuckDBPyConnection:
+    try:
+        return duckdb.connect(str(tmp))
+    except duckdb.Error as exc:
+        tmp.unlink(missing_ok=True)
+        raise WarehouseError(
+            f"{path}: cannot be opened as a DuckDB warehouse ({type(exc).__name__}: "
+            f"{str(exc).splitlines()[0]}); is it a warehouse of this package?"
+        ) from exc
+
+
+@contextlib.contextmanager
+def scratch_session() -> Iterator[duckdb.DuckDBPyConnection]:
+    """An empty in-memory warehouse with the full schema, thrown away at the end (dry runs)."""
+    con = duckdb.connect(":memory:")
+    try:
+        apply_schema(con)
+        yield con
+    finally:
+        con.close()
+
+
 @contextlib.contextmanager
 def write_session(path: str | os.PathLike[str]) -> Iterator[WriteSession]:
     """Open a private copy of the warehouse at ``path`` (created if absent) for one change."""
@@ -78,10 +104,11 @@ def write_session(path: str | os.PathLike[str]) -> Iterator[WriteSession]:
         for stale in path.parent.glob(f".{path.name}.*.tmp*"):
             stale.unlink(missing_ok=True)
         tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-        if path.exists():
+        existed = path.exists()
+        if existed:
             shutil.copyfile(path, tmp)
-        con = duckdb.connect(str(tmp))
-        session = WriteSession(con=con, path=path)
+        con = _open_copy(path, tmp)
+        session = WriteSession(con=con, path=path, existed=existed)
         try:
             apply_schema(con)
             con.execute("BEGIN TRANSACTION")
