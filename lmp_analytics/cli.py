@@ -63,6 +63,9 @@ def keygen(
     console.print(f"Use it with: export LMP_PSEUDONYM_KEY_FILE={path}")
 
 
+MAX_FILE_ROWS = 25
+
+
 def _print_report(report: IngestReport, verb: str) -> None:
     if report.roster_error:
         err_console.print(f"[bold red]roster rejected:[/] {report.roster_error}", highlight=False)
@@ -72,7 +75,12 @@ def _print_report(report: IngestReport, verb: str) -> None:
     for col in ("file", "status", "rows read", "loaded", "quarantined", "detail"):
         table.add_column(col, overflow="fold")
     style = {"loaded": "green", "valid": "green", "skipped": "dim", "rejected": "bold red"}
-    for o in report.outcomes:
+    shown = report.outcomes
+    if len(shown) > MAX_FILE_ROWS:
+        shown = [o for o in shown if o.status == "rejected" or o.rows_quarantined]
+        table.title = (f"{verb}: {len(report.outcomes)} file(s); listing the "
+                       f"{len(shown)} with rejections or quarantined rows")
+    for o in shown:
         detail = o.message
         if o.status == "rejected":
             where = []
@@ -85,7 +93,8 @@ def _print_report(report: IngestReport, verb: str) -> None:
             str(o.path), f"[{style.get(o.status, '')}]{o.status}[/]",
             str(o.rows_read), str(o.rows_loaded), str(o.rows_quarantined), detail,
         )
-    console.print(table)
+    if shown:
+        console.print(table)
     for o in report.outcomes:
         for w in o.warnings:
             console.print(f"[yellow]warning:[/] {w}", highlight=False)
@@ -339,6 +348,112 @@ def serve_dashboard(warehouse: Path, port: int) -> None:
         raise typer.Exit(subprocess.call(cmd, env=env))
     except KeyboardInterrupt:
         raise typer.Exit(0) from None
+
+
+RoleOpt = Annotated[
+    str | None,
+    typer.Option("--role", help="program | kommune:<nr> | veileder:<orgnr,...> | forsker "
+                 "(default: the role configuration's default_role, else program)."),
+]
+FormatOpt = Annotated[str, typer.Option("--format", help="table | csv | parquet")]
+OutOpt = Annotated[Path | None, typer.Option("--out", help="Write to this file.")]
+
+
+def _default_role(role: str | None) -> str:
+    if role:
+        return role
+    from lmp_analytics.privacy.roles import default_role
+
+    return default_role() or "program"
+
+
+def _emit(frame, fmt: str, out: Path | None, columns: list[str], title: str) -> None:
+    """Print a Rich table of ``columns`` or write the whole frame as CSV/Parquet."""
+    if fmt == "table":
+        table = Table(title=title)
+        for c in columns:
+            table.add_column(c, overflow="fold")
+        for row in frame.select(columns).iter_rows():
+            table.add_row(*["" if v is None else (f"{v:.3f}" if isinstance(v, float) else str(v))
+                            for v in row])
+        console.print(table)
+        if out:
+            console.print("[yellow]--out is ignored with --format table[/]")
+        return
+    if fmt not in ("csv", "parquet"):
+        raise typer.BadParameter("--format must be table, csv or parquet")
+    if fmt == "csv":
+        if out:
+            frame.write_csv(out)
+        else:
+            print(frame.write_csv(), end="")
+    else:
+        if not out:
+            raise typer.BadParameter("--format parquet needs --out")
+        frame.write_parquet(out)
+    if out:
+        err_console.print(f"Wrote {frame.height} rows to {out}")
+
+
+@app.command()
+def indicators(
+    level: Annotated[
+        str, typer.Option(help="gruppe | skole | kommune | pulje | program")
+    ] = "skole",
+    indicator: Annotated[str | None, typer.Option(help="Indicator id (default: all).")] = None,
+    by: Annotated[str | None, typer.Option(help="trinn | kjonn")] = None,
+    role: RoleOpt = None,
+    fmt: FormatOpt = "table",
+    out: OutOpt = None,
+    warehouse: WarehouseOpt = None,
+    debug: DebugOpt = False,
+) -> None:
+    """Indicator shares and means with 95 % intervals; role-scoped and suppressed."""
+    from lmp_analytics import api
+
+    try:
+        frame = api.indicators(level, indicator=indicator, by=by, role=_default_role(role),
+                               warehouse=warehouse)
+    except (LmpError, ValueError, PermissionError) as exc:
+        raise _fail(exc, debug) from None
+    cols = ["kommunenummer", "skole", "term", "indicator", "breakdown_value", "n_display",
+            "share", "ci_low", "ci_high", "mean", "suppressed"]
+    if level in ("kommune", "pulje", "program"):
+        cols = ["kommunenummer", "pulje", "rolle", *cols[2:]]
+    _emit(frame, fmt, out, cols, f"Indicators, level {level}")
+
+
+@app.command()
+def compare(
+    indicator: Annotated[str, typer.Option(help="Indicator id.")] = "mobbet",
+    phase: Annotated[str | None, typer.Option(help="1-4, program (pre(1)->post(4)) or runde "
+                                              "(consecutive rounds); default: all phases")] = None,
+    level: Annotated[str, typer.Option(help="skole (the only level with per-unit changes)")] = (
+        "skole"),
+    role: RoleOpt = None,
+    fmt: FormatOpt = "table",
+    out: OutOpt = None,
+    warehouse: WarehouseOpt = None,
+    debug: DebugOpt = False,
+) -> None:
+    """Before/after each phase per school: change, 95 % interval, test and verdict."""
+    from lmp_analytics import api
+
+    if level != "skole":
+        raise _fail(ValueError("compare --level supports 'skole'; programme-level effects are in "
+                               "the notebooks and lmp_analytics.evaluation.programme"), debug)
+    try:
+        frame = api.compare(indicator=indicator, phase=phase, role=_default_role(role),
+                            warehouse=warehouse)
+    except (LmpError, ValueError) as exc:
+        raise _fail(exc, debug) from None
+    cols = ["skole", "phase", "pre_term", "post_term", "pre_n", "post_n", "linked_n", "diff",
+            "diff_ci_low", "diff_ci_high", "p_value", "test", "verdict"]
+    if fmt == "table":
+        import polars as pl
+
+        frame = frame.with_columns(pl.coalesce("diff_pp", "diff_mean").alias("diff"))
+    _emit(frame, fmt, out, cols, f"Change in {indicator}")
 
 
 def main() -> None:

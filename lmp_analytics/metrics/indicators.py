@@ -26,7 +26,7 @@ INDICATOR_COLUMNS = [
     "level", "kommunenummer", "skole_orgnr", "skole", "gruppe", "rolle", "pulje", "term",
     "round", "versjon", "indicator", "kind", "breakdown", "breakdown_value", "n", "count",
     "share", "ci_low", "ci_high", "mean", "sd", "mean_ci_low", "mean_ci_high", "n_schools",
-    "ci_method", "few_clusters",
+    "ci_method", "few_clusters", "is_primary",
 ]
 
 
@@ -157,7 +157,14 @@ def indicator_table(
             pl.col("sum").alias("sum_total"),
         )
         out = _cluster_stats(agg, school_rows, keys)
-    out = out.join(schools, on="skole_orgnr", how="left").with_columns(
+    primary_rounds = con.sql(
+        "SELECT round_id, is_primary FROM mart_school_round"
+    ).pl()
+    out = out.join(schools, on="skole_orgnr", how="left").join(
+        primary_rounds, on="round_id", how="left"
+    ).with_columns(
+        pl.when(pl.col("level").is_in(["gruppe", "skole"])).then(pl.col("is_primary"))
+        .otherwise(None).alias("is_primary"),
         pl.col("round_id").alias("round"),
         pl.col("pulje").cast(pl.Int64),
         pl.col("n").cast(pl.Int64),
