@@ -332,6 +332,59 @@ def demo(
     serve_dashboard(paths.warehouse, port)
 
 
+@app.command()
+def forget(
+    elev_id: Annotated[str, typer.Option("--elev-id", help="The pupil's raw id (Feide id).")],
+    key_file: Annotated[Path | None, typer.Option(help="Pseudonym key file.")] = None,
+    role: RoleOpt = None,
+    warehouse: WarehouseOpt = None,
+    debug: DebugOpt = False,
+) -> None:
+    """Erase every row of one pupil (found through the keyed pseudonym) and what counted them."""
+    from lmp_analytics.jobs import build_derived
+    from lmp_analytics.warehouse.erasure import forget_pupil
+
+    try:
+        result = forget_pupil(elev_id, key=protect.load_key(key_file), warehouse=warehouse,
+                              role=str(_default_role(role)), rebuild=build_derived)
+    except LmpError as exc:
+        raise _fail(exc, debug) from None
+    if result.responses == 0:
+        console.print("No rows of that pupil in the warehouse (check the id and the key).")
+        return
+    console.print(f"Erased {result.responses} response(s), {result.answers} answer(s) and "
+                  f"{result.nominations} nomination(s); marts rebuilt and published.")
+
+
+@app.command()
+def retention(
+    before: Annotated[str, typer.Option("--before", help="Delete rounds before this term.")],
+    role: RoleOpt = None,
+    warehouse: WarehouseOpt = None,
+    debug: DebugOpt = False,
+) -> None:
+    """Delete every round older than a term (retention policy); publishes atomically."""
+    from lmp_analytics.jobs import build_derived
+    from lmp_analytics.warehouse.erasure import apply_retention
+
+    try:
+        result = apply_retention(before, warehouse=warehouse, role=str(_default_role(role)),
+                                 rebuild=build_derived)
+    except (LmpError, ValueError) as exc:
+        raise _fail(exc, debug) from None
+    console.print(f"Deleted {result.rounds} round(s) before {before} "
+                  f"({result.responses} responses).")
+
+
+@app.command()
+def dashboard(
+    warehouse: WarehouseOpt = None,
+    port: Annotated[int, typer.Option(help="Port on 127.0.0.1.")] = 8501,
+) -> None:
+    """Start the Streamlit dashboard on 127.0.0.1 for the warehouse."""
+    serve_dashboard(config.warehouse_path(warehouse), port)
+
+
 def serve_dashboard(warehouse: Path, port: int) -> None:
     """Run the Streamlit app on 127.0.0.1 (blocking) with the warehouse in LMP_WAREHOUSE."""
     import subprocess

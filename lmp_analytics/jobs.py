@@ -13,12 +13,12 @@ __all__ = ["build_derived", "ingest_and_build", "ingest_files"]
 
 
 def build_derived(con: duckdb.DuckDBPyConnection) -> None:
-    """Rebuild the marts inside an open write transaction (no-op until the metrics layer lands)."""
-    try:
-        from lmp_analytics.metrics.marts import build_marts
-    except ModuleNotFoundError:
-        return
+    """Rebuild the marts and the suppressed publication inside the open write transaction."""
+    from lmp_analytics.metrics.marts import build_marts
+    from lmp_analytics.publication import build_publication
+
     build_marts(con)
+    build_publication(con)
 
 
 def ingest_and_build(

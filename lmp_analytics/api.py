@@ -1,0 +1,210 @@
+"""The public, role-scoped and suppressed API. Every output path (CLI, dashboard, exports,
+reports, notebook helpers that make published tables) reads numbers through these functions.
+
+Each function opens a short-lived read-only connection to the published warehouse
+(``warehouse`` argument, else ``LMP_WAREHOUSE``, else the default), computes from the marts,
+suppresses once (:mod:`lmp_analytics.publication`) and cuts the result to the role's scope.
+Roles: ``program`` (all schools, aggregated), ``kommune:<kommunenummer>``,
+``veileder:<orgnr,...>`` (assigned schools) and ``forsker`` (also group level). Group (class)
+results only ever reach ``forsker``. A suppressed cell keeps its keys, has every number empty and
+``suppressed`` true.
+
+Columns of :func:`indicators` (stable, documented in the README): level, kommunenummer,
+skole_orgnr, skole, gruppe, rolle, pulje, term, round, versjon, indicator, kind, breakdown,
+breakdown_value, n, n_display, count, share, ci_low, ci_high, mean, sd, mean_ci_low,
+mean_ci_high, n_schools, ci_method, few_clusters, suppressed, suppression_reason,
+suppression_note_nb, suppression_note_en. Shares are fractions (0-1).
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Sequence
+
+import polars as pl
+
+from lmp_analytics.evaluation.school_change import (
+    CHANGE_SCHEMA,
+    consecutive_round_changes,
+    phase_changes,
+)
+from lmp_analytics.metrics.indicators import indicator_table
+from lmp_analytics.privacy.roles import Role, parse_role
+from lmp_analytics.privacy.suppression import suppress
+from lmp_analytics.publication import (
+    CELL_KEYS,
+    CELL_LABELS,
+    PUBLICATION_TABLE,
+    breakdown_linkages,
+)
+from lmp_analytics.warehouse import reading
+
+WarehouseArg = str | os.PathLike[str] | None
+
+INDICATOR_COLUMNS = [
+    "level", "kommunenummer", "skole_orgnr", "skole", "gruppe", "rolle", "pulje", "term",
+    "round", "versjon", "indicator", "kind", "breakdown", "breakdown_value", "n", "n_display",
+    "count", "share", "ci_low", "ci_high", "mean", "sd", "mean_ci_low", "mean_ci_high",
+    "n_schools", "ci_method", "few_clusters", "suppressed", "suppression_reason",
+    "suppression_note_nb", "suppression_note_en",
+]
+COMPARE_COLUMNS = [
+    "kommunenummer", "skole_orgnr", "skole", "rolle", "phase", "indicator", "kind",
+    "pre_round", "pre_term", "post_round", "post_term", "pre_n", "post_n", "linked_n",
+    "pre_value", "post_value", "diff_pp", "diff_mean", "diff_ci_low", "diff_ci_high", "p_value",
+    "p_adjusted", "test", "tested", "verdict", "linked_diff", "linked_ci_low", "linked_ci_high",
+    "linked_p_value", "rtm_warning", "suppressed", "suppression_reason",
+]
+
+
+def as_role(role: str | Role | None) -> Role:
+    """A Role from its text form (``None`` = ``program``)."""
+    if isinstance(role, Role):
+        return role
+    return parse_role(role or "program")
+
+
+def scope(frame: pl.DataFrame, role: str | Role | None) -> pl.DataFrame:
+    """Rows of ``frame`` the role may see. Aggregates above school level (pulje, programme) are
+    shared with every role; school and kommune rows only within scope; group rows only for
+    ``forsker``."""
+    r = as_role(role)
+    level = pl.col("level") if "level" in frame.columns else pl.lit("skole")
+    if r.kind in ("program", "forsker"):
+        keep = level != "gruppe" if r.kind == "program" else pl.lit(True)
+    elif r.kind == "kommune":
+        keep = level.is_in(["pulje", "program"]) | (
+            level.is_in(["skole", "kommune"]) & pl.col("kommunenummer").is_in(sorted(r.kommuner))
+        )
+    elif r.kind == "veileder":
+        keep = level.is_in(["pulje", "program"]) | (
+            (level == "skole") & pl.col("skole_orgnr").is_in(sorted(r.schools))
+        )
+    else:  # pragma: no cover - parse_role admits only the kinds above
+        raise ValueError(f"unknown role kind {r.kind!r}")
+    return frame.filter(keep)
+
+
+def indicators(
+    level: str = "skole",
+    *,
+    indicator: str | Sequence[str] | None = "mobbet",
+    by: str | None = None,
+    role: str | Role | None = "program",
+    warehouse: WarehouseArg = None,
+    min_n: int | None = None,
+) -> pl.DataFrame:
+    """Indicator cells at one level (gruppe | skole | kommune | pulje | program), suppressed and
+    scoped to ``role``. ``by``: None, 'trinn' or 'kjonn'. ``indicator`` None = every indicator."""
+    r = as_role(role)
+    if level == "gruppe" and r.kind != "forsker":
+        raise PermissionError("group (class) level results are only available to 'forsker'")
+    breakdown = by or "alle"
+    wanted = None if indicator is None else (
+        [indicator] if isinstance(indicator, str) else list(indicator))
+    with reading(warehouse) as con:
+        if level == "gruppe":
+            out = _group_cells(con, wanted or _indicator_ids(con), min_n)
+        else:
+            out = published_cells(con, level=level, indicators=wanted)
+    if out.height == 0:
+        return pl.DataFrame(schema={c: pl.String for c in INDICATOR_COLUMNS})
+    out = out.filter(pl.col("breakdown") == breakdown)
+    return scope(out, r).select(INDICATOR_COLUMNS)
+
+
+def published_cells(
+    con, *, level: str | None = None, indicators: Sequence[str] | None = None
+) -> pl.DataFrame:
+    """Rows of the stored publication (already suppressed at ingest), unscoped: call
+    :func:`scope` before showing them."""
+    if not con.sql(
+        "SELECT count(*) FROM information_schema.tables WHERE table_name = ?",
+        params=[PUBLICATION_TABLE],
+    ).fetchall()[0][0]:
+        return pl.DataFrame()
+    where, params = [], []
+    if level is not None:
+        where.append("level = ?")
+        params.append(level)
+    if indicators:
+        where.append("list_contains(?, indicator)")
+        params.append(list(indicators))
+    sql = f"SELECT * FROM {PUBLICATION_TABLE}"
+    if where:
+        sql += " WHERE " + " AND ".join(where)
+    return con.sql(sql, params=params).pl()
+
+
+def _group_cells(con, indicator_ids: Sequence[str], min_n: int | None) -> pl.DataFrame:
+    """Group level for researchers: primary suppression and the breakdown sums within a group."""
+    frames = []
+    for ind in indicator_ids:
+        cells = pl.concat([indicator_table(con, "gruppe", indicator=ind, by=b)
+                           for b in (None, "trinn", "kjonn")], how="vertical_relaxed")
+        if cells.height:
+            frames.append(suppress(cells, keys=CELL_KEYS, linkages=breakdown_linkages(),
+                                   min_n=min_n, labels=CELL_LABELS))
+    return pl.concat(frames, how="vertical_relaxed") if frames else pl.DataFrame()
+
+
+def _indicator_ids(con) -> list[str]:
+    return [row[0] for row in con.sql(
+        "SELECT DISTINCT indicator FROM mart_indicator_counts ORDER BY indicator"
+    ).fetchall()]
+
+
+def compare(
+    *,
+    indicator: str = "mobbet",
+    phase: str | int | None = None,
+    role: str | Role | None = "program",
+    warehouse: WarehouseArg = None,
+    min_n: int | None = None,
+) -> pl.DataFrame:
+    """Per-school change before/after each phase (``phase`` 1-4 or 'program'), or between
+    consecutive rounds (``phase='runde'``), scoped and suppressed (COMPARE_COLUMNS).
+
+    A change is hidden when the pre or post round's school cell is hidden in the indicator's
+    publication (a visible change then adds nothing a reader could subtract); the same-pupils
+    view is hidden when fewer than ``min_n`` pupils are linked.
+    """
+    r = as_role(role)
+    with reading(warehouse) as con:
+        if str(phase) == "runde":
+            changes = consecutive_round_changes(con, indicator=indicator, min_n=min_n)
+        else:
+            changes = phase_changes(con, indicator=indicator, phase=phase, min_n=min_n)
+        cells = published_cells(con, level="skole", indicators=[indicator])
+    hidden = set()
+    if cells.height:
+        hidden = set(cells.filter(
+            (pl.col("level") == "skole") & (pl.col("breakdown") == "alle") & pl.col("suppressed")
+        )["round"].to_list())
+    from lmp_analytics.config import min_n as default_min_n
+
+    threshold = default_min_n() if min_n is None else min_n
+    is_hidden = (pl.col("pre_round").is_in(sorted(hidden))
+                 | pl.col("post_round").is_in(sorted(hidden))
+                 | (pl.col("pre_n") < threshold) | (pl.col("post_n") < threshold))
+    numbers = [c for c, t in CHANGE_SCHEMA.items() if t in (pl.Float64, pl.Int64)
+               and c not in ("pre_n", "post_n", "linked_n")]
+    out = changes.with_columns(is_hidden.fill_null(True).alias("suppressed"))
+    out = out.with_columns(
+        *[pl.when(pl.col("suppressed")).then(None).otherwise(pl.col(c)).alias(c)
+          for c in numbers],
+        pl.when(pl.col("suppressed")).then(None).otherwise(pl.col("verdict")).alias("verdict"),
+        pl.when(pl.col("suppressed")).then(None).otherwise(pl.col("pre_n")).alias("pre_n"),
+        pl.when(pl.col("suppressed")).then(None).otherwise(pl.col("post_n")).alias("post_n"),
+        pl.when(pl.col("suppressed")).then(None).otherwise(pl.col("linked_n")).alias("linked_n"),
+        pl.when(pl.col("suppressed")).then(pl.lit("primary_or_level_hidden")).otherwise(None)
+        .alias("suppression_reason"),
+    ).with_columns(
+        *[pl.when(pl.col("linked_n").fill_null(0) < threshold).then(None)
+          .otherwise(pl.col(c)).alias(c)
+          for c in ("linked_diff", "linked_ci_low", "linked_ci_high", "linked_p_value")],
+        pl.when(pl.col("kind") == "share").then(pl.col("diff")).alias("diff_pp"),
+        pl.when(pl.col("kind") == "scale").then(pl.col("diff")).alias("diff_mean"),
+    )
+    out = out.with_columns(pl.lit("skole").alias("level"))
+    return scope(out, r).select(COMPARE_COLUMNS)

@@ -1,0 +1,71 @@
+"""Privacy layer: the one suppression engine and the role scope, applied to every output.
+
+Order for every output path: aggregate -> :func:`suppress` (all linkages shown together) ->
+``role.apply_scope`` / ``role.scope_filter`` -> show or export.
+"""
+
+from lmp_analytics.privacy.roles import (
+    ROLE_KINDS,
+    Role,
+    RoleConfig,
+    RoleError,
+    default_role,
+    load_role_config,
+    parse_role,
+    role_for_user,
+    roles_path,
+)
+from lmp_analytics.privacy.suppression import (
+    COMPLEMENTARY,
+    DERIVED,
+    HIERARCHY_DIMENSIONS,
+    META_COLUMNS,
+    N_DISPLAY,
+    NOTE_EN,
+    NOTE_NB,
+    PRIMARY,
+    REASON,
+    SOURCE,
+    SUPPRESSED,
+    Change,
+    Linkage,
+    SuppressionError,
+    SuppressionWarning,
+    assert_matches_suppressed,
+    assert_no_hidden_numbers,
+    margins,
+    suppress,
+    suppress_cube,
+)
+
+__all__ = [
+    "COMPLEMENTARY",
+    "DERIVED",
+    "HIERARCHY_DIMENSIONS",
+    "META_COLUMNS",
+    "NOTE_EN",
+    "NOTE_NB",
+    "N_DISPLAY",
+    "PRIMARY",
+    "REASON",
+    "ROLE_KINDS",
+    "SOURCE",
+    "SUPPRESSED",
+    "Change",
+    "Linkage",
+    "Role",
+    "RoleConfig",
+    "RoleError",
+    "SuppressionError",
+    "SuppressionWarning",
+    "assert_matches_suppressed",
+    "assert_no_hidden_numbers",
+    "default_role",
+    "load_role_config",
+    "margins",
+    "parse_role",
+    "role_for_user",
+    "roles_path",
+    "suppress",
+    "suppress_cube",
+]

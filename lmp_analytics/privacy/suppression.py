@@ -1,0 +1,929 @@
+"""The one suppression engine. Every output path (dashboard, chart data, CSV/XLSX, PDF, notebook
+helper) sends its aggregated cells through :func:`suppress` before anything is shown.
+
+Cells
+    One row per aggregated cell. ``keys`` name the columns that identify a cell (kommunenummer,
+    skole_orgnr, trinn, kjonn, term, indicator, ...). ``n`` (respondents, the denominator) is an
+    integer column. Every other column is a *value* column (count, share, mean, sum, sumsq,
+    ci_low, ci_high, ...) and is blanked in a hidden row, unless listed in ``labels`` (names,
+    texts that are not numbers about the cell). A null ``n`` means "already suppressed upstream"
+    (Elevundersøkelsen ``*``): the row stays hidden, nothing is imputed.
+
+Rules
+    * Primary: a cell with ``n < min_n`` is hidden (``min_n`` from
+      :func:`lmp_analytics.config.min_n`, overridable per call and, stricter only, per indicator).
+    * Complementary: a :class:`Linkage` declares a sum-consistent set (a total and its parts). No
+      hidden number may be worked out from the visible ones through any combination of the
+      declared sums. Quick rule, to a fixed point: where a sum has exactly one unknown, hide one
+      more of its parts - the one that opens the fewest other sums, then the smallest n, then by
+      key (the total when no part is visible). Audit: an exact rank test over the rationals of all
+      sums at once finds cells pinned by combinations of sums (only *which* cells are hidden
+      matters, so n, count, sum, sumsq and top_count are protected together); interval
+      propagation finds respondent counts pinned by what the labels reveal (1 <= n <= t-1 for
+      "< t", n >= t for a complementary "*"). Each finding hides one more cell (tried first on
+      the sums around it) and the loop repeats.
+    * Parts that add up to less than their total (pupils with unknown gender, schools outside the
+      table) leave an unpublished residual: an unknown of its own, which must itself stay hidden
+      when it is below ``min_n``.
+    * A :class:`Change` row (after - before between two terms) is hidden whenever either of its
+      levels is hidden, so a visible change never adds anything to what the levels show and
+      "term-2 total - term-1 total - visible changes" recovers nothing.
+    * Not covered: bounds an LP/integer program could derive beyond propagation; re-running the
+      engine on guessed data; a visible 0 % or 100 % (true of every part, as with any threshold
+      rule). Where the "< t" labels alone pin an n (a hidden "< t" total with t-1 hidden "< t"
+      parts), no suppression can help: a SuppressionWarning says so.
+
+Columns added to the result
+    ``suppressed`` (bool), ``suppression_reason`` ("primary", "complementary", "derived",
+    "source" or null), ``suppression_note_nb`` / ``suppression_note_en`` (reason for readers),
+    ``n_display`` (the n as text, "< 10" for a primary cell, "*" otherwise when hidden). In hidden
+    rows ``n`` and every value column are null. Visible rows are returned unchanged, in input order.
+
+Totals are marked by null in the summed-over key column (see :meth:`Linkage.margin`). Other
+layouts (the marts' ``level``/``breakdown`` columns) declare their sets directly, e.g. trinn parts
+of any unit: ``Linkage(on=(... every key but breakdown, breakdown_value ...), total=
+pl.col("breakdown") == "alle", parts=pl.col("breakdown") == "trinn")``.
+
+Suppress once, with every linkage any viewer can combine, then cut by role scope: every role then
+sees a subset of one safe publication, and subsets cannot reveal more than the whole.
+"""
+
+from __future__ import annotations
+
+import itertools
+import math
+import re
+import warnings
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+
+import polars as pl
+
+from lmp_analytics import config
+from lmp_analytics.errors import LmpError
+
+__all__ = [
+    "COMPLEMENTARY",
+    "DERIVED",
+    "HIERARCHY_DIMENSIONS",
+    "META_COLUMNS",
+    "NOTE_EN",
+    "NOTE_NB",
+    "N_DISPLAY",
+    "PRIMARY",
+    "REASON",
+    "SOURCE",
+    "SUPPRESSED",
+    "Change",
+    "Linkage",
+    "SuppressionError",
+    "SuppressionWarning",
+    "assert_matches_suppressed",
+    "assert_no_hidden_numbers",
+    "margins",
+    "suppress",
+    "suppress_cube",
+]
+
+SUPPRESSED = "suppressed"
+REASON = "suppression_reason"
+NOTE_NB = "suppression_note_nb"
+NOTE_EN = "suppression_note_en"
+N_DISPLAY = "n_display"
+META_COLUMNS = (SUPPRESSED, REASON, NOTE_NB, NOTE_EN, N_DISPLAY)
+
+PRIMARY = "primary"
+COMPLEMENTARY = "complementary"
+DERIVED = "derived"
+SOURCE = "source"
+
+#: The nested and crossed units of the standard cube, in order of the hierarchy.
+HIERARCHY_DIMENSIONS = ("kommunenummer", "skole_orgnr", "trinn", "kjonn")
+
+_NOTES = {
+    COMPLEMENTARY: (
+        "skjult for at andre skjulte tall ikke skal kunne regnes ut",
+        "hidden so that other hidden numbers cannot be worked out",
+    ),
+    DERIVED: (
+        "skjult fordi et tall endringen bygger på er skjult",
+        "hidden because a number the change is based on is hidden",
+    ),
+    SOURCE: ("skjult i kilden", "suppressed at source"),
+}
+_DISPLAY_RE = re.compile(r"^(< \d+|\*)$")
+_CELL = "__cell"
+_PROPAGATION_ROUNDS = 50
+_TRIALS = 8
+_INF = math.inf
+
+
+class SuppressionError(LmpError, ValueError):
+    """Cells or linkages that the engine cannot suppress safely (names the column or cell)."""
+
+
+class SuppressionWarning(UserWarning):
+    """A hidden number stays derivable because nothing visible is left to hide around it."""
+
+
+@dataclass(frozen=True, eq=False)
+class Linkage:
+    """A sum-consistent set shown together: ``total`` row = sum of ``parts`` rows.
+
+    Rows are grouped by equal values (null equals null) in ``on``; within a group the one row where
+    ``total`` is true is the sum of the rows where ``parts`` is true.
+    """
+
+    on: tuple[str, ...]
+    total: pl.Expr
+    parts: pl.Expr
+    name: str = ""
+
+    @classmethod
+    def margin(cls, child: str | Sequence[str], *, keys: Sequence[str]) -> Linkage:
+        """Totals marked by null: the row with every ``child`` column null sums the rows with all
+        of them set, matched on every other key (kommune total -> schools, school -> trinn, ...)."""
+        children = (child,) if isinstance(child, str) else tuple(child)
+        missing = [c for c in children if c not in keys]
+        if not children or missing:
+            raise SuppressionError(f"margin over {children!r}: {missing} are not key columns")
+        on = tuple(k for k in keys if k not in children)
+        return cls(
+            on=on,
+            total=pl.all_horizontal(pl.col(c).is_null() for c in children),
+            parts=pl.all_horizontal(pl.col(c).is_not_null() for c in children),
+            name="+".join(children),
+        )
+
+
+def margins(
+    dims: Sequence[str] = HIERARCHY_DIMENSIONS, *, keys: Sequence[str]
+) -> list[Linkage]:
+    """Every margin of a null-marked cube: one linkage per non-empty subset of ``dims`` in ``keys``.
+
+    Implied sums are included on purpose: they cost little and keep the engine safe when a level
+    in between (e.g. the kommune rows) is missing from the table.
+    """
+    present = [d for d in dims if d in keys]
+    return [
+        Linkage.margin(subset, keys=keys)
+        for size in range(1, len(present) + 1)
+        for subset in itertools.combinations(present, size)
+    ]
+
+
+@dataclass(frozen=True)
+class Change:
+    """Rows where ``column == label`` are differences after − before of two level rows.
+
+    The levels are the rows that match the change row on ``on`` (default: every other key) and
+    have ``column`` equal to ``before``/``after``, or to the change row's values in
+    ``before_column``/``after_column`` when the pair differs per row (pre/post rounds per school).
+    """
+
+    column: str
+    label: str
+    before: str | None = None
+    after: str | None = None
+    before_column: str | None = None
+    after_column: str | None = None
+    on: tuple[str, ...] | None = None
+
+    def __post_init__(self) -> None:
+        for side in ("before", "after"):
+            fixed, col = getattr(self, side), getattr(self, f"{side}_column")
+            if (fixed is None) == (col is None):
+                raise SuppressionError(
+                    f"Change on '{self.column}': give exactly one of {side}= or {side}_column="
+                )
+
+
+# --------------------------------------------------------------------------------------------
+# The engine
+
+
+@dataclass
+class _Eq:
+    """One declared sum: members (cell, is_total), whether an unpublished residual (total minus
+    parts) exists and whether it is below the threshold, and the total's threshold."""
+
+    members: list[tuple[int, bool]]
+    residual: bool
+    sensitive: bool
+    threshold: int
+
+
+@dataclass
+class _State:
+    n: list[int | None]
+    threshold: list[int]
+    order: list[int]
+    hidden: list[bool]
+    reason: list[str | None]
+    unresolved: set[int] = field(default_factory=set)
+    inherent: set[int] = field(default_factory=set)
+
+
+def suppress(
+    cells: pl.DataFrame,
+    *,
+    keys: Sequence[str],
+    linkages: Sequence[Linkage] = (),
+    changes: Sequence[Change] = (),
+    min_n: int | None = None,
+    min_n_by_indicator: Mapping[str, int] | None = None,
+    indicator_column: str = "indicator",
+    n_column: str = "n",
+    labels: Sequence[str] = (),
+) -> pl.DataFrame:
+    """Hide small cells and every cell from which a hidden number could be worked out.
+
+    Deterministic: the same cells give the same result whatever their row order.
+    """
+    keys = tuple(keys)
+    labels = tuple(labels)
+    _check_input(cells, keys, labels, n_column, linkages, changes)
+    thresholds = _thresholds(cells, min_n, min_n_by_indicator, indicator_column)
+
+    pre_hidden = pl.lit(False)
+    if SUPPRESSED in cells.columns:
+        pre_hidden = pl.col(SUPPRESSED).fill_null(False)
+    pre_reason = pl.col(REASON) if REASON in cells.columns else pl.lit(None, dtype=pl.String)
+    is_change = pl.any_horizontal(
+        pl.lit(False), *[(pl.col(c.column) == c.label).fill_null(False) for c in changes]
+    )
+    base = cells.with_columns(
+        pl.int_range(pl.len(), dtype=pl.UInt32).alias(_CELL),
+        pl.Series("__t", thresholds, dtype=pl.Int64),
+        (pl.struct(list(keys)).rank("ordinal") - 1).cast(pl.Int64).alias("__order"),
+        is_change.alias("__change"),
+        (pre_hidden | pl.col(n_column).is_null()).alias("__pre"),
+        pre_reason.cast(pl.String).alias("__pre_reason"),
+        pl.col(n_column).cast(pl.Int64).alias("__n"),
+    ).drop([c for c in META_COLUMNS if c in cells.columns])
+    negative = base.filter(~pl.col("__change") & (pl.col("__n") < 0))
+    if negative.height:
+        raise SuppressionError(
+            f"'{n_column}' is negative in the cell {_describe(negative, 0, keys)}"
+        )
+
+    st = _State(
+        n=base["__n"].to_list(),
+        threshold=thresholds,
+        order=base["__order"].to_list(),
+        hidden=[False] * base.height,
+        reason=[None] * base.height,
+    )
+    for cell, (pre, pre_r, chg, n, t) in enumerate(
+        zip(
+            base["__pre"].to_list(),
+            base["__pre_reason"].to_list(),
+            base["__change"].to_list(),
+            st.n,
+            st.threshold,
+            strict=True,
+        )
+    ):
+        if chg:
+            continue
+        if pre:
+            st.hidden[cell], st.reason[cell] = True, pre_r or SOURCE
+        elif n is not None and n < t:
+            st.hidden[cell], st.reason[cell] = True, PRIMARY
+
+    members, eqs = _build_equations(base, linkages, keys)
+    pairs = _change_pairs(base, changes, keys)
+    if members.height:
+        _protect(members, eqs, pairs, st)
+    for chg, before, after in pairs:
+        if st.hidden[before] or st.hidden[after]:
+            st.hidden[chg], st.reason[chg] = True, DERIVED
+    for found, why in (
+        (st.unresolved, "stay derivable with nothing visible left to hide around them"),
+        (st.inherent, "are pinned by the '< min_n' labels alone (a hidden total '< t' with t-1 "
+                      "hidden parts)"),
+    ):
+        if found:
+            cells_ = [c for c in sorted(found) if c < base.height][:3]
+            where = ", ".join(_describe(base, c, keys) for c in cells_) or "unpublished residuals"
+            warnings.warn(
+                f"suppression: {len(found)} hidden respondent count(s) {why}: {where}",
+                SuppressionWarning,
+                stacklevel=2,
+            )
+    return _render(cells, keys, labels, n_column, st)
+
+
+def suppress_cube(
+    cells: pl.DataFrame,
+    *,
+    keys: Sequence[str],
+    dims: Sequence[str] = HIERARCHY_DIMENSIONS,
+    **kwargs,
+) -> pl.DataFrame:
+    """:func:`suppress` over every margin of a null-marked cube (a flat table with one total
+    row: ``dims=[by]``)."""
+    return suppress(cells, keys=keys, linkages=margins(dims, keys=keys), **kwargs)
+
+
+def _check_input(
+    cells: pl.DataFrame,
+    keys: tuple[str, ...],
+    labels: tuple[str, ...],
+    n_column: str,
+    linkages: Sequence[Linkage],
+    changes: Sequence[Change],
+) -> None:
+    if not keys:
+        raise SuppressionError("suppress needs at least one key column")
+    wanted = {"key": keys, "label": labels, "n": (n_column,)}
+    wanted |= {f"linkage '{lk.name}'": lk.on for lk in linkages}
+    for ch in changes:
+        cols = (ch.column, *(ch.on or ()), *(c for c in (ch.before_column, ch.after_column) if c))
+        wanted[f"change '{ch.label}'"] = cols
+    for what, cols in wanted.items():
+        missing = [c for c in cols if c not in cells.columns]
+        if missing:
+            raise SuppressionError(
+                f"{what} column(s) {missing} not in the cells (columns: {cells.columns})"
+            )
+    clash = (set(keys) & set(labels)) | ({n_column} & (set(keys) | set(labels)))
+    clash |= set(META_COLUMNS) & (set(keys) | set(labels) | {n_column})
+    if clash:
+        raise SuppressionError(f"column(s) {sorted(clash)} cannot have two roles")
+    if not cells.schema[n_column].is_integer() and cells.schema[n_column] != pl.Null:
+        raise SuppressionError(
+            f"'{n_column}' must be a whole-number column, got {cells.schema[n_column]}"
+        )
+    dup = cells.select(keys).is_duplicated()
+    if dup.any():
+        first = cells.filter(dup).head(1)
+        raise SuppressionError(f"two cells share the keys {_describe(first, 0, keys)}")
+
+
+def _thresholds(
+    cells: pl.DataFrame,
+    min_n: int | None,
+    by_indicator: Mapping[str, int] | None,
+    indicator_column: str,
+) -> list[int]:
+    base = config.min_n() if min_n is None else int(min_n)
+    if base < 1:
+        raise SuppressionError(f"min_n must be at least 1, got {base}")
+    if not by_indicator:
+        return [base] * cells.height
+    looser = {k: v for k, v in by_indicator.items() if int(v) < base}
+    if looser:
+        raise SuppressionError(
+            f"per-indicator thresholds may only be stricter than min_n={base}, got {looser}"
+        )
+    if indicator_column not in cells.columns:
+        raise SuppressionError(
+            f"per-indicator thresholds given but no '{indicator_column}' column in the cells"
+        )
+    return (
+        cells.select(
+            pl.col(indicator_column)
+            .cast(pl.String)
+            .replace_strict(
+                {k: int(v) for k, v in by_indicator.items()}, default=base, return_dtype=pl.Int64
+            )
+        )
+        .to_series()
+        .to_list()
+    )
+
+
+def _describe(frame: pl.DataFrame, row: int, keys: Iterable[str]) -> str:
+    rec = frame.row(row, named=True)
+    return "(" + ", ".join(f"{k}={rec[k]!r}" for k in keys) + ")"
+
+
+def _build_equations(
+    base: pl.DataFrame, linkages: Sequence[Linkage], keys: tuple[str, ...]
+) -> tuple[pl.DataFrame, dict[int, _Eq]]:
+    """Membership rows (eq, cell, is_total, n, order) and per-equation residual facts."""
+    levels = base.filter(~pl.col("__change"))
+    frames = []
+    offset = 0
+    for lk in linkages:
+        group = pl.struct(list(lk.on)).rank("dense") if lk.on else pl.lit(1, dtype=pl.UInt32)
+        sel = levels.select(
+            pl.col(_CELL),
+            group.cast(pl.Int64).alias("__g"),
+            lk.total.fill_null(False).alias("__is_total"),
+            lk.parts.fill_null(False).alias("__is_part"),
+        ).filter(pl.col("__is_total") | pl.col("__is_part"))
+        both = sel.filter(pl.col("__is_total") & pl.col("__is_part"))
+        if both.height:
+            cell = int(both[_CELL][0])
+            raise SuppressionError(
+                f"linkage '{lk.name}': the cell {_describe(base, cell, keys)} is both total "
+                "and part"
+            )
+        stats = sel.group_by("__g").agg(
+            pl.col("__is_total").sum().alias("__totals"), pl.col("__is_part").sum().alias("__parts")
+        )
+        multi = stats.filter(pl.col("__totals") > 1)
+        if multi.height:
+            cell = int(
+                sel.filter(pl.col("__g") == multi["__g"][0], pl.col("__is_total"))[_CELL][0]
+            )
+            raise SuppressionError(
+                f"linkage '{lk.name}': more than one total in the set of "
+                f"{_describe(base, cell, keys)}"
+            )
+        kept = (
+            stats.filter((pl.col("__totals") == 1) & (pl.col("__parts") >= 1))
+            .sort("__g")
+            .with_columns((pl.int_range(pl.len(), dtype=pl.Int64) + offset).alias("eq"))
+        )
+        offset += kept.height
+        frames.append(
+            sel.join(kept.select("__g", "eq"), on="__g").select(
+                "eq", pl.col(_CELL).alias("cell"), pl.col("__is_total").alias("is_total")
+            )
+        )
+    if not frames:
+        return pl.DataFrame(
+            schema={"eq": pl.Int64, "cell": pl.UInt32, "is_total": pl.Boolean,
+                    "n": pl.Int64, "order": pl.Int64}
+        ), {}
+    members = (
+        pl.concat(frames)
+        .join(
+            base.select(
+                pl.col(_CELL).alias("cell"), pl.col("__n").alias("n"),
+                pl.col("__order").alias("order"), pl.col("__t").alias("t"),
+            ),
+            on="cell",
+        )
+        .sort("eq", "is_total", "n", "order")
+    )
+    info = members.group_by("eq").agg(
+        pl.col("cell").filter(pl.col("is_total")).first().alias("total"),
+        pl.col("t").filter(pl.col("is_total")).first().alias("t"),
+        pl.when(pl.col("n").null_count() > 0)
+        .then(None)
+        .otherwise(pl.when(pl.col("is_total")).then(pl.col("n")).otherwise(-pl.col("n")).sum())
+        .alias("r"),
+        pl.col("cell"),
+        pl.col("is_total"),
+    )
+    eqs: dict[int, _Eq] = {}
+    for eq, total, t, r, cells_, is_total in info.iter_rows():
+        if r is not None and r < 0:
+            raise SuppressionError(
+                f"the parts add up to more than their total {_describe(base, total, keys)} "
+                f"(total minus parts = {r} respondents): a linkage double-counts"
+            )
+        # an n hidden upstream leaves the residual unknown: count it as an unknown, not as 0
+        eqs[eq] = _Eq(
+            members=list(zip(cells_, is_total, strict=True)),
+            residual=r is None or r > 0,
+            sensitive=r is not None and 0 < r < t,
+            threshold=t,
+        )
+    return members.drop("t"), eqs
+
+
+def _change_pairs(
+    base: pl.DataFrame, changes: Sequence[Change], keys: tuple[str, ...]
+) -> list[tuple[int, int, int]]:
+    """(change cell, before cell, after cell) for every change row."""
+    pairs: list[tuple[int, int, int]] = []
+    for ch in changes:
+        on = list(ch.on) if ch.on is not None else [k for k in keys if k != ch.column]
+        dtype = base.schema[ch.column]
+        levels = base.filter(~pl.col("__change")).select(*on, ch.column, _CELL)
+        rows = base.filter(pl.col(ch.column) == ch.label).select(
+            *on,
+            _CELL,
+            (pl.lit(ch.before) if ch.before is not None else pl.col(ch.before_column))
+            .cast(dtype)
+            .alias("__before"),
+            (pl.lit(ch.after) if ch.after is not None else pl.col(ch.after_column))
+            .cast(dtype)
+            .alias("__after"),
+        )
+        for side in ("__before", "__after"):
+            rows = rows.join(
+                levels.rename({ch.column: side, _CELL: side + "_cell"}),
+                on=[*on, side],
+                how="left",
+                nulls_equal=True,
+            )
+        missing = rows.filter(pl.col("__before_cell").is_null() | pl.col("__after_cell").is_null())
+        if missing.height:
+            cell = int(missing[_CELL][0])
+            raise SuppressionError(
+                f"change row {_describe(base, cell, keys)} has no matching before/after level row"
+            )
+        pairs += [
+            (int(c), int(b), int(a))
+            for c, b, a in rows.select(_CELL, "__before_cell", "__after_cell").iter_rows()
+        ]
+    return pairs
+
+
+def _protect(
+    members: pl.DataFrame, eqs: dict[int, _Eq], pairs: list[tuple[int, int, int]], st: _State
+) -> None:
+    """Complementary suppression to a fixed point: the quick rule, then the exact audit."""
+    phantom = pl.DataFrame(
+        {
+            "eq": list(eqs),
+            "ph": [int(e.residual) for e in eqs.values()],
+            "ph_sens": [e.sensitive for e in eqs.values()],
+        },
+        schema={"eq": pl.Int64, "ph": pl.Int64, "ph_sens": pl.Boolean},
+    )
+    audit = _Audit(eqs, pairs, st)
+    while True:
+        _one_unknown_rule(members, phantom, st)
+        more = audit.run(_open_equations(members, phantom, st))
+        if not more:
+            return
+        for cell in more:
+            st.hidden[cell], st.reason[cell] = True, COMPLEMENTARY
+
+
+def _with_hidden(members: pl.DataFrame, st: _State) -> pl.DataFrame:
+    return members.with_columns(h=pl.Series(st.hidden, dtype=pl.Boolean).gather(members["cell"]))
+
+
+def _one_unknown_rule(members: pl.DataFrame, phantom: pl.DataFrame, st: _State) -> None:
+    """Where a sum has exactly one unknown, hide one more of its parts (the total if none is
+    left): the part that opens the fewest other sums, then the smallest, then by key."""
+    while True:
+        m = _with_hidden(members, st)
+        per_eq = (
+            m.group_by("eq")
+            .agg(pl.col("h").sum().alias("nh"))
+            .join(phantom, on="eq")
+            .with_columns(u=pl.col("nh") + pl.col("ph"))
+            # one unknown, and it is a hidden cell or a small residual
+            .with_columns(single=(pl.col("u") == 1) & ((pl.col("nh") == 1) | pl.col("ph_sens")))
+        )
+        single = per_eq.filter("single").select("eq")
+        if single.height == 0:
+            return
+        visible = m.filter(~pl.col("h"))
+        score = (
+            visible.join(per_eq.select("eq", "u", "single"), on="eq")
+            .group_by("cell")
+            .agg(((pl.col("u") == 0).sum().cast(pl.Int64) - pl.col("single").sum()).alias("score"))
+        )
+        pick = (
+            visible.join(single, on="eq")
+            .join(score, on="cell")
+            .sort("eq", "is_total", "score", "n", "order")
+            .group_by("eq", maintain_order=True)
+            .first()["cell"]
+            .unique()
+            .to_list()
+        )
+        if not pick:
+            return
+        for cell in pick:
+            st.hidden[cell], st.reason[cell] = True, COMPLEMENTARY
+
+
+def _open_equations(members: pl.DataFrame, phantom: pl.DataFrame, st: _State) -> list[int]:
+    return (
+        _with_hidden(members, st)
+        .group_by("eq")
+        .agg(pl.col("h").sum().alias("nh"))
+        .join(phantom, on="eq")
+        .filter((pl.col("nh") >= 1) | pl.col("ph_sens"))
+        .sort("eq")["eq"]
+        .to_list()
+    )
+
+
+class _Audit:
+    """Exact checks over the sums that hold a hidden number: a rank test over the rationals for
+    every additive number, interval propagation for n; proposes one more cell per leaking group.
+
+    Variables are cell indices; an unpublished residual of sum ``e`` is variable ``base + e``.
+    """
+
+    def __init__(self, eqs: dict[int, _Eq], pairs: list[tuple[int, int, int]], st: _State):
+        self.eqs, self.pairs, self.st = eqs, pairs, st
+        self.base = len(st.hidden)
+        self.eqs_of_cell: dict[int, list[int]] = {}
+        for e, eq in eqs.items():
+            for c, _ in eq.members:
+                self.eqs_of_cell.setdefault(c, []).append(e)
+
+    def run(self, open_ids: list[int]) -> list[int]:
+        """Cells to hide next (one per group of linked hidden numbers that still leaks)."""
+        to_hide: list[int] = []
+        for comp in self._components(open_ids):
+            leaks = self.leaks(comp)
+            if leaks:
+                inherent = self.leaks(comp, label_only=True)
+                self.st.inherent |= leaks & inherent
+                leaks -= inherent
+            for v in sorted(leaks, key=self._order):
+                cell = self._fix(v, comp)
+                if cell is not None:
+                    to_hide.append(cell)
+                    break
+                self.st.unresolved.add(v)
+        return sorted(set(to_hide))
+
+    def _order(self, v: int) -> tuple[int, int]:
+        return (self.st.order[v] if v < self.base else -1, v)
+
+    def _terms(self, e: int, label_only: bool) -> list[tuple[int, int]]:
+        eq = self.eqs[e]
+        terms = [(c, 1 if tot else -1) for c, tot in eq.members if label_only or self.st.hidden[c]]
+        if eq.residual:
+            terms.append((self.base + e, -1))
+        return terms
+
+    def _components(self, open_ids: list[int]) -> list[list[int]]:
+        parent: dict[int, int] = {}
+
+        def find(v: int) -> int:
+            while parent.setdefault(v, v) != v:
+                parent[v] = parent[parent[v]]
+                v = parent[v]
+            return v
+
+        first = {}
+        for e in open_ids:
+            terms = self._terms(e, False)
+            first[e] = terms[0][0]
+            for v, _ in terms[1:]:
+                parent[find(v)] = find(first[e])
+        comps: dict[int, list[int]] = {}
+        for e in open_ids:
+            comps.setdefault(find(first[e]), []).append(e)
+        return sorted(comps.values(), key=lambda c: c[0])
+
+    def _bounds(self, v: int) -> tuple[float, float]:
+        """What anybody can know about a hidden n from its label ("< t" or a complementary *)."""
+        if v >= self.base:  # an unpublished residual; granted: whether it is below the threshold
+            eq = self.eqs[v - self.base]
+            return (1, eq.threshold - 1) if eq.sensitive else (eq.threshold, _INF)
+        st = self.st
+        n, t, reason = st.n[v], st.threshold[v], st.reason[v]
+        if not st.hidden[v] or reason == COMPLEMENTARY:
+            return t, _INF  # visible cells: as if hidden as complementary
+        if reason == PRIMARY:
+            return (0 if n == 0 else 1), t - 1
+        return 0, _INF
+
+    def leaks(self, eq_ids: Iterable[int], label_only: bool = False) -> set[int]:
+        """Hidden cells and small residuals that the sums ``eq_ids`` pin down. With
+        ``label_only`` every number is treated as hidden: what is pinned then is pinned by the
+        "< t" labels alone, and no further hiding can help."""
+        st = self.st
+        terms = {e: self._terms(e, label_only) for e in eq_ids}
+        eqs_of: dict[int, list[int]] = {}
+        for e, tt in terms.items():
+            for v, _ in tt:
+                eqs_of.setdefault(v, []).append(e)
+        bounds = {v: self._bounds(v) for v in eqs_of}
+        # a visible cell or a large residual may be known; a point known from the label alone
+        # ("< 2" means 1) is no leak; any other pinned number is
+        exempt = {
+            v for v, (lo, hi) in bounds.items()
+            if (v >= self.base and not self.eqs[v - self.base].sensitive)
+            or (v < self.base and not st.hidden[v])
+            or (lo == hi and (v >= self.base or st.reason[v] == PRIMARY))
+        }
+        found: set[int] = set()
+        if not label_only:
+            basis = _row_reduce([dict(terms[e]) for e in terms])
+            found |= {p for p, row in basis.items() if len(row) == 1}
+            for _, before, after in self.pairs:
+                if (
+                    before in eqs_of and after in eqs_of
+                    and st.hidden[before] and st.hidden[after]
+                    and not _reduce({after: 1, before: -1}, basis)
+                ):
+                    found.add(after)
+        rows = []
+        for e, tt in terms.items():
+            rhs = 0 if label_only else -sum(
+                (st.n[c] if tot else -st.n[c])
+                for c, tot in self.eqs[e].members if not st.hidden[c]
+            )
+            rows.append((tt, rhs))
+        lo = {v: b[0] for v, b in bounds.items()}
+        hi = {v: b[1] for v, b in bounds.items()}
+        _propagate(rows, lo, hi)
+        found |= {v for v in lo if lo[v] == hi[v]}
+        return found - exempt
+
+    def _candidates(self, v: int) -> list[int]:
+        """Visible cells in the sums that hold ``v``: parts first (its siblings before its
+        children), each by the same order as the quick rule; totals last."""
+        st = self.st
+        own = self.eqs_of_cell.get(v, []) if v < self.base else [v - self.base]
+        own = sorted(own, key=lambda e: (any(c == v and t for c, t in self.eqs[e].members), e))
+        unknowns = {}
+
+        def score(c: int) -> int:
+            total = 0
+            for e in self.eqs_of_cell.get(c, []):
+                if e not in unknowns:
+                    eq = self.eqs[e]
+                    nh = sum(st.hidden[x] for x, _ in eq.members)
+                    unknowns[e] = (nh + eq.residual, nh == 1 or eq.sensitive)
+                u, cell_or_small = unknowns[e]
+                total += (u == 0) - (u == 1 and cell_or_small)
+            return total
+
+        picks: list[int] = []
+        totals: list[int] = []
+        for e in own:
+            members = self.eqs[e].members
+            parts = [c for c, tot in members if not tot and not st.hidden[c]]
+            picks += sorted(parts, key=lambda c: (score(c), st.n[c], st.order[c]))
+            totals += [c for c, tot in members if tot and not st.hidden[c]]
+        return list(dict.fromkeys(picks + totals))
+
+    def _fix(self, v: int, comp: list[int]) -> int | None:
+        """The first candidate that makes ``v`` safe (tried on the local sums), else the first."""
+        st = self.st
+        picks = self._candidates(v)
+        if not picks:  # nothing visible beside v: widen to any visible cell of its group
+            picks = [c for e in sorted(comp) for c, _ in self.eqs[e].members if not st.hidden[c]]
+        for cell in picks[:_TRIALS]:
+            st.hidden[cell], st.reason[cell] = True, COMPLEMENTARY
+            local = sorted(set(comp) | set(self.eqs_of_cell.get(cell, [])))
+            safe = v not in self.leaks(local)
+            st.hidden[cell], st.reason[cell] = False, None
+            if safe:
+                return cell
+        return picks[0] if picks else None
+
+
+def _row_reduce(rows: list[dict[int, int]]) -> dict[int, dict[int, int]]:
+    """Reduced row echelon form over the rationals, kept as {pivot variable: row}.
+
+    Rows stay integer (fraction-free: cross-multiply, then divide by the gcd), so the test is
+    exact; a variable is pinned when its row holds nothing else.
+    """
+    basis: dict[int, dict[int, int]] = {}
+    for row in sorted(rows, key=len):
+        r = _reduce(row, basis)
+        if not r:
+            continue
+        p = min(r)
+        for q, other in list(basis.items()):
+            if p in other:
+                basis[q] = _eliminate(other, r, p)
+        basis[p] = r
+    return basis
+
+
+def _eliminate(row: dict[int, int], pivot_row: dict[int, int], p: int) -> dict[int, int]:
+    """``row`` with variable ``p`` cancelled by ``pivot_row``, as a primitive integer row."""
+    a, b = pivot_row[p], row[p]
+    out = {v: a * c for v, c in row.items()}
+    for v, c in pivot_row.items():
+        x = out.get(v, 0) - b * c
+        if x:
+            out[v] = x
+        else:
+            out.pop(v, None)
+    g = 0
+    for c in out.values():
+        g = math.gcd(g, c)
+    return {v: c // g for v, c in out.items()} if g > 1 else out
+
+
+def _reduce(row: dict[int, int], basis: dict[int, dict[int, int]]) -> dict[int, int]:
+    """The row with every basis pivot cancelled (empty: it lies in the row space)."""
+    r = {v: c for v, c in row.items() if c}
+    for p in [v for v in r if v in basis]:
+        if r.get(p):
+            r = _eliminate(r, basis[p], p)
+    return r
+
+
+def _propagate(
+    rows: list[tuple[list[tuple[int, int]], int]], lo: dict[int, float], hi: dict[int, float]
+) -> None:
+    """Interval propagation over sum rows (Σ coef·x = rhs, coef ±1) on integers, sweeping all
+    rows until nothing tightens (or a cap on sweeps)."""
+    for _ in range(_PROPAGATION_ROUNDS):
+        changed = False
+        for terms, rhs in rows:
+            low = [lo[v] if c > 0 else -hi[v] for v, c in terms]
+            high = [hi[v] if c > 0 else -lo[v] for v, c in terms]
+            low_inf = low.count(-_INF)
+            high_inf = high.count(_INF)
+            if low_inf > 1 and high_inf > 1:
+                continue  # two unbounded terms each way: nothing can tighten
+            low_fin = sum(x for x in low if x != -_INF)
+            high_fin = sum(x for x in high if x != _INF)
+            for (v, c), lw, hg in zip(terms, low, high, strict=True):
+                # the other terms' range, then c·x = rhs − others
+                o_low = -_INF if low_inf - (lw == -_INF) else low_fin - (lw if lw != -_INF else 0)
+                o_high = _INF if high_inf - (hg == _INF) else high_fin - (hg if hg != _INF else 0)
+                a, b = rhs - o_high, rhs - o_low
+                new_lo, new_hi = (a, b) if c > 0 else (-b, -a)
+                if new_lo > lo[v]:
+                    lo[v], changed = math.ceil(new_lo), True
+                if new_hi < hi[v]:
+                    hi[v], changed = math.floor(new_hi), True
+        if not changed:
+            return
+
+
+def _render(
+    cells: pl.DataFrame,
+    keys: tuple[str, ...],
+    labels: tuple[str, ...],
+    n_column: str,
+    st: _State,
+) -> pl.DataFrame:
+    hidden = pl.Series(SUPPRESSED, st.hidden, dtype=pl.Boolean)
+    reason = pl.Series(REASON, st.reason, dtype=pl.String)
+    t = pl.Series("__t", st.threshold, dtype=pl.Int64)
+    out = cells.drop([c for c in META_COLUMNS if c in cells.columns])
+    values = [c for c in out.columns if c not in keys and c not in labels]
+    out = out.with_columns(hidden, reason, t)
+    blank = pl.col(SUPPRESSED)
+    primary = pl.col(REASON) == PRIMARY
+
+    def note(lang: int, primary_text: str) -> pl.Expr:
+        expr = pl.when(primary).then(pl.format(primary_text, pl.col("__t")))
+        for reason_, texts in _NOTES.items():
+            expr = expr.when(pl.col(REASON) == reason_).then(pl.lit(texts[lang]))
+        return expr.otherwise(pl.lit(None, dtype=pl.String))
+
+    return out.with_columns(
+        *[pl.when(blank).then(None).otherwise(pl.col(c)).alias(c) for c in values],
+        pl.when(~blank)
+        .then(pl.col(n_column).cast(pl.String))
+        .when(primary)
+        .then(pl.format("< {}", pl.col("__t")))
+        .otherwise(pl.lit("*"))
+        .alias(N_DISPLAY),
+        note(0, "færre enn {} svar").alias(NOTE_NB),
+        note(1, "fewer than {} responses").alias(NOTE_EN),
+    ).drop("__t")
+
+
+# --------------------------------------------------------------------------------------------
+# Guards for output paths and their tests
+
+
+def assert_no_hidden_numbers(
+    frame: pl.DataFrame, *, keys: Sequence[str], labels: Sequence[str] = ()
+) -> None:
+    """Raise AssertionError if a suppressed row carries any number (or the frame never went
+    through :func:`suppress`)."""
+    missing = [c for c in (SUPPRESSED, N_DISPLAY) if c not in frame.columns]
+    if missing:
+        raise AssertionError(f"frame was not suppressed: no column(s) {missing}")
+    keep = set(keys) | set(labels) | set(META_COLUMNS)
+    values = [c for c in frame.columns if c not in keep]
+    hidden = frame.filter(pl.col(SUPPRESSED).fill_null(True))
+    for col in values:
+        leak = hidden.filter(pl.col(col).is_not_null())
+        if leak.height:
+            raise AssertionError(
+                f"suppressed cell {_describe(leak, 0, keys)} shows '{col}' = {leak[col][0]!r}"
+            )
+    bad = [s for s in hidden[N_DISPLAY].to_list() if s is None or not _DISPLAY_RE.match(s)]
+    if bad:
+        raise AssertionError(f"suppressed cells show n as {bad[:3]!r}, expected '< N' or '*'")
+
+
+def assert_matches_suppressed(
+    shown: pl.DataFrame,
+    suppressed: pl.DataFrame,
+    *,
+    keys: Sequence[str],
+    columns: Sequence[str] | None = None,
+) -> None:
+    """Raise AssertionError unless every number ``shown`` (an export, chart data) is a visible
+    number of the engine's result: hidden cells must be blank or absent there."""
+    keys = list(keys)
+    cols = list(columns) if columns is not None else [
+        c for c in shown.columns if c not in keys and c not in META_COLUMNS
+    ]
+    ref = suppressed.select(*keys, SUPPRESSED, *[pl.col(c).alias(f"{c}__ref") for c in cols])
+    joined = shown.select(*keys, *cols).join(ref, on=keys, how="left", nulls_equal=True)
+    unknown = joined.filter(pl.col(SUPPRESSED).is_null())
+    if unknown.height:
+        raise AssertionError(f"cell {_describe(unknown, 0, keys)} is not in the suppressed result")
+    for c in cols:
+        bad = joined.filter(
+            pl.col(c).is_not_null()
+            & (pl.col(SUPPRESSED) | pl.col(f"{c}__ref").is_null()
+               | (pl.col(c) != pl.col(f"{c}__ref")).fill_null(True))
+        )
+        if bad.height:
+            raise AssertionError(
+                f"cell {_describe(bad, 0, keys)} shows '{c}' = {bad[c][0]!r}, which the "
+                "suppression engine did not release"
+            )
