@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import os
+import sys
 from pathlib import Path
 from typing import Annotated
 
@@ -29,8 +30,9 @@ app = typer.Typer(
     add_completion=False,
     pretty_exceptions_enable=False,
 )
-console = Console()
-err_console = Console(stderr=True)
+# Piped output (CI logs, files) gets a wide page instead of Rich's 80-column default.
+console = Console(width=None if sys.stdout.isatty() else 200)
+err_console = Console(stderr=True, width=None if sys.stderr.isatty() else 200)
 
 WarehouseOpt = Annotated[
     Path | None,
@@ -234,15 +236,17 @@ def status(warehouse: WarehouseOpt = None, debug: DebugOpt = False) -> None:
     if st.rounds.height == 0:
         console.print("It holds no Spekter rounds yet.")
         raise typer.Exit(0)
-    grid = Table(title="Respondents per school and term (rounds)")
-    grid.add_column("kommune")
-    grid.add_column("skole")
     terms = [c for c in st.rounds.columns if c not in ("kommunenummer", "skole", "skole_orgnr")]
+    grid = Table(title="Respondents per school and term (n rounds when more than one)",
+                 box=None, pad_edge=False)
+    grid.add_column("kommune", no_wrap=True)
+    grid.add_column("skole", no_wrap=True, overflow="ellipsis", max_width=24)
+    grid.add_column("orgnr", no_wrap=True)
     for t in terms:
-        grid.add_column(t, justify="right")
+        grid.add_column(t[2:], justify="right", no_wrap=True)
     for row in st.rounds.iter_rows(named=True):
-        grid.add_row(row["kommunenummer"], f"{row['skole']} ({row['skole_orgnr']})",
-                     *[row[t] or "" for t in terms])
+        grid.add_row(row["kommunenummer"], row["skole"], row["skole_orgnr"],
+                     *[row[t] or "·" for t in terms])
     console.print(grid)
     facts = Table.grid(padding=(0, 2))
     facts.add_row("schools with rounds", str(st.schools))
