@@ -109,7 +109,9 @@ def test_scope_without_aggregates_and_with_missing_columns(units):
     with pytest.raises(RoleError, match="no 'kommunenummer' column"):
         kommune.apply_scope(schools_only)
     veileder = parse_role(f"veileder:{B}")
-    assert veileder.apply_scope(schools_only)["unit"].to_list() == ["program", "oslo", "bergen", "B"]
+    assert veileder.apply_scope(schools_only)["unit"].to_list() == [
+        "program", "oslo", "bergen", "B"
+    ]
 
 
 USERS = f"""
