@@ -243,7 +243,7 @@ def status(warehouse: WarehouseOpt = None, debug: DebugOpt = False) -> None:
     grid.add_column("skole", no_wrap=True, overflow="ellipsis", max_width=24)
     grid.add_column("orgnr", no_wrap=True)
     for t in terms:
-        grid.add_column(t[2:], justify="right", no_wrap=True)
+        grid.add_column(t, justify="right", no_wrap=True)
     for row in st.rounds.iter_rows(named=True):
         grid.add_row(row["kommunenummer"], row["skole"], row["skole_orgnr"],
                      *[row[t] or "·" for t in terms])
