@@ -88,10 +88,11 @@ def test_status_prints_rounds_per_school_and_term(inputs, tmp_path, lmp_env, wid
     lines = result.output.splitlines()
     header = next(line for line in lines if "skole" in line and "2024H" in line)
     assert header.index("2024H") < header.index("2025V")
-    bjorkelia = next(line for line in lines if "Bjørkelia skole (974590123)" in line)
-    assert re.search(r"│\s+12\s+│\s+│", bjorkelia)  # 8 + 4 respondents in 2024H, none in 2025V
-    sjobakken = next(line for line in lines if "Sjøbakken skole (964338531)" in line)
-    assert re.search(r"│\s+│\s+5\s+│", sjobakken)
+    bjorkelia = next(line for line in lines if "Bjørkelia skole" in line)
+    # 8 + 4 respondents in 2024H, none in 2025V
+    assert re.search(r"974590123\s+12\s+·\s*$", bjorkelia)
+    sjobakken = next(line for line in lines if "Sjøbakken skole" in line)
+    assert re.search(r"964338531\s+·\s+5\s*$", sjobakken)
     assert re.search(r"rounds\s+2\b", result.output)
     assert re.search(r"quarantined rows\s+2\b", result.output)
 

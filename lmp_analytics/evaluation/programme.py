@@ -87,9 +87,12 @@ def programme_effect(
 ) -> ProgrammeEffect:
     """Callaway & Sant'Anna on the school x term panel, with naive and TWFE contrasts."""
     panel = school_term_panel(con, indicator)
+    # A pupil-weighted estimand weights each school by its mean number of respondents (the
+    # estimator needs one weight per school, constant over terms).
+    panel = panel.with_columns(pl.col("n").mean().over("skole_orgnr").alias("school_weight"))
     did = staggered_did(
-        panel.select("skole_orgnr", "t", "g", "y", "n"),
-        weight="n" if weighted else None,
+        panel.select("skole_orgnr", "t", "g", "y", "school_weight"),
+        weight="school_weight" if weighted else None,
         control_group=control_group,  # type: ignore[arg-type]
         anticipation=anticipation,  # type: ignore[arg-type]
         base_period=base_period,  # type: ignore[arg-type]
