@@ -36,3 +36,15 @@ FROM mart_indicator_counts AS m
 JOIN mart_school_round AS r ON r.round_id = m.round_id AND r.is_primary
 JOIN dim_school AS s ON s.skole_orgnr = m.skole_orgnr
 WHERE m.level = 'skole' AND m.breakdown = 'alle' AND m.indicator = ?;
+
+-- name: scale_item_answers
+-- Item answers of one scale indicator's items (reversed items as 6 - x), per pupil and round.
+SELECT r.versjon, r.term, a.round_id, a.elev, a.item,
+       CASE WHEN d.is_reversed THEN 6 - a.value ELSE a.value END AS score
+FROM fct_answer AS a
+JOIN fct_response AS r ON r.round_id = a.round_id AND r.elev = a.elev AND r.gruppe = a.gruppe
+JOIN dim_indicator_item AS d ON d.versjon = r.versjon AND d.item = a.item
+WHERE d.indicator = ? AND a.value IS NOT NULL;
+
+-- name: eu_results
+SELECT * FROM fct_eu_result;
