@@ -23,6 +23,7 @@ from collections.abc import Sequence
 
 import polars as pl
 
+from lmp_analytics.config import min_n as default_min_n
 from lmp_analytics.evaluation.school_change import (
     CHANGE_SCHEMA,
     consecutive_round_changes,
@@ -181,8 +182,6 @@ def compare(
         hidden = set(cells.filter(
             (pl.col("level") == "skole") & (pl.col("breakdown") == "alle") & pl.col("suppressed")
         )["round"].to_list())
-    from lmp_analytics.config import min_n as default_min_n
-
     threshold = default_min_n() if min_n is None else min_n
     is_hidden = (pl.col("pre_round").is_in(sorted(hidden))
                  | pl.col("post_round").is_in(sorted(hidden))
