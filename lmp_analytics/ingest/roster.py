@@ -46,7 +46,9 @@ class Roster:
         return set(self.schools.get_column("skole_orgnr").to_list())
 
 
-def _require_columns(table: RawTable, required: list[str]) -> None:
+def _require_columns(
+    table: RawTable, required: list[str], *, allow_empty: bool = False
+) -> None:
     check_duplicate_columns(table, set(required))
     missing = [c for c in required if c not in table.frame.columns]
     if missing:
@@ -57,7 +59,7 @@ def _require_columns(table: RawTable, required: list[str]) -> None:
             f"delimiter read as '{table.delimiter or '-'}')",
             column=missing[0],
         )
-    if table.frame.height == 0:
+    if table.frame.height == 0 and not allow_empty:
         raise RosterError(str(table.path), "has a header but no rows")
 
 
@@ -172,7 +174,8 @@ def _phase_calendar(schools: pl.DataFrame) -> pl.DataFrame:
 def read_phase_overrides(path: str | Path, schools: pl.DataFrame) -> pl.DataFrame:
     """``faser.csv``: one row per (school, phase) that deviates from ``oppstart + k - 1``."""
     table = read_table(path)
-    _require_columns(table, PHASE_COLUMNS)
+    # No local adaptation at all is normal: a faser.csv with only its header is fine.
+    _require_columns(table, PHASE_COLUMNS, allow_empty=True)
     typed = table.frame.select(
         pl.col("skole_orgnr").str.strip_chars(),
         _as_int(table, "fase").alias("fase"),
