@@ -513,6 +513,78 @@ def compare(
     _emit(frame, fmt, out, cols, f"Change in {indicator}")
 
 
+@app.command()
+def report(
+    out: Annotated[Path, typer.Option("--out", help="The file (one school) or a folder "
+                                      "(--kommune, --pulje or several --school).")],
+    school: Annotated[list[str] | None, typer.Option(
+        "--school", help="School orgnr; repeat for several.")] = None,
+    kommune: Annotated[str | None, typer.Option(help="Every school of a kommune (batch).")] = None,
+    pulje: Annotated[int | None, typer.Option(help="Every school of a pulje (batch).")] = None,
+    term: Annotated[str | None, typer.Option(help="Term, e.g. 2025V (default: the school's "
+                                             "latest round).")] = None,
+    lang: Annotated[str, typer.Option(help="nb | en")] = "nb",
+    fmt: Annotated[str, typer.Option("--format", help="pdf | html")] = "pdf",
+    role: RoleOpt = None,
+    warehouse: WarehouseOpt = None,
+    debug: DebugOpt = False,
+) -> None:
+    """Printable school report(s): indicators over time, latest change, before/after the phase
+    just finished, grades, data quality; role-scoped, suppressed and audited."""
+    from lmp_analytics.reports import write_school_reports
+
+    try:
+        with Progress(
+            TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
+            TimeElapsedColumn(), console=err_console, transient=True,
+        ) as bar:
+            task = bar.add_task("school reports", total=None)
+            run = write_school_reports(
+                out, schools=school, kommune=kommune, pulje=pulje, term=term, lang=lang,
+                fmt=fmt, role=_default_role(role), warehouse=warehouse,
+                progress=lambda d, t, s: bar.update(task, completed=d, total=t,
+                                                    description=f"report {s}"),
+            )
+    except (LmpError, ValueError, PermissionError) as exc:
+        raise _fail(exc, debug) from None
+    where = run.paths[0] if len(run.paths) == 1 else out
+    console.print(f"Wrote {len(run.paths)} report(s) ({run.scope}) to [bold]{where}[/]",
+                  highlight=False)
+
+
+@app.command()
+def export(
+    level: Annotated[str, typer.Option(help="school | kommune | pulje | program")] = "school",
+    indicator: Annotated[list[str] | None, typer.Option(
+        help="Indicator id; repeat or comma-separate (default: all).")] = None,
+    by: Annotated[str | None, typer.Option(help="trinn | kjonn")] = None,
+    term: Annotated[str | None, typer.Option(help="Only this term, e.g. 2025V.")] = None,
+    fmt: Annotated[str, typer.Option("--format", help="csv | xlsx | parquet")] = "csv",
+    out: Annotated[Path | None, typer.Option("--out", help="File to write (csv: default "
+                                             "stdout).")] = None,
+    role: RoleOpt = None,
+    warehouse: WarehouseOpt = None,
+    debug: DebugOpt = False,
+) -> None:
+    """Indicator tables with n, 95 % intervals and suppression flags; role-scoped, audited."""
+    from lmp_analytics.reports import write_export
+
+    wanted = [i.strip() for x in (indicator or []) for i in x.split(",") if i.strip()] or None
+    if out is None and fmt != "csv":
+        raise _fail(ValueError(f"--format {fmt} needs --out"), debug)
+    try:
+        result = write_export(out, level=level, indicators=wanted, fmt=fmt, by=by, term=term,
+                              role=_default_role(role), warehouse=warehouse)
+    except (LmpError, ValueError, PermissionError) as exc:
+        raise _fail(exc, debug) from None
+    if out is None:
+        sys.stdout.write(result.data.decode("utf-8"))
+        sys.stdout.flush()
+    else:
+        err_console.print(f"Wrote {result.rows} rows ({result.suppressed} suppressed) to {out}",
+                          highlight=False)
+
+
 def main() -> None:
     """Console entry point."""
     os.environ.setdefault("PYTHONIOENCODING", "utf-8")

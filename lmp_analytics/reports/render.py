@@ -1,0 +1,467 @@
+"""Turn a :class:`~lmp_analytics.reports.data.SchoolReport` into HTML, and the same HTML into PDF.
+
+One Jinja2 template (``templates/school_report.html.j2``) with its print stylesheet makes both
+formats, so every number is formatted once (:mod:`lmp_analytics.reports.fmt`). WeasyPrint lays
+out the PDF offline: the page has no external resource (charts are inline SVG data URIs) and the
+URL fetcher refuses anything else. Output is deterministic: no clock is read; the PDF's creation
+date is the date of the warehouse's last ingest (or ``SOURCE_DATE_EPOCH`` when set).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+from dataclasses import dataclass
+from functools import cache
+
+import jinja2
+
+from lmp_analytics.reports import fmt
+from lmp_analytics.reports.data import Cell, Change, SchoolReport
+from lmp_analytics.reports.fmt import HIDDEN, Lang, text
+from lmp_analytics.stats.verdict import power_caveat, rtm_caveat, verdict_label
+
+FORMATS = ("pdf", "html")
+
+
+@cache
+def _environment() -> jinja2.Environment:
+    env = jinja2.Environment(
+        loader=jinja2.PackageLoader("lmp_analytics.reports", "templates"),
+        autoescape=jinja2.select_autoescape(("html", "j2")),
+        trim_blocks=True,
+        lstrip_blocks=True,
+        keep_trailing_newline=True,
+        undefined=jinja2.StrictUndefined,
+    )
+    env.filters["css_string"] = _css_string
+    return env
+
+
+def _css_string(value: str) -> str:
+    """Text for a CSS string literal (quotes, backslashes and line breaks escaped)."""
+    out = []
+    for ch in str(value):
+        if ch in "\"\\'<>&" or ord(ch) < 32:
+            out.append(f"\\{ord(ch):x} ")
+        else:
+            out.append(ch)
+    return "".join(out)
+
+
+# --------------------------------------------------------------------------------------------
+# View model: every string the template prints
+
+
+@dataclass(frozen=True)
+class KeyRow:
+    label: str
+    kind: str
+    value: str
+    ci: str
+    n: str
+    change: str
+    change_ci: str
+    verdict: str
+    test: str
+    status: str  # shown | hidden | missing
+
+
+@dataclass(frozen=True)
+class PhaseRow:
+    label: str
+    before: str
+    before_n: str
+    after: str
+    after_n: str
+    change: str
+    change_ci: str
+    p: str
+    test: str
+    verdict: str
+    hidden: bool
+
+
+@dataclass(frozen=True)
+class GradeRow:
+    grade: str
+    n: str
+    values: tuple[tuple[str, str], ...]  # (value, ci) per grade indicator
+
+
+def _verdict(change: Change | None, lang: Lang) -> str:
+    if change is None or not change.shown:
+        return ""
+    if not change.tested or change.verdict is None:
+        return text("not_tested", lang)
+    return verdict_label(change.verdict, lang)
+
+
+def _n_text(cell: Cell | None, lang: Lang) -> str:
+    if cell is None:
+        return ""
+    if cell.suppressed:
+        return cell.n_display or "*"
+    return fmt.integer(cell.n, lang)
+
+
+def _key_rows(report: SchoolReport) -> list[KeyRow]:
+    lang = report.lang
+    rows = []
+    for ind in report.indicators:
+        cell = report.latest.get(ind.id)
+        ch = report.latest_change.get(ind.id)
+        if cell is None:
+            rows.append(KeyRow(ind.label(lang), ind.kind, text("not_measured", lang), "", "",
+                               "", "", "", "", "missing"))
+            continue
+        if not cell.shown:
+            rows.append(KeyRow(ind.label(lang), ind.kind, text("hidden", lang), "",
+                               _n_text(cell, lang), "", "", "", "", "hidden"))
+            continue
+        shown = ch is not None and ch.shown
+        rows.append(KeyRow(
+            label=ind.label(lang), kind=ind.kind, value=fmt.value(cell.value, ind.kind, lang),
+            ci=fmt.interval(cell.ci_low, cell.ci_high, lang, kind=ind.kind),
+            n=_n_text(cell, lang),
+            change=(fmt.change(ch.diff, ind.kind, lang) if shown
+                    else (text("hidden", lang) if ch is not None else "")),
+            change_ci=fmt.interval(ch.ci_low, ch.ci_high, lang, kind=ind.kind, change=True)
+            if shown else "",
+            verdict=_verdict(ch, lang),
+            test=_test_mark(report, ch) if shown else "",
+            status="shown",
+        ))
+    return rows
+
+
+def _test_mark(report: SchoolReport, ch: Change | None) -> str:
+    if ch is None or not ch.test or ch.test not in report.tests_used:
+        return ""
+    return str(report.tests_used.index(ch.test) + 1)
+
+
+def _phase_rows(report: SchoolReport, changes: dict[str, Change]) -> list[PhaseRow]:
+    lang = report.lang
+    rows = []
+    for ind in report.indicators:
+        ch = changes.get(ind.id)
+        if ch is None:
+            continue
+        if not ch.shown:
+            rows.append(PhaseRow(ind.label(lang), text("hidden", lang), "", text("hidden", lang),
+                                 "", "", "", "", "", "", True))
+            continue
+        rows.append(PhaseRow(
+            label=ind.label(lang),
+            before=fmt.value(ch.pre_value, ind.kind, lang), before_n=fmt.integer(ch.pre_n, lang),
+            after=fmt.value(ch.post_value, ind.kind, lang), after_n=fmt.integer(ch.post_n, lang),
+            change=fmt.change(ch.diff, ind.kind, lang),
+            change_ci=fmt.interval(ch.ci_low, ch.ci_high, lang, kind=ind.kind, change=True),
+            p=fmt.p_value(ch.p_value, lang), test=_test_mark(report, ch),
+            verdict=_verdict(ch, lang), hidden=False,
+        ))
+    return rows
+
+
+GRADE_INDICATORS = ("mobbet", "trivsel_skala")
+
+
+def _grade_rows(report: SchoolReport) -> tuple[list[str], list[GradeRow], bool]:
+    lang = report.lang
+    inds = [report.indicator_map[i] for i in GRADE_INDICATORS if i in report.indicator_map]
+    rows, any_shown = [], False
+    for g in report.grades:
+        values = []
+        first = report.grade_cells.get((inds[0].id, g)) if inds else None
+        for ind in inds:
+            cell = report.grade_cells.get((ind.id, g))
+            if cell is None:
+                values.append((text("not_measured", lang), ""))
+            elif not cell.shown:
+                values.append((text("hidden", lang), ""))
+            else:
+                any_shown = True
+                values.append((fmt.value(cell.value, ind.kind, lang),
+                               fmt.interval(cell.ci_low, cell.ci_high, lang, kind=ind.kind)))
+        rows.append(GradeRow(_grade_label(g, lang), _n_text(first, lang), tuple(values)))
+    return [i.label(lang) for i in inds], rows, any_shown
+
+
+def _grade_label(g: str, lang: Lang) -> str:
+    try:
+        k = int(g)
+    except ValueError:
+        return g
+    if k > 10:
+        return f"Vg{k - 10}"
+    return f"{k}." if lang == "nb" else str(k)
+
+
+def _date(day: dt.date, lang: Lang) -> str:
+    return day.strftime("%d.%m.%Y") if lang == "nb" else day.isoformat()
+
+
+def _round_rows(report: SchoolReport) -> list[dict]:
+    lang = report.lang
+    out = []
+    for r in report.rounds:
+        rate = ""
+        if r.suppressed:
+            rate = ""
+        elif r.response_rate is not None:
+            rate = fmt.percent(r.response_rate, lang, 0) + (" ⚠" if r.low_rate else "")
+        out.append({
+            "term": r.term, "date": _date(r.date, lang), "versjon": r.versjon,
+            "formal": r.formal or "", "modules": ", ".join(r.modules),
+            "respondents": (r.respondents_display or "*") if r.suppressed
+            else fmt.integer(r.respondents, lang),
+            "enrolled": "" if r.suppressed else fmt.integer(r.enrolled, lang),
+            "rate": rate, "primary": r.is_primary, "low": r.low_rate and not r.suppressed,
+        })
+    return out
+
+
+# --------------------------------------------------------------------------------------------
+# Sentences
+
+
+def _summary(report: SchoolReport) -> list[str]:
+    lang = report.lang
+    ind = report.headline
+    cell = report.latest.get(ind.id)
+    out = []
+    nb = lang == "nb"
+    if cell is None:
+        out.append(f"Mobbing ble ikke målt i {report.term}." if nb
+                   else f"Bullying was not measured in {report.term}.")
+    elif not cell.shown:
+        primary = (cell.n_display or "").startswith("<")
+        if nb:
+            why = (f"færre enn {report.min_n} elever svarte" if primary else
+                   "tallet er skjult for at andre skjulte tall ikke skal kunne regnes ut")
+            out.append(f"Tallet for mobbing i {report.term} vises ikke for å verne elevene: "
+                       f"{why}.")
+        else:
+            why = (f"fewer than {report.min_n} pupils answered" if primary else
+                   "it is hidden so that other hidden numbers cannot be worked out")
+            out.append(f"The bullying figure for {report.term} is not shown to protect the "
+                       f"pupils: {why}.")
+    else:
+        pct = fmt.percent(cell.value, lang)
+        ci = fmt.interval(cell.ci_low, cell.ci_high, lang)
+        n = fmt.integer(cell.n, lang)
+        out.append(
+            f"I {report.term} svarte {n} elever på spørsmålet om mobbing. {pct} (95 % KI {ci}) "
+            "sa at de ble mobbet 2–3 ganger i måneden eller oftere." if nb else
+            f"In {report.term}, {n} pupils answered the bullying question. {pct} (95% CI {ci}) "
+            "said they were bullied 2–3 times a month or more.")
+    ch = report.latest_change.get(ind.id)
+    if ch is not None:
+        if ch.shown:
+            out.append(
+                f"Fra {ch.pre_term} til {ch.post_term} endret andelen seg med "
+                f"{fmt.points(ch.diff, lang)} (95 % KI {fmt.interval(ch.ci_low, ch.ci_high, lang, change=True)}): "  # noqa: E501
+                f"{_verdict(ch, lang)}." if nb else
+                f"From {ch.pre_term} to {ch.post_term} the share changed by "
+                f"{fmt.points(ch.diff, lang)} (95% CI {fmt.interval(ch.ci_low, ch.ci_high, lang, change=True)}): "  # noqa: E501
+                f"{_verdict(ch, lang)}.")
+        else:
+            out.append(f"Endringen fra {ch.pre_term} kan ikke vises fordi et av tallene er skjult."
+                       if nb else
+                       f"The change since {ch.pre_term} cannot be shown because one of the "
+                       "numbers is hidden.")
+    pc = report.phase_changes.get(ind.id)
+    if pc is not None and pc.shown:
+        out.append(
+            f"Før og etter fase {report.finished_phase} ({pc.pre_term} → {pc.post_term}): "
+            f"{fmt.points(pc.diff, lang)}, {_verdict(pc, lang)}." if nb else
+            f"Before and after phase {report.finished_phase} ({pc.pre_term} → {pc.post_term}): "
+            f"{fmt.points(pc.diff, lang)}, {_verdict(pc, lang)}.")
+    return out
+
+
+def _reading(report: SchoolReport) -> list[str]:
+    lang = report.lang
+    nb = lang == "nb"
+    out = [
+        "Et 95 % konfidensintervall (KI) viser hvor det sanne tallet for skolen trolig ligger, "
+        "gitt hvor mange som svarte. Overlapper intervallet for en endring 0, kan endringen "
+        "skyldes tilfeldigheter: hvilke elever som svarte, og hvordan dagen var." if nb else
+        "A 95% confidence interval (CI) shows where the school's true figure probably lies, "
+        "given how many pupils answered. If the interval for a change includes 0, the change may "
+        "be chance: which pupils answered, and what the day was like.",
+    ]
+    cell = report.latest.get(report.headline.id)
+    if cell is not None and cell.shown and cell.n:
+        one = fmt.number(100 / cell.n, lang, 1)
+        out.append(
+            f"Med {fmt.integer(cell.n, lang)} svar utgjør én elev omtrent {one} prosentpoeng. "
+            "Små skoler og trinn svinger derfor mye fra runde til runde." if nb else
+            f"With {fmt.integer(cell.n, lang)} answers, one pupil is about {one} percentage "
+            "points. Small schools and grades therefore vary a lot from round to round.")
+    out.append(power_caveat(lang))
+    if report.rolle == "deltaker":
+        out.append(rtm_caveat(lang))
+    out.append(
+        "Tallene sier ikke noe om enkeltelever eller enkeltklasser, og de kan ikke alene vise at "
+        "en endring skyldes LMP: andre ting skjer også på skolen. Spekter og Elevundersøkelsen "
+        "stiller ulike spørsmål på ulike tidspunkt, så tallene kan ikke sammenlignes direkte."
+        if nb else
+        "The numbers say nothing about single pupils or classes, and they cannot on their own "
+        "show that a change is due to LMP: other things happen at the school too. Spekter and "
+        "the national Pupil Survey ask different questions at different times, so their numbers "
+        "cannot be compared directly.")
+    out.append(text("hidden_note", lang, hidden=text("hidden", lang), min_n=report.min_n))
+    return out
+
+
+def _meta(report: SchoolReport) -> list[tuple[str, str]]:
+    lang = report.lang
+    role = text(report.rolle, lang) if report.rolle in ("deltaker", "sammenligning") else (
+        report.rolle)
+    if report.pulje is not None:
+        role += f", {text('pulje', lang)} {report.pulje}"
+    if report.oppstart:
+        role += f" ({text('start', lang)} {report.oppstart})"
+    term = report.term
+    if report.requested_term and report.requested_term != report.term:
+        term += (f" (siste runde før eller i {report.requested_term})" if lang == "nb"
+                 else f" (latest round in or before {report.requested_term})")
+    if report.phase_in_term is not None:
+        term += f" · {text('phase_now', lang)} {report.phase_in_term}"
+    rows = [
+        (text("orgnr", lang), report.orgnr),
+        (text("kommune", lang), f"{report.kommune} ({report.kommunenummer})"),
+        (text("rolle", lang), role),
+        (text("term", lang), term),
+    ]
+    if report.data_as_of:
+        rows.append((text("data_as_of", lang), report.data_as_of))
+    rows.append((text("report_role", lang), report.role))
+    return rows
+
+
+def view_model(report: SchoolReport, charts: dict[str, str | None]) -> dict:
+    """Every string of the page, from the report and its rendered charts."""
+    lang = report.lang
+    prev = report.latest_change.get(report.headline.id)
+    grade_labels, grade_rows, grades_shown = _grade_rows(report)
+    phase_terms = None
+    pc = report.phase_changes.get(report.headline.id) or next(
+        iter(report.phase_changes.values()), None)
+    if pc is not None:
+        phase_terms = (pc.pre_term, pc.post_term)
+    prog = report.programme_changes.get(report.headline.id) or next(
+        iter(report.programme_changes.values()), None)
+    return {
+        "lang": lang,
+        "t": {k: text(k, lang) for k in fmt.TEXTS if "{" not in fmt.TEXTS[k][0]},
+        "grade_note": text("grade_note", lang, min_n=report.min_n),
+        "r": report,
+        "meta": _meta(report),
+        "summary": _summary(report),
+        "key_rows": _key_rows(report),
+        "prev_term": prev.pre_term if prev is not None else None,
+        "tests": [fmt.test_name(t, lang) for t in report.tests_used],
+        "charts": charts,
+        "headline_label": report.headline.label(lang),
+        "phase": report.finished_phase,
+        "phase_terms": phase_terms,
+        "phase_rows": _phase_rows(report, report.phase_changes),
+        "programme_terms": (prog.pre_term, prog.post_term) if prog is not None else None,
+        "programme_rows": _phase_rows(report, report.programme_changes),
+        "same_pupils": _same_pupils(report),
+        "unassessed": _unassessed(report),
+        "grade_labels": grade_labels,
+        "grade_rows": grade_rows,
+        "grades_shown": grades_shown,
+        "rounds": _round_rows(report),
+        "reading": _reading(report),
+        "hidden": HIDDEN,
+        "footer": f"{text('footer', lang)} · {report.skole} · {report.term}",
+    }
+
+
+def _unassessed(report: SchoolReport) -> str | None:
+    """Finished phases that lack a round before or after them."""
+    later = [k for k in report.phases_without_after
+             if report.finished_phase is None or k > int(report.finished_phase)]
+    if not later:
+        return None
+    terms = {p.fase: p.termin for p in report.phases}
+    names = ", ".join(f"{k} ({terms[k]})" for k in later)
+    if report.lang == "nb":
+        return (f"Fase {names} kan ikke vurderes før og etter: skolen mangler en runde før eller "
+                "etter fasen.")
+    return (f"Phase {names} cannot be assessed before and after: the school lacks a round "
+            "before or after it.")
+
+
+def _same_pupils(report: SchoolReport) -> str | None:
+    ch = report.phase_changes.get(report.headline.id)
+    if ch is None or not ch.shown or ch.linked_diff is None:
+        return None
+    lang = report.lang
+    ci = fmt.interval(ch.linked_ci_low, ch.linked_ci_high, lang, change=True)
+    n = fmt.integer(ch.linked_n, lang)
+    if lang == "nb":
+        return (f"Bare elevene som svarte begge gangene (n = {n}): "
+                f"{fmt.points(ch.linked_diff, lang)} (95 % KI {ci}).")
+    return (f"Only pupils who answered both times (n = {n}): "
+            f"{fmt.points(ch.linked_diff, lang)} (95% CI {ci}).")
+
+
+# --------------------------------------------------------------------------------------------
+# Output
+
+
+def _created(report: SchoolReport) -> str | None:
+    epoch = os.environ.get("SOURCE_DATE_EPOCH")
+    if epoch and epoch.strip().isdigit():
+        return dt.datetime.fromtimestamp(int(epoch), dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+    return f"{report.data_as_of}T00:00:00Z" if report.data_as_of else None
+
+
+def render_html(report: SchoolReport, *, charts: dict[str, str | None] | None = None) -> str:
+    """The report as one self-contained HTML page (inline CSS and charts)."""
+    from lmp_analytics.reports.charts import chart_images
+
+    images = chart_images(report) if charts is None else charts
+    page = view_model(report, images)
+    page["created"] = _created(report)
+    return _environment().get_template("school_report.html.j2").render(**page)
+
+
+def html_to_pdf(html: str) -> bytes:
+    """Lay out report HTML as PDF with WeasyPrint, offline: only ``data:`` URLs are fetched."""
+    from weasyprint import HTML
+
+    return HTML(string=html, url_fetcher=_data_only_fetcher()).write_pdf()
+
+
+def _data_only_fetcher():
+    try:  # WeasyPrint >= 68: a fetcher class with a protocol allow-list
+        from weasyprint.urls import URLFetcher
+
+        return URLFetcher(allowed_protocols={"data"}, fail_on_errors=True)
+    except ImportError:  # pragma: no cover - older WeasyPrint: a fetcher function
+        from weasyprint.urls import default_url_fetcher
+
+        def fetch(url: str, *args, **kwargs):
+            if not url.startswith("data:"):
+                raise ValueError(f"report pages load no external resource ({url[:60]!r})")
+            return default_url_fetcher(url, *args, **kwargs)
+
+        return fetch
+
+
+def render(report: SchoolReport, fmt_: str = "pdf") -> bytes:
+    """The report as PDF or HTML (UTF-8) bytes."""
+    if fmt_ not in FORMATS:
+        raise ValueError(f"format must be pdf or html, got {fmt_!r}")
+    html = render_html(report)
+    return html_to_pdf(html) if fmt_ == "pdf" else html.encode("utf-8")
+
+
+__all__ = ["FORMATS", "html_to_pdf", "render", "render_html", "view_model"]
