@@ -162,20 +162,25 @@ def compare(
     role: str | Role | None = "program",
     warehouse: WarehouseArg = None,
     min_n: int | None = None,
+    schools: Sequence[str] | None = None,
 ) -> pl.DataFrame:
     """Per-school change before/after each phase (``phase`` 1-4 or 'program'), or between
     consecutive rounds (``phase='runde'``), scoped and suppressed (COMPARE_COLUMNS).
 
     A change is hidden when the pre or post round's school cell is hidden in the indicator's
     publication (a visible change then adds nothing a reader could subtract); the same-pupils
-    view is hidden when fewer than ``min_n`` pupils are linked.
+    view is hidden when fewer than ``min_n`` pupils are linked. ``schools`` limits the work to
+    those schools (scope still applies); Benjamini-Hochberg then runs within that family.
     """
     r = as_role(role)
+    wanted = None if schools is None else list(schools)
     with reading(warehouse) as con:
         if str(phase) == "runde":
-            changes = consecutive_round_changes(con, indicator=indicator, min_n=min_n)
+            changes = consecutive_round_changes(con, indicator=indicator, min_n=min_n,
+                                                schools=wanted)
         else:
-            changes = phase_changes(con, indicator=indicator, phase=phase, min_n=min_n)
+            changes = phase_changes(con, indicator=indicator, phase=phase, min_n=min_n,
+                                    schools=wanted)
         cells = published_cells(con, level="skole", indicators=[indicator])
     hidden = set()
     if cells.height:

@@ -181,20 +181,30 @@ def phase_changes(
     indicator: str = "mobbet",
     phase: str | int | None = None,
     min_n: int | None = None,
+    schools: list[str] | None = None,
 ) -> pl.DataFrame:
     """Before/after each phase (or one ``phase``: 1-4 or 'program') for every participating
-    school, CHANGE_SCHEMA columns; BH is applied within the returned family."""
+    school (or only ``schools``), CHANGE_SCHEMA columns; BH is applied within the returned
+    family."""
     selection = select_phase_rounds(phase_calendar(con), primary_rounds(con))
     if phase is not None:
         selection = selection.filter(pl.col("phase") == str(phase))
+    if schools is not None:
+        selection = selection.filter(pl.col("skole_orgnr").is_in(schools))
     return compare_rounds(con, selection, indicator=indicator, min_n=min_n)
 
 
 def consecutive_round_changes(
-    con: duckdb.DuckDBPyConnection, *, indicator: str = "mobbet", min_n: int | None = None
+    con: duckdb.DuckDBPyConnection,
+    *,
+    indicator: str = "mobbet",
+    min_n: int | None = None,
+    schools: list[str] | None = None,
 ) -> pl.DataFrame:
     """Each school's primary round against its previous one (phase column = 'runde')."""
     rounds = primary_rounds(con).sort("skole_orgnr", "first_date")
+    if schools is not None:
+        rounds = rounds.filter(pl.col("skole_orgnr").is_in(schools))
     pairs = rounds.with_columns(
         pl.col("round_id").shift(1).over("skole_orgnr").alias("pre_round"),
         pl.col("term").shift(1).over("skole_orgnr").alias("pre_term"),
