@@ -31,7 +31,18 @@ def connect(path: str | os.PathLike[str] | None = None) -> duckdb.DuckDBPyConnec
         raise WarehouseError(
             f"no warehouse at {target}; build one with `lmp ingest ...` or `lmp demo`"
         )
-    return duckdb.connect(str(target), read_only=True)
+    # DuckDB shares one database instance per path inside a process: while any connection to
+    # the previous file is still open, a plain connect(path) would return the old snapshot after
+    # a publish (os.replace). Attaching the file to a fresh in-memory database always opens the
+    # file that is published now.
+    con = duckdb.connect(":memory:")
+    try:
+        con.execute("ATTACH ? AS warehouse (READ_ONLY)", [str(target)])
+        con.execute("USE warehouse")
+    except duckdb.Error as exc:
+        con.close()
+        raise WarehouseError(f"{target}: cannot open the warehouse read-only ({exc})") from exc
+    return con
 
 
 @contextlib.contextmanager
