@@ -1,0 +1,206 @@
+"""Datakvalitet: participation and response rate per school x round, quarantined rows by
+reason, item non-response, instrument versions and modules per round."""
+
+from __future__ import annotations
+
+import polars as pl
+import streamlit as st
+from lmpdash import charts, data, ui
+from lmpdash.context import current
+from lmpdash.i18n import fmt_num, fmt_pct, term_label, term_short
+
+from lmp_analytics.terms import term_index
+from lmp_analytics.views import LOW_RESPONSE_RATE
+
+WARN = "⚠"
+
+
+def _term_sort() -> pl.Expr:
+    return pl.col("term").map_elements(term_index, return_dtype=pl.Int64)
+
+
+def main() -> None:
+    ctx = current()
+    st.title(ctx.t("dq_title"))
+    st.caption(ctx.t("dq_intro"))
+    if not ui.require_data(ctx):
+        return
+    ui.suppression_caption(ctx)
+    st.subheader(ctx.t("dq_rate_title"))
+    _rates(ctx)
+    st.subheader(ctx.t("dq_quarantine_title"))
+    _quarantine(ctx)
+    st.subheader(ctx.t("dq_nonresponse_title"))
+    _nonresponse(ctx)
+    st.subheader(ctx.t("dq_instrument_title"))
+    _instruments(ctx)
+
+
+def _round_label(lang: str) -> pl.Expr:
+    return pl.struct("term", "runde", "formal").map_elements(
+        lambda r: term_label(r["term"], lang) + ("" if str(r["runde"]) == "1"
+                                                 else f" ({r['runde']})"),
+        return_dtype=pl.String)
+
+
+def _rates(ctx) -> None:
+    lang = ctx.lang
+    st.caption(ctx.t("dq_rate_caption", low=fmt_pct(LOW_RESPONSE_RATE, lang, 0)))
+    rates = data.response_rates(ctx.src, ctx.role)
+    if rates.height == 0:
+        st.caption(ctx.t("no_rows"))
+        return
+    rates = ui.with_school_labels(rates.sort("kommunenummer", "skole", _term_sort(), "runde"),
+                                  ctx)
+    grid = rates.filter(pl.col("is_primary") & ~pl.col("suppressed")
+                        & pl.col("response_rate").is_not_null())
+    terms = sorted(set(rates["term"].to_list()), key=term_index)
+    chart_data = ui.with_term_labels(grid, lang, short=True).select(
+        "x", pl.col("skole").alias("y"), pl.col("response_rate").alias("value"),
+        pl.when(pl.col("low_rate")).then(pl.lit(WARN)).otherwise(pl.lit("")).alias("flag"),
+        pl.struct("response_rate", "n", "enrolled").map_elements(
+            lambda r: f"{fmt_pct(r['response_rate'], lang)} ({fmt_num(r['n'], lang)} / "
+                      f"{fmt_num(r['enrolled'], lang)})", return_dtype=pl.String).alias("tooltip"))
+    chart = charts.heatmap(chart_data, lang=lang, x_order=ui.term_order(terms, lang, short=True),
+                           y_title=ctx.t("school"), colour_title=ctx.t("axis_rate"))
+    frame = rates.select(
+        pl.col("skole").alias(ctx.t("school")),
+        _round_label(lang).alias(ctx.t("round")),
+        pl.col("versjon").alias(ctx.t("dq_version")),
+        pl.col("formal").fill_null("").replace_strict(
+            {"mistanke": ctx.t("formal_mistanke"), "forebyggende": ctx.t("formal_forebyggende")},
+            default="").alias(ctx.t("dq_purpose")),
+        pl.col("n").alias(ctx.t("dq_respondents")),
+        pl.col("enrolled").alias(ctx.t("dq_enrolled")),
+        (pl.col("response_rate") * 100).round(1).alias(ctx.t("dq_rate")),
+        pl.when(pl.col("low_rate")).then(pl.lit(WARN)).otherwise(pl.lit("")).alias(" "),
+        pl.col("suppressed").fill_null(False).alias(ctx.t("hidden_col")))
+    table = charts.Table(frame, {ctx.t("dq_respondents"): "int", ctx.t("dq_enrolled"): "int",
+                                 ctx.t("dq_rate"): "pctv"}, hidden=ctx.t("hidden_col"))
+    charts.show_chart(chart, table, lang, key="dq_rates", file_name=f"lmp_svarprosent_{lang}",
+                      alt_text=ctx.t("dq_rate_title"))
+
+
+def _quarantine(ctx) -> None:
+    lang = ctx.lang
+    st.caption(ctx.t("dq_quarantine_caption"))
+    rows = ui.with_school_labels(data.quarantine(ctx.src, ctx.role), ctx)
+    if rows.height == 0 or rows.filter(pl.col("count").fill_null(1) > 0).height == 0:
+        st.success(ctx.t("dq_quarantine_none"))
+        return
+    level_names = {"skole": ctx.t("school"), "kommune": ctx.t("kommune"),
+                   "program": ctx.t("whole_programme")}
+    top = "program" if ctx.role.sees_all_units else (
+        "kommune" if ctx.role.kind == "kommune" else "skole")
+    focus = rows.filter((pl.col("level") == top) & ~pl.col("suppressed")
+                        & (pl.col("count") > 0))
+    label = pl.col("reason") if top != "skole" else pl.format("{}: {}", pl.col("skole"),
+                                                              pl.col("reason"))
+    chart_data = focus.select(label.alias("label"), pl.col("count").alias("value"),
+                              pl.col("count").map_elements(lambda v: fmt_num(v, lang),
+                                                           return_dtype=pl.String).alias(
+                                  "tooltip"))
+    chart = charts.bar_chart(chart_data, lang=lang, x_title=ctx.t("axis_rows"),
+                             y_title=ctx.t("dq_reason"), x_format="d") \
+        if chart_data.height else None
+    frame = rows.filter(pl.col("count").fill_null(1) > 0).select(
+        pl.col("level").replace_strict(level_names, default=pl.col("level")).alias(
+            ctx.t("unit")),
+        pl.coalesce("skole", "kommunenummer", pl.lit("")).alias(ctx.t("school")),
+        pl.col("reason").alias(ctx.t("dq_reason")),
+        pl.col("n").alias(ctx.t("dq_rows_read")),
+        pl.col("count").alias(ctx.t("dq_rows_quarantined")),
+        (pl.col("share") * 100).round(3).alias(ctx.t("value")),
+        pl.col("suppressed").fill_null(False).alias(ctx.t("hidden_col")))
+    table = charts.Table(frame, {ctx.t("dq_rows_read"): "int",
+                                 ctx.t("dq_rows_quarantined"): "int", ctx.t("value"): "pctv"},
+                         hidden=ctx.t("hidden_col"))
+    charts.show_chart(chart, table, lang, key="dq_quarantine",
+                      file_name=f"lmp_karantene_{lang}", alt_text=ctx.t("dq_quarantine_title"))
+
+
+def _nonresponse(ctx) -> None:
+    lang = ctx.lang
+    st.caption(ctx.t("dq_nonresponse_caption"))
+    rows = ui.with_school_labels(data.item_nonresponse(ctx.src, ctx.role), ctx)
+    if rows.height == 0:
+        st.caption(ctx.t("no_rows"))
+        return
+    schools = rows.filter((pl.col("level") == "skole") & (pl.col("item") == "alle"))
+    terms = sorted(set(rows["term"].to_list()), key=term_index)
+    order = ui.term_order(terms, lang, short=True)
+    grid = schools.filter(~pl.col("suppressed") & pl.col("skipped_share").is_not_null())
+    grid = grid.sort(_term_sort()).group_by("skole_orgnr", "term", maintain_order=True).first()
+    chart_data = ui.with_term_labels(grid, lang, short=True).select(
+        "x", pl.col("skole").alias("y"), pl.col("skipped_share").alias("value"),
+        pl.lit("").alias("flag"),
+        pl.col("skipped_share").map_elements(lambda v: fmt_pct(v, lang),
+                                             return_dtype=pl.String).alias("tooltip"))
+    chart = charts.heatmap(chart_data, lang=lang, x_order=order, y_title=ctx.t("school"),
+                           colour_title=ctx.t("axis_skipped"), fmt=".0%", scheme="oranges")
+    frame = schools.sort("kommunenummer", "skole", _term_sort()).select(
+        pl.col("skole").alias(ctx.t("school")),
+        pl.col("term").map_elements(lambda x: term_label(x, lang),
+                                    return_dtype=pl.String).alias(ctx.t("term")),
+        pl.col("n").alias(ctx.t("dq_respondents")),
+        (pl.col("skipped_share") * 100).round(2).alias(ctx.t("axis_skipped")),
+        pl.col("suppressed").fill_null(False).alias(ctx.t("hidden_col")))
+    table = charts.Table(frame, {ctx.t("dq_respondents"): "int",
+                                 ctx.t("axis_skipped"): "pctv"}, hidden=ctx.t("hidden_col"))
+    charts.show_chart(chart, table, lang, key="dq_nonresponse",
+                      file_name=f"lmp_ubesvart_skoler_{lang}",
+                      alt_text=ctx.t("dq_nonresponse_title"))
+
+    st.markdown(f"**{ctx.t('dq_by_item')}**")
+    items = rows.filter((pl.col("level") == "program") & (pl.col("item") != "alle"))
+    visible = items.filter(~pl.col("suppressed") & pl.col("skipped_share").is_not_null())
+    chart_data = ui.with_term_labels(visible, lang, short=True).select(
+        "x", pl.col("item").alias("y"), pl.col("skipped_share").alias("value"),
+        pl.lit("").alias("flag"),
+        pl.col("skipped_share").map_elements(lambda v: fmt_pct(v, lang),
+                                             return_dtype=pl.String).alias("tooltip"))
+    chart = charts.heatmap(chart_data, lang=lang, x_order=order, y_title=ctx.t("dq_item"),
+                           colour_title=ctx.t("axis_skipped"), fmt=".0%", scheme="oranges")
+    frame = items.sort(_term_sort(), "item").select(
+        pl.col("item").alias(ctx.t("dq_item")),
+        pl.col("module").alias(ctx.t("dq_module")),
+        pl.col("term").map_elements(lambda x: term_label(x, lang),
+                                    return_dtype=pl.String).alias(ctx.t("term")),
+        pl.col("n").alias(ctx.t("dq_respondents")),
+        (pl.col("skipped_share") * 100).round(2).alias(ctx.t("axis_skipped")),
+        pl.col("suppressed").fill_null(False).alias(ctx.t("hidden_col")))
+    table = charts.Table(frame, {ctx.t("dq_respondents"): "int",
+                                 ctx.t("axis_skipped"): "pctv"}, hidden=ctx.t("hidden_col"))
+    charts.show_chart(chart if chart_data.height else None, table, lang,
+                      key="dq_items", file_name=f"lmp_ubesvart_sporsmal_{lang}",
+                      alt_text=ctx.t("dq_by_item"))
+
+
+def _instruments(ctx) -> None:
+    lang = ctx.lang
+    rounds = data.instruments(ctx.src, ctx.role)
+    if rounds.height == 0:
+        st.caption(ctx.t("no_rows"))
+        return
+    rounds = ui.with_school_labels(
+        rounds.sort("kommunenummer", "skole", _term_sort(), "runde"), ctx)
+    terms = sorted(set(rounds["term"].to_list()), key=term_index)
+    short = {"spekter-2018": "2018", "spekter-2022-forebyggende": "2022-F",
+             "spekter-2022-mistanke": "2022-M"}
+    cells: dict[tuple[str, str], list[str]] = {}
+    for r in rounds.iter_rows(named=True):
+        text = f"{short.get(r['versjon'], r['versjon'])} ({r['modules']})"
+        cells.setdefault((r["skole"], r["term"]), []).append(text)
+    rows = []
+    for school in rounds["skole"].unique(maintain_order=True).to_list():
+        row = {ctx.t("school"): school}
+        for term in terms:
+            row[term_short(term, lang)] = " + ".join(cells.get((school, term), []))
+        rows.append(row)
+    table = charts.Table(pl.DataFrame(rows, schema={k: pl.String for k in rows[0]}))
+    charts.show_table(table, lang, key="dq_instruments", file_name=f"lmp_versjoner_{lang}")
+    st.caption("2018 = spekter-2018 · 2022-F = spekter-2022-forebyggende · "
+               "2022-M = spekter-2022-mistanke")
+
+
+main()

@@ -1,0 +1,362 @@
+"""Altair charts (accessible Okabe–Ito colours, intervals as error bars or bands) and the
+table + CSV alternative every chart carries.
+
+Chart data are small aggregated frames built from already suppressed rows: hidden cells are left
+out of the chart (never drawn as 0) and appear in the table as "skjult"/"hidden". Tooltips carry
+pre-formatted text in the page language; axes use a Vega number locale for the language.
+"""
+
+from __future__ import annotations
+
+import io
+from dataclasses import dataclass, field
+
+import altair as alt
+import polars as pl
+import streamlit as st
+
+from .i18n import (
+    DASH,
+    fmt_mean,
+    fmt_num,
+    fmt_pct,
+    fmt_pct_value,
+    fmt_pp,
+    t,
+    vega_locale,
+)
+
+# Okabe & Ito (2008): distinguishable with the common colour-vision deficiencies.
+OKABE_ITO = {
+    "blue": "#0072B2",
+    "orange": "#E69F00",
+    "sky": "#56B4E9",
+    "green": "#009E73",
+    "yellow": "#F0E442",
+    "vermillion": "#D55E00",
+    "purple": "#CC79A7",
+    "black": "#000000",
+    "grey": "#999999",
+}
+SERIES_ORDER = ["deltaker", "sammenligning", "kommune_deltaker", "kommune_sammenligning",
+                "nasjon_7", "nasjon_10"]
+SERIES_COLOURS = {
+    "deltaker": OKABE_ITO["blue"],
+    "sammenligning": OKABE_ITO["orange"],
+    "kommune_deltaker": OKABE_ITO["sky"],
+    "kommune_sammenligning": OKABE_ITO["vermillion"],
+    "nasjon_7": OKABE_ITO["black"],
+    "nasjon_10": OKABE_ITO["grey"],
+}
+PHASE_COLOURS = ["#E8E8E8", "#D0D0D0", "#B8B8B8", "#A0A0A0"]
+CHART_HEIGHT = 320
+
+
+# --------------------------------------------------------------------------------------------
+# Tables and CSV
+
+
+@dataclass
+class Table:
+    """A table alternative: ``frame`` holds machine-readable values (percent numbers for
+    shares, rounded), ``formats`` says how to show each column (pct | pctv | pp | mean | meand |
+    int | p | text), ``hidden`` names a boolean column marking suppressed rows."""
+
+    frame: pl.DataFrame
+    formats: dict[str, str] = field(default_factory=dict)
+    hidden: str | None = None
+
+    def display(self, lang: str) -> pl.DataFrame:
+        """The same rows and columns as text formatted for the language."""
+        if self.frame.height == 0:
+            return self.frame
+        hidden_word = t("hidden", lang)
+        hide = (self.frame[self.hidden].fill_null(False).to_list() if self.hidden
+                else [False] * self.frame.height)
+        cols = {}
+        for name in self.frame.columns:
+            kind = self.formats.get(name, "text")
+            values = self.frame[name].to_list()
+            if name == self.hidden:
+                cols[name] = [t("yes", lang) if v else t("no", lang) for v in values]
+                continue
+            out = []
+            for v, h in zip(values, hide, strict=True):
+                if v is None and kind != "text":
+                    out.append(hidden_word if h else DASH)
+                else:
+                    out.append(_fmt(v, kind, lang))
+            cols[name] = out
+        return pl.DataFrame(cols, schema={c: pl.String for c in self.frame.columns})
+
+    def csv(self, lang: str) -> bytes:
+        """CSV of ``frame`` (same rows and columns as shown). bokmål: ';' and decimal comma
+        (opens in Norwegian Excel); English: ',' and decimal point. UTF-8 with BOM."""
+        frame = self.frame
+        if self.hidden:
+            frame = frame.with_columns(
+                pl.when(pl.col(self.hidden)).then(pl.lit(t("yes", lang)))
+                .otherwise(pl.lit(t("no", lang))).alias(self.hidden))
+        buf = io.BytesIO()
+        if lang == "nb":
+            frame = frame.with_columns(
+                pl.col(c).cast(pl.String).str.replace(".", ",", literal=True)
+                for c, dt in frame.schema.items() if dt.is_float())
+            frame.write_csv(buf, separator=";")
+        else:
+            frame.write_csv(buf, separator=",")
+        return "\ufeff".encode() + buf.getvalue()
+
+
+def _fmt(v, kind: str, lang: str) -> str:
+    if v is None:
+        return DASH
+    if kind == "pct":        # a fraction
+        return fmt_pct(v, lang)
+    if kind == "pctv":       # a number in percent
+        return fmt_pct_value(v, lang)
+    if kind == "pp":         # percentage points (number already in pp)
+        return fmt_pp(v / 100, lang)
+    if kind == "mean":
+        return fmt_mean(v, lang)
+    if kind == "meand":      # a signed difference of means
+        return fmt_mean(v, lang, signed=True)
+    if kind == "int":
+        return fmt_num(v, lang)
+    if kind == "p":
+        from .i18n import fmt_p
+
+        return fmt_p(v, lang)
+    return str(v)
+
+
+def show_table(table: Table, lang: str, *, key: str, file_name: str,
+               height: int | str = "auto") -> None:
+    """The table (st.dataframe) and a CSV download of exactly its rows and columns."""
+    if table.frame.height == 0:
+        st.caption(t("no_rows", lang))
+        return
+    st.dataframe(table.display(lang), hide_index=True, key=f"tbl_{key}", height=height)
+    st.download_button(
+        t("download_csv", lang), data=table.csv(lang), file_name=f"{file_name}.csv",
+        mime="text/csv", key=f"dl_{key}", on_click="ignore", icon=":material/download:",
+    )
+
+
+def show_chart(chart: alt.TopLevelMixin | None, table: Table, lang: str, *, key: str,
+               file_name: str, alt_text: str, expanded: bool = False) -> None:
+    """A chart with its table alternative and CSV download underneath."""
+    if chart is not None and table.frame.height:
+        st.altair_chart(configure(chart, lang), width="stretch", key=f"chart_{key}",
+                        alt=alt_text)
+    with st.expander(t("table_alt", lang), expanded=expanded or chart is None):
+        show_table(table, lang, key=key, file_name=file_name)
+
+
+def configure(chart, lang: str):
+    return chart.configure(locale=vega_locale(lang)).configure_axis(
+        labelFontSize=12, titleFontSize=12, labelLimit=220,
+    ).configure_legend(labelFontSize=12, titleFontSize=12, orient="bottom", labelLimit=320)
+
+
+# --------------------------------------------------------------------------------------------
+# Chart builders
+
+
+def _y(kind: str, lang: str, field_: str = "value", title: str | None = None,
+       zero: bool = True) -> alt.Y:
+    if kind == "share":
+        return alt.Y(f"{field_}:Q", title=title or t("axis_share", lang),
+                     axis=alt.Axis(format=".0%"), scale=alt.Scale(zero=zero))
+    return alt.Y(f"{field_}:Q", title=title or t("axis_mean", lang),
+                 scale=alt.Scale(domain=[1, 5]))
+
+
+def series_chart(frame: pl.DataFrame, *, kind: str, lang: str, order: list[str],
+                 series_labels: dict[str, str], band: bool = True) -> alt.LayerChart:
+    """Lines per series over terms (ordinal axis in ``order``), 95 % interval as a band or
+    error bars. ``frame``: x (term label), series, value, ci_low, ci_high, tooltip."""
+    keys = [k for k in SERIES_ORDER if k in set(frame["series"].to_list())]
+    others = sorted(set(frame["series"].to_list()) - set(keys))
+    domain = [series_labels.get(k, k) for k in keys + others]
+    spare = [OKABE_ITO[c] for c in ("sky", "vermillion", "green", "purple", "orange", "blue",
+                                     "yellow", "grey")]
+    rng = [SERIES_COLOURS[k] for k in keys] + [spare[i % len(spare)]
+                                                for i in range(len(others))]
+    data = frame.with_columns(pl.col("series").replace_strict(
+        series_labels, default=pl.col("series")).alias("series_label"))
+    colour = alt.Color("series_label:N", title=None,
+                       scale=alt.Scale(domain=domain, range=rng),
+                       legend=alt.Legend(orient="top", direction="horizontal", columns=3,
+                                         symbolStrokeWidth=3, labelLimit=360))
+    x = alt.X("x:O", sort=order, title=t("term", lang), axis=alt.Axis(labelAngle=-40))
+    base = alt.Chart(data).encode(x=x, color=colour)
+    line = base.mark_line(point=alt.OverlayMarkDef(size=50, filled=True)).encode(
+        y=_y(kind, lang), strokeDash=alt.StrokeDash("series_label:N", legend=None),
+        tooltip=[alt.Tooltip("series_label:N", title=t("series", lang)),
+                 alt.Tooltip("x:O", title=t("term", lang)),
+                 alt.Tooltip("tooltip:N", title=t("value", lang))],
+    )
+    with_ci = data.filter(pl.col("ci_low").is_not_null())
+    if band:
+        ci = alt.Chart(with_ci).mark_area(opacity=0.18).encode(
+            x=x, y=alt.Y("ci_low:Q"), y2="ci_high:Q", color=colour)
+    else:
+        ci = alt.Chart(with_ci).mark_errorbar(ticks=alt.MarkConfig(size=14)).encode(
+            x=x, y=alt.Y("ci_low:Q", title=None), y2="ci_high:Q", color=colour)
+    return alt.layer(ci, line).properties(height=CHART_HEIGHT)
+
+
+def small_multiples(frame: pl.DataFrame, *, kind: str, lang: str, order: list[str],
+                    columns: int = 4) -> alt.FacetChart:
+    """One small panel per school: points with error bars over terms."""
+    x = alt.X("x:O", sort=order, title=None, scale=alt.Scale(domain=order),
+              axis=alt.Axis(labelAngle=-60, labelFontSize=9))
+    base = alt.Chart().encode(x=x)
+    points = base.mark_point(filled=True, size=30, color=OKABE_ITO["blue"]).encode(
+        y=_y(kind, lang, title=""),
+        tooltip=[alt.Tooltip("skole:N", title=t("school", lang)),
+                 alt.Tooltip("x:O", title=t("term", lang)),
+                 alt.Tooltip("tooltip:N", title=t("value", lang))])
+    bars = base.mark_rule(color=OKABE_ITO["blue"], opacity=0.6).encode(
+        y="ci_low:Q", y2="ci_high:Q")
+    line = base.mark_line(color=OKABE_ITO["blue"], opacity=0.5).encode(y="value:Q")
+    return alt.layer(bars, line, points, data=frame).properties(
+        width=170, height=110).facet(
+        facet=alt.Facet("skole:N", title=None, header=alt.Header(labelFontSize=11)),
+        columns=columns)
+
+
+def phase_chart(frame: pl.DataFrame, phases: pl.DataFrame, *, kind: str, lang: str,
+                order: list[str]) -> alt.LayerChart:
+    """One school over time: shaded phase terms, points with error bars, a line."""
+    x = alt.X("x:O", sort=order, title=t("term", lang), axis=alt.Axis(labelAngle=-40),
+              scale=alt.Scale(domain=order))
+    layers = []
+    if phases.height:
+        shade = alt.Chart(phases).mark_rect(opacity=0.55).encode(
+            x=x, color=alt.Color("phase_label:N", title=t("phase", lang),
+                                 scale=alt.Scale(range=PHASE_COLOURS)),
+            tooltip=[alt.Tooltip("phase_label:N", title=t("phase", lang)),
+                     alt.Tooltip("x:O", title=t("term", lang))])
+        label = alt.Chart(phases).mark_text(dy=-4, baseline="bottom", fontSize=11).encode(
+            x=x, y=alt.value(14), text="phase_short:N")
+        layers += [shade, label]
+    base = alt.Chart(frame).encode(x=x)
+    layers += [
+        base.mark_rule(color=OKABE_ITO["blue"], strokeWidth=2).encode(
+            y=alt.Y("ci_low:Q", title=None), y2="ci_high:Q"),
+        base.mark_line(color=OKABE_ITO["blue"]).encode(y=_y(kind, lang)),
+        base.mark_point(filled=True, size=70, color=OKABE_ITO["blue"]).encode(
+            y=_y(kind, lang),
+            tooltip=[alt.Tooltip("x:O", title=t("term", lang)),
+                     alt.Tooltip("tooltip:N", title=t("value", lang)),
+                     alt.Tooltip("n_text:N", title=t("n", lang))]),
+    ]
+    return alt.layer(*layers).properties(height=CHART_HEIGHT)
+
+
+def breakdown_chart(frame: pl.DataFrame, *, kind: str, lang: str, order: list[str],
+                    title: str) -> alt.LayerChart:
+    """Bars with error bars for the parts of a breakdown (trinn or kjønn)."""
+    x = alt.X("label:N", sort=order, title=title, axis=alt.Axis(labelAngle=0))
+    base = alt.Chart(frame).encode(x=x)
+    return alt.layer(
+        base.mark_bar(color=OKABE_ITO["sky"]).encode(
+            y=_y(kind, lang), tooltip=[alt.Tooltip("label:N", title=title),
+                                       alt.Tooltip("tooltip:N", title=t("value", lang))]),
+        base.mark_errorbar(ticks=alt.MarkConfig(size=14), color=OKABE_ITO["black"]).encode(
+            y=alt.Y("ci_low:Q", title=None), y2="ci_high:Q"),
+    ).properties(height=260)
+
+
+def change_chart(frame: pl.DataFrame, *, kind: str, lang: str, x_title: str,
+                 colour_field: str = "verdict_label",
+                 domain: list[str] | None = None) -> alt.LayerChart:
+    """Horizontal dot-and-interval plot of a change per unit with a zero line.
+    ``frame``: label, change, ci_low, ci_high (already in display units), verdict_label,
+    tooltip."""
+    order = frame["label"].to_list()
+    y = alt.Y("label:N", sort=order, title=None, axis=alt.Axis(labelLimit=260))
+    base = alt.Chart(frame).encode(y=y)
+    # Verdicts in a fixed order and colour: decrease, no clear change, increase (the direction of
+    # the indicator, not whether it is good: see lmp_analytics.stats.verdict).
+    domain = domain or sorted(set(frame[colour_field].to_list()))
+    palette = [OKABE_ITO["blue"], OKABE_ITO["grey"], OKABE_ITO["vermillion"],
+               OKABE_ITO["green"], OKABE_ITO["orange"]]
+    colour = alt.Color(f"{colour_field}:N", title=None,
+                       scale=alt.Scale(domain=domain, range=palette[: len(domain)]))
+    zero = alt.Chart(pl.DataFrame({"zero": [0.0]})).mark_rule(
+        color=OKABE_ITO["black"], strokeDash=[4, 3]).encode(x="zero:Q")
+    return alt.layer(
+        zero,
+        base.mark_rule(strokeWidth=2).encode(x=alt.X("ci_low:Q", title=x_title),
+                                             x2="ci_high:Q", color=colour),
+        base.mark_point(filled=True, size=70).encode(
+            x="change:Q", color=colour,
+            tooltip=[alt.Tooltip("label:N", title=t("school", lang)),
+                     alt.Tooltip("tooltip:N", title=t("fa_change", lang))]),
+    ).properties(height=120 + 26 * frame.height)
+
+
+def event_study_chart(frame: pl.DataFrame, *, lang: str, y_title: str) -> alt.LayerChart:
+    """ATT by event time with error bars; the pre-start terms shaded; zero line."""
+    pre = frame.filter(pl.col("pre"))
+    layers = []
+    if pre.height:
+        span = pl.DataFrame({"start": [float(pre["e"].min()) - 0.5], "end": [-0.5]})
+        layers.append(alt.Chart(span).mark_rect(color=OKABE_ITO["grey"], opacity=0.18).encode(
+            x="start:Q", x2="end:Q"))
+    zero = alt.Chart(pl.DataFrame({"zero": [0.0]})).mark_rule(
+        color=OKABE_ITO["black"], strokeDash=[4, 3]).encode(y="zero:Q")
+    colour = alt.Color("period:N", title=None, scale=alt.Scale(
+        domain=[t("pre_period", lang), t("post_period", lang)],
+        range=[OKABE_ITO["grey"], OKABE_ITO["blue"]]))
+    x = alt.X("e:Q", title=t("axis_terms_since", lang), axis=alt.Axis(tickMinStep=1, format="d"))
+    base = alt.Chart(frame).encode(x=x, color=colour)
+    layers += [
+        zero,
+        base.mark_rule(strokeWidth=2).encode(y=alt.Y("ci_low:Q", title=y_title), y2="ci_high:Q"),
+        base.mark_point(filled=True, size=70).encode(
+            y="att:Q", tooltip=[alt.Tooltip("e:Q", title=t("axis_terms_since", lang)),
+                                alt.Tooltip("tooltip:N", title=t("estimate", lang))]),
+    ]
+    return alt.layer(*layers).properties(height=CHART_HEIGHT)
+
+
+def did_chart(frame: pl.DataFrame, *, lang: str, order: list[str],
+              series_labels: dict[str, str]) -> alt.LayerChart:
+    """The 2x2: participants and comparison schools before and after (pooled shares)."""
+    return series_chart(frame, kind="share", lang=lang, order=order,
+                        series_labels=series_labels, band=False)
+
+
+def heatmap(frame: pl.DataFrame, *, lang: str, x_order: list[str], y_title: str,
+            colour_title: str, fmt: str = ".0%", scheme: str = "viridis",
+            reverse: bool = False) -> alt.LayerChart:
+    """A unit x term grid coloured by a value (frame: x, y, value, tooltip, flag)."""
+    base = alt.Chart(frame).encode(
+        x=alt.X("x:O", sort=x_order, title=t("term", lang), axis=alt.Axis(labelAngle=-40)),
+        y=alt.Y("y:N", title=y_title, axis=alt.Axis(labelLimit=240)),
+    )
+    rect = base.mark_rect().encode(
+        color=alt.Color("value:Q", title=colour_title,
+                        scale=alt.Scale(scheme=scheme, reverse=reverse),
+                        legend=alt.Legend(format=fmt, orient="right")),
+        tooltip=[alt.Tooltip("y:N", title=y_title), alt.Tooltip("x:O", title=t("term", lang)),
+                 alt.Tooltip("tooltip:N", title=colour_title)])
+    text = base.mark_text(fontSize=11, color=OKABE_ITO["black"]).encode(text="flag:N")
+    return alt.layer(rect, text).properties(height=90 + 22 * frame["y"].n_unique())
+
+
+def bar_chart(frame: pl.DataFrame, *, lang: str, x_title: str, y_title: str,
+              x_format: str | None = None) -> alt.Chart:
+    """Horizontal bars (frame: label, value, tooltip)."""
+    order = frame.sort("value", descending=True)["label"].to_list()
+    axis = alt.Axis(format=x_format) if x_format else alt.Axis()
+    return alt.Chart(frame).mark_bar(color=OKABE_ITO["blue"]).encode(
+        y=alt.Y("label:N", sort=order, title=y_title, axis=alt.Axis(labelLimit=420)),
+        x=alt.X("value:Q", title=x_title, axis=axis),
+        tooltip=[alt.Tooltip("label:N", title=y_title),
+                 alt.Tooltip("tooltip:N", title=x_title)],
+    ).properties(height=70 + 24 * frame.height)

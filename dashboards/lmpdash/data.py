@@ -1,0 +1,339 @@
+"""The dashboard's data layer: cached calls of :mod:`lmp_analytics.api` and
+:mod:`lmp_analytics.views`, keyed on the published warehouse file.
+
+Every call opens short-lived read-only connections (inside the package functions); nothing
+caches a connection. Results are cached per warehouse *stamp* (inode, size, mtime): an ingest
+publishes by ``os.replace``, which changes the stamp, so the next page run reads the new data
+without a restart, and the previous stamp's entries are dropped. Expensive role-independent
+results (the publication, per-school changes, the event study) are cached once at programme
+scope and cut to each role with :func:`lmp_analytics.api.scope`, the API's own scope filter.
+When a new stamp is first seen, a background thread warms the cache for the headline
+indicator so pages answer from memory.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+import polars as pl
+
+from lmp_analytics import api, views
+from lmp_analytics.config import warehouse_path
+from lmp_analytics.privacy.roles import Role
+
+log = logging.getLogger("lmp_dashboard")
+
+TTL_SECONDS = 15 * 60
+MAX_ENTRIES = 600
+HEADLINE = "mobbet"
+
+
+KEEP_SNAPSHOTS = 3
+
+
+@dataclass(frozen=True)
+class Source:
+    """The warehouse a page run reads: the published path, the stamp (inode, size, mtime) of
+    the version this run reads, and ``read_path``: a hard link to exactly that version.
+
+    Why a link: DuckDB shares one database instance per path inside a process, so while any
+    connection to the previous file is still open (another session, the warm-up thread), a
+    fresh ``connect(path)`` would get the *old* snapshot after ``os.replace``. A link named by
+    the stamp is a different path pinned to one version: every query of a run reads the same
+    snapshot, and a new publish is always read from a new path.
+    """
+
+    path: Path
+    stamp: tuple[int, int, int] | None
+    read_path: Path | None = None
+
+    @property
+    def exists(self) -> bool:
+        return self.stamp is not None
+
+    @property
+    def published(self) -> float | None:
+        return None if self.stamp is None else self.stamp[2] / 1e9
+
+
+def _stamp(st: os.stat_result) -> tuple[int, int, int]:
+    return (st.st_ino, st.st_size, st.st_mtime_ns)
+
+
+def source(path: str | os.PathLike[str] | None = None) -> Source:
+    """The configured warehouse, the stamp of its current version and a link to that version
+    (the published path itself when a link cannot be made, e.g. a read-only directory)."""
+    target = warehouse_path(path)
+    try:
+        st = os.stat(target)
+    except OSError:
+        return Source(target, None, None)
+    try:
+        return _snapshot(target)
+    except OSError:
+        log.warning("cannot link a snapshot of %s; reading the published path", target,
+                    exc_info=True)
+        return Source(target, _stamp(st), target)
+
+
+_link_lock = threading.Lock()
+
+
+def _snapshot(target: Path) -> Source:
+    """Hard-link the published file as ``<name>.read-<inode>-<mtime_ns>`` beside it."""
+    with _link_lock:
+        tmp = target.with_name(f"{target.name}.read-tmp-{os.getpid()}-{threading.get_ident()}")
+        tmp.unlink(missing_ok=True)
+        os.link(target, tmp)              # pins whatever version is published right now
+        stamp = _stamp(os.stat(tmp))
+        final = target.with_name(f"{target.name}.read-{stamp[0]}-{stamp[2]}")
+        if final.exists():
+            tmp.unlink()
+        else:
+            os.replace(tmp, final)
+        _prune(target, keep=final)
+    return Source(target, stamp, final)
+
+
+def _prune(target: Path, keep: Path) -> None:
+    """Keep the newest few snapshot links (an older one may still be read by a finishing run;
+    unlinking never disturbs an open connection)."""
+    def mtime(p: Path) -> int:
+        try:
+            return int(p.name.rsplit("-", 1)[-1])
+        except ValueError:
+            return 0
+
+    links = sorted(target.parent.glob(f"{target.name}.read-[0-9]*-[0-9]*"), key=mtime)
+    for old in links[:-KEEP_SNAPSHOTS]:
+        if old != keep:
+            old.unlink(missing_ok=True)
+
+
+class _Memo:
+    """A small thread-safe memo with a TTL, one computation per key at a time."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._store: dict[tuple, tuple[float, object]] = {}
+        self._key_locks: dict[tuple, threading.Lock] = {}
+        self._latest: dict[str, tuple] = {}
+
+    def get(self, src: Source, name: str, args: tuple, compute: Callable[[], object]):
+        key = (str(src.path), src.stamp, name, args)
+        with self._lock:
+            self._forget_old(src)
+            hit = self._store.get(key)
+            if hit is not None and time.monotonic() - hit[0] < TTL_SECONDS:
+                return hit[1]
+            key_lock = self._key_locks.setdefault(key, threading.Lock())
+        with key_lock:
+            with self._lock:
+                hit = self._store.get(key)
+                if hit is not None and time.monotonic() - hit[0] < TTL_SECONDS:
+                    return hit[1]
+            value = compute()
+            with self._lock:
+                self._store[key] = (time.monotonic(), value)
+                if len(self._store) > MAX_ENTRIES:
+                    for old in sorted(self._store, key=lambda k: self._store[k][0])[
+                            : len(self._store) - MAX_ENTRIES]:
+                        self._store.pop(old, None)
+                        self._key_locks.pop(old, None)
+            return value
+
+    def _forget_old(self, src: Source) -> None:
+        """Drop entries of an earlier stamp of the same warehouse (a newer one is published)."""
+        path = str(src.path)
+        if self._latest.get(path) == src.stamp:
+            return
+        self._latest[path] = src.stamp
+        for key in [k for k in self._store if k[0] == path and k[1] != src.stamp]:
+            self._store.pop(key, None)
+            self._key_locks.pop(key, None)
+
+    def clear(self) -> None:
+        with self._lock:
+            self._store.clear()
+            self._key_locks.clear()
+            self._latest.clear()
+
+
+_memo = _Memo()
+_warmed: set[tuple] = set()
+_warm_lock = threading.Lock()
+
+
+def clear_cache() -> None:
+    """Forget every cached result (tests)."""
+    _memo.clear()
+    with _warm_lock:
+        _warmed.clear()
+
+
+def _wh(src: Source) -> str:
+    return str(src.read_path or src.path)
+
+
+# --------------------------------------------------------------------------------------------
+# Indicators and changes (the API)
+
+
+def indicators(src: Source, role: Role, level: str = "skole", *, indicator: str | None = None,
+               by: str | None = None) -> pl.DataFrame:
+    """``api.indicators`` for the role (cached at programme scope, then scoped)."""
+    frame = _memo.get(src, "indicators", (level, by), lambda: api.indicators(
+        level, indicator=None, by=by, role="program", warehouse=_wh(src)))
+    if frame.height and indicator is not None:
+        frame = frame.filter(pl.col("indicator") == indicator)
+    return api.scope(frame, role) if frame.height else frame
+
+
+def compare(src: Source, role: Role, *, indicator: str, phase: str | int) -> pl.DataFrame:
+    """``api.compare`` for the role (cached at programme scope, then scoped)."""
+    frame = _memo.get(src, "compare", (indicator, str(phase)), lambda: api.compare(
+        indicator=indicator, phase=phase, role="program", warehouse=_wh(src)))
+    return api.scope(frame, role)
+
+
+# --------------------------------------------------------------------------------------------
+# Views
+
+
+def _scoped(src: Source, role: Role, name: str, fn: Callable[..., pl.DataFrame],
+            *args, **kwargs) -> pl.DataFrame:
+    """A views function whose last step is ``api.scope``: cached at programme scope."""
+    frame = _memo.get(src, name, (args, tuple(sorted(kwargs.items()))), lambda: fn(
+        *args, role="program", warehouse=_wh(src), **kwargs))
+    return api.scope(frame, role)
+
+
+def schools(src: Source, role: Role) -> pl.DataFrame:
+    return _scoped(src, role, "schools", views.schools)
+
+
+def rounds(src: Source, role: Role) -> pl.DataFrame:
+    return _scoped(src, role, "rounds", views.rounds)
+
+
+def phase_calendar(src: Source, role: Role) -> pl.DataFrame:
+    return _scoped(src, role, "phases", views.phase_calendar)
+
+
+def response_rates(src: Source, role: Role) -> pl.DataFrame:
+    return _scoped(src, role, "rates", views.response_rates)
+
+
+def quarantine(src: Source, role: Role) -> pl.DataFrame:
+    return _scoped(src, role, "quarantine", views.quarantine_summary)
+
+
+def item_nonresponse(src: Source, role: Role) -> pl.DataFrame:
+    return _scoped(src, role, "nonresponse", views.item_nonresponse)
+
+
+def instruments(src: Source, role: Role) -> pl.DataFrame:
+    return _scoped(src, role, "instruments", views.instrument_overview)
+
+
+def kommuner(src: Source, role: Role) -> pl.DataFrame:
+    return _memo.get(src, "kommuner", (str(role),), lambda: views.kommuner(
+        role=role, warehouse=_wh(src)))
+
+
+def terms(src: Source) -> list[str]:
+    return _memo.get(src, "terms", (), lambda: views.terms(warehouse=_wh(src)))
+
+
+def comparison_series(src: Source, role: Role, indicator: str) -> pl.DataFrame:
+    """Programme rows (shared) and the kommune rows in the role's scope."""
+    frame = _memo.get(src, "series", (indicator,), lambda: views.comparison_series(
+        indicator=indicator, role="program", warehouse=_wh(src)))
+    return api.scope(frame, role)
+
+
+def national(src: Source, role: Role) -> pl.DataFrame:
+    return _memo.get(src, "national", (str(role),), lambda: views.national_series(
+        role=role, warehouse=_wh(src)))
+
+
+def eu_benchmark(src: Source, role: Role, pre: str, post: str) -> pl.DataFrame:
+    return _memo.get(src, "eu_benchmark", (str(role), pre, post), lambda: views.eu_benchmark(
+        pre, post, role=role, warehouse=_wh(src), allow_break=True))
+
+
+def did(src: Source, role: Role, indicator: str, pre: str, post: str,
+        kommunenummer: str | None) -> pl.DataFrame:
+    if kommunenummer is not None and not role.includes_kommune(kommunenummer):
+        raise PermissionError(f"role {role} does not include kommune {kommunenummer}")
+    return _memo.get(src, "did", (indicator, pre, post, kommunenummer), lambda: views.did_summary(
+        indicator=indicator, pre_term=pre, post_term=post, role="program",
+        kommunenummer=kommunenummer, warehouse=_wh(src)))
+
+
+def event_study(src: Source, indicator: str) -> views.EventStudyView:
+    """Programme-level: the same for every role."""
+    return _memo.get(src, "event_study", (indicator,), lambda: views.event_study(
+        indicator=indicator, role="program", warehouse=_wh(src)))
+
+
+def attention(src: Source, role: Role, indicator: str) -> pl.DataFrame:
+    """The role's schools ranked among themselves (cached per role)."""
+    def compute() -> pl.DataFrame:
+        cells = indicators(src, Role("program"), "skole", indicator=indicator)
+        changes = compare(src, Role("program"), indicator=indicator, phase="runde")
+        return views.attention(indicator=indicator, role=role, warehouse=_wh(src),
+                               changes=changes, cells=cells)
+
+    return _memo.get(src, "attention", (str(role), indicator), compute)
+
+
+# --------------------------------------------------------------------------------------------
+# Warm-up
+
+
+def warm(src: Source, *, background: bool = True) -> None:
+    """Precompute what most pages need for a newly published warehouse (once per stamp)."""
+    if not src.exists:
+        return
+    key = (str(src.path), src.stamp)
+    with _warm_lock:
+        if key in _warmed:
+            return
+        _warmed.add(key)
+    program = Role("program")
+
+    def run() -> None:
+        started = time.perf_counter()
+        try:
+            for level in ("skole", "kommune", "program"):
+                indicators(src, program, level)
+            for by in ("trinn", "kjonn"):
+                indicators(src, program, "skole", by=by)
+            compare(src, program, indicator=HEADLINE, phase="runde")
+            schools(src, program)
+            rounds(src, program)
+            phase_calendar(src, program)
+            comparison_series(src, program, HEADLINE)
+            for phase in ("1", "2", "3", "4", "program"):
+                compare(src, program, indicator=HEADLINE, phase=phase)
+            event_study(src, HEADLINE)
+            response_rates(src, program)
+            quarantine(src, program)
+            item_nonresponse(src, program)
+            instruments(src, program)
+        except Exception:  # a half-built or swapped warehouse: pages compute on demand
+            log.warning("dashboard cache warm-up stopped", exc_info=True)
+        log.info("dashboard cache warmed in %.2f s", time.perf_counter() - started)
+
+    if background:
+        # Not a daemon: a DuckDB query cut off at interpreter exit aborts the process.
+        threading.Thread(target=run, name="lmp-dashboard-warmup", daemon=False).start()
+    else:
+        run()

@@ -1,0 +1,101 @@
+"""Small page helpers shared by every page: empty states, selectors, name lookups."""
+
+from __future__ import annotations
+
+import polars as pl
+import streamlit as st
+
+from lmp_analytics import views
+from lmp_analytics.config import min_n
+
+from . import data
+from .context import Context, query_param
+from .i18n import term_label, term_short
+
+
+def require_data(ctx: Context) -> bool:
+    """Show the empty state and return False when there is nothing to show yet."""
+    if not ctx.src.exists:
+        st.info(ctx.t("empty_warehouse"))
+        return False
+    if not data.terms(ctx.src):
+        st.info(ctx.t("empty_warehouse"))
+        return False
+    return True
+
+
+def indicator_picker(ctx: Context, *, key: str, shares_only: bool = False,
+                     default: str = "mobbet") -> str:
+    """A selectbox of indicators (headline first); ``?indikator=`` preselects once."""
+    catalogue = views.indicator_catalogue()
+    ids = [k for k, v in catalogue.items() if v.kind == "share" or not shares_only]
+    state_key = f"ind_{key}"
+    if state_key not in st.session_state:
+        wanted = query_param("indikator")
+        st.session_state[state_key] = wanted if wanted in ids else (
+            default if default in ids else ids[0])
+    elif st.session_state[state_key] not in ids:
+        st.session_state[state_key] = ids[0]
+    return st.selectbox(ctx.t("indicator"), ids, key=state_key,
+                        format_func=lambda k: catalogue[k].label(ctx.lang))
+
+
+def indicator_label(indicator: str, lang: str) -> str:
+    info = views.indicator_catalogue().get(indicator)
+    return info.label(lang) if info else indicator
+
+
+def indicator_kind(indicator: str) -> str:
+    info = views.indicator_catalogue().get(indicator)
+    return info.kind if info else "share"
+
+
+def term_order(terms: list[str], lang: str, short: bool = False) -> list[str]:
+    fmt = term_short if short else term_label
+    return [fmt(x, lang) for x in terms]
+
+
+def school_names(ctx: Context) -> dict[str, str]:
+    frame = data.schools(ctx.src, ctx.role)
+    return dict(zip(frame["skole_orgnr"].to_list(), frame["skole"].to_list(), strict=True))
+
+
+def min_n_value() -> int:
+    try:
+        return min_n()
+    except ValueError:
+        return 10
+
+
+def suppression_caption(ctx: Context) -> None:
+    st.caption(ctx.t("suppression_caption", min_n=min_n_value()))
+
+
+def with_term_labels(frame: pl.DataFrame, lang: str, column: str = "term",
+                     short: bool = False) -> pl.DataFrame:
+    fmt = term_short if short else term_label
+    return frame.with_columns(
+        pl.col(column).map_elements(lambda x: fmt(x, lang), return_dtype=pl.String).alias("x"))
+
+
+def school_labels(ctx: Context) -> dict[str, str]:
+    """orgnr -> the school's name, with the kommune added where two schools in the role's
+    scope share a name (and the orgnr if they still do)."""
+    frame = data.schools(ctx.src, ctx.role)
+    names = frame["skole"].to_list()
+    out: dict[str, str] = {}
+    for orgnr, name, kommune in frame.select("skole_orgnr", "skole", "kommune").iter_rows():
+        out[orgnr] = f"{name} ({kommune})" if names.count(name) > 1 else name
+    labels = list(out.values())
+    return {o: (f"{v} {o}" if labels.count(v) > 1 else v) for o, v in out.items()}
+
+
+def with_school_labels(frame: pl.DataFrame, ctx: Context) -> pl.DataFrame:
+    """Replace ``skole`` by the unambiguous label (rows without an orgnr keep theirs)."""
+    if "skole_orgnr" not in frame.columns or frame.height == 0:
+        return frame
+    labels = school_labels(ctx)
+    return frame.with_columns(
+        pl.col("skole_orgnr").replace_strict(labels, default=None, return_dtype=pl.String)
+        .fill_null(pl.col("skole") if "skole" in frame.columns else pl.lit(None))
+        .alias("skole"))

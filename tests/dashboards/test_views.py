@@ -1,0 +1,140 @@
+"""lmp_analytics.views: role scope, the suppression engine on every new count, and the
+interval-based attention ranking."""
+
+from __future__ import annotations
+
+import itertools
+
+import polars as pl
+import pytest
+
+from lmp_analytics import api, views
+
+NUMBERS = {  # view -> (its number columns, a min_n that hides some of its cells)
+    "response_rates": (("n", "enrolled", "response_rate"), 100),
+    "quarantine_summary": (("n", "count", "share"), 1000),
+    "item_nonresponse": (("n", "asked", "skipped", "skipped_share"), 100),
+}
+
+
+@pytest.mark.parametrize("name", sorted(NUMBERS))
+def test_new_counts_are_suppressed_and_scoped(world, roster, name):
+    fn = getattr(views, name)
+    columns, min_n = NUMBERS[name]
+    full = fn(role="program", warehouse=world.warehouse, min_n=min_n)
+    assert full.height
+    hidden = full.filter(pl.col("suppressed"))
+    assert hidden.height, f"{name}: min_n={min_n} hides something"
+    for col in columns:
+        assert hidden[col].null_count() == hidden.height, (name, col)
+    assert (full.filter(~pl.col("suppressed"))["n"] >= min_n).all()
+    for role in roster["roles"][1:3]:
+        scoped = fn(role=role, warehouse=world.warehouse, min_n=min_n)
+        assert scoped.equals(api.scope(full, role)), (name, role)
+        inside = set(api.scope(roster["schools"], role)["skole_orgnr"])
+        assert set(scoped["skole_orgnr"].drop_nulls()) <= inside
+
+
+def test_quarantine_counts_rows_by_reason_and_adds_up(world):
+    q = views.quarantine_summary(warehouse=world.warehouse)
+    assert q.height and q["count"].sum() > 0
+    assert "value" not in q.columns  # quarantined values (may hold pseudonyms) never leave
+    visible = q.filter(~pl.col("suppressed"))
+    program = visible.filter(pl.col("level") == "program")
+    kommune = visible.filter(pl.col("level") == "kommune").group_by("reason").agg(
+        pl.col("count").sum())
+    both = program.join(kommune, on="reason", suffix="_k")
+    assert (both["count"] >= both["count_k"]).all()
+
+
+def test_kommune_role_quarantine_has_no_other_kommune(world, roster):
+    role = f"kommune:{roster['kommune']}"
+    q = views.quarantine_summary(role=role, warehouse=world.warehouse)
+    assert set(q["kommunenummer"].drop_nulls()) <= {roster["kommune"]}
+
+
+def test_response_rate_is_respondents_over_enrolment(world):
+    rates = views.response_rates(warehouse=world.warehouse)
+    ok = rates.filter(pl.col("response_rate").is_not_null())
+    assert ok.height
+    assert ((ok["n"] / ok["enrolled"] - ok["response_rate"]).abs() < 1e-12).all()
+    assert (ok["low_rate"] == (ok["response_rate"] < views.LOW_RESPONSE_RATE)).all()
+    targeted = rates.filter(pl.col("formal") == "mistanke")
+    assert targeted["response_rate"].null_count() == targeted.height
+
+
+def test_attention_is_ordered_by_interval_evidence(world, roster):
+    ranked = views.attention(indicator="mobbet", warehouse=world.warehouse)
+    assert ranked.height
+    assert ranked["rank"].to_list() == list(range(1, ranked.height + 1))
+    ev = ranked["evidence"].to_list()
+    assert ev == sorted(ev, reverse=True)
+    for row in ranked.iter_rows(named=True):
+        assert row["above_reference"] == (row["reference"] is not None
+                                          and row["ci_low"] > row["reference"])
+        if row["clear_worsening"]:
+            assert row["change_ci_low"] > 0
+    # Within equal evidence the order follows the interval's near end, not the estimate.
+    for _, group in ranked.group_by("evidence"):
+        gaps = group.sort("rank")["gap_lower_bound"].drop_nulls().to_list()
+        assert gaps == sorted(gaps, reverse=True)
+    # A role sees its schools only, ranked among themselves.
+    role = f"kommune:{roster['kommune']}"
+    scoped = views.attention(indicator="mobbet", role=role, warehouse=world.warehouse)
+    assert set(scoped["kommunenummer"]) == {roster["kommune"]}
+    assert scoped["rank"].to_list() == list(range(1, scoped.height + 1))
+
+
+def test_did_is_hidden_when_a_published_cell_is_hidden(world, roster):
+    terms = views.terms(warehouse=world.warehouse)
+    rows = [views.did_summary(indicator="mobbet", pre_term=a, post_term=b,
+                              warehouse=world.warehouse).row(0, named=True)
+            for a, b in itertools.pairwise(terms)]
+    cells = api.indicators("program", indicator="mobbet", warehouse=world.warehouse)
+    for row in rows:
+        used = cells.filter(pl.col("term").is_in([row["pre_term"], row["post_term"]]))
+        if used.height == 4 and not used["suppressed"].any():
+            assert not row["suppressed"]
+            pre = used.filter((pl.col("rolle") == "deltaker")
+                              & (pl.col("term") == row["pre_term"]))["share"][0]
+            assert row["treated_pre"] == pytest.approx(pre)
+        else:
+            assert row["suppressed"] and row["did"] is None
+    with pytest.raises(PermissionError):
+        other = next(k for k in roster["kommuner"] if k != roster["kommune"])
+        views.did_summary(indicator="mobbet", pre_term=terms[0], post_term=terms[-1],
+                          role=f"kommune:{roster['kommune']}", kommunenummer=other,
+                          warehouse=world.warehouse)
+
+
+def test_event_study_is_programme_level_and_suppressed(world, roster):
+    a = views.event_study(indicator="mobbet", warehouse=world.warehouse)
+    b = views.event_study(indicator="mobbet", role=roster["roles"][1], warehouse=world.warehouse)
+    assert a.event_study.height and a.event_study.equals(b.event_study)
+    assert a.event_study.filter(pl.col("pre")).height  # pre-periods are shown
+    hidden = views.event_study(indicator="mobbet", warehouse=world.warehouse, min_n=10**6)
+    assert hidden.event_study["att"].null_count() == hidden.event_study.height
+
+
+def test_national_rows_are_scoped(world, roster):
+    role = "veileder:" + ",".join(roster["veileder"])
+    nat = views.national_series(role=role, warehouse=world.warehouse)
+    assert set(nat["level"]) <= {"nasjon", "skole"}
+    assert set(nat["skole_orgnr"].drop_nulls()) <= set(roster["veileder"])
+    assert nat.filter(pl.col("suppressed"))["value"].null_count() == nat["suppressed"].sum()
+
+
+def test_comparison_series_for_kommune_role(world, roster):
+    role = f"kommune:{roster['kommune']}"
+    series = views.comparison_series(indicator="mobbet", role=role, warehouse=world.warehouse)
+    assert set(series["level"]) == {"program", "kommune"}
+    assert set(series["kommunenummer"].drop_nulls()) == {roster["kommune"]}
+    assert views.kommuner(role="veileder:" + ",".join(roster["veileder"]),
+                          warehouse=world.warehouse).height == 0
+
+
+def test_empty_or_missing_warehouse(tmp_path):
+    from lmp_analytics.errors import WarehouseError
+
+    with pytest.raises(WarehouseError):
+        views.schools(warehouse=tmp_path / "missing.duckdb")
