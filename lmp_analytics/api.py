@@ -101,6 +101,11 @@ def indicators(
     if level == "gruppe" and r.kind != "forsker":
         raise PermissionError("group (class) level results are only available to 'forsker'")
     breakdown = by or "alle"
+    if by is not None and level not in ("gruppe", "skole"):
+        raise ValueError(
+            f"breakdowns by {by} are published for schools (and groups) only, not at level "
+            f"{level!r}: sums of the schools' breakdowns would force hiding school totals"
+        )
     wanted = None if indicator is None else (
         [indicator] if isinstance(indicator, str) else list(indicator))
     with reading(warehouse) as con:

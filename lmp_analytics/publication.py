@@ -1,7 +1,10 @@
 """Publications: every number any role may see, computed once and suppressed once.
 
-An indicator's publication holds all of its cells at school, kommune, pulje and programme level,
-for every term and breakdown (all pupils, trinn, kjonn). It is suppressed in one call of the
+An indicator's publication holds all of its cells at school, kommune, pulje and programme level
+for every term; grade (trinn) and gender (kjonn) breakdowns at school level only. Breakdowns of
+the aggregates would be sums of the schools' breakdowns: the three-way table (school x breakdown
+x aggregate) forces so much complementary suppression that school totals themselves disappear
+(measured on the demo world), so they are not published. It is suppressed in one call of the
 engine with every sum a reader could combine (school -> kommune, school -> pulje, kommune ->
 programme, breakdown parts -> total), then cut by role scope. Every role therefore sees a subset
 of one safe publication, and a subset cannot reveal more than the whole.
@@ -55,7 +58,7 @@ def indicator_cells(con: duckdb.DuckDBPyConnection, indicator: str) -> pl.DataFr
     frames = [
         indicator_table(con, level, indicator=indicator, by=by)
         for level in PUBLISHED_LEVELS
-        for by in (None, "trinn", "kjonn")
+        for by in ((None, "trinn", "kjonn") if level == "skole" else (None,))
     ]
     return pl.concat(frames, how="vertical_relaxed")
 
