@@ -13,6 +13,7 @@ from dash_helpers import PAGES, app, chart_rows, charts, dataframes, open_page, 
 from lmpdash.i18n import fmt_change, fmt_pct, fmt_pp, fmt_value_ci, term_label, term_short
 
 from lmp_analytics import api, views
+from lmp_analytics.terms import term_index
 
 DIGIT = re.compile(r"\d")
 DECIMAL_COMMA = re.compile(r"\d,\d{1,2}(?!\d)")  # "12,3" (not the thousands in "56,016")
@@ -165,7 +166,9 @@ def test_skole_page_every_indicator_equals_api(env, roster):
     # The change since the previous round is the API's number.
     change = api.compare(indicator="mobbet", phase="runde", role=role,
                          warehouse=env["warehouse"]).filter(pl.col("skole_orgnr") == orgnr)
-    last = change.sort("post_term").row(-1, named=True)
+    # Terms sort by their index, not as text ("2025V" comes before "2025H").
+    last = change.sort(pl.col("post_term").map_elements(term_index, return_dtype=pl.Int64)).row(
+        -1, named=True)
     text = "\n".join(m.value for m in at.markdown)
     if not last["suppressed"] and last["tested"]:
         assert fmt_pp(last["diff_pp"], "nb") in text
