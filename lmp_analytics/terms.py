@@ -70,3 +70,14 @@ def school_year(code: str) -> str:
 def terms_between(first: str, last: str) -> list[str]:
     """All terms from ``first`` to ``last`` inclusive."""
     return [term_from_index(i) for i in range(term_index(first), term_index(last) + 1)]
+
+
+def term_order(column: str = "term"):
+    """A polars expression that orders term codes in time (``2024V`` before ``2024H``).
+
+    Sorting the codes as text would put autumn before spring of the same year.
+    """
+    import polars as pl
+
+    code = pl.col(column)
+    return code.str.slice(0, 4).cast(pl.Int64) * 2 + (code.str.slice(4, 1) == "H").cast(pl.Int64)

@@ -29,7 +29,7 @@ from lmp_analytics import api
 from lmp_analytics.codebook import load_codebooks
 from lmp_analytics.privacy.roles import Role
 from lmp_analytics.privacy.suppression import Linkage, suppress
-from lmp_analytics.terms import school_year, term_index
+from lmp_analytics.terms import school_year, term_index, term_order
 from lmp_analytics.warehouse import reading
 
 WarehouseArg = str | os.PathLike[str] | None
@@ -428,7 +428,7 @@ def item_nonresponse(
                  labels=("kommunenummer", "skole", "module", "is_primary"))
         for part in parts
     ], how="vertical_relaxed")
-    out = out.sort("level", "kommunenummer", "skole", "term", "item", nulls_last=True)
+    out = out.sort("level", "kommunenummer", "skole", term_order(), "item", nulls_last=True)
     return api.scope(out.select(list(NONRESPONSE_SCHEMA)), role)
 
 

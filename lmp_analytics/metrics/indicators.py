@@ -17,6 +17,7 @@ from scipy import stats as sps
 
 from lmp_analytics.stats.cluster import MIN_CLUSTERS
 from lmp_analytics.stats.proportions import wilson_exprs
+from lmp_analytics.terms import term_order
 from lmp_analytics.warehouse.queries import named
 
 LEVELS = ("gruppe", "skole", "kommune", "pulje", "program")
@@ -172,6 +173,6 @@ def indicator_table(
         pl.col("count").cast(pl.Float64),
     )
     return out.select(INDICATOR_COLUMNS).sort(
-        "kommunenummer", "skole_orgnr", "gruppe", "term", "indicator", "breakdown_value",
+        "kommunenummer", "skole_orgnr", "gruppe", term_order(), "indicator", "breakdown_value",
         nulls_last=True,
     )

@@ -17,6 +17,7 @@ from lmp_analytics import api
 from lmp_analytics.codebook import indicator_ids
 from lmp_analytics.config import min_n as default_min_n
 from lmp_analytics.privacy.roles import Role
+from lmp_analytics.terms import term_order
 
 from .data import WarehouseArg
 
@@ -52,8 +53,8 @@ def export_table(
         frame = frame.filter(pl.col("term") == term)
     if frame.height == 0:
         return frame
-    return frame.sort("indicator", "kommunenummer", "pulje", "rolle", "skole_orgnr", "term",
-                      "round", "breakdown_value", nulls_last=True)
+    return frame.sort("indicator", "kommunenummer", "pulje", "rolle", "skole_orgnr",
+                      term_order(), "round", "breakdown_value", nulls_last=True)
 
 
 def _about(frame: pl.DataFrame, *, role: str, level: str, lang_note: str) -> pl.DataFrame:

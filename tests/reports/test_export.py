@@ -99,7 +99,7 @@ def test_export_is_scoped_to_the_role_and_audited_once_per_run(sample_warehouse,
     frame = pl.read_csv(out, infer_schema=False)
     assert frame["skole_orgnr"].unique().to_list() == ["974590123"]
     result = runner.invoke(app, ["export", "--level", "kommune", "--format", "csv", "-w",
-                                 str(wh), "--role", "kommune:4601", "--by", "trinn"])
+                                 str(wh), "--role", "kommune:4601"])
     assert result.exit_code == 0, result.output
     stdout = pl.read_csv(io.StringIO(result.stdout), infer_schema=False)
     assert stdout.height and stdout["kommunenummer"].unique().to_list() == ["4601"]
@@ -109,7 +109,12 @@ def test_export_is_scoped_to_the_role_and_audited_once_per_run(sample_warehouse,
     assert [(r[0], r[1]) for r in rows] == [("veileder:974590123", "export"),
                                           ("kommune:4601", "export")]
     assert rows[0][2] == "level=school indicators=mobbet"
-    assert rows[1][2] == "level=kommune indicators=all by=trinn"
+    assert rows[1][2] == "level=kommune indicators=all"
+    # Breakdowns are published for schools only: asking for them higher up is a usage error.
+    refused = runner.invoke(app, ["export", "--level", "kommune", "--format", "csv", "-w",
+                                  str(wh), "--role", "kommune:4601", "--by", "trinn"])
+    assert refused.exit_code == 2
+    assert "school" in refused.output
 
 
 def test_same_table_same_bytes(sample_warehouse):

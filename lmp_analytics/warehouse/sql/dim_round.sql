@@ -24,4 +24,4 @@ SELECT
 FROM responses AS r
 LEFT JOIN modules AS m USING (round_id)
 GROUP BY r.round_id, r.skole_orgnr, r.term, r.versjon, r.runde
-ORDER BY r.skole_orgnr, r.term, r.runde;
+ORDER BY r.skole_orgnr, min(r.dato), r.runde;

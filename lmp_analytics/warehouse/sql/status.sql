@@ -7,7 +7,7 @@ SELECT s.kommunenummer, s.skole, s.skole_orgnr, r.term,
 FROM dim_round AS r
 JOIN dim_school AS s USING (skole_orgnr)
 GROUP BY ALL
-ORDER BY s.kommunenummer, s.skole, r.term;
+ORDER BY s.kommunenummer, s.skole, min(r.first_date);
 
 -- name: totals
 SELECT
