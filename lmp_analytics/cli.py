@@ -42,6 +42,14 @@ WarehouseOpt = Annotated[
 DebugOpt = Annotated[bool, typer.Option("--debug", help="Show tracebacks.")]
 
 
+def progress_bar(target: Console | None = None, *, disable: bool = False) -> Progress:
+    """The one progress bar style of the CLI (description, bar, n/total, elapsed)."""
+    return Progress(
+        TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
+        console=target or console, transient=True, disable=disable,
+    )
+
+
 def _fail(exc: BaseException, debug: bool, code: int = EXIT_REJECTED) -> typer.Exit:
     if debug:
         raise exc
@@ -144,10 +152,7 @@ def run_ingest(
     from lmp_analytics.jobs import ingest_and_build
 
     key = None if dry_run else protect.load_key(key_file)
-    with Progress(
-        TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
-        console=console, transient=True, disable=quiet,
-    ) as bar:
+    with progress_bar(disable=quiet) as bar:
         task = bar.add_task("reading files", total=None)
 
         def tick(done: int, total: int, path: Path) -> None:
@@ -279,10 +284,7 @@ def synth(
     from lmp_analytics.synth import write_world
 
     try:
-        with Progress(
-            TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
-            TimeElapsedColumn(), console=console, transient=True,
-        ) as bar:
+        with progress_bar() as bar:
             task = bar.add_task(f"synth {scale}", total=None)
             summary = write_world(
                 out, seed=seed, scale=scale, with_errors=with_errors,
@@ -310,10 +312,7 @@ def demo(
     from lmp_analytics.demo import build_demo
 
     try:
-        with Progress(
-            TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
-            TimeElapsedColumn(), console=console, transient=True,
-        ) as bar:
+        with progress_bar() as bar:
             task = bar.add_task("demo ingest", total=None)
             paths, result = build_demo(
                 warehouse,
@@ -534,10 +533,7 @@ def report(
     from lmp_analytics.reports import write_school_reports
 
     try:
-        with Progress(
-            TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
-            TimeElapsedColumn(), console=err_console, transient=True,
-        ) as bar:
+        with progress_bar(err_console) as bar:
             task = bar.add_task("school reports", total=None)
             run = write_school_reports(
                 out, schools=school, kommune=kommune, pulje=pulje, term=term, lang=lang,
