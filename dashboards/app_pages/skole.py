@@ -81,6 +81,24 @@ def main() -> None:
     _all_indicators(ctx, all_cells)
     st.subheader(ctx.t("sk_breakdown_title"))
     _breakdowns(ctx, orgnr, indicator, kind, cells)
+    _report_download(ctx, orgnr)
+
+
+def _report_download(ctx, orgnr: str) -> None:
+    """The school report of ``lmp report`` (same function), made on request and audited."""
+    st.subheader(ctx.t("sk_report_title"))
+    st.caption(ctx.t("sk_report_help"))
+    key = f"sk_report_{orgnr}_{ctx.lang}_{ctx.role}"
+    if st.button(ctx.t("sk_report_make"), key=f"{key}_make"):
+        try:
+            st.session_state[key] = data.school_report(ctx.src, ctx.role, orgnr, ctx.lang)
+        except Exception:  # a user sees a polite message, the log gets the traceback
+            data.log.exception("school report for %s failed", orgnr)
+            st.warning(ctx.t("sk_report_failed"))
+    if key in st.session_state:
+        st.download_button(ctx.t("sk_report_download"), st.session_state[key],
+                           file_name=f"skolerapport_{orgnr}_{ctx.lang}.pdf",
+                           mime="application/pdf", key=f"{key}_download")
 
 
 def _changed(ctx, orgnr: str, indicator: str, kind: str) -> None:

@@ -234,6 +234,17 @@ _TEXT: dict[str, tuple[str, str]] = {
         "term shows the situation before that term's phase.",
     ),
     "sk_all_title": ("Alle indikatorer", "All indicators"),
+    "sk_report_title": ("Skolerapport", "School report"),
+    "sk_report_help": (
+        "Den samme rapporten som `lmp report` lager: 2–4 sider med tall som har gått gjennom "
+        "skjermingen og rollen din. Nedlastingen blir logget.",
+        "The same report that `lmp report` makes: 2–4 pages of numbers that have been through "
+        "suppression and your role. The download is logged.",
+    ),
+    "sk_report_make": ("Lag rapport (PDF)", "Make report (PDF)"),
+    "sk_report_download": ("Last ned rapport", "Download report"),
+    "sk_report_failed": ("Rapporten kunne ikke lages akkurat nå. Prøv igjen senere.",
+                         "The report could not be made right now. Please try again later."),
     "sk_breakdown_title": ("Etter trinn og kjønn", "By grade and gender"),
     "sk_breakdown_round": ("Runde", "Round"),
     "sk_changed_title": ("Hva har endret seg siden forrige runde?",

@@ -244,3 +244,29 @@ def test_datakvalitet_equals_views(env, roster):
         assert fmt_pct(round(r["response_rate"] * 100, 1) / 100, "nb") in shown
     quarantine = views.quarantine_summary(role=role, warehouse=env["warehouse"])
     assert set(quarantine["level"].unique()) <= {"skole", "program"}
+
+
+def test_skole_page_report_download_is_the_cli_report_and_is_audited(
+    env, roster, tmp_path, monkeypatch
+):
+    import shutil
+
+    import duckdb
+
+    from lmp_analytics.reports import render_school_report
+
+    wh = tmp_path / "w.duckdb"
+    shutil.copyfile(env["warehouse"], wh)
+    monkeypatch.setenv("LMP_WAREHOUSE", str(wh))  # the audit row is written to this copy
+    orgnr = roster["veileder"][0]
+    role = "veileder:" + ",".join(roster["veileder"])
+    at = app(role=role, query={"skole": orgnr})
+    open_page(at, "skole")
+    make = next(b for b in at.button if b.label == "Lag rapport (PDF)")
+    make.click().run(timeout=120)
+    assert not problems(at)
+    with duckdb.connect(str(wh), read_only=True) as con:
+        audit = con.execute("SELECT role, action, scope FROM audit_log").fetchall()
+    assert audit == [(role, "report", orgnr)]
+    expected = render_school_report(orgnr, lang="nb", fmt="pdf", role=role, warehouse=wh)
+    assert expected[:5] == b"%PDF-"
