@@ -1,6 +1,11 @@
 """Ingest many files in one run: each file is read, protected, mapped and validated on its own;
 good files load even when another file of the same run is rejected; the warehouse is published
 once, atomically, at the end.
+
+For speed, files go in chunks: each chunk is read file by file, then mapped and validated in one
+pass (:func:`~lmp_analytics.ingest.mapping.map_tables`) and loaded with one insert per table for
+the files whose rounds are new (:class:`~lmp_analytics.warehouse.load.BatchLoader`). Every file
+keeps its own outcome, line numbers, quarantine and rejection, as if it were loaded alone in order.
 """
 
 from __future__ import annotations
@@ -19,14 +24,17 @@ from lmp_analytics.codebook import load_codebooks
 from lmp_analytics.config import warehouse_path
 from lmp_analytics.errors import FileRejected, RosterError
 from lmp_analytics.ingest import protect
-from lmp_analytics.ingest.mapping import map_spekter
-from lmp_analytics.ingest.readers import SUPPORTED_SUFFIXES, read_table
+from lmp_analytics.ingest.mapping import MappedBatch, map_tables
+from lmp_analytics.ingest.readers import SUPPORTED_SUFFIXES, RawTable, read_many
 from lmp_analytics.ingest.roster import Roster, read_roster
 from lmp_analytics.warehouse import load
-from lmp_analytics.warehouse.publish import scratch_session, write_session
+from lmp_analytics.warehouse.publish import commit_stage, scratch_session, write_session
 
 EXIT_OK, EXIT_QUARANTINE, EXIT_REJECTED = 0, 1, 2
 REFERENCE_FILE_NAMES = {"program", "faser", "elevtall", "truth"}
+CHUNK_FILES = 500
+"""Files read and mapped together: bounds memory (a national year is ~5,000 files) while keeping
+the per-file overhead of polars, pandera and DuckDB calls small."""
 
 Progress = Callable[[int, int, Path], None]
 AfterLoad = Callable[[duckdb.DuckDBPyConnection], None]
@@ -131,7 +139,8 @@ def ingest_files(
     ``phases``/``enrolment`` default to ``faser.csv``/``elevtall.csv`` beside the roster.
     ``key`` defaults to :func:`lmp_analytics.ingest.protect.load_key`; a dry run uses a
     throw-away key because it stores nothing. ``after_load`` rebuilds derived tables (marts)
-    inside the same transaction before publishing.
+    in the same private copy of the warehouse before publishing (the loaded facts are committed
+    to that copy first, which readers never see: they see the old file or the new one).
 
     A new warehouse is published when a file loaded, or when the roster, phase calendar or
     enrolment differ from the stored ones (a hash in ``meta``). A run that loads no file never
@@ -162,11 +171,26 @@ def ingest_files(
         done = load.loaded_hashes(con)
         run_id = uuid.uuid4().hex[:12]
         started = dt.datetime.now()
-        for i, path in enumerate(files):
-            outcome = _one_file(con, path, ref, books, key, known, done, run_id, today, dry_run)
-            report.outcomes.append(outcome)
-            if progress:
-                progress(i + 1, len(files), path)
+        loader = load.BatchLoader(con, run_id=run_id, known_rounds=known)
+        pseudonymiser = protect.Pseudonymiser(key)
+        for first in range(0, len(files), CHUNK_FILES):
+            chunk = files[first:first + CHUNK_FILES]
+            prepared = _prepare(chunk, done)
+            tables = [p.table for p in prepared if p.table is not None]
+            batch = map_tables(tables, books=books, roster_orgnrs=ref.orgnrs, key=key,
+                               today=today, pseudonymiser=pseudonymiser)
+            loader.start(batch)
+            index = 0
+            for i, prep in enumerate(prepared):
+                if prep.table is None:
+                    outcome = prep.outcome
+                else:
+                    outcome = _load_one(loader, batch, index, prep, done, dry_run)
+                    index += 1
+                report.outcomes.append(outcome)
+                if progress:
+                    progress(first + i + 1, len(files), chunk[i])
+        loader.flush()
         if dry_run:
             return False
         before = load.stored_reference_hash(con)
@@ -176,6 +200,7 @@ def ingest_files(
         # when the reference data (roster, faser, elevtall) differ from what it holds.
         if not (report.count("loaded") or (existed and report.reference_changed)):
             return False
+        commit_stage(con)  # the facts are in: derived tables build faster from committed rows
         load.rebuild_rounds(con)
         if after_load is not None:
             after_load(con)
@@ -204,41 +229,71 @@ def validate_files(
     return ingest_files(paths, roster, dry_run=True, **kwargs)
 
 
-def _one_file(
-    con: duckdb.DuckDBPyConnection,
-    path: Path,
-    ref: Roster,
-    books,
-    key: bytes,
-    known: set[str],
-    done: set[str],
-    run_id: str,
-    today: dt.date | None,
-    dry_run: bool = False,
-) -> FileOutcome:
-    try:
-        if not path.is_file():
-            raise FileRejected(str(path), "is a folder, not a file" if path.is_dir()
-                               else "does not exist")
-        digest = sha256_of(path)
+@dataclass
+class _Prepared:
+    """A file read for mapping (``table``), or its final outcome when it was not."""
+
+    path: Path
+    digest: str = ""
+    table: RawTable | None = None
+    outcome: FileOutcome | None = None
+
+
+def _prepare(paths: list[Path], done: set[str]) -> list[_Prepared]:
+    """Hash and read the files (in one go: see :func:`read_many`); a file loaded before (same
+    content) is skipped unread, a file that cannot be read gets its outcome here."""
+    out: list[_Prepared] = []
+    todo: list[tuple[_Prepared, bytes]] = []
+    for path in paths:
+        try:
+            if not path.is_file():
+                raise FileRejected(str(path), "is a folder, not a file" if path.is_dir()
+                                   else "does not exist")
+            data = path.read_bytes()
+        except FileRejected as exc:
+            out.append(_Prepared(path, outcome=_rejected(path, exc)))
+            continue
+        digest = hashlib.sha256(data).hexdigest()
+        prep = _Prepared(path, digest)
         if digest in done:
-            return FileOutcome(path, "skipped", message="already loaded (same content)")
-        table = read_table(path)
-        mapped = map_spekter(table, books=books, roster_orgnrs=ref.orgnrs, key=key, today=today)
-        loaded = load.load_file(
-            con, mapped, path=str(path.resolve()), sha256=digest,
-            file_format=table.file_format, encoding=table.encoding, delimiter=table.delimiter,
-            run_id=run_id, known_rounds=known,
-        )
-        done.add(digest)
-        return FileOutcome(
-            path, "valid" if dry_run else "loaded", rows_read=mapped.rows_read,
-            rows_loaded=loaded.rows_loaded, rows_quarantined=loaded.rows_quarantined,
-            warnings=table.warnings + mapped.warnings,
-            message=_quarantine_summary(loaded.quarantine),
+            prep.outcome = FileOutcome(path, "skipped", message="already loaded (same content)")
+        else:
+            todo.append((prep, data))
+        out.append(prep)
+    tables = read_many([(prep.path, data) for prep, data in todo])
+    for (prep, _), table in zip(todo, tables, strict=True):
+        if isinstance(table, FileRejected):
+            prep.digest, prep.outcome = "", _rejected(prep.path, table)
+        else:
+            prep.table = table
+    return out
+
+
+def _rejected(path: Path, exc: FileRejected) -> FileOutcome:
+    return FileOutcome(path, "rejected", message=exc.reason, row=exc.row, column=exc.column)
+
+
+def _load_one(loader: load.BatchLoader, batch: MappedBatch, index: int, prep: _Prepared,
+              done: set[str], dry_run: bool) -> FileOutcome:
+    path, table = prep.path, prep.table
+    if prep.digest in done:  # the same content loaded from another file earlier in this run
+        return FileOutcome(path, "skipped", message="already loaded (same content)")
+    if batch.rejected[index] is not None:
+        return _rejected(path, batch.rejected[index])
+    try:
+        loaded = loader.load(
+            index, path=str(path.resolve()), sha256=prep.digest, file_format=table.file_format,
+            encoding=table.encoding, delimiter=table.delimiter,
         )
     except FileRejected as exc:
-        return FileOutcome(path, "rejected", message=exc.reason, row=exc.row, column=exc.column)
+        return _rejected(path, exc)
+    done.add(prep.digest)
+    return FileOutcome(
+        path, "valid" if dry_run else "loaded", rows_read=batch.rows_read[index],
+        rows_loaded=loaded.rows_loaded, rows_quarantined=loaded.rows_quarantined,
+        warnings=table.warnings + batch.warnings[index],
+        message=_quarantine_summary(loaded.quarantine),
+    )
 
 
 def _quarantine_summary(quarantine) -> str:

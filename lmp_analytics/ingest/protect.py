@@ -91,25 +91,73 @@ def pseudonym(key: bytes, raw_id: str) -> str:
 
 def pseudonymise_column(values: pl.Series, key: bytes) -> pl.Series:
     """Pseudonymise a text column; nulls and blank ids stay null. Hashes each distinct id once."""
-    uniques = values.drop_nulls().unique()
-    mapping = {
-        raw: pseudonym(key, raw) for raw in uniques.to_list() if raw.strip()
-    }
-    return values.replace_strict(mapping, default=None, return_dtype=pl.String)
+    return Pseudonymiser(key).column(values)
 
 
 def pseudonymise_nominations(values: pl.Series, key: bytes) -> pl.Series:
     """``'id1|id2'`` -> ``'p1|p2'`` with the same key as the pupils."""
-    exploded = values.str.split(NOMINATION_SEPARATOR).list.eval(
-        pl.element().str.strip_chars().filter(pl.element() != "")
-    )
-    flat = exploded.explode().drop_nulls().unique()
-    mapping = {raw: pseudonym(key, raw) for raw in flat.to_list()}
-    hashed = exploded.list.eval(pl.element().replace_strict(mapping, return_dtype=pl.String))
-    joined = hashed.list.join(NOMINATION_SEPARATOR)
-    return pl.select(
-        pl.when(joined == "").then(None).otherwise(joined)
-    ).to_series().alias(values.name)
+    return Pseudonymiser(key).nominations(values)
+
+
+class Pseudonymiser:
+    """:func:`pseudonym` for many ids: each distinct raw id is hashed once per instance (keep one
+    for a whole ingest run), with the key's HMAC pads computed once."""
+
+    _BLOCK = 64  # SHA-256 block size (RFC 2104)
+
+    def __init__(self, key: bytes) -> None:
+        block = hashlib.sha256(key).digest() if len(key) > self._BLOCK else key
+        block = block.ljust(self._BLOCK, b"\0")
+        self._inner = hashlib.sha256(bytes(b ^ 0x36 for b in block))
+        self._outer = hashlib.sha256(bytes(b ^ 0x5C for b in block))
+        self._known: dict[str, str | None] = {}  # nominations
+        self._table = pl.DataFrame(schema={"raw": pl.String, "pseudonym": pl.String})  # pupils
+
+    def _hash(self, raws: list[str]) -> list[str | None]:
+        inner, outer, out = self._inner.copy, self._outer.copy, []
+        for raw in raws:
+            if not raw.strip():  # a blank id is no pupil
+                out.append(None)
+                continue
+            h = inner()
+            h.update(normalise_pupil_id(raw).encode("utf-8"))
+            o = outer()
+            o.update(h.digest())
+            out.append(o.hexdigest()[:PSEUDONYM_HEX_CHARS])
+        return out
+
+    def _mapping(self, uniques: list[str]) -> dict[str, str]:
+        known = self._known
+        new = [raw for raw in uniques if raw not in known]
+        known.update(zip(new, self._hash(new), strict=True))
+        return {raw: known[raw] for raw in uniques if known[raw] is not None}
+
+    def column(self, values: pl.Series) -> pl.Series:
+        """Pseudonymise a text column; nulls and blank ids stay null."""
+        table = self._table
+        uniques = values.drop_nulls().unique()
+        new = uniques.filter(~uniques.is_in(table.get_column("raw").implode())).to_list()
+        if new:
+            table = pl.concat([table, pl.DataFrame(
+                {"raw": new, "pseudonym": self._hash(new)},
+                schema={"raw": pl.String, "pseudonym": pl.String})])
+            self._table = table
+        return pl.DataFrame({"raw": values}).join(
+            table, on="raw", how="left", maintain_order="left"
+        ).get_column("pseudonym").alias(values.name)
+
+    def nominations(self, values: pl.Series) -> pl.Series:
+        """``'id1|id2'`` -> ``'p1|p2'``."""
+        exploded = values.str.split(NOMINATION_SEPARATOR).list.eval(
+            pl.element().str.strip_chars().filter(pl.element() != "")
+        )
+        flat = exploded.explode().drop_nulls().unique()
+        mapping = self._mapping(flat.to_list())
+        hashed = exploded.list.eval(pl.element().replace_strict(mapping, return_dtype=pl.String))
+        joined = hashed.list.join(NOMINATION_SEPARATOR)
+        return pl.select(
+            pl.when(joined == "").then(None).otherwise(joined)
+        ).to_series().alias(values.name)
 
 
 def identifying_columns(columns: list[str]) -> list[str]:

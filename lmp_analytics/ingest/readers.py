@@ -36,6 +36,7 @@ _MAGIC = {b"PK\x03\x04": "an Excel workbook or another zip file", b"PAR1": "a Pa
 _TRANSLIT = str.maketrans({"æ": "ae", "ø": "o", "å": "a", "é": "e"})
 _NON_WORD = re.compile(r"[\s\-\u2013\u2014]+")
 _LINE_END = ("\n", "\r")
+_LINE_BREAK = re.compile(r"\r\n|\r|\n")
 _HEAD_ROWS = 20
 _XLSX_NS = {"m": "http://schemas.openxmlformats.org/spreadsheetml/2006/main",
             "r": "http://schemas.openxmlformats.org/officeDocument/2006/relationships"}
@@ -139,10 +140,137 @@ def _is_blank(cells: Sequence[str | None]) -> bool:
 
 
 def _first_line(text: str) -> str:
-    for line in re.split(r"\r\n|\r|\n", text):
+    """The first line with a value (lines end at CRLF, CR or LF), without splitting the text."""
+    pos = 0
+    while True:
+        end = _LINE_BREAK.search(text, pos)
+        line = text[pos:end.start()] if end else text[pos:]
         if line.strip(" ;,\t"):
             return line
-    return ""
+        if end is None:
+            return ""
+        pos = end.end()
+
+
+def _simple_split(text: str, delimiter: str) -> tuple[list[str], str, int] | None:
+    """(header cells, body text, body lines) of a CSV text without quotes, lone CRs or NULs
+    whose delimiters add up to full lines and that ends with a line end; None otherwise."""
+    if '"' in text or "\x00" in text or not text.endswith("\n"):
+        return None
+    if text.count("\r") != text.count("\r\n"):
+        return None
+    body_start = text.find("\n") + 1
+    header = text[: body_start - 1].removesuffix("\r").split(delimiter)
+    width = len(header)
+    if not "".join(header).strip():
+        return None
+    body = text[body_start:]
+    lines = body.count("\n")
+    if text.count(delimiter) != (lines + 1) * (width - 1):
+        return None
+    return header, body, lines
+
+
+def _parse_simple(body: str, delimiter: str, width: int, lines: int) -> pl.DataFrame | None:
+    """The cells of simple CSV body lines, exactly as ``csv`` would split them; None when a line
+    is not (ragged, blank, or polars disagrees about the line count)."""
+    names = [f"c{j}" for j in range(width)]
+    if lines == 0:
+        return pl.DataFrame(schema=dict.fromkeys(names, pl.String))
+    try:
+        frame = pl.read_csv(body.encode("utf-8"), has_header=False, separator=delimiter,
+                            quote_char=None, infer_schema=False, new_columns=names,
+                            raise_if_empty=False, empty_string_is_null=False)
+    except pl.exceptions.PolarsError:
+        return None
+    if frame.height != lines or frame.width != width:
+        return None
+    # Delimiters add up, but every line must have exactly width - 1 of them and a value.
+    # (Python's str.strip, which decides blank records, also strips \x1c-\x1f.)
+    row = pl.concat_str(pl.all(), separator="")
+    if frame.select(row.str.contains(r"^[\s\x1c-\x1f]*$").any()).item():
+        return None
+    return frame
+
+
+def _simple_frame(text: str, delimiter: str) -> tuple[list[str], pl.DataFrame] | None:
+    """Header and body of a CSV text without quotes, blank lines, lone CRs or ragged lines, parsed
+    by polars (cells exactly as ``csv`` would split them); None when any of that does not hold, and
+    :func:`_parse_records` with its checks and messages reads the file instead."""
+    split = _simple_split(text, delimiter)
+    if split is None:
+        return None
+    header, body, lines = split
+    frame = _parse_simple(body, delimiter, len(header), lines)
+    return None if frame is None else (header, frame)
+
+
+def read_many(items: Sequence[tuple[Path, bytes]]) -> list[RawTable | FileRejected]:
+    """:func:`read_cells` of many files (path, bytes): plain CSV files with the same header line
+    and delimiter are parsed in one go (a national school year is ~5,000 small exports with a
+    handful of different headers), every other file on its own. Same tables, same refusals."""
+    out: list[RawTable | FileRejected | None] = [None] * len(items)
+    groups: dict[tuple[str, str], list[tuple[int, str, int, str]]] = {}
+    for i, (path, data) in enumerate(items):
+        if path.suffix.lower() in CSV_SUFFIXES and path.is_file():
+            try:
+                text, encoding = decode_text(path, data)
+            except FileRejected as exc:
+                out[i] = exc
+                continue
+            if text.strip():
+                delimiter = sniff_delimiter(_first_line(text))
+                split = _simple_split(text, delimiter)
+                if split is not None:
+                    header_line = delimiter.join(split[0])
+                    groups.setdefault((header_line, delimiter), []).append(
+                        (i, split[1], split[2], encoding))
+                    continue
+        out[i] = _read_or_refusal(path, data)
+    for (header_line, delimiter), members in groups.items():
+        tables = _read_group(header_line.split(delimiter), delimiter,
+                             [(items[i][0], body, lines, enc) for i, body, lines, enc in members])
+        for (i, *_), table in zip(members, tables or [None] * len(members), strict=True):
+            out[i] = table if table is not None else _read_or_refusal(*items[i])
+    return out  # type: ignore[return-value]
+
+
+def _read_or_refusal(path: Path, data: bytes) -> RawTable | FileRejected:
+    try:
+        return read_cells(path, data)
+    except FileRejected as exc:
+        return exc
+
+
+def _read_group(header: list[str], delimiter: str,
+                members: list[tuple[Path, str, int, str]]) -> list[RawTable] | None:
+    """Tables of files that share a header line: one parse, one naming, a slice per file. None
+    (read each file alone) when the header has an unnamed column or a line is not simple."""
+    names = [normalise_column(h) for h in header]
+    if "" in names:  # unnamed columns warn per file about their data: read those files alone
+        return None
+    total = sum(lines for _, _, lines, _ in members)
+    frame = _parse_simple("".join(body for _, body, _, _ in members), delimiter, len(header),
+                          total)
+    if frame is None:
+        return None
+    template = _finish(members[0][0], header, frame.clear(), "csv")
+    named = frame.select([pl.col(f"c{names.index(n)}").alias(n)  # first of repeated names
+                          for n in template.frame.columns])
+    out, offset = [], 0
+    head0 = [(1, tuple(header))]
+    for path, _, lines, encoding in members:
+        numbers = list(range(2, lines + 2))
+        head = head0 + list(zip(numbers, frame.slice(offset, _HEAD_ROWS).iter_rows(),
+                                strict=False))
+        out.append(RawTable(
+            path=path, frame=named.slice(offset, lines), file_format="csv", encoding=encoding,
+            delimiter=delimiter, original_columns=dict(template.original_columns),
+            warnings=[], lines=numbers, head=head,
+            duplicates={n: list(p) for n, p in template.duplicates.items()}, header_line=1,
+        ))
+        offset += lines
+    return out
 
 
 def _parse_records(path: Path, text: str, delimiter: str) -> tuple[list[list[str]], list[int]]:
@@ -194,6 +322,12 @@ def _read_csv(path: Path, data: bytes) -> RawTable:
     if not text.strip():
         raise FileRejected(str(path), "is empty (no header row and no data)")
     delimiter = sniff_delimiter(_first_line(text))
+    simple = _simple_frame(text, delimiter)
+    if simple is not None:
+        header, frame = simple
+        return _finish(path, header, frame, "csv", header_line=1,
+                       lines=list(range(2, frame.height + 2)), encoding=encoding,
+                       delimiter=delimiter)
     records, lines = _parse_records(path, text, delimiter)
     if not records:
         raise FileRejected(str(path), "is empty (no header row and no data)")
@@ -350,6 +484,13 @@ def _blank_to_null(table: RawTable) -> RawTable:
 
 def read_table(path: str | Path) -> RawTable:
     """Read one input file as text cells; FileRejected if it cannot be read as a table."""
+    return _blank_to_null(read_cells(path))
+
+
+def read_cells(path: str | Path, data: bytes | None = None) -> RawTable:
+    """:func:`read_table` without its last step (blank cells to null, all-blank rows dropped),
+    which :func:`lmp_analytics.ingest.mapping.map_tables` does for many files at once. ``data``:
+    the file's bytes when the caller has read them already."""
     path = Path(path)
     if not path.exists():
         raise FileRejected(str(path), "does not exist")
@@ -357,7 +498,7 @@ def read_table(path: str | Path) -> RawTable:
         raise FileRejected(str(path), "is a folder, not a file")
     suffix = path.suffix.lower()
     if suffix in CSV_SUFFIXES:
-        table = _read_csv(path, path.read_bytes())
+        table = _read_csv(path, path.read_bytes() if data is None else data)
     elif suffix in EXCEL_SUFFIXES:
         table = _read_excel(path)
     elif suffix in PARQUET_SUFFIXES:
@@ -370,4 +511,4 @@ def read_table(path: str | Path) -> RawTable:
         )
     if not table.frame.columns:
         raise FileRejected(str(path), "has no named columns in its header row (line 1)", row=1)
-    return _blank_to_null(table)
+    return table

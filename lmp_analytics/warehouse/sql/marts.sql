@@ -1,58 +1,106 @@
 -- Marts of counts. Built inside the ingest transaction from the facts and dim_indicator_item.
 -- Shares keep numerator and denominator; scale means keep n, sum and sum of squares, so every
 -- level sums exactly from the level below and nothing ever averages percentages.
+--
+-- The `*_rows` blocks are SELECTs that lmp_analytics/metrics/marts.py runs either over every
+-- round (CREATE TABLE ... AS) or, when only some rounds changed, over those rounds ({answers},
+-- {responses}, {pupils}: the facts of the changed rounds; {groups}: the groups of the changed
+-- terms) and then DELETEs and INSERTs just those rows.
+--
+-- Scale sums are summed exactly: a pupil's scale value is a mean of k <= 16 answers, so
+-- value * 720720 (lcm of 1..16) is an integer; the marts add these integers (sum_x, sumsq_x in
+-- mart_group_counts) and divide once at the end. A sum of doubles would depend on the order in
+-- which DuckDB's threads add them, and the same facts would not give the same marts twice.
 
--- name: pupil_indicator
+-- name: pupil_indicator_rows
 -- One row per pupil, round and indicator. Share: 1 if any answered item of the indicator is at or
 -- above its threshold, 0 if none is, NULL if the pupil answered none of them. Scale: mean of the
 -- answered items (reversed items as 6 - x) when at least min_items were answered, else NULL.
 -- An indicator whose items were not asked in a round has no row at all ("not measured").
-CREATE OR REPLACE TABLE fct_pupil_indicator AS
-WITH answers AS (
-    SELECT r.round_id, r.skole_orgnr, r.term, r.versjon, r.gruppe, r.trinn, r.kjonn, r.elev,
-           d.indicator, d.kind, d.threshold, d.min_items, d.top_threshold,
-           CASE WHEN d.is_reversed THEN 6 - a.value ELSE a.value END AS v
-    FROM fct_answer AS a
-    JOIN fct_response AS r
-      ON r.round_id = a.round_id AND r.elev = a.elev AND r.gruppe = a.gruppe
-    JOIN dim_indicator_item AS d
-      ON d.versjon = r.versjon AND d.item = a.item
+-- A pupil answers a round once (ingest enforces it), so a response row is a pupil and round; the
+-- aggregation key is that row's number and a small indicator number (one integer: fast to hash).
+WITH ind AS (
+    SELECT indicator, row_number() OVER (ORDER BY indicator) AS ind_no
+    FROM (SELECT DISTINCT indicator FROM dim_indicator_item)
+),
+items AS (
+    SELECT d.versjon, d.item, i.ind_no, d.threshold, d.is_reversed
+    FROM dim_indicator_item AS d JOIN ind AS i USING (indicator)
+),
+props AS (
+    SELECT DISTINCT d.versjon, i.ind_no, d.indicator, d.kind, d.min_items, d.top_threshold
+    FROM dim_indicator_item AS d JOIN ind AS i USING (indicator)
+),
+responses AS MATERIALIZED (
+    SELECT row_number() OVER () AS rid, * FROM {responses}
+),
+per_pupil AS (
+    SELECT r.rid * 1024 + d.ind_no AS k,
+           count(v) AS n_answered,
+           max(CASE WHEN v >= d.threshold THEN 1.0 ELSE 0.0 END) AS hit,
+           avg(v) AS mean_v
+    FROM {answers} AS a
+    JOIN responses AS r ON r.round_id = a.round_id AND r.elev = a.elev AND r.gruppe = a.gruppe
+    JOIN items AS d ON d.versjon = r.versjon AND d.item = a.item,
+    LATERAL (SELECT CASE WHEN d.is_reversed THEN 6 - a.value ELSE a.value END AS v)
+    GROUP BY k
 )
-SELECT round_id, skole_orgnr, term, versjon, gruppe, trinn, kjonn, elev, indicator, kind,
+SELECT r.round_id, r.skole_orgnr, r.term, r.versjon, r.gruppe, r.trinn, r.kjonn, r.elev,
+       x.indicator, x.kind,
        CASE
-         WHEN count(v) = 0 THEN NULL
-         WHEN kind = 'share' THEN max(CASE WHEN v >= threshold THEN 1.0 ELSE 0.0 END)
-         WHEN count(v) >= any_value(min_items) THEN avg(v)
+         WHEN p.n_answered = 0 THEN NULL
+         WHEN x.kind = 'share' THEN p.hit
+         WHEN p.n_answered >= x.min_items THEN p.mean_v
        END AS value,
-       any_value(top_threshold) AS top_threshold
-FROM answers
-GROUP BY round_id, skole_orgnr, term, versjon, gruppe, trinn, kjonn, elev, indicator, kind;
+       x.top_threshold
+FROM per_pupil AS p
+JOIN responses AS r ON r.rid = p.k // 1024
+JOIN props AS x ON x.versjon = r.versjon AND x.ind_no = p.k % 1024;
 
--- name: round_counts
--- Counts per round and group (the finest level), with breakdowns by trinn and kjonn.
-CREATE OR REPLACE TABLE mart_group_counts AS
-WITH base AS (
-    SELECT p.*, s.kommunenummer, s.rolle, s.pulje
-    FROM fct_pupil_indicator AS p
-    JOIN dim_school AS s USING (skole_orgnr)
+-- name: group_counts_rows
+-- Counts per round and group (the finest level), with breakdowns by trinn and kjonn: first per
+-- (group, indicator, trinn, kjonn), then summed into all pupils, each trinn and each kjonn.
+WITH cells AS (
+    SELECT p.round_id, p.gruppe, p.indicator, p.trinn, coalesce(p.kjonn, 'ukjent') AS kjonn,
+           any_value(p.skole_orgnr) AS skole_orgnr, any_value(p.term) AS term,
+           any_value(p.versjon) AS versjon, any_value(p.kind) AS kind,
+           count(*)                                                   AS n,
+           sum(CASE WHEN p.kind = 'share' THEN p.value END)           AS count,
+           sum(CASE WHEN p.kind = 'scale' THEN round(p.value * 720720)::BIGINT END) AS sum_x,
+           sum(CASE WHEN p.kind = 'scale'
+                    THEN (round(p.value * 720720)::BIGINT)::HUGEINT
+                         * (round(p.value * 720720)::BIGINT)::HUGEINT END)           AS sumsq_x,
+           sum(CASE WHEN p.kind = 'scale' AND p.value >= p.top_threshold THEN 1 ELSE 0 END)
+                                                                      AS top_count
+    FROM {pupils} AS p
     WHERE p.value IS NOT NULL
+    GROUP BY p.round_id, p.gruppe, p.indicator, p.trinn, coalesce(p.kjonn, 'ukjent')
+),
+base AS (
+    SELECT c.*, s.kommunenummer, s.rolle, s.pulje
+    FROM cells AS c
+    JOIN dim_school AS s USING (skole_orgnr)
 ),
 exploded AS (
     SELECT *, 'alle' AS breakdown, 'alle' AS breakdown_value FROM base
     UNION ALL
     SELECT *, 'trinn', CAST(trinn AS VARCHAR) FROM base
     UNION ALL
-    SELECT *, 'kjonn', coalesce(kjonn, 'ukjent') FROM base
+    SELECT *, 'kjonn', kjonn FROM base
 )
-SELECT round_id, skole_orgnr, kommunenummer, rolle, pulje, term, versjon, gruppe,
-       indicator, kind, breakdown, breakdown_value,
-       count(*)                                                   AS n,
-       sum(CASE WHEN kind = 'share' THEN value END)               AS count,
-       sum(CASE WHEN kind = 'scale' THEN value END)               AS sum,
-       sum(CASE WHEN kind = 'scale' THEN value * value END)       AS sumsq,
-       sum(CASE WHEN kind = 'scale' AND value >= top_threshold THEN 1 ELSE 0 END) AS top_count
+SELECT round_id, any_value(skole_orgnr) AS skole_orgnr, any_value(kommunenummer) AS kommunenummer,
+       any_value(rolle) AS rolle, any_value(pulje) AS pulje, any_value(term) AS term,
+       any_value(versjon) AS versjon, gruppe, indicator, any_value(kind) AS kind, breakdown,
+       breakdown_value,
+       sum(n)::BIGINT                                      AS n,
+       sum(count)                                          AS count,
+       sum(sum_x)::DOUBLE / 720720                         AS sum,
+       sum(sumsq_x)::DOUBLE / (720720::DOUBLE * 720720)    AS sumsq,
+       sum(top_count)                                      AS top_count,
+       sum(sum_x)::HUGEINT                                 AS sum_x,
+       sum(sumsq_x)::HUGEINT                               AS sumsq_x
 FROM exploded
-GROUP BY ALL;
+GROUP BY round_id, gruppe, indicator, breakdown, breakdown_value;
 
 -- name: school_rounds
 -- The round a school contributes to a term's aggregates: its earliest preventive round of the
@@ -64,19 +112,18 @@ SELECT round_id, skole_orgnr, term, versjon, runde, first_date,
          AS is_primary
 FROM dim_round;
 
--- name: indicator_counts
+-- name: indicator_counts_rows
 -- All levels in one long table. level: gruppe | skole | kommune | pulje | program.
 -- skole rows exist per round; kommune/pulje/program rows per term and rolle, summing the
 -- schools' primary round of the term.
-CREATE OR REPLACE TABLE mart_indicator_counts AS
 WITH grp AS (
-    SELECT * FROM mart_group_counts
+    SELECT * FROM {groups}
 ),
 school AS (
     SELECT 'skole' AS level, g.round_id, g.skole_orgnr, g.kommunenummer, g.rolle, g.pulje,
            g.term, g.versjon, NULL::VARCHAR AS gruppe, g.indicator, g.kind, g.breakdown,
-           g.breakdown_value, sum(g.n) AS n, sum(g.count) AS count, sum(g.sum) AS sum,
-           sum(g.sumsq) AS sumsq, sum(g.top_count) AS top_count, 1 AS n_schools
+           g.breakdown_value, sum(g.n) AS n, sum(g.count) AS count, sum(g.sum_x) AS sum_x,
+           sum(g.sumsq_x) AS sumsq_x, sum(g.top_count) AS top_count, 1 AS n_schools
     FROM grp AS g
     GROUP BY ALL
 ),
@@ -88,14 +135,14 @@ kommune AS (
     SELECT 'kommune' AS level, NULL::VARCHAR AS round_id, NULL::VARCHAR AS skole_orgnr,
            kommunenummer, rolle, NULL::INTEGER AS pulje, term, NULL::VARCHAR AS versjon,
            NULL::VARCHAR AS gruppe, indicator, kind, breakdown, breakdown_value,
-           sum(n) AS n, sum(count) AS count, sum(sum) AS sum, sum(sumsq) AS sumsq,
+           sum(n) AS n, sum(count) AS count, sum(sum_x) AS sum_x, sum(sumsq_x) AS sumsq_x,
            sum(top_count) AS top_count, count(DISTINCT skole_orgnr) AS n_schools
     FROM primary_school
     GROUP BY ALL
 ),
 pulje AS (
     SELECT 'pulje', NULL, NULL, NULL, rolle, pulje, term, NULL, NULL, indicator, kind,
-           breakdown, breakdown_value, sum(n), sum(count), sum(sum), sum(sumsq),
+           breakdown, breakdown_value, sum(n), sum(count), sum(sum_x), sum(sumsq_x),
            sum(top_count), count(DISTINCT skole_orgnr)
     FROM primary_school
     WHERE pulje IS NOT NULL
@@ -103,15 +150,15 @@ pulje AS (
 ),
 program AS (
     SELECT 'program', NULL, NULL, NULL, rolle, NULL, term, NULL, NULL, indicator, kind,
-           breakdown, breakdown_value, sum(n), sum(count), sum(sum), sum(sumsq),
+           breakdown, breakdown_value, sum(n), sum(count), sum(sum_x), sum(sumsq_x),
            sum(top_count), count(DISTINCT skole_orgnr)
     FROM primary_school
     GROUP BY ALL
 )
 , all_levels AS (
     SELECT 'gruppe' AS level, round_id, skole_orgnr, kommunenummer, rolle, pulje, term, versjon,
-           gruppe, indicator, kind, breakdown, breakdown_value, n, count, sum, sumsq, top_count,
-           1 AS n_schools
+           gruppe, indicator, kind, breakdown, breakdown_value, n, count, sum_x, sumsq_x,
+           top_count, 1 AS n_schools
     FROM grp
     UNION ALL SELECT * FROM school
     UNION ALL SELECT * FROM kommune
@@ -120,6 +167,17 @@ program AS (
 )
 SELECT level, round_id, skole_orgnr, kommunenummer, rolle, pulje::INTEGER AS pulje, term,
        versjon, gruppe, indicator, kind, breakdown, breakdown_value,
-       n::BIGINT AS n, count::DOUBLE AS count, sum::DOUBLE AS sum, sumsq::DOUBLE AS sumsq,
+       n::BIGINT AS n, count::DOUBLE AS count,
+       (sum_x::DOUBLE / 720720)::DOUBLE AS sum,
+       (sumsq_x::DOUBLE / (720720::DOUBLE * 720720))::DOUBLE AS sumsq,
        top_count::BIGINT AS top_count, n_schools::BIGINT AS n_schools
 FROM all_levels;
+
+-- name: inputs_fingerprint
+-- The other inputs of every mart row: schools (kommune, rolle, pulje) and indicator definitions.
+SELECT (SELECT count(*) || ':' || coalesce(bit_xor(hash(skole_orgnr, skole, kommunenummer,
+                kommune, rolle, pulje, oppstart)), 0)
+        FROM dim_school) || '/' ||
+       (SELECT count(*) || ':' || coalesce(bit_xor(hash(versjon, indicator, kind, item,
+                is_reversed, threshold, min_items, top_threshold)), 0)
+        FROM dim_indicator_item);

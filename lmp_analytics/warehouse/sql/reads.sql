@@ -48,3 +48,8 @@ WHERE d.indicator = ? AND a.value IS NOT NULL;
 
 -- name: eu_results
 SELECT * FROM fct_eu_result;
+
+-- name: indicator_counts_slice
+-- The mart for one level and breakdown ($2), and one indicator ($3; NULL = every indicator).
+SELECT * FROM mart_indicator_counts
+WHERE level = $1 AND breakdown = $2 AND ($3::VARCHAR IS NULL OR indicator = $3);

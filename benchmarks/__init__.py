@@ -1,0 +1,1 @@
+"""Benchmarks (not tests): ``python -m benchmarks`` or ``make bench``. See README.md here."""

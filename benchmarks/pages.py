@@ -1,0 +1,105 @@
+"""What each dashboard page asks the package for, as the page asks it (programme role, headline
+indicator, uncached: the first view of a page after a new warehouse is published).
+
+The pages (``dashboards/app_pages``) call ``dashboards/lmpdash/data.py``, which caches and scopes
+the results of these ``lmp_analytics.api`` and ``lmp_analytics.views`` functions; the benchmark
+times the functions themselves. A function that does not exist (yet) is reported as an error.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+
+Task = tuple[str, str, Callable[[], object]]
+INDICATOR = "mobbet"
+ROLE = "program"
+
+
+def _terms(warehouse: Path) -> tuple[list[str], str]:
+    from lmp_analytics import views
+
+    terms = views.terms(warehouse=warehouse)
+    schools = views.schools(role=ROLE, warehouse=warehouse)
+    kommune = schools.get_column("kommunenummer")[0] if schools.height else "0301"
+    return terms, kommune
+
+
+def page_queries(warehouse: Path) -> list[Task]:
+    """(page, call, function) for every call each dashboard page makes on first view."""
+    from lmp_analytics import api, views
+
+    wh = str(warehouse)
+    terms, kommune = _terms(warehouse)
+    autumns = [t for t in terms if t.endswith("H")] or terms
+    pre, post = (autumns[-2], autumns[-1]) if len(autumns) > 1 else (terms[0], terms[-1])
+    v = views
+    return [
+        ("Oversikt", "views.schools", lambda: v.schools(role=ROLE, warehouse=wh)),
+        ("Oversikt", "views.kommuner", lambda: v.kommuner(role=ROLE, warehouse=wh)),
+        ("Oversikt", "api.indicators(skole)",
+         lambda: api.indicators("skole", indicator=INDICATOR, role=ROLE, warehouse=wh)),
+        ("Oversikt", "views.rounds", lambda: v.rounds(role=ROLE, warehouse=wh)),
+        ("Oversikt", "views.comparison_series",
+         lambda: v.comparison_series(indicator=INDICATOR, role=ROLE, warehouse=wh)),
+        ("Oversikt", "views.national_series", lambda: v.national_series(role=ROLE, warehouse=wh)),
+        ("Oversikt", "views.attention",
+         lambda: v.attention(indicator=INDICATOR, role=ROLE, warehouse=wh)),
+        ("Skole", "api.indicators(skole, all)",
+         lambda: api.indicators("skole", indicator=None, role=ROLE, warehouse=wh)),
+        ("Skole", "api.indicators(skole, trinn)",
+         lambda: api.indicators("skole", indicator=INDICATOR, by="trinn", role=ROLE,
+                                warehouse=wh)),
+        ("Skole", "api.indicators(skole, kjonn)",
+         lambda: api.indicators("skole", indicator=INDICATOR, by="kjonn", role=ROLE,
+                                warehouse=wh)),
+        ("Skole", "api.compare(runde)",
+         lambda: api.compare(indicator=INDICATOR, phase="runde", role=ROLE, warehouse=wh)),
+        ("Skole", "views.phase_calendar", lambda: v.phase_calendar(role=ROLE, warehouse=wh)),
+        ("Faser", "api.compare(phase 1)",
+         lambda: api.compare(indicator=INDICATOR, phase=1, role=ROLE, warehouse=wh)),
+        ("Sammenligning", "views.did_summary",
+         lambda: v.did_summary(indicator=INDICATOR, pre_term=pre, post_term=post, role=ROLE,
+                               kommunenummer=kommune, warehouse=wh)),
+        ("Sammenligning", "views.event_study",
+         lambda: v.event_study(indicator=INDICATOR, role=ROLE, warehouse=wh)),
+        ("Sammenligning", "views.eu_benchmark",
+         lambda: v.eu_benchmark(pre, post, role=ROLE, warehouse=wh)),
+        ("Datakvalitet", "views.response_rates", lambda: v.response_rates(role=ROLE, warehouse=wh)),
+        ("Datakvalitet", "views.quarantine_summary",
+         lambda: v.quarantine_summary(role=ROLE, warehouse=wh)),
+        ("Datakvalitet", "views.item_nonresponse",
+         lambda: v.item_nonresponse(role=ROLE, warehouse=wh)),
+        ("Datakvalitet", "views.instrument_overview",
+         lambda: v.instrument_overview(role=ROLE, warehouse=wh)),
+        ("(API)", "api.published_cells(program)", lambda: _published(wh, "program")),
+    ]
+
+
+def _published(warehouse: str, level: str):
+    from lmp_analytics import api
+    from lmp_analytics.warehouse import reading
+
+    with reading(warehouse) as con:
+        return api.published_cells(con, level=level, indicators=[INDICATOR])
+
+
+def statistics_tasks(warehouse: Path) -> list[tuple[str, Callable[[], object]]]:
+    """The phase comparison for all schools and the staggered DiD."""
+    from lmp_analytics import api
+    from lmp_analytics.evaluation.programme import programme_effect
+    from lmp_analytics.warehouse import reading
+
+    wh = str(warehouse)
+
+    def did() -> object:
+        with reading(wh) as con:
+            return programme_effect(con, INDICATOR)
+
+    return [
+        ("phase comparison, every participant and phase (api.compare)",
+         lambda: api.compare(indicator=INDICATOR, phase=None, role=ROLE, warehouse=wh)),
+        ("round-to-round comparison, every school (api.compare runde)",
+         lambda: api.compare(indicator=INDICATOR, phase="runde", role=ROLE, warehouse=wh)),
+        ("staggered DiD, Callaway-Sant'Anna (programme_effect)", did),
+    ]

@@ -1,0 +1,150 @@
+"""Synthetic worlds the benchmarks need, generated once and cached under ``benchmarks/.cache/``.
+
+- ``year_world(fraction)``: one national school year (2025H + 2026V) of CSV-only Spekter exports
+  at ``fraction`` of national scale (1.0 ≈ 2,700 schools, ≈ 620,000 pupils).
+- ``decade_warehouse()``: a 10-year national warehouse (20 terms). Generating and ingesting ten
+  years of files would take over an hour on 2 cores, so the one-year warehouse is replicated in
+  SQL: each copy shifts terms, dates and round ids back by whole years (pupils keep their
+  pseudonyms, schools their orgnr), then marts and the publication are built as an ingest would.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import shutil
+import time
+from pathlib import Path
+
+from lmp_analytics.synth import Params, write_world
+from lmp_analytics.synth.params import FORMAT_CSV_COMMA_UTF8_BOM, FORMAT_CSV_SEMICOLON_CP1252
+
+CACHE = Path(__file__).resolve().parent / ".cache"
+SEED = 2026
+WORLD_VERSION = 1  # bump when the recipe changes: cached worlds are regenerated
+FIRST_TERM, LAST_TERM = "2025H", "2026V"
+NATIONAL = Params.for_scale("national")
+
+
+def year_params(fraction: float = 1.0) -> Params:
+    """National preset cut to one school year, CSV exports only, scaled by ``fraction``."""
+    puljer = tuple((term, max(1, round(n * fraction))) for term, n in NATIONAL.puljer)
+    return dataclasses.replace(
+        NATIONAL,
+        n_kommuner=max(1, round(NATIONAL.n_kommuner * fraction)),
+        puljer=puljer,
+        n_comparison=max(3, round(NATIONAL.n_comparison * fraction)),
+        first_term=FIRST_TERM,
+        last_term=LAST_TERM,
+        format_cycle=(FORMAT_CSV_SEMICOLON_CP1252, FORMAT_CSV_COMMA_UTF8_BOM),
+    )
+
+
+def _label(fraction: float) -> str:
+    return f"year_{round(fraction * 100):03d}pct"
+
+
+def year_world(fraction: float = 1.0, *, log=print) -> Path:
+    """Folder with program.csv, faser.csv, elevtall.csv and spekter/*.csv (cached)."""
+    out = CACHE / _label(fraction)
+    stamp = out / "world.json"
+    params = year_params(fraction)
+    want = {"version": WORLD_VERSION, "seed": SEED, "params": params.to_dict()}
+    if stamp.exists() and json.loads(stamp.read_text())["recipe"] == json.loads(json.dumps(want)):
+        return out
+    if out.exists():
+        shutil.rmtree(out)
+    log(f"generating world {out.name} ({params.n_schools} schools) ...")
+    start = time.perf_counter()
+    summary = write_world(out, seed=SEED, params=params)
+    seconds = time.perf_counter() - start
+    files = sorted((out / "spekter").glob("*.csv"))
+    meta = {
+        "recipe": want,
+        "schools": summary.n_schools,
+        "pupils": summary.n_pupils,
+        "files": len(files),
+        "rows": summary.n_rows,
+        "bytes": sum(f.stat().st_size for f in files),
+        "generated_seconds": round(seconds, 1),
+    }
+    stamp.write_text(json.dumps(meta, indent=1))
+    log(f"  {meta['files']} files, {meta['rows']:,} rows, {meta['bytes'] / 1e6:.0f} MB "
+        f"in {seconds:.0f} s")
+    return out
+
+
+def world_meta(world: Path) -> dict:
+    return json.loads((world / "world.json").read_text())
+
+
+def spekter_files(world: Path) -> list[Path]:
+    return sorted((world / "spekter").glob("*.csv"))
+
+
+# --- the 10-year warehouse ---------------------------------------------------------------------
+
+NOT_REPLICATED = {"meta", "dim_school", "dim_phase", "fct_enrolment", "dim_indicator_item",
+                  "ingest_run", "audit_log", "fct_eu_result"}
+FILE_ID_STEP = 1_000_000
+
+
+def _shift_term(expr: str) -> str:
+    return f"(CAST(CAST(left({expr}, 4) AS INTEGER) - k AS VARCHAR) || right({expr}, 1))"
+
+
+def _shifted(name: str, dtype: str) -> str:
+    """SQL for column ``name`` of a copy shifted back by ``k`` school years."""
+    q = f'"{name}"'
+    if name in ("round_id", "round"):
+        parts = [f"split_part({q}, ':', {i})" for i in (1, 2, 3, 4)]
+        shifted = (f"{parts[0]} || ':' || {_shift_term(parts[1])} || ':' || {parts[2]} || ':' "
+                   f"|| {parts[3]}")
+        return f"CASE WHEN {q} IS NULL THEN NULL ELSE {shifted} END AS {q}"
+    if name == "term":
+        return f"{_shift_term(q)} AS {q}"
+    if dtype == "DATE":
+        return f"CAST({q} - to_years(k) AS DATE) AS {q}"
+    if name == "file_id":
+        return f"{q} + k * {FILE_ID_STEP} AS {q}"
+    if name in ("path", "source_file"):
+        return f"'year-' || k || '/' || {q} AS {q}"
+    if name == "sha256":
+        return f"{q} || '-' || k AS {q}"
+    return q
+
+
+def replicate_years(year_warehouse: Path, target: Path, years: int = 10) -> dict:
+    """Copy ``year_warehouse`` (one school year) to ``target`` with ``years - 1`` earlier copies."""
+    import duckdb
+
+    tmp = target.with_name(target.name + ".building")
+    shutil.copyfile(year_warehouse, tmp)
+    con = duckdb.connect(str(tmp))
+    try:
+        tables = [r[0] for r in con.execute(
+            "SELECT table_name FROM duckdb_tables() ORDER BY table_name").fetchall()]
+        con.execute("BEGIN TRANSACTION")
+        for table in tables:
+            cols = con.execute(
+                "SELECT column_name, data_type FROM duckdb_columns() WHERE table_name = ? "
+                "ORDER BY column_index", [table]).fetchall()
+            names = {c for c, _ in cols}
+            if table in NOT_REPLICATED or not names & {"round_id", "round", "term", "file_id"}:
+                continue
+            select = ", ".join(_shifted(c, t) for c, t in cols)
+            con.execute(f'INSERT INTO "{table}" SELECT {select} FROM "{table}", '
+                        f"range(1, {years}) AS r(k)")
+        from lmp_analytics.metrics.marts import record_mart_state
+        from lmp_analytics.warehouse.load import record_round_state
+
+        record_round_state(con)  # dim_round and the marts were copied with the facts
+        record_mart_state(con)
+        con.execute("COMMIT")
+        con.execute("CHECKPOINT")
+        counts = {t: con.execute(f'SELECT count(*) FROM "{t}"').fetchall()[0][0]
+                  for t in ("fct_response", "fct_answer", "dim_round")}
+    finally:
+        con.close()
+    tmp.replace(target)
+    return {"years": years, **counts, "bytes": target.stat().st_size}
