@@ -85,7 +85,9 @@ def _published(warehouse: str, level: str):
 
 
 def statistics_tasks(warehouse: Path) -> list[tuple[str, Callable[[], object]]]:
-    """The phase comparison for all schools and the staggered DiD."""
+    """The phase comparison for every participant and the staggered DiD. (The round-to-round
+    comparison of every school is the Skole page's ``api.compare(runde)``: run.py reports that
+    measurement here too instead of repeating a call that takes minutes at national scale.)"""
     from lmp_analytics import api
     from lmp_analytics.evaluation.programme import programme_effect
     from lmp_analytics.warehouse import reading
@@ -99,7 +101,5 @@ def statistics_tasks(warehouse: Path) -> list[tuple[str, Callable[[], object]]]:
     return [
         ("phase comparison, every participant and phase (api.compare)",
          lambda: api.compare(indicator=INDICATOR, phase=None, role=ROLE, warehouse=wh)),
-        ("round-to-round comparison, every school (api.compare runde)",
-         lambda: api.compare(indicator=INDICATOR, phase="runde", role=ROLE, warehouse=wh)),
         ("staggered DiD, Callaway-Sant'Anna (programme_effect)", did),
     ]
