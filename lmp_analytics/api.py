@@ -66,24 +66,12 @@ def as_role(role: str | Role | None) -> Role:
 
 
 def scope(frame: pl.DataFrame, role: str | Role | None) -> pl.DataFrame:
-    """Rows of ``frame`` the role may see. Aggregates above school level (pulje, programme) are
-    shared with every role; school and kommune rows only within scope; group rows only for
+    """Rows of ``frame`` the role may see: :meth:`Role.apply_scope` outside dashboards.
+
+    Aggregates above municipality level (pulje, programme: no school and no kommune) are shared
+    with every role; school and kommune rows only within scope; group rows only for
     ``forsker``."""
-    r = as_role(role)
-    level = pl.col("level") if "level" in frame.columns else pl.lit("skole")
-    if r.kind in ("program", "forsker"):
-        keep = level != "gruppe" if r.kind == "program" else pl.lit(True)
-    elif r.kind == "kommune":
-        keep = level.is_in(["pulje", "program"]) | (
-            level.is_in(["skole", "kommune"]) & pl.col("kommunenummer").is_in(sorted(r.kommuner))
-        )
-    elif r.kind == "veileder":
-        keep = level.is_in(["pulje", "program"]) | (
-            (level == "skole") & pl.col("skole_orgnr").is_in(sorted(r.schools))
-        )
-    else:  # pragma: no cover - parse_role admits only the kinds above
-        raise ValueError(f"unknown role kind {r.kind!r}")
-    return frame.filter(keep)
+    return as_role(role).apply_scope(frame, dashboard=False)
 
 
 def indicators(

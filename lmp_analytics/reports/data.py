@@ -275,9 +275,7 @@ class ReportSource:
 
     def schools_in_scope(self) -> pl.DataFrame:
         """dim_school rows of the schools the role may see."""
-        schools = self.context["schools"]
-        return api.scope(schools.with_columns(pl.lit("skole").alias("level")), self.role).drop(
-            "level")
+        return api.scope(self.context["schools"], self.role)
 
     def school(self, orgnr: str) -> dict:
         """The school's roster row; ReportError if unknown, PermissionError if out of scope."""

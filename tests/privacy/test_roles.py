@@ -167,3 +167,47 @@ def test_bad_users_files_name_the_file_and_the_problem(tmp_path, text, message):
     with pytest.raises(RoleError, match=message) as info:
         load_role_config(path)
     assert str(path) in str(info.value)
+
+
+@pytest.fixture
+def published() -> pl.DataFrame:
+    """Rows shaped like the publication: every level, keys as the marts fill them."""
+    return pl.DataFrame(
+        {
+            "unit": ["program", "pulje1", "oslo", "bergen", "A", "B", "C", "A-5a"],
+            "level": ["program", "pulje", "kommune", "kommune", "skole", "skole", "skole",
+                      "gruppe"],
+            "kommunenummer": [None, None, OSLO, BERGEN, OSLO, OSLO, BERGEN, OSLO],
+            "skole_orgnr": [None, None, None, None, A, B, C, A],
+            "gruppe": [None, None, None, None, None, None, None, "5a"],
+        }
+    )
+
+
+@pytest.mark.parametrize(
+    ("role", "expected"),
+    [
+        ("program", ["program", "pulje1", "oslo", "bergen", "A", "B", "C"]),
+        ("forsker", ["program", "pulje1", "oslo", "bergen", "A", "B", "C", "A-5a"]),
+        ("kommune:0301", ["program", "pulje1", "oslo", "A", "B"]),
+        ("kommune:4601", ["program", "pulje1", "bergen", "C"]),
+        (f"veileder:{A}", ["program", "pulje1", "A"]),
+        (f"veileder:{B},{C}", ["program", "pulje1", "B", "C"]),
+    ],
+)
+def test_api_scope_is_the_role_scope_outside_dashboards(published, role, expected):
+    from lmp_analytics import api
+
+    got = api.scope(published, role)["unit"].to_list()
+    assert got == expected
+    assert got == parse_role(role).apply_scope(published, dashboard=False)["unit"].to_list()
+    # frames without a group column (compare, views) are scoped by school and kommune alone
+    no_groups = published.filter(pl.col("level") != "gruppe").drop("gruppe")
+    assert api.scope(no_groups, role)["unit"].to_list() == [u for u in expected if u != "A-5a"]
+
+
+def test_api_scope_needs_kommunenummer_for_a_kommune_role(published):
+    from lmp_analytics import api
+
+    with pytest.raises(RoleError, match="no 'kommunenummer' column"):
+        api.scope(published.drop("kommunenummer"), "kommune:0301")
