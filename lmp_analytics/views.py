@@ -27,9 +27,11 @@ import polars as pl
 
 from lmp_analytics import api
 from lmp_analytics.codebook import load_codebooks
+from lmp_analytics.metrics import participation
+from lmp_analytics.metrics.participation import LOW_RESPONSE_RATE
 from lmp_analytics.privacy.roles import Role
 from lmp_analytics.privacy.suppression import Linkage, suppress
-from lmp_analytics.terms import school_year, term_index, term_order
+from lmp_analytics.terms import term_index, term_order
 from lmp_analytics.warehouse import reading
 
 WarehouseArg = str | os.PathLike[str] | None
@@ -58,9 +60,6 @@ __all__ = [
     "terms",
     "value_columns",
 ]
-
-#: A round whose respondents are fewer than this share of the enrolled pupils is flagged.
-LOW_RESPONSE_RATE = 0.70
 
 
 # --------------------------------------------------------------------------------------------
@@ -246,27 +245,12 @@ def response_rates(
     rate. Rounds with fewer than ``min_n`` respondents are suppressed."""
     with reading(warehouse) as con:
         frame = _rounds(con)
-        enrolment = (con.sql("SELECT skole_orgnr, skoleaar, sum(elever) AS enrolled "
-                             "FROM fct_enrolment GROUP BY ALL").pl()
-                     if _has_table(con, "fct_enrolment") else
-                     _empty({"skole_orgnr": pl.String, "skoleaar": pl.String,
-                             "enrolled": pl.Int64}))
+        enrolled = participation.enrolment(con)
     if frame.height == 0:
         return _empty(RATE_SCHEMA)
-    frame = frame.with_columns(
-        pl.col("term").map_elements(school_year, return_dtype=pl.String).alias("skoleaar"),
-        pl.col("respondents").cast(pl.Int64).alias("n"),
-    ).join(enrolment.with_columns(pl.col("enrolled").cast(pl.Int64)),
-           on=["skole_orgnr", "skoleaar"], how="left")
-    targeted = pl.col("formal").fill_null("") == "mistanke"
-    rate = pl.when(~targeted & (pl.col("enrolled") > 0)).then(pl.col("n") / pl.col("enrolled"))
-    frame = frame.with_columns(rate.alias("response_rate")).with_columns(
-        (pl.col("response_rate") < LOW_RESPONSE_RATE).alias("low_rate"))
-    cells = frame.select([c for c in RATE_SCHEMA if c not in
-                          ("suppressed", "suppression_reason", "n_display")])
-    out = suppress(cells, keys=("level", "skole_orgnr", "round_id"), min_n=min_n,
-                   labels=("kommunenummer", "skole", "term", "versjon", "runde", "formal",
-                           "is_primary"))
+    labels = [c for c in RATE_SCHEMA if c in frame.columns]
+    out = participation.response_rates(frame.select(*labels, "respondents"), enrolled,
+                                       keys=("level", "skole_orgnr", "round_id"), min_n=min_n)
     return api.scope(out.select(list(RATE_SCHEMA)), role)
 
 

@@ -2,7 +2,8 @@
 
 Every indicator number comes from :func:`lmp_analytics.api.indicators` and
 :func:`lmp_analytics.api.compare` (already suppressed and cut to the role); the data-quality counts
-(respondents, response rate) go through the one suppression engine here. Nothing is formatted
+(respondents, response rate) come from :func:`lmp_analytics.metrics.participation.response_rates`,
+the same suppressed function the dashboard uses. Nothing is formatted
 here: :mod:`lmp_analytics.reports.render` turns the model into HTML and PDF.
 
 A :class:`ReportSource` fetches each table once per (warehouse, role) and keeps it, so a batch of
@@ -22,17 +23,15 @@ from lmp_analytics import api
 from lmp_analytics.codebook import load_codebooks
 from lmp_analytics.config import min_n as default_min_n
 from lmp_analytics.errors import LmpError
+from lmp_analytics.metrics.participation import LOW_RESPONSE_RATE, enrolment, response_rates
 from lmp_analytics.metrics.phases import phase_calendar, primary_rounds
 from lmp_analytics.privacy.roles import Role
-from lmp_analytics.privacy.suppression import suppress
 from lmp_analytics.reports.fmt import Lang, check_lang
-from lmp_analytics.terms import parse_term, school_year, term_index, terms_between
+from lmp_analytics.terms import parse_term, term_index, terms_between
 from lmp_analytics.warehouse import reading
 
 WarehouseArg = str | os.PathLike[str] | None
 
-#: Below this response rate a round is flagged (same threshold as the dashboard).
-LOW_RESPONSE_RATE = 0.70
 
 
 class ReportError(LmpError, ValueError):
@@ -261,14 +260,11 @@ class ReportSource:
                 "is_primary FROM dim_round AS r LEFT JOIN mart_school_round AS m "
                 "USING (round_id) ORDER BY r.skole_orgnr, r.first_date, r.round_id"
             ).pl()
-            enrolment = con.sql(
-                "SELECT skole_orgnr, skoleaar, CAST(sum(elever) AS BIGINT) AS enrolled "
-                "FROM fct_enrolment GROUP BY ALL"
-            ).pl()
+            enrolled = enrolment(con)
             last = con.sql("SELECT max(finished_at) FROM ingest_run").fetchall()[0][0]
         return {
             "schools": schools, "calendar": calendar, "primary": primary, "rounds": rounds,
-            "enrolment": enrolment, "data_as_of": last.date().isoformat() if last else None,
+            "enrolment": enrolled, "data_as_of": last.date().isoformat() if last else None,
         }
 
     # ----------------------------------------------------------------------------------------
@@ -359,19 +355,7 @@ def _rounds_for(source: ReportSource, orgnr: str, until: str, min_n: int) -> tup
                            <= term_index(until))
     if rounds.height == 0:
         return ()
-    rounds = rounds.with_columns(
-        pl.col("term").map_elements(school_year, return_dtype=pl.String).alias("skoleaar"),
-        pl.col("respondents").cast(pl.Int64).alias("n"),
-    ).join(ctx["enrolment"], on=["skole_orgnr", "skoleaar"], how="left")
-    targeted = pl.col("formal").fill_null("") == "mistanke"
-    rounds = rounds.with_columns(
-        pl.when(~targeted & (pl.col("enrolled") > 0)).then(pl.col("n") / pl.col("enrolled"))
-        .alias("response_rate"),
-    )
-    cells = rounds.select("skole_orgnr", "round_id", "n", "enrolled", "response_rate")
-    shown = suppress(cells, keys=("skole_orgnr", "round_id"), min_n=min_n)
-    rounds = rounds.drop("n", "enrolled", "response_rate").join(
-        shown, on=["skole_orgnr", "round_id"], how="left")
+    rounds = response_rates(rounds, ctx["enrolment"], min_n=min_n)
     modules = item_modules()
     out = []
     for r in rounds.iter_rows(named=True):
@@ -383,7 +367,7 @@ def _rounds_for(source: ReportSource, orgnr: str, until: str, min_n: int) -> tup
             runde=r["runde"], modules=tuple(mods), n_items=len(r["items"] or []),
             is_primary=bool(r["is_primary"]), respondents=r["n"],
             respondents_display=r["n_display"], enrolled=r["enrolled"], response_rate=rate,
-            low_rate=rate is not None and rate < LOW_RESPONSE_RATE,
+            low_rate=bool(r["low_rate"]),
             suppressed=bool(r["suppressed"]),
         ))
     return tuple(out)

@@ -53,3 +53,12 @@ SELECT * FROM fct_eu_result;
 -- The mart for one level and breakdown ($2), and one indicator ($3; NULL = every indicator).
 SELECT * FROM mart_indicator_counts
 WHERE level = $1 AND breakdown = $2 AND ($3::VARCHAR IS NULL OR indicator = $3);
+
+-- name: school_year_enrolment
+-- Enrolled pupils per school and school year (the trinn that took part in Spekter).
+SELECT skole_orgnr, skoleaar, CAST(sum(elever) AS BIGINT) AS enrolled
+FROM fct_enrolment
+GROUP BY ALL
+
+-- name: table_exists
+SELECT count(*) > 0 FROM information_schema.tables WHERE table_name = ?
