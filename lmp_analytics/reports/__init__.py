@@ -116,6 +116,7 @@ def write_school_reports(
     source = ReportSource(role=role, warehouse=warehouse)
     orgnrs = select_schools(source, schools=list(schools) if schools else None,
                             kommune=kommune, pulje=pulje)
+    source.schools = tuple(orgnrs)
     single = bool(schools) and len(orgnrs) == 1 and kommune is None and pulje is None
     out = Path(out)
     rendered: list[tuple[Path, bytes]] = []

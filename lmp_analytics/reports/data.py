@@ -7,13 +7,15 @@ the same suppressed function the dashboard uses. Nothing is formatted
 here: :mod:`lmp_analytics.reports.render` turns the model into HTML and PDF.
 
 A :class:`ReportSource` fetches each table once per (warehouse, role) and keeps it, so a batch of
-reports for a municipality or pulje reads the warehouse once, not once per school.
+reports for a municipality or pulje reads the warehouse once, not once per school; changes are
+computed only for the batch's schools (``schools``), not for every school in scope.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import os
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from functools import cached_property
 
@@ -212,10 +214,12 @@ def item_modules() -> dict[str, str]:
 class ReportSource:
     """The numbers a report may use, fetched through :mod:`lmp_analytics.api` for one role."""
 
-    def __init__(self, *, role: str | Role | None = "program", warehouse: WarehouseArg = None):
+    def __init__(self, *, role: str | Role | None = "program", warehouse: WarehouseArg = None,
+                 schools: Sequence[str] | None = None):
         self.role = api.as_role(role)
         self.warehouse = warehouse
-        self._changes: dict[str, pl.DataFrame] = {}
+        self.schools = tuple(schools or ())
+        self._changes: dict[tuple[str, tuple[str, ...]], pl.DataFrame] = {}
 
     @cached_property
     def cells(self) -> pl.DataFrame:
@@ -232,15 +236,21 @@ class ReportSource:
                                warehouse=self.warehouse)
         return frame.filter(pl.col("rolle") == "deltaker") if frame.height else frame
 
-    def changes(self, indicator: str) -> pl.DataFrame:
-        """Before/after every phase and between consecutive rounds, for every school in scope."""
-        if indicator not in self._changes:
+    def changes(self, indicator: str, orgnr: str) -> pl.DataFrame:
+        """Before/after every phase and between consecutive rounds of one school.
+
+        Computed only for the batch's ``schools`` (one call for all of them) when ``orgnr`` is
+        one of them, else for ``orgnr`` alone. The report shows no Benjamini-Hochberg adjusted
+        p-value, so the family a change is computed in does not change what it shows."""
+        family = self.schools if orgnr in self.schools else (orgnr,)
+        key = (indicator, family)
+        if key not in self._changes:
             phases = api.compare(indicator=indicator, phase=None, role=self.role,
-                                 warehouse=self.warehouse)
+                                 warehouse=self.warehouse, schools=family)
             rounds = api.compare(indicator=indicator, phase="runde", role=self.role,
-                                 warehouse=self.warehouse)
-            self._changes[indicator] = pl.concat([phases, rounds], how="vertical_relaxed")
-        return self._changes[indicator]
+                                 warehouse=self.warehouse, schools=family)
+            self._changes[key] = pl.concat([phases, rounds], how="vertical_relaxed")
+        return self._changes[key].filter(pl.col("skole_orgnr") == orgnr)
 
     @cached_property
     def context(self) -> dict[str, pl.DataFrame | str | None]:
@@ -452,7 +462,7 @@ def school_report(
     for ind in catalogue:
         if ind.id not in latest:
             continue  # not measured in the report's round
-        ch = src.changes(ind.id).filter(pl.col("skole_orgnr") == orgnr)
+        ch = src.changes(ind.id, orgnr)
         for r in ch.iter_rows(named=True):
             c = _change(r)
             if c.post_term is None or term_index(c.post_term) > until:
