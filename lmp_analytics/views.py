@@ -27,12 +27,14 @@ import polars as pl
 
 from lmp_analytics import api
 from lmp_analytics.codebook import load_codebooks
+from lmp_analytics.ingest.reasons import code_from_text
 from lmp_analytics.metrics import participation
 from lmp_analytics.metrics.participation import LOW_RESPONSE_RATE
 from lmp_analytics.privacy.roles import Role
 from lmp_analytics.privacy.suppression import Linkage, suppress
 from lmp_analytics.terms import term_index, term_order
 from lmp_analytics.warehouse import reading
+from lmp_analytics.warehouse.queries import named
 
 WarehouseArg = str | os.PathLike[str] | None
 RoleArg = str | Role | None
@@ -256,7 +258,7 @@ def response_rates(
 
 QUARANTINE_SCHEMA = {
     "level": pl.String, "kommunenummer": pl.String, "skole_orgnr": pl.String,
-    "skole": pl.String, "reason": pl.String, "n": pl.Int64, "count": pl.Int64,
+    "skole": pl.String, "reason_code": pl.String, "n": pl.Int64, "count": pl.Int64,
     "share": pl.Float64, "suppressed": pl.Boolean, "suppression_reason": pl.String,
     "n_display": pl.String,
 }
@@ -265,7 +267,9 @@ QUARANTINE_SCHEMA = {
 def quarantine_summary(
     *, role: RoleArg = "program", warehouse: WarehouseArg = None, min_n: int | None = None
 ) -> pl.DataFrame:
-    """Quarantined rows by reason at school, kommune and programme level.
+    """Quarantined rows by reason code (:mod:`lmp_analytics.ingest.reasons`) at school, kommune
+    and programme level. Rows of warehouses written before codes were stored get the code derived
+    from their English detail (else ``other``).
 
     ``n`` is the rows read from the unit's loaded files (the denominator), ``count`` the rows
     quarantined for the reason and ``share`` = count / n; every unit has a row for every reason
@@ -288,16 +292,14 @@ def quarantine_summary(
                LEFT JOIN dim_school AS s USING (skole_orgnr)
                WHERE l.status = 'loaded'"""
         ).pl()
-        rows = con.sql(
-            # The reason without its trailing details ("... (the same elev_id is on lines 26,
-            # 43)"): one category per check, and no line numbers or values from the file.
-            "SELECT file_id, regexp_replace(reason, '\\s*\\(.*\\)\\s*$', '') AS reason, "
-            "count(DISTINCT row_number) AS count FROM quarantine GROUP BY ALL"
-        ).pl()
-    rows = rows.join(files.select("file_id"), on="file_id", how="semi")
+        has_code = con.sql(named("reads", "column_exists"),
+                           params=["quarantine", "reason_code"]).fetchall()[0][0]
+        rows = con.sql(named("reads", "quarantine_rows_by_code" if has_code
+                             else "quarantine_rows_by_text")).pl()
+    rows = _rows_by_code(rows.join(files.select("file_id"), on="file_id", how="semi"))
     if rows.height == 0 or files.height == 0:
         return _empty(QUARANTINE_SCHEMA)
-    reasons = rows.select(pl.col("reason").unique().sort())
+    reasons = rows.select(pl.col("reason_code").unique().sort())
     counts = rows.join(files, on="file_id", how="left")
     units = {
         "skole": ["kommunenummer", "skole_orgnr", "skole"],
@@ -311,30 +313,42 @@ def quarantine_summary(
             pl.col("skole_orgnr").is_not_null())
         if keys:
             denom = base.group_by(keys).agg(pl.col("rows_read").sum().alias("n"))
-            num = src.group_by([*keys, "reason"]).agg(pl.col("count").sum())
+            num = src.group_by([*keys, "reason_code"]).agg(pl.col("count").sum())
             grid = denom.join(reasons, how="cross")
-            cells = grid.join(num, on=[*keys, "reason"], how="left", nulls_equal=True)
+            cells = grid.join(num, on=[*keys, "reason_code"], how="left", nulls_equal=True)
         else:
             denom = base.select(pl.col("rows_read").sum().alias("n"))
-            num = src.group_by("reason").agg(pl.col("count").sum())
-            cells = denom.join(reasons, how="cross").join(num, on="reason", how="left")
+            num = src.group_by("reason_code").agg(pl.col("count").sum())
+            cells = denom.join(reasons, how="cross").join(num, on="reason_code", how="left")
         cells = cells.with_columns(pl.lit(level).alias("level"))
         for col in ("kommunenummer", "skole_orgnr", "skole"):
             if col not in cells.columns:
                 cells = cells.with_columns(pl.lit(None, dtype=pl.String).alias(col))
-        frames.append(cells.select("level", "kommunenummer", "skole_orgnr", "skole", "reason",
+        frames.append(cells.select("level", "kommunenummer", "skole_orgnr", "skole", "reason_code",
                                    pl.col("n").cast(pl.Int64),
                                    pl.col("count").fill_null(0).cast(pl.Int64)))
     cells = pl.concat(frames).with_columns((pl.col("count") / pl.col("n")).alias("share"))
     lv = pl.col("level")
     linkages = [
-        Linkage(("kommunenummer", "reason"), lv == "kommune", lv == "skole", "skole->kommune"),
-        Linkage(("reason",), lv == "program", lv == "kommune", "kommune->program"),
+        Linkage(("kommunenummer", "reason_code"), lv == "kommune", lv == "skole", "skole->kommune"),
+        Linkage(("reason_code",), lv == "program", lv == "kommune", "kommune->program"),
     ]
-    out = suppress(cells, keys=("level", "kommunenummer", "skole_orgnr", "reason"),
+    out = suppress(cells, keys=("level", "kommunenummer", "skole_orgnr", "reason_code"),
                    linkages=linkages, min_n=min_n, labels=("skole",))
-    out = out.sort("level", "kommunenummer", "skole", "reason", nulls_last=True)
+    out = out.sort("level", "kommunenummer", "skole", "reason_code", nulls_last=True)
     return api.scope(out.select(list(QUARANTINE_SCHEMA)), role)
+
+
+def _rows_by_code(rows: pl.DataFrame) -> pl.DataFrame:
+    """file_id, reason_code, count (distinct rows) from the quarantine read by code; a NULL code
+    (an old row) is derived from the row's column and English detail."""
+    derived = pl.struct("column_name", "reason").map_elements(
+        lambda r: code_from_text(r["column_name"], r["reason"]), return_dtype=pl.String)
+    return (rows.with_columns(pl.coalesce(pl.col("reason_code"), derived).alias("reason_code"))
+            .explode("rows")
+            .group_by("file_id", "reason_code")
+            .agg(pl.col("rows").n_unique().cast(pl.Int64).alias("count"))
+            .sort("file_id", "reason_code"))
 
 
 NONRESPONSE_SCHEMA = {

@@ -9,6 +9,7 @@ from lmpdash import charts, data, ui
 from lmpdash.context import current
 from lmpdash.i18n import fmt_num, fmt_pct, term_label, term_short
 
+from lmp_analytics.ingest import reasons
 from lmp_analytics.terms import term_index
 from lmp_analytics.views import LOW_RESPONSE_RATE
 
@@ -88,6 +89,8 @@ def _quarantine(ctx) -> None:
     if rows.height == 0 or rows.filter(pl.col("count").fill_null(1) > 0).height == 0:
         st.success(ctx.t("dq_quarantine_none"))
         return
+    rows = rows.with_columns(pl.col("reason_code").map_elements(
+        lambda code: reasons.label(code, lang), return_dtype=pl.String).alias("reason"))
     level_names = {"skole": ctx.t("school"), "kommune": ctx.t("kommune"),
                    "program": ctx.t("whole_programme")}
     top = "program" if ctx.role.sees_all_units else (

@@ -43,6 +43,7 @@ QUARANTINE_SCHEMA = {
     "column_name": pl.String,
     "value": pl.String,
     "reason": pl.String,
+    "reason_code": pl.String,
 }
 RESPONSE_SCHEMA = {
     "round_id": pl.String,
@@ -504,8 +505,9 @@ def _map_group(
     explained = {(f.index, f.column) for f in failures}
     position = typed.get_column(INDEX_COL)
     failures += [
-        RowFailure(int(position[f.index]), f.column, f.reason)
-        for f in collect_failures(schema, typed.drop(INDEX_COL, LINE_COL, FILE_COL))
+        RowFailure(int(position[f.index]), f.column, f.reason, f.code)
+        for f in collect_failures(schema, typed.drop(INDEX_COL, LINE_COL, FILE_COL),
+                                  default_code="value_out_of_range")
         if (int(position[f.index]), f.column) not in explained
     ]
 
@@ -517,7 +519,8 @@ def _map_group(
         pl.col("formal").is_not_null() & (pl.col("formal") != expected_formal)
     )
     failures += [RowFailure(int(i), "formal", "the purpose that matches versjon "
-                            "(forebyggende or mistanke)") for i in bad_formal.get_column(INDEX_COL)]
+                            "(forebyggende or mistanke)", "purpose_mismatch")
+                 for i in bad_formal.get_column(INDEX_COL)]
     typed = typed.with_columns(_term_expr())
     key_cols = [FILE_COL, "skole_orgnr", "term", "versjon", "runde", "elev"]
     dups = typed.filter(
@@ -530,7 +533,8 @@ def _map_group(
             where = ", ".join(str(line) for line in group_lines)
             for i in group:
                 failures.append(RowFailure(int(i), "elev", "each pupil once per round "
-                                           f"(the same elev_id is on lines {where})"))
+                                           f"(the same elev_id is on lines {where})",
+                                           "duplicate_pupil"))
 
     quarantine = _quarantine_records(raw_cells, failures)
     bad = quarantine.select(INDEX_COL, FILE_COL).unique()
@@ -572,7 +576,7 @@ def _per_value(frame: pl.DataFrame, name: str, expr: pl.Expr, dtype: pl.DataType
 def _unparsed_failures(raw: pl.DataFrame, typed: pl.DataFrame) -> list[RowFailure]:
     """Cells with text that could not be read as a date (the schema would only see 'empty')."""
     bad = typed.filter(pl.col("dato").is_null() & raw.get_column("dato").is_not_null())
-    return [RowFailure(int(i), "dato", "a date as YYYY-MM-DD or DD.MM.YYYY")
+    return [RowFailure(int(i), "dato", "a date as YYYY-MM-DD or DD.MM.YYYY", "invalid_date")
             for i in bad.get_column(INDEX_COL)]
 
 
@@ -601,6 +605,7 @@ def _quarantine_records(raw_cells: pl.DataFrame, failures: list[RowFailure]) -> 
         "column_name": ["elev_id" if f.column == "elev" else f.column for f in ordered],
         "value": values,
         "reason": [f"expected {f.reason}" for f in ordered],
+        "reason_code": [f.code for f in ordered],
     }, schema=schema)
 
 

@@ -17,6 +17,7 @@ import polars as pl
 from pandera.errors import SchemaErrors
 
 from lmp_analytics.codebook import Codebook
+from lmp_analytics.ingest.reasons import COLUMN_CODES, OTHER
 
 KJONN_VALUES = ("jente", "gutt", "annet")
 ROLLE_VALUES = ("deltaker", "sammenligning")
@@ -28,15 +29,22 @@ _BUILTIN_REASONS = {"not_nullable": EMPTY_CELL}
 
 @dataclass(frozen=True)
 class RowFailure:
-    """One failed cell: 0-based data row index, normalised column name and what was expected."""
+    """One failed cell: 0-based data row index, normalised column name, what was expected and
+    its stable code (:mod:`lmp_analytics.ingest.reasons`)."""
 
     index: int
     column: str
     reason: str
+    code: str = OTHER
 
 
-def collect_failures(schema: pa.DataFrameSchema, frame: pl.DataFrame) -> list[RowFailure]:
-    """Validate ``frame`` (collected, so data checks run) and list every failing cell."""
+def collect_failures(
+    schema: pa.DataFrameSchema, frame: pl.DataFrame, *, default_code: str = OTHER
+) -> list[RowFailure]:
+    """Validate ``frame`` (collected, so data checks run) and list every failing cell.
+
+    Codes: ``missing_value`` for an empty required cell, else the column's code
+    (:data:`~lmp_analytics.ingest.reasons.COLUMN_CODES`), else ``default_code``."""
     try:
         schema.validate(frame, lazy=True)
     except SchemaErrors as err:
@@ -49,7 +57,9 @@ def collect_failures(schema: pa.DataFrameSchema, frame: pl.DataFrame) -> list[Ro
             if index is None:
                 # A column-level problem (missing column, wrong dtype): a bug in mapping, not data.
                 raise RuntimeError(f"schema problem in column '{column}': {check}") from err
-            out.append(RowFailure(int(index), column, _BUILTIN_REASONS.get(check, check)))
+            code = ("missing_value" if check == "not_nullable"
+                    else COLUMN_CODES.get(column, default_code))
+            out.append(RowFailure(int(index), column, _BUILTIN_REASONS.get(check, check), code))
         return out
     return []
 

@@ -122,6 +122,7 @@ def load_file(
                     "expected each pupil once per round (this pupil already answered the round "
                     "in gruppe {} from {})", "other_gruppe", "other_path"
                 ).alias("reason"),
+                pl.lit("pupil_in_other_group").alias("reason_code"),
             )
             quarantine = pl.concat([quarantine, extra.cast(QUARANTINE_SCHEMA)])
             dropped = conflicts.select("row_number")

@@ -13,6 +13,7 @@ from dash_helpers import PAGES, app, chart_rows, charts, dataframes, open_page, 
 from lmpdash.i18n import fmt_change, fmt_pct, fmt_pp, fmt_value_ci, term_label, term_short
 
 from lmp_analytics import api, views
+from lmp_analytics.ingest import reasons
 from lmp_analytics.terms import term_index
 
 DIGIT = re.compile(r"\d")
@@ -244,6 +245,19 @@ def test_datakvalitet_equals_views(env, roster):
         assert fmt_pct(round(r["response_rate"] * 100, 1) / 100, "nb") in shown
     quarantine = views.quarantine_summary(role=role, warehouse=env["warehouse"])
     assert set(quarantine["level"].unique()) <= {"skole", "program"}
+
+
+@pytest.mark.parametrize(("lang", "column"), [("nb", "Årsak"), ("en", "Reason")])
+def test_datakvalitet_names_quarantine_reasons_by_code_in_the_language(env, lang, column):
+    at = app(role="program", lang=lang)
+    open_page(at, "datakvalitet")
+    assert not problems(at)
+    quarantine = views.quarantine_summary(warehouse=env["warehouse"]).filter(
+        pl.col("count") > 0)
+    assert quarantine.height
+    table = next(f for f in dataframes(at) if column in f.columns)
+    expected = {reasons.label(c, lang) for c in quarantine["reason_code"].unique()}
+    assert set(table[column]) == expected
 
 
 def test_skole_page_report_download_is_the_cli_report_and_is_audited(

@@ -4,11 +4,14 @@ interval-based attention ranking."""
 from __future__ import annotations
 
 import itertools
+import shutil
 
+import duckdb
 import polars as pl
 import pytest
 
 from lmp_analytics import api, views
+from lmp_analytics.ingest import reasons
 
 NUMBERS = {  # view -> (its number columns, a min_n that hides some of its cells)
     "response_rates": (("n", "enrolled", "response_rate"), 100),
@@ -41,10 +44,32 @@ def test_quarantine_counts_rows_by_reason_and_adds_up(world):
     assert "value" not in q.columns  # quarantined values (may hold pseudonyms) never leave
     visible = q.filter(~pl.col("suppressed"))
     program = visible.filter(pl.col("level") == "program")
-    kommune = visible.filter(pl.col("level") == "kommune").group_by("reason").agg(
+    kommune = visible.filter(pl.col("level") == "kommune").group_by("reason_code").agg(
         pl.col("count").sum())
-    both = program.join(kommune, on="reason", suffix="_k")
+    both = program.join(kommune, on="reason_code", suffix="_k")
     assert (both["count"] >= both["count_k"]).all()
+
+
+def test_quarantine_groups_by_stable_code_also_in_old_warehouses(world, tmp_path):
+    q = views.quarantine_summary(warehouse=world.warehouse)
+    codes = set(q["reason_code"].to_list())
+    assert codes <= set(reasons.CODES) - {reasons.OTHER}  # every planted error has its code
+    with duckdb.connect(str(world.warehouse), read_only=True) as con:
+        stored = {r[0] for r in con.execute("SELECT DISTINCT reason_code FROM quarantine")
+                  .fetchall()}
+    assert codes == stored
+    old = tmp_path / "old.duckdb"  # a warehouse written before reason_code existed
+    shutil.copyfile(world.warehouse, old)
+    with duckdb.connect(str(old)) as con:
+        con.execute("ALTER TABLE quarantine DROP COLUMN reason_code")
+    assert views.quarantine_summary(warehouse=old).equals(q)
+
+
+def test_quarantine_reason_labels_in_both_languages():
+    for code, (nb, en) in reasons.CODES.items():
+        assert reasons.label(code, "nb") == nb and reasons.label(code, "en") == en
+        assert nb and en and nb != en
+    assert reasons.label("no_such_code", "en") == reasons.label(None, "en") == "Other"
 
 
 def test_kommune_role_quarantine_has_no_other_kommune(world, roster):

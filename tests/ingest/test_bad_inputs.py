@@ -21,6 +21,7 @@ from typer.testing import CliRunner
 
 from lmp_analytics.cli import app
 from lmp_analytics.ingest.pipeline import ingest_files
+from lmp_analytics.ingest.reasons import code_from_text
 
 ORG = "974590247"  # bad files are about this school; the base warehouse holds 974590123
 DATE = "2024-09-24"
@@ -175,6 +176,15 @@ CASES: dict[str, Case] = {
 }
 
 
+#: The stable reason code of every quarantining case (lmp_analytics.ingest.reasons).
+CASE_CODES = {
+    "future_date": "future_date", "trinn_out_of_range": "grade_out_of_range",
+    "unknown_answer_label": "value_out_of_range", "duplicate_pupil": "duplicate_pupil",
+    "kjonn_unknown": "invalid_gender", "formal_disagrees": "purpose_mismatch",
+    "unreadable_date": "invalid_date", "pupil_in_two_groups_two_files": "pupil_in_other_group",
+}
+
+
 def _sha(path: Path) -> str:
     return hashlib.sha256(path.read_bytes()).hexdigest()
 
@@ -240,8 +250,12 @@ def test_bad_input(name, base, tmp_path, lmp_env, snapshot, wide_console):
         assert after == before  # content, table by table
         assert _sha(warehouse) == before_sha  # and not even republished
     else:
-        stored = {(r[2], r[3]) for r in after["quarantine"] if r[1] == str(export.resolve())}
-        assert stored == set(case.quarantined)
+        mine = [r for r in after["quarantine"] if r[1] == str(export.resolve())]
+        assert {(r[2], r[3]) for r in mine} == set(case.quarantined)
+        # each row has its stable code; the code derived from the English detail (old
+        # warehouses) agrees with it
+        assert {r[6] for r in mine} == {CASE_CODES[name]}
+        assert all(code_from_text(r[3], r[5]) == r[6] for r in mine)
         assert len(after["fct_response"]) > len(before["fct_response"])  # the good rows loaded
     assert [p.name for p in warehouse.parent.iterdir() if p.name.endswith((".tmp", ".wal"))] == []
 
@@ -262,4 +276,5 @@ def test_rejected_files_create_no_warehouse(tmp_path, lmp_env):
 
 def test_at_least_sixteen_distinct_bad_inputs():
     assert len(CASES) >= 16
+    assert set(CASE_CODES) == {n for n, c in CASES.items() if c.exit_code == 1}
     assert {c.exit_code for c in CASES.values()} == {1, 2}

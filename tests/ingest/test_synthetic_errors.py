@@ -11,11 +11,18 @@ from pathlib import Path
 import pytest
 
 from lmp_analytics.ingest.pipeline import ingest_files
+from lmp_analytics.ingest.reasons import code_from_text
 from lmp_analytics.synth import write_world
 from lmp_analytics.synth.params import Params
 from lmp_analytics.warehouse import reading
 
 KEY = b"synthetic-errors-test-key-0123456789abcdef"
+KIND_CODES = {
+    "ukjent_svar": "value_out_of_range", "trinn_utenfor": "grade_out_of_range",
+    "duplikat_elev": "duplicate_pupil", "tom_elev_id": "missing_value",
+    "dato_fremtid": "future_date", "ugyldig_dato": "invalid_date",
+    "ukjent_kjonn": "invalid_gender",
+}
 
 
 def _params() -> Params:
@@ -42,10 +49,21 @@ def test_ingest_finds_exactly_what_was_planted(tmp_path, with_errors):
     assert rejected == planted_files
     with reading(tmp_path / "wh.duckdb") as con:
         rows = con.execute("SELECT source_file, row_number FROM quarantine").fetchall()
+        coded = con.execute("SELECT source_file, row_number, column_name, reason, reason_code "
+                            "FROM quarantine").fetchall()
     # Stored paths are resolved; compare them relative to the world folder.
     quarantined = {(Path(f).resolve().relative_to(root.resolve()).as_posix(), int(r))
                    for f, r in rows}
     planted_rows = {(r["file"], r["row"]) for r in truth["errors"]["bad_rows"]
                     if r["file"] not in planted_files}
     assert quarantined == planted_rows
+    # every planted kind is stored with its stable code, which the English detail also gives
+    codes = {(Path(f).resolve().relative_to(root.resolve()).as_posix(), int(r)): code
+             for f, r, _, _, code in coded}
+    for planted in truth["errors"]["bad_rows"]:
+        key = (planted["file"], planted["row"])
+        if planted["file"] not in planted_files:
+            assert codes[key] == KIND_CODES[planted["kind"]], planted
+    assert all(code_from_text(c, reason) == code for _, _, c, reason, code in coded)
+    assert set(KIND_CODES) == {r["kind"] for r in truth["errors"]["bad_rows"]}
     assert report.exit_code == 2

@@ -156,3 +156,23 @@ def test_a_killed_writers_leftovers_are_cleaned_up(setup, key, snapshot):
     ingest_files(files, roster, warehouse=warehouse, key=key)
     assert sorted(p.name for p in warehouse.parent.iterdir()) == ["w.duckdb", "w.duckdb.lock"]
     assert len(snapshot(warehouse)["fct_response"]) == 5
+
+
+def test_a_warehouse_without_reason_codes_gets_the_column_on_the_next_write(tmp_path):
+    import duckdb
+
+    from lmp_analytics.warehouse.publish import write_session
+
+    path = tmp_path / "old.duckdb"
+    with write_session(path):
+        pass
+    with duckdb.connect(str(path)) as con:
+        con.execute("INSERT INTO quarantine VALUES (1, 'a.csv', 2, 'trinn', '2', "
+                    "'expected a grade from 3 to 10', NULL)")
+        con.execute("ALTER TABLE quarantine DROP COLUMN reason_code")
+    with write_session(path) as session:
+        cols = [r[0] for r in session.con.execute("DESCRIBE quarantine").fetchall()]
+    assert cols[-2:] == ["reason", "reason_code"]
+    with duckdb.connect(str(path), read_only=True) as con:
+        assert con.execute("SELECT reason, reason_code FROM quarantine").fetchall() == [
+            ("expected a grade from 3 to 10", None)]

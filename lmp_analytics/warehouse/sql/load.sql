@@ -60,7 +60,8 @@ INSERT INTO fct_nomination SELECT round_id, gruppe, elev, item, nominee FROM new
 
 -- name: insert_quarantine
 INSERT INTO quarantine
-SELECT ? AS file_id, ? AS source_file, row_number, column_name, value, reason FROM new_quarantine;
+SELECT ? AS file_id, ? AS source_file, row_number, column_name, value, reason, reason_code
+FROM new_quarantine;
 
 -- name: insert_log
 INSERT INTO ingest_log VALUES (?, ?, ?, ?, ?, ?, ?, 'loaded', ?, ?, ?, ?);
@@ -117,7 +118,7 @@ INSERT INTO fct_nomination SELECT round_id, gruppe, elev, item, nominee FROM new
 
 -- name: insert_quarantine_batch
 INSERT INTO quarantine
-SELECT f.file_id, f.path, q.row_number, q.column_name, q.value, q.reason
+SELECT f.file_id, f.path, q.row_number, q.column_name, q.value, q.reason, q.reason_code
 FROM new_quarantine AS q JOIN new_log AS f USING (_file);
 
 -- name: insert_log_batch

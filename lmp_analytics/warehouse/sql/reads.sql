@@ -62,3 +62,23 @@ GROUP BY ALL
 
 -- name: table_exists
 SELECT count(*) > 0 FROM information_schema.tables WHERE table_name = ?
+
+-- name: quarantine_rows_by_code
+-- Quarantined rows per file and reason code; rows written before codes were stored (NULL code)
+-- come with their column and English detail so the reader can derive the code.
+SELECT file_id, reason_code,
+       CASE WHEN reason_code IS NULL THEN column_name END AS column_name,
+       CASE WHEN reason_code IS NULL THEN reason END AS reason,
+       list(DISTINCT row_number) AS rows
+FROM quarantine
+GROUP BY ALL
+
+-- name: quarantine_rows_by_text
+-- The same for warehouses without the reason_code column.
+SELECT file_id, NULL::VARCHAR AS reason_code, column_name, reason,
+       list(DISTINCT row_number) AS rows
+FROM quarantine
+GROUP BY ALL
+
+-- name: column_exists
+SELECT count(*) > 0 FROM information_schema.columns WHERE table_name = ? AND column_name = ?

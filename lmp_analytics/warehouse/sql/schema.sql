@@ -87,8 +87,11 @@ CREATE TABLE IF NOT EXISTS quarantine (
     row_number  BIGINT NOT NULL,
     column_name VARCHAR NOT NULL,
     value       VARCHAR,                 -- the cell as read (pupil ids only as pseudonyms)
-    reason      VARCHAR NOT NULL
+    reason      VARCHAR NOT NULL,        -- what was expected, in English (CLI and validate)
+    reason_code VARCHAR                  -- stable code (lmp_analytics.ingest.reasons)
 );
+-- Warehouses written before reason_code existed get the column (NULL = derive from reason).
+ALTER TABLE quarantine ADD COLUMN IF NOT EXISTS reason_code VARCHAR;
 
 CREATE TABLE IF NOT EXISTS ingest_run (
     run_id           VARCHAR PRIMARY KEY,
