@@ -32,22 +32,29 @@ def _():
 
     from lmp_analytics.config import warehouse_path
     from lmp_analytics.evaluation.school_change import consecutive_round_changes
+    from lmp_analytics.metrics.participation import (
+        LOW_RESPONSE_RATE,
+        enrolment,
+        response_rates,
+    )
     from lmp_analytics.metrics.phases import phase_calendar, primary_rounds
-    from lmp_analytics.terms import school_year, term_index
+    from lmp_analytics.terms import term_index
     from lmp_analytics.warehouse import reading
     from lmp_analytics.warehouse.queries import named
     from lmp_analytics.warehouse.status import warehouse_status
 
     return (
+        LOW_RESPONSE_RATE,
         alt,
         consecutive_round_changes,
+        enrolment,
         mo,
         named,
         phase_calendar,
         pl,
         primary_rounds,
         reading,
-        school_year,
+        response_rates,
         term_index,
         warehouse_path,
         warehouse_status,
@@ -57,6 +64,7 @@ def _():
 @app.cell
 def _(
     consecutive_round_changes,
+    enrolment,
     named,
     phase_calendar,
     pl,
@@ -75,7 +83,7 @@ def _(
             "SELECT round_id, skole_orgnr, term, versjon, runde, formal, respondents, groups, "
             "items FROM dim_round"
         ).pl()
-        enrolment = _con.sql("SELECT * FROM fct_enrolment").pl()
+        enrolled = enrolment(_con)
         ingest_log = _con.sql(
             "SELECT status, count(*) AS files, sum(rows_read) AS rows_read, "
             "sum(rows_loaded) AS rows_loaded, sum(rows_quarantined) AS rows_quarantined "
@@ -88,7 +96,7 @@ def _(
     return (
         WAREHOUSE,
         calendar,
-        enrolment,
+        enrolled,
         ingest_log,
         rounds,
         schools,
@@ -260,21 +268,18 @@ def _(mo):
 
 
 @app.cell
-def _(alt, enrolment, pl, rounds, school_year, schools):
-    _enrolled = enrolment.group_by("skole_orgnr", "skoleaar").agg(
-        pl.col("elever").sum().alias("enrolled")
+def _(alt, enrolled, pl, response_rates, rounds, schools):
+    # the same response rates (and suppression below min_n) as the dashboard and the reports
+    _primary = rounds.filter(pl.col("is_primary")).select(
+        "skole_orgnr", "round_id", "term", "formal", "respondents"
     )
     response = (
-        rounds.filter(pl.col("is_primary"))
-        .with_columns(
-            pl.col("term").map_elements(school_year, return_dtype=pl.String).alias("skoleaar")
-        )
-        .join(_enrolled, on=["skole_orgnr", "skoleaar"], how="left")
+        response_rates(_primary, enrolled)
         .join(schools.select("skole_orgnr", "skole", "rolle"), on="skole_orgnr")
-        .with_columns((pl.col("respondents") / pl.col("enrolled")).alias("response_rate"))
-        .select("skole", "rolle", "term", "respondents", "enrolled", "response_rate")
+        .select("skole", "rolle", "term", pl.col("n").alias("respondents"), "n_display",
+                "enrolled", "response_rate", "low_rate")
     )
-    low_response = response.filter(pl.col("response_rate") < 0.70).sort("response_rate")
+    low_response = response.filter(pl.col("low_rate")).sort("response_rate")
     response_chart = (
         alt.Chart(response.filter(pl.col("response_rate").is_not_null()))
         .mark_bar()
@@ -290,13 +295,15 @@ def _(alt, enrolment, pl, rounds, school_year, schools):
 
 
 @app.cell(hide_code=True)
-def _(low_response, mo, pl, response):
+def _(LOW_RESPONSE_RATE, low_response, mo, pl, response):
     _known = response.filter(pl.col("response_rate").is_not_null())
+    _colon = ":" if low_response.height else "."
     mo.md(f"""
-    Enrolment known for **{_known.height} of {response.height}** primary rounds; median
+    A response rate for **{_known.height} of {response.height}** primary rounds (none where
+    enrolment is unknown or the round has too few respondents to show); median
     response rate **{_known["response_rate"].median():.1%}**
     (range {_known["response_rate"].min():.1%}–{_known["response_rate"].max():.1%}).
-    **{low_response.height}** rounds fall below 70 %{":" if low_response.height else "."}
+    **{low_response.height}** rounds fall below {LOW_RESPONSE_RATE:.0%}{_colon}
     """)
     return
 

@@ -218,41 +218,29 @@ def risk_difference_change(
         test_name = "mcnemar_midp"
     else:
         test_name = "overlap_score_z"
-    if n_pre == 0 or n_post == 0:
-        return RiskDifferenceChange(
-            pre_n=n_pre,
-            post_n=n_post,
-            linked_n=n_linked,
-            pre_share=x_pre / n_pre if n_pre else None,
-            post_share=x_post / n_post if n_post else None,
-            diff=None,
-            ci_low=None,
-            ci_high=None,
-            p_value=None,
-            test=test_name,
-            tested=False,
-            correlation=None,
-            conf=conf,
-        )
-    interval, r = mover_ci(c.linked, c.pre_unlinked, c.post_unlinked, conf)
-    tested = n_pre >= min_n and n_post >= min_n
+    interval: DiffInterval | None = None
+    r: float | None = None
     p_value: float | None = None
-    if n_linked == 0:
-        result = unlinked_test(x_pre, n_pre, x_post, n_post)
-        test_name, p_value = result.test, result.p_value
-    elif all_linked:
-        p_value = mcnemar_test(c.linked.b, c.linked.c).mid_p
-    else:
-        p_value = overlap_score_test(c.linked, c.pre_unlinked, c.post_unlinked).p_value
+    tested = False
+    if n_pre > 0 and n_post > 0:  # else: no change to estimate, only the shares there are
+        interval, r = mover_ci(c.linked, c.pre_unlinked, c.post_unlinked, conf)
+        tested = n_pre >= min_n and n_post >= min_n
+        if n_linked == 0:
+            result = unlinked_test(x_pre, n_pre, x_post, n_post)
+            test_name, p_value = result.test, result.p_value
+        elif all_linked:
+            p_value = mcnemar_test(c.linked.b, c.linked.c).mid_p
+        else:
+            p_value = overlap_score_test(c.linked, c.pre_unlinked, c.post_unlinked).p_value
     return RiskDifferenceChange(
         pre_n=n_pre,
         post_n=n_post,
         linked_n=n_linked,
-        pre_share=x_pre / n_pre,
-        post_share=x_post / n_post,
-        diff=interval.diff,
-        ci_low=interval.ci_low,
-        ci_high=interval.ci_high,
+        pre_share=x_pre / n_pre if n_pre else None,
+        post_share=x_post / n_post if n_post else None,
+        diff=interval.diff if interval is not None else None,
+        ci_low=interval.ci_low if interval is not None else None,
+        ci_high=interval.ci_high if interval is not None else None,
         p_value=p_value if tested else None,
         test=test_name,
         tested=tested,
