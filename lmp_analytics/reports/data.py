@@ -21,7 +21,7 @@ from functools import cached_property
 
 import polars as pl
 
-from lmp_analytics import api
+from lmp_analytics import api, views
 from lmp_analytics.codebook import load_codebooks
 from lmp_analytics.config import min_n as default_min_n
 from lmp_analytics.errors import LmpError
@@ -30,10 +30,10 @@ from lmp_analytics.metrics.phases import phase_calendar, primary_rounds
 from lmp_analytics.privacy.roles import Role
 from lmp_analytics.reports.fmt import Lang, check_lang
 from lmp_analytics.terms import parse_term, term_index, terms_between
+from lmp_analytics.views import IndicatorInfo
 from lmp_analytics.warehouse import reading
 
 WarehouseArg = str | os.PathLike[str] | None
-
 
 
 class ReportError(LmpError, ValueError):
@@ -42,21 +42,6 @@ class ReportError(LmpError, ValueError):
 
 # --------------------------------------------------------------------------------------------
 # The model
-
-
-@dataclass(frozen=True)
-class IndicatorInfo:
-    """An indicator as the report names it."""
-
-    id: str
-    kind: str  # share | scale
-    label_nb: str
-    label_en: str
-    higher_is_better: bool
-    headline: bool
-
-    def label(self, lang: Lang) -> str:
-        return self.label_en if lang == "en" else self.label_nb
 
 
 @dataclass(frozen=True)
@@ -187,12 +172,8 @@ class SchoolReport:
 
 
 def indicator_catalogue() -> tuple[IndicatorInfo, ...]:
-    """Every codebook indicator (newest version's labels): headline first, shares, scales."""
-    found: dict[str, IndicatorInfo] = {}
-    for book in load_codebooks().values():
-        for ind in book.indicators.values():
-            found[ind.id] = IndicatorInfo(ind.id, ind.kind, ind.label_nb, ind.label_en,
-                                          ind.higher_is_better, ind.headline)
+    """The dashboard's indicator catalogue in report order: headline first, shares, scales."""
+    found = views.indicator_catalogue()
     order = list(found)
     return tuple(sorted(found.values(), key=lambda i: (not i.headline, i.kind != "share",
                                                        order.index(i.id))))
