@@ -123,14 +123,16 @@ def _rebuild(con: duckdb.DuckDBPyConnection, min_n: int) -> None:
         _store(con, published, "create_publication")
 
 
-def _changed_marts(con: duckdb.DuckDBPyConnection) -> duckdb.DuckDBPyConnection:
+def _changed_marts(
+    con: duckdb.DuckDBPyConnection, terms: list[str]
+) -> duckdb.DuckDBPyConnection:
     """An in-memory copy of what the changed components' cells are computed from: their marts at
     the published levels, their terms' school rounds and the schools."""
     scratch = duckdb.connect(":memory:")
-    for table, query in (("mart_indicator_counts", "changed_marts"),
-                         ("mart_school_round", "changed_school_rounds"),
-                         ("dim_school", "all_schools")):
-        scratch.register("rows", con.sql(_q(query)).pl())
+    for table, query, params in (("mart_indicator_counts", "changed_marts", [terms]),
+                                 ("mart_school_round", "changed_school_rounds", [terms]),
+                                 ("dim_school", "all_schools", None)):
+        scratch.register("rows", con.sql(_q(query), params=params).pl())
         scratch.execute(f"CREATE TABLE {table} AS SELECT * FROM rows")
         scratch.unregister("rows")
     return scratch
@@ -139,9 +141,10 @@ def _changed_marts(con: duckdb.DuckDBPyConnection) -> duckdb.DuckDBPyConnection:
 def _update(con: duckdb.DuckDBPyConnection, min_n: int) -> None:
     """Re-suppress the components whose marts changed and replace their rows."""
     con.execute(_q("changed_components", state=STATE_TABLE))
-    if not con.execute(_q("changed_list")).fetchall():
+    terms = [row[0] for row in con.execute(_q("changed_terms")).fetchall()]
+    if not terms:
         return
-    scratch = _changed_marts(con)
+    scratch = _changed_marts(con, terms)
     try:
         published = _suppressed(scratch, min_n)
     finally:
