@@ -52,11 +52,13 @@ sees a subset of one safe publication, and subsets cannot reveal more than the w
 
 from __future__ import annotations
 
+import contextlib
+import gc
 import itertools
 import math
 import re
 import warnings
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -253,8 +255,39 @@ def suppress(
     then sees blanks where it saw numbers). Raises :class:`SuppressionError` for bad input and
     warns (:class:`SuppressionWarning`) where no amount of hiding can help.
     """
-    keys = tuple(keys)
-    labels = tuple(labels)
+    with _cyclic_gc_paused():
+        return _suppress(cells, keys=tuple(keys), linkages=linkages, changes=changes,
+                         min_n=min_n, min_n_by_indicator=min_n_by_indicator,
+                         indicator_column=indicator_column, n_column=n_column,
+                         labels=tuple(labels))
+
+
+@contextlib.contextmanager
+def _cyclic_gc_paused() -> Iterator[None]:
+    """Pause Python's cyclic garbage collector: the engine builds millions of small lists and
+    tuples (none of them cyclic; all freed by reference counting), and the collector's full
+    passes over them cost about a third of its time. Restored afterwards, whatever happens."""
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
+
+
+def _suppress(
+    cells: pl.DataFrame,
+    *,
+    keys: tuple[str, ...],
+    linkages: Sequence[Linkage],
+    changes: Sequence[Change],
+    min_n: int | None,
+    min_n_by_indicator: Mapping[str, int] | None,
+    indicator_column: str,
+    n_column: str,
+    labels: tuple[str, ...],
+) -> pl.DataFrame:
     _check_input(cells, keys, labels, n_column, linkages, changes)
     thresholds = _thresholds(cells, min_n, min_n_by_indicator, indicator_column)
 
@@ -322,7 +355,7 @@ def suppress(
             warnings.warn(
                 f"suppression: {len(found)} hidden respondent count(s) {why}: {where}",
                 SuppressionWarning,
-                stacklevel=2,
+                stacklevel=3,
             )
     return _render(cells, keys, labels, n_column, st)
 
