@@ -96,8 +96,7 @@ def _q(name: str, **parts: str) -> str:
 
 
 def _tables(con: duckdb.DuckDBPyConnection) -> set[str]:
-    return {r[0] for r in con.execute(
-        "SELECT table_name FROM duckdb_tables() WHERE NOT temporary").fetchall()}
+    return {r[0] for r in con.execute(_q("tables")).fetchall()}
 
 
 def _suppressed(con: duckdb.DuckDBPyConnection, min_n: int) -> pl.DataFrame | None:
@@ -133,7 +132,7 @@ def _changed_marts(
                                  ("mart_school_round", "changed_school_rounds", [terms]),
                                  ("dim_school", "all_schools", None)):
         scratch.register("rows", con.sql(_q(query), params=params).pl())
-        scratch.execute(f"CREATE TABLE {table} AS SELECT * FROM rows")
+        scratch.execute(_q("scratch_table", table=table))
         scratch.unregister("rows")
     return scratch
 

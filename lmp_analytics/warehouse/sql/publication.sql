@@ -1,5 +1,8 @@
 -- The suppressed publication (pub_indicator_cells) and what it was built from.
 
+-- name: tables
+SELECT table_name FROM duckdb_tables() WHERE NOT temporary;
+
 -- name: indicators
 SELECT DISTINCT indicator FROM mart_indicator_counts ORDER BY indicator;
 
@@ -62,6 +65,10 @@ SELECT * FROM mart_school_round WHERE list_contains($1, term);
 
 -- name: all_schools
 SELECT * FROM dim_school;
+
+-- name: scratch_table
+-- A table of the in-memory scratch warehouse from the registered frame `rows`.
+CREATE TABLE {table} AS SELECT * FROM rows;
 
 -- name: save_state
 CREATE OR REPLACE TABLE {state} AS SELECT * FROM pub_fingerprint_now;
