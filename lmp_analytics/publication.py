@@ -15,8 +15,11 @@ from __future__ import annotations
 import duckdb
 import polars as pl
 
+from lmp_analytics import config
 from lmp_analytics.metrics.indicators import indicator_table
+from lmp_analytics.metrics.marts import STATE_TABLE as MART_STATE_TABLE
 from lmp_analytics.privacy.suppression import Linkage, suppress
+from lmp_analytics.warehouse.queries import named
 
 CELL_KEYS = (
     "level", "kommunenummer", "skole_orgnr", "gruppe", "rolle", "pulje", "term", "round",
@@ -81,25 +84,112 @@ def suppressed_indicator(
 
 
 PUBLICATION_TABLE = "pub_indicator_cells"
+STATE_TABLE = "pub_component_state"
+INPUTS_KEY = "publication_inputs"
+#: Bump when the cells or the engine's choices change for the same marts: forces a full build.
+PUBLICATION_VERSION = "1"
+
+
+def _q(name: str, **parts: str) -> str:
+    text = named("publication", name)
+    return text.format(**parts) if parts else text
+
+
+def _tables(con: duckdb.DuckDBPyConnection) -> set[str]:
+    return {r[0] for r in con.execute(_q("tables")).fetchall()}
+
+
+def _suppressed(con: duckdb.DuckDBPyConnection, min_n: int) -> pl.DataFrame | None:
+    """Every indicator's suppressed cells from the marts on ``con`` (None: no cells)."""
+    indicators = [row[0] for row in con.execute(_q("indicators")).fetchall()]
+    frames = [suppressed_indicator(con, ind, min_n=min_n) for ind in indicators]
+    frames = [f for f in frames if f.height]
+    return pl.concat(frames, how="vertical_relaxed") if frames else None
+
+
+def _store(con: duckdb.DuckDBPyConnection, frame: pl.DataFrame, statement: str) -> None:
+    con.register("new_publication", frame)
+    try:
+        con.execute(_q(statement))
+    finally:
+        con.unregister("new_publication")
+
+
+def _rebuild(con: duckdb.DuckDBPyConnection, min_n: int) -> None:
+    published = _suppressed(con, min_n)
+    con.execute(_q("drop_publication"))
+    if published is not None:
+        _store(con, published, "create_publication")
+
+
+def _changed_marts(
+    con: duckdb.DuckDBPyConnection, terms: list[str]
+) -> duckdb.DuckDBPyConnection:
+    """An in-memory copy of what the changed components' cells are computed from: their marts at
+    the published levels, their terms' school rounds and the schools."""
+    scratch = duckdb.connect(":memory:")
+    for table, query, params in (("mart_indicator_counts", "changed_marts", [terms]),
+                                 ("mart_school_round", "changed_school_rounds", [terms]),
+                                 ("dim_school", "all_schools", None)):
+        scratch.register("rows", con.sql(_q(query), params=params).pl())
+        scratch.execute(_q("scratch_table", table=table))
+        scratch.unregister("rows")
+    return scratch
+
+
+def _update(con: duckdb.DuckDBPyConnection, min_n: int) -> None:
+    """Re-suppress the components whose marts changed and replace their rows."""
+    con.execute(_q("changed_components", state=STATE_TABLE))
+    terms = [row[0] for row in con.execute(_q("changed_terms")).fetchall()]
+    if not terms:
+        return
+    scratch = _changed_marts(con, terms)
+    try:
+        published = _suppressed(scratch, min_n)
+    finally:
+        scratch.close()
+    con.execute(_q("delete_changed"))
+    if published is not None:
+        _store(con, published, "append_publication")
+
+
+def _inputs(con: duckdb.DuckDBPyConnection, min_n: int) -> str:
+    marts = con.execute(_q("inputs")).fetchall()[0][0]
+    return f"v{PUBLICATION_VERSION}/min_n={min_n}/{marts}"
 
 
 def build_publication(con: duckdb.DuckDBPyConnection, *, min_n: int | None = None) -> None:
     """Suppress every indicator's cells and store them in ``pub_indicator_cells``.
 
     Runs inside the ingest transaction after the marts, so readers (dashboards, exports) only
-    ever read numbers that have been through the engine, and never wait for it.
+    ever read numbers that have been through the engine, and never wait for it. Incremental:
+    only the (term, rolle) components whose marts changed since the last build (by the marts'
+    round fingerprints, ``pub_component_state``) are suppressed again; everything is rebuilt
+    when there is no publication or state yet, or when ``min_n``, the schools, the indicator
+    definitions or this module's version changed. Either way the table holds the same rows as a
+    build from scratch.
     """
-    indicators = [row[0] for row in con.sql(
-        "SELECT DISTINCT indicator FROM mart_indicator_counts ORDER BY indicator"
-    ).fetchall()]
-    frames = [suppressed_indicator(con, ind, min_n=min_n) for ind in indicators]
-    frames = [f for f in frames if f.height]
-    con.execute(f"DROP TABLE IF EXISTS {PUBLICATION_TABLE}")
-    if not frames:
+    threshold = config.min_n() if min_n is None else int(min_n)
+    tables = _tables(con)
+    if MART_STATE_TABLE not in tables:  # marts of unknown origin: no incremental state
+        _rebuild(con, threshold)
+        con.execute(_q("drop_state", state=STATE_TABLE))
         return
-    published = pl.concat(frames, how="vertical_relaxed")
-    con.register("new_publication", published)
-    try:
-        con.execute(f"CREATE TABLE {PUBLICATION_TABLE} AS SELECT * FROM new_publication")
-    finally:
-        con.unregister("new_publication")
+    con.execute(_q("component_fingerprints", rounds=MART_STATE_TABLE))
+    inputs = _inputs(con, threshold)
+    stored = con.execute(_q("stored_inputs"), [INPUTS_KEY]).fetchall()
+    if ({PUBLICATION_TABLE, STATE_TABLE} <= tables and stored and stored[0][0] == inputs):
+        _update(con, threshold)
+    else:
+        _rebuild(con, threshold)
+    con.execute(_q("save_state", state=STATE_TABLE))
+    con.execute(_q("save_inputs"), [INPUTS_KEY, inputs])
+
+
+def record_publication_state(con: duckdb.DuckDBPyConnection, *, min_n: int | None = None) -> None:
+    """Mark ``pub_indicator_cells`` as built from the marts as they are now (for tools that write
+    marts and publication consistently themselves, such as the benchmarks' 10-year warehouse)."""
+    threshold = config.min_n() if min_n is None else int(min_n)
+    con.execute(_q("component_fingerprints", rounds=MART_STATE_TABLE))
+    con.execute(_q("save_state", state=STATE_TABLE))
+    con.execute(_q("save_inputs"), [INPUTS_KEY, _inputs(con, threshold)])

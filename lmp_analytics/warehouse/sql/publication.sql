@@ -1,0 +1,86 @@
+-- The suppressed publication (pub_indicator_cells) and what it was built from.
+
+-- name: tables
+SELECT table_name FROM duckdb_tables() WHERE NOT temporary;
+
+-- name: indicators
+SELECT DISTINCT indicator FROM mart_indicator_counts ORDER BY indicator;
+
+-- name: inputs
+-- What every cell of the publication depends on besides its own component's marts: the schools
+-- and indicator definitions (as the marts fingerprint them) and the indicator set.
+SELECT (SELECT count(*) || ':' || coalesce(bit_xor(hash(skole_orgnr, skole, kommunenummer,
+                kommune, rolle, pulje, oppstart)), 0)
+        FROM dim_school) || '/' ||
+       (SELECT count(*) || ':' || coalesce(bit_xor(hash(versjon, indicator, kind, item,
+                is_reversed, threshold, min_items, top_threshold)), 0)
+        FROM dim_indicator_item) || '/' ||
+       (SELECT coalesce(string_agg(DISTINCT indicator, ',' ORDER BY indicator), '')
+        FROM dim_indicator_item);
+
+-- name: stored_inputs
+SELECT value FROM meta WHERE key = ?;
+
+-- name: save_inputs
+INSERT OR REPLACE INTO meta VALUES (?, ?);
+
+-- name: component_fingerprints
+-- One fingerprint per (term, rolle) of the round fingerprints the marts were last built from
+-- ({rounds}: mart_round_state). A component's cells are made from exactly these rounds' marts
+-- (schools are covered by the inputs above), so an unchanged fingerprint means unchanged cells.
+CREATE OR REPLACE TEMP TABLE pub_fingerprint_now AS
+SELECT s.term, d.rolle, count(*) AS n, bit_xor(hash(s.round_id, s.n, s.fp)) AS fp
+FROM {rounds} AS s
+LEFT JOIN mart_school_round AS r USING (round_id)
+LEFT JOIN dim_school AS d ON d.skole_orgnr = r.skole_orgnr
+GROUP BY ALL;
+
+-- name: changed_components
+-- (term, rolle) components whose fingerprint differs from the stored one: new, changed or gone.
+CREATE OR REPLACE TEMP TABLE pub_changed AS
+SELECT DISTINCT coalesce(n.term, o.term) AS term, coalesce(n.rolle, o.rolle) AS rolle
+FROM pub_fingerprint_now AS n
+FULL OUTER JOIN {state} AS o ON n.term = o.term AND n.rolle IS NOT DISTINCT FROM o.rolle
+WHERE n.fp IS DISTINCT FROM o.fp OR n.n IS DISTINCT FROM o.n;
+
+-- name: changed_terms
+SELECT DISTINCT term FROM pub_changed ORDER BY term;
+
+-- name: delete_changed
+-- A changed component without a rolle (a round of no known school) redoes its whole term.
+DELETE FROM pub_indicator_cells AS p
+WHERE EXISTS (SELECT 1 FROM pub_changed AS c
+              WHERE c.term = p.term AND (c.rolle IS NULL OR c.rolle = p.rolle));
+
+-- name: changed_marts
+-- The published levels of the changed components' marts (all a component's cells come from).
+-- $1: the changed terms as a list (a constant filter DuckDB can skip row groups with).
+SELECT m.* FROM mart_indicator_counts AS m
+WHERE list_contains($1, m.term) AND m.level <> 'gruppe'
+  AND EXISTS (SELECT 1 FROM pub_changed AS c
+              WHERE c.term = m.term AND (c.rolle IS NULL OR c.rolle = m.rolle));
+
+-- name: changed_school_rounds
+SELECT * FROM mart_school_round WHERE list_contains($1, term);
+
+-- name: all_schools
+SELECT * FROM dim_school;
+
+-- name: scratch_table
+-- A table of the in-memory scratch warehouse from the registered frame `rows`.
+CREATE TABLE {table} AS SELECT * FROM rows;
+
+-- name: save_state
+CREATE OR REPLACE TABLE {state} AS SELECT * FROM pub_fingerprint_now;
+
+-- name: drop_state
+DROP TABLE IF EXISTS {state};
+
+-- name: drop_publication
+DROP TABLE IF EXISTS pub_indicator_cells;
+
+-- name: create_publication
+CREATE TABLE pub_indicator_cells AS SELECT * FROM new_publication;
+
+-- name: append_publication
+INSERT INTO pub_indicator_cells BY NAME SELECT * FROM new_publication;
