@@ -20,9 +20,9 @@ from __future__ import annotations
 import duckdb
 import numpy as np
 import polars as pl
-from scipy import stats as sps
 
 from lmp_analytics.config import min_n as default_min_n
+from lmp_analytics.evaluation import change_vector as vec
 from lmp_analytics.evaluation.school_change import (
     CHANGE_SCHEMA,
     PAIR_COLUMNS,
@@ -54,39 +54,6 @@ def _q(name: str) -> str:
 
 def _kinds(con: duckdb.DuckDBPyConnection) -> dict[str, str]:
     return dict(con.sql(_q("indicator_kinds")).fetchall())
-
-
-# --- scale statistics on sufficient statistics (the formulas scipy applies) -----------------
-
-def welch_interval(m0, v0, n0, m1, v1, n1, conf: float = 0.95):
-    """Welch interval of mean1 − mean0 from means, sample variances and sizes (arrays);
-    ``scipy.stats.ttest_ind(x1, x0, equal_var=False).confidence_interval(conf)``."""
-    a, b = v1 / n1, v0 / n0
-    se = np.sqrt(a + b)
-    with np.errstate(divide="ignore", invalid="ignore"):
-        df = (a + b) ** 2 / (a**2 / (n1 - 1) + b**2 / (n0 - 1))
-    half = sps.t.ppf(1.0 - (1.0 - conf) / 2.0, df) * se
-    diff = m1 - m0
-    return diff - half, diff + half
-
-
-def paired_interval(d_mean, d_var, n, conf: float = 0.95):
-    """Paired-t interval of the mean difference (arrays);
-    ``scipy.stats.ttest_rel(post, pre).confidence_interval(conf)``."""
-    half = sps.t.ppf(1.0 - (1.0 - conf) / 2.0, n - 1) * np.sqrt(d_var / n)
-    return d_mean - half, d_mean + half
-
-
-def wilcoxon_p(r_plus, n_nonzero, tie_term):
-    """Two-sided p of the Wilcoxon signed-rank normal approximation (zeros dropped, tie
-    correction, no continuity correction) from T+ over the non-zero differences, their number
-    and sum(t^3 - t) over tie groups of |d|; ``scipy.stats.wilcoxon(d, zero_method='wilcox',
-    correction=False, method='approx')``."""
-    n = n_nonzero
-    mn = n * (n + 1.0) * 0.25
-    se = np.sqrt((n * (n + 1.0) * (2.0 * n + 1.0) - tie_term / 2.0) / 24.0)
-    z = (r_plus - mn) / se
-    return 2.0 * sps.norm.sf(np.abs(z))
 
 
 # --- computing ------------------------------------------------------------------------------
@@ -129,14 +96,16 @@ def _grid(con, pairs: pl.DataFrame, indicators: list[str]) -> pl.DataFrame:
     )
 
 
-def _share_rows(rows: list[dict], min_n: int) -> list[dict]:
+def _share_rows(rows, min_n: int) -> list[dict]:
+    """The scalar reference functions, row by row (rows the array path does not cover)."""
     out = []
     for r in rows:
         a, b, c, d, big_n = r["a"], r["b"], r["c"], r["d"], r["linked_n"]
         x0, x1 = round(r["x0"]), round(r["x1"])
         res = risk_difference_change((a, b, c, d), (x0 - a - b, r["n0"] - big_n),
                                      (x1 - a - c, r["n1"] - big_n), min_n=min_n)
-        rec = {"pre_n": res.pre_n, "post_n": res.post_n, "linked_n": res.linked_n,
+        rec = {"pair_id": r["pair_id"], "indicator": r["indicator"],
+               "pre_n": res.pre_n, "post_n": res.post_n, "linked_n": res.linked_n,
                "pre_value": res.pre_share, "post_value": res.post_share, "diff": res.diff,
                "diff_ci_low": res.ci_low, "diff_ci_high": res.ci_high,
                "p_value": res.p_value, "test": res.test, "tested": res.tested}
@@ -146,6 +115,46 @@ def _share_rows(rows: list[dict], min_n: int) -> list[dict]:
                        linked_ci_high=same.ci_high, linked_p_value=same.p_value)
         out.append(rec)
     return out
+
+
+def _share_frame(g: pl.DataFrame, min_n: int) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """Share rows on arrays (``risk_difference_change`` + ``linked_change``), and the rows left
+    to the scalar functions: no linked pupils (score test or Boschloo) or a corrected null
+    variance that is not positive."""
+    a, b, c, d = (g[k].to_numpy().astype(np.int64) for k in ("a", "b", "c", "d"))
+    n0, n1 = g["n0"].to_numpy().astype(np.int64), g["n1"].to_numpy().astype(np.int64)
+    x0 = np.rint(g["x0"].to_numpy()).astype(np.int64)
+    x1 = np.rint(g["x1"].to_numpy()).astype(np.int64)
+    big_n = a + b + c + d
+    all_linked = (big_n > 0) & (n0 == big_n) & (n1 == big_n)
+    diff, lo, hi = vec.mover_interval(a, b, c, d, x0, n0, x1, n1)
+    p_overlap, odd = vec.overlap_score_p(a, b, c, d, x0, n0, x1, n1)
+    p_mcnemar = vec.mcnemar_mid_p(b, c)
+    p = np.where(all_linked, p_mcnemar, p_overlap)
+    tested = (n0 >= min_n) & (n1 >= min_n)
+    linked = big_n >= min_n
+    with np.errstate(divide="ignore", invalid="ignore"):
+        ldiff, llo, lhi = vec.newcombe_paired_interval(a, b, c, d)
+    slow = (big_n == 0) | (odd & ~all_linked)
+
+    def keep(arr, mask):
+        return pl.Series(np.where(mask, arr, np.nan)).fill_nan(None)
+
+    frame = g.select(
+        "pair_id", "indicator", pl.col("n0").alias("pre_n"), pl.col("n1").alias("post_n"),
+        "linked_n",
+    ).with_columns(
+        pl.Series("pre_value", x0 / n0), pl.Series("post_value", x1 / n1),
+        pl.Series("diff", diff), pl.Series("diff_ci_low", lo), pl.Series("diff_ci_high", hi),
+        keep(p, tested).alias("p_value"),
+        pl.Series("test", np.where(all_linked, "mcnemar_midp", "overlap_score_z")),
+        pl.Series("tested", tested),
+        keep(ldiff, linked).alias("linked_diff"), keep(llo, linked).alias("linked_ci_low"),
+        keep(lhi, linked).alias("linked_ci_high"),
+        keep(p_mcnemar, linked).alias("linked_p_value"),
+    )
+    mask = pl.Series(slow)
+    return frame.filter(~mask), g.filter(mask)
 
 
 def _scale_frame(g: pl.DataFrame, min_n: int) -> tuple[pl.DataFrame, pl.DataFrame]:
@@ -160,9 +169,9 @@ def _scale_frame(g: pl.DataFrame, min_n: int) -> tuple[pl.DataFrame, pl.DataFram
     d_var = g["d_var"].fill_null(np.nan).to_numpy().astype(float)
     nnz = g["n_nonzero"].to_numpy().astype(float)
     with np.errstate(divide="ignore", invalid="ignore"):
-        lo, hi = welch_interval(m0, v0, n0, m1, v1, n1)
-        plo, phi = paired_interval(d_mean, d_var, big_n)
-        wp = np.where(nnz > 0, wilcoxon_p(g["r_plus"].fill_null(0.0).to_numpy(), nnz,
+        lo, hi = vec.welch_interval(m0, v0, n0, m1, v1, n1)
+        plo, phi = vec.paired_interval(d_mean, d_var, big_n)
+        wp = np.where(nnz > 0, vec.wilcoxon_p(g["r_plus"].fill_null(0.0).to_numpy(), nnz,
                                           g["tie_term"].fill_null(0.0).to_numpy()), 1.0)
     has_ci = (n0 >= 2) & (n1 >= 2)
     tested = (n0 >= min_n) & (n1 >= min_n) & has_ci
@@ -235,9 +244,11 @@ def compute_changes(
     scales = grid.filter(measured & (pl.col("kind") == "scale"))
     est_schema = {c: STORED[c] for c in _ESTIMATES}
     key_schema = {"pair_id": pl.UInt32, "indicator": pl.String}
-    share_est = pl.DataFrame(_share_rows(shares.iter_rows(named=True), min_n),
-                             schema=est_schema)
-    parts = [pl.concat([shares.select("pair_id", "indicator"), share_est], how="horizontal")]
+    fast, slow = _share_frame(shares, min_n)
+    parts = [fast]
+    if slow.height:
+        parts.append(pl.DataFrame(_share_rows(slow.iter_rows(named=True), min_n),
+                                  schema={**key_schema, **est_schema}))
     fast, slow = _scale_frame(scales, min_n)
     parts.append(fast)
     if slow.height:

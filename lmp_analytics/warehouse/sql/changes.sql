@@ -17,7 +17,7 @@ GROUP BY round_id, indicator;
 -- table a (1,1), b (1,0), c (0,1), d (0,0) of a share, and for a scale the mean and sample
 -- variance of the differences post - pre and the Wilcoxon signed-rank sums over the non-zero
 -- differences (average ranks of |d|): n_nonzero, r_plus and the tie term sum(t^3 - t).
-WITH wanted AS (
+WITH wanted AS MATERIALIZED (
     SELECT round_id, elev, indicator, kind, value
     FROM fct_pupil_indicator
     WHERE value IS NOT NULL AND elev IS NOT NULL AND list_contains(?, indicator)
@@ -40,17 +40,22 @@ counts AS (
     FROM linked
     GROUP BY pair_id, indicator
 ),
-ranked AS (
-    SELECT pair_id, indicator, d,
-           rank() OVER (PARTITION BY pair_id, indicator ORDER BY abs(d)) AS r0,
-           count(*) OVER (PARTITION BY pair_id, indicator, abs(d)) AS t
+ties AS (
+    SELECT pair_id, indicator, abs(d) AS ad, count(*) AS t, count(*) FILTER (WHERE d > 0) AS pos
     FROM linked
     WHERE kind = 'scale' AND d <> 0
+    GROUP BY pair_id, indicator, abs(d)
+),
+ranked AS (
+    SELECT *, coalesce(sum(t) OVER (PARTITION BY pair_id, indicator ORDER BY ad
+                                    ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING), 0) AS below
+    FROM ties
 ),
 signed AS (
-    SELECT pair_id, indicator, count(*) AS n_nonzero,
-           coalesce(sum(CASE WHEN d > 0 THEN r0 + (t - 1) / 2.0 END), 0) AS r_plus,
-           sum(t * t - 1)::DOUBLE AS tie_term
+    -- a tie group of t values of |d| above `below` smaller ones has average rank below + (t+1)/2
+    SELECT pair_id, indicator, sum(t) AS n_nonzero,
+           sum(pos * (below + (t + 1) / 2.0)) AS r_plus,
+           sum(t * t * t - t)::DOUBLE AS tie_term
     FROM ranked
     GROUP BY pair_id, indicator
 )
