@@ -59,13 +59,21 @@ def _kinds(con: duckdb.DuckDBPyConnection) -> dict[str, str]:
 # --- computing ------------------------------------------------------------------------------
 
 def _counts(con, pairs: pl.DataFrame, indicators: list[str]) -> tuple[pl.DataFrame, pl.DataFrame]:
-    con.register("change_pairs", pairs.select("pair_id", "pre_round", "post_round"))
-    try:
-        totals = con.sql(_q("round_totals"), params=[indicators]).pl()
-        linked = con.sql(_q("linked_counts"), params=[indicators]).pl()
-    finally:
-        con.unregister("change_pairs")
-    return totals, linked
+    """Round totals and linked counts of ``pairs``, a post term at a time (bounded memory:
+    the rounds of one term and their predecessors)."""
+    totals, linked = [], []
+    for (_,), chunk in pairs.partition_by("post_term", as_dict=True, maintain_order=True,
+                                          include_key=True).items():
+        terms = sorted({t for t in chunk["pre_term"].to_list() + chunk["post_term"].to_list()
+                        if t is not None})
+        con.register("change_pairs", chunk.select("pair_id", "pre_round", "post_round"))
+        try:
+            totals.append(con.sql(_q("round_totals"), params=[indicators, terms]).pl())
+            linked.append(con.sql(_q("linked_counts"), params=[indicators, terms]).pl())
+        finally:
+            con.unregister("change_pairs")
+    return (pl.concat(totals, how="vertical_relaxed").unique(["round_id", "indicator"]),
+            pl.concat(linked, how="vertical_relaxed"))
 
 
 def _grid(con, pairs: pl.DataFrame, indicators: list[str]) -> pl.DataFrame:
@@ -177,7 +185,7 @@ def _scale_frame(g: pl.DataFrame, min_n: int) -> tuple[pl.DataFrame, pl.DataFram
     tested = (n0 >= min_n) & (n1 >= min_n) & has_ci
     paired = tested & (big_n >= min_n)
     fallback = (has_ci & ~(np.isfinite(lo) & np.isfinite(hi) & (v0 + v1 > 0))) | (
-        tested & ~paired) | (paired & ~(np.isfinite(plo) & np.isfinite(phi) & (d_var > 0)))
+        tested & ~paired) | (paired & ~(np.isfinite(plo) & np.isfinite(phi)))
 
     def keep(arr, mask):
         return pl.Series(np.where(mask, arr, np.nan)).fill_nan(None)
