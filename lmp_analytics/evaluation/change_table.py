@@ -322,8 +322,9 @@ def build_change_table(con: duckdb.DuckDBPyConnection, *, min_n: int | None = No
     min_n = default_min_n() if min_n is None else min_n
     inputs = f"{con.execute(_q('inputs_fingerprint')).fetchall()[0][0]}/min_n={min_n}"
     tables = _tables(con)
-    now = "mart_round_state"
-    if now not in tables:
+    now = "mart_round_state"  # the marts' fingerprints of the facts, saved just before
+    if now not in tables or not {"round_id", "term", "n", "fp"} <= {r[0] for r in con.execute(
+            "SELECT column_name FROM duckdb_columns() WHERE table_name = ?", [now]).fetchall()}:
         round_fingerprints(con, "school_change_fp_now")
         now = "school_change_fp_now"
     pairs = all_pairs(con)

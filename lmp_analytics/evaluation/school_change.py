@@ -126,8 +126,7 @@ def _finish(frame: pl.DataFrame) -> pl.DataFrame:
     p = frame.get_column("p_value").to_list()
     adjusted = list(benjamini_hochberg(p).p_adjusted)
     verdicts = [
-        (str(verdict_from_interval(lo, hi, tested=t)) if verdict_from_interval(
-            lo, hi, tested=t) is not None else None)
+        None if (v := verdict_from_interval(lo, hi, tested=t)) is None else str(v)
         for lo, hi, t in frame.select("diff_ci_low", "diff_ci_high", "tested").iter_rows()
     ]
     return frame.with_columns(

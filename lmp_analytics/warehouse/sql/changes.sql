@@ -8,7 +8,7 @@
 SELECT round_id, indicator, count(*) AS n, sum(value) AS total, avg(value) AS mean,
        var_samp(value) AS var
 FROM fct_pupil_indicator
-WHERE value IS NOT NULL AND indicator = ANY(?) AND term = ANY(?)
+WHERE value IS NOT NULL AND list_contains(?, indicator) AND list_contains(?, term)
   AND round_id IN (SELECT pre_round FROM change_pairs UNION SELECT post_round FROM change_pairs)
 GROUP BY round_id, indicator;
 
@@ -17,25 +17,19 @@ GROUP BY round_id, indicator;
 -- table a (1,1), b (1,0), c (0,1), d (0,0) of a share, and for a scale the mean and sample
 -- variance of the differences post - pre and the Wilcoxon signed-rank sums over the non-zero
 -- differences (average ranks of |d|): n_nonzero, r_plus and the tie term sum(t^3 - t).
-WITH wanted AS MATERIALIZED (
+WITH wanted AS (
     SELECT round_id, elev, indicator, kind, value
     FROM fct_pupil_indicator
-    WHERE value IS NOT NULL AND elev IS NOT NULL AND indicator = ANY(?)
-      AND term = ANY(?)
+    WHERE value IS NOT NULL AND elev IS NOT NULL AND list_contains(?, indicator)
+      AND list_contains(?, term)
       AND round_id IN (SELECT pre_round FROM change_pairs UNION SELECT post_round FROM change_pairs)
 ),
-pre AS (
-    SELECT p.pair_id, w.indicator, w.kind, w.elev, w.value
-    FROM change_pairs AS p JOIN wanted AS w ON w.round_id = p.pre_round
-),
-post AS (
-    SELECT p.pair_id, w.indicator, w.elev, w.value
-    FROM change_pairs AS p JOIN wanted AS w ON w.round_id = p.post_round
-),
 linked AS (
-    SELECT a.pair_id, a.indicator, a.kind, a.value AS v0, b.value AS v1, b.value - a.value AS d
-    FROM pre AS a
-    JOIN post AS b ON b.pair_id = a.pair_id AND b.elev = a.elev AND b.indicator = a.indicator
+    SELECT p.pair_id, a.indicator, a.kind, a.value AS v0, b.value AS v1, b.value - a.value AS d
+    FROM change_pairs AS p
+    JOIN wanted AS a ON a.round_id = p.pre_round
+    JOIN wanted AS b ON b.round_id = p.post_round AND b.elev = a.elev
+                    AND b.indicator = a.indicator
 ),
 counts AS (
     SELECT pair_id, indicator, count(*) AS linked_n,
