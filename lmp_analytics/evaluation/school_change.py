@@ -6,6 +6,11 @@ Derrick et al. 2015). The secondary "same pupils" view uses Newcombe's paired in
 mid-p. Scales: difference of means with a t interval (paired on linked pupils when at least
 ``min_n`` are linked, else Welch), Wilcoxon signed-rank (linked) or Mann–Whitney (unlinked).
 No test below ``min_n`` respondents in either round; Benjamini–Hochberg over the schools tested.
+
+The estimates of every pair are stored at build time in ``mart_school_change``
+(:mod:`lmp_analytics.evaluation.change_table`); :func:`phase_changes` and
+:func:`consecutive_round_changes` read them and apply BH, verdicts and the RTM flag to the family
+asked for, or compute the pairs now when the table is absent or was built with another ``min_n``.
 """
 
 from __future__ import annotations
