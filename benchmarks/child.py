@@ -28,6 +28,7 @@ def _rss_mb() -> float:
 
 def ingest(world: Path, warehouse: Path, files: list[Path]) -> dict:
     import lmp_analytics.jobs as jobs
+    from lmp_analytics.evaluation.change_table import build_change_table
     from lmp_analytics.metrics.marts import build_marts
     from lmp_analytics.publication import build_publication
     from lmp_analytics.warehouse import publish
@@ -48,6 +49,9 @@ def ingest(world: Path, warehouse: Path, files: list[Path]) -> dict:
         build_marts(con)
         phases["marts"] = time.perf_counter() - start
         start = time.perf_counter()
+        build_change_table(con)
+        phases["changes"] = time.perf_counter() - start
+        start = time.perf_counter()
         build_publication(con)
         phases["publication"] = time.perf_counter() - start
         phases["derived_done"] = time.perf_counter()
@@ -63,6 +67,7 @@ def ingest(world: Path, warehouse: Path, files: list[Path]) -> dict:
         "copy": phases["copy"],
         "load": phases.get("load_done", end) - start - phases["copy"],
         "marts": phases.get("marts", 0.0),
+        "changes": phases.get("changes", 0.0),
         "publication": phases.get("publication", 0.0),
         "publish": end - phases.get("derived_done", end),
         "rows": report.rows_loaded,

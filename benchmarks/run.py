@@ -97,7 +97,7 @@ def ingest_runs(world: Path, repeat: int, keep: Path | None = None) -> dict:
     out = {**summary(seconds), "rows": runs[0]["rows"], "files": runs[0]["files"],
            "peak_rss_mb": max(r["peak_rss_mb"] for r in runs),
            "rows_per_s": runs[0]["rows"] / statistics.median(seconds)}
-    for phase in ("load", "marts", "publication", "publish", "copy"):
+    for phase in ("load", "marts", "changes", "publication", "publish", "copy"):
         out[phase] = statistics.median(r[phase] for r in runs)
     return out
 
@@ -109,7 +109,7 @@ def year_warehouse(fraction: float) -> Path:
 def bench_ingest(world: Path, repeat: int, floor: dict, fraction: float) -> dict:
     result = ingest_runs(world, repeat, keep=year_warehouse(fraction))
     result["ratio"] = result["median"] / floor["floor_median"]
-    core = result["median"] - result["marts"] - result["publication"]
+    core = result["median"] - result["marts"] - result["changes"] - result["publication"]
     result["ratio_without_publication"] = (result["median"] - result["publication"]) / floor[
         "floor_median"]
     result["ratio_core"] = core / floor["floor_median"]
@@ -127,7 +127,8 @@ def decade_warehouse(fraction: float) -> tuple[Path, dict]:
     target = worlds.CACHE / f"decade_{pct}.duckdb"
     year = year_warehouse(fraction)
     stamp = worlds.CACHE / f"decade_{pct}.json"
-    want = {"version": worlds.WORLD_VERSION, "year_bytes": year.stat().st_size,
+    want = {"version": worlds.WORLD_VERSION, "decade_version": worlds.DECADE_VERSION,
+            "year_bytes": year.stat().st_size,
             "year_mtime": year.stat().st_mtime}
     if target.exists() and stamp.exists():
         info = json.loads(stamp.read_text())
@@ -165,10 +166,11 @@ def bench_incremental(world: Path, decade: Path, repeat: int) -> dict:
     out = {**summary([r["seconds"] for r in runs]), "file": fixed.name,
            "rows": runs[0]["rows"], "warehouse_bytes": decade.stat().st_size,
            "peak_rss_mb": max(r["peak_rss_mb"] for r in runs)}
-    for phase in ("copy", "load", "marts", "publication", "publish"):
+    for phase in ("copy", "load", "marts", "changes", "publication", "publish"):
         out[phase] = statistics.median(r[phase] for r in runs)
     log(f"  incremental: median {out['median']:.1f} s (copy {out['copy']:.1f}, load "
-        f"{out['load']:.1f}, marts {out['marts']:.1f}, publication {out['publication']:.1f}, "
+        f"{out['load']:.1f}, marts {out['marts']:.1f}, changes {out['changes']:.1f}, "
+        f"publication {out['publication']:.1f}, "
         f"publish {out['publish']:.1f})")
     return out
 

@@ -6,6 +6,9 @@
   years of files would take over an hour on 2 cores, so the one-year warehouse is replicated in
   SQL: each copy shifts terms, dates and round ids back by whole years (pupils keep their
   pseudonyms, schools their orgnr), then marts and the publication are built as an ingest would.
+  The per-school changes (``mart_school_change``) are rebuilt in full afterwards: the copies'
+  round-to-round pairs across copies (the last round of one year to the first of the next)
+  exist only once all years are there.
 """
 
 from __future__ import annotations
@@ -22,6 +25,7 @@ from lmp_analytics.synth.params import FORMAT_CSV_COMMA_UTF8_BOM, FORMAT_CSV_SEM
 CACHE = Path(__file__).resolve().parent / ".cache"
 SEED = 2026
 WORLD_VERSION = 1  # bump when the recipe changes: cached worlds are regenerated
+DECADE_VERSION = 2  # bump when replicate_years changes: the 10-year warehouse is rebuilt
 FIRST_TERM, LAST_TERM = "2025H", "2026V"
 NATIONAL = Params.for_scale("national")
 
@@ -85,7 +89,8 @@ def spekter_files(world: Path) -> list[Path]:
 # --- the 10-year warehouse ---------------------------------------------------------------------
 
 NOT_REPLICATED = {"meta", "dim_school", "dim_phase", "fct_enrolment", "dim_indicator_item",
-                  "ingest_run", "audit_log", "fct_eu_result"}
+                  "ingest_run", "audit_log", "fct_eu_result", "mart_school_change",
+                  "mart_school_change_state"}
 FILE_ID_STEP = 1_000_000
 
 
@@ -135,11 +140,15 @@ def replicate_years(year_warehouse: Path, target: Path, years: int = 10) -> dict
             select = ", ".join(_shifted(c, t) for c, t in cols)
             con.execute(f'INSERT INTO "{table}" SELECT {select} FROM "{table}", '
                         f"range(1, {years}) AS r(k)")
+        from lmp_analytics.evaluation.change_table import build_change_table
         from lmp_analytics.metrics.marts import record_mart_state
         from lmp_analytics.warehouse.load import record_round_state
 
         record_round_state(con)  # dim_round and the marts were copied with the facts
         record_mart_state(con)
+        started = time.perf_counter()
+        build_change_table(con, full=True)  # pairs across the copies: rebuild in full
+        change_seconds = time.perf_counter() - started
         con.execute("COMMIT")
         con.execute("CHECKPOINT")
         counts = {t: con.execute(f'SELECT count(*) FROM "{t}"').fetchall()[0][0]
@@ -147,4 +156,5 @@ def replicate_years(year_warehouse: Path, target: Path, years: int = 10) -> dict
     finally:
         con.close()
     tmp.replace(target)
-    return {"years": years, **counts, "bytes": target.stat().st_size}
+    return {"years": years, **counts, "bytes": target.stat().st_size,
+            "change_table_seconds": change_seconds}

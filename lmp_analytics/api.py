@@ -39,6 +39,7 @@ from lmp_analytics.publication import (
     breakdown_linkages,
 )
 from lmp_analytics.warehouse import reading
+from lmp_analytics.warehouse.queries import named
 
 WarehouseArg = str | os.PathLike[str] | None
 
@@ -148,6 +149,17 @@ def _indicator_ids(con) -> list[str]:
     ).fetchall()]
 
 
+def _hidden_rounds(con, indicator: str) -> set[str]:
+    """Rounds whose school cell (all pupils) of ``indicator`` is hidden in the publication."""
+    if not con.sql(
+        "SELECT count(*) FROM information_schema.tables WHERE table_name = ?",
+        params=[PUBLICATION_TABLE],
+    ).fetchall()[0][0]:
+        return set()
+    return {r[0] for r in con.sql(named("changes", "hidden_rounds"), params=[indicator])
+            .fetchall()}
+
+
 def compare(
     *,
     indicator: str = "mobbet",
@@ -174,12 +186,7 @@ def compare(
         else:
             changes = phase_changes(con, indicator=indicator, phase=phase, min_n=min_n,
                                     schools=wanted)
-        cells = published_cells(con, level="skole", indicators=[indicator])
-    hidden = set()
-    if cells.height:
-        hidden = set(cells.filter(
-            (pl.col("level") == "skole") & (pl.col("breakdown") == "alle") & pl.col("suppressed")
-        )["round"].to_list())
+        hidden = _hidden_rounds(con, indicator)
     threshold = default_min_n() if min_n is None else min_n
     is_hidden = (pl.col("pre_round").is_in(sorted(hidden))
                  | pl.col("post_round").is_in(sorted(hidden))

@@ -13,11 +13,14 @@ __all__ = ["build_derived", "ingest_and_build", "ingest_files"]
 
 
 def build_derived(con: duckdb.DuckDBPyConnection) -> None:
-    """Rebuild the marts and the suppressed publication inside the open write transaction."""
+    """Rebuild the marts, the per-school changes and the suppressed publication inside the open
+    write transaction."""
+    from lmp_analytics.evaluation.change_table import build_change_table
     from lmp_analytics.metrics.marts import build_marts
     from lmp_analytics.publication import build_publication
 
     build_marts(con)
+    build_change_table(con)
     build_publication(con)
 
 

@@ -104,8 +104,7 @@ def _report_download(ctx, orgnr: str) -> None:
 def _changed(ctx, orgnr: str, indicator: str, kind: str) -> None:
     lang = ctx.lang
     st.subheader(ctx.t("sk_changed_title"))
-    changes = data.compare(ctx.src, ctx.role, indicator=indicator, phase="runde").filter(
-        pl.col("skole_orgnr") == orgnr)
+    changes = data.school_changes(ctx.src, ctx.role, orgnr, indicator=indicator)
     changes = changes.filter(pl.col("pre_round").is_not_null())
     label = ui.indicator_label(indicator, lang)
     if changes.height == 0:

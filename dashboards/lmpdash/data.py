@@ -202,6 +202,16 @@ def compare(src: Source, role: Role, *, indicator: str, phase: str | int) -> pl.
     return api.scope(frame, role)
 
 
+def school_changes(src: Source, role: Role, orgnr: str, *, indicator: str) -> pl.DataFrame:
+    """One school's round-to-round changes (``api.compare(phase='runde', schools=[orgnr])``:
+    read from the stored changes, Benjamini-Hochberg within that school's rounds), cached per
+    school at programme scope, then scoped."""
+    frame = _memo.get(src, "school_compare", (orgnr, indicator), lambda: api.compare(
+        indicator=indicator, phase="runde", role="program", warehouse=_wh(src),
+        schools=[orgnr]))
+    return api.scope(frame, role)
+
+
 # --------------------------------------------------------------------------------------------
 # Views
 

@@ -6,6 +6,11 @@ Derrick et al. 2015). The secondary "same pupils" view uses Newcombe's paired in
 mid-p. Scales: difference of means with a t interval (paired on linked pupils when at least
 ``min_n`` are linked, else Welch), Wilcoxon signed-rank (linked) or Mann–Whitney (unlinked).
 No test below ``min_n`` respondents in either round; Benjamini–Hochberg over the schools tested.
+
+The estimates of every pair are stored at build time in ``mart_school_change``
+(:mod:`lmp_analytics.evaluation.change_table`); :func:`phase_changes` and
+:func:`consecutive_round_changes` read them and apply BH, verdicts and the RTM flag to the family
+asked for, or compute the pairs now when the table is absent or was built with another ``min_n``.
 """
 
 from __future__ import annotations
@@ -15,9 +20,7 @@ import numpy as np
 import polars as pl
 from scipy import stats as sps
 
-from lmp_analytics.config import min_n as default_min_n
 from lmp_analytics.metrics.phases import phase_calendar, primary_rounds, select_phase_rounds
-from lmp_analytics.stats.change import change_from_rounds, linked_change, overlap_counts
 from lmp_analytics.stats.multiplicity import benjamini_hochberg
 from lmp_analytics.stats.verdict import verdict_from_interval
 from lmp_analytics.warehouse.queries import named
@@ -53,32 +56,7 @@ CHANGE_SCHEMA = {
     "linked_p_value": pl.Float64,
     "rtm_warning": pl.Boolean,     # a naive drop of a selected school: part is expected anyway
 }
-
-
-def _pupil_values(con: duckdb.DuckDBPyConnection, round_ids: list[str], indicator: str):
-    wanted = pl.DataFrame({"round_id": sorted(set(round_ids))}, schema={"round_id": pl.String})
-    con.register("wanted_rounds", wanted)
-    try:
-        frame = con.sql(named("reads", "pupil_values_for_rounds")).pl()
-    finally:
-        con.unregister("wanted_rounds")
-    return frame.filter(pl.col("indicator") == indicator)
-
-
-def _share_change(pre: pl.DataFrame, post: pl.DataFrame, min_n: int) -> dict:
-    res = change_from_rounds(pre, post, pupil="elev", y="value", min_n=min_n)
-    out = {
-        "pre_n": res.pre_n, "post_n": res.post_n, "linked_n": res.linked_n,
-        "pre_value": res.pre_share, "post_value": res.post_share, "diff": res.diff,
-        "diff_ci_low": res.ci_low, "diff_ci_high": res.ci_high, "p_value": res.p_value,
-        "test": res.test, "tested": res.tested,
-    }
-    linked, _, _ = overlap_counts(pre, post, pupil="elev", y="value")
-    if sum(linked) >= min_n:
-        same = linked_change(*linked, min_n=min_n)
-        out.update(linked_diff=same.diff, linked_ci_low=same.ci_low,
-                   linked_ci_high=same.ci_high, linked_p_value=same.p_value)
-    return out
+PAIR_COLUMNS = ["skole_orgnr", "phase", "pre_round", "pre_term", "post_round", "post_term"]
 
 
 def _scale_change(pre: pl.DataFrame, post: pl.DataFrame, min_n: int) -> dict:
@@ -125,36 +103,26 @@ def compare_rounds(
     indicator: str,
     min_n: int | None = None,
 ) -> pl.DataFrame:
-    """Change per row of ``pairs`` (skole_orgnr, phase, pre_round, pre_term, post_round,
-    post_term). Rows without both rounds come back untested with null estimates."""
-    min_n = default_min_n() if min_n is None else min_n
+    """Change per row of ``pairs`` (PAIR_COLUMNS), computed now. Rows without both rounds come
+    back untested with null estimates."""
+    from lmp_analytics.evaluation.change_table import compute_changes
+
+    return _finalise(con, compute_changes(con, pairs, [indicator], min_n=min_n))
+
+
+def _finalise(con: duckdb.DuckDBPyConnection, frame: pl.DataFrame) -> pl.DataFrame:
+    """School attributes, then BH, verdicts and the RTM flag (CHANGE_SCHEMA)."""
     schools = con.sql(named("reads", "schools")).pl()
-    rounds = [r for r in pairs["pre_round"].to_list() + pairs["post_round"].to_list() if r]
-    values = _pupil_values(con, rounds, indicator)
-    kind = values["kind"][0] if values.height else None
-    by_round = {k[0]: v for k, v in values.partition_by("round_id", as_dict=True).items()}
-    empty = pl.DataFrame(schema={"elev": pl.String, "value": pl.Float64})
-    rows = []
-    for row in pairs.iter_rows(named=True):
-        pre = by_round.get(row["pre_round"], empty)
-        post = by_round.get(row["post_round"], empty)
-        rec = dict.fromkeys(CHANGE_SCHEMA)
-        rec.update({k: row[k] for k in ("skole_orgnr", "phase", "pre_round", "pre_term",
-                                        "post_round", "post_term")})
-        rec.update(indicator=indicator, kind=kind, tested=False, test="")
-        if row["pre_round"] and row["post_round"] and pre.height and post.height:
-            rec.update(_share_change(pre, post, min_n) if kind == "share"
-                       else _scale_change(pre, post, min_n))
-        else:
-            rec.update(pre_n=pre.height, post_n=post.height, linked_n=0)
-        rows.append(rec)
-    out = pl.DataFrame(rows, schema=CHANGE_SCHEMA, orient="row").drop(
-        "kommunenummer", "skole", "rolle"
-    )
-    out = out.join(
+    if frame.height and frame.select(
+            (pl.col("pre_n").fill_null(0) + pl.col("post_n").fill_null(0)).sum()).item() == 0:
+        frame = frame.with_columns(pl.lit(None, pl.String).alias("kind"))  # nothing measured
+    out = frame.join(
         schools.select("skole_orgnr", "kommunenummer", "skole", "rolle"), on="skole_orgnr",
-        how="left",
-    ).select(list(CHANGE_SCHEMA))
+        how="left", maintain_order="left",
+    ).with_columns(
+        pl.lit(None, pl.Float64).alias("p_adjusted"), pl.lit(None, pl.String).alias("verdict"),
+        pl.lit(None, pl.Boolean).alias("rtm_warning"),
+    ).select(**{c: pl.col(c).cast(t) for c, t in CHANGE_SCHEMA.items()})
     return _finish(out)
 
 
@@ -163,8 +131,7 @@ def _finish(frame: pl.DataFrame) -> pl.DataFrame:
     p = frame.get_column("p_value").to_list()
     adjusted = list(benjamini_hochberg(p).p_adjusted)
     verdicts = [
-        (str(verdict_from_interval(lo, hi, tested=t)) if verdict_from_interval(
-            lo, hi, tested=t) is not None else None)
+        None if (v := verdict_from_interval(lo, hi, tested=t)) is None else str(v)
         for lo, hi, t in frame.select("diff_ci_low", "diff_ci_high", "tested").iter_rows()
     ]
     return frame.with_columns(
@@ -173,6 +140,53 @@ def _finish(frame: pl.DataFrame) -> pl.DataFrame:
         ((pl.col("rolle") == "deltaker") & (pl.col("diff") < 0)
          & pl.col("phase").is_in(["1", "program"])).fill_null(False).alias("rtm_warning"),
     )
+
+
+def phase_pairs(
+    con: duckdb.DuckDBPyConnection,
+    *,
+    phase: str | int | None = None,
+    schools: list[str] | None = None,
+    rounds: pl.DataFrame | None = None,
+) -> pl.DataFrame:
+    """pre/post rounds (PAIR_COLUMNS) of every participant and phase, or one ``phase``."""
+    rounds = primary_rounds(con) if rounds is None else rounds
+    selection = select_phase_rounds(phase_calendar(con), rounds)
+    if phase is not None:
+        selection = selection.filter(pl.col("phase") == str(phase))
+    if schools is not None:
+        selection = selection.filter(pl.col("skole_orgnr").is_in(schools))
+    return selection.select(PAIR_COLUMNS)
+
+
+def round_pairs(
+    con: duckdb.DuckDBPyConnection,
+    *,
+    schools: list[str] | None = None,
+    rounds: pl.DataFrame | None = None,
+) -> pl.DataFrame:
+    """Each school's primary round and its previous one (PAIR_COLUMNS, phase = 'runde')."""
+    rounds = (primary_rounds(con) if rounds is None else rounds).sort("skole_orgnr",
+                                                                       "first_date")
+    if schools is not None:
+        rounds = rounds.filter(pl.col("skole_orgnr").is_in(schools))
+    return rounds.with_columns(
+        pl.col("round_id").shift(1).over("skole_orgnr").alias("pre_round"),
+        pl.col("term").shift(1).over("skole_orgnr").alias("pre_term"),
+    ).filter(pl.col("pre_round").is_not_null()).select(
+        "skole_orgnr", pl.lit("runde").alias("phase"), "pre_round", "pre_term",
+        pl.col("round_id").alias("post_round"), pl.col("term").alias("post_term"),
+    )
+
+
+def _stored_or_computed(con, pairs_of, *, indicator: str, phases: list[str],
+                        min_n: int | None, schools: list[str] | None) -> pl.DataFrame:
+    from lmp_analytics.evaluation.change_table import compute_changes, read_changes
+
+    frame = read_changes(con, indicator=indicator, phases=phases, schools=schools, min_n=min_n)
+    if frame is None:
+        frame = compute_changes(con, pairs_of(), [indicator], min_n=min_n)
+    return _finalise(con, frame)
 
 
 def phase_changes(
@@ -185,13 +199,11 @@ def phase_changes(
 ) -> pl.DataFrame:
     """Before/after each phase (or one ``phase``: 1-4 or 'program') for every participating
     school (or only ``schools``), CHANGE_SCHEMA columns; BH is applied within the returned
-    family."""
-    selection = select_phase_rounds(phase_calendar(con), primary_rounds(con))
-    if phase is not None:
-        selection = selection.filter(pl.col("phase") == str(phase))
-    if schools is not None:
-        selection = selection.filter(pl.col("skole_orgnr").is_in(schools))
-    return compare_rounds(con, selection, indicator=indicator, min_n=min_n)
+    family. Read from ``mart_school_change`` when the warehouse has it, else computed now."""
+    phases = ["1", "2", "3", "4", "program"] if phase is None else [str(phase)]
+    return _stored_or_computed(
+        con, lambda: phase_pairs(con, phase=phase, schools=schools), indicator=indicator,
+        phases=phases, min_n=min_n, schools=schools)
 
 
 def consecutive_round_changes(
@@ -201,15 +213,8 @@ def consecutive_round_changes(
     min_n: int | None = None,
     schools: list[str] | None = None,
 ) -> pl.DataFrame:
-    """Each school's primary round against its previous one (phase column = 'runde')."""
-    rounds = primary_rounds(con).sort("skole_orgnr", "first_date")
-    if schools is not None:
-        rounds = rounds.filter(pl.col("skole_orgnr").is_in(schools))
-    pairs = rounds.with_columns(
-        pl.col("round_id").shift(1).over("skole_orgnr").alias("pre_round"),
-        pl.col("term").shift(1).over("skole_orgnr").alias("pre_term"),
-    ).filter(pl.col("pre_round").is_not_null()).select(
-        "skole_orgnr", pl.lit("runde").alias("phase"), "pre_round", "pre_term",
-        pl.col("round_id").alias("post_round"), pl.col("term").alias("post_term"),
-    )
-    return compare_rounds(con, pairs, indicator=indicator, min_n=min_n)
+    """Each school's primary round against its previous one (phase column = 'runde'). Read
+    from ``mart_school_change`` when the warehouse has it, else computed now."""
+    return _stored_or_computed(
+        con, lambda: round_pairs(con, schools=schools), indicator=indicator, phases=["runde"],
+        min_n=min_n, schools=schools)

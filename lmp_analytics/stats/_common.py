@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import math
 
 import numpy as np
@@ -14,14 +15,16 @@ class StatsInputError(LmpError, ValueError):
     """Input to a statistics function is impossible (negative count, x > n, wrong columns...)."""
 
 
+@functools.lru_cache(maxsize=256)
 def z_crit(conf: float) -> float:
-    """Two-sided standard-normal critical value, e.g. 1.959964 for conf = 0.95."""
+    """Two-sided standard-normal critical value, e.g. 1.959964 for conf = 0.95 (cached)."""
     check_conf(conf)
     return float(sps.norm.ppf(1.0 - (1.0 - conf) / 2.0))
 
 
+@functools.lru_cache(maxsize=4096)
 def t_crit(conf: float, df: float) -> float:
-    """Two-sided Student-t critical value with ``df`` degrees of freedom."""
+    """Two-sided Student-t critical value with ``df`` degrees of freedom (cached)."""
     check_conf(conf)
     return float(sps.t.ppf(1.0 - (1.0 - conf) / 2.0, df))
 
