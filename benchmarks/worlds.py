@@ -25,7 +25,7 @@ from lmp_analytics.synth.params import FORMAT_CSV_COMMA_UTF8_BOM, FORMAT_CSV_SEM
 CACHE = Path(__file__).resolve().parent / ".cache"
 SEED = 2026
 WORLD_VERSION = 1  # bump when the recipe changes: cached worlds are regenerated
-DECADE_VERSION = 2  # bump when replicate_years changes: the 10-year warehouse is rebuilt
+DECADE_VERSION = 3  # bump when replicate_years changes: the 10-year warehouse is rebuilt
 FIRST_TERM, LAST_TERM = "2025H", "2026V"
 NATIONAL = Params.for_scale("national")
 
@@ -146,6 +146,9 @@ def replicate_years(year_warehouse: Path, target: Path, years: int = 10) -> dict
 
         record_round_state(con)  # dim_round and the marts were copied with the facts
         record_mart_state(con)
+        from lmp_analytics.publication import record_publication_state
+
+        record_publication_state(con)  # the copied publication is current (after the marts')
         started = time.perf_counter()
         build_change_table(con, full=True)  # pairs across the copies: rebuild in full
         change_seconds = time.perf_counter() - started

@@ -78,9 +78,10 @@ ORDER BY indicator;
 
 -- name: inputs_fingerprint
 -- What decides which pairs exist and how every row is computed besides the round facts: the
--- schools, the phase calendar and the indicator definitions (min_n is added by the caller).
-SELECT (SELECT count(*) || ':' || coalesce(bit_xor(hash(skole_orgnr, skole, kommunenummer,
-                kommune, rolle, pulje, oppstart)), 0)
+-- schools' role and cohort, the phase calendar and the indicator definitions (min_n is added by
+-- the caller). Names and kommune are joined at read time, so renaming a school or moving it to
+-- another kommune (a merger) does not force a full rebuild.
+SELECT (SELECT count(*) || ':' || coalesce(bit_xor(hash(skole_orgnr, rolle, pulje, oppstart)), 0)
         FROM dim_school) || '/' ||
        (SELECT count(*) || ':' || coalesce(bit_xor(hash(skole_orgnr, fase, termin, kilde)), 0)
         FROM dim_phase) || '/' ||
