@@ -466,10 +466,11 @@ def indicators(
 ) -> None:
     """Indicator shares and means with 95 % intervals; role-scoped and suppressed."""
     from lmp_analytics import api
+    from lmp_analytics.reports.export import stable_order
 
     try:
-        frame = api.indicators(level, indicator=indicator, by=by, role=_default_role(role),
-                               warehouse=warehouse)
+        frame = stable_order(api.indicators(level, indicator=indicator, by=by,
+                                            role=_default_role(role), warehouse=warehouse))
     except (LmpError, ValueError, PermissionError) as exc:
         raise _fail(exc, debug) from None
     cols = ["kommunenummer", "skole", "term", "indicator", "breakdown_value", "n_display",

@@ -51,10 +51,16 @@ def export_table(
                            warehouse=warehouse)
     if term is not None and frame.height:
         frame = frame.filter(pl.col("term") == term)
+    return stable_order(frame)
+
+
+def stable_order(frame: pl.DataFrame) -> pl.DataFrame:
+    """Indicator cells in one row order whatever order the publication stores them in (an
+    incremental build appends the re-suppressed terms): indicator, unit, term in time."""
     if frame.height == 0:
         return frame
     return frame.sort("indicator", "kommunenummer", "pulje", "rolle", "skole_orgnr",
-                      term_order(), "round", "breakdown_value", nulls_last=True)
+                      term_order(), "round", "gruppe", "breakdown_value", nulls_last=True)
 
 
 def _about(frame: pl.DataFrame, *, role: str, level: str, lang_note: str) -> pl.DataFrame:
@@ -99,4 +105,4 @@ def to_bytes(
     return buf.getvalue()
 
 
-__all__ = ["EXPORT_FORMATS", "LEVELS", "export_table", "to_bytes"]
+__all__ = ["EXPORT_FORMATS", "LEVELS", "export_table", "stable_order", "to_bytes"]

@@ -133,3 +133,27 @@ def test_bad_export_options_are_usage_errors(sample_warehouse, copy_of, tmp_path
         assert result.exit_code == 2, (args, result.output)
     with duckdb.connect(str(wh), read_only=True) as con:
         assert con.execute("SELECT count(*) FROM audit_log").fetchall()[0][0] == 0
+
+
+def _reverse_publication(wh) -> None:
+    """Store the publication's rows in reverse order (as an incremental build may reorder them)."""
+    with duckdb.connect(str(wh)) as con:
+        con.execute("CREATE TABLE pub_rev AS SELECT * FROM pub_indicator_cells "
+                    "ORDER BY rowid DESC")
+        con.execute("DROP TABLE pub_indicator_cells")
+        con.execute("ALTER TABLE pub_rev RENAME TO pub_indicator_cells")
+
+
+def test_cli_and_export_rows_do_not_depend_on_the_stored_row_order(report_world, copy_of,
+                                                                    tmp_path):
+    wh = copy_of(report_world)
+    args = ["indicators", "--level", "skole", "--format", "csv", "-w", str(wh)]
+    before_cli = runner.invoke(app, args)
+    before_export, _ = _export(wh, tmp_path / "a", "csv")
+    _reverse_publication(wh)
+    after_cli = runner.invoke(app, args)
+    after_export, _ = _export(wh, tmp_path / "b", "csv")
+    assert before_cli.exit_code == after_cli.exit_code == 0, after_cli.output
+    assert before_cli.output.count("\n") > 20
+    assert after_cli.output == before_cli.output
+    assert after_export.read_bytes() == before_export.read_bytes()
