@@ -181,3 +181,68 @@ SELECT (SELECT count(*) || ':' || coalesce(bit_xor(hash(skole_orgnr, skole, komm
        (SELECT count(*) || ':' || coalesce(bit_xor(hash(versjon, indicator, kind, item,
                 is_reversed, threshold, min_items, top_threshold)), 0)
         FROM dim_indicator_item);
+
+-- name: item_counts_rows
+-- Item non-response per round and item: answers asked (a row in fct_answer), skipped (asked,
+-- left empty) and n, the respondents asked the item (distinct pupils). Every item is kept (the
+-- view leaves out the conditional follow-ups), so a codebook change never makes these rows stale.
+-- Every answer row comes from one response row (round, gruppe, elev) with at most one row per
+-- item (a wide row of a file), and goes with it; so where no pupil has two responses in a round
+-- (checked on the responses: cheap), the pupils asked an item are its rows, and only rounds with
+-- such a pupil pay for a distinct count over their answers.
+WITH dup AS (
+    SELECT DISTINCT round_id FROM {responses} GROUP BY round_id, elev HAVING count(*) > 1
+)
+SELECT round_id, item, count(*)::BIGINT AS asked, (count(*) - count(value))::BIGINT AS skipped,
+       count(*)::BIGINT AS n
+FROM {answers}
+WHERE round_id NOT IN (SELECT round_id FROM dup)
+GROUP BY round_id, item
+UNION ALL
+SELECT round_id, item, count(*)::BIGINT AS asked, (count(*) - count(value))::BIGINT AS skipped,
+       count(DISTINCT elev)::BIGINT AS n
+FROM {answers}
+WHERE round_id IN (SELECT round_id FROM dup)
+GROUP BY round_id, item;
+
+-- name: item_nonresponse_read
+-- Read by metrics/nonresponse.py: the per round x item counts (mart_item_counts, or
+-- item_counts_rows over fct_answer for a warehouse built before that mart) with the round's
+-- school, term and primary flag (from mart_school_round when there is one, else true),
+-- conditional items (parameter 1) left out.
+SELECT c.round_id, r.skole_orgnr, r.term, c.item, {is_primary} AS is_primary,
+       c.asked, c.skipped, c.n
+FROM {counts} AS c JOIN dim_round AS r USING (round_id) {primary}
+WHERE NOT list_contains(?, c.item);
+
+-- name: item_nonresponse_respondents
+SELECT round_id, respondents AS n_round FROM dim_round;
+
+-- name: item_nonresponse_names
+SELECT skole_orgnr, skole, kommunenummer FROM dim_school;
+
+-- name: item_nonresponse_tables
+SELECT table_name FROM duckdb_tables() WHERE NOT temporary;
+
+-- name: item_nonresponse_key
+SELECT value FROM meta WHERE key = ?;
+
+-- name: item_nonresponse_set_key
+INSERT OR REPLACE INTO meta VALUES (?, ?);
+
+-- name: item_nonresponse_stored
+-- The suppressed item non-response cells (metrics/nonresponse.py), every role's rows.
+SELECT * FROM mart_item_nonresponse;
+
+-- name: item_nonresponse_create
+CREATE OR REPLACE TABLE mart_item_nonresponse AS SELECT * FROM new_item_nonresponse;
+
+-- name: item_nonresponse_delete_terms
+DELETE FROM mart_item_nonresponse WHERE list_contains(?, term);
+
+-- name: item_nonresponse_insert
+INSERT INTO mart_item_nonresponse BY NAME SELECT * FROM new_item_nonresponse;
+
+-- name: changed_terms
+-- Terms of the rounds an incremental build recomputed (mart_changed, made by _update).
+SELECT DISTINCT term FROM mart_changed ORDER BY term;
