@@ -61,9 +61,10 @@ def inputs_key(min_n: int) -> str:
 
 
 def counts_query(tables: set[str]) -> str:
-    """SQL (one parameter: the items to leave out) of the counts per round x item with school,
-    term and primary flag; from ``mart_item_counts`` when the warehouse has it, else counted from
-    ``fct_answer`` (marts that predate it). ``tables``: the warehouse's tables."""
+    """SQL (parameters: the items to leave out, then the terms twice, NULL for all) of the counts
+    per round x item with school, term and primary flag; from ``mart_item_counts`` when the
+    warehouse has it, else counted from ``fct_answer`` (marts that predate it). ``tables``: the
+    warehouse's tables."""
     if "mart_item_counts" in tables:
         counts = "mart_item_counts"
     else:
@@ -77,10 +78,13 @@ def counts_query(tables: set[str]) -> str:
 
 
 def read_inputs(
-    con: duckdb.DuckDBPyConnection, tables: set[str]
+    con: duckdb.DuckDBPyConnection, tables: set[str], terms: Sequence[str] | None = None
 ) -> tuple[pl.DataFrame, pl.DataFrame, pl.DataFrame]:
-    """(counts per round x item, respondents per round, school names) from the warehouse."""
-    per_item = con.sql(counts_query(tables), params=[sorted(conditional_items())]).pl()
+    """(counts per round x item of ``terms`` (None: all), respondents per round, school names)
+    from the warehouse."""
+    wanted = None if terms is None else list(terms)
+    per_item = con.sql(counts_query(tables),
+                       params=[sorted(conditional_items()), wanted, wanted]).pl()
     respondents = con.sql(named("marts", "item_nonresponse_respondents")).pl()
     names = con.sql(named("marts", "item_nonresponse_names")).pl()
     return per_item, respondents, names
@@ -160,9 +164,7 @@ def store_item_nonresponse(
         terms = None
     elif terms is not None and not terms:
         return
-    per_item, respondents, names = read_inputs(con, present)
-    if terms is not None:
-        per_item = per_item.filter(pl.col("term").is_in(list(terms)))
+    per_item, respondents, names = read_inputs(con, present, terms)
     cells = nonresponse_cells(per_item, respondents, names, min_n=min_n)
     con.register("new_item_nonresponse", cells)
     try:

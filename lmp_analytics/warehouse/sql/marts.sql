@@ -209,11 +209,12 @@ GROUP BY round_id, item;
 -- Read by metrics/nonresponse.py: the per round x item counts (mart_item_counts, or
 -- item_counts_rows over fct_answer for a warehouse built before that mart) with the round's
 -- school, term and primary flag (from mart_school_round when there is one, else true),
--- conditional items (parameter 1) left out.
+-- conditional items (parameter 1) left out, only the terms in parameter 2 (NULL: every term).
 SELECT c.round_id, r.skole_orgnr, r.term, c.item, {is_primary} AS is_primary,
        c.asked, c.skipped, c.n
 FROM {counts} AS c JOIN dim_round AS r USING (round_id) {primary}
-WHERE NOT list_contains(?, c.item);
+WHERE NOT list_contains(?, c.item)
+  AND (?::VARCHAR[] IS NULL OR list_contains(?::VARCHAR[], r.term));
 
 -- name: item_nonresponse_respondents
 SELECT round_id, respondents AS n_round FROM dim_round;
