@@ -11,9 +11,6 @@ Either way the marts hold exactly what a build from scratch gives.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from contextlib import contextmanager
-
 import duckdb
 import polars as pl
 
@@ -57,21 +54,6 @@ def _tables(con: duckdb.DuckDBPyConnection) -> set[str]:
         "SELECT table_name FROM duckdb_tables() WHERE NOT temporary").fetchall()}
 
 
-@contextmanager
-def _joins_as_written(con: duckdb.DuckDBPyConnection) -> Iterator[None]:
-    """Run a statement with DuckDB's join-order optimizer off: for the pupil values it builds the
-    (responses x indicator items) side first, 13 M rows on a national year, and probes every
-    answer into it (9 of 19 CPU seconds); answers joined to responses and then to the items, as
-    written, take 40 % less CPU. Only the plan changes, never the rows."""
-    before = con.execute(_q("disabled_optimizers")).fetchall()[0][0]
-    names = [n for n in before.split(",") if n.strip()]
-    con.execute(_q("set_disabled_optimizers").format(value=",".join([*names, "join_order"])))
-    try:
-        yield
-    finally:
-        con.execute(_q("set_disabled_optimizers").format(value=before))
-
-
 def _inputs(con: duckdb.DuckDBPyConnection) -> str:
     return con.execute(_q("inputs_fingerprint")).fetchall()[0][0]
 
@@ -102,9 +84,8 @@ def build_marts(con: duckdb.DuckDBPyConnection) -> None:
 
 
 def _rebuild(con: duckdb.DuckDBPyConnection) -> None:
-    with _joins_as_written(con):
-        con.execute("CREATE OR REPLACE TABLE fct_pupil_indicator AS "
-                    + _q("pupil_indicator_rows", answers="fct_answer", responses="fct_response"))
+    con.execute("CREATE OR REPLACE TABLE fct_pupil_indicator AS "
+                + _q("pupil_indicator_rows", answers="fct_answer", responses="fct_response"))
     con.execute("CREATE OR REPLACE TABLE mart_group_counts AS "
                 + _q("group_counts_rows", pupils="fct_pupil_indicator"))
     con.execute(_q("school_rounds"))
@@ -122,11 +103,10 @@ def _update(con: duckdb.DuckDBPyConnection) -> None:
     changed = "(SELECT round_id FROM mart_changed)"
     terms = "(SELECT DISTINCT term FROM mart_changed)"
     con.execute(f"DELETE FROM fct_pupil_indicator WHERE round_id IN {changed}")
-    with _joins_as_written(con):
-        con.execute("INSERT INTO fct_pupil_indicator " + _q(
-            "pupil_indicator_rows",
-            answers=f"(SELECT * FROM fct_answer WHERE round_id IN {changed})",
-            responses=f"(SELECT * FROM fct_response WHERE round_id IN {changed})"))
+    con.execute("INSERT INTO fct_pupil_indicator " + _q(
+        "pupil_indicator_rows",
+        answers=f"(SELECT * FROM fct_answer WHERE round_id IN {changed})",
+        responses=f"(SELECT * FROM fct_response WHERE round_id IN {changed})"))
     con.execute(f"DELETE FROM mart_group_counts WHERE round_id IN {changed}")
     con.execute("INSERT INTO mart_group_counts " + _q(
         "group_counts_rows",

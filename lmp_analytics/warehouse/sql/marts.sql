@@ -254,10 +254,3 @@ INSERT INTO mart_item_nonresponse BY NAME SELECT * FROM new_item_nonresponse;
 -- name: changed_terms
 -- Terms of the rounds an incremental build recomputed (mart_changed, made by _update).
 SELECT DISTINCT term FROM mart_changed ORDER BY term;
-
--- name: disabled_optimizers
-SELECT current_setting('disabled_optimizers');
-
--- name: set_disabled_optimizers
--- The value: a comma-separated list of DuckDB optimizer names (from marts.py, never user input).
-SET disabled_optimizers = '{value}';
