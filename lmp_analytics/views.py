@@ -27,8 +27,9 @@ import polars as pl
 
 from lmp_analytics import api
 from lmp_analytics.codebook import load_codebooks
+from lmp_analytics.config import min_n as default_min_n
 from lmp_analytics.ingest.reasons import code_from_text
-from lmp_analytics.metrics import participation
+from lmp_analytics.metrics import nonresponse, participation
 from lmp_analytics.metrics.participation import LOW_RESPONSE_RATE
 from lmp_analytics.privacy.roles import Role
 from lmp_analytics.privacy.suppression import Linkage, suppress
@@ -111,23 +112,7 @@ def value_columns(kind: str) -> tuple[str, str, str]:
         "mean", "mean_ci_low", "mean_ci_high")
 
 
-@cache
-def _item_modules() -> dict[str, str]:
-    out: dict[str, str] = {}
-    for book in load_codebooks().values():
-        for item in book.items.values():
-            out.setdefault(item.code, item.module)
-    return out
-
-
-@cache
-def _conditional_items() -> frozenset[str]:
-    """Items asked only after a filter answer (e.g. forms of bullying): not part of item
-    non-response, which compares items every respondent was asked."""
-    return frozenset(
-        item.code for book in load_codebooks().values() for item in book.items.values()
-        if item.asked_when or item.is_nomination
-    )
+_item_modules = nonresponse.item_modules  # item code -> module, over every codebook version
 
 
 # --------------------------------------------------------------------------------------------
@@ -351,13 +336,7 @@ def _rows_by_code(rows: pl.DataFrame) -> pl.DataFrame:
             .sort("file_id", "reason_code"))
 
 
-NONRESPONSE_SCHEMA = {
-    "level": pl.String, "kommunenummer": pl.String, "skole_orgnr": pl.String,
-    "skole": pl.String, "round_id": pl.String, "term": pl.String, "item": pl.String,
-    "module": pl.String, "n": pl.Int64, "asked": pl.Int64, "skipped": pl.Int64,
-    "skipped_share": pl.Float64, "suppressed": pl.Boolean, "suppression_reason": pl.String,
-    "n_display": pl.String,
-}
+NONRESPONSE_SCHEMA = nonresponse.NONRESPONSE_SCHEMA
 
 
 def item_nonresponse(
@@ -369,64 +348,23 @@ def item_nonresponse(
     answers asked, ``skipped``, ``skipped_share``), and ``level='program'`` per term x item and
     term x 'alle' over the schools' primary rounds. Follow-up items asked after a filter answer
     are left out. Suppressed (``n`` < ``min_n``; the programme total of a term is linked to its
-    schools' primary rounds), then cut to the role's scope."""
-    conditional = sorted(_conditional_items())
+    schools' primary rounds), then cut to the role's scope. Read from the cells the marts store
+    (:mod:`lmp_analytics.metrics.nonresponse`) when they were built with this threshold, else
+    computed from the per round x item counts."""
+    threshold = default_min_n() if min_n is None else min_n
     with reading(warehouse) as con:
-        if not (_has_table(con, "fct_answer") and _has_table(con, "dim_round")):
+        tables = nonresponse.tables(con)
+        if not {"fct_answer", "dim_round"} <= tables:
             return _empty(NONRESPONSE_SCHEMA)
-        primary = ("LEFT JOIN mart_school_round AS m USING (round_id)"
-                   if _has_table(con, "mart_school_round") else "")
-        is_primary = "coalesce(m.is_primary, false)" if primary else "true"
-        per_item = con.sql(
-            f"""SELECT a.round_id, r.skole_orgnr, r.term, a.item, {is_primary} AS is_primary,
-                       count(*) AS asked, count(*) - count(a.value) AS skipped,
-                       count(DISTINCT a.elev) AS n
-                FROM fct_answer AS a JOIN dim_round AS r USING (round_id) {primary}
-                WHERE NOT list_contains(?, a.item)
-                GROUP BY ALL""",
-            params=[conditional],
-        ).pl()
-        respondents = con.sql(
-            "SELECT round_id, respondents AS n_round FROM dim_round").pl()
-        names = con.sql("SELECT skole_orgnr, skole, kommunenummer FROM dim_school").pl()
-    if per_item.height == 0:
+        out = nonresponse.stored_cells(con, threshold, tables)
+        if out is None:
+            inputs = nonresponse.read_inputs(con, tables)
+    if out is None:
+        out = nonresponse.nonresponse_cells(*inputs, min_n=threshold)
+    if out.height == 0:
         return _empty(NONRESPONSE_SCHEMA)
-    per_item = per_item.with_columns(pl.col(c).cast(pl.Int64) for c in ("asked", "skipped", "n"))
-    school = (per_item.group_by("round_id", "skole_orgnr", "term", "is_primary")
-              .agg(pl.col("asked").sum(), pl.col("skipped").sum())
-              .join(respondents, on="round_id", how="left")
-              .join(names, on="skole_orgnr", how="left")
-              .with_columns(pl.lit("skole").alias("level"), pl.lit("alle").alias("item"),
-                            pl.col("n_round").cast(pl.Int64).alias("n")))
-    prim = per_item.filter(pl.col("is_primary"))
-    prog_items = prim.group_by("term", "item").agg(
-        pl.col("asked").sum(), pl.col("skipped").sum(), pl.col("n").sum())
-    prog_all = school.filter(pl.col("is_primary")).group_by("term").agg(
-        pl.col("asked").sum(), pl.col("skipped").sum(), pl.col("n").sum()
-    ).with_columns(pl.lit("alle").alias("item"))
-    prog = pl.concat([prog_items.select("term", "item", "asked", "skipped", "n"),
-                      prog_all.select("term", "item", "asked", "skipped", "n")]).with_columns(
-        pl.lit("program").alias("level"), pl.lit(True).alias("is_primary"),
-        *[pl.lit(None, dtype=pl.String).alias(c)
-          for c in ("kommunenummer", "skole_orgnr", "skole", "round_id")])
-    cols = ["level", "kommunenummer", "skole_orgnr", "skole", "round_id", "term", "item",
-            "is_primary", "n", "asked", "skipped"]
-    cells = pl.concat([school.select(cols), prog.select(cols)], how="vertical_relaxed")
-    cells = cells.with_columns(
-        (pl.col("skipped") / pl.col("asked")).alias("skipped_share"),
-        pl.col("item").replace_strict(_item_modules(), default="alle").alias("module"),
-    )
-    lv = pl.col("level")
-    linkage = Linkage(("term", "item"), lv == "program",
-                      (lv == "skole") & pl.col("is_primary"), "skole->program")
-    parts = cells.partition_by("term", maintain_order=True)
-    out = pl.concat([
-        suppress(part, keys=("level", "skole_orgnr", "round_id", "term", "item"),
-                 linkages=[linkage], min_n=min_n,
-                 labels=("kommunenummer", "skole", "module", "is_primary"))
-        for part in parts
-    ], how="vertical_relaxed")
-    out = out.sort("level", "kommunenummer", "skole", term_order(), "item", nulls_last=True)
+    out = out.sort("level", "kommunenummer", "skole", term_order(), "item", "round_id",
+                   nulls_last=True)
     return api.scope(out.select(list(NONRESPONSE_SCHEMA)), role)
 
 

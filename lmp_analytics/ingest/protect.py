@@ -110,8 +110,7 @@ class Pseudonymiser:
         block = block.ljust(self._BLOCK, b"\0")
         self._inner = hashlib.sha256(bytes(b ^ 0x36 for b in block))
         self._outer = hashlib.sha256(bytes(b ^ 0x5C for b in block))
-        self._known: dict[str, str | None] = {}  # nominations
-        self._table = pl.DataFrame(schema={"raw": pl.String, "pseudonym": pl.String})  # pupils
+        self._known: dict[str, str | None] = {}  # raw id -> pseudonym (None: blank id)
 
     def _hash(self, raws: list[str]) -> list[str | None]:
         inner, outer, out = self._inner.copy, self._outer.copy, []
@@ -133,15 +132,11 @@ class Pseudonymiser:
         return {raw: known[raw] for raw in uniques if known[raw] is not None}
 
     def column(self, values: pl.Series) -> pl.Series:
-        """Pseudonymise a text column; nulls and blank ids stay null."""
-        table = self._table
-        uniques = values.drop_nulls().unique()
-        new = uniques.filter(~uniques.is_in(table.get_column("raw").implode())).to_list()
-        if new:
-            table = pl.concat([table, pl.DataFrame(
-                {"raw": new, "pseudonym": self._hash(new)},
-                schema={"raw": pl.String, "pseudonym": pl.String})])
-            self._table = table
+        """Pseudonymise a text column; nulls and blank ids stay null. The lookup joins the column
+        to its own distinct ids only (not to every id seen in the run)."""
+        mapping = self._mapping(values.drop_nulls().unique().to_list())
+        table = pl.DataFrame({"raw": list(mapping), "pseudonym": list(mapping.values())},
+                             schema={"raw": pl.String, "pseudonym": pl.String})
         return pl.DataFrame({"raw": values}).join(
             table, on="raw", how="left", maintain_order="left"
         ).get_column("pseudonym").alias(values.name)

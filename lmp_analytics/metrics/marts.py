@@ -1,12 +1,12 @@
 """Build the marts inside an open write transaction (called by the ingest job).
 
 The marts are derived from the facts, round by round (``fct_pupil_indicator``,
-``mart_group_counts``) and term by term (``mart_indicator_counts``). ``mart_round_state`` keeps a
-fingerprint of each round's facts as the marts last saw them, so a build recomputes only the
-rounds whose facts changed and the terms they belong to: loading one corrected school file into
-ten years of rounds touches one round, not all of them. When the schools or the indicator
-definitions change, or there is no state yet, everything is rebuilt. Either way the marts hold
-exactly what a build from scratch gives.
+``mart_group_counts``, ``mart_item_counts``) and term by term (``mart_indicator_counts``).
+``mart_round_state`` keeps a fingerprint of each round's facts as the marts last saw them, so a
+build recomputes only the rounds whose facts changed and the terms they belong to: loading one
+corrected school file into ten years of rounds touches one round, not all of them. When the
+schools or the indicator definitions change, or there is no state yet, everything is rebuilt.
+Either way the marts hold exactly what a build from scratch gives.
 """
 
 from __future__ import annotations
@@ -15,6 +15,8 @@ import duckdb
 import polars as pl
 
 from lmp_analytics.codebook import load_codebooks
+from lmp_analytics.config import min_n
+from lmp_analytics.metrics.nonresponse import store_item_nonresponse
 from lmp_analytics.warehouse.load import changed_rounds, round_fingerprints
 from lmp_analytics.warehouse.queries import named
 
@@ -22,7 +24,7 @@ MART_STEPS = ("pupil_indicator", "round_counts", "school_rounds", "indicator_cou
 STATE_TABLE = "mart_round_state"
 INPUTS_KEY = "marts_inputs"
 MART_TABLES = ("fct_pupil_indicator", "mart_group_counts", "mart_school_round",
-               "mart_indicator_counts")
+               "mart_indicator_counts", "mart_item_counts")
 
 
 def indicator_items() -> pl.DataFrame:
@@ -73,8 +75,11 @@ def build_marts(con: duckdb.DuckDBPyConnection) -> None:
     if (STATE_TABLE in tables and set(MART_TABLES) <= tables
             and _stored_inputs(con) == inputs):
         _update(con)
+        terms = [r[0] for r in con.execute(_q("changed_terms")).fetchall()]
     else:
         _rebuild(con)
+        terms = None
+    store_item_nonresponse(con, min_n=min_n(), terms=terms)
     _save_state(con, inputs)
 
 
@@ -86,6 +91,8 @@ def _rebuild(con: duckdb.DuckDBPyConnection) -> None:
     con.execute(_q("school_rounds"))
     con.execute("CREATE OR REPLACE TABLE mart_indicator_counts AS "
                 + _q("indicator_counts_rows", groups="mart_group_counts"))
+    con.execute("CREATE OR REPLACE TABLE mart_item_counts AS "
+                + _q("item_counts_rows", answers="fct_answer", responses="fct_response"))
 
 
 def _update(con: duckdb.DuckDBPyConnection) -> None:
@@ -109,6 +116,11 @@ def _update(con: duckdb.DuckDBPyConnection) -> None:
     con.execute("INSERT INTO mart_indicator_counts " + _q(
         "indicator_counts_rows",
         groups=f"(SELECT * FROM mart_group_counts WHERE term IN {terms})"))
+    con.execute(f"DELETE FROM mart_item_counts WHERE round_id IN {changed}")
+    con.execute("INSERT INTO mart_item_counts " + _q(
+        "item_counts_rows",
+        answers=f"(SELECT * FROM fct_answer WHERE round_id IN {changed})",
+        responses=f"(SELECT * FROM fct_response WHERE round_id IN {changed})"))
 
 
 def _save_state(con: duckdb.DuckDBPyConnection, inputs: str) -> None:
@@ -121,3 +133,4 @@ def record_mart_state(con: duckdb.DuckDBPyConnection) -> None:
     facts consistently themselves, such as the benchmarks' multi-year warehouse)."""
     round_fingerprints(con, "mart_fingerprint_now")
     _save_state(con, _inputs(con))
+

@@ -60,10 +60,12 @@ JOIN props AS x ON x.versjon = r.versjon AND x.ind_no = p.k % 1024;
 -- name: group_counts_rows
 -- Counts per round and group (the finest level), with breakdowns by trinn and kjonn: first per
 -- (group, indicator, trinn, kjonn), then summed into all pupils, each trinn and each kjonn.
+-- Only keys and numbers are aggregated; the round's school, term and version (dim_round, made
+-- from the same response rows), the school's kommune, rolle and pulje (dim_school) and the
+-- indicator's kind (dim_indicator_item) are joined to the result (carrying them through the
+-- aggregations as any_value cost a third of the statement).
 WITH cells AS (
     SELECT p.round_id, p.gruppe, p.indicator, p.trinn, coalesce(p.kjonn, 'ukjent') AS kjonn,
-           any_value(p.skole_orgnr) AS skole_orgnr, any_value(p.term) AS term,
-           any_value(p.versjon) AS versjon, any_value(p.kind) AS kind,
            count(*)                                                   AS n,
            sum(CASE WHEN p.kind = 'share' THEN p.value END)           AS count,
            sum(CASE WHEN p.kind = 'scale' THEN round(p.value * 720720)::BIGINT END) AS sum_x,
@@ -76,31 +78,36 @@ WITH cells AS (
     WHERE p.value IS NOT NULL
     GROUP BY p.round_id, p.gruppe, p.indicator, p.trinn, coalesce(p.kjonn, 'ukjent')
 ),
-base AS (
-    SELECT c.*, s.kommunenummer, s.rolle, s.pulje
-    FROM cells AS c
-    JOIN dim_school AS s USING (skole_orgnr)
-),
 exploded AS (
-    SELECT *, 'alle' AS breakdown, 'alle' AS breakdown_value FROM base
+    SELECT *, 'alle' AS breakdown, 'alle' AS breakdown_value FROM cells
     UNION ALL
-    SELECT *, 'trinn', CAST(trinn AS VARCHAR) FROM base
+    SELECT *, 'trinn', CAST(trinn AS VARCHAR) FROM cells
     UNION ALL
-    SELECT *, 'kjonn', kjonn FROM base
+    SELECT *, 'kjonn', kjonn FROM cells
+),
+summed AS (
+    SELECT round_id, gruppe, indicator, breakdown, breakdown_value,
+           sum(n)::BIGINT AS n, sum(count) AS count, sum(sum_x) AS sum_x,
+           sum(sumsq_x) AS sumsq_x, sum(top_count) AS top_count
+    FROM exploded
+    GROUP BY round_id, gruppe, indicator, breakdown, breakdown_value
+),
+kinds AS (
+    SELECT DISTINCT versjon, indicator, kind FROM dim_indicator_item
 )
-SELECT round_id, any_value(skole_orgnr) AS skole_orgnr, any_value(kommunenummer) AS kommunenummer,
-       any_value(rolle) AS rolle, any_value(pulje) AS pulje, any_value(term) AS term,
-       any_value(versjon) AS versjon, gruppe, indicator, any_value(kind) AS kind, breakdown,
-       breakdown_value,
-       sum(n)::BIGINT                                      AS n,
-       sum(count)                                          AS count,
-       sum(sum_x)::DOUBLE / 720720                         AS sum,
-       sum(sumsq_x)::DOUBLE / (720720::DOUBLE * 720720)    AS sumsq,
-       sum(top_count)                                      AS top_count,
-       sum(sum_x)::HUGEINT                                 AS sum_x,
-       sum(sumsq_x)::HUGEINT                               AS sumsq_x
-FROM exploded
-GROUP BY round_id, gruppe, indicator, breakdown, breakdown_value;
+SELECT g.round_id, r.skole_orgnr, s.kommunenummer, s.rolle, s.pulje, r.term, r.versjon,
+       g.gruppe, g.indicator, k.kind, g.breakdown, g.breakdown_value,
+       g.n,
+       g.count,
+       g.sum_x::DOUBLE / 720720                         AS sum,
+       g.sumsq_x::DOUBLE / (720720::DOUBLE * 720720)    AS sumsq,
+       g.top_count,
+       g.sum_x::HUGEINT                                 AS sum_x,
+       g.sumsq_x::HUGEINT                               AS sumsq_x
+FROM summed AS g
+JOIN dim_round AS r USING (round_id)
+JOIN dim_school AS s ON s.skole_orgnr = r.skole_orgnr
+JOIN kinds AS k ON k.versjon = r.versjon AND k.indicator = g.indicator;
 
 -- name: school_rounds
 -- The round a school contributes to a term's aggregates: its earliest preventive round of the
@@ -181,3 +188,69 @@ SELECT (SELECT count(*) || ':' || coalesce(bit_xor(hash(skole_orgnr, skole, komm
        (SELECT count(*) || ':' || coalesce(bit_xor(hash(versjon, indicator, kind, item,
                 is_reversed, threshold, min_items, top_threshold)), 0)
         FROM dim_indicator_item);
+
+-- name: item_counts_rows
+-- Item non-response per round and item: answers asked (a row in fct_answer), skipped (asked,
+-- left empty) and n, the respondents asked the item (distinct pupils). Every item is kept (the
+-- view leaves out the conditional follow-ups), so a codebook change never makes these rows stale.
+-- Every answer row comes from one response row (round, gruppe, elev) with at most one row per
+-- item (a wide row of a file), and goes with it; so where no pupil has two responses in a round
+-- (checked on the responses: cheap), the pupils asked an item are its rows, and only rounds with
+-- such a pupil pay for a distinct count over their answers.
+WITH dup AS (
+    SELECT DISTINCT round_id FROM {responses} GROUP BY round_id, elev HAVING count(*) > 1
+)
+SELECT round_id, item, count(*)::BIGINT AS asked, (count(*) - count(value))::BIGINT AS skipped,
+       count(*)::BIGINT AS n
+FROM {answers}
+WHERE round_id NOT IN (SELECT round_id FROM dup)
+GROUP BY round_id, item
+UNION ALL
+SELECT round_id, item, count(*)::BIGINT AS asked, (count(*) - count(value))::BIGINT AS skipped,
+       count(DISTINCT elev)::BIGINT AS n
+FROM {answers}
+WHERE round_id IN (SELECT round_id FROM dup)
+GROUP BY round_id, item;
+
+-- name: item_nonresponse_read
+-- Read by metrics/nonresponse.py: the per round x item counts (mart_item_counts, or
+-- item_counts_rows over fct_answer for a warehouse built before that mart) with the round's
+-- school, term and primary flag (from mart_school_round when there is one, else true),
+-- conditional items (parameter 1) left out, only the terms in parameter 2 (NULL: every term).
+SELECT c.round_id, r.skole_orgnr, r.term, c.item, {is_primary} AS is_primary,
+       c.asked, c.skipped, c.n
+FROM {counts} AS c JOIN dim_round AS r USING (round_id) {primary}
+WHERE NOT list_contains(?, c.item)
+  AND (?::VARCHAR[] IS NULL OR list_contains(?::VARCHAR[], r.term));
+
+-- name: item_nonresponse_respondents
+SELECT round_id, respondents AS n_round FROM dim_round;
+
+-- name: item_nonresponse_names
+SELECT skole_orgnr, skole, kommunenummer FROM dim_school;
+
+-- name: item_nonresponse_tables
+SELECT table_name FROM duckdb_tables() WHERE NOT temporary;
+
+-- name: item_nonresponse_key
+SELECT value FROM meta WHERE key = ?;
+
+-- name: item_nonresponse_set_key
+INSERT OR REPLACE INTO meta VALUES (?, ?);
+
+-- name: item_nonresponse_stored
+-- The suppressed item non-response cells (metrics/nonresponse.py), every role's rows.
+SELECT * FROM mart_item_nonresponse;
+
+-- name: item_nonresponse_create
+CREATE OR REPLACE TABLE mart_item_nonresponse AS SELECT * FROM new_item_nonresponse;
+
+-- name: item_nonresponse_delete_terms
+DELETE FROM mart_item_nonresponse WHERE list_contains(?, term);
+
+-- name: item_nonresponse_insert
+INSERT INTO mart_item_nonresponse BY NAME SELECT * FROM new_item_nonresponse;
+
+-- name: changed_terms
+-- Terms of the rounds an incremental build recomputed (mart_changed, made by _update).
+SELECT DISTINCT term FROM mart_changed ORDER BY term;

@@ -1,0 +1,178 @@
+"""Item non-response cells: skipped items among the items every respondent of a round was asked.
+
+The counts per round x item are the mart ``mart_item_counts``; this module sums them to each
+school's round (``item='alle'``) and to the programme per term (per item and 'alle', over the
+schools' primary rounds) and suppresses them term by term. :func:`store_item_nonresponse` keeps
+the suppressed result in ``mart_item_nonresponse`` (built with the marts, only the changed terms
+on an incremental build), which :func:`lmp_analytics.views.item_nonresponse` reads when it was
+built with the same threshold and codebooks (:func:`inputs_key`); else the view computes it live
+from the counts with :func:`nonresponse_cells`. No Streamlit here.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Sequence
+from functools import cache
+
+import duckdb
+import polars as pl
+
+from lmp_analytics.codebook import load_codebooks
+from lmp_analytics.privacy.suppression import Linkage, suppress
+from lmp_analytics.warehouse.queries import named
+
+TABLE = "mart_item_nonresponse"
+INPUTS_KEY = "item_nonresponse_inputs"
+
+NONRESPONSE_SCHEMA = {
+    "level": pl.String, "kommunenummer": pl.String, "skole_orgnr": pl.String,
+    "skole": pl.String, "round_id": pl.String, "term": pl.String, "item": pl.String,
+    "module": pl.String, "n": pl.Int64, "asked": pl.Int64, "skipped": pl.Int64,
+    "skipped_share": pl.Float64, "suppressed": pl.Boolean, "suppression_reason": pl.String,
+    "n_display": pl.String,
+}
+
+
+@cache
+def conditional_items() -> frozenset[str]:
+    """Items asked only after a filter answer (e.g. forms of bullying) or nominations: not part
+    of item non-response, which compares items every respondent was asked."""
+    return frozenset(
+        item.code for book in load_codebooks().values() for item in book.items.values()
+        if item.asked_when or item.is_nomination
+    )
+
+
+@cache
+def item_modules() -> dict[str, str]:
+    """Item code -> module (first codebook that has the item wins, in codebook order)."""
+    out: dict[str, str] = {}
+    for book in load_codebooks().values():
+        for item in book.items.values():
+            out.setdefault(item.code, item.module)
+    return out
+
+
+def inputs_key(min_n: int) -> str:
+    """What the stored cells depend on besides the facts and schools: threshold and codebooks."""
+    text = repr((1, min_n, sorted(conditional_items()), sorted(item_modules().items())))
+    return hashlib.sha256(text.encode()).hexdigest()
+
+
+def counts_query(tables: set[str]) -> str:
+    """SQL (parameters: the items to leave out, then the terms twice, NULL for all) of the counts
+    per round x item with school, term and primary flag; from ``mart_item_counts`` when the
+    warehouse has it, else counted from ``fct_answer`` (marts that predate it). ``tables``: the
+    warehouse's tables."""
+    if "mart_item_counts" in tables:
+        counts = "mart_item_counts"
+    else:
+        counts = "(" + named("marts", "item_counts_rows").format(
+            answers="fct_answer", responses="fct_response").rstrip(";") + "\n)"
+    has_primary = "mart_school_round" in tables
+    return named("marts", "item_nonresponse_read").format(
+        counts=counts,
+        primary="LEFT JOIN mart_school_round AS m USING (round_id)" if has_primary else "",
+        is_primary="coalesce(m.is_primary, false)" if has_primary else "true")
+
+
+def read_inputs(
+    con: duckdb.DuckDBPyConnection, tables: set[str], terms: Sequence[str] | None = None
+) -> tuple[pl.DataFrame, pl.DataFrame, pl.DataFrame]:
+    """(counts per round x item of ``terms`` (None: all), respondents per round, school names)
+    from the warehouse."""
+    wanted = None if terms is None else list(terms)
+    per_item = con.sql(counts_query(tables),
+                       params=[sorted(conditional_items()), wanted, wanted]).pl()
+    respondents = con.sql(named("marts", "item_nonresponse_respondents")).pl()
+    names = con.sql(named("marts", "item_nonresponse_names")).pl()
+    return per_item, respondents, names
+
+
+def nonresponse_cells(
+    per_item: pl.DataFrame, respondents: pl.DataFrame, names: pl.DataFrame, *,
+    min_n: int | None = None,
+) -> pl.DataFrame:
+    """School-round and programme cells, suppressed term by term (unsorted, every role)."""
+    if per_item.height == 0:
+        return pl.DataFrame(schema=NONRESPONSE_SCHEMA)
+    per_item = per_item.with_columns(pl.col(c).cast(pl.Int64) for c in ("asked", "skipped", "n"))
+    school = (per_item.group_by("round_id", "skole_orgnr", "term", "is_primary")
+              .agg(pl.col("asked").sum(), pl.col("skipped").sum())
+              .join(respondents, on="round_id", how="left")
+              .join(names, on="skole_orgnr", how="left")
+              .with_columns(pl.lit("skole").alias("level"), pl.lit("alle").alias("item"),
+                            pl.col("n_round").cast(pl.Int64).alias("n")))
+    prim = per_item.filter(pl.col("is_primary"))
+    prog_items = prim.group_by("term", "item").agg(
+        pl.col("asked").sum(), pl.col("skipped").sum(), pl.col("n").sum())
+    prog_all = school.filter(pl.col("is_primary")).group_by("term").agg(
+        pl.col("asked").sum(), pl.col("skipped").sum(), pl.col("n").sum()
+    ).with_columns(pl.lit("alle").alias("item"))
+    prog = pl.concat([prog_items.select("term", "item", "asked", "skipped", "n"),
+                      prog_all.select("term", "item", "asked", "skipped", "n")]).with_columns(
+        pl.lit("program").alias("level"), pl.lit(True).alias("is_primary"),
+        *[pl.lit(None, dtype=pl.String).alias(c)
+          for c in ("kommunenummer", "skole_orgnr", "skole", "round_id")])
+    cols = ["level", "kommunenummer", "skole_orgnr", "skole", "round_id", "term", "item",
+            "is_primary", "n", "asked", "skipped"]
+    cells = pl.concat([school.select(cols), prog.select(cols)], how="vertical_relaxed")
+    cells = cells.with_columns(
+        (pl.col("skipped") / pl.col("asked")).alias("skipped_share"),
+        pl.col("item").replace_strict(item_modules(), default="alle").alias("module"),
+    )
+    lv = pl.col("level")
+    linkage = Linkage(("term", "item"), lv == "program",
+                      (lv == "skole") & pl.col("is_primary"), "skole->program")
+    parts = cells.partition_by("term", maintain_order=True)
+    out = pl.concat([
+        suppress(part, keys=("level", "skole_orgnr", "round_id", "term", "item"),
+                 linkages=[linkage], min_n=min_n,
+                 labels=("kommunenummer", "skole", "module", "is_primary"))
+        for part in parts
+    ], how="vertical_relaxed")
+    return out.select(list(NONRESPONSE_SCHEMA))
+
+
+def tables(con: duckdb.DuckDBPyConnection) -> set[str]:
+    """The warehouse's tables."""
+    return {r[0] for r in con.sql(named("marts", "item_nonresponse_tables")).fetchall()}
+
+
+def stored_cells(
+    con: duckdb.DuckDBPyConnection, min_n: int, tables: set[str]
+) -> pl.DataFrame | None:
+    """The stored cells if they were built with threshold ``min_n`` and today's codebooks
+    (``tables``: the warehouse's tables)."""
+    if not {TABLE, "meta"} <= tables:
+        return None
+    key = con.sql(named("marts", "item_nonresponse_key"), params=[INPUTS_KEY]).fetchall()
+    if not key or key[0][0] != inputs_key(min_n):
+        return None
+    return con.sql(named("marts", "item_nonresponse_stored")).pl()
+
+
+def store_item_nonresponse(
+    con: duckdb.DuckDBPyConnection, *, min_n: int, terms: Sequence[str] | None = None
+) -> None:
+    """Recompute the stored cells of ``terms`` (None: every term) inside the write transaction;
+    every term when the table is missing or was built with other inputs."""
+    present = tables(con)
+    key = con.execute(named("marts", "item_nonresponse_key"), [INPUTS_KEY]).fetchall()
+    if TABLE not in present or not key or key[0][0] != inputs_key(min_n):
+        terms = None
+    elif terms is not None and not terms:
+        return
+    per_item, respondents, names = read_inputs(con, present, terms)
+    cells = nonresponse_cells(per_item, respondents, names, min_n=min_n)
+    con.register("new_item_nonresponse", cells)
+    try:
+        if terms is None:
+            con.execute(named("marts", "item_nonresponse_create"))
+        else:
+            con.execute(named("marts", "item_nonresponse_delete_terms"), [list(terms)])
+            con.execute(named("marts", "item_nonresponse_insert"))
+    finally:
+        con.unregister("new_item_nonresponse")
+    con.execute(named("marts", "item_nonresponse_set_key"), [INPUTS_KEY, inputs_key(min_n)])
