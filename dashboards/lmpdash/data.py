@@ -314,8 +314,7 @@ def warm(src: Source, *, background: bool = True) -> None:
     def run() -> None:
         started = time.perf_counter()
         try:
-            for level in ("skole", "kommune", "program"):
-                indicators(src, program, level)
+            indicators(src, program, "skole")   # pages read only school cells through this cache
             compare(src, program, indicator=HEADLINE, phase="runde")
             schools(src, program)
             rounds(src, program)
