@@ -16,13 +16,16 @@ INDICATOR = "mobbet"
 ROLE = "program"
 
 
-def _terms(warehouse: Path) -> tuple[list[str], str]:
+def _terms(warehouse: Path) -> tuple[list[str], str, str | None]:
     from lmp_analytics import views
 
     terms = views.terms(warehouse=warehouse)
     schools = views.schools(role=ROLE, warehouse=warehouse)
     kommune = schools.get_column("kommunenummer")[0] if schools.height else "0301"
-    return terms, kommune
+    # The Skole page's first pick: the first participant, else the first school.
+    picks = schools.filter(schools["rolle"] == "deltaker")["skole_orgnr"].to_list() or \
+        schools["skole_orgnr"].to_list()
+    return terms, kommune, (picks[0] if picks else None)
 
 
 def page_queries(warehouse: Path) -> list[Task]:
@@ -30,7 +33,8 @@ def page_queries(warehouse: Path) -> list[Task]:
     from lmp_analytics import api, views
 
     wh = str(warehouse)
-    terms, kommune = _terms(warehouse)
+    terms, kommune, school = _terms(warehouse)
+    one = None if school is None else [school]
     autumns = [t for t in terms if t.endswith("H")] or terms
     pre, post = (autumns[-2], autumns[-1]) if len(autumns) > 1 else (terms[0], terms[-1])
     v = views
@@ -45,14 +49,14 @@ def page_queries(warehouse: Path) -> list[Task]:
         ("Oversikt", "views.national_series", lambda: v.national_series(role=ROLE, warehouse=wh)),
         ("Oversikt", "views.attention",
          lambda: v.attention(indicator=INDICATOR, role=ROLE, warehouse=wh)),
-        ("Skole", "api.indicators(skole, all)",
-         lambda: api.indicators("skole", indicator=None, role=ROLE, warehouse=wh)),
-        ("Skole", "api.indicators(skole, trinn)",
-         lambda: api.indicators("skole", indicator=INDICATOR, by="trinn", role=ROLE,
-                                warehouse=wh)),
-        ("Skole", "api.indicators(skole, kjonn)",
-         lambda: api.indicators("skole", indicator=INDICATOR, by="kjonn", role=ROLE,
-                                warehouse=wh)),
+        ("Skole", "api.indicators(skole, all, one school)",
+         lambda: api.indicators("skole", indicator=None, role=ROLE, warehouse=wh, schools=one)),
+        ("Skole", "api.indicators(skole, trinn, one school)",
+         lambda: api.indicators("skole", indicator=None, by="trinn", role=ROLE, warehouse=wh,
+                                schools=one)),
+        ("Skole", "api.indicators(skole, kjonn, one school)",
+         lambda: api.indicators("skole", indicator=None, by="kjonn", role=ROLE, warehouse=wh,
+                                schools=one)),
         ("Skole", "api.compare(runde)",
          lambda: api.compare(indicator=INDICATOR, phase="runde", role=ROLE, warehouse=wh)),
         ("Skole", "views.phase_calendar", lambda: v.phase_calendar(role=ROLE, warehouse=wh)),

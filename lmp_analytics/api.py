@@ -83,9 +83,15 @@ def indicators(
     role: str | Role | None = "program",
     warehouse: WarehouseArg = None,
     min_n: int | None = None,
+    schools: Sequence[str] | None = None,
 ) -> pl.DataFrame:
     """Indicator cells at one level (gruppe | skole | kommune | pulje | program), suppressed and
-    scoped to ``role``. ``by``: None, 'trinn' or 'kjonn'. ``indicator`` None = every indicator."""
+    scoped to ``role``. ``by``: None, 'trinn' or 'kjonn'. ``indicator`` None = every indicator.
+    ``schools`` (gruppe and skole level): only those schools' cells (scope still applies).
+
+    Only the cells asked for leave the warehouse: level, breakdown, indicators, schools and a
+    kommune or veileder role's scope are filters of the query, so the rows are exactly those
+    of filtering every published cell of the level afterwards, in the same order."""
     r = as_role(role)
     if level == "gruppe" and r.kind != "forsker":
         raise PermissionError("group (class) level results are only available to 'forsker'")
@@ -95,40 +101,60 @@ def indicators(
             f"breakdowns by {by} are published for schools (and groups) only, not at level "
             f"{level!r}: sums of the schools' breakdowns would force hiding school totals"
         )
+    if schools is not None and level not in ("gruppe", "skole"):
+        raise ValueError(f"schools= selects school or group cells, not level {level!r}")
     wanted = None if indicator is None else (
         [indicator] if isinstance(indicator, str) else list(indicator))
     with reading(warehouse) as con:
         if level == "gruppe":
             out = _group_cells(con, wanted or _indicator_ids(con), min_n)
+            level_has_cells = out.height > 0
+            if level_has_cells:
+                out = out.filter(pl.col("breakdown") == breakdown)
+                if schools is not None:
+                    out = out.filter(pl.col("skole_orgnr").is_in(list(schools)))
         else:
-            out = published_cells(con, level=level, indicators=wanted)
-    if out.height == 0:
+            out = published_cells(con, level=level, indicators=wanted, breakdown=breakdown,
+                                  schools=schools, role=r)
+            level_has_cells = out.height > 0 or (
+                out.width > 0 and _published_any(con, level, wanted))
+    if not level_has_cells:  # nothing published at this level: an all-text empty frame
         return pl.DataFrame(schema={c: pl.String for c in INDICATOR_COLUMNS})
-    out = out.filter(pl.col("breakdown") == breakdown)
     return scope(out, r).select(INDICATOR_COLUMNS)
 
 
 def published_cells(
-    con, *, level: str | None = None, indicators: Sequence[str] | None = None
+    con,
+    *,
+    level: str | None = None,
+    indicators: Sequence[str] | None = None,
+    breakdown: str | None = None,
+    schools: Sequence[str] | None = None,
+    role: str | Role | None = None,
 ) -> pl.DataFrame:
-    """Rows of the stored publication (already suppressed at ingest), unscoped: call
-    :func:`scope` before showing them."""
+    """Rows of the stored publication (already suppressed at ingest) in stored order, filtered
+    in the query by level, indicators, breakdown and schools (None = any). ``role`` narrows a
+    kommune or veileder role's rows to its scope in the query (aggregates above municipality
+    level always pass); the rows are still not scoped for showing: call :func:`scope` before
+    showing them. No publication table: an empty frame without columns."""
     if not con.sql(
         "SELECT count(*) FROM information_schema.tables WHERE table_name = ?",
         params=[PUBLICATION_TABLE],
     ).fetchall()[0][0]:
         return pl.DataFrame()
-    where, params = [], []
-    if level is not None:
-        where.append("level = ?")
-        params.append(level)
-    if indicators:
-        where.append("list_contains(?, indicator)")
-        params.append(list(indicators))
-    sql = f"SELECT * FROM {PUBLICATION_TABLE}"
-    if where:
-        sql += " WHERE " + " AND ".join(where)
-    return con.sql(sql, params=params).pl()
+    r = None if role is None else as_role(role)
+    kommuner = sorted(r.kommuner) if r is not None and r.kind == "kommune" else None
+    own = sorted(r.schools) if r is not None and r.kind == "veileder" else None
+    params = [level, breakdown, list(indicators) if indicators else None,
+              None if schools is None else list(schools), kommuner, own]
+    return con.sql(named("cells", "published_cells"), params=params).pl()
+
+
+def _published_any(con, level: str, indicators: Sequence[str] | None) -> bool:
+    """Whether the publication has cells of ``level`` (and ``indicators``, None = any)."""
+    return bool(con.sql(named("cells", "published_any"),
+                        params=[level, list(indicators) if indicators else None]
+                        ).fetchall()[0][0])
 
 
 def _group_cells(con, indicator_ids: Sequence[str], min_n: int | None) -> pl.DataFrame:

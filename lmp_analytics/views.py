@@ -170,17 +170,19 @@ ROUND_SCHEMA = {
 }
 
 
-def _rounds(con: duckdb.DuckDBPyConnection) -> pl.DataFrame:
+def _rounds(con: duckdb.DuckDBPyConnection, *, items: bool = True) -> pl.DataFrame:
+    """Rounds with school labels and respondents; ``items=False`` leaves out the item lists
+    (the widest column) for callers that do not need them."""
     if not _has_table(con, "dim_round"):
-        return _empty(ROUND_SCHEMA)
-    primary = ("coalesce(m.is_primary, false)" if _has_table(con, "mart_school_round")
-               else "true")
-    join = ("LEFT JOIN mart_school_round AS m USING (round_id)"
-            if _has_table(con, "mart_school_round") else "")
+        return _empty(ROUND_SCHEMA if items else
+                      {k: v for k, v in ROUND_SCHEMA.items() if k != "items"})
+    marts = _has_table(con, "mart_school_round")
+    primary = "coalesce(m.is_primary, false)" if marts else "true"
+    join = "LEFT JOIN mart_school_round AS m USING (round_id)" if marts else ""
     return con.sql(
         f"""SELECT 'skole' AS level, s.kommunenummer, r.skole_orgnr, s.skole, s.rolle,
                    r.round_id, r.term, r.versjon, r.runde, r.formal, r.first_date,
-                   {primary} AS is_primary, r.items, r.respondents
+                   {primary} AS is_primary, {"r.items," if items else ""} r.respondents
             FROM dim_round AS r JOIN dim_school AS s USING (skole_orgnr) {join}
             ORDER BY s.kommunenummer, s.skole, r.first_date"""
     ).pl()
@@ -231,7 +233,7 @@ def response_rates(
     (below :data:`LOW_RESPONSE_RATE`). A concrete-suspicion round surveys one class, so it gets no
     rate. Rounds with fewer than ``min_n`` respondents are suppressed."""
     with reading(warehouse) as con:
-        frame = _rounds(con)
+        frame = _rounds(con, items=False)
         enrolled = participation.enrolment(con)
     if frame.height == 0:
         return _empty(RATE_SCHEMA)
@@ -386,10 +388,13 @@ def instrument_overview(
     if frame.height == 0:
         return _empty(INSTRUMENT_SCHEMA)
     modules = _item_modules()
-    mods = [", ".join(sorted({modules.get(i, "?") for i in (items or [])}))
-            for items in frame["items"].to_list()]
-    out = frame.with_columns(
-        pl.Series("modules", mods, dtype=pl.String),
+    # Rounds share a handful of item lists: name the modules of each distinct list once.
+    lists = frame.select("items").unique()
+    lists = lists.with_columns(pl.Series(
+        "modules", [", ".join(sorted({modules.get(i, "?") for i in (items or [])}))
+                    for items in lists["items"].to_list()], dtype=pl.String))
+    out = frame.join(lists, on="items", how="left", maintain_order="left",
+                     nulls_equal=True).with_columns(
         pl.col("items").list.len().cast(pl.Int64).alias("n_items"),
     )
     return api.scope(out.select(list(INSTRUMENT_SCHEMA)), role)

@@ -64,8 +64,7 @@ def main() -> None:
     else:
         st.caption(ctx.t("sk_facts_comp", kommune=school["kommune"]))
 
-    all_cells = data.indicators(ctx.src, ctx.role, "skole").filter(
-        pl.col("skole_orgnr") == orgnr)
+    all_cells = data.indicators(ctx.src, ctx.role, "skole", school=orgnr)
     if all_cells.height == 0:
         st.info(ctx.t("sk_no_rounds", school=names.get(orgnr, school["skole"])))
         _phase_table(ctx, orgnr)
@@ -264,8 +263,9 @@ def _breakdowns(ctx, orgnr: str, indicator: str, kind: str, cells: pl.DataFrame)
     cols = st.columns(2)
     for col, by in zip(cols, ("trinn", "kjonn"), strict=True):
         with col:
-            parts = data.indicators(ctx.src, ctx.role, "skole", indicator=indicator, by=by)
-            parts = parts.filter((pl.col("skole_orgnr") == orgnr) & (pl.col("round") == rnd))
+            parts = data.indicators(ctx.src, ctx.role, "skole", indicator=indicator, by=by,
+                                    school=orgnr)
+            parts = parts.filter(pl.col("round") == rnd)
             if by == "trinn":
                 parts = parts.sort(pl.col("breakdown_value").cast(pl.Int64, strict=False))
             else:

@@ -186,10 +186,12 @@ def _wh(src: Source) -> str:
 
 
 def indicators(src: Source, role: Role, level: str = "skole", *, indicator: str | None = None,
-               by: str | None = None) -> pl.DataFrame:
-    """``api.indicators`` for the role (cached at programme scope, then scoped)."""
-    frame = _memo.get(src, "indicators", (level, by), lambda: api.indicators(
-        level, indicator=None, by=by, role="program", warehouse=_wh(src)))
+               by: str | None = None, school: str | None = None) -> pl.DataFrame:
+    """``api.indicators`` for the role (cached at programme scope, then scoped); ``school``:
+    that school's cells only (fetched and cached per school)."""
+    frame = _memo.get(src, "indicators", (level, by, school), lambda: api.indicators(
+        level, indicator=None, by=by, role="program", warehouse=_wh(src),
+        schools=None if school is None else [school]))
     if frame.height and indicator is not None:
         frame = frame.filter(pl.col("indicator") == indicator)
     return api.scope(frame, role) if frame.height else frame
@@ -322,10 +324,7 @@ def warm(src: Source, *, background: bool = True) -> None:
     def run() -> None:
         started = time.perf_counter()
         try:
-            for level in ("skole", "kommune", "program"):
-                indicators(src, program, level)
-            for by in ("trinn", "kjonn"):
-                indicators(src, program, "skole", by=by)
+            indicators(src, program, "skole")   # pages read only school cells through this cache
             compare(src, program, indicator=HEADLINE, phase="runde")
             schools(src, program)
             rounds(src, program)

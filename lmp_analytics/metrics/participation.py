@@ -48,8 +48,10 @@ def response_rates(
     its other columns are kept as labels (never blanked). A concrete-suspicion round
     (``formal == 'mistanke'``) surveys one class, so it gets no rate. Rows in input order.
     """
+    years = {t: school_year(t) for t in rounds["term"].unique().drop_nulls().to_list()}
     frame = rounds.with_columns(
-        pl.col("term").map_elements(school_year, return_dtype=pl.String).alias("skoleaar"),
+        pl.col("term").replace_strict(years, default=None, return_dtype=pl.String)
+        .alias("skoleaar"),
         pl.col("respondents").cast(pl.Int64).alias("n"),
     ).drop("respondents").join(
         enrolment_.select("skole_orgnr", "skoleaar", pl.col("enrolled").cast(pl.Int64)),

@@ -201,15 +201,20 @@ class ReportSource:
         self.warehouse = warehouse
         self.schools = tuple(schools or ())
         self._changes: dict[tuple[str, tuple[str, ...]], pl.DataFrame] = {}
+        self._cells: dict[tuple[str | None, tuple[str, ...]], pl.DataFrame] = {}
 
-    @cached_property
-    def cells(self) -> pl.DataFrame:
-        return api.indicators("skole", indicator=None, role=self.role, warehouse=self.warehouse)
+    def _family(self, orgnr: str) -> tuple[str, ...]:
+        """The batch's schools when ``orgnr`` is one of them, else ``orgnr`` alone."""
+        return self.schools if orgnr in self.schools else (orgnr,)
 
-    @cached_property
-    def grade_cells(self) -> pl.DataFrame:
-        return api.indicators("skole", indicator=None, by="trinn", role=self.role,
-                              warehouse=self.warehouse)
+    def school_cells(self, orgnr: str, *, by: str | None = None) -> pl.DataFrame:
+        """The school's published cells of every indicator (``by``: None or 'trinn'), read for
+        the batch's schools at once (one query) when ``orgnr`` is one of them."""
+        key = (by, self._family(orgnr))
+        if key not in self._cells:
+            self._cells[key] = api.indicators("skole", indicator=None, by=by, role=self.role,
+                                              warehouse=self.warehouse, schools=key[1])
+        return self._cells[key].filter(pl.col("skole_orgnr") == orgnr)
 
     @cached_property
     def reference(self) -> pl.DataFrame:
@@ -223,7 +228,7 @@ class ReportSource:
         Computed only for the batch's ``schools`` (one call for all of them) when ``orgnr`` is
         one of them, else for ``orgnr`` alone. The report shows no Benjamini-Hochberg adjusted
         p-value, so the family a change is computed in does not change what it shows."""
-        family = self.schools if orgnr in self.schools else (orgnr,)
+        family = self._family(orgnr)
         key = (indicator, family)
         if key not in self._changes:
             phases = api.compare(indicator=indicator, phase=None, role=self.role,
@@ -408,8 +413,7 @@ def school_report(
     catalogue = indicator_catalogue()
     kinds = {i.id: i.kind for i in catalogue}
 
-    cells = src.cells.filter((pl.col("skole_orgnr") == orgnr)
-                             & pl.col("round").is_in(sorted(primary_ids)))
+    cells = src.school_cells(orgnr).filter(pl.col("round").is_in(sorted(primary_ids)))
     series: dict[str, tuple[Cell, ...]] = {}
     latest: dict[str, Cell] = {}
     for ind in catalogue:
@@ -460,8 +464,7 @@ def school_report(
                        and str(p.fase) not in phase_rows)
     phase_changes = {c.indicator: c for c in phase_rows.get(finished, [])} if finished else {}
 
-    grade_frame = src.grade_cells.filter((pl.col("skole_orgnr") == orgnr)
-                                         & (pl.col("round") == latest_round))
+    grade_frame = src.school_cells(orgnr, by="trinn").filter(pl.col("round") == latest_round)
     grades = tuple(sorted(set(grade_frame["breakdown_value"].to_list()),
                           key=lambda g: (len(g), g)))
     grade_cells = {(r["indicator"], r["breakdown_value"]): _cell(r, kind=kinds.get(

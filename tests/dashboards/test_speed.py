@@ -14,6 +14,7 @@ BUDGET = 0.2  # seconds, per data call of a page
 
 def _page_calls(src, role, terms):
     pre, post = terms[0], terms[-1]
+    school = data.schools(src, role)["skole_orgnr"][0]   # the Skole page's first pick
     return {
         "oversikt": [lambda: data.schools(src, role), lambda: data.kommuner(src, role),
                      lambda: data.indicators(src, role, "skole", indicator="mobbet"),
@@ -21,11 +22,13 @@ def _page_calls(src, role, terms):
                      lambda: data.comparison_series(src, role, "mobbet"),
                      lambda: data.national(src, role),
                      lambda: data.attention(src, role, "mobbet")],
-        "skole": [lambda: data.indicators(src, role, "skole"),
+        "skole": [lambda: data.indicators(src, role, "skole", school=school),
                   lambda: data.compare(src, role, indicator="mobbet", phase="runde"),
                   lambda: data.phase_calendar(src, role),
-                  lambda: data.indicators(src, role, "skole", indicator="mobbet", by="trinn"),
-                  lambda: data.indicators(src, role, "skole", indicator="mobbet", by="kjonn")],
+                  lambda: data.indicators(src, role, "skole", indicator="mobbet", by="trinn",
+                                          school=school),
+                  lambda: data.indicators(src, role, "skole", indicator="mobbet", by="kjonn",
+                                          school=school)],
         "faser": [lambda: data.compare(src, role, indicator="mobbet", phase="1")],
         "sammenligning": [lambda: data.did(src, role, "mobbet", pre, post, None),
                           lambda: data.event_study(src, "mobbet")],
