@@ -712,9 +712,8 @@ def attention(
                            & pl.col(value).is_not_null())
     if visible.height == 0:
         return _empty(ATTENTION_SCHEMA)
-    latest = (visible.with_columns(
-        pl.col("term").map_elements(term_index, return_dtype=pl.Int64).alias("_t"))
-        .sort("_t", "round").group_by("skole_orgnr", maintain_order=True).last())
+    latest = (visible.sort(term_order(), "round")
+              .group_by("skole_orgnr", maintain_order=True).last())
     program = api.indicators("program", indicator=indicator, role=role, warehouse=warehouse)
     refs: dict[str, tuple[float, str]] = {}
     if program.height:

@@ -21,8 +21,9 @@ import polars as pl
 from scipy import stats as sps
 
 from lmp_analytics.metrics.phases import phase_calendar, primary_rounds, select_phase_rounds
-from lmp_analytics.stats.multiplicity import benjamini_hochberg
-from lmp_analytics.stats.verdict import verdict_from_interval
+from lmp_analytics.stats._common import StatsInputError
+from lmp_analytics.stats.multiplicity import adjusted_p_values
+from lmp_analytics.stats.verdict import verdict_expr
 from lmp_analytics.warehouse.queries import named
 
 CHANGE_SCHEMA = {
@@ -128,15 +129,15 @@ def _finalise(con: duckdb.DuckDBPyConnection, frame: pl.DataFrame) -> pl.DataFra
 
 def _finish(frame: pl.DataFrame) -> pl.DataFrame:
     """BH within the family returned, the interval-based verdict and the RTM flag."""
-    p = frame.get_column("p_value").to_list()
-    adjusted = list(benjamini_hochberg(p).p_adjusted)
-    verdicts = [
-        None if (v := verdict_from_interval(lo, hi, tested=t)) is None else str(v)
-        for lo, hi, t in frame.select("diff_ci_low", "diff_ci_high", "tested").iter_rows()
-    ]
+    p = frame.get_column("p_value").cast(pl.Float64).fill_null(float("nan")).to_numpy()
+    adjusted = pl.Series("p_adjusted", adjusted_p_values(p), dtype=pl.Float64).fill_nan(None)
+    wrong = frame.filter(pl.col("diff_ci_low") > pl.col("diff_ci_high"))
+    if wrong.height:
+        raise StatsInputError(f"{wrong.height} change interval(s) have their limits in the wrong "
+                              f"order, e.g. {wrong.select('diff_ci_low', 'diff_ci_high').row(0)}")
     return frame.with_columns(
-        pl.Series("p_adjusted", adjusted, dtype=pl.Float64),
-        pl.Series("verdict", verdicts, dtype=pl.String),
+        adjusted,
+        verdict_expr("diff_ci_low", "diff_ci_high", "tested").alias("verdict"),
         ((pl.col("rolle") == "deltaker") & (pl.col("diff") < 0)
          & pl.col("phase").is_in(["1", "program"])).fill_null(False).alias("rtm_warning"),
     )

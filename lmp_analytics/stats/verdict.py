@@ -11,12 +11,15 @@ import math
 from enum import StrEnum
 from typing import Literal
 
+import polars as pl
+
 from lmp_analytics.stats._common import StatsInputError
 
 __all__ = [
     "Verdict",
     "power_caveat",
     "rtm_caveat",
+    "verdict_expr",
     "verdict_from_interval",
     "verdict_label",
 ]
@@ -90,6 +93,19 @@ def verdict_from_interval(
     if ci_low > 0:
         return Verdict.INCREASE
     return Verdict.NO_CLEAR_CHANGE
+
+
+def verdict_expr(ci_low: str, ci_high: str, tested: str) -> pl.Expr:
+    """:func:`verdict_from_interval` as a polars expression over columns (its bokmål value as
+    text; null when untested or the interval is missing or NaN). The caller checks that no
+    interval has its limits in the wrong order."""
+    low, high = pl.col(ci_low), pl.col(ci_high)
+    usable = (pl.col(tested).fill_null(False) & low.is_not_null() & high.is_not_null()
+              & ~low.is_nan() & ~high.is_nan())
+    return (pl.when(~usable).then(pl.lit(None, pl.String))
+            .when(high < 0).then(pl.lit(Verdict.DECREASE.value))
+            .when(low > 0).then(pl.lit(Verdict.INCREASE.value))
+            .otherwise(pl.lit(Verdict.NO_CLEAR_CHANGE.value)))
 
 
 def verdict_label(verdict: Verdict | str, lang: Lang = "nb") -> str:

@@ -9,7 +9,7 @@ from scipy.stats import false_discovery_control
 from statsmodels.stats.multitest import multipletests
 
 from lmp_analytics.stats._common import StatsInputError
-from lmp_analytics.stats.multiplicity import benjamini_hochberg
+from lmp_analytics.stats.multiplicity import adjusted_p_values, benjamini_hochberg
 
 
 def _step_up(p: np.ndarray) -> np.ndarray:
@@ -61,3 +61,21 @@ def test_by_matches_statsmodels_and_empty_family():
     assert benjamini_hochberg([None, None]).m == 0
     with pytest.raises(StatsInputError):
         benjamini_hochberg([1.2])
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.lists(st.one_of(st.none(), st.floats(0, 1, allow_nan=False)), min_size=0, max_size=40))
+def test_array_form_equals_the_scalar_form_and_scipy(raw):
+    arr = np.array([np.nan if v is None else v for v in raw], dtype=float)
+    adjusted = adjusted_p_values(arr)
+    expected = benjamini_hochberg(raw).p_adjusted
+    assert [None if np.isnan(v) else float(v) for v in adjusted] == list(expected)
+    tested = ~np.isnan(arr)
+    if tested.any():
+        np.testing.assert_allclose(adjusted[tested], false_discovery_control(arr[tested]),
+                                   rtol=1e-12)
+
+
+def test_array_form_rejects_impossible_p_values():
+    with pytest.raises(StatsInputError):
+        adjusted_p_values(np.array([0.2, 1.5]))

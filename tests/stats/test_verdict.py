@@ -1,5 +1,8 @@
 """Verdict labels and caveat texts."""
 
+import random
+
+import polars as pl
 import pytest
 
 from lmp_analytics.stats._common import StatsInputError
@@ -8,6 +11,7 @@ from lmp_analytics.stats.verdict import (
     Verdict,
     power_caveat,
     rtm_caveat,
+    verdict_expr,
     verdict_from_interval,
     verdict_label,
 )
@@ -52,3 +56,22 @@ def test_caveats_exist_in_both_languages():
     assert "No clear change" in power_caveat("en")
     assert "regresjon mot gjennomsnittet" in rtm_caveat()
     assert "regression to the mean" in rtm_caveat("en")
+
+
+def test_the_column_form_gives_the_scalar_verdict_row_by_row():
+    rng = random.Random(5)
+    edge = [None, float("nan"), 0.0, -0.0, 1e-300, -1e-300]
+    rows = []
+    for _ in range(2000):
+        low = rng.choice(edge) if rng.random() < 0.2 else rng.uniform(-0.3, 0.3)
+        high = rng.choice(edge) if rng.random() < 0.2 else rng.uniform(-0.3, 0.3)
+        if low is not None and high is not None and low == low and high == high and low > high:
+            low, high = high, low
+        rows.append((low, high, rng.choice([True, False, None])))
+    frame = pl.DataFrame(rows, schema={"lo": pl.Float64, "hi": pl.Float64, "t": pl.Boolean},
+                         orient="row")
+    got = frame.select(verdict_expr("lo", "hi", "t")).to_series().to_list()
+    want = [None if (v := verdict_from_interval(lo, hi, tested=bool(t))) is None else str(v)
+            for lo, hi, t in rows]
+    assert got == want
+    assert {v for v in got if v} == {v.value for v in Verdict}
