@@ -279,12 +279,11 @@ def compute_changes(
 # --- the stored table -----------------------------------------------------------------------
 
 def _tables(con: duckdb.DuckDBPyConnection) -> set[str]:
-    return {r[0] for r in con.execute(
-        "SELECT table_name FROM duckdb_tables() WHERE NOT temporary").fetchall()}
+    return {r[0] for r in con.execute(_q("permanent_tables")).fetchall()}
 
 
 def _meta(con: duckdb.DuckDBPyConnection, key: str) -> str | None:
-    rows = con.execute("SELECT value FROM meta WHERE key = ?", [key]).fetchall()
+    rows = con.execute(_q("meta_value"), [key]).fetchall()
     return rows[0][0] if rows else None
 
 
@@ -304,11 +303,7 @@ def all_pairs(con: duckdb.DuckDBPyConnection) -> pl.DataFrame:
 def _store(con: duckdb.DuckDBPyConnection, frame: pl.DataFrame, *, replace: bool) -> None:
     con.register("new_school_changes", frame.select(list(TABLE_SCHEMA)))
     try:
-        if replace:
-            con.execute(f"CREATE OR REPLACE TABLE {CHANGE_TABLE} AS "
-                        "SELECT * FROM new_school_changes")
-        else:
-            con.execute(f"INSERT INTO {CHANGE_TABLE} SELECT * FROM new_school_changes")
+        con.execute(_q("create_from_new" if replace else "insert_new"))
     finally:
         con.unregister("new_school_changes")
 
@@ -323,8 +318,8 @@ def build_change_table(con: duckdb.DuckDBPyConnection, *, min_n: int | None = No
     inputs = f"{con.execute(_q('inputs_fingerprint')).fetchall()[0][0]}/min_n={min_n}"
     tables = _tables(con)
     now = "mart_round_state"  # the marts' fingerprints of the facts, saved just before
-    if now not in tables or not {"round_id", "term", "n", "fp"} <= {r[0] for r in con.execute(
-            "SELECT column_name FROM duckdb_columns() WHERE table_name = ?", [now]).fetchall()}:
+    if now not in tables or not {"round_id", "term", "n", "fp"} <= {
+            r[0] for r in con.execute(_q("columns_of"), [now]).fetchall()}:
         round_fingerprints(con, "school_change_fp_now")
         now = "school_change_fp_now"
     pairs = all_pairs(con)
@@ -332,8 +327,7 @@ def build_change_table(con: duckdb.DuckDBPyConnection, *, min_n: int | None = No
                    and _meta(con, INPUTS_KEY) == inputs)
     if incremental:
         changed_rounds(con, now, STATE_TABLE, "school_change_changed")
-        touched = {r[0] for r in con.execute(
-            "SELECT round_id FROM school_change_changed").fetchall()}
+        touched = {r[0] for r in con.execute(_q("changed_round_ids")).fetchall()}
         stored = con.sql(_q("stored_pairs")).pl()
         keys = ["skole_orgnr", "phase", "pre_round", "post_round"]
         hit = pl.col("pre_round").is_in(sorted(touched)) | pl.col("post_round").is_in(
@@ -356,10 +350,9 @@ def build_change_table(con: duckdb.DuckDBPyConnection, *, min_n: int | None = No
     else:
         todo = pairs
         _store(con, compute_changes(con, todo, min_n=min_n), replace=True)
-    con.execute(f"CREATE OR REPLACE TABLE {STATE_TABLE} AS SELECT round_id, term, n, fp "
-                f"FROM {now}")
-    con.execute("INSERT OR REPLACE INTO meta VALUES (?, ?)", [INPUTS_KEY, inputs])
-    con.execute("INSERT OR REPLACE INTO meta VALUES (?, ?)", [MIN_N_KEY, str(min_n)])
+    con.execute(_q("save_state").format(now=now))
+    con.execute(_q("save_meta"), [INPUTS_KEY, inputs])
+    con.execute(_q("save_meta"), [MIN_N_KEY, str(min_n)])
     return todo.height
 
 
