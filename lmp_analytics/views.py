@@ -636,7 +636,7 @@ def event_study(
         if panel.height == 0 or treated.height == 0 or panel["y"].null_count() == panel.height:
             return empty
         try:
-            effect = programme_effect(con, indicator, anticipation=anticipation)
+            effect = programme_effect(con, indicator, anticipation=anticipation, panel=panel)
         except Exception as exc:  # too few schools or terms for the estimator
             return EventStudyView(indicator, _empty(ES_SCHEMA), _empty(SUMMARY_SCHEMA), None,
                                   None, (f"{type(exc).__name__}: {exc}",), 0, 0)

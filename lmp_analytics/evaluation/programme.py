@@ -22,7 +22,7 @@ import polars as pl
 from lmp_analytics.metrics.phases import event_groups, phase_calendar
 from lmp_analytics.stats.cluster import ClusterDiD, cluster_did
 from lmp_analytics.stats.did import StaggeredDiD, TwfeContrast, staggered_did, twfe_contrast
-from lmp_analytics.terms import term_index
+from lmp_analytics.terms import term_order
 from lmp_analytics.warehouse.queries import named
 
 
@@ -36,7 +36,7 @@ def school_term_panel(con: duckdb.DuckDBPyConnection, indicator: str = "mobbet")
     groups = event_groups(phase_calendar(con))
     return (
         panel.with_columns(
-            pl.col("term").map_elements(term_index, return_dtype=pl.Int64).alias("t"),
+            term_order("term").alias("t"),  # = terms.term_index, as one expression
             (pl.col("total") / pl.col("n")).alias("y"),
         )
         .join(groups, on="skole_orgnr", how="left")
@@ -84,9 +84,11 @@ def programme_effect(
     anticipation: int = 0,
     base_period: str = "varying",
     weighted: bool = False,
+    panel: pl.DataFrame | None = None,
 ) -> ProgrammeEffect:
-    """Callaway & Sant'Anna on the school x term panel, with naive and TWFE contrasts."""
-    panel = school_term_panel(con, indicator)
+    """Callaway & Sant'Anna on the school x term panel, with naive and TWFE contrasts.
+    ``panel``: :func:`school_term_panel` of ``indicator`` when the caller has it already."""
+    panel = school_term_panel(con, indicator) if panel is None else panel
     # A pupil-weighted estimand weights each school by its mean number of respondents (the
     # estimator needs one weight per school, constant over terms).
     panel = panel.with_columns(pl.col("n").mean().over("skole_orgnr").alias("school_weight"))
