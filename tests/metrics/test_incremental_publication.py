@@ -193,3 +193,15 @@ def test_incremental_publication_equals_a_full_build(world, tmp_path, monkeypatc
     # and an incremental step at that threshold
     fixed6 = _corrected(early_csv[2], tmp_path / "fix6", drop=3)
     ingest([fixed6], roster_path=renamed, expect_rebuild=False, terms={fixed6.name[:5]})
+
+
+def test_a_cell_batch_suppresses_each_indicator_as_its_own_reads_do(sample_warehouse):
+    with duckdb.connect(str(sample_warehouse), read_only=True) as con:
+        indicators = [r[0] for r in con.sql(publication._q("indicators")).fetchall()]
+        batch = publication.CellBatch(con, indicators)
+        for ind in indicators:
+            own = publication.suppressed_indicator(con, ind, min_n=5)
+            assert own.height > 0
+            batched = publication.suppressed_indicator(batch, ind, min_n=5)
+            assert batched.schema == own.schema
+            assert batched.rows() == own.rows()
