@@ -170,8 +170,42 @@ def _changed_marts(
     return scratch
 
 
+def _replace_changed(
+    con: duckdb.DuckDBPyConnection, terms: list[str], published: pl.DataFrame | None
+) -> None:
+    """Make the changed components' stored rows equal ``published`` (their new rows), deleting
+    and inserting only the rows that differ: a correction changes a few cells of a component,
+    and replacing all of them would rewrite row groups across the whole table at the checkpoint.
+    """
+    if published is None:
+        con.execute(_q("delete_changed"))
+        return
+    stored = con.sql(_q("changed_rows"), params=[terms]).pl()
+    old = stored.drop("__rowid")
+    try:
+        new = published.select(old.columns).cast(old.schema)
+    except (pl.exceptions.PolarsError, KeyError):  # another layout: replace them all
+        new = None
+    if new is None or set(published.columns) != set(old.columns):
+        con.execute(_q("delete_changed"))
+        _store(con, published, "append_publication")
+        return
+    # Whole rows are compared (nulls equal): a cell whose numbers or suppression changed is
+    # deleted and inserted again; an unchanged one stays where it is.
+    stale = stored.join(new, on=old.columns, how="anti", nulls_equal=True)
+    fresh = new.join(old, on=old.columns, how="anti", nulls_equal=True)
+    if stale.height:
+        con.register("stale", stale.select("__rowid"))
+        try:
+            con.execute(_q("delete_rows"))
+        finally:
+            con.unregister("stale")
+    if fresh.height:
+        _store(con, fresh, "append_publication")
+
+
 def _update(con: duckdb.DuckDBPyConnection, min_n: int) -> None:
-    """Re-suppress the components whose marts changed and replace their rows."""
+    """Re-suppress the components whose marts changed and replace their rows that changed."""
     con.execute(_q("changed_components", state=STATE_TABLE))
     terms = [row[0] for row in con.execute(_q("changed_terms")).fetchall()]
     if not terms:
@@ -181,9 +215,7 @@ def _update(con: duckdb.DuckDBPyConnection, min_n: int) -> None:
         published = _suppressed(scratch, min_n, batch=True)
     finally:
         scratch.close()
-    con.execute(_q("delete_changed"))
-    if published is not None:
-        _store(con, published, "append_publication")
+    _replace_changed(con, terms, published)
 
 
 def _inputs(con: duckdb.DuckDBPyConnection, min_n: int) -> str:
