@@ -205,8 +205,16 @@ def indicator_tables(
     with one read of the marts instead of one per indicator: each table is computed from the
     same rows, in the same order, as that call reads (DuckDB keeps a table's row order)."""
     inputs = _read(con, level, _check(level, by), None)
+    if level in ("gruppe", "skole"):
+        # Every statistic of these levels is computed within its own row: one computation for
+        # all indicators gives each indicator's rows as its own would.
+        wanted = pl.col("indicator").is_in(list(indicators))
+        table = _table(level, {**inputs, "raw": inputs["raw"].filter(wanted)})
+        parts = table.partition_by("indicator", maintain_order=True, as_dict=True)
+        return {ind: parts.get((ind,), table.clear()) for ind in indicators}
     out = {}
     for indicator in indicators:
+        # a cluster interval sums over schools: computed from exactly the indicator's own rows
         own = {name: frame.filter(pl.col("indicator") == indicator) if "indicator" in frame.columns
                else frame for name, frame in inputs.items()}
         out[indicator] = _table(level, own)
