@@ -10,6 +10,8 @@ the sums. With fewer than 5 schools no cluster interval is honest, so ``ci_metho
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 import duckdb
 import numpy as np
 import polars as pl
@@ -116,52 +118,51 @@ def _cluster_stats(agg: pl.DataFrame, schools: pl.DataFrame, keys: list[str]) ->
     )
 
 
-def indicator_table(
-    con: duckdb.DuckDBPyConnection,
-    level: str = "skole",
-    *,
-    indicator: str | None = None,
-    by: str | None = None,
-) -> pl.DataFrame:
-    """One row per unit, round/term, indicator and breakdown value (INDICATOR_COLUMNS).
-
-    ``by``: None (all respondents), 'trinn' or 'kjonn'. Shares are fractions (0-1); for a scale
-    indicator ``share`` is the share of pupils with a mean of at least 4 and ``mean`` the mean.
-    This is the unsuppressed table: anything shown goes through ``lmp_analytics.api``.
-    """
+def _check(level: str, by: str | None) -> str:
     if level not in LEVELS:
         raise ValueError(f"level must be one of {', '.join(LEVELS)}; got {level!r}")
     breakdown = by or "alle"
     if breakdown not in BREAKDOWNS:
         raise ValueError(f"by must be 'trinn' or 'kjonn'; got {by!r}")
+    return breakdown
+
+
+def _read(
+    con: duckdb.DuckDBPyConnection, level: str, breakdown: str, indicator: str | None
+) -> dict[str, pl.DataFrame]:
+    """What one slice's table is computed from (``indicator`` None: every indicator)."""
     # Only the slice asked for leaves DuckDB (a publication asks for ~100 slices of a mart
     # that holds every level, breakdown and indicator of every term).
-    raw = con.sql(named("reads", "indicator_counts_slice"),
-                  params=[level, breakdown, indicator]).pl()
-    schools = con.sql(named("reads", "schools")).pl().select("skole_orgnr", "skole")
+    inputs = {
+        "raw": con.sql(named("reads", "indicator_counts_slice"),
+                       params=[level, breakdown, indicator]).pl(),
+        "schools": con.sql(named("reads", "schools")).pl().select("skole_orgnr", "skole"),
+        "primary_rounds": con.sql("SELECT round_id, is_primary FROM mart_school_round").pl(),
+    }
+    if level not in ("gruppe", "skole"):
+        inputs["school_rows"] = con.sql(named("reads", "indicator_counts_slice"),
+                                        params=["skole", breakdown, indicator]).pl()
+        inputs["primary"] = con.sql("SELECT round_id FROM mart_school_round WHERE is_primary").pl()
+    return inputs
+
+
+def _table(level: str, inputs: dict[str, pl.DataFrame]) -> pl.DataFrame:
+    raw = inputs["raw"]
     if level in ("gruppe", "skole"):
         out = _school_level_stats(raw)
     else:
         keys = {"kommune": ["kommunenummer", "rolle"], "pulje": ["pulje", "rolle"],
                 "program": ["rolle"]}[level] + ["term", "indicator", "breakdown",
                                                  "breakdown_value"]
-        school_rows = con.sql(named("reads", "indicator_counts_slice"),
-                              params=["skole", breakdown, indicator]).pl()
-        primary = con.sql(
-            "SELECT round_id FROM mart_school_round WHERE is_primary"
-        ).pl()
-        school_rows = school_rows.join(primary, on="round_id", how="semi")
+        school_rows = inputs["school_rows"].join(inputs["primary"], on="round_id", how="semi")
         agg = raw.with_columns(
             pl.when(pl.col("kind") == "share").then(pl.col("count"))
             .otherwise(pl.col("top_count")).alias("x_total"),
             pl.col("sum").alias("sum_total"),
         )
         out = _cluster_stats(agg, school_rows, keys)
-    primary_rounds = con.sql(
-        "SELECT round_id, is_primary FROM mart_school_round"
-    ).pl()
-    out = out.join(schools, on="skole_orgnr", how="left").join(
-        primary_rounds, on="round_id", how="left"
+    out = out.join(inputs["schools"], on="skole_orgnr", how="left").join(
+        inputs["primary_rounds"], on="round_id", how="left"
     ).with_columns(
         pl.when(pl.col("level").is_in(["gruppe", "skole"])).then(pl.col("is_primary"))
         .otherwise(None).alias("is_primary"),
@@ -175,3 +176,46 @@ def indicator_table(
         "kommunenummer", "skole_orgnr", "gruppe", term_order(), "indicator", "breakdown_value",
         nulls_last=True,
     )
+
+
+def indicator_table(
+    con: duckdb.DuckDBPyConnection,
+    level: str = "skole",
+    *,
+    indicator: str | None = None,
+    by: str | None = None,
+) -> pl.DataFrame:
+    """One row per unit, round/term, indicator and breakdown value (INDICATOR_COLUMNS).
+
+    ``by``: None (all respondents), 'trinn' or 'kjonn'. Shares are fractions (0-1); for a scale
+    indicator ``share`` is the share of pupils with a mean of at least 4 and ``mean`` the mean.
+    This is the unsuppressed table: anything shown goes through ``lmp_analytics.api``.
+    """
+    return _table(level, _read(con, level, _check(level, by), indicator))
+
+
+def indicator_tables(
+    con: duckdb.DuckDBPyConnection,
+    level: str = "skole",
+    *,
+    indicators: Sequence[str],
+    by: str | None = None,
+) -> dict[str, pl.DataFrame]:
+    """``indicator_table(con, level, indicator=i, by=by)`` for every ``i`` in ``indicators``,
+    with one read of the marts instead of one per indicator: each table is computed from the
+    same rows, in the same order, as that call reads (DuckDB keeps a table's row order)."""
+    inputs = _read(con, level, _check(level, by), None)
+    if level in ("gruppe", "skole"):
+        # Every statistic of these levels is computed within its own row: one computation for
+        # all indicators gives each indicator's rows as its own would.
+        wanted = pl.col("indicator").is_in(list(indicators))
+        table = _table(level, {**inputs, "raw": inputs["raw"].filter(wanted)})
+        parts = table.partition_by("indicator", maintain_order=True, as_dict=True)
+        return {ind: parts.get((ind,), table.clear()) for ind in indicators}
+    out = {}
+    for indicator in indicators:
+        # a cluster interval sums over schools: computed from exactly the indicator's own rows
+        own = {name: frame.filter(pl.col("indicator") == indicator) if "indicator" in frame.columns
+               else frame for name, frame in inputs.items()}
+        out[indicator] = _table(level, own)
+    return out

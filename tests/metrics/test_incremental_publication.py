@@ -193,3 +193,49 @@ def test_incremental_publication_equals_a_full_build(world, tmp_path, monkeypatc
     # and an incremental step at that threshold
     fixed6 = _corrected(early_csv[2], tmp_path / "fix6", drop=3)
     ingest([fixed6], roster_path=renamed, expect_rebuild=False, terms={fixed6.name[:5]})
+
+
+def test_a_cell_batch_suppresses_each_indicator_as_its_own_reads_do(sample_warehouse):
+    with duckdb.connect(str(sample_warehouse), read_only=True) as con:
+        indicators = [r[0] for r in con.sql(publication._q("indicators")).fetchall()]
+        batch = publication.CellBatch(con, indicators)
+        for ind in indicators:
+            own = publication.suppressed_indicator(con, ind, min_n=5)
+            assert own.height > 0
+            batched = publication.suppressed_indicator(batch, ind, min_n=5)
+            assert batched.schema == own.schema
+            assert batched.rows() == own.rows()
+
+
+def test_a_correction_rewrites_only_the_cells_it_changes(world, tmp_path, monkeypatch):
+    monkeypatch.delenv("LMP_MIN_N", raising=False)
+    files = sorted((world / "spekter").iterdir())
+    csvs = [f for f in files if f.suffix == ".csv"]
+    roster = world / "program.csv"
+    wh = tmp_path / "w.duckdb"
+    report = ingest_files(files, roster, warehouse=wh, key=KEY, after_load=build_derived)
+    assert report.exit_code == 0, report.outcomes
+    before = _published(wh)
+
+    stored: list[int] = []
+    store = publication._store
+
+    def recording(con, frame, statement):
+        stored.append(frame.height)
+        return store(con, frame, statement)
+
+    monkeypatch.setattr(publication, "_store", recording)
+    fixed = _corrected(csvs[0], tmp_path / "fix")
+    report = ingest_files([fixed], roster, warehouse=wh, key=KEY, after_load=build_derived)
+    assert report.exit_code == 0, report.outcomes
+    after = _published(wh)
+    inserted = list(stored)
+    _assert_same(after, _from_scratch(wh, tmp_path, None))
+
+    cols = before.columns
+    changed = after.join(before, on=cols, how="anti", nulls_equal=True)
+    term = fixed.name[:5]
+    component = after.filter(pl.col("term") == term)
+    # the cells that differ are inserted again, and only they
+    assert 0 < changed.height < component.height
+    assert inserted == [changed.height]

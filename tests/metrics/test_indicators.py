@@ -8,7 +8,7 @@ import pytest
 from scipy import stats as sps
 from statsmodels.stats.proportion import proportion_confint
 
-from lmp_analytics.metrics.indicators import _cluster_stats, indicator_table
+from lmp_analytics.metrics.indicators import _cluster_stats, indicator_table, indicator_tables
 from lmp_analytics.stats.cluster import cluster_prevalence
 from lmp_analytics.warehouse import reading
 
@@ -65,3 +65,20 @@ def test_vectorised_cluster_interval_equals_the_scalar_estimator():
         else:
             assert row["ci_method"] == "wilson_srs"
             assert row["few_clusters"]
+
+
+@pytest.mark.parametrize("level", ["gruppe", "skole", "kommune", "pulje", "program"])
+@pytest.mark.parametrize("by", [None, "trinn", "kjonn"])
+def test_one_read_for_many_indicators_gives_each_indicators_own_table(
+    sample_warehouse, level, by
+):
+    with reading(sample_warehouse) as con:
+        indicators = [r[0] for r in con.sql(
+            "SELECT DISTINCT indicator FROM mart_indicator_counts ORDER BY 1").fetchall()]
+        batch = indicator_tables(con, level, indicators=[*indicators, "no_such"], by=by)
+        own = {ind: indicator_table(con, level, indicator=ind, by=by) for ind in indicators}
+    assert len(indicators) > 1 and sum(t.height for t in own.values()) > 0
+    for ind in indicators:
+        assert batch[ind].schema == own[ind].schema
+        assert batch[ind].rows() == own[ind].rows()  # same values, same order
+    assert batch["no_such"].height == 0

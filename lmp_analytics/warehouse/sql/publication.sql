@@ -52,6 +52,18 @@ DELETE FROM pub_indicator_cells AS p
 WHERE EXISTS (SELECT 1 FROM pub_changed AS c
               WHERE c.term = p.term AND (c.rolle IS NULL OR c.rolle = p.rolle));
 
+-- name: changed_rows
+-- The stored rows of the changed components with their rowids (to delete those that changed).
+-- $1: the changed terms as a list (a constant filter DuckDB can skip row groups with).
+SELECT p.rowid AS __rowid, p.* FROM pub_indicator_cells AS p
+WHERE list_contains($1, p.term)
+  AND EXISTS (SELECT 1 FROM pub_changed AS c
+              WHERE c.term = p.term AND (c.rolle IS NULL OR c.rolle = p.rolle));
+
+-- name: delete_rows
+-- The rows whose rowids are in the registered frame `stale` (rowids of this transaction's table).
+DELETE FROM pub_indicator_cells WHERE rowid IN (SELECT __rowid FROM stale);
+
 -- name: changed_marts
 -- The published levels of the changed components' marts (all a component's cells come from).
 -- $1: the changed terms as a list (a constant filter DuckDB can skip row groups with).
