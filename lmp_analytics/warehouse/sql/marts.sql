@@ -254,3 +254,36 @@ INSERT INTO mart_item_nonresponse BY NAME SELECT * FROM new_item_nonresponse;
 -- name: changed_terms
 -- Terms of the rounds an incremental build recomputed (mart_changed, made by _update).
 SELECT DISTINCT term FROM mart_changed ORDER BY term;
+
+-- name: counts_new
+-- The indicator counts of the changed terms, recomputed from their group counts.
+CREATE OR REPLACE TEMP TABLE mart_counts_new AS
+SELECT * FROM ({rows});
+
+-- name: counts_gone
+-- Stored rows of the changed terms that the recomputation no longer gives (most stay equal: a
+-- corrected file changes a few hundred of a term's ~1 M rows).
+CREATE OR REPLACE TEMP TABLE mart_counts_gone AS
+SELECT * FROM mart_indicator_counts WHERE term IN (SELECT DISTINCT term FROM mart_changed)
+EXCEPT ALL
+SELECT * FROM mart_counts_new;
+
+-- name: counts_delete_gone
+-- The match is every column of m and g compared with IS NOT DISTINCT FROM (nulls equal).
+DELETE FROM mart_indicator_counts AS m
+WHERE m.term IN (SELECT DISTINCT term FROM mart_changed)
+  AND EXISTS (SELECT 1 FROM mart_counts_gone AS g WHERE {match});
+
+-- name: counts_insert_new
+-- After the delete the changed terms keep exactly the rows that are also new: add the others.
+INSERT INTO mart_indicator_counts
+SELECT * FROM mart_counts_new
+EXCEPT ALL
+SELECT * FROM mart_indicator_counts WHERE term IN (SELECT DISTINCT term FROM mart_changed);
+
+-- name: counts_drop_temp
+DROP TABLE mart_counts_new;
+DROP TABLE mart_counts_gone;
+
+-- name: table_columns
+SELECT column_name FROM duckdb_columns() WHERE table_name = ? ORDER BY column_index;
