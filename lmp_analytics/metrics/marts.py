@@ -112,27 +112,15 @@ def _update(con: duckdb.DuckDBPyConnection) -> None:
         "group_counts_rows",
         pupils=f"(SELECT * FROM fct_pupil_indicator WHERE round_id IN {changed})"))
     con.execute(_q("school_rounds"))
-    _replace_changed_counts(con, terms)
+    con.execute(f"DELETE FROM mart_indicator_counts WHERE term IN {terms}")
+    con.execute("INSERT INTO mart_indicator_counts " + _q(
+        "indicator_counts_rows",
+        groups=f"(SELECT * FROM mart_group_counts WHERE term IN {terms})"))
     con.execute(f"DELETE FROM mart_item_counts WHERE round_id IN {changed}")
     con.execute("INSERT INTO mart_item_counts " + _q(
         "item_counts_rows",
         answers=f"(SELECT * FROM fct_answer WHERE round_id IN {changed})",
         responses=f"(SELECT * FROM fct_response WHERE round_id IN {changed})"))
-
-
-def _replace_changed_counts(con: duckdb.DuckDBPyConnection, terms: str) -> None:
-    """Recompute the changed terms' indicator counts, then delete and insert only the rows that
-    differ (whole rows, nulls equal): the write, and the checkpoint after it, stay as small as
-    the change instead of rewriting every row of the term."""
-    rows = _q("indicator_counts_rows",
-              groups=f"(SELECT * FROM mart_group_counts WHERE term IN {terms})")
-    con.execute(_q("counts_new", rows=rows.strip().rstrip(";")))
-    con.execute(_q("counts_gone"))
-    columns = [r[0] for r in con.execute(_q("table_columns"), ["mart_indicator_counts"]).fetchall()]
-    match = " AND ".join(f'm."{c}" IS NOT DISTINCT FROM g."{c}"' for c in columns)
-    con.execute(_q("counts_delete_gone", match=match))
-    con.execute(_q("counts_insert_new"))
-    con.execute(_q("counts_drop_temp"))
 
 
 def _save_state(con: duckdb.DuckDBPyConnection, inputs: str) -> None:
