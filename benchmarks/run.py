@@ -159,6 +159,9 @@ def bench_incremental(world: Path, decade: Path, repeat: int) -> dict:
     for _ in range(repeat):
         target = SCRATCH / "decade_copy.duckdb"
         shutil.copyfile(decade, target)
+        # A real warehouse was written long before a correction arrives: flush the scratch
+        # copy's 2.5 GB of dirty pages now, so the timed write session does not pay for them.
+        os.sync()
         runs.append(child("ingest", world, target, fixed))
         target.unlink(missing_ok=True)
         if _over_budget(runs):
