@@ -21,6 +21,7 @@ from __future__ import annotations
 import os
 from collections.abc import Sequence
 
+import duckdb
 import polars as pl
 
 from lmp_analytics.config import min_n as default_min_n
@@ -41,7 +42,8 @@ from lmp_analytics.publication import (
 from lmp_analytics.warehouse import reading
 from lmp_analytics.warehouse.queries import named
 
-WarehouseArg = str | os.PathLike[str] | None
+# A warehouse path (None: $LMP_WAREHOUSE or the default), or an open read connection to reuse.
+WarehouseArg = str | os.PathLike[str] | duckdb.DuckDBPyConnection | None
 
 INDICATOR_COLUMNS = [
     "level", "kommunenummer", "skole_orgnr", "skole", "gruppe", "rolle", "pulje", "term",

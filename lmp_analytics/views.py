@@ -17,7 +17,6 @@ have every number empty and ``suppressed`` true.
 
 from __future__ import annotations
 
-import os
 from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import cache
@@ -37,7 +36,7 @@ from lmp_analytics.terms import term_index, term_order
 from lmp_analytics.warehouse import reading
 from lmp_analytics.warehouse.queries import named
 
-WarehouseArg = str | os.PathLike[str] | None
+WarehouseArg = api.WarehouseArg  # a path, None (the default warehouse) or an open connection
 RoleArg = str | Role | None
 
 __all__ = [
@@ -698,12 +697,18 @@ def attention(
 
     ``changes`` (``api.compare(phase='runde')``) and ``cells`` (``api.indicators('skole')``)
     may be passed in when the caller already has them (same role and warehouse)."""
+    with reading(warehouse) as con:  # one connection and one snapshot for the three reads
+        return _attention(indicator, role, con, changes, cells)
+
+
+def _attention(indicator: str, role: RoleArg, con: duckdb.DuckDBPyConnection,
+               changes: pl.DataFrame | None, cells: pl.DataFrame | None) -> pl.DataFrame:
     info = indicator_catalogue().get(indicator)
     kind = info.kind if info else "share"
     bad_high = not (info.higher_is_better if info else False)
     value, low, high = value_columns(kind)
     if cells is None:
-        cells = api.indicators("skole", indicator=indicator, role=role, warehouse=warehouse)
+        cells = api.indicators("skole", indicator=indicator, role=role, warehouse=con)
     else:
         cells = api.scope(cells.filter(pl.col("indicator") == indicator), role)
     if cells.height == 0:
@@ -714,7 +719,7 @@ def attention(
         return _empty(ATTENTION_SCHEMA)
     latest = (visible.sort(term_order(), "round")
               .group_by("skole_orgnr", maintain_order=True).last())
-    program = api.indicators("program", indicator=indicator, role=role, warehouse=warehouse)
+    program = api.indicators("program", indicator=indicator, role=role, warehouse=con)
     refs: dict[str, tuple[float, str]] = {}
     if program.height:
         vis = program.filter(~pl.col("suppressed").cast(pl.Boolean).fill_null(True))
@@ -733,7 +738,7 @@ def attention(
     latest = latest.with_columns(gap.alias("gap_lower_bound")).with_columns(
         (pl.col("gap_lower_bound") > 0).fill_null(False).alias("above_reference"))
     if changes is None:
-        changes = api.compare(indicator=indicator, phase="runde", role=role, warehouse=warehouse)
+        changes = api.compare(indicator=indicator, phase="runde", role=role, warehouse=con)
     else:
         changes = api.scope(changes.filter(pl.col("indicator") == indicator), role)
     diff_col = "diff_pp" if kind == "share" else "diff_mean"

@@ -46,8 +46,17 @@ def connect(path: str | os.PathLike[str] | None = None) -> duckdb.DuckDBPyConnec
 
 
 @contextlib.contextmanager
-def reading(path: str | os.PathLike[str] | None = None) -> Iterator[duckdb.DuckDBPyConnection]:
-    """Context manager around :func:`connect` that always closes the connection."""
+def reading(
+    path: str | os.PathLike[str] | duckdb.DuckDBPyConnection | None = None,
+) -> Iterator[duckdb.DuckDBPyConnection]:
+    """Context manager around :func:`connect` that always closes the connection.
+
+    Given an open connection instead of a path it yields that connection and leaves it open:
+    a caller that makes several reads (``api`` / ``views`` functions take it as ``warehouse``)
+    opens the file once and reads one published snapshot throughout."""
+    if isinstance(path, duckdb.DuckDBPyConnection):
+        yield path
+        return
     con = connect(path)
     try:
         yield con

@@ -163,3 +163,22 @@ def test_empty_or_missing_warehouse(tmp_path):
 
     with pytest.raises(WarehouseError):
         views.schools(warehouse=tmp_path / "missing.duckdb")
+
+
+def test_an_open_connection_is_reused_and_gives_the_same_rows(world, roster):
+    """``warehouse=`` may be an open connection: the call reads through it, leaves it open and
+    returns what a call with the path returns."""
+    from lmp_analytics.warehouse import connect
+
+    role = roster["roles"][1]
+    by_path = api.indicators("skole", indicator="mobbet", role=role, warehouse=world.warehouse)
+    con = connect(world.warehouse)
+    try:
+        by_con = api.indicators("skole", indicator="mobbet", role=role, warehouse=con)
+        changes = api.compare(indicator="mobbet", phase="runde", role=role, warehouse=con)
+        assert con.sql("SELECT count(*) FROM dim_school").fetchall()[0][0] > 0  # still open
+    finally:
+        con.close()
+    assert by_path.height > 0 and by_con.rows() == by_path.rows()
+    assert changes.rows() == api.compare(indicator="mobbet", phase="runde", role=role,
+                                         warehouse=world.warehouse).rows()
