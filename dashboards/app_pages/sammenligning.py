@@ -71,9 +71,7 @@ def _value_table(ctx, frame: pl.DataFrame, kind: str) -> charts.Table:
             ctx.t("series")),
         pl.col("term").map_elements(lambda x: term_label(x, lang),
                                     return_dtype=pl.String).alias(ctx.t("term")),
-        (pl.col("value") * scale).round(2).alias(ctx.t("value")),
-        (pl.col("ci_low") * scale).round(2).alias(ctx.t("ci_low")),
-        (pl.col("ci_high") * scale).round(2).alias(ctx.t("ci_high")),
+        *ui.interval_columns(ctx, "value", "ci_low", "ci_high", scale=scale),
         pl.col("n_display").alias(ctx.t("n")),
         pl.col("n_schools").alias(ctx.t("n_schools")),
         pl.col("suppressed").fill_null(False).alias(ctx.t("hidden_col")))
@@ -205,9 +203,7 @@ def _event_study(ctx, indicator: str, kind: str) -> None:
         pl.col("e").alias(ctx.t("axis_terms_since")),
         pl.when(pl.col("pre")).then(pl.lit(ctx.t("pre_period")))
         .otherwise(pl.lit(ctx.t("post_period"))).alias(" "),
-        (pl.col("att") * scale).round(2).alias(ctx.t("estimate")),
-        (pl.col("ci_low") * scale).round(2).alias(ctx.t("ci_low")),
-        (pl.col("ci_high") * scale).round(2).alias(ctx.t("ci_high")),
+        *ui.interval_columns(ctx, "att", "ci_low", "ci_high", scale=scale, label="estimate"),
         pl.col("n_display").alias(ctx.t("n")),
         pl.col("n_schools").alias(ctx.t("n_schools")),
         pl.col("suppressed").fill_null(False).alias(ctx.t("hidden_col")))
@@ -220,9 +216,7 @@ def _event_study(ctx, indicator: str, kind: str) -> None:
         pl.col("estimate").replace_strict(
             {"att": ctx.t("est_att"), "naive": ctx.t("est_naive"), "twfe": ctx.t("est_twfe")},
             default=pl.col("estimate")).alias(ctx.t("estimate")),
-        (pl.col("value") * scale).round(2).alias(ctx.t("value")),
-        (pl.col("ci_low") * scale).round(2).alias(ctx.t("ci_low")),
-        (pl.col("ci_high") * scale).round(2).alias(ctx.t("ci_high")),
+        *ui.interval_columns(ctx, "value", "ci_low", "ci_high", scale=scale),
         pl.col("schools").alias(ctx.t("n_schools")))
     st.markdown(f"**{ctx.t('sa_es_summary')}**")
     charts.show_table(charts.Table(summary, {ctx.t("value"): fmt, ctx.t("ci_low"): fmt,

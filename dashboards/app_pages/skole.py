@@ -191,9 +191,7 @@ def _time_chart(ctx, orgnr: str, cells: pl.DataFrame, kind: str) -> None:
         pl.col("x").alias(ctx.t("round")),
         pl.col("term").map_elements(lambda x: str(phase_of.get(x, "")),
                                     return_dtype=pl.String).alias(ctx.t("phase")),
-        (pl.col(value) * scale).round(2).alias(ctx.t("value")),
-        (pl.col(low) * scale).round(2).alias(ctx.t("ci_low")),
-        (pl.col(high) * scale).round(2).alias(ctx.t("ci_high")),
+        *ui.interval_columns(ctx, value, low, high, scale=scale),
         pl.col("n_display").alias(ctx.t("n")),
         pl.col("suppressed").fill_null(False).alias(ctx.t("hidden_col")))
     table = charts.Table(frame, {ctx.t("value"): fmt, ctx.t("ci_low"): fmt,
@@ -290,9 +288,7 @@ def _breakdowns(ctx, orgnr: str, indicator: str, kind: str, cells: pl.DataFrame)
             fmt = "pctv" if kind == "share" else "mean"
             frame = parts.select(
                 pl.col("label").alias(title),
-                (pl.col(value) * scale).round(2).alias(ctx.t("value")),
-                (pl.col(low) * scale).round(2).alias(ctx.t("ci_low")),
-                (pl.col(high) * scale).round(2).alias(ctx.t("ci_high")),
+                *ui.interval_columns(ctx, value, low, high, scale=scale),
                 pl.col("n_display").alias(ctx.t("n")),
                 pl.col("suppressed").fill_null(False).alias(ctx.t("hidden_col")))
             table = charts.Table(frame, {ctx.t("value"): fmt, ctx.t("ci_low"): fmt,

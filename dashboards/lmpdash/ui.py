@@ -99,3 +99,12 @@ def with_school_labels(frame: pl.DataFrame, ctx: Context) -> pl.DataFrame:
         pl.col("skole_orgnr").replace_strict(labels, default=None, return_dtype=pl.String)
         .fill_null(pl.col("skole") if "skole" in frame.columns else pl.lit(None))
         .alias("skole"))
+
+
+def interval_columns(ctx: Context, value: str, low: str, high: str, *, scale: float,
+                     label: str = "value") -> list[pl.Expr]:
+    """An estimate and its 95 % interval as every table shows them: scaled (100 for shares, so
+    percent), two decimals, under the translated headings ``label``, ``ci_low``, ``ci_high``."""
+    return [(pl.col(value) * scale).round(2).alias(ctx.t(label)),
+            (pl.col(low) * scale).round(2).alias(ctx.t("ci_low")),
+            (pl.col(high) * scale).round(2).alias(ctx.t("ci_high"))]

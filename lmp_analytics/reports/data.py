@@ -22,9 +22,9 @@ from functools import cached_property
 import polars as pl
 
 from lmp_analytics import api, views
-from lmp_analytics.codebook import load_codebooks
 from lmp_analytics.config import min_n as default_min_n
 from lmp_analytics.errors import LmpError
+from lmp_analytics.metrics import nonresponse
 from lmp_analytics.metrics.participation import LOW_RESPONSE_RATE, enrolment, response_rates
 from lmp_analytics.metrics.phases import phase_calendar, primary_rounds
 from lmp_analytics.privacy.roles import Role
@@ -179,13 +179,6 @@ def indicator_catalogue() -> tuple[IndicatorInfo, ...]:
                                                        order.index(i.id))))
 
 
-def item_modules() -> dict[str, str]:
-    """Item -> module (kjerne, digital, voksen) over every codebook version."""
-    out: dict[str, str] = {}
-    for book in load_codebooks().values():
-        for item in book.items.values():
-            out.setdefault(item.code, item.module)
-    return out
 
 
 # --------------------------------------------------------------------------------------------
@@ -352,7 +345,7 @@ def _rounds_for(source: ReportSource, orgnr: str, until: str, min_n: int) -> tup
     if rounds.height == 0:
         return ()
     rounds = response_rates(rounds, ctx["enrolment"], min_n=min_n)
-    modules = item_modules()
+    modules = nonresponse.item_modules()
     out = []
     for r in rounds.iter_rows(named=True):
         mods = sorted({modules.get(i, "?") for i in (r["items"] or [])},
