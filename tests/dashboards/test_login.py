@@ -141,6 +141,14 @@ def _sign_out(page, provider: str, where: str) -> None:
     _heading(page, "Logg inn")
 
 
+def _toolbar_labels(page) -> list[str]:
+    """The buttons of the first table's hover toolbar (search, fullscreen, CSV download)."""
+    page.locator("[data-testid='stDataFrame']:visible").first.hover()
+    buttons = page.locator("[data-testid='stElementToolbar'] button:visible")
+    buttons.first.wait_for(timeout=20_000)
+    return [b.get_attribute("aria-label") or b.inner_text() for b in buttons.all()]
+
+
 def _main_text(page) -> str:
     return page.locator("[data-testid='stMain']").inner_text()
 
@@ -183,6 +191,10 @@ def test_oidc_sign_in_scopes_to_the_kommune_refuses_no_role_and_signs_out(
             assert all(any(name in o for name in mine) for o in shown), (shown, mine)
             text = _main_text(page) + "\n".join(shown)
             assert not [name for name in others if name in text]
+            # Tables offer only the formula-safe "Last ned CSV", not Streamlit's raw export.
+            assert _toolbar_labels(page), "no table toolbar appeared"
+            assert "Download as CSV" not in _toolbar_labels(page)
+            assert page.locator("[data-testid='stDownloadButton']").count() > 0
 
             # A query parameter cannot widen the scope.
             page.goto(f"{url}/?role=program", wait_until="domcontentloaded")
