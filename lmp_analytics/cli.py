@@ -424,7 +424,8 @@ def _default_role(role: str | None) -> str:
 
 
 def _emit(frame, fmt: str, out: Path | None, columns: list[str], title: str) -> None:
-    """Print a Rich table of ``columns`` or write the whole frame as CSV/Parquet."""
+    """Print a Rich table of ``columns`` or write the whole frame as CSV (formula-safe,
+    :mod:`lmp_analytics.spreadsheet`) or Parquet."""
     if fmt == "table":
         table = Table(title=title)
         for c in columns:
@@ -439,10 +440,12 @@ def _emit(frame, fmt: str, out: Path | None, columns: list[str], title: str) -> 
     if fmt not in ("csv", "parquet"):
         raise typer.BadParameter("--format must be table, csv or parquet")
     if fmt == "csv":
+        from lmp_analytics.spreadsheet import write_csv
+
         if out:
-            frame.write_csv(out)
+            write_csv(frame, out)
         else:
-            print(frame.write_csv(), end="")
+            print(write_csv(frame), end="")
     else:
         if not out:
             raise typer.BadParameter("--format parquet needs --out")

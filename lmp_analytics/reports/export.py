@@ -13,7 +13,7 @@ from collections.abc import Sequence
 
 import polars as pl
 
-from lmp_analytics import api
+from lmp_analytics import api, spreadsheet
 from lmp_analytics.codebook import indicator_ids
 from lmp_analytics.config import min_n as default_min_n
 from lmp_analytics.privacy.roles import Role
@@ -84,24 +84,23 @@ NOTE = ("Shares are fractions (0-1). A suppressed cell has every number empty an
 def to_bytes(
     frame: pl.DataFrame, fmt: str, *, role: str = "program", level: str = "skole"
 ) -> bytes:
-    """The table as CSV (UTF-8, empty = null), XLSX (sheet 'indikatorer' + 'om') or Parquet."""
+    """The table as CSV (UTF-8, empty = null), XLSX (sheet 'indikatorer' + 'om') or Parquet.
+    CSV and XLSX go through :mod:`lmp_analytics.spreadsheet` (no cell can become a formula)."""
     if fmt not in EXPORT_FORMATS:
         raise ValueError(f"format must be csv, xlsx or parquet; got {fmt!r}")
     buf = io.BytesIO()
     if fmt == "csv":
-        frame.write_csv(buf)
+        spreadsheet.write_csv(frame, buf)
     elif fmt == "parquet":
         frame.write_parquet(buf, statistics=False)
     else:
-        import xlsxwriter
-
-        with xlsxwriter.Workbook(buf, {"in_memory": True}) as wb:
+        with spreadsheet.xlsx_workbook(buf, in_memory=True) as wb:
             wb.set_properties({"title": "LMP indicators", "author": "lmp_analytics",
                                "created": XLSX_DATE})
-            frame.write_excel(wb, worksheet="indikatorer", autofit=False,
-                              float_precision=6)
-            _about(frame, role=role, level=level, lang_note=NOTE).write_excel(
-                wb, worksheet="om", autofit=False)
+            spreadsheet.xlsx_sheet(frame, wb, "indikatorer", autofit=False,
+                                   float_precision=6)
+            spreadsheet.xlsx_sheet(_about(frame, role=role, level=level, lang_note=NOTE),
+                                   wb, "om", autofit=False)
     return buf.getvalue()
 
 
