@@ -108,6 +108,8 @@ def _print_report(report: IngestReport, verb: str) -> None:
     for o in report.outcomes:
         for w in o.warnings:
             console.print(f"[yellow]warning:[/] {w}", highlight=False)
+    for notice in report.notices:
+        console.print(f"[yellow]note:[/] {notice}", highlight=False)
     summary = Table.grid(padding=(0, 2))
     summary.add_row("files loaded", str(report.count("loaded") + report.count("valid")))
     summary.add_row("files skipped (already loaded)", str(report.count("skipped")))
@@ -127,6 +129,8 @@ def _write_json_report(report: IngestReport, path: Path) -> None:
     data = {
         "exit_code": report.exit_code,
         "roster_error": report.roster_error,
+        "min_n": report.min_n,
+        "notices": report.notices,
         "files": [
             {"path": str(o.path), "status": o.status, "rows_read": o.rows_read,
              "rows_loaded": o.rows_loaded, "rows_quarantined": o.rows_quarantined,
@@ -147,11 +151,15 @@ def run_ingest(
     key_file: Path | None,
     dry_run: bool,
     quiet: bool = False,
+    min_n: int | None = None,
+    allow_min_n_below_5: bool = False,
 ) -> IngestReport:
     """Ingest (or validate) with a progress bar; used by ``ingest``, ``validate`` and ``demo``."""
     from lmp_analytics.jobs import ingest_and_build
 
     key = None if dry_run else protect.load_key(key_file)
+    extra = {} if dry_run else {"key_source": protect.key_source(key_file), "min_n": min_n,
+                                "allow_min_n_below_5": allow_min_n_below_5}
     with progress_bar(disable=quiet) as bar:
         task = bar.add_task("reading files", total=None)
 
@@ -160,7 +168,7 @@ def run_ingest(
 
         return ingest_and_build(
             paths, roster, warehouse=warehouse, phases=phases, enrolment=enrolment, key=key,
-            dry_run=dry_run, progress=tick,
+            dry_run=dry_run, progress=tick, **extra,
         )
 
 
@@ -175,12 +183,19 @@ def ingest(
     ] = None,
     key_file: Annotated[Path | None, typer.Option(help="Pseudonym key file.")] = None,
     report: Annotated[Path | None, typer.Option(help="Also write the report as JSON.")] = None,
+    min_n: Annotated[int | None, typer.Option(
+        "--min-n", help="Suppression threshold of the warehouse's publication (default: the "
+        "recorded one; 10 for a new warehouse). A change suppresses everything again and is "
+        "audited.")] = None,
+    allow_min_n_below_5: Annotated[bool, typer.Option(
+        "--allow-min-n-below-5", help="Accept --min-n below 5.")] = False,
     debug: DebugOpt = False,
 ) -> None:
     """Load Spekter exports into the warehouse: validated, pseudonymised, published atomically."""
     try:
         result = run_ingest(paths, roster, warehouse=warehouse, phases=phases,
-                            enrolment=enrolment, key_file=key_file, dry_run=False)
+                            enrolment=enrolment, key_file=key_file, dry_run=False, min_n=min_n,
+                            allow_min_n_below_5=allow_min_n_below_5)
     except LmpError as exc:
         raise _fail(exc, debug) from None
     _print_report(result, "ingest")
@@ -349,11 +364,13 @@ def forget(
 
     try:
         result = forget_pupil(elev_id, key=protect.load_key(key_file), warehouse=warehouse,
-                              role=str(_default_role(role)), rebuild=build_derived)
+                              role=str(_default_role(role)), rebuild=build_derived,
+                              key_source=protect.key_source(key_file))
     except LmpError as exc:
         raise _fail(exc, debug) from None
     if result.responses == 0:
-        console.print("No rows of that pupil in the warehouse (check the id and the key).")
+        console.print("No rows of that pupil in the warehouse (the key is the warehouse's "
+                      "own; check the id).")
         return
     console.print(f"Erased {result.responses} response(s), {result.answers} answer(s) and "
                   f"{result.nominations} nomination(s); marts rebuilt and published.")

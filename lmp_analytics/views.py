@@ -26,7 +26,6 @@ import polars as pl
 
 from lmp_analytics import api
 from lmp_analytics.codebook import load_codebooks
-from lmp_analytics.config import min_n as default_min_n
 from lmp_analytics.ingest.reasons import code_from_text
 from lmp_analytics.metrics import nonresponse, participation
 from lmp_analytics.metrics.participation import LOW_RESPONSE_RATE
@@ -34,6 +33,7 @@ from lmp_analytics.privacy.roles import Role
 from lmp_analytics.privacy.suppression import Linkage, suppress
 from lmp_analytics.terms import term_index, term_order
 from lmp_analytics.warehouse import reading
+from lmp_analytics.warehouse.meta import reader_min_n
 from lmp_analytics.warehouse.queries import named
 
 WarehouseArg = api.WarehouseArg  # a path, None (the default warehouse) or an open connection
@@ -352,8 +352,8 @@ def item_nonresponse(
     schools' primary rounds), then cut to the role's scope. Read from the cells the marts store
     (:mod:`lmp_analytics.metrics.nonresponse`) when they were built with this threshold, else
     computed from the per round x item counts."""
-    threshold = default_min_n() if min_n is None else min_n
     with reading(warehouse) as con:
+        threshold = reader_min_n(con) if min_n is None else min_n
         tables = nonresponse.tables(con)
         if not {"fct_answer", "dim_round"} <= tables:
             return _empty(NONRESPONSE_SCHEMA)

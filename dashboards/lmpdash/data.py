@@ -352,9 +352,9 @@ def school_report(src: Source, role: Role, orgnr: str, lang: str) -> bytes:
     """The PDF school report (``lmp_analytics.reports.render_school_report``, the function
     behind ``lmp report``), recorded in the audit log before the bytes are handed out."""
     from lmp_analytics.reports import render_school_report
-    from lmp_analytics.reports.audit import record
+    from lmp_analytics.warehouse.audit import record
 
     pdf = render_school_report(orgnr, lang=lang, fmt="pdf", role=role, warehouse=_wh(src))
-    record(role=str(role), action="report", scope=orgnr, detail=f"dashboard download lang={lang}",
-           warehouse=src.path)
+    record("report", role=str(role), scope=orgnr, detail=f"dashboard download lang={lang}",
+           warehouse=src.path, outputs=["<dashboard download>"])
     return pdf
