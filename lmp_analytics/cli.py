@@ -129,8 +129,6 @@ def _write_json_report(report: IngestReport, path: Path) -> None:
     data = {
         "exit_code": report.exit_code,
         "roster_error": report.roster_error,
-        "min_n": report.min_n,
-        "notices": report.notices,
         "files": [
             {"path": str(o.path), "status": o.status, "rows_read": o.rows_read,
              "rows_loaded": o.rows_loaded, "rows_quarantined": o.rows_quarantined,
@@ -394,6 +392,38 @@ def retention(
         raise _fail(exc, debug) from None
     console.print(f"Deleted {result.rounds} round(s) before {before} "
                   f"({result.responses} responses).")
+
+
+@app.command()
+def rekey(
+    old_key_file: Annotated[Path, typer.Option(
+        "--old-key-file", help="The key file the warehouse's pseudonyms were made with.")],
+    new_key_file: Annotated[Path, typer.Option(
+        "--new-key-file", help="The key file to use from now on: a new file from `lmp keygen`, "
+        "or a path that does not exist (a key is made). It is rewritten to hold the old key "
+        "too.")],
+    role: RoleOpt = None,
+    warehouse: WarehouseOpt = None,
+    debug: DebugOpt = False,
+) -> None:
+    """Planned key rotation: re-pseudonymise every pupil with a new key in one atomic publish."""
+    from lmp_analytics.jobs import build_derived
+    from lmp_analytics.warehouse.rekey import rekey_warehouse
+
+    try:
+        result = rekey_warehouse(old_key_file, new_key_file, warehouse=warehouse,
+                                 role=str(_default_role(role)), rebuild=build_derived)
+    except LmpError as exc:
+        raise _fail(exc, debug) from None
+    console.print(
+        f"Re-pseudonymised {result.pupils} pupil(s); key fingerprint "
+        f"{result.old_fingerprint[:12]}... -> {result.new_fingerprint[:12]}...; published.",
+        highlight=False)
+    console.print(
+        f"From now on use [bold]{result.key_file}[/] (it holds the old key as well, so keep it "
+        "as safe as the old one was). The old key file alone no longer links this warehouse's "
+        f"pseudonyms to ids. Example: export LMP_PSEUDONYM_KEY_FILE={result.key_file}",
+        highlight=False)
 
 
 @app.command()
