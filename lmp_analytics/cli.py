@@ -273,6 +273,11 @@ def status(warehouse: WarehouseOpt = None, debug: DebugOpt = False) -> None:
     facts.add_row("responses", str(st.responses))
     facts.add_row("quarantined rows", str(st.quarantined_rows))
     facts.add_row("last ingest", st.last_ingest or "-")
+    facts.add_row("threshold (min_n)", str(st.min_n))
+    facts.add_row("pseudonym key fingerprint",
+                  f"{st.key_fingerprint[:12]}..." if st.key_fingerprint else
+                  "not recorded (the next ingest records it)")
+    facts.add_row("audit log", f"{st.audit_log} ({st.audit_entries} entries; `lmp audit`)")
     console.print(facts)
     if st.quarantine.height:
         q = Table(title="Quarantine by file and reason")
@@ -281,6 +286,38 @@ def status(warehouse: WarehouseOpt = None, debug: DebugOpt = False) -> None:
         for row in st.quarantine.iter_rows():
             q.add_row(*[str(v) for v in row])
         console.print(q)
+
+
+@app.command("audit")
+def audit_cmd(
+    last: Annotated[int, typer.Option("--last", help="Show the last N entries (0: all).")] = 50,
+    as_json: Annotated[bool, typer.Option("--json", help="One JSON object per line.")] = False,
+    warehouse: WarehouseOpt = None,
+    debug: DebugOpt = False,
+) -> None:
+    """The audit log: who (OS user, host, role) exported, reported, erased, rekeyed or changed
+    the threshold, when, and which files were written."""
+    from lmp_analytics.warehouse.audit import log_path, read_log
+
+    try:
+        entries = read_log(warehouse)
+    except (LmpError, OSError, ValueError) as exc:
+        raise _fail(exc, debug) from None
+    shown = entries[-last:] if last > 0 else entries
+    if as_json:
+        for entry in shown:
+            sys.stdout.write(json.dumps(entry, ensure_ascii=False) + "\n")
+        return
+    table = Table(title=f"Audit log {log_path(warehouse)}: {len(shown)} of {len(entries)} "
+                        "entries", box=None, pad_edge=False)
+    for c in ("time", "user@host", "role", "action", "scope", "detail", "outputs", "status"):
+        table.add_column(c, overflow="fold")
+    for e in shown:
+        who = f"{e.get('user')}@{e.get('host')}" if e.get("user") else "-"
+        table.add_row(str(e.get("time") or "-"), who, str(e.get("role") or "-"),
+                      str(e.get("action")), str(e.get("scope") or ""), str(e.get("detail") or ""),
+                      ", ".join(e.get("outputs") or []), str(e.get("status") or ""))
+    console.print(table, highlight=False)
 
 
 @app.command()
@@ -470,8 +507,13 @@ def _default_role(role: str | None) -> str:
     return default_role() or "program"
 
 
-def _emit(frame, fmt: str, out: Path | None, columns: list[str], title: str) -> None:
-    """Print a Rich table of ``columns`` or write the whole frame as CSV/Parquet."""
+def _emit(frame, fmt: str, out: Path | None, columns: list[str], title: str,
+          audited: dict | None = None) -> None:
+    """Print a Rich table of ``columns`` or write the whole frame as CSV/Parquet. A CSV/Parquet
+    output is audited (``audited``: the audit entry's fields; a file is written through
+    :func:`lmp_analytics.warehouse.audit.write_outputs`)."""
+    from lmp_analytics.warehouse import audit
+
     if fmt == "table":
         table = Table(title=title)
         for c in columns:
@@ -485,17 +527,25 @@ def _emit(frame, fmt: str, out: Path | None, columns: list[str], title: str) -> 
         return
     if fmt not in ("csv", "parquet"):
         raise typer.BadParameter("--format must be table, csv or parquet")
-    if fmt == "csv":
-        if out:
-            frame.write_csv(out)
-        else:
-            print(frame.write_csv(), end="")
-    else:
-        if not out:
-            raise typer.BadParameter("--format parquet needs --out")
-        frame.write_parquet(out)
+    if fmt == "parquet" and not out:
+        raise typer.BadParameter("--format parquet needs --out")
+    data = frame.write_csv().encode("utf-8") if fmt == "csv" else _parquet_bytes(frame)
+    entry = dict(audited or {}, detail=f"{frame.height} rows, format={fmt}")
     if out:
+        audit.write_outputs([(out, data)], **entry)
         err_console.print(f"Wrote {frame.height} rows to {out}")
+    else:
+        audit.record(outputs=["<stdout>"], **entry)
+        sys.stdout.write(data.decode("utf-8"))
+        sys.stdout.flush()
+
+
+def _parquet_bytes(frame) -> bytes:
+    import io
+
+    buf = io.BytesIO()
+    frame.write_parquet(buf)
+    return buf.getvalue()
 
 
 @app.command()
@@ -518,13 +568,20 @@ def indicators(
     try:
         frame = stable_order(api.indicators(level, indicator=indicator, by=by,
                                             role=_default_role(role), warehouse=warehouse))
+        audited = dict(action="indicators", role=_default_role(role), warehouse=warehouse,
+                       scope=f"level={level} indicator={indicator or 'all'}"
+                             + (f" by={by}" if by else ""),
+                       min_n=None if fmt == "table" else api.threshold(warehouse))
     except (LmpError, ValueError, PermissionError) as exc:
         raise _fail(exc, debug) from None
     cols = ["kommunenummer", "skole", "term", "indicator", "breakdown_value", "n_display",
             "share", "ci_low", "ci_high", "mean", "suppressed"]
     if level in ("kommune", "pulje", "program"):
         cols = ["kommunenummer", "pulje", "rolle", *cols[2:]]
-    _emit(frame, fmt, out, cols, f"Indicators, level {level}")
+    try:
+        _emit(frame, fmt, out, cols, f"Indicators, level {level}", audited)
+    except (LmpError, OSError) as exc:
+        raise _fail(exc, debug) from None
 
 
 @app.command()
@@ -549,6 +606,9 @@ def compare(
     try:
         frame = api.compare(indicator=indicator, phase=phase, role=_default_role(role),
                             warehouse=warehouse)
+        audited = dict(action="compare", role=_default_role(role), warehouse=warehouse,
+                       scope=f"indicator={indicator} phase={phase or 'all'}",
+                       min_n=None if fmt == "table" else api.threshold(warehouse))
     except (LmpError, ValueError) as exc:
         raise _fail(exc, debug) from None
     cols = ["skole", "phase", "pre_term", "post_term", "pre_n", "post_n", "linked_n", "diff",
@@ -557,7 +617,10 @@ def compare(
         import polars as pl
 
         frame = frame.with_columns(pl.coalesce("diff_pp", "diff_mean").alias("diff"))
-    _emit(frame, fmt, out, cols, f"Change in {indicator}")
+    try:
+        _emit(frame, fmt, out, cols, f"Change in {indicator}", audited)
+    except (LmpError, OSError) as exc:
+        raise _fail(exc, debug) from None
 
 
 @app.command()
