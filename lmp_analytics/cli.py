@@ -652,7 +652,7 @@ def report(
                 progress=lambda d, t, s: bar.update(task, completed=d, total=t,
                                                     description=f"report {s}"),
             )
-    except (LmpError, ValueError, PermissionError) as exc:
+    except (LmpError, ValueError, OSError) as exc:  # PermissionError is an OSError
         raise _fail(exc, debug) from None
     where = run.paths[0] if len(run.paths) == 1 else out
     console.print(f"Wrote {len(run.paths)} report(s) ({run.scope}) to [bold]{where}[/]",
@@ -682,7 +682,7 @@ def export(
     try:
         result = write_export(out, level=level, indicators=wanted, fmt=fmt, by=by, term=term,
                               role=_default_role(role), warehouse=warehouse)
-    except (LmpError, ValueError, PermissionError) as exc:
+    except (LmpError, ValueError, OSError) as exc:  # PermissionError is an OSError
         raise _fail(exc, debug) from None
     if out is None:
         sys.stdout.write(result.data.decode("utf-8"))
