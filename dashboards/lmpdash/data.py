@@ -197,6 +197,12 @@ def indicators(src: Source, role: Role, level: str = "skole", *, indicator: str 
     return api.scope(frame, role) if frame.height else frame
 
 
+def threshold(src: Source) -> int:
+    """The threshold the numbers shown are suppressed with (``api.threshold``: the warehouse's
+    recorded ``min_n``, or a stricter ``LMP_MIN_N``), cached per published version."""
+    return _memo.get(src, "threshold", (), lambda: api.threshold(_wh(src)))
+
+
 def compare(src: Source, role: Role, *, indicator: str, phase: str | int) -> pl.DataFrame:
     """``api.compare`` for the role (cached at programme scope, then scoped)."""
     frame = _memo.get(src, "compare", (indicator, str(phase)), lambda: api.compare(
