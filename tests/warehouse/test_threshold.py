@@ -131,7 +131,9 @@ def test_a_changed_min_n_suppresses_again_is_audited_and_sticks(warehouse, key_f
 
 
 def test_readers_may_be_stricter_never_weaker(warehouse, monkeypatch):
-    from lmp_analytics import api
+    import polars as pl
+
+    from lmp_analytics import api, views
     from lmp_analytics.warehouse.meta import ThresholdWarning
 
     def group_n(env: str | None) -> list[int]:
@@ -147,6 +149,10 @@ def test_readers_may_be_stricter_never_weaker(warehouse, monkeypatch):
     with pytest.warns(ThresholdWarning, match="LMP_MIN_N=3 is below"):
         weaker = group_n("3")
     assert weaker == default  # the recorded suppression, not the reader's
+    with pytest.warns(ThresholdWarning):  # numbers computed when read follow the same rule
+        rates = views.response_rates(warehouse=warehouse)
+    shown = rates.filter(~pl.col("suppressed"))["n"].to_list()
+    assert shown and min(shown) >= 10 and rates["suppressed"].any()
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         stricter = group_n("20")
