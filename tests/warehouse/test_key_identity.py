@@ -211,3 +211,27 @@ def test_a_key_chain_gives_the_same_pseudonyms_one_by_one_and_in_bulk():
     assert bulk[:3] == [pseudonym(two, pseudonym(one, i)) for i in ids[:3]]
     assert bulk[0] == bulk[1] and bulk[3] is None
     assert key_fingerprint(chain) not in (key_fingerprint(one), key_fingerprint(two))
+
+
+def test_rekey_maps_quarantined_pupil_cells_and_drops_a_cut_pseudonym():
+    """Quarantined nomination cells are cut at 80 characters: their whole pseudonyms move to
+    the new key, a partial one (useless, but still a piece of the old pseudonym) is dropped."""
+    import polars as pl
+
+    from lmp_analytics.warehouse.publish import apply_schema
+    from lmp_analytics.warehouse.queries import named
+
+    a, b, c = "a" * 20, "b" * 20, "c" * 20
+    con = duckdb.connect(":memory:")
+    apply_schema(con)
+    con.execute("INSERT INTO quarantine VALUES (1, 'f', 2, 'nom_mobbet', ?, 'x', NULL), "
+                "(1, 'f', 3, 'elev_id', ?, 'x', NULL), (1, 'f', 4, 'trinn', '1', 'x', NULL)",
+                [f"{a}|{b}|{c}|{'d' * 16}", a])
+    con.register("rekey_nomination_columns", pl.DataFrame({"column_name": ["nom_mobbet"]}))
+    assert [r[0] for r in con.sql(named("rekey", "distinct_pseudonyms")).fetchall()] == [a, b, c]
+    con.register("rekey_map", pl.DataFrame({"old": [a, b, c], "new": ["1" * 20, "2" * 20,
+                                                                       "3" * 20]}))
+    con.execute(named("rekey", "apply"))
+    assert con.execute("SELECT value FROM quarantine ORDER BY row_number").fetchall() == [
+        ("|".join(["1" * 20, "2" * 20, "3" * 20]),), ("1" * 20,), ("1",)]
+    assert con.execute(named("rekey", "old_left")).fetchall()[0][0] == 0
