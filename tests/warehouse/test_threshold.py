@@ -174,3 +174,21 @@ def test_exports_state_the_threshold_applied(warehouse, key_file, tmp_path, monk
                    warehouse).exit_code == 0
     assert _xlsx_min_n(out.read_bytes()) == "12"
     assert pl.read_parquet_metadata(parquet)["lmp.min_n"] == "12"
+
+
+def test_a_warehouse_published_below_5_before_min_n_was_recorded_is_suppressed_again(
+        warehouse, key_file):
+    from lmp_analytics import api
+    from lmp_analytics.publication import build_publication
+    from lmp_analytics.warehouse.audit import read_log
+
+    with duckdb.connect(str(warehouse)) as con:  # as `LMP_MIN_N=3 lmp ingest` left it before
+        con.execute("DELETE FROM meta WHERE key = 'min_n'")
+        build_publication(con, min_n=3)
+    assert min(_visible_n(warehouse)) < 10
+    assert api.threshold(warehouse) == 3  # readers are told what the cells were built with
+    result = lmp("ingest", SAMPLE_DIR, "--roster", ROSTER, "-w", warehouse, "--key-file",
+                 key_file)  # nothing new to load: the threshold alone is reason to publish
+    assert result.exit_code == 0, result.output
+    assert _meta(warehouse, "min_n") == "10" and min(_visible_n(warehouse)) >= 10
+    assert [(e["action"], e["min_n"]) for e in read_log(warehouse)] == [("min_n", 10)]
