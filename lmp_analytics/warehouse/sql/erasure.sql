@@ -27,5 +27,3 @@ DELETE FROM quarantine
  WHERE file_id NOT IN (SELECT DISTINCT file_id FROM fct_response)
    AND file_id IN (SELECT file_id FROM ingest_log WHERE status = 'loaded');
 
--- name: insert_audit
-INSERT INTO audit_log VALUES (?, ?, ?, ?, ?);

@@ -103,6 +103,8 @@ CREATE TABLE IF NOT EXISTS ingest_run (
     rows_quarantined BIGINT NOT NULL
 );
 
+-- Written by versions before the audit log moved to <warehouse stem>.audit.jsonl beside the
+-- warehouse (lmp_analytics/warehouse/audit.py); kept so that `lmp audit` lists the old rows.
 CREATE TABLE IF NOT EXISTS audit_log (
     logged_at TIMESTAMP NOT NULL,
     role     VARCHAR NOT NULL,
