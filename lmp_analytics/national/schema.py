@@ -203,7 +203,7 @@ _FRAME_CHECKS: dict[str, tuple[str, Callable[[dict[str, Any]], str]]] = {
     ),
     "fylkesnummer_2_digits": ("unit_code", _code_reason("fylkesnummer", 2, "03")),
     "kommunenummer_4_digits": ("unit_code", _code_reason("kommunenummer", 4, "0301")),
-    "orgnr_9_digits": ("unit_code", _code_reason("organisasjonsnummer (orgnr)", 9, "974123456")),
+    "orgnr_9_digits": ("unit_code", _code_reason("organisasjonsnummer (orgnr)", 9, "974123452")),
 }
 
 _EXPECTED = {
