@@ -105,6 +105,8 @@ def _print_report(report: IngestReport, verb: str) -> None:
         )
     if shown:
         console.print(table)
+    for w in report.warnings:
+        console.print(f"[yellow]warning:[/] {w}", highlight=False)
     for o in report.outcomes:
         for w in o.warnings:
             console.print(f"[yellow]warning:[/] {w}", highlight=False)
@@ -127,6 +129,7 @@ def _write_json_report(report: IngestReport, path: Path) -> None:
     data = {
         "exit_code": report.exit_code,
         "roster_error": report.roster_error,
+        "warnings": report.warnings,
         "files": [
             {"path": str(o.path), "status": o.status, "rows_read": o.rows_read,
              "rows_loaded": o.rows_loaded, "rows_quarantined": o.rows_quarantined,
