@@ -35,7 +35,14 @@ RESULT_SCHEMA: dict[str, pl.DataType] = {
     "suppressed": pl.Boolean(),
     "source_file": pl.String(),
     "source_row": pl.Int64(),
+    "kjonn": pl.String(),
+    "eierform": pl.String(),
+    "preliminary": pl.Boolean(),
 }
+
+#: Breakdowns kept as published (``alle`` = the total row).
+KJONN_VALUES = ("alle", "jenter", "gutter")
+EIERFORM_VALUES = ("alle", "offentlig", "privat")
 
 #: Result column -> the Udir export column it comes from (used in messages).
 UDIR_COLUMN = {
@@ -53,6 +60,9 @@ UDIR_COLUMN = {
     "value": "Verdi",
     "n_answered": "Antall besvart",
     "suppressed": "Verdi",
+    "kjonn": "Kjønn",
+    "eierform": "Eierform",
+    "preliminary": "Skoleår",
 }
 
 PROBLEM_SCHEMA: dict[str, pl.DataType] = {
@@ -126,6 +136,9 @@ class EuResultSchema(pa.DataFrameModel):
     suppressed: bool
     source_file: str
     source_row: pl.Int64 = pa.Field(ge=1)
+    kjonn: str = pa.Field(isin=list(KJONN_VALUES))
+    eierform: str = pa.Field(isin=list(EIERFORM_VALUES))
+    preliminary: bool
 
     class Config:
         strict = True
@@ -215,6 +228,8 @@ _EXPECTED = {
     "value_type": "'pct' or 'score_1_5'",
     "n_answered": "a whole number >= 0",
     "source_row": "a line number >= 1",
+    "kjonn": "'Alle kjønn', 'Jenter' or 'Gutter'",
+    "eierform": "'Alle eierformer', 'Offentlig' or 'Privat'",
 }
 
 

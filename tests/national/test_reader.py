@@ -408,6 +408,9 @@ def _frame(**overrides: object) -> pl.DataFrame:
         "suppressed": False,
         "source_file": "x.csv",
         "source_row": 2,
+        "kjonn": "alle",
+        "eierform": "alle",
+        "preliminary": False,
     } | overrides
     return pl.DataFrame([row], schema=RESULT_SCHEMA, orient="row")
 
