@@ -100,6 +100,14 @@ class RowProblem:
         return f"{where}: {self.detail}"
 
 
+def totals_only(frame: pl.DataFrame) -> pl.DataFrame:
+    """The rows for all genders and all owners (the breakdowns are kept in the warehouse but a
+    benchmark compares totals). Frames without the breakdown columns are returned as they are."""
+    if "kjonn" not in frame.columns:
+        return frame
+    return frame.filter((pl.col("kjonn") == "alle") & (pl.col("eierform") == "alle"))
+
+
 def problems_frame(problems: list[RowProblem]) -> pl.DataFrame:
     """Problems as a frame with :data:`PROBLEM_SCHEMA`, ordered by row."""
     return pl.DataFrame(
