@@ -365,6 +365,7 @@ def read_eu_export_with_problems(
     rows: list[dict[str, Any]] = []
     problems: list[RowProblem] = []
     raw_cells: dict[int, dict[str, str]] = {}  # line -> header text -> cell, for messages
+    legacy_warnings: list[str] = []
     line_end = 0
     for record in reader:
         line = line_end + 1
@@ -391,6 +392,12 @@ def read_eu_export_with_problems(
             continue
         cells = {col: _clean(record[i]) for col, i in index.items()}
         parsed, errors = _parse_record(cells, catalogue)
+        code, level = parsed.get("unit_code"), parsed.get("level")
+        if not errors and code and code.isdigit() and len(code) == _CODE_WIDTH.get(level, 0):
+            parsed["unit_code"], unit_errors, warns = _registry_unit(
+                level, code, "unit_code", line)
+            errors += unit_errors
+            legacy_warnings += warns
         if errors:
             problems.extend(
                 RowProblem(name, line, labels[col], value, reason) for col, value, reason in errors
@@ -425,6 +432,7 @@ def read_eu_export_with_problems(
         encoding=encoding,
         delimiter=delimiter,
         rows_read=len(rows) + len({p.row for p in problems}),
+        warnings=tuple(legacy_warnings),
     )
 
 
@@ -453,26 +461,34 @@ def _catalogue_maps() -> tuple[dict[str, dict[str, Any]], dict[str, dict[str, An
     return by_code, {r["name_key"]: r for r in rows}
 
 
-def _unit(cells: Cells) -> tuple[str | None, list[tuple[str, str, str]], list[str]]:
-    """The unit code to store, errors and warnings, checked against the registries."""
-    code, column = cells.unit_code, cells.unit_column
-    if cells.level == "nasjon":
+def _registry_unit(
+    level: str | None, code: str | None, column: str, line: int
+) -> tuple[str | None, list[tuple[str, str, str]], list[str]]:
+    """The unit code to store (a retired kommunenummer becomes its successor, so results pair
+    across the 2024 renumbering), errors and warnings, checked against the registries."""
+    if level == "nasjon":
         return None, [], []
     if code is None:
-        why = f"a unit code for level '{cells.level}' (the cell is empty)"
-        return None, [(column, "", why)], []
-    if cells.level == "skole":
+        return None, [(column, "", f"a unit code for level '{level}' (the cell is empty)")], []
+    if level == "skole":
         why = orgnr_problem(code)
         return code, ([(column, code, why)] if why else []), []
-    check = (check_kommunenummer(code, national=True) if cells.level == "kommune"
+    check = (check_kommunenummer(code, national=True) if level == "kommune"
              else check_fylkesnummer(code, national=True))
     if check.status == "retired":
         if check.code is None:  # a county of 2020-2023: its own number stays valid for its years
             return code, [], []
-        return check.code, [], [f"row {cells.line}, column '{column}': {check.message}"]
+        return check.code, [], [f"row {line}, column '{column}': {check.message}"]
     if not check.ok:
         return None, [(column, code, check.message or "")], []
     return code, [], []
+
+
+def _unit(cells: Cells) -> tuple[str | None, list[tuple[str, str, str]], list[str]]:
+    return _registry_unit(cells.level, cells.unit_code, cells.unit_column, cells.line)
+
+
+_CODE_WIDTH = {"fylke": 2, "kommune": 4, "skole": 9}
 
 
 def _parse_cells(
