@@ -55,3 +55,13 @@ def test_roster_warning_reaches_the_ingest_report(tmp_path: Path) -> None:
     report = validate_files([], roster)
     assert report.roster_error is None
     assert any("3005" in w and "3301" in w for w in report.warnings)
+
+
+def test_spekter_file_with_a_mistyped_orgnr_names_the_check_digit(tmp_path: Path) -> None:
+    roster = sf.write_roster(tmp_path / "ref")
+    path = sf.write_csv(tmp_path / "typo.csv", sf.make_rows("974590124", "7A", n=3))
+    report = validate_files([path], roster)
+    outcome = report.outcomes[0]
+    assert outcome.status == "rejected" and outcome.column == "skole_orgnr"
+    assert "not in the programme roster" in outcome.message
+    assert "check digit (last digit) of 974590124 should be 3" in outcome.message
