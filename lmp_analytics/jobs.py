@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import warnings
 from collections.abc import Iterable
 from pathlib import Path
 
@@ -67,7 +68,7 @@ def ingest_national_files(
     from lmp_analytics.errors import FileRejected, RosterError
     from lmp_analytics.ingest.pipeline import FileOutcome
     from lmp_analytics.ingest.roster import read_roster
-    from lmp_analytics.national import read_eu_export_with_problems
+    from lmp_analytics.national import EuExportWarning, read_eu_export_with_problems
     from lmp_analytics.national.schema import RowProblem
     from lmp_analytics.warehouse import load
     from lmp_analytics.warehouse.publish import scratch_session, write_session
@@ -93,7 +94,9 @@ def ingest_national_files(
             digest = hashlib.sha256(path.read_bytes()).hexdigest()
             if digest in done:
                 return FileOutcome(path, "skipped", message="already loaded (same content)")
-            export = read_eu_export_with_problems(path, schools)
+            with warnings.catch_warnings(record=True) as caught:
+                warnings.simplefilter("always", EuExportWarning)
+                export = read_eu_export_with_problems(path, schools)
         except FileRejected as exc:
             return FileOutcome(path, "rejected", message=exc.reason, row=exc.row,
                                column=exc.column)
@@ -118,7 +121,8 @@ def ingest_national_files(
                 f"{export.rows_without_data} cell(s) without data ('.' or empty) skipped")
         return FileOutcome(path, "valid" if dry_run else "loaded", rows_read=export.rows_read,
                            rows_loaded=export.results.height, rows_quarantined=bad_rows,
-                           message=message, warnings=list(export.warnings))
+                           message=message,
+                           warnings=[str(w.message) for w in caught] + list(export.warnings))
 
     def run(con) -> bool:
         done = load.national_loaded_hashes(con)

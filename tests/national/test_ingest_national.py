@@ -123,3 +123,10 @@ def test_renumbered_municipality_pairs_across_2024(tmp_path: Path) -> None:
     change = benchmark_changes(results, "2023H", "2024H").row(0, named=True)
     assert (change["unit_code"], change["unit_pre"], change["unit_post"]) == (
         "5501", pytest.approx(10.0), pytest.approx(8.0))
+
+
+def test_unknown_column_of_the_package_layout_is_a_warning_in_the_report(tmp_path: Path) -> None:
+    path = FIXTURES / "statistikkbank_utf8_bom.csv"  # has an extra 'Eierform' column
+    report = ingest_national_files([path], dry_run=True)
+    assert report.outcomes[0].status == "valid"
+    assert any("Eierform" in w for w in report.outcomes[0].warnings)
