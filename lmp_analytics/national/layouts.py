@@ -158,8 +158,8 @@ def statbank_cells(table: RawTable) -> list[Cells]:
         level = {"1": "nasjon", "2": "fylke", "3": "kommune", "4": "skole"}.get(level_text)
         orgnr = _get(row, "organisasjonsnummer")
         code, column = None, ""
-        if level == "fylke":
-            code, column = _get(row, "fylkekode") or None, "fylkekode"
+        if level == "fylke":  # some exports repeat the unit's code in Organisasjonsnummer
+            code, column = _get(row, "fylkekode") or orgnr or None, "fylkekode"
         elif level == "kommune" and (has_kommune and _get(row, "kommunekode")):
             code, column = _get(row, "kommunekode"), "kommunekode"
         elif level == "kommune" and orgnr.isdigit() and len(orgnr) == 9:
