@@ -180,11 +180,16 @@ def _ar1_shocks(
 def _kommuner(params: Params, seed: int) -> tuple[list[Kommune], np.ndarray]:
     rng = rng_for(seed, STREAM_KOMMUNE)
     navn = names.kommune_names(params.n_kommuner, rng)
-    # Real municipality numbers (valid from 2024) in the chosen counties, so that rosters pass
-    # the registry check; the names stay fictional.
-    pool = sorted(c for c in current_kommunenummer() if c[:2] in FYLKER)
-    numbers = ["0301"]
-    numbers += [str(c) for c in rng.choice(pool, size=params.n_kommuner - 1, replace=False)]
+    drafts = ["0301"]  # county draws as before, so the rest of this random stream is unchanged
+    taken = set(drafts)
+    while len(drafts) < params.n_kommuner:
+        code = f"{rng.choice(FYLKER)}{rng.integers(1, 100):02d}"
+        if code not in taken:
+            taken.add(code)
+            drafts.append(code)
+    # Real municipality numbers (valid from 2024) of the drawn counties, so that rosters pass the
+    # registry check; the names stay fictional. Drawn from their own stream.
+    numbers = ["0301", *_real_numbers(drafts[1:], rng_for(seed, STREAM_KOMMUNE, 2))]
     if params.n_kommuner <= 3:
         weights = np.ones(params.n_kommuner)
     else:
@@ -196,6 +201,21 @@ def _kommuner(params: Params, seed: int) -> tuple[list[Kommune], np.ndarray]:
         for num, nv, sh in zip(numbers, navn, shifts, strict=True)
     ]
     return kommuner, weights / weights.sum()
+
+
+def _real_numbers(drafts: list[str], rng: np.random.Generator) -> list[str]:
+    """One distinct real municipality number per drafted number, in its county when the county
+    has one left (else anywhere outside Oslo)."""
+    pool = sorted(c for c in current_kommunenummer() if c[:2] in FYLKER)
+    left = set(pool)
+    out = []
+    for draft in drafts:
+        same = [c for c in pool if c in left and c[:2] == draft[:2]]
+        choices = same or sorted(left)
+        pick = str(choices[int(rng.integers(0, len(choices)))])
+        left.discard(pick)
+        out.append(pick)
+    return out
 
 
 def _assign_kommuner(
