@@ -10,7 +10,7 @@ from pathlib import Path
 
 import duckdb
 
-from lmp_analytics.ingest.pipeline import IngestReport, ingest_files
+from lmp_analytics.ingest.pipeline import REFERENCE_FILE_NAMES, IngestReport, ingest_files
 
 __all__ = ["build_derived", "ingest_and_build", "ingest_files", "ingest_national",
            "ingest_national_files"]
@@ -44,6 +44,7 @@ def _national_files(paths: Iterable[str | os.PathLike[str]]) -> list[Path]:
         if p.is_dir():
             out += sorted(f for f in p.rglob("*") if f.is_file()
                           and f.suffix.lower() in NATIONAL_SUFFIXES
+                          and f.stem.lower() not in REFERENCE_FILE_NAMES
                           and not f.name.startswith((".", "~$")))
         else:
             out.append(p)
