@@ -102,7 +102,7 @@ def read_json_table(path: Path) -> RawTable:
         {norm: [_text(r.get(orig)) or None for r in data] for norm, orig in columns.items()},
         schema={norm: pl.String for norm in columns},
     )
-    # JSON has no lines: a row is named by its position (first object = row 1), shown as line+1
+    # JSON has no lines: a row is named by its position in the array (first object = row 1)
     return RawTable(path=path, frame=frame, file_format="json", original_columns=columns,
                     first_row=1)
 
