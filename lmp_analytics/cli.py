@@ -105,6 +105,8 @@ def _print_report(report: IngestReport, verb: str) -> None:
         )
     if shown:
         console.print(table)
+    for w in report.warnings:
+        console.print(f"[yellow]warning:[/] {w}", highlight=False)
     for o in report.outcomes:
         for w in o.warnings:
             console.print(f"[yellow]warning:[/] {w}", highlight=False)
@@ -129,6 +131,7 @@ def _write_json_report(report: IngestReport, path: Path) -> None:
     data = {
         "exit_code": report.exit_code,
         "roster_error": report.roster_error,
+        "warnings": report.warnings,
         "files": [
             {"path": str(o.path), "status": o.status, "rows_read": o.rows_read,
              "rows_loaded": o.rows_loaded, "rows_quarantined": o.rows_quarantined,
@@ -225,20 +228,48 @@ def validate(
     raise typer.Exit(result.exit_code)
 
 
+NationalRosterOpt = Annotated[Path | None, typer.Option(
+    "--roster", help="program.csv: matches the school names of Skoleporten downloads.")]
+
+
+def _national(paths: list[Path], warehouse: Path | None, roster: Path | None, report: Path | None,
+              debug: bool, dry_run: bool) -> None:
+    from lmp_analytics.jobs import ingest_national_files
+
+    try:
+        result = ingest_national_files(paths, warehouse=warehouse, roster=roster,
+                                       dry_run=dry_run)
+    except LmpError as exc:
+        raise _fail(exc, debug) from None
+    _print_report(result, "validate-national" if dry_run else "ingest-national")
+    if report:
+        _write_json_report(result, report)
+    raise typer.Exit(result.exit_code)
+
+
 @app.command("ingest-national")
 def ingest_national_cmd(
-    paths: Annotated[list[Path], typer.Argument(help="Udir statistics-bank CSV exports.")],
+    paths: Annotated[list[Path], typer.Argument(
+        help="Elevundersøkelsen files from Udir (statistics-bank export as CSV, XLSX or JSON; "
+             "Skoleporten nedlasting.csv) or folders of them.")],
     warehouse: WarehouseOpt = None,
+    roster: NationalRosterOpt = None,
+    report: Annotated[Path | None, typer.Option(help="Also write the report as JSON.")] = None,
     debug: DebugOpt = False,
 ) -> None:
     """Load Elevundersøkelsen results (published aggregates; '*' stays suppressed)."""
-    from lmp_analytics.jobs import ingest_national
+    _national(paths, warehouse, roster, report, debug, dry_run=False)
 
-    try:
-        rows = ingest_national(paths, warehouse=warehouse)
-    except LmpError as exc:
-        raise _fail(exc, debug) from None
-    console.print(f"Loaded {rows} Elevundersøkelsen row(s).")
+
+@app.command("validate-national")
+def validate_national_cmd(
+    paths: Annotated[list[Path], typer.Argument(help="Elevundersøkelsen files or folders.")],
+    roster: NationalRosterOpt = None,
+    report: Annotated[Path | None, typer.Option(help="Also write the report as JSON.")] = None,
+    debug: DebugOpt = False,
+) -> None:
+    """Check Elevundersøkelsen files as ingest-national would, writing nothing."""
+    _national(paths, None, roster, report, debug, dry_run=True)
 
 
 @app.command()

@@ -29,6 +29,7 @@ from lmp_analytics.codebook import load_codebooks
 from lmp_analytics.ingest.reasons import code_from_text
 from lmp_analytics.metrics import nonresponse, participation
 from lmp_analytics.metrics.participation import LOW_RESPONSE_RATE
+from lmp_analytics.national.schema import totals_only
 from lmp_analytics.privacy.roles import Role
 from lmp_analytics.privacy.suppression import Linkage, suppress
 from lmp_analytics.terms import term_index, term_order
@@ -456,7 +457,7 @@ NATIONAL_SCHEMA = {
 def _eu_results(con: duckdb.DuckDBPyConnection) -> pl.DataFrame:
     if not _has_table(con, "fct_eu_result"):
         return pl.DataFrame()
-    frame = con.sql("SELECT * FROM fct_eu_result").pl()
+    frame = totals_only(con.sql("SELECT * FROM fct_eu_result").pl())
     if frame.height == 0:
         return frame
     names = con.sql("SELECT skole_orgnr, kommunenummer AS school_kommune FROM dim_school").pl()

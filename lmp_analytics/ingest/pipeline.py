@@ -67,6 +67,8 @@ class IngestReport:
     reference_changed: bool = False
     min_n: int | None = None
     notices: list[str] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+    """Run-level warnings (e.g. a retired kommunenummer in the roster read as its successor)."""
 
     def count(self, status: str) -> int:
         return sum(1 for o in self.outcomes if o.status == status)
@@ -173,6 +175,7 @@ def ingest_files(
     except (RosterError, FileRejected) as exc:
         report.roster_error = str(exc)
         return report
+    report.warnings += ref.warnings
     if key is None:
         key = protect.generate_key().encode() if dry_run else protect.load_key()
     books = load_codebooks()
