@@ -52,3 +52,7 @@ class RosterError(FileRejected):
 
 class WarehouseError(LmpError):
     """The warehouse is missing, locked by another writer, or not a warehouse of this package."""
+
+
+class UsageError(LmpError, ValueError):
+    """An option or argument value a command does not accept (the message lists what it does)."""
