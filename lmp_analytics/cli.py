@@ -543,7 +543,7 @@ def _role(role: str | None) -> str:
     """``--role`` (or the configured default), checked."""
     from lmp_analytics.privacy.roles import parse_role
 
-    return str(parse_role(_default_role(role)))
+    return str(parse_role(str(_default_role(role))))
 
 
 def _indicator(value: str) -> str:
@@ -633,7 +633,10 @@ def indicators(
             "share", "ci_low", "ci_high", "mean", "suppressed"]
     if level in ("kommune", "pulje", "program"):
         cols = ["kommunenummer", "pulje", "rolle", *cols[2:]]
-    _emit(frame, fmt, out, cols, f"Indicators, level {level}")
+    try:
+        _emit(frame, fmt, out, cols, f"Indicators, level {level}")
+    except OSError as exc:
+        raise _fail(failures.with_path(exc, out), debug) from None
 
 
 @app.command()
@@ -671,7 +674,10 @@ def compare(
         import polars as pl
 
         frame = frame.with_columns(pl.coalesce("diff_pp", "diff_mean").alias("diff"))
-    _emit(frame, fmt, out, cols, f"Change in {indicator}")
+    try:
+        _emit(frame, fmt, out, cols, f"Change in {indicator}")
+    except OSError as exc:
+        raise _fail(failures.with_path(exc, out), debug) from None
 
 
 @app.command()

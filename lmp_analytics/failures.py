@@ -20,6 +20,7 @@ from __future__ import annotations
 import datetime as dt
 import errno
 import os
+import re
 import tempfile
 import traceback
 from pathlib import Path
@@ -32,6 +33,22 @@ EXIT_USAGE = 2
 EXIT_INTERNAL = 3
 
 
+#: How Rust libraries (polars, DuckDB) name the operating-system error in a bare OSError.
+_OS_ERROR = re.compile(r"\(os error (\d+)\)")
+
+
+def with_path(exc: OSError, path: str | os.PathLike[str] | None) -> OSError:
+    """``exc`` as a proper :class:`OSError` subclass (errno recovered from a Rust library's
+    "(os error 28)" message) naming ``path`` when it names no file."""
+    number = exc.errno
+    if number is None:
+        m = _OS_ERROR.search(str(exc))
+        if m is None:
+            return exc
+        number = int(m.group(1))
+    return OSError(number, os.strerror(number), exc.filename or (str(path) if path else None))
+
+
 def _where(exc: OSError) -> str:
     return f" {exc.filename}" if exc.filename else ""
 
@@ -41,6 +58,9 @@ def describe(exc: BaseException) -> tuple[int, str]:
     if isinstance(exc, LmpError):
         return EXIT_USAGE, str(exc)
     if isinstance(exc, OSError):
+        exc = with_path(exc, None)
+        if exc.errno is None:  # raised by the package with a message for people
+            return EXIT_USAGE, str(exc)
         what = exc.strerror or str(exc)
         where = _where(exc)
         if isinstance(exc, IsADirectoryError):
@@ -48,6 +68,8 @@ def describe(exc: BaseException) -> tuple[int, str]:
         if isinstance(exc, NotADirectoryError):
             return EXIT_USAGE, (f"{exc.filename or 'the path'}: part of the path is a file where "
                                 "a folder is expected")
+        if isinstance(exc, FileExistsError):
+            return EXIT_USAGE, f"{exc.filename or 'the file'} exists already"
         if isinstance(exc, FileNotFoundError):
             return EXIT_USAGE, f"{exc.filename or 'the file'} does not exist"
         if isinstance(exc, PermissionError):

@@ -67,15 +67,22 @@ def load_key(key_file: str | os.PathLike[str] | None = None) -> bytes:
             "and back it up: without it new rounds cannot be linked to old ones), or set "
             "LMP_PSEUDONYM_KEY / LMP_PSEUDONYM_KEY_FILE."
         )
+    if path.is_dir():
+        raise KeyMissingError(f"{path} is a folder, not a key file: give the path of the file "
+                              "`lmp keygen` made (--key-file or LMP_PSEUDONYM_KEY_FILE)")
     mode = path.stat().st_mode
     if mode & (stat.S_IRWXG | stat.S_IRWXO):
         os.chmod(path, 0o600)
-    key = path.read_text(encoding="ascii").strip()
+    try:  # UTF-8 like LMP_PSEUDONYM_KEY (an ASCII key gives the same bytes as before)
+        key = path.read_text(encoding="utf-8").strip()
+    except UnicodeDecodeError:
+        raise KeyMissingError(f"{path} is not a key file (not UTF-8 text); make one with "
+                              "`lmp keygen`") from None
     if len(key) < MIN_KEY_CHARS:
         raise KeyMissingError(
             f"{path}: the key is too short (needs at least {MIN_KEY_CHARS} characters)"
         )
-    return key.encode("ascii")
+    return key.encode("utf-8")
 
 
 def normalise_pupil_id(raw: str) -> str:
