@@ -181,7 +181,10 @@ def _write_json_report(report: IngestReport, path: Path) -> None:
             for o in report.outcomes
         ],
     }
-    path.write_text(json.dumps(data, indent=2, ensure_ascii=False), encoding="utf-8")
+    try:
+        path.write_text(json.dumps(data, indent=2, ensure_ascii=False), encoding="utf-8")
+    except OSError as exc:  # name the file (a failed write() does not)
+        raise failures.with_path(exc, path) from exc
 
 
 def run_ingest(
@@ -633,6 +636,8 @@ def indicators(
             "share", "ci_low", "ci_high", "mean", "suppressed"]
     if level in ("kommune", "pulje", "program"):
         cols = ["kommunenummer", "pulje", "rolle", *cols[2:]]
+    elif level == "gruppe":
+        cols = [*cols[:2], "gruppe", *cols[2:]]
     try:
         _emit(frame, fmt, out, cols, f"Indicators, level {level}")
     except OSError as exc:
@@ -716,6 +721,8 @@ def report(
             )
     except (LmpError, ValueError, PermissionError) as exc:
         raise _fail(exc, debug) from None
+    except OSError as exc:
+        raise _fail(failures.with_path(exc, out), debug) from None
     where = run.paths[0] if len(run.paths) == 1 else out
     console.print(f"Wrote {len(run.paths)} report(s) ({safe(run.scope)}) to "
                   f"[bold]{safe(where)}[/]",
@@ -751,6 +758,8 @@ def export(
                               role=_role(role), warehouse=warehouse)
     except (LmpError, ValueError, PermissionError) as exc:
         raise _fail(exc, debug) from None
+    except OSError as exc:
+        raise _fail(failures.with_path(exc, out), debug) from None
     if out is None:
         sys.stdout.write(result.data.decode("utf-8"))
         sys.stdout.flush()

@@ -46,7 +46,9 @@ def with_path(exc: OSError, path: str | os.PathLike[str] | None) -> OSError:
         if m is None:
             return exc
         number = int(m.group(1))
-    return OSError(number, os.strerror(number), exc.filename or (str(path) if path else None))
+    named = OSError(number, os.strerror(number), exc.filename or (str(path) if path else None))
+    named.__cause__ = exc  # the log keeps the original traceback
+    return named.with_traceback(exc.__traceback__)
 
 
 def _where(exc: OSError) -> str:
