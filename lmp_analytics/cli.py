@@ -403,7 +403,7 @@ def forget(
 
     try:
         result = forget_pupil(elev_id, key=protect.load_key(key_file), warehouse=warehouse,
-                              role=str(_default_role(role)), rebuild=build_derived)
+                              role=_role(role), rebuild=build_derived)
     except LmpError as exc:
         raise _fail(exc, debug) from None
     if result.responses == 0:
@@ -425,7 +425,7 @@ def retention(
     from lmp_analytics.warehouse.erasure import apply_retention
 
     try:
-        result = apply_retention(before, warehouse=warehouse, role=str(_default_role(role)),
+        result = apply_retention(before, warehouse=warehouse, role=_role(role),
                                  rebuild=build_derived)
     except (LmpError, ValueError) as exc:
         raise _fail(exc, debug) from None

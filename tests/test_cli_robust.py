@@ -153,6 +153,8 @@ LEVELS_MSG = "gruppe, skole, kommune, pulje, program"
     (("report", "--school", "974590123", "--lang", "de"), "nb, en"),
     (("report", "--school", "974590123", "--term", "høst"), "YYYYH"),
     (("synth", "--scale", "huge"), "demo, kommune, national"),
+    (("retention", "--before", "2020H", "--role", "bogus"), "kommune:<4-digit kommunenummer>"),
+    (("forget", "--elev-id", "ola@example.no", "--role", "x"), "kommune:<4-digit kommunenummer>"),
 ])
 def test_unknown_option_values_exit_2_with_the_allowed_values_and_change_nothing(
         world, snapshot, args, expected):
