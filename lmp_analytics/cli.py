@@ -89,6 +89,12 @@ def progress_bar(target: Console | None = None, *, disable: bool = False) -> Pro
     )
 
 
+def _not_a_folder(option: str, path: Path | None) -> None:
+    """UsageError when the file an option names is a folder (checked before any work)."""
+    if path is not None and path.is_dir():
+        raise UsageError(f"{option} {path} is a folder; give the path of a file to write")
+
+
 def _fail(exc: BaseException, debug: bool, code: int | None = None,
           command: str | None = None) -> typer.Exit:
     """Print ``exc`` as one plain line (escaped) and return the Exit to raise: ``code``, else the
@@ -112,8 +118,9 @@ def keygen(
 ) -> None:
     """Create a pseudonym key file (0600). Keep it outside the warehouse and back it up."""
     try:
+        _not_a_folder("--out", out)
         path = protect.write_key_file(out or config.default_key_file(), overwrite=force)
-    except FileExistsError as exc:
+    except (FileExistsError, UsageError) as exc:
         raise _fail(exc, False) from None
     console.print(f"Created pseudonym key [bold]{safe(path)}[/] (readable only by you).")
     console.print(f"Use it with: export LMP_PSEUDONYM_KEY_FILE={safe(path)}")
@@ -229,6 +236,7 @@ def ingest(
 ) -> None:
     """Load Spekter exports into the warehouse: validated, pseudonymised, published atomically."""
     try:
+        _not_a_folder("--report", report)
         result = run_ingest(paths, roster, warehouse=warehouse, phases=phases,
                             enrolment=enrolment, key_file=key_file, dry_run=False)
     except LmpError as exc:
@@ -252,6 +260,7 @@ def validate(
 ) -> None:
     """Check files as ingest would, writing nothing (no key needed)."""
     try:
+        _not_a_folder("--report", report)
         result = run_ingest(paths, roster, warehouse=None, phases=phases, enrolment=enrolment,
                             key_file=None, dry_run=True)
     except LmpError as exc:
@@ -574,8 +583,7 @@ def _output(fmt: str, out: Path | None, formats: tuple[str, ...],
     """``--format`` checked against ``formats``; ``--out`` must not be a folder, and must be
     given for the formats in ``needs_out``."""
     fmt = choose("--format", fmt, formats)
-    if out is not None and out.is_dir():
-        raise UsageError(f"--out {out} is a folder; give the path of a file to write")
+    _not_a_folder("--out", out)
     if out is None and fmt in needs_out:
         raise UsageError(f"--format {fmt} needs --out")
     return fmt

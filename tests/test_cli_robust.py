@@ -205,6 +205,22 @@ def test_out_that_is_a_folder_is_a_usage_error(world, snapshot, command):
     assert snapshot(world["wh"]) == before
 
 
+def test_ingest_report_that_is_a_folder_is_refused_before_loading(world, tmp_path):
+    wh = tmp_path / "w.duckdb"
+    result = run("ingest", str(world["src"]), "--roster", str(world["roster"]), "-w", str(wh),
+                 "--report", str(tmp_path), env=world["env"])
+    out = _plain(result)
+    assert result.exit_code == 2 and "--report" in out and "is a folder" in out
+    assert not wh.exists()
+
+
+def test_keygen_out_that_is_a_folder_is_a_usage_error(tmp_path):
+    result = run("keygen", "--out", str(tmp_path))
+    out = _plain(result)
+    assert result.exit_code == 2 and "is a folder" in out
+    assert list(tmp_path.iterdir()) == []
+
+
 # --- exit codes 2 and 3 ----------------------------------------------------------------------
 
 def _logs(home: Path) -> list[Path]:
