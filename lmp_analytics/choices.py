@@ -13,6 +13,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 from lmp_analytics.errors import UsageError
+from lmp_analytics.ingest.readers import normalise_column
 
 #: Spellings users type -> the package's value (used only when that value is allowed).
 ALIASES: dict[str, str] = {
@@ -34,12 +35,12 @@ ALIASES: dict[str, str] = {
 ENGLISH: dict[str, str] = {}
 for _alias, _value in ALIASES.items():
     ENGLISH.setdefault(_value, _alias)
-_FOLD = str.maketrans({"æ": "ae", "ø": "o", "å": "a"})
 
 
 def fold(value: object) -> str:
-    """Lower case, trimmed, æ/ø/å folded (``' Kjønn '`` -> ``'kjonn'``)."""
-    return str(value).strip().lower().translate(_FOLD)
+    """How option values are compared: as column names are (``' Kjønn '`` -> ``kjonn``,
+    ``'mobbet digitalt'`` -> ``mobbet_digitalt``)."""
+    return normalise_column(str(value))
 
 
 def choose(option: str, value: object, allowed: Iterable[object]) -> str:
@@ -59,8 +60,3 @@ def choose(option: str, value: object, allowed: Iterable[object]) -> str:
     raise UsageError(f"{option} {str(value)!r} is not allowed; use one of: "
                      f"{', '.join(values)}{hint}")
 
-
-def choose_each(option: str, values: Iterable[object], allowed: Iterable[object]) -> list[str]:
-    """:func:`choose` for each of ``values`` (a repeated or comma-separated option)."""
-    known = list(allowed)
-    return [choose(option, v, known) for v in values]
