@@ -26,10 +26,11 @@ import traceback
 from pathlib import Path
 
 from lmp_analytics.errors import LmpError
+from lmp_analytics.ingest.pipeline import EXIT_REJECTED
 
-EXIT_OK = 0
-EXIT_QUARANTINED = 1
-EXIT_USAGE = 2
+#: 2: a file rejected, or a usage / configuration error (0, 1 and 2 are the ingest's codes).
+EXIT_USAGE = EXIT_REJECTED
+#: 3: an unexpected internal error.
 EXIT_INTERNAL = 3
 
 
