@@ -499,7 +499,7 @@ def serve_dashboard(warehouse: Path, port: int) -> None:
     app_path = dashboard_ready(port)
     env = dict(os.environ, LMP_WAREHOUSE=str(warehouse))
     url = f"http://127.0.0.1:{port}"
-    console.print(f"Dashboard: [bold]{url}[/] (Ctrl+C to stop)")
+    console.print(f"Dashboard: [bold link={url}]{url}[/] (Ctrl+C to stop)")
     cmd = [sys.executable, "-m", "streamlit", "run", str(app_path),
            "--server.address", "127.0.0.1", "--server.port", str(port),
            "--server.headless", "true", "--browser.gatherUsageStats", "false"]
