@@ -127,4 +127,6 @@ def report_line(exc: BaseException, command: str | None) -> tuple[int, str]:
         tail = "the traceback could not be saved; rerun with --debug to see it"
     else:
         tail = f"traceback written to {log} (rerun with --debug to see it)"
+    if not isinstance(exc, OSError):
+        tail += "; this is a bug: please report it with that traceback"
     return code, f"{prefix}{line}; {tail}"
