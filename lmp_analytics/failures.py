@@ -84,6 +84,9 @@ def describe(exc: BaseException) -> tuple[int, str]:
             return EXIT_INTERNAL, (f"the disk is full (writing{where or ' a file'}): free some "
                                    "space and run the command again")
         return EXIT_INTERNAL, f"{what}{(':' + where) if where else ''}"
+    if os.strerror(errno.ENOSPC) in str(exc):  # DuckDB's IOException on a full disk
+        return EXIT_INTERNAL, (f"the disk is full ({exc}): free some space and run the "
+                               "command again")
     if type(exc) is ValueError:  # how the package's layers refuse a bad argument or value
         return EXIT_USAGE, str(exc)
     return EXIT_INTERNAL, f"unexpected internal error ({type(exc).__name__}: {exc})"
@@ -127,6 +130,6 @@ def report_line(exc: BaseException, command: str | None) -> tuple[int, str]:
         tail = "the traceback could not be saved; rerun with --debug to see it"
     else:
         tail = f"traceback written to {log} (rerun with --debug to see it)"
-    if not isinstance(exc, OSError):
+    if not isinstance(exc, OSError) and not line.startswith("the disk is full"):
         tail += "; this is a bug: please report it with that traceback"
     return code, f"{prefix}{line}; {tail}"

@@ -357,6 +357,9 @@ def test_failures_describe_gives_each_kind_its_code():
         3, "the disk is full (writing /x): free some space and run the command again")
     assert describe(OSError("No space left on device (os error 28)"))[0] == 3
     assert describe(RuntimeError("boom"))[0] == 3
+    full = describe(RuntimeError('IO Error: Could not write file "w.duckdb": No space left on '
+                                 'device'))
+    assert full[0] == 3 and full[1].startswith("the disk is full") and "w.duckdb" in full[1]
     assert describe(PermissionError("group level is for forsker only")) == (
         2, "group level is for forsker only")
 
