@@ -26,7 +26,7 @@ from lmp_analytics.choices import choose
 from lmp_analytics.errors import LmpError, UsageError
 from lmp_analytics.ingest import protect
 from lmp_analytics.ingest.pipeline import EXIT_REJECTED, IngestReport
-from lmp_analytics.terminal import cell, safe
+from lmp_analytics.terminal import cell, plain, safe
 
 #: The command being run (named in the log of an unexpected error).
 _running: dict[str, str | None] = {"command": None}
@@ -589,6 +589,12 @@ def _output(fmt: str, out: Path | None, formats: tuple[str, ...],
     return fmt
 
 
+def for_stdout(text: str) -> str:
+    """CSV text for stdout: unchanged into a pipe or file, without control characters when
+    stdout is a terminal (an ANSI escape in a school name must not reach the terminal)."""
+    return plain(text, keep_newlines=True) if sys.stdout.isatty() else text
+
+
 def _emit(frame, fmt: str, out: Path | None, columns: list[str], title: str) -> None:
     """Print a Rich table of ``columns`` or write the whole frame as CSV/Parquet."""
     if fmt == "table":
@@ -606,7 +612,7 @@ def _emit(frame, fmt: str, out: Path | None, columns: list[str], title: str) -> 
         if out:
             frame.write_csv(out)
         else:
-            print(frame.write_csv(), end="")
+            print(for_stdout(frame.write_csv()), end="")
     else:
         frame.write_parquet(out)
     if out:
@@ -769,7 +775,7 @@ def export(
     except OSError as exc:
         raise _fail(failures.with_path(exc, out), debug) from None
     if out is None:
-        sys.stdout.write(result.data.decode("utf-8"))
+        sys.stdout.write(for_stdout(result.data.decode("utf-8")))
         sys.stdout.flush()
     else:
         err_console.print(f"Wrote {result.rows} rows ({result.suppressed} suppressed) to "

@@ -125,6 +125,19 @@ def test_terminal_helpers_neutralise_markup_and_controls():
     assert "\x1b" not in text and "\u202e" not in text and "\x07" not in text
 
 
+def test_csv_on_a_terminal_loses_its_control_characters_but_a_pipe_gets_the_data(monkeypatch):
+    import sys
+
+    from lmp_analytics.cli import for_stdout
+
+    text = f"skole\n{ANSI}\n\"two\nlines\"\n"
+    monkeypatch.setattr(sys.stdout, "isatty", lambda: False)
+    assert for_stdout(text) == text
+    monkeypatch.setattr(sys.stdout, "isatty", lambda: True)
+    shown = for_stdout(text)
+    assert "\x1b" not in shown and "Rød" in shown and shown.count("\n") == text.count("\n")
+
+
 # --- enumerated options: checked before any work ---------------------------------------------
 
 def _files(base: Path) -> list[Path]:
