@@ -100,7 +100,7 @@ def write_log(
     folder can take it."""
     from lmp_analytics import config
 
-    stamp = dt.datetime.now().strftime("%Y%m%d-%H%M%S")
+    stamp = dt.datetime.now().strftime("%Y%m%d-%H%M%S-%f")
     name = f"lmp-{stamp}-{os.getpid()}.log"
     text = (f"lmp {command or ''} failed at {dt.datetime.now().isoformat(timespec='seconds')}\n"
             + "".join(traceback.format_exception(exc)))
