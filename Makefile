@@ -41,14 +41,15 @@ coverage: setup
 	$(BIN)/python benchmarks/coverage.py
 
 # Researcher notebooks (marimo) exported to HTML in the gitignored notebooks/__exports__/.
-# Uses $LMP_WAREHOUSE (else data/warehouse.duckdb); builds the demo warehouse if there is none.
+# Uses $LMP_WAREHOUSE (else warehouse.duckdb in $LMP_HOME or data/); builds the demo warehouse if
+# there is none.
 # marimo writes a session snapshot beside each notebook (__marimo__/); PYTHONPYCACHEPREFIX with
 # absolute notebook paths moves it into the export folder.
 NOTEBOOKS := $(sort $(wildcard notebooks/[0-9][0-9]_*.py))
 NB_EXPORTS := notebooks/__exports__
 
 notebooks: setup
-	@test -f "$${LMP_WAREHOUSE:-data/warehouse.duckdb}" || $(BIN)/lmp demo --no-dashboard
+	@test -f "$${LMP_WAREHOUSE:-$${LMP_HOME:-data}/warehouse.duckdb}" || $(BIN)/lmp demo --no-dashboard
 	@mkdir -p $(NB_EXPORTS)
 	@for nb in $(NOTEBOOKS); do \
 	  out="$(NB_EXPORTS)/$$(basename $$nb .py).html"; \

@@ -1,8 +1,10 @@
 """The ``lmp`` command. Each command is a thin shell around a package function.
 
-Exit codes (documented in README): 0 everything loaded / done; 1 some rows quarantined, the rest
-loaded; 2 at least one file rejected, or a usage / configuration error. Errors are printed for
-people, without a traceback (``--debug`` shows it).
+Exit codes (documented in README, defined in :mod:`lmp_analytics.failures`): 0 everything
+loaded / done; 1 some rows quarantined, the rest loaded; 2 at least one file rejected, or a usage /
+configuration error; 3 an unexpected internal error. Errors are printed for people as one plain
+line, without a traceback (``--debug`` shows it; for code 3 it is written to a log file).
+Everything printed that comes from data goes through :mod:`lmp_analytics.terminal`.
 """
 
 from __future__ import annotations
@@ -17,13 +19,50 @@ import typer
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
+from typer.core import TyperGroup
 
-from lmp_analytics import config
-from lmp_analytics.errors import LmpError
+from lmp_analytics import config, failures
+from lmp_analytics.choices import choose
+from lmp_analytics.errors import LmpError, UsageError
 from lmp_analytics.ingest import protect
 from lmp_analytics.ingest.pipeline import EXIT_REJECTED, IngestReport
+from lmp_analytics.terminal import cell, plain, safe
+
+#: The command being run (named in the log of an unexpected error).
+_running: dict[str, str | None] = {"command": None}
+
+
+class LmpGroup(TyperGroup):
+    """The ``lmp`` command group: an exception no command handled becomes one plain line and
+    exit code 2 (a deliberate refusal) or 3 (unexpected; traceback to a log file), never a
+    traceback on screen unless ``--debug`` is given."""
+
+    def parse_args(self, ctx, args):
+        """Note ``--debug`` before the command runs (the handler below needs it)."""
+        ctx.meta["lmp_debug"] = "--debug" in args
+        return super().parse_args(ctx, args)
+
+    def resolve_command(self, ctx, args):
+        """Note which command runs."""
+        name, cmd, rest = super().resolve_command(ctx, args)
+        _running["command"] = name
+        return name, cmd, rest
+
+    def invoke(self, ctx):
+        """Run the command; an unhandled exception becomes :func:`_fail`'s line and code."""
+        try:
+            return super().invoke(ctx)
+        except (typer.Exit, typer.Abort, typer.TyperException, KeyboardInterrupt,
+                BrokenPipeError):
+            raise  # click's own usage errors (exit 2), exits, Ctrl+C and a closed pipe
+        except Exception as exc:
+            if ctx.meta.get("lmp_debug"):
+                raise
+            raise _fail(exc, False) from None
+
 
 app = typer.Typer(
+    cls=LmpGroup,
     name="lmp",
     help="Analytics for Læringsmiljøprosjektet: ingest Spekter rounds, indicators, dashboards.",
     no_args_is_help=True,
@@ -50,27 +89,41 @@ def progress_bar(target: Console | None = None, *, disable: bool = False) -> Pro
     )
 
 
-def _fail(exc: BaseException, debug: bool, code: int = EXIT_REJECTED) -> typer.Exit:
+def _not_a_folder(option: str, path: Path | None) -> None:
+    """UsageError when the file an option names is a folder (checked before any work)."""
+    if path is not None and path.is_dir():
+        raise UsageError(f"{option} {path} is a folder; give the path of a file to write")
+
+
+def _fail(exc: BaseException, debug: bool, code: int | None = None,
+          command: str | None = None) -> typer.Exit:
+    """Print ``exc`` as one plain line (escaped) and return the Exit to raise: ``code``, else the
+    code :func:`lmp_analytics.failures.describe` gives (3, with the traceback logged, for an
+    unexpected error). ``debug``: re-raise instead."""
     if debug:
         raise exc
-    err_console.print(f"[bold red]error:[/] {exc}", highlight=False)
-    return typer.Exit(code)
+    described, line = failures.report_line(exc, command or _running["command"])
+    err_console.print(f"[bold red]error:[/] {safe(line, keep_newlines=True)}", highlight=False,
+                      soft_wrap=True)
+    return typer.Exit(code if code is not None else described)
 
 
 @app.command()
 def keygen(
     out: Annotated[
-        Path, typer.Option("--out", help="Key file to create.")
-    ] = config.DEFAULT_KEY_FILE,
+        Path | None, typer.Option("--out", help="Key file to create (default: "
+                                  "pseudonym.key in $LMP_HOME, else in ./data).")
+    ] = None,
     force: Annotated[bool, typer.Option("--force", help="Overwrite an existing key.")] = False,
 ) -> None:
     """Create a pseudonym key file (0600). Keep it outside the warehouse and back it up."""
     try:
-        path = protect.write_key_file(out, overwrite=force)
-    except FileExistsError as exc:
+        _not_a_folder("--out", out)
+        path = protect.write_key_file(out or config.default_key_file(), overwrite=force)
+    except (FileExistsError, UsageError) as exc:
         raise _fail(exc, False) from None
-    console.print(f"Created pseudonym key [bold]{path}[/] (readable only by you).")
-    console.print(f"Use it with: export LMP_PSEUDONYM_KEY_FILE={path}")
+    console.print(f"Created pseudonym key [bold]{safe(path)}[/] (readable only by you).")
+    console.print(f"Use it with: export LMP_PSEUDONYM_KEY_FILE={safe(path)}")
 
 
 MAX_FILE_ROWS = 25
@@ -78,7 +131,8 @@ MAX_FILE_ROWS = 25
 
 def _print_report(report: IngestReport, verb: str) -> None:
     if report.roster_error:
-        err_console.print(f"[bold red]roster rejected:[/] {report.roster_error}", highlight=False)
+        err_console.print(f"[bold red]roster rejected:[/] {safe(report.roster_error)}",
+                          highlight=False)
         err_console.print("Nothing was loaded.")
         return
     table = Table(title=f"{verb}: {len(report.outcomes)} file(s)", show_lines=False)
@@ -100,8 +154,8 @@ def _print_report(report: IngestReport, verb: str) -> None:
                 where.append(f"column '{o.column}'")
             detail = (", ".join(where) + ": " if where else "") + o.message
         table.add_row(
-            str(o.path), f"[{style.get(o.status, '')}]{o.status}[/]",
-            str(o.rows_read), str(o.rows_loaded), str(o.rows_quarantined), detail,
+            cell(o.path), cell(o.status, style.get(o.status, "")),
+            str(o.rows_read), str(o.rows_loaded), str(o.rows_quarantined), cell(detail),
         )
     if shown:
         console.print(table)
@@ -109,9 +163,9 @@ def _print_report(report: IngestReport, verb: str) -> None:
         console.print(f"[yellow]warning:[/] {w}", highlight=False)
     for o in report.outcomes:
         for w in o.warnings:
-            console.print(f"[yellow]warning:[/] {w}", highlight=False)
+            console.print(f"[yellow]warning:[/] {safe(w)}", highlight=False)
     for notice in report.notices:
-        console.print(f"[yellow]note:[/] {notice}", highlight=False)
+        console.print(f"[yellow]note:[/] {safe(notice)}", highlight=False)
     summary = Table.grid(padding=(0, 2))
     summary.add_row("files loaded", str(report.count("loaded") + report.count("valid")))
     summary.add_row("files skipped (already loaded)", str(report.count("skipped")))
@@ -122,9 +176,9 @@ def _print_report(report: IngestReport, verb: str) -> None:
     if report.dry_run:
         console.print("Dry run: nothing was written.")
     elif report.published:
-        console.print(f"Published [bold]{report.warehouse}[/]")
+        console.print(f"Published [bold]{safe(report.warehouse)}[/]")
     else:
-        console.print(f"Nothing new: {report.warehouse} unchanged.")
+        console.print(f"Nothing new: {safe(report.warehouse)} unchanged.")
 
 
 def _write_json_report(report: IngestReport, path: Path) -> None:
@@ -139,7 +193,10 @@ def _write_json_report(report: IngestReport, path: Path) -> None:
             for o in report.outcomes
         ],
     }
-    path.write_text(json.dumps(data, indent=2, ensure_ascii=False), encoding="utf-8")
+    try:
+        path.write_text(json.dumps(data, indent=2, ensure_ascii=False), encoding="utf-8")
+    except OSError as exc:  # name the file (a failed write() does not)
+        raise failures.with_path(exc, path) from exc
 
 
 def run_ingest(
@@ -165,7 +222,7 @@ def run_ingest(
         task = bar.add_task("reading files", total=None)
 
         def tick(done: int, total: int, path: Path) -> None:
-            bar.update(task, completed=done, total=total, description=path.name[:40])
+            bar.update(task, completed=done, total=total, description=safe(path.name[:40]))
 
         return ingest_and_build(
             paths, roster, warehouse=warehouse, phases=phases, enrolment=enrolment, key=key,
@@ -194,14 +251,15 @@ def ingest(
 ) -> None:
     """Load Spekter exports into the warehouse: validated, pseudonymised, published atomically."""
     try:
+        _not_a_folder("--report", report)
         result = run_ingest(paths, roster, warehouse=warehouse, phases=phases,
                             enrolment=enrolment, key_file=key_file, dry_run=False, min_n=min_n,
                             allow_min_n_below_5=allow_min_n_below_5)
     except LmpError as exc:
         raise _fail(exc, debug) from None
-    _print_report(result, "ingest")
-    if report:
+    if report:  # first: a printing failure must not lose the report
         _write_json_report(result, report)
+    _print_report(result, "ingest")
     raise typer.Exit(result.exit_code)
 
 
@@ -218,13 +276,14 @@ def validate(
 ) -> None:
     """Check files as ingest would, writing nothing (no key needed)."""
     try:
+        _not_a_folder("--report", report)
         result = run_ingest(paths, roster, warehouse=None, phases=phases, enrolment=enrolment,
                             key_file=None, dry_run=True)
     except LmpError as exc:
         raise _fail(exc, debug) from None
-    _print_report(result, "validate")
-    if report:
+    if report:  # first: a printing failure must not lose the report
         _write_json_report(result, report)
+    _print_report(result, "validate")
     raise typer.Exit(result.exit_code)
 
 
@@ -281,7 +340,7 @@ def status(warehouse: WarehouseOpt = None, debug: DebugOpt = False) -> None:
         st = warehouse_status(warehouse)
     except LmpError as exc:
         raise _fail(exc, debug) from None
-    console.print(f"Warehouse [bold]{st.path}[/]")
+    console.print(f"Warehouse [bold]{safe(st.path)}[/]")
     if st.rounds.height == 0:
         console.print("It holds no Spekter rounds yet.")
         raise typer.Exit(0)
@@ -294,8 +353,8 @@ def status(warehouse: WarehouseOpt = None, debug: DebugOpt = False) -> None:
     for t in terms:
         grid.add_column(t, justify="right", no_wrap=True)
     for row in st.rounds.iter_rows(named=True):
-        grid.add_row(row["kommunenummer"], row["skole"], row["skole_orgnr"],
-                     *[row[t] or "·" for t in terms])
+        grid.add_row(cell(row["kommunenummer"]), cell(row["skole"]), cell(row["skole_orgnr"]),
+                     *[cell(row[t] or "·") for t in terms])
     console.print(grid)
     facts = Table.grid(padding=(0, 2))
     facts.add_row("schools with rounds", str(st.schools))
@@ -303,19 +362,19 @@ def status(warehouse: WarehouseOpt = None, debug: DebugOpt = False) -> None:
     facts.add_row("pupils (pseudonyms)", str(st.pupils))
     facts.add_row("responses", str(st.responses))
     facts.add_row("quarantined rows", str(st.quarantined_rows))
-    facts.add_row("last ingest", st.last_ingest or "-")
+    facts.add_row("last ingest", cell(st.last_ingest or "-"))
     facts.add_row("threshold (min_n)", str(st.min_n))
     facts.add_row("pseudonym key fingerprint",
                   f"{st.key_fingerprint[:12]}..." if st.key_fingerprint else
                   "not recorded (the next ingest records it)")
-    facts.add_row("audit log", f"{st.audit_log} ({st.audit_entries} entries; `lmp audit`)")
+    facts.add_row("audit log", cell(f"{st.audit_log} ({st.audit_entries} entries; `lmp audit`)"))
     console.print(facts)
     if st.quarantine.height:
         q = Table(title="Quarantine by file and reason")
         for c in st.quarantine.columns:
             q.add_column(c, overflow="fold")
         for row in st.quarantine.iter_rows():
-            q.add_row(*[str(v) for v in row])
+            q.add_row(*[cell(v) for v in row])
         console.print(q)
 
 
@@ -363,8 +422,10 @@ def synth(
 ) -> None:
     """Write a synthetic programme world in the data contract's formats, with truth.json."""
     from lmp_analytics.synth import write_world
+    from lmp_analytics.synth.params import SCALES
 
     try:
+        scale = choose("--scale", scale, SCALES)
         with progress_bar() as bar:
             task = bar.add_task(f"synth {scale}", total=None)
             summary = write_world(
@@ -375,15 +436,16 @@ def synth(
         raise _fail(exc, debug) from None
     console.print(
         f"Wrote {summary.n_files} files ({summary.n_rows} rows; {summary.n_schools} schools, "
-        f"{summary.n_pupils} pupils) to [bold]{summary.out_dir}[/]; truth in "
-        f"{summary.truth_path}"
+        f"{summary.n_pupils} pupils) to [bold]{safe(summary.out_dir)}[/]; truth in "
+        f"{safe(summary.truth_path)}"
     )
 
 
 @app.command()
 def demo(
     warehouse: WarehouseOpt = None,
-    port: Annotated[int, typer.Option(help="Dashboard port on 127.0.0.1.")] = 8501,
+    port: Annotated[int, typer.Option(help="Dashboard port on 127.0.0.1.", min=1,
+                                      max=65535)] = 8501,
     no_dashboard: Annotated[
         bool, typer.Option("--no-dashboard", help="Build only; print the status.")
     ] = False,
@@ -393,24 +455,25 @@ def demo(
     from lmp_analytics.demo import build_demo
 
     try:
+        if not no_dashboard:  # before any work: a dashboard that cannot start is an error
+            dashboard_ready(port)
         with progress_bar() as bar:
             task = bar.add_task("demo ingest", total=None)
             paths, result = build_demo(
                 warehouse,
                 progress=lambda d, t, p: bar.update(task, completed=d, total=t,
-                                                    description=p.name[:40]),
+                                                    description=safe(p.name[:40])),
             )
     except LmpError as exc:
         raise _fail(exc, debug) from None
     console.print(
-        f"Demo world {paths.world}: {result.count('loaded')} file(s) loaded, "
+        f"Demo world {safe(paths.world)}: {result.count('loaded')} file(s) loaded, "
         f"{result.count('skipped')} already loaded, {result.count('rejected')} rejected."
     )
     if result.exit_code == EXIT_REJECTED:
         _print_report(result, "demo ingest")
         raise typer.Exit(result.exit_code)
-    dashboard_app = config.PROJECT_ROOT / "dashboards" / "app.py"
-    if no_dashboard or not dashboard_app.exists():
+    if no_dashboard:
         status(warehouse=paths.warehouse, debug=debug)
         return
     serve_dashboard(paths.warehouse, port)
@@ -430,7 +493,7 @@ def forget(
 
     try:
         result = forget_pupil(elev_id, key=protect.load_key(key_file), warehouse=warehouse,
-                              role=str(_default_role(role)), rebuild=build_derived,
+                              role=_role(role), rebuild=build_derived,
                               key_source=protect.key_source(key_file))
     except LmpError as exc:
         raise _fail(exc, debug) from None
@@ -454,11 +517,11 @@ def retention(
     from lmp_analytics.warehouse.erasure import apply_retention
 
     try:
-        result = apply_retention(before, warehouse=warehouse, role=str(_default_role(role)),
+        result = apply_retention(before, warehouse=warehouse, role=_role(role),
                                  rebuild=build_derived)
     except (LmpError, ValueError) as exc:
         raise _fail(exc, debug) from None
-    console.print(f"Deleted {result.rounds} round(s) before {before} "
+    console.print(f"Deleted {result.rounds} round(s) before {safe(before)} "
                   f"({result.responses} responses).")
 
 
@@ -480,7 +543,7 @@ def rekey(
 
     try:
         result = rekey_warehouse(old_key_file, new_key_file, warehouse=warehouse,
-                                 role=str(_default_role(role)), rebuild=build_derived)
+                                 role=_role(role), rebuild=build_derived)
     except LmpError as exc:
         raise _fail(exc, debug) from None
     console.print(
@@ -488,37 +551,98 @@ def rekey(
         f"{result.old_fingerprint[:12]}... -> {result.new_fingerprint[:12]}...; published.",
         highlight=False)
     console.print(
-        f"From now on use [bold]{result.key_file}[/] (it holds the old key as well, so keep it "
-        "as safe as the old one was). The old key file alone no longer links this warehouse's "
-        f"pseudonyms to ids. Example: export LMP_PSEUDONYM_KEY_FILE={result.key_file}",
+        f"From now on use [bold]{safe(result.key_file)}[/] (it holds the old key as well, so "
+        "keep it as safe as the old one was). The old key file alone no longer links this "
+        f"warehouse's pseudonyms to ids. Example: export LMP_PSEUDONYM_KEY_FILE={result.key_file}",
         highlight=False)
 
 
 @app.command()
 def dashboard(
     warehouse: WarehouseOpt = None,
-    port: Annotated[int, typer.Option(help="Port on 127.0.0.1.")] = 8501,
+    port: Annotated[int, typer.Option(help="Port on 127.0.0.1.", min=1, max=65535)] = 8501,
+    debug: DebugOpt = False,
 ) -> None:
     """Start the Streamlit dashboard on 127.0.0.1 for the warehouse."""
+    try:
+        dashboard_ready(port)
+    except LmpError as exc:
+        raise _fail(exc, debug) from None
     serve_dashboard(config.warehouse_path(warehouse), port)
 
 
-def serve_dashboard(warehouse: Path, port: int) -> None:
-    """Run the Streamlit app on 127.0.0.1 (blocking) with the warehouse in LMP_WAREHOUSE."""
-    import subprocess
-    import sys
+#: Seconds the dashboard gets to stop after a forwarded signal before it is killed.
+DASHBOARD_GRACE = 10.0
 
-    app_path = config.PROJECT_ROOT / "dashboards" / "app.py"
+
+def dashboard_ready(port: int) -> Path:
+    """The Streamlit app to run; UsageError when this installation has none, Streamlit is
+    missing or ``port`` is taken on 127.0.0.1 (checked before any other work)."""
+    import importlib.util
+    import socket
+
+    app_path = config.dashboard_app()
+    if app_path is None:
+        raise UsageError(
+            f"cannot start the dashboard: {config.DASHBOARD_APP} is missing (the dashboards "
+            "ship with the project's source checkout, not with the installed package). Run "
+            "from a checkout, or use --no-dashboard / `lmp status` to build without it."
+        )
+    if importlib.util.find_spec("streamlit") is None:
+        raise UsageError("cannot start the dashboard: Streamlit is not installed "
+                         "(pip install streamlit), or use --no-dashboard")
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            probe.bind(("127.0.0.1", port))
+        except OSError as exc:
+            raise UsageError(f"cannot start the dashboard: port {port} on 127.0.0.1 is in use "
+                             f"({exc.strerror}); choose another with --port") from None
+    return app_path
+
+
+def serve_dashboard(warehouse: Path, port: int) -> None:
+    """Run the Streamlit app on 127.0.0.1 (blocking) with the warehouse in LMP_WAREHOUSE.
+
+    SIGTERM, SIGINT and SIGHUP sent to ``lmp`` are forwarded to the Streamlit child, which gets
+    :data:`DASHBOARD_GRACE` seconds to stop before it is killed; ``lmp`` returns only when the
+    child is gone (exit 0 after a requested stop, else the child's exit code)."""
+    import signal
+    import subprocess
+    import time
+
+    app_path = dashboard_ready(port)
     env = dict(os.environ, LMP_WAREHOUSE=str(warehouse))
     url = f"http://127.0.0.1:{port}"
     console.print(f"Dashboard: [bold link={url}]{url}[/] (Ctrl+C to stop)")
     cmd = [sys.executable, "-m", "streamlit", "run", str(app_path),
            "--server.address", "127.0.0.1", "--server.port", str(port),
            "--server.headless", "true", "--browser.gatherUsageStats", "false"]
+    # Its own session: a terminal's Ctrl+C reaches lmp only, which forwards it once.
+    child = subprocess.Popen(cmd, env=env, start_new_session=True)
+    asked: list[float] = []
+
+    def forward(signum: int, _frame: object) -> None:
+        asked.append(time.monotonic())
+        if child.poll() is None:
+            child.send_signal(signum)
+
+    signals = [signal.SIGTERM, signal.SIGINT, signal.SIGHUP]
+    previous = {sig: signal.signal(sig, forward) for sig in signals}
     try:
-        raise typer.Exit(subprocess.call(cmd, env=env))
-    except KeyboardInterrupt:
-        raise typer.Exit(0) from None
+        while child.poll() is None:
+            try:
+                child.wait(timeout=0.2)
+            except subprocess.TimeoutExpired:
+                if asked and time.monotonic() - asked[0] > DASHBOARD_GRACE:
+                    child.kill()
+    finally:
+        if child.poll() is None:  # an exception in lmp itself: never leave the child behind
+            child.kill()
+            child.wait()
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
+    raise typer.Exit(0 if asked else child.returncode)
 
 
 RoleOpt = Annotated[
@@ -528,6 +652,8 @@ RoleOpt = Annotated[
 ]
 FormatOpt = Annotated[str, typer.Option("--format", help="table | csv | parquet")]
 OutOpt = Annotated[Path | None, typer.Option("--out", help="Write to this file.")]
+#: ``--format`` of ``indicators`` and ``compare``.
+TABLE_FORMATS = ("table", "csv", "parquet")
 
 
 def _default_role(role: str | None) -> str:
@@ -536,6 +662,52 @@ def _default_role(role: str | None) -> str:
     from lmp_analytics.privacy.roles import default_role
 
     return default_role() or "program"
+
+
+# Option checks, run before any work (a wrong value is exit 2 with the allowed values).
+
+def _role(role: str | None) -> str:
+    """``--role`` (or the configured default), checked."""
+    from lmp_analytics.privacy.roles import parse_role
+
+    return str(parse_role(str(_default_role(role))))
+
+
+def _indicator(value: str) -> str:
+    from lmp_analytics.codebook import indicator_ids
+
+    return choose("--indicator", value, indicator_ids())
+
+
+def _by(by: str | None) -> str | None:
+    """``--by``: trinn or kjonn (``alle`` / ``all`` = no breakdown)."""
+    from lmp_analytics.metrics.indicators import BREAKDOWNS
+
+    chosen = None if by is None else choose("--by", by, BREAKDOWNS)
+    return None if chosen == "alle" else chosen
+
+
+def _term(term: str | None) -> str | None:
+    from lmp_analytics.terms import parse_term
+
+    return None if term is None else parse_term(term)
+
+
+def _output(fmt: str, out: Path | None, formats: tuple[str, ...],
+            needs_out: tuple[str, ...] = ()) -> str:
+    """``--format`` checked against ``formats``; ``--out`` must not be a folder, and must be
+    given for the formats in ``needs_out``."""
+    fmt = choose("--format", fmt, formats)
+    _not_a_folder("--out", out)
+    if out is None and fmt in needs_out:
+        raise UsageError(f"--format {fmt} needs --out")
+    return fmt
+
+
+def for_stdout(text: str) -> str:
+    """CSV text for stdout: unchanged into a pipe or file, without control characters when
+    stdout is a terminal (an ANSI escape in a school name must not reach the terminal)."""
+    return plain(text, keep_newlines=True) if sys.stdout.isatty() else text
 
 
 def _emit(frame, fmt: str, out: Path | None, columns: list[str], title: str,
@@ -552,24 +724,20 @@ def _emit(frame, fmt: str, out: Path | None, columns: list[str], title: str,
         for c in columns:
             table.add_column(c, overflow="fold")
         for row in frame.select(columns).iter_rows():
-            table.add_row(*["" if v is None else (f"{v:.3f}" if isinstance(v, float) else str(v))
-                            for v in row])
+            table.add_row(*[cell("" if v is None else (f"{v:.3f}" if isinstance(v, float)
+                                                       else v)) for v in row])
         console.print(table)
         if out:
             console.print("[yellow]--out is ignored with --format table[/]")
         return
-    if fmt not in ("csv", "parquet"):
-        raise typer.BadParameter("--format must be table, csv or parquet")
-    if fmt == "parquet" and not out:
-        raise typer.BadParameter("--format parquet needs --out")
     data = csv_bytes(frame) if fmt == "csv" else _parquet_bytes(frame)
     entry = dict(audited or {}, detail=f"{frame.height} rows, format={fmt}")
     if out:
         audit.write_outputs([(out, data)], **entry)
-        err_console.print(f"Wrote {frame.height} rows to {out}")
+        err_console.print(f"Wrote {frame.height} rows to {safe(out)}", highlight=False)
     else:
         audit.record(outputs=["<stdout>"], **entry)
-        sys.stdout.write(data.decode("utf-8"))
+        sys.stdout.write(for_stdout(data.decode("utf-8")))
         sys.stdout.flush()
 
 
@@ -596,12 +764,17 @@ def indicators(
 ) -> None:
     """Indicator shares and means with 95 % intervals; role-scoped and suppressed."""
     from lmp_analytics import api
+    from lmp_analytics.metrics.indicators import LEVELS
     from lmp_analytics.reports.export import stable_order
 
     try:
+        level = choose("--level", level, LEVELS)
+        indicator = None if indicator is None else _indicator(indicator)
+        by = _by(by)
+        fmt = _output(fmt, out, TABLE_FORMATS, needs_out=("parquet",))
         frame = stable_order(api.indicators(level, indicator=indicator, by=by,
-                                            role=_default_role(role), warehouse=warehouse))
-        audited = dict(action="indicators", role=_default_role(role), warehouse=warehouse,
+                                            role=_role(role), warehouse=warehouse))
+        audited = dict(action="indicators", role=_role(role), warehouse=warehouse,
                        scope=f"level={level} indicator={indicator or 'all'}"
                              + (f" by={by}" if by else ""),
                        min_n=None if fmt == "table" else api.threshold(warehouse))
@@ -611,10 +784,14 @@ def indicators(
             "share", "ci_low", "ci_high", "mean", "suppressed"]
     if level in ("kommune", "pulje", "program"):
         cols = ["kommunenummer", "pulje", "rolle", *cols[2:]]
+    elif level == "gruppe":
+        cols = [*cols[:2], "gruppe", *cols[2:]]
     try:
         _emit(frame, fmt, out, cols, f"Indicators, level {level}", audited)
-    except (LmpError, OSError) as exc:
+    except LmpError as exc:
         raise _fail(exc, debug) from None
+    except OSError as exc:
+        raise _fail(failures.with_path(exc, out), debug) from None
 
 
 @app.command()
@@ -632,14 +809,19 @@ def compare(
 ) -> None:
     """Before/after each phase per school: change, 95 % interval, test and verdict."""
     from lmp_analytics import api
+    from lmp_analytics.evaluation.change_table import PHASE_RANK
+    from lmp_analytics.metrics.indicators import LEVELS
 
-    if level != "skole":
-        raise _fail(ValueError("compare --level supports 'skole'; programme-level effects are in "
-                               "the notebooks and lmp_analytics.evaluation.programme"), debug)
     try:
-        frame = api.compare(indicator=indicator, phase=phase, role=_default_role(role),
+        if choose("--level", level, LEVELS) != "skole":
+            raise UsageError("compare --level supports 'skole'; programme-level effects are in "
+                             "the notebooks and lmp_analytics.evaluation.programme")
+        indicator = _indicator(indicator)
+        phase = None if phase is None else choose("--phase", phase, PHASE_RANK)
+        fmt = _output(fmt, out, TABLE_FORMATS, needs_out=("parquet",))
+        frame = api.compare(indicator=indicator, phase=phase, role=_role(role),
                             warehouse=warehouse)
-        audited = dict(action="compare", role=_default_role(role), warehouse=warehouse,
+        audited = dict(action="compare", role=_role(role), warehouse=warehouse,
                        scope=f"indicator={indicator} phase={phase or 'all'}",
                        min_n=None if fmt == "table" else api.threshold(warehouse))
     except (LmpError, ValueError) as exc:
@@ -652,8 +834,10 @@ def compare(
         frame = frame.with_columns(pl.coalesce("diff_pp", "diff_mean").alias("diff"))
     try:
         _emit(frame, fmt, out, cols, f"Change in {indicator}", audited)
-    except (LmpError, OSError) as exc:
+    except LmpError as exc:
         raise _fail(exc, debug) from None
+    except OSError as exc:
+        raise _fail(failures.with_path(exc, out), debug) from None
 
 
 @app.command()
@@ -674,21 +858,29 @@ def report(
 ) -> None:
     """Printable school report(s): indicators over time, latest change, before/after the phase
     just finished, grades, data quality; role-scoped, suppressed and audited."""
-    from lmp_analytics.reports import write_school_reports
+    from lmp_analytics.reports import FORMATS, write_school_reports
+    from lmp_analytics.reports.fmt import LANGS
 
     try:
+        fmt = choose("--format", fmt, FORMATS)
+        lang = choose("--lang", lang, LANGS)
+        term = _term(term)
+        role = _role(role)
         with progress_bar(err_console) as bar:
             task = bar.add_task("school reports", total=None)
             run = write_school_reports(
                 out, schools=school, kommune=kommune, pulje=pulje, term=term, lang=lang,
                 fmt=fmt, role=_default_role(role), warehouse=warehouse,
                 progress=lambda d, t, s: bar.update(task, completed=d, total=t,
-                                                    description=f"report {s}"),
+                                                    description=f"report {safe(s)}"),
             )
-    except (LmpError, ValueError, OSError) as exc:  # PermissionError is an OSError
+    except (LmpError, ValueError, PermissionError) as exc:
         raise _fail(exc, debug) from None
+    except OSError as exc:
+        raise _fail(failures.with_path(exc, out), debug) from None
     where = run.paths[0] if len(run.paths) == 1 else out
-    console.print(f"Wrote {len(run.paths)} report(s) ({run.scope}) to [bold]{where}[/]",
+    console.print(f"Wrote {len(run.paths)} report(s) ({safe(run.scope)}) to "
+                  f"[bold]{safe(where)}[/]",
                   highlight=False)
 
 
@@ -707,21 +899,28 @@ def export(
     debug: DebugOpt = False,
 ) -> None:
     """Indicator tables with n, 95 % intervals and suppression flags; role-scoped, audited."""
-    from lmp_analytics.reports import write_export
+    from lmp_analytics.reports import EXPORT_FORMATS, write_export
+    from lmp_analytics.reports.export import LEVELS
 
     wanted = [i.strip() for x in (indicator or []) for i in x.split(",") if i.strip()] or None
-    if out is None and fmt != "csv":
-        raise _fail(ValueError(f"--format {fmt} needs --out"), debug)
     try:
+        level = choose("--level", level, LEVELS)
+        wanted = None if wanted is None else [_indicator(i) for i in wanted]
+        by = _by(by)
+        term = _term(term)
+        fmt = _output(fmt, out, EXPORT_FORMATS, needs_out=("xlsx", "parquet"))
         result = write_export(out, level=level, indicators=wanted, fmt=fmt, by=by, term=term,
-                              role=_default_role(role), warehouse=warehouse)
-    except (LmpError, ValueError, OSError) as exc:  # PermissionError is an OSError
+                              role=_role(role), warehouse=warehouse)
+    except (LmpError, ValueError, PermissionError) as exc:
         raise _fail(exc, debug) from None
+    except OSError as exc:
+        raise _fail(failures.with_path(exc, out), debug) from None
     if out is None:
-        sys.stdout.write(result.data.decode("utf-8"))
+        sys.stdout.write(for_stdout(result.data.decode("utf-8")))
         sys.stdout.flush()
     else:
-        err_console.print(f"Wrote {result.rows} rows ({result.suppressed} suppressed) to {out}",
+        err_console.print(f"Wrote {result.rows} rows ({result.suppressed} suppressed) to "
+                          f"{safe(out)}",
                           highlight=False)
 
 

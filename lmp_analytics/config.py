@@ -1,8 +1,12 @@
 """One place for every path and setting.
 
-Every path is derived from the project root or from an environment variable; nothing else in the
-package hard-codes a path. Environment overrides:
+Files the package ships (codebook, SQL, reference tables) are found beside the package. Files it
+writes (warehouse, key, demo world, logs) go to the *data folder*: ``$LMP_HOME`` when set, else
+``data/`` in the working directory — never inside the installed package (after a plain
+``pip install`` that is ``site-packages``). Run from a source checkout's root this is the
+checkout's ``data/``. Nothing else in the package hard-codes a path. Environment overrides:
 
+- ``LMP_HOME``            the data folder (default: ``./data``)
 - ``LMP_WAREHOUSE``       path of the published DuckDB warehouse file
 - ``LMP_PSEUDONYM_KEY``   the pseudonym key itself (hex or any secret string), or
 - ``LMP_PSEUDONYM_KEY_FILE`` path of a key file made by ``lmp keygen``
@@ -19,17 +23,61 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 PACKAGE_DIR = Path(__file__).resolve().parent
+#: The source checkout (when the package runs from one; read-only use: sample data, dashboards).
 PROJECT_ROOT = PACKAGE_DIR.parent
-DATA_DIR = PROJECT_ROOT / "data"
-SAMPLE_DIR = DATA_DIR / "sample"
-DEMO_DIR = DATA_DIR / "demo"
+SAMPLE_DIR = PROJECT_ROOT / "data" / "sample"
 CODEBOOK_DIR = PACKAGE_DIR / "codebook"
 SQL_DIR = PACKAGE_DIR / "warehouse" / "sql"
 REFERENCE_DIR = PACKAGE_DIR / "reference"
+DASHBOARD_APP = PROJECT_ROOT / "dashboards" / "app.py"
 
-DEFAULT_WAREHOUSE = DATA_DIR / "warehouse.duckdb"
-DEFAULT_KEY_FILE = DATA_DIR / "pseudonym.key"
 DEFAULT_MIN_N = 10
+
+
+def data_dir() -> Path:
+    """The folder the package writes to by default: ``$LMP_HOME``, else ``./data`` (read at
+    each call, so a changed working directory or environment is honoured)."""
+    env = os.environ.get("LMP_HOME")
+    if env and env.strip():
+        return Path(env.strip()).expanduser().resolve()
+    return Path.cwd() / "data"
+
+
+def demo_dir() -> Path:
+    """The demo's world and key: ``<data folder>/demo``."""
+    return data_dir() / "demo"
+
+
+def log_dir() -> Path:
+    """Tracebacks of unexpected errors: ``<data folder>/logs``."""
+    return data_dir() / "logs"
+
+
+def default_warehouse() -> Path:
+    """The warehouse when neither ``--warehouse`` nor ``LMP_WAREHOUSE`` is given."""
+    return data_dir() / "warehouse.duckdb"
+
+
+def default_key_file() -> Path:
+    """The key file when neither ``--key-file`` nor ``LMP_PSEUDONYM_KEY_FILE`` is given."""
+    return data_dir() / "pseudonym.key"
+
+
+def dashboard_app() -> Path | None:
+    """The Streamlit app (``dashboards/app.py`` of the source checkout), None when this
+    installation has none (the dashboards are not part of the installed package)."""
+    return DASHBOARD_APP if DASHBOARD_APP.is_file() else None
+
+
+_LAZY = {"DATA_DIR": data_dir, "DEMO_DIR": demo_dir, "DEFAULT_WAREHOUSE": default_warehouse,
+         "DEFAULT_KEY_FILE": default_key_file}
+
+
+def __getattr__(name: str) -> Path:
+    """The old constant names, now resolved at each use (working directory, ``LMP_HOME``)."""
+    if name in _LAZY:
+        return _LAZY[name]()
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 def warehouse_path(explicit: str | os.PathLike[str] | None = None) -> Path:
@@ -39,7 +87,7 @@ def warehouse_path(explicit: str | os.PathLike[str] | None = None) -> Path:
     env = os.environ.get("LMP_WAREHOUSE")
     if env:
         return Path(env).expanduser().resolve()
-    return DEFAULT_WAREHOUSE
+    return default_warehouse()
 
 
 def key_file_path(explicit: str | os.PathLike[str] | None = None) -> Path:
@@ -49,7 +97,7 @@ def key_file_path(explicit: str | os.PathLike[str] | None = None) -> Path:
     env = os.environ.get("LMP_PSEUDONYM_KEY_FILE")
     if env:
         return Path(env).expanduser().resolve()
-    return DEFAULT_KEY_FILE
+    return default_key_file()
 
 
 def env_min_n() -> int | None:

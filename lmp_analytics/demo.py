@@ -13,7 +13,7 @@ from pathlib import Path
 
 import duckdb
 
-from lmp_analytics.config import DEMO_DIR, warehouse_path
+from lmp_analytics.config import demo_dir, warehouse_path
 from lmp_analytics.errors import LmpError
 from lmp_analytics.ingest import protect
 from lmp_analytics.ingest.pipeline import IngestReport
@@ -32,8 +32,10 @@ class DemoPaths:
 
 
 def demo_paths(warehouse: str | os.PathLike[str] | None = None) -> DemoPaths:
-    """Demo world and key under ``data/demo``; the warehouse is the configured one."""
-    return DemoPaths(DEMO_DIR / "world", DEMO_DIR / "demo.key", warehouse_path(warehouse))
+    """Demo world and key under ``<data folder>/demo`` (``./data`` or ``$LMP_HOME``); the
+    warehouse is the configured one."""
+    home = demo_dir()
+    return DemoPaths(home / "world", home / "demo.key", warehouse_path(warehouse))
 
 
 def ensure_world(paths: DemoPaths, *, seed: int = DEMO_SEED) -> bool:

@@ -60,3 +60,7 @@ class KeyMismatchError(LmpError):
 
 class ThresholdError(LmpError, ValueError):
     """A suppression threshold (``min_n``) that is refused: too low without the explicit flag."""
+
+
+class UsageError(LmpError, ValueError):
+    """An option or argument value a command does not accept (the message lists what it does)."""

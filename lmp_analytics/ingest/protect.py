@@ -82,10 +82,18 @@ def read_key_file(path: str | os.PathLike[str]) -> bytes:
             "and back it up: without it new rounds cannot be linked to old ones), or set "
             "LMP_PSEUDONYM_KEY / LMP_PSEUDONYM_KEY_FILE."
         )
+    if path.is_dir():
+        raise KeyMissingError(f"{path} is a folder, not a key file: give the path of the file "
+                              "`lmp keygen` made (--key-file or LMP_PSEUDONYM_KEY_FILE)")
     mode = path.stat().st_mode
     if mode & (stat.S_IRWXG | stat.S_IRWXO):
         os.chmod(path, 0o600)
-    return _checked_secrets(path.read_text(encoding="utf-8").splitlines(), str(path))
+    try:  # UTF-8 like LMP_PSEUDONYM_KEY (an ASCII key gives the same bytes as before)
+        text = path.read_text(encoding="utf-8")
+    except UnicodeDecodeError:
+        raise KeyMissingError(f"{path} is not a key file (not UTF-8 text); make one with "
+                              "`lmp keygen`") from None
+    return _checked_secrets(text.splitlines(), str(path))
 
 
 def load_key(key_file: str | os.PathLike[str] | None = None) -> bytes:

@@ -370,12 +370,13 @@ def find_truth(schools: Iterable[str], path: str | os.PathLike[str] | None = Non
     """The truth of the world a warehouse was built from, or None.
 
     ``path`` is a world folder or ``truth.json`` (default: the demo world that ``lmp demo``
-    writes, ``data/demo/world``). None when the file is missing or describes other schools than
-    ``schools`` (the warehouse's ``dim_school.skole_orgnr``) — real data has no truth.
+    writes, ``demo/world`` in the data folder: ``$LMP_HOME`` or ``./data``). None when the
+    file is missing or describes other schools than ``schools`` (the warehouse's
+    ``dim_school.skole_orgnr``) — real data has no truth.
     """
-    from lmp_analytics.config import DEMO_DIR
+    from lmp_analytics.config import demo_dir
 
-    target = Path(path) if path else DEMO_DIR / "world"
+    target = Path(path) if path else demo_dir() / "world"
     if target.is_dir():
         target = target / "truth.json"
     if not target.is_file():

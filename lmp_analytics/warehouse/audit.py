@@ -34,6 +34,7 @@ import getpass
 import json
 import os
 import socket
+import stat
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -184,6 +185,16 @@ def pending(
         yield entries[0]
 
 
+def _is_special(path: Path) -> bool:
+    """An existing target that is not a regular file (``/dev/stdout``, a FIFO, a device): it is
+    written in place, never replaced by a rename (as root, a rename would replace the device)."""
+    try:
+        mode = path.stat().st_mode
+    except FileNotFoundError:
+        return False
+    return not stat.S_ISREG(mode) and not stat.S_ISDIR(mode)
+
+
 def write_outputs(
     files: Sequence[tuple[str | os.PathLike[str], bytes]],
     *,
@@ -196,28 +207,40 @@ def write_outputs(
 ) -> list[Path]:
     """Write ``files`` (path, bytes) audited: each to a temporary file beside it, then one audit
     line naming them all, then every file renamed into place. Nothing is written when the audit
-    line cannot be; a rename that fails after it records a ``failed`` line."""
+    line cannot be; a rename that fails after it records a ``failed`` line. A target that is a
+    stream or device (``/dev/stdout``, a FIFO) is written in place after the line, and a failed
+    write records a ``failed`` line too."""
     temps: list[tuple[Path, Path]] = []
+    streams: list[tuple[Path, bytes]] = []
     try:
         for path, data in files:
             path = Path(path)
+            if _is_special(path):
+                streams.append((path, data))
+                continue
             path.parent.mkdir(parents=True, exist_ok=True)
             tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-            with open(tmp, "wb") as fh:
-                fh.write(data)
-                fh.flush()
-                os.fsync(fh.fileno())
-            temps.append((tmp, path))
+            try:
+                with open(tmp, "wb") as fh:
+                    temps.append((tmp, path))
+                    fh.write(data)
+                    fh.flush()
+                    os.fsync(fh.fileno())
+            except OSError as exc:  # name the file the user asked for, not our temporary one
+                raise OSError(exc.errno, exc.strerror, str(path)) from exc
         with pending(action, role=role, scope=scope, detail=detail, warehouse=warehouse,
                      min_n=min_n) as entry:
-            entry.outputs = [str(p.resolve()) for _, p in temps]
+            entry.outputs = [str(p.resolve()) for _, p in temps] + [str(p) for p, _ in streams]
             entry.record()
             for tmp, path in temps:
                 os.replace(tmp, path)
+            for path, data in streams:
+                with open(path, "wb") as fh:
+                    fh.write(data)
     finally:
         for tmp, _ in temps:
             tmp.unlink(missing_ok=True)
-    return [p for _, p in temps]
+    return [p for _, p in temps] + [p for p, _ in streams]
 
 
 def read_log(warehouse: Target = None) -> list[dict]:

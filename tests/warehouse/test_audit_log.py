@@ -104,7 +104,8 @@ def test_indicators_and_compare_written_to_a_file_are_audited(warehouse, tmp_pat
     assert all(e["user"] == getpass.getuser() for e in logged)
 
 
-def test_no_line_for_an_output_not_written_and_no_output_without_a_line(warehouse, tmp_path):
+def test_no_line_for_an_output_not_written_and_no_output_without_a_line(warehouse, tmp_path,
+                                                                       monkeypatch):
     blocker = tmp_path / "a-file"
     blocker.write_text("x")
     failed = lmp("export", "--out", blocker / "e.csv", "-w", warehouse)
@@ -118,10 +119,21 @@ def test_no_line_for_an_output_not_written_and_no_output_without_a_line(warehous
     assert refused.exit_code != 0
     assert not out.exists() and list(tmp_path.glob(".e.csv*")) == []
     log.rmdir()
-    # the output cannot be put in place after its line: a 'failed' line follows
+    # --out that is a folder is refused before any work: no line
     taken = tmp_path / "taken"
     (taken / "inside").mkdir(parents=True)
-    assert lmp("export", "--out", taken, "-w", warehouse).exit_code != 0
+    assert lmp("export", "--out", taken, "-w", warehouse).exit_code == 2
+    assert lines(warehouse) == []
+    # the output cannot be put in place after its line: a 'failed' line follows
+    from lmp_analytics.warehouse import audit
+
+    def no_rename(src, dst):
+        raise OSError(5, "Input/output error", str(dst))
+
+    with monkeypatch.context() as patched:
+        patched.setattr(audit.os, "replace", no_rename)
+        assert lmp("export", "--out", tmp_path / "late.csv", "-w", warehouse).exit_code != 0
+    assert not (tmp_path / "late.csv").exists() and list(tmp_path.glob(".late.csv*")) == []
     assert [e["status"] for e in lines(warehouse)] == ["done", "failed"]
 
 
