@@ -19,27 +19,38 @@ Rules
       key (the total when no part is visible). Audit: an exact rank test over the rationals of all
       sums at once finds cells pinned by combinations of sums (only *which* cells are hidden
       matters, so n, count, sum, sumsq and top_count are protected together); interval
-      propagation finds respondent counts pinned by what the labels reveal (1 <= n <= t-1 for
-      "< t", n >= t for a complementary "*"). Each finding hides one more cell (for a rank-test
+      propagation finds respondent counts pinned by what is known without the numbers (a hidden
+      cell holds n >= 1; a residual is granted to be below or at least the threshold). Each
+      finding hides one more cell (for a rank-test
       pin, one that breaks the combination of sums behind it; else one tried on the sums around
       it) and the loop repeats. Propagation works sum by sum, so pass implied sums too
       (:func:`margins` does).
+    * Whole lines: in every declared sum (a *line*: a total and its parts) the pupils in the
+      hidden parts together, with the unpublished residual (total minus parts), are none or at
+      least the total's threshold; where not, the smallest visible part (then by key) is hidden
+      and the loop repeats. So "total minus visible parts" never gives a group of 1 to min_n - 1
+      pupils. It holds for lines with a hidden total too: a hidden part opened by its own line
+      then cannot leave a small group inside the larger line.
+    * One mark: a reader sees the same ``n_display`` ("*"), reason (``privacy``) and note for a
+      small cell and for a cell hidden to protect another, so the audit grants an attacker only
+      that a hidden cell holds at least one respondent (not "< t" or ">= t").
     * Parts that add up to less than their total (pupils with unknown gender, schools outside the
       table) leave an unpublished residual: an unknown of its own, which must itself stay hidden
       when it is below ``min_n``.
     * A :class:`Change` row (after - before between two terms) is hidden whenever either of its
       levels is hidden, so a visible change never adds anything to what the levels show and
       "term-2 total - term-1 total - visible changes" recovers nothing.
+    * ``fixed`` rows (published by an earlier call) keep their state; the engine hides only
+      other rows around them, and warns where only a fixed row could have helped.
     * Not covered: bounds an LP/integer program could derive beyond propagation; re-running the
       engine on guessed data; a visible 0 % or 100 % (true of every part, as with any threshold
-      rule). Where the "< t" labels alone pin an n (a hidden "< t" total with t-1 hidden "< t"
-      parts), no suppression can help: a SuppressionWarning says so.
+      rule).
 
 Columns added to the result
-    ``suppressed`` (bool), ``suppression_reason`` ("primary", "complementary", "derived",
-    "source" or null), ``suppression_note_nb`` / ``suppression_note_en`` (reason for readers),
-    ``n_display`` (the n as text, "< 10" for a primary cell, "*" otherwise when hidden). In hidden
-    rows ``n`` and every value column are null. Visible rows are returned unchanged, in input order.
+    ``suppressed`` (bool), ``suppression_reason`` ("privacy" for a small or protecting cell,
+    "derived", "source" or null), ``suppression_note_nb`` / ``suppression_note_en`` (reason for
+    readers), ``n_display`` (the n as text; "*" for every hidden cell). In hidden rows ``n`` and
+    every value column are null. Visible rows are returned unchanged, in input order.
 
 Totals are marked by null in the summed-over key column (see :meth:`Linkage.margin`). Other
 layouts (the marts' ``level``/``breakdown`` columns) declare their sets directly, e.g. trinn parts
@@ -368,9 +379,10 @@ def _suppress(
         if st.hidden[before] or st.hidden[after]:
             st.hidden[chg], st.reason[chg] = True, DERIVED
     for found, why in (
-        (st.unresolved, "stay derivable with nothing visible left to hide around them"),
-        (st.inherent, "are pinned by the '< min_n' labels alone (a hidden total '< t' with t-1 "
-                      "hidden parts)"),
+        (st.unresolved, "stay derivable (or leave a small group in a line) with nothing visible "
+                        "left to hide around them"),
+        (st.inherent, "are pinned by what is known without any number (residuals granted "
+                      "below the threshold)"),
     ):
         if found:
             cells_ = [c for c in sorted(found) if c < base.height][:3]
@@ -833,9 +845,8 @@ class _Audit:
     ) -> set[int]:
         """Hidden cells and small residuals that the sums ``eq_ids`` pin down: by interval
         propagation first, and only when that finds nothing (and ``rank``), by the dearer rank
-        test. With
-        ``label_only`` every number is treated as hidden: what is pinned then is pinned by the
-        "< t" labels alone, and no further hiding can help."""
+        test. With ``label_only`` every number is treated as hidden: what is pinned then is
+        pinned without any number published, and no further hiding can help."""
         st = self.st
         terms = {e: self._terms(e, label_only) for e in eq_ids}
         eqs_of: dict[int, list[int]] = {}
