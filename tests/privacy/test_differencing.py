@@ -3,6 +3,7 @@ breakdown and role (see ``_lines``), and one mark for every hidden cell."""
 
 from __future__ import annotations
 
+import functools
 from pathlib import Path
 
 import polars as pl
@@ -55,6 +56,7 @@ def warehouse(tmp_path_factory) -> Path:
     return path
 
 
+@functools.cache
 def _seen(warehouse: Path, role: str) -> pl.DataFrame:
     """Every indicator row of every level and breakdown that ``role`` may read."""
     frames = []
