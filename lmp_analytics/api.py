@@ -31,7 +31,7 @@ from lmp_analytics.evaluation.school_change import (
 )
 from lmp_analytics.metrics.indicators import indicator_table
 from lmp_analytics.privacy.roles import Role, parse_role
-from lmp_analytics.privacy.suppression import suppress
+from lmp_analytics.privacy.suppression import META_COLUMNS, Linkage, suppress
 from lmp_analytics.publication import (
     CELL_KEYS,
     CELL_LABELS,
@@ -168,15 +168,34 @@ def _published_any(con, level: str, indicators: Sequence[str] | None) -> bool:
                         ).fetchall()[0][0])
 
 
+#: A school round's cell is the sum of its groups' cells (same breakdown value).
+GROUPS_IN_SCHOOL = Linkage(
+    ("skole_orgnr", "round", "rolle", "term", "indicator", "breakdown", "breakdown_value"),
+    pl.col("level") == "skole", pl.col("level") == "gruppe", "gruppe->skole",
+)
+
+
 def _group_cells(con, indicator_ids: Sequence[str], min_n: int | None) -> pl.DataFrame:
-    """Group level for researchers: primary suppression and the breakdown sums within a group."""
+    """Group level for researchers: the breakdown sums within a group, and the groups of a
+    school round summed to its published school cells, which stay as published (the engine hides
+    group cells around them, so no school total minus visible groups is a small group)."""
+    published = published_cells(con, level="skole", indicators=list(indicator_ids))
     frames = []
     for ind in indicator_ids:
         cells = pl.concat([indicator_table(con, "gruppe", indicator=ind, by=b)
                            for b in (None, "trinn", "kjonn")], how="vertical_relaxed")
-        if cells.height:
-            frames.append(suppress(cells, keys=CELL_KEYS, linkages=breakdown_linkages(),
-                                   min_n=min_n, labels=CELL_LABELS))
+        if not cells.height:
+            continue
+        linkages = breakdown_linkages()
+        if published.height:
+            schools = published.filter(pl.col("indicator") == ind)
+            cells = pl.concat([cells, schools.select(
+                [c for c in schools.columns if c in cells.columns or c in META_COLUMNS])],
+                how="diagonal_relaxed")
+            linkages.append(GROUPS_IN_SCHOOL)
+        out = suppress(cells, keys=CELL_KEYS, linkages=linkages, min_n=min_n,
+                       labels=CELL_LABELS, fixed=pl.col("level") == "skole")
+        frames.append(out.filter(pl.col("level") == "gruppe"))
     return pl.concat(frames, how="vertical_relaxed") if frames else pl.DataFrame()
 
 

@@ -116,7 +116,7 @@ PUBLICATION_TABLE = "pub_indicator_cells"
 STATE_TABLE = "pub_component_state"
 INPUTS_KEY = "publication_inputs"
 #: Bump when the cells or the engine's choices change for the same marts: forces a full build.
-PUBLICATION_VERSION = "1"
+PUBLICATION_VERSION = "2"  # 2: whole-line protection, one mark for every hidden cell
 
 
 def _q(name: str, **parts: str) -> str:

@@ -59,6 +59,10 @@ resultatet.
 - Et tall som bygger på færre enn **{min_n} svar**, vises ikke («skjult»). Noen tall skjules i
   tillegg, slik at et skjult tall ikke kan regnes ut ved å trekke de synlige fra en sum – på
   tvers av kommune, skole, trinn og kjønn.
+- En sum minus de synlige delene gir aldri en gruppe på færre enn {min_n} elever: de skjulte
+  delene av en sum har til sammen – medregnet elever uten oppgitt kjønn eller trinn – enten ingen
+  eller minst {min_n} elever. Alle skjulte tall er merket likt (`*`), så merket sier ikke hvilke
+  som er små.
 - Hva du ser, avhenger av rollen din: programeier ser alle skoler, en kommune ser sine egne
   skoler og samlede tall for programmet, en veileder ser skolene sine. Ingen ser tall for
   enkeltklasser i dashbordet.
@@ -122,6 +126,10 @@ rounds used are always shown with the result.
 - A figure based on fewer than **{min_n} responses** is not shown ('hidden'). Some further
   figures are hidden so that a hidden number cannot be worked out by subtracting the visible
   ones from a total – across municipality, school, grade and gender.
+- A total minus its visible parts never gives a group of fewer than {min_n} pupils: the hidden
+  parts of a total hold together – counting pupils with no gender or grade given – either none or
+  at least {min_n} pupils. Every hidden figure wears the same mark (`*`), so the mark does not
+  tell which are small.
 - What you see depends on your role: the programme owner sees all schools, a municipality its
   own schools and programme-wide totals, a supervisor their schools. Nobody sees figures for
   single classes in the dashboard.

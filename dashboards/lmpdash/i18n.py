@@ -585,7 +585,8 @@ def fmt_value_ci(x, low, high, kind: str, lang: str = "nb") -> str:
 
 
 def hidden_label(n_display: str | None, lang: str = "nb") -> str:
-    """The text of a suppressed cell: 'skjult (< 10)' / 'hidden (< 10)'."""
+    """The text of a suppressed cell: 'skjult' / 'hidden' (every hidden cell reads the same;
+    an ``n_display`` other than the engine's one mark '*' is shown in brackets)."""
     word = t("hidden", lang)
     return f"{word} ({n_display})" if n_display and n_display != "*" else word
 

@@ -76,10 +76,11 @@ def _about(frame: pl.DataFrame, *, role: str, level: str, lang_note: str,
     return pl.DataFrame(rows, schema={"key": pl.String, "value": pl.String}, orient="row")
 
 
-NOTE = ("Shares are fractions (0-1). A suppressed cell has every number empty and suppressed = "
-        "true: n < min_n (primary) or hidden so that other hidden numbers cannot be worked out "
-        "(complementary). / Andeler er brøker (0-1). En skjult celle har alle tall tomme og "
-        "suppressed = true.")
+NOTE = ("Shares are fractions (0-1). A suppressed cell has every number empty, suppressed = "
+        "true and n_display = '*': n < min_n, or hidden so that other hidden numbers cannot be "
+        "worked out (one mark for both, so the small cells cannot be told apart). / Andeler er "
+        "brøker (0-1). En skjult celle har alle tall tomme, suppressed = true og n_display = "
+        "'*'.")
 
 
 def to_bytes(

@@ -225,10 +225,12 @@ TEXTS: dict[str, tuple[str, str]] = {
     ),
     "reading": ("Hva tallene kan og ikke kan si", "What the numbers can and cannot say"),
     "hidden_note": (
-        "«{hidden}» betyr at tallet er skjult: færre enn {min_n} elever svarte («< {min_n}»), "
-        "eller tallet er skjult for at andre skjulte tall ikke skal kunne regnes ut («*»).",
-        "'{hidden}' means the number is hidden: fewer than {min_n} pupils answered ('< {min_n}'), "
-        "or it is hidden so that other hidden numbers cannot be worked out ('*').",
+        "«{hidden}» og «*» betyr at tallet er skjult for å verne elevene: færre enn {min_n} elever "
+        "svarte, eller tallet er skjult for at andre skjulte tall ikke skal kunne regnes ut. "
+        "Begge deler er merket likt, så merket sier ikke hvilke grupper som er små.",
+        "'{hidden}' and '*' mean the number is hidden to protect the pupils: fewer than {min_n} "
+        "pupils answered, or it is hidden so that other hidden numbers cannot be worked out. "
+        "Both read alike, so the mark does not tell which groups are small.",
     ),
     "page": ("Side", "Page"),
     "of": ("av", "of"),

@@ -236,17 +236,15 @@ def _summary(report: SchoolReport) -> list[str]:
         out.append(f"Mobbing ble ikke målt i {report.term}." if nb
                    else f"Bullying was not measured in {report.term}.")
     elif not cell.shown:
-        primary = (cell.n_display or "").startswith("<")
+        # one text for every hidden cell: which hidden cells are small is not told
         if nb:
-            why = (f"færre enn {report.min_n} elever svarte" if primary else
-                   "tallet er skjult for at andre skjulte tall ikke skal kunne regnes ut")
             out.append(f"Tallet for mobbing i {report.term} vises ikke for å verne elevene: "
-                       f"{why}.")
+                       f"færre enn {report.min_n} elever svarte, eller tallet er skjult for at "
+                       "andre skjulte tall ikke skal kunne regnes ut.")
         else:
-            why = (f"fewer than {report.min_n} pupils answered" if primary else
-                   "it is hidden so that other hidden numbers cannot be worked out")
             out.append(f"The bullying figure for {report.term} is not shown to protect the "
-                       f"pupils: {why}.")
+                       f"pupils: fewer than {report.min_n} pupils answered, or it is hidden so "
+                       "that other hidden numbers cannot be worked out.")
     else:
         pct = fmt.percent(cell.value, lang)
         ci = fmt.interval(cell.ci_low, cell.ci_high, lang)

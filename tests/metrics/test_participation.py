@@ -46,7 +46,7 @@ def test_rates_are_respondents_over_the_school_years_enrolment():
 def test_rounds_below_min_n_show_no_number():
     out = response_rates(_rounds(), _enrolment(), min_n=10)
     hidden = out.filter(pl.col("round_id") == "r3").row(0, named=True)
-    assert hidden["suppressed"] and hidden["n_display"] == "< 10"
+    assert hidden["suppressed"] and hidden["n_display"] == "*"
     assert all(hidden[c] is None for c in ("n", "enrolled", "response_rate", "low_rate"))
     assert hidden["term"] == "2024H"  # keys and labels stay
     assert not out.filter(pl.col("round_id") != "r3")["suppressed"].any()

@@ -3,9 +3,8 @@
 Written apart from the engine (own equation builder, own elimination, own propagation), so the
 property tests do not check the engine against itself. Knowledge granted to the attacker:
 
-* every visible cell's n and count; the key of every hidden cell and its n_display/reason
-  ("< t" means 1 <= n <= t-1; "*" on a level cell means n >= t, since anything smaller would
-  read "< t");
+* every visible cell's n and count; the key of every hidden cell, whose mark (one for every
+  hidden cell) tells only that it holds at least one pupil (a level row exists for pupils);
 * every sum of the cube: each margin over any subset of (kommune, skole, trinn, kjonn), in each
   term; each change row = after − before; and "change of the total − changes of the parts" when
   both terms have the same parts ("term-2 total − term-1 total − visible per-unit changes");
@@ -17,7 +16,11 @@ Attacks:
 1. ``subtraction``: any sum with exactly one unknown is solved, repeated to a fixed point;
 2. ``linear``: exact rational Gaussian elimination of the whole system, n and count at once; a
    variable is recovered when every null-space vector is zero in its place;
-3. ``intervals``: integer interval propagation on n using the bounds above, to a fixed point.
+3. ``intervals``: integer interval propagation on n using the bounds above, to a fixed point;
+4. ``remainders``: for every line (a total and its parts) whose total is visible, the total
+   minus its visible parts is the number of pupils in its hidden parts and its residual
+   together; a hidden part may in turn be opened by one of its own lines (its total minus its
+   visible parts), to any depth. Every such group must hold 0 or at least t pupils.
 Left out of the verdict: respondent counts pinned by the "< t" labels alone (propagation with no
 number published pins them too, so no suppression could help; the engine warns), and changes
 of two numbers the attacker already has. Not covered: LP/integer-programming bounds beyond
@@ -50,6 +53,8 @@ class System:
     sensitive: set[object] = field(default_factory=set)
     label_point: set[object] = field(default_factory=set)
     change_levels: dict[int, tuple[int, int]] = field(default_factory=dict)
+    # (total, parts, residual n) of every level line
+    lines: list[tuple[int, list[int], int]] = field(default_factory=list)
 
 
 def build_system(
@@ -74,12 +79,9 @@ def build_system(
             sys_.known_n[i], sys_.known_c[i] = p["n"], p["count"]
             continue
         sys_.sensitive.add(i)
-        if p["n_display"].startswith("<"):
-            sys_.bounds[i] = (1, int(p["n_display"][2:]) - 1)
-        elif p["suppression_reason"] == "complementary":
-            sys_.bounds[i] = (t, INF)
-        else:
-            sys_.bounds[i] = (-INF, INF)
+        assert p["n_display"] == "*", "every hidden cell wears the same mark"
+        # a level row exists for pupils: n >= 1; a change may be anything
+        sys_.bounds[i] = (-INF, INF) if o["term"] == change_label else (1, INF)
 
     level_eqs: dict[tuple, tuple[int, list[int]]] = {}
     for size in range(1, len(dims) + 1):
@@ -111,6 +113,7 @@ def build_system(
                         sys_.sensitive.add(res)
                         sys_.bounds[res] = (1, t - 1)
                 sys_.rows.append(row)
+                sys_.lines.append((total, parts, r_n))
                 level_eqs[(sub, total)] = (r_n, parts)
     # change rows: definition, and total change − part changes when nothing else moves
     for i, r in enumerate(orig):
@@ -136,8 +139,8 @@ def build_system(
         }
         row = [(change_of[unit(total)], 1)] + [(change_of[unit(q)], -1) for q in parts]
         sys_.rows.append(row)
-    sys_.label_point = {v for v, (lo, hi) in sys_.bounds.items() if lo == hi and (
-        not isinstance(v, int) or pub[v]["n_display"].startswith("<"))}
+    sys_.label_point = {v for v, (lo, hi) in sys_.bounds.items()
+                        if lo == hi and not isinstance(v, int)}
     return sys_
 
 
@@ -252,10 +255,50 @@ def intervals(
     return {v: (lo[v], hi[v]) for v in lo}
 
 
+def remainders(sys_: System, t: int) -> list[str]:
+    """Lines whose visible total minus visible parts (opening hidden parts by their own lines,
+    to any depth) leaves a group of 1 to t-1 pupils. Values of t or more are never tracked:
+    a group that holds such a part is large enough."""
+    lines_of: dict[int, list[tuple[list[int], int]]] = {}
+    for total, parts, r_n in sys_.lines:
+        lines_of.setdefault(total, []).append((parts, r_n))
+
+    def plus(a: set[int], b: set[int]) -> set[int]:
+        return {x + y for x in a for y in b if x + y < t}
+
+    memo: dict[int, set[int]] = {}
+
+    def small(v: int) -> set[int]:
+        """The values below t that the pupils of hidden cell ``v`` can be found to number."""
+        if v not in memo:
+            memo[v] = set()  # the cube is nested: no line leads back to v
+            values = {sys_.true_n[v]} if sys_.true_n[v] < t else set()
+            for parts, r_n in lines_of.get(v, []):
+                values |= opened(parts, r_n)
+            memo[v] = values
+        return memo[v]
+
+    def opened(parts: list[int], r_n: int) -> set[int]:
+        acc = {r_n} if r_n < t else set()
+        for q in parts:
+            if q not in sys_.known_n:
+                acc = plus(acc, small(q))
+        return acc
+
+    found = []
+    for total, parts, r_n in sys_.lines:
+        if total not in sys_.known_n:
+            continue
+        bad = sorted(x for x in opened(parts, r_n) if 0 < x < t)
+        if bad:
+            found.append(f"total {total} minus visible parts leaves {bad} pupils")
+    return found
+
+
 def attack(sys_: System, t: int) -> list[str]:
     """Every way the attacker recovered a hidden number; empty when the publication is safe.
     Respondent counts pinned by the labels alone are left out (see :func:`intervals`)."""
-    found = []
+    found = remainders(sys_, t)
     by_labels = intervals(sys_, labels_only=True, t=t)
     inherent = {v for v, (lo, hi) in by_labels.items() if lo == hi}
     for v, (n, c) in subtraction(sys_).items():

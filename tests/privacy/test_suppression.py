@@ -3,10 +3,13 @@ work out and checks that the engine hides exactly enough."""
 
 from __future__ import annotations
 
+import warnings
+
 import polars as pl
 import pytest
 
 from lmp_analytics.privacy import (
+    PRIVACY,
     Change,
     Linkage,
     SuppressionError,
@@ -24,11 +27,19 @@ def frame(rows: list[tuple], columns: list[str]) -> pl.DataFrame:
     return pl.DataFrame(rows, schema=columns, orient="row")
 
 
-def status(out: pl.DataFrame, *keys: str) -> dict[tuple, str | None]:
-    """{key values: reason or None (visible)}."""
-    return {
-        tuple(r[k] for k in keys): r["suppression_reason"] for r in out.iter_rows(named=True)
-    }
+def status(out: pl.DataFrame, cells: pl.DataFrame, *keys: str, t: int = 10
+           ) -> dict[tuple, str | None]:
+    """{key values: None (visible) or why hidden}: "primary" for a hidden cell of n < t,
+    "complementary" for a hidden cell of n >= t, other reasons as given (``cells``: the input,
+    in the order of ``out``). A reader sees one reason for the first two (``privacy``)."""
+    got = {}
+    for r, n in zip(out.iter_rows(named=True), cells["n"], strict=True):
+        reason = r["suppression_reason"]
+        if reason == PRIVACY:
+            assert r["n_display"] == "*", r
+            reason = "primary" if n is not None and n < t else "complementary"
+        got[tuple(r[k] for k in keys)] = reason
+    return got
 
 
 # --- primary and the basic complementary cases ------------------------------------------------
@@ -41,16 +52,18 @@ def test_municipality_with_one_small_school_hides_the_other_school_too():
     )
     out = suppress_cube(cells, keys=["kommunenummer", "skole_orgnr"], min_n=10)
     # 40 - 35 would give the small school's 5 respondents and 1 bullied
-    assert status(out, "skole_orgnr") == {
+    assert status(out, cells, "skole_orgnr") == {
         (None,): None, (SCHOOL_A,): "complementary", (SCHOOL_B,): "primary"
     }
     small = out.filter(pl.col("skole_orgnr") == SCHOOL_B).row(0, named=True)
     assert small["n"] is None and small["count"] is None and small["share"] is None
-    assert small["n_display"] == "< 10"
-    assert small["suppression_note_nb"] == "færre enn 10 svar"
-    assert small["suppression_note_en"] == "fewer than 10 responses"
     other = out.filter(pl.col("skole_orgnr") == SCHOOL_A).row(0, named=True)
-    assert other["n_display"] == "*" and other["suppression_note_en"].startswith("hidden so")
+    # the small school and the one hidden to protect it read alike: one mark, reason and note
+    for col in ("n_display", "suppression_reason", "suppression_note_nb", "suppression_note_en"):
+        assert small[col] == other[col], col
+    assert small["n_display"] == "*" and small["suppression_reason"] == "privacy"
+    assert small["suppression_note_nb"].startswith("skjult av personvernhensyn: færre enn 10")
+    assert small["suppression_note_en"].startswith("hidden for privacy: fewer than 10")
     assert out.filter(pl.col("skole_orgnr").is_null())["n_display"].to_list() == ["40"]
     assert_no_hidden_numbers(out, keys=["kommunenummer", "skole_orgnr"])
 
@@ -61,7 +74,7 @@ def test_school_with_grades_hides_the_next_smallest_grade():
         ["skole_orgnr", "trinn", "n", "count"],
     )
     out = suppress_cube(cells, keys=["skole_orgnr", "trinn"], min_n=10)
-    assert status(out, "trinn") == {
+    assert status(out, cells, "trinn") == {
         (None,): None, (5,): "complementary", (6,): "primary", (7,): None
     }
 
@@ -72,8 +85,8 @@ def test_equal_sizes_are_broken_by_key():
         ["skole_orgnr", "trinn", "n", "count"],
     )
     out = suppress_cube(cells, keys=["skole_orgnr", "trinn"], min_n=10)
-    assert status(out, "trinn")[(5,)] == "complementary"
-    assert status(out, "trinn")[(7,)] is None
+    assert status(out, cells, "trinn")[(5,)] == "complementary"
+    assert status(out, cells, "trinn")[(7,)] is None
 
 
 def test_gender_split_with_both_parts_small():
@@ -82,21 +95,23 @@ def test_gender_split_with_both_parts_small():
         ["skole_orgnr", "kjonn", "n", "count"],
     )
     out = suppress_cube(cells, keys=["skole_orgnr", "kjonn"], min_n=10)
-    assert status(out, "kjonn") == {
+    assert status(out, cells, "kjonn") == {
         (None,): None, ("gutt",): "complementary", ("jente",): "primary"
     }
 
 
-def test_labels_and_total_would_pin_the_parts_so_the_total_goes():
-    # 18 shown with "< 10" + "< 10" can only be 9 + 9; 11 = "*" (>= 10) + "< 10" only 10 + 1
+def test_one_mark_for_small_and_protecting_cells_so_the_total_can_stay():
+    # with "< 10" and "*" labels, 18 = "< 10" + "< 10" could only be 9 + 9 and 11 = "*" + "< 10"
+    # only 10 + 1, so the total had to go; with one mark a reader knows only that each part holds
+    # at least one pupil, and the two together (18, 11) are at least min_n
     for total, gutt, jente in [(18, 9, 9), (11, 10, 1)]:
         cells = frame(
             [(SCHOOL_A, None, total), (SCHOOL_A, "gutt", gutt), (SCHOOL_A, "jente", jente)],
             ["skole_orgnr", "kjonn", "n"],
         )
         out = suppress_cube(cells, keys=["skole_orgnr", "kjonn"], min_n=10)
-        assert out["suppressed"].all(), (total, gutt, jente)
-        assert status(out, "kjonn")[(None,)] == "complementary"
+        assert out["suppressed"].to_list() == [False, True, True], (total, gutt, jente)
+        assert out["n_display"].to_list() == [str(total), "*", "*"]
 
 
 def test_labels_that_do_not_pin_keep_the_total():
@@ -105,7 +120,7 @@ def test_labels_that_do_not_pin_keep_the_total():
         ["skole_orgnr", "kjonn", "n"],
     )
     out = suppress_cube(cells, keys=["skole_orgnr", "kjonn"], min_n=10)
-    assert status(out, "kjonn") == {
+    assert status(out, cells, "kjonn") == {
         (None,): None, ("gutt",): "complementary", ("jente",): "primary"
     }
 
@@ -123,7 +138,7 @@ def test_hidden_total_with_visible_parts_is_protected_across_linkages():
         ["kommunenummer", "skole_orgnr", "trinn", "n"],
     )
     out = suppress_cube(cells, keys=["kommunenummer", "skole_orgnr", "trinn"], min_n=10)
-    assert status(out, "skole_orgnr", "trinn") == {
+    assert status(out, cells, "skole_orgnr", "trinn") == {
         (None, None): None,
         (SCHOOL_A, None): "complementary",
         (SCHOOL_B, None): "primary",
@@ -132,8 +147,9 @@ def test_hidden_total_with_visible_parts_is_protected_across_linkages():
     }
 
 
-def test_single_school_municipality_loses_its_total_with_the_school():
-    # kommune = its only school; the school total goes (11 = 10 + "< 10"), so must the kommune
+def test_single_school_municipality_keeps_its_total_with_the_school():
+    # kommune = its only school; both genders go (10 alone would give the 1), and the 11 they
+    # hold together is at least min_n, so school and kommune totals stay
     cells = frame(
         [
             ("0301", None, None, 11),
@@ -144,7 +160,7 @@ def test_single_school_municipality_loses_its_total_with_the_school():
         ["kommunenummer", "skole_orgnr", "kjonn", "n"],
     )
     out = suppress_cube(cells, keys=["kommunenummer", "skole_orgnr", "kjonn"], min_n=10)
-    assert out["suppressed"].all()
+    assert out["suppressed"].to_list() == [False, False, True, True]
 
 
 def test_two_by_two_table_hides_a_rectangle():
@@ -155,11 +171,9 @@ def test_two_by_two_table_hides_a_rectangle():
                               and g in (None, b)))
         for tr in (None, 5, 6, 7) for g in (None, "gutt", "jente")
     ]
-    out = suppress_cube(
-        frame(rows, ["skole_orgnr", "trinn", "kjonn", "n"]),
-        keys=["skole_orgnr", "trinn", "kjonn"], min_n=10,
-    )
-    hidden = {k for k, v in status(out, "trinn", "kjonn").items() if v}
+    cells = frame(rows, ["skole_orgnr", "trinn", "kjonn", "n"])
+    out = suppress_cube(cells, keys=["skole_orgnr", "trinn", "kjonn"], min_n=10)
+    hidden = {k for k, v in status(out, cells, "trinn", "kjonn").items() if v}
     assert hidden == {(5, "gutt"), (5, "jente"), (7, "gutt"), (7, "jente")}
 
 
@@ -173,7 +187,9 @@ def test_small_unpublished_residual_is_protected():
         ["skole_orgnr", "kjonn", "n"],
     )
     out = suppress_cube(cells, keys=["skole_orgnr", "kjonn"], min_n=10)
-    assert status(out, "kjonn") == {(None,): None, ("gutt",): None, ("jente",): "complementary"}
+    assert status(out, cells, "kjonn") == {
+        (None,): None, ("gutt",): None, ("jente",): "complementary"
+    }
     large = frame(
         [(SCHOOL_A, None, 50), (SCHOOL_A, "gutt", 15), (SCHOOL_A, "jente", 13)],
         ["skole_orgnr", "kjonn", "n"],
@@ -189,12 +205,12 @@ def test_change_rows_follow_their_levels():
                  (SCHOOL_A, 6, term, t6)]
     rows += [(SCHOOL_A, None, "endring", -2), (SCHOOL_A, 5, "endring", 10),
              (SCHOOL_A, 6, "endring", -12)]
+    cells = frame(rows, ["skole_orgnr", "trinn", "term", "n"])
     out = suppress_cube(
-        frame(rows, ["skole_orgnr", "trinn", "term", "n"]),
-        keys=["skole_orgnr", "trinn", "term"], min_n=10,
+        cells, keys=["skole_orgnr", "trinn", "term"], min_n=10,
         changes=[Change(column="term", label="endring", before="2024H", after="2025V")],
     )
-    got = status(out, "trinn", "term")
+    got = status(out, cells, "trinn", "term")
     assert got[(6, "2025V")] == "primary" and got[(5, "2025V")] == "complementary"
     assert got[(5, "endring")] == "derived" and got[(6, "endring")] == "derived"
     assert got[(None, "endring")] is None
@@ -214,8 +230,8 @@ def test_change_pairs_may_differ_per_row():
         changes=[Change(column="term", label="endring", before_column="pre",
                         after_column="post")],
     )
-    assert status(out, "skole_orgnr", "term")[(SCHOOL_A, "endring")] == "derived"
-    assert status(out, "skole_orgnr", "term")[(SCHOOL_B, "endring")] is None
+    assert status(out, cells, "skole_orgnr", "term")[(SCHOOL_A, "endring")] == "derived"
+    assert status(out, cells, "skole_orgnr", "term")[(SCHOOL_B, "endring")] is None
 
 
 def test_thresholds_per_indicator_and_from_the_environment(monkeypatch):
@@ -223,7 +239,8 @@ def test_thresholds_per_indicator_and_from_the_environment(monkeypatch):
     cells = cells.with_columns(unit=pl.Series(["a", "a", "b"]))
     out = suppress(cells, keys=["indicator", "unit"], min_n_by_indicator={"mobbet": 30})
     assert out["suppressed"].to_list() == [True, False, True]
-    assert out["n_display"].to_list() == ["< 30", "20", "< 10"]
+    assert out["n_display"].to_list() == ["*", "20", "*"]
+    assert "fewer than 30" in out["suppression_note_en"][0]
     monkeypatch.setenv("LMP_MIN_N", "5")
     assert suppress(cells, keys=["indicator", "unit"])["suppressed"].to_list() == [
         False, False, False
@@ -264,7 +281,9 @@ def test_general_linkage_on_mart_layout():
     )
     out = suppress(cells, keys=["skole_orgnr", "breakdown", "breakdown_value"],
                    linkages=[linkage], min_n=10)
-    assert out["suppression_reason"].to_list() == [None, "complementary", "primary"]
+    assert status(out, cells, "breakdown_value") == {
+        ("alle",): None, ("gutt",): "complementary", ("jente",): "primary"
+    }
 
 
 def test_result_does_not_depend_on_row_order_and_a_second_pass_changes_nothing():
@@ -280,14 +299,90 @@ def test_result_does_not_depend_on_row_order_and_a_second_pass_changes_nothing()
     assert again["suppression_reason"].to_list() == a["suppression_reason"].to_list()
 
 
-def test_labels_alone_pinning_a_count_is_reported():
-    # "< 3" total with two "< 3" parts can only be 1 + 1: nothing left to hide, so say so
+def test_one_mark_means_no_label_pins_a_count():
+    # with "< 3" labels a "< 3" total with two "< 3" parts could only be 1 + 1 (the engine had
+    # to warn); with one mark nothing is pinned, so nothing to warn about
     cells = frame(
         [(SCHOOL_A, None, 2), (SCHOOL_A, "gutt", 1), (SCHOOL_A, "jente", 1)],
         ["skole_orgnr", "kjonn", "n"],
     )
-    with pytest.warns(SuppressionWarning, match="labels alone"):
-        suppress_cube(cells, keys=["skole_orgnr", "kjonn"], min_n=3)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", SuppressionWarning)
+        out = suppress_cube(cells, keys=["skole_orgnr", "kjonn"], min_n=3)
+    assert out["suppressed"].all() and set(out["n_display"]) == {"*"}
+
+
+# --- whole lines: the hidden parts of a line together ------------------------------------------
+
+
+def _line_rest(out: pl.DataFrame, cells: pl.DataFrame, total: int, parts: list[int]) -> int:
+    """Total minus the visible parts, as a reader works it out (row numbers of ``out``)."""
+    shown = [p for p in parts if not out["suppressed"][p]]
+    return cells["n"][total] - sum(cells["n"][p] for p in shown)
+
+
+def test_hidden_parts_and_unpublished_pupils_together_are_at_least_min_n():
+    # 29 pupils: 12 boys, 12 girls, 2 "annet" and 3 who left gender empty (in no cell): the
+    # total minus the visible genders would be 5 pupils; the next-smallest part (by key: gutt)
+    # joins them
+    cells = frame(
+        [(SCHOOL_A, None, 29, 11), (SCHOOL_A, "annet", 2, 1), (SCHOOL_A, "gutt", 12, 5),
+         (SCHOOL_A, "jente", 12, 3)],
+        ["skole_orgnr", "kjonn", "n", "count"],
+    )
+    out = suppress_cube(cells, keys=["skole_orgnr", "kjonn"], min_n=10)
+    assert status(out, cells, "kjonn") == {
+        (None,): None, ("annet",): "primary", ("gutt",): "complementary", ("jente",): None
+    }
+    assert _line_rest(out, cells, 0, [1, 2, 3]) == 17
+
+
+def test_a_line_with_nothing_hidden_or_enough_hidden_is_left_alone():
+    # nothing unpublished and nothing small: all shown; 12 pupils of empty gender: enough
+    for total, unpublished in [(40, 0), (52, 12)]:
+        cells = frame(
+            [(SCHOOL_A, None, total), (SCHOOL_A, "gutt", 20), (SCHOOL_A, "jente", 20)],
+            ["skole_orgnr", "kjonn", "n"],
+        )
+        out = suppress_cube(cells, keys=["skole_orgnr", "kjonn"], min_n=10)
+        assert not out["suppressed"].any(), unpublished
+
+
+def test_the_rule_holds_in_lines_with_a_hidden_total_too():
+    # kommune 30 = school X 15 + school Y 12 + school Z 3. Y is hidden beside Z (15 together).
+    # If Y's own line kept its boys (10) shown and its girl and "annet" pupil hidden, a reader
+    # would open Y by its line: 30 - 15 - 10 = Y's 2 hidden pupils and Z's 3: 5 pupils. So the
+    # rule holds in Y's line although Y's total is hidden: its boys go too.
+    x, y, z = "974000001", "974000002", "974000003"
+    cells = frame(
+        [("0301", None, None, 30), ("0301", x, None, 15), ("0301", y, None, 12),
+         ("0301", z, None, 3), ("0301", y, "annet", 1), ("0301", y, "gutt", 10),
+         ("0301", y, "jente", 1)],
+        ["kommunenummer", "skole_orgnr", "kjonn", "n"],
+    )
+    out = suppress_cube(cells, keys=["kommunenummer", "skole_orgnr", "kjonn"], min_n=10)
+    got = status(out, cells, "skole_orgnr", "kjonn")
+    assert got[(y, None)] == "complementary" and got[(z, None)] == "primary"
+    assert got[(y, "gutt")] == "complementary"
+    assert got[(None, None)] is None and got[(x, None)] is None
+
+
+def test_fixed_cells_keep_their_state_and_the_engine_hides_around_them():
+    # the school total (published elsewhere) stays: 40 = 25 + 12 + 3; the small group goes,
+    # and so does the next-smallest (40 - 25 - 12 would give the 3), never the fixed total
+    cells = frame(
+        [("s", None, 40), ("s", "7A", 25), ("s", "7B", 12), ("s", "7C", 3)],
+        ["skole", "gruppe", "n"],
+    )
+    out = suppress_cube(cells, keys=["skole", "gruppe"], dims=["gruppe"], min_n=10,
+                        fixed=pl.col("gruppe").is_null())
+    assert out["suppressed"].to_list() == [False, False, True, True]
+    # only a fixed cell left to hide: the engine cannot, and says so
+    stuck = frame([("s", None, 40), ("s", "7A", 37), ("s", "7B", 3)], ["skole", "gruppe", "n"])
+    with pytest.warns(SuppressionWarning, match="nothing visible left"):
+        out = suppress_cube(stuck, keys=["skole", "gruppe"], dims=["gruppe"], min_n=10,
+                            fixed=pl.col("gruppe").is_null() | (pl.col("gruppe") == "7A"))
+    assert out["suppressed"].to_list() == [False, False, True]
 
 
 # --- bad input ---------------------------------------------------------------------------------

@@ -147,35 +147,38 @@ def test_pdf_of_unit_below_min_n_shows_no_number(sample_warehouse, copy_of, tmp_
         if t["kind"] == "scale" and t["mean"] is not None:
             assert ex.mean(t["mean"]) not in flat
 
-    # Key figures: each measured indicator reads "skjult" and "< 10" — no other digit.
+    # Key figures: each measured indicator reads "skjult" and "*" — no digit.
     names = labels()
     key_rows = rows_after(text, "Hovedtall")
     for ind in truth["indicator"].unique().to_list():
         line = row(key_rows, names[ind])
         head, _, rest = line.partition("skjult")
         assert " ".join(names[ind].split()).startswith(head.strip()), line
-        assert "< 10" in rest and not re.search(r"\d", rest.replace("< 10", "")), line
+        assert "*" in rest and not re.search(r"\d", rest), line
     # Grades and the respondent count of the round are hidden too.
     grade_rows = rows_after(text, "Etter trinn")
     line = next(x for x in grade_rows if x.strip().startswith("6."))
-    assert not re.search(r"\d", re.sub(r"< 10|^\s*6\.", "", line)), line
+    assert not re.search(r"\d", re.sub(r"^\s*6\.", "", line)), line
     rounds = _rounds_line(text, term)
-    assert "< 10" in rounds and not re.search(r"\b9\b", rounds), rounds
+    assert "*" in rounds and "< 10" not in rounds and not re.search(r"\b9\b", rounds), rounds
     assert "færre enn 10 elever svarte" in flat
 
 
 def test_complementary_hidden_school_shows_star_not_numbers(sample_warehouse, copy_of,
                                                              tmp_path):
-    """A school cell hidden to protect others shows '*', never its numbers."""
+    """A school cell hidden to protect others (n >= min_n) shows '*' like a small one, never
+    its numbers."""
     wh = copy_of(sample_warehouse)
-    hidden = api.indicators("skole", indicator="mobbet", warehouse=wh).filter(
-        pl.col("suppression_reason") == "complementary").sort("skole_orgnr", "term")
-    if hidden.height == 0:
-        pytest.skip("the suppression engine hides no sample school cell as complementary")
-    orgnr, term = hidden["skole_orgnr"][0], hidden["term"][0]
     with duckdb.connect(str(wh), read_only=True) as con:
-        truth = indicator_table(con, "skole", by=None).filter(
-            (pl.col("skole_orgnr") == orgnr) & (pl.col("term") == term))
+        all_truth = indicator_table(con, "skole", by=None)
+    hidden = api.indicators("skole", indicator="mobbet", warehouse=wh).filter(
+        "suppressed").join(all_truth.select("round", "indicator", pl.col("n").alias("n_true")),
+                           on=["round", "indicator"]).filter(pl.col("n_true") >= 10)
+    assert hidden.height, "the sample has a school cell hidden to protect another"
+    hidden = hidden.sort("skole_orgnr", "term")
+    orgnr, term = hidden["skole_orgnr"][0], hidden["term"][0]
+    assert hidden["n_display"][0] == "*"
+    truth = all_truth.filter((pl.col("skole_orgnr") == orgnr) & (pl.col("term") == term))
     pdf = render_pdf(wh, tmp_path / "star.pdf", "--school", orgnr, "--term", term)
     flat = squash(pdf_text(pdf))
     text = pdf_text(pdf, layout=True)
