@@ -33,7 +33,7 @@ from lmp_analytics.ingest import protect
 from lmp_analytics.terms import parse_term, term_index, term_of_date
 from lmp_analytics.warehouse import reading
 from lmp_analytics.warehouse.load import rebuild_rounds
-from lmp_analytics.warehouse.publish import write_session
+from lmp_analytics.warehouse.publish import check_ours, write_session
 from lmp_analytics.warehouse.queries import named
 from lmp_analytics.warehouse.snapshots import (
     READ_INFIX,
@@ -154,6 +154,7 @@ def plan_retention(
     answers and nominations (empty: nothing). A future term is refused (TermError)."""
     before = _check_before(before, today)
     with reading(warehouse) as con:
+        check_ours(con, warehouse_path(warehouse))
         con.register("old_rounds", _rounds_before(con, before))
         return con.sql(named("erasure", "retention_plan")).pl()
 

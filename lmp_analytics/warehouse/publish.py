@@ -177,22 +177,44 @@ class _Terminated(BaseException):
 
 
 class _SigtermGuard:
-    """While a write session runs in the main thread, SIGTERM raises inside it, so the session's
-    cleanup runs; afterwards the previous handling is restored and the signal re-delivered (the
-    default: the process ends with SIGTERM). Outside the main thread, or when SIGTERM is
-    ignored, nothing changes."""
+    """While a write session runs in the main thread, SIGTERM ends it: the handler raises, and a
+    watchdog thread interrupts the session's DuckDB statements until the session is over (DuckDB
+    may swallow the handler's exception while it parses a statement, or turn it into "Query
+    interrupted" that a caller could catch). The session's cleanup runs; then the previous
+    handling is restored and the signal re-delivered (by default the process ends with
+    SIGTERM). Outside the main thread, or when SIGTERM is ignored, nothing changes."""
 
     def __init__(self) -> None:
         self.hit = False
         self.armed = True  # False while cleaning up: the cleanup must not be cut short
+        self.con: duckdb.DuckDBPyConnection | None = None
         self._previous = None
         self._installed = False
+        self._done = threading.Event()
+        self._watchdog: threading.Thread | None = None
 
     def _handle(self, signum, frame) -> None:
         first = not self.hit
         self.hit = True
         if first and self.armed:
+            self._watchdog = threading.Thread(target=self._interrupt, name="lmp-sigterm",
+                                              daemon=True)
+            self._watchdog.start()
             raise _Terminated()
+
+    def _interrupt(self) -> None:
+        while not self._done.wait(0.05):
+            con = self.con
+            if con is not None:
+                with contextlib.suppress(Exception):
+                    con.interrupt()
+
+    def disarm(self) -> None:
+        """Cleanup starts: no more exceptions, no more interrupts."""
+        self.armed = False
+        self._done.set()
+        if self._watchdog is not None:
+            self._watchdog.join()
 
     def __enter__(self) -> _SigtermGuard:
         if threading.current_thread() is threading.main_thread():
@@ -204,12 +226,12 @@ class _SigtermGuard:
         return self
 
     def check(self) -> None:
-        """Raise if SIGTERM arrived (DuckDB turns the handler's exception into 'Query
-        interrupted', which a caller might have caught)."""
+        """Raise if SIGTERM arrived (in case a caller caught what the handler raised)."""
         if self.hit:
             raise _Terminated()
 
     def __exit__(self, *exc) -> bool:
+        self.disarm()
         if self._installed:
             signal.signal(signal.SIGTERM, self._previous)
             if self.hit:
@@ -342,6 +364,7 @@ def write_session(path: str | os.PathLike[str], *, erase: bool = False
                 copy_published(path, tmp)
                 writeback = _EarlyWriteback(tmp)
             con = _open_copy(path, tmp)
+            guard.con = con
             if existed:
                 check_ours(con, path)
             session = WriteSession(con=con, path=path, existed=existed)
@@ -381,7 +404,7 @@ def write_session(path: str | os.PathLike[str], *, erase: bool = False
                 ) from exc
             raise
         finally:
-            guard.armed = False
+            guard.disarm()
             if con is not None:
                 with contextlib.suppress(Exception):
                     con.close()
