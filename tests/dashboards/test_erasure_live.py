@@ -1,0 +1,148 @@
+"""Erasure with a dashboard session open: a real ``lmp dashboard`` server and a real Chromium
+session hold a reader snapshot (a hard link of the published version) when ``lmp forget`` erases
+a pupil. Afterwards no byte of any file beside the warehouse holds the pupil's pseudonym, and
+the open session moves to the new file (its next runs link and read only the new version)."""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+import pytest
+
+from lmp_analytics.config import SAMPLE_DIR
+from lmp_analytics.ingest.protect import pseudonym
+from lmp_analytics.jobs import ingest_and_build
+
+pytestmark = pytest.mark.browser
+
+ROOT = Path(__file__).resolve().parents[2]
+CHROMIUM = Path("/usr/bin/chromium")
+KEY = "erasure-live-key-0123456789abcdef0123456789"
+PUPIL = "elev1235a00@feide.example.no"  # in both sample rounds
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def _lmp() -> list[str]:
+    script = Path(sys.executable).with_name("lmp")
+    return [str(script)] if script.exists() else [sys.executable, "-m", "lmp_analytics.cli"]
+
+
+def _holders(directory: Path, needle: bytes) -> list[str]:
+    return sorted(p.name for p in directory.rglob("*") if p.is_file() and needle in
+                  p.read_bytes())
+
+
+def _links(warehouse: Path) -> list[Path]:
+    return sorted(warehouse.parent.glob(f"{warehouse.name}.read-[0-9]*"))
+
+
+def _idle(page) -> None:
+    page.wait_for_selector("[data-testid='stApp'][data-test-script-state='notRunning']",
+                           timeout=120_000)
+    page.wait_for_timeout(500)
+
+
+def _clean(page, log: Path) -> None:
+    body = page.locator("[data-testid='stMain']").inner_text()
+    ok = (page.locator("[data-testid='stException']").count() == 0
+          and "Traceback" not in body and "Noe gikk galt" not in body)
+    assert ok, body[:2000] + "\n--- server log ---\n" + log.read_text()[-4000:]
+
+
+@pytest.fixture
+def served(tmp_path):
+    warehouse = tmp_path / "served" / "w.duckdb"
+    report = ingest_and_build([SAMPLE_DIR], SAMPLE_DIR / "program.csv", warehouse=warehouse,
+                              key=KEY.encode())
+    assert report.exit_code == 0
+    roles = tmp_path / "users.toml"
+    roles.write_text("[users]\n", encoding="utf-8")
+    port = _free_port()
+    log_path = tmp_path / "server.log"
+    log = log_path.open("w")
+    env = dict(os.environ, LMP_ROLES=str(roles), PYTHONPATH=str(ROOT))
+    proc = subprocess.Popen([*_lmp(), "dashboard", "-w", str(warehouse), "--port", str(port)],
+                            cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT,
+                            start_new_session=True)
+    url = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 90
+        while True:
+            try:
+                with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2) as r:
+                    if r.status == 200:
+                        break
+            except OSError:
+                pass
+            if proc.poll() is not None or time.monotonic() > deadline:
+                pytest.fail("lmp dashboard did not start:\n" + log_path.read_text())
+            time.sleep(0.3)
+        yield {"url": url, "warehouse": warehouse, "log": log_path, "roles": roles}
+    finally:
+        if proc.poll() is None:
+            os.killpg(proc.pid, signal.SIGTERM)   # the group of the process started above
+            try:
+                proc.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                os.killpg(proc.pid, signal.SIGKILL)
+                proc.wait(timeout=10)
+        log.close()
+
+
+def test_forget_with_a_dashboard_session_open_leaves_no_byte_of_the_pupil(served, tmp_path):
+    from playwright.sync_api import sync_playwright
+
+    if not CHROMIUM.exists():
+        pytest.fail(f"{CHROMIUM} is missing (apt-get install chromium; .ci/run installs it)")
+    warehouse: Path = served["warehouse"]
+    pid = pseudonym(KEY.encode(), PUPIL).encode()
+    with sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path=str(CHROMIUM), headless=True,
+                                     args=["--no-sandbox", "--disable-gpu"])
+        try:
+            page = browser.new_page(viewport={"width": 1400, "height": 900}, locale="nb-NO")
+            page.goto(served["url"], wait_until="domcontentloaded")
+            _idle(page)
+            _clean(page, served["log"])
+            old = _links(warehouse)
+            assert old, "the session made no reader snapshot"
+            assert all(os.stat(p).st_ino == os.stat(warehouse).st_ino for p in old)
+            assert set(_holders(warehouse.parent, pid)) >= {"w.duckdb", old[0].name}
+
+            # The session stays open while the pupil is erased (the id on standard input).
+            env = dict(os.environ, LMP_PSEUDONYM_KEY=KEY, LMP_ROLES=str(served["roles"]),
+                       LMP_PSEUDONYM_KEY_FILE=str(tmp_path / "none.key"), PYTHONPATH=str(ROOT))
+            forget = subprocess.run([*_lmp(), "forget", "--elev-id-file", "-", "-w",
+                                     str(warehouse)], input=PUPIL + "\n", env=env, cwd=ROOT,
+                                    capture_output=True, text=True, timeout=300)
+            assert forget.returncode == 0, forget.stdout + forget.stderr
+            assert "Erased 2 response(s)" in forget.stdout
+            assert _holders(warehouse.parent, pid) == []
+            assert not any(p.exists() for p in old)
+
+            # The open session goes on, on the new file only.
+            for label in ("Datakvalitet", "Oversikt"):
+                page.locator("[data-testid='stSidebarNav'] a", has_text=label).first.click()
+                page.wait_for_function(
+                    "t => document.querySelector('h1') && "
+                    "document.querySelector('h1').innerText.trim().startsWith(t)",
+                    arg=label, timeout=120_000)
+                _idle(page)
+                _clean(page, served["log"])
+            new = _links(warehouse)
+            assert new and all(os.stat(p).st_ino == os.stat(warehouse).st_ino for p in new)
+            assert _holders(warehouse.parent, pid) == []
+        finally:
+            browser.close()
