@@ -8,6 +8,7 @@ from __future__ import annotations
 import errno
 import hashlib
 import os
+import shutil
 import signal
 import stat
 import subprocess
@@ -229,3 +230,51 @@ def test_a_warehouse_from_before_the_schema_marker_still_opens(setup, key, snaps
     assert SCHEMA_MARKER[0] not in dict(snapshot(warehouse)["meta"])
     assert ingest_files(more, roster, warehouse=warehouse, key=key).published
     assert dict(snapshot(warehouse)["meta"])[SCHEMA_MARKER[0]] == SCHEMA_MARKER[1]
+
+
+@pytest.fixture
+def small_disk(tmp_path):
+    """A real small file system (tmpfs) of the size asked for, unmounted afterwards."""
+    mounted: list[Path] = []
+
+    def make(megabytes: int) -> Path:
+        point = tmp_path / f"disk{len(mounted)}"
+        point.mkdir()
+        done = subprocess.run(["mount", "-t", "tmpfs", "-o", f"size={megabytes}m", "tmpfs",
+                               str(point)], capture_output=True, text=True)
+        if done.returncode != 0:
+            pytest.skip(f"cannot mount a tmpfs here ({done.stderr.strip()}); the injected "
+                        "ENOSPC tests above cover the same code path")
+        mounted.append(point)
+        return point
+
+    yield make
+    for point in mounted:
+        subprocess.run(["umount", str(point)], check=False)
+
+
+@pytest.mark.parametrize(("megabytes", "stage"), [
+    (9, OSError),                    # no room for the private copy
+    (16, duckdb.FatalException),     # the copy fits; DuckDB's checkpoint of it does not
+])
+def test_a_real_full_disk_during_forget_leaves_the_old_warehouse_alone(setup, key, small_disk,
+                                                                       megabytes, stage):
+    from lmp_analytics.jobs import build_derived
+    from lmp_analytics.warehouse.erasure import forget_pupil
+
+    roster, warehouse, more = setup
+    assert ingest_files(more, roster, warehouse=warehouse, key=key).published
+    disk = small_disk(megabytes)
+    target = disk / "w.duckdb"
+    filler = disk / "filler"   # leaves a little more than the warehouse free, not twice it
+    free = megabytes * 2**20 - 2 * os.path.getsize(warehouse) - 512 * 1024
+    if free > 0:
+        filler.write_bytes(b"\0" * free)
+    shutil.copyfile(warehouse, target)
+    sha = _sha(target)
+    with pytest.raises(WarehouseError, match="no space left") as info:
+        forget_pupil(sf.pupil_id(ORG, "7A", 0), key=key, warehouse=target,
+                     rebuild=build_derived)
+    assert type(info.value.__cause__) is stage
+    assert sorted(set(_names(disk)) - {"filler"}) == ["w.duckdb", "w.duckdb.lock"]
+    assert _sha(target) == sha
