@@ -20,8 +20,6 @@ from lmp_analytics.config import SAMPLE_DIR
 from lmp_analytics.ingest.protect import pseudonym
 from lmp_analytics.jobs import ingest_and_build
 
-pytestmark = pytest.mark.browser
-
 ROOT = Path(__file__).resolve().parents[2]
 CHROMIUM = Path("/usr/bin/chromium")
 KEY = "erasure-live-key-0123456789abcdef0123456789"
@@ -62,11 +60,42 @@ def _clean(page, log: Path) -> None:
 
 
 @pytest.fixture
-def served(tmp_path):
+def built(tmp_path) -> Path:
     warehouse = tmp_path / "served" / "w.duckdb"
     report = ingest_and_build([SAMPLE_DIR], SAMPLE_DIR / "program.csv", warehouse=warehouse,
                               key=KEY.encode())
     assert report.exit_code == 0
+    return warehouse
+
+
+def test_a_run_whose_snapshot_was_erased_reads_the_new_file(built):
+    """The data layer: a run that began before the erasure (its Source names the deleted link)
+    reads the published file; the next run links the new version."""
+    from lmpdash import data
+
+    from lmp_analytics.jobs import build_derived
+    from lmp_analytics.privacy.roles import Role
+    from lmp_analytics.warehouse.erasure import forget_pupil
+
+    data.clear_cache()
+    before = data.source(built)
+    assert before.read_path != built and before.read_path.exists()
+    assert before.reads == str(before.read_path)
+    n_before = data.schools(before, Role("program")).height
+    data.clear_cache()
+    result = forget_pupil(PUPIL, key=KEY.encode(), warehouse=built, rebuild=build_derived)
+    assert result.snapshots == 1 and not before.read_path.exists()
+    assert before.reads == str(built)
+    assert data.schools(before, Role("program")).height == n_before   # no error, new file
+    after = data.source(built)
+    assert after.stamp != before.stamp
+    assert os.stat(after.read_path).st_ino == os.stat(built).st_ino
+    assert _holders(built.parent, pseudonym(KEY.encode(), PUPIL).encode()) == []
+
+
+@pytest.fixture
+def served(built, tmp_path):
+    warehouse = built
     roles = tmp_path / "users.toml"
     roles.write_text("[users]\n", encoding="utf-8")
     port = _free_port()
@@ -101,6 +130,7 @@ def served(tmp_path):
         log.close()
 
 
+@pytest.mark.browser
 def test_forget_with_a_dashboard_session_open_leaves_no_byte_of_the_pupil(served, tmp_path):
     from playwright.sync_api import sync_playwright
 
