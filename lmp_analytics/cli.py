@@ -408,8 +408,8 @@ def _print_retention_plan(plan, before: str) -> None:
 @app.command()
 def retention(
     before: Annotated[str, typer.Option("--before", help="Delete rounds before this term.")],
-    yes: Annotated[bool, typer.Option("--yes", help="Delete without asking (what is deleted "
-                                      "is shown first).")] = False,
+    yes: Annotated[bool, typer.Option("--yes", help="Delete what is shown (without --yes: "
+                                      "nothing is deleted, exit 2).")] = False,
     dry_run: Annotated[bool, typer.Option("--dry-run", help="Only show what would be "
                                           "deleted.")] = False,
     role: RoleOpt = None,
