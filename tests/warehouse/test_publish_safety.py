@@ -214,7 +214,8 @@ def test_a_duckdb_file_of_another_program_is_refused(tmp_path, content, wide_con
     runner = CliRunner()
     for args in (["ingest", *map(str, files), "--roster", str(roster)],
                  ["forget", "--elev-id-file", str(ids)],
-                 ["retention", "--before", "2024H", "--yes"]):
+                 ["retention", "--before", "2024H", "--yes"],
+                 ["status"]):
         result = runner.invoke(app, [*args, "-w", str(foreign)], env=_cli_env(tmp_path))
         assert result.exit_code == 2, (args, result.output, result.exception)
         assert "not a warehouse of lmp_analytics" in result.output, (args, result.output)
