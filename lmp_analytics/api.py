@@ -24,7 +24,6 @@ from collections.abc import Sequence
 import duckdb
 import polars as pl
 
-from lmp_analytics.config import min_n as default_min_n
 from lmp_analytics.evaluation.school_change import (
     CHANGE_SCHEMA,
     consecutive_round_changes,
@@ -40,6 +39,7 @@ from lmp_analytics.publication import (
     breakdown_linkages,
 )
 from lmp_analytics.warehouse import reading
+from lmp_analytics.warehouse.meta import reader_min_n
 from lmp_analytics.warehouse.queries import named
 
 # A warehouse path (None: $LMP_WAREHOUSE or the default), or an open read connection to reuse.
@@ -109,7 +109,8 @@ def indicators(
         [indicator] if isinstance(indicator, str) else list(indicator))
     with reading(warehouse) as con:
         if level == "gruppe":
-            out = _group_cells(con, wanted or _indicator_ids(con), min_n)
+            out = _group_cells(con, wanted or _indicator_ids(con),
+                               reader_min_n(con) if min_n is None else min_n)
             level_has_cells = out.height > 0
             if level_has_cells:
                 out = out.filter(pl.col("breakdown") == breakdown)
@@ -123,6 +124,14 @@ def indicators(
     if not level_has_cells:  # nothing published at this level: an all-text empty frame
         return pl.DataFrame(schema={c: pl.String for c in INDICATOR_COLUMNS})
     return scope(out, r).select(INDICATOR_COLUMNS)
+
+
+def threshold(warehouse: WarehouseArg = None) -> int:
+    """The suppression threshold this reader applies: the warehouse's recorded ``min_n`` (the
+    one its publication was suppressed with), or a stricter ``LMP_MIN_N``. A weaker
+    ``LMP_MIN_N`` is ignored with a warning (:mod:`lmp_analytics.warehouse.meta`)."""
+    with reading(warehouse) as con:
+        return reader_min_n(con)
 
 
 def published_cells(
@@ -215,7 +224,7 @@ def compare(
             changes = phase_changes(con, indicator=indicator, phase=phase, min_n=min_n,
                                     schools=wanted)
         hidden = _hidden_rounds(con, indicator)
-    threshold = default_min_n() if min_n is None else min_n
+        threshold = reader_min_n(con) if min_n is None else min_n
     is_hidden = (pl.col("pre_round").is_in(sorted(hidden))
                  | pl.col("post_round").is_in(sorted(hidden))
                  | (pl.col("pre_n") < threshold) | (pl.col("post_n") < threshold))

@@ -105,9 +105,13 @@ def _print_report(report: IngestReport, verb: str) -> None:
         )
     if shown:
         console.print(table)
+    for w in report.warnings:
+        console.print(f"[yellow]warning:[/] {w}", highlight=False)
     for o in report.outcomes:
         for w in o.warnings:
             console.print(f"[yellow]warning:[/] {w}", highlight=False)
+    for notice in report.notices:
+        console.print(f"[yellow]note:[/] {notice}", highlight=False)
     summary = Table.grid(padding=(0, 2))
     summary.add_row("files loaded", str(report.count("loaded") + report.count("valid")))
     summary.add_row("files skipped (already loaded)", str(report.count("skipped")))
@@ -127,6 +131,7 @@ def _write_json_report(report: IngestReport, path: Path) -> None:
     data = {
         "exit_code": report.exit_code,
         "roster_error": report.roster_error,
+        "warnings": report.warnings,
         "files": [
             {"path": str(o.path), "status": o.status, "rows_read": o.rows_read,
              "rows_loaded": o.rows_loaded, "rows_quarantined": o.rows_quarantined,
@@ -147,11 +152,15 @@ def run_ingest(
     key_file: Path | None,
     dry_run: bool,
     quiet: bool = False,
+    min_n: int | None = None,
+    allow_min_n_below_5: bool = False,
 ) -> IngestReport:
     """Ingest (or validate) with a progress bar; used by ``ingest``, ``validate`` and ``demo``."""
     from lmp_analytics.jobs import ingest_and_build
 
     key = None if dry_run else protect.load_key(key_file)
+    extra = {} if dry_run else {"key_source": protect.key_source(key_file), "min_n": min_n,
+                                "allow_min_n_below_5": allow_min_n_below_5}
     with progress_bar(disable=quiet) as bar:
         task = bar.add_task("reading files", total=None)
 
@@ -160,7 +169,7 @@ def run_ingest(
 
         return ingest_and_build(
             paths, roster, warehouse=warehouse, phases=phases, enrolment=enrolment, key=key,
-            dry_run=dry_run, progress=tick,
+            dry_run=dry_run, progress=tick, **extra,
         )
 
 
@@ -175,12 +184,19 @@ def ingest(
     ] = None,
     key_file: Annotated[Path | None, typer.Option(help="Pseudonym key file.")] = None,
     report: Annotated[Path | None, typer.Option(help="Also write the report as JSON.")] = None,
+    min_n: Annotated[int | None, typer.Option(
+        "--min-n", help="Suppression threshold of the warehouse's publication (default: the "
+        "recorded one; 10 for a new warehouse). A change suppresses everything again and is "
+        "audited.")] = None,
+    allow_min_n_below_5: Annotated[bool, typer.Option(
+        "--allow-min-n-below-5", help="Accept --min-n below 5.")] = False,
     debug: DebugOpt = False,
 ) -> None:
     """Load Spekter exports into the warehouse: validated, pseudonymised, published atomically."""
     try:
         result = run_ingest(paths, roster, warehouse=warehouse, phases=phases,
-                            enrolment=enrolment, key_file=key_file, dry_run=False)
+                            enrolment=enrolment, key_file=key_file, dry_run=False, min_n=min_n,
+                            allow_min_n_below_5=allow_min_n_below_5)
     except LmpError as exc:
         raise _fail(exc, debug) from None
     _print_report(result, "ingest")
@@ -212,20 +228,48 @@ def validate(
     raise typer.Exit(result.exit_code)
 
 
+NationalRosterOpt = Annotated[Path | None, typer.Option(
+    "--roster", help="program.csv: matches the school names of Skoleporten downloads.")]
+
+
+def _national(paths: list[Path], warehouse: Path | None, roster: Path | None, report: Path | None,
+              debug: bool, dry_run: bool) -> None:
+    from lmp_analytics.jobs import ingest_national_files
+
+    try:
+        result = ingest_national_files(paths, warehouse=warehouse, roster=roster,
+                                       dry_run=dry_run)
+    except LmpError as exc:
+        raise _fail(exc, debug) from None
+    _print_report(result, "validate-national" if dry_run else "ingest-national")
+    if report:
+        _write_json_report(result, report)
+    raise typer.Exit(result.exit_code)
+
+
 @app.command("ingest-national")
 def ingest_national_cmd(
-    paths: Annotated[list[Path], typer.Argument(help="Udir statistics-bank CSV exports.")],
+    paths: Annotated[list[Path], typer.Argument(
+        help="Elevundersøkelsen files from Udir (statistics-bank export as CSV, XLSX or JSON; "
+             "Skoleporten nedlasting.csv) or folders of them.")],
     warehouse: WarehouseOpt = None,
+    roster: NationalRosterOpt = None,
+    report: Annotated[Path | None, typer.Option(help="Also write the report as JSON.")] = None,
     debug: DebugOpt = False,
 ) -> None:
     """Load Elevundersøkelsen results (published aggregates; '*' stays suppressed)."""
-    from lmp_analytics.jobs import ingest_national
+    _national(paths, warehouse, roster, report, debug, dry_run=False)
 
-    try:
-        rows = ingest_national(paths, warehouse=warehouse)
-    except LmpError as exc:
-        raise _fail(exc, debug) from None
-    console.print(f"Loaded {rows} Elevundersøkelsen row(s).")
+
+@app.command("validate-national")
+def validate_national_cmd(
+    paths: Annotated[list[Path], typer.Argument(help="Elevundersøkelsen files or folders.")],
+    roster: NationalRosterOpt = None,
+    report: Annotated[Path | None, typer.Option(help="Also write the report as JSON.")] = None,
+    debug: DebugOpt = False,
+) -> None:
+    """Check Elevundersøkelsen files as ingest-national would, writing nothing."""
+    _national(paths, None, roster, report, debug, dry_run=True)
 
 
 @app.command()
@@ -260,6 +304,11 @@ def status(warehouse: WarehouseOpt = None, debug: DebugOpt = False) -> None:
     facts.add_row("responses", str(st.responses))
     facts.add_row("quarantined rows", str(st.quarantined_rows))
     facts.add_row("last ingest", st.last_ingest or "-")
+    facts.add_row("threshold (min_n)", str(st.min_n))
+    facts.add_row("pseudonym key fingerprint",
+                  f"{st.key_fingerprint[:12]}..." if st.key_fingerprint else
+                  "not recorded (the next ingest records it)")
+    facts.add_row("audit log", f"{st.audit_log} ({st.audit_entries} entries; `lmp audit`)")
     console.print(facts)
     if st.quarantine.height:
         q = Table(title="Quarantine by file and reason")
@@ -268,6 +317,38 @@ def status(warehouse: WarehouseOpt = None, debug: DebugOpt = False) -> None:
         for row in st.quarantine.iter_rows():
             q.add_row(*[str(v) for v in row])
         console.print(q)
+
+
+@app.command("audit")
+def audit_cmd(
+    last: Annotated[int, typer.Option("--last", help="Show the last N entries (0: all).")] = 50,
+    as_json: Annotated[bool, typer.Option("--json", help="One JSON object per line.")] = False,
+    warehouse: WarehouseOpt = None,
+    debug: DebugOpt = False,
+) -> None:
+    """The audit log: who (OS user, host, role) exported, reported, erased, rekeyed or changed
+    the threshold, when, and which files were written."""
+    from lmp_analytics.warehouse.audit import log_path, read_log
+
+    try:
+        entries = read_log(warehouse)
+    except (LmpError, OSError, ValueError) as exc:
+        raise _fail(exc, debug) from None
+    shown = entries[-last:] if last > 0 else entries
+    if as_json:
+        for entry in shown:
+            sys.stdout.write(json.dumps(entry, ensure_ascii=False) + "\n")
+        return
+    table = Table(title=f"Audit log {log_path(warehouse)}: {len(shown)} of {len(entries)} "
+                        "entries", box=None, pad_edge=False)
+    for c in ("time", "user@host", "role", "action", "scope", "detail", "outputs", "status"):
+        table.add_column(c, overflow="fold")
+    for e in shown:
+        who = f"{e.get('user')}@{e.get('host')}" if e.get("user") else "-"
+        table.add_row(str(e.get("time") or "-"), who, str(e.get("role") or "-"),
+                      str(e.get("action")), str(e.get("scope") or ""), str(e.get("detail") or ""),
+                      ", ".join(e.get("outputs") or []), str(e.get("status") or ""))
+    console.print(table, highlight=False)
 
 
 @app.command()
@@ -379,11 +460,13 @@ def forget(
             raise ValueError("give the pupils' ids with --elev-id-file FILE (one per line) or "
                              "--elev-id-file - (standard input)")
         result = forget_pupils(ids, key=protect.load_key(key_file), warehouse=warehouse,
-                               role=str(_default_role(role)), rebuild=build_derived)
+                               role=str(_default_role(role)), rebuild=build_derived,
+                               key_source=protect.key_source(key_file))
     except (LmpError, ValueError) as exc:
         raise _fail(exc, debug) from None
     if result.found == 0:
-        console.print("No rows of those pupils in the warehouse (check the ids and the key).")
+        console.print("No rows of those pupils in the warehouse (the key is the warehouse's "
+                      "own; check the ids).")
     else:
         console.print(f"Erased {result.responses} response(s), {result.answers} answer(s) and "
                       f"{result.nominations} nomination(s) of {result.found} of "
@@ -444,6 +527,38 @@ def retention(
 
 
 @app.command()
+def rekey(
+    old_key_file: Annotated[Path, typer.Option(
+        "--old-key-file", help="The key file the warehouse's pseudonyms were made with.")],
+    new_key_file: Annotated[Path, typer.Option(
+        "--new-key-file", help="The key file to use from now on: a new file from `lmp keygen`, "
+        "or a path that does not exist (a key is made). It is rewritten to hold the old key "
+        "too.")],
+    role: RoleOpt = None,
+    warehouse: WarehouseOpt = None,
+    debug: DebugOpt = False,
+) -> None:
+    """Planned key rotation: re-pseudonymise every pupil with a new key in one atomic publish."""
+    from lmp_analytics.jobs import build_derived
+    from lmp_analytics.warehouse.rekey import rekey_warehouse
+
+    try:
+        result = rekey_warehouse(old_key_file, new_key_file, warehouse=warehouse,
+                                 role=str(_default_role(role)), rebuild=build_derived)
+    except LmpError as exc:
+        raise _fail(exc, debug) from None
+    console.print(
+        f"Re-pseudonymised {result.pupils} pupil(s); key fingerprint "
+        f"{result.old_fingerprint[:12]}... -> {result.new_fingerprint[:12]}...; published.",
+        highlight=False)
+    console.print(
+        f"From now on use [bold]{result.key_file}[/] (it holds the old key as well, so keep it "
+        "as safe as the old one was). The old key file alone no longer links this warehouse's "
+        f"pseudonyms to ids. Example: export LMP_PSEUDONYM_KEY_FILE={result.key_file}",
+        highlight=False)
+
+
+@app.command()
 def dashboard(
     warehouse: WarehouseOpt = None,
     port: Annotated[int, typer.Option(help="Port on 127.0.0.1.")] = 8501,
@@ -487,8 +602,15 @@ def _default_role(role: str | None) -> str:
     return default_role() or "program"
 
 
-def _emit(frame, fmt: str, out: Path | None, columns: list[str], title: str) -> None:
-    """Print a Rich table of ``columns`` or write the whole frame as CSV/Parquet."""
+def _emit(frame, fmt: str, out: Path | None, columns: list[str], title: str,
+          audited: dict | None = None) -> None:
+    """Print a Rich table of ``columns`` or write the whole frame as CSV (formula-safe,
+    :mod:`lmp_analytics.spreadsheet`) or Parquet. A CSV/Parquet output is audited
+    (``audited``: the audit entry's fields; a file is written through
+    :func:`lmp_analytics.warehouse.audit.write_outputs`)."""
+    from lmp_analytics.spreadsheet import csv_bytes
+    from lmp_analytics.warehouse import audit
+
     if fmt == "table":
         table = Table(title=title)
         for c in columns:
@@ -502,17 +624,25 @@ def _emit(frame, fmt: str, out: Path | None, columns: list[str], title: str) -> 
         return
     if fmt not in ("csv", "parquet"):
         raise typer.BadParameter("--format must be table, csv or parquet")
-    if fmt == "csv":
-        if out:
-            frame.write_csv(out)
-        else:
-            print(frame.write_csv(), end="")
-    else:
-        if not out:
-            raise typer.BadParameter("--format parquet needs --out")
-        frame.write_parquet(out)
+    if fmt == "parquet" and not out:
+        raise typer.BadParameter("--format parquet needs --out")
+    data = csv_bytes(frame) if fmt == "csv" else _parquet_bytes(frame)
+    entry = dict(audited or {}, detail=f"{frame.height} rows, format={fmt}")
     if out:
+        audit.write_outputs([(out, data)], **entry)
         err_console.print(f"Wrote {frame.height} rows to {out}")
+    else:
+        audit.record(outputs=["<stdout>"], **entry)
+        sys.stdout.write(data.decode("utf-8"))
+        sys.stdout.flush()
+
+
+def _parquet_bytes(frame) -> bytes:
+    import io
+
+    buf = io.BytesIO()
+    frame.write_parquet(buf)
+    return buf.getvalue()
 
 
 @app.command()
@@ -535,13 +665,20 @@ def indicators(
     try:
         frame = stable_order(api.indicators(level, indicator=indicator, by=by,
                                             role=_default_role(role), warehouse=warehouse))
+        audited = dict(action="indicators", role=_default_role(role), warehouse=warehouse,
+                       scope=f"level={level} indicator={indicator or 'all'}"
+                             + (f" by={by}" if by else ""),
+                       min_n=None if fmt == "table" else api.threshold(warehouse))
     except (LmpError, ValueError, PermissionError) as exc:
         raise _fail(exc, debug) from None
     cols = ["kommunenummer", "skole", "term", "indicator", "breakdown_value", "n_display",
             "share", "ci_low", "ci_high", "mean", "suppressed"]
     if level in ("kommune", "pulje", "program"):
         cols = ["kommunenummer", "pulje", "rolle", *cols[2:]]
-    _emit(frame, fmt, out, cols, f"Indicators, level {level}")
+    try:
+        _emit(frame, fmt, out, cols, f"Indicators, level {level}", audited)
+    except (LmpError, OSError) as exc:
+        raise _fail(exc, debug) from None
 
 
 @app.command()
@@ -566,6 +703,9 @@ def compare(
     try:
         frame = api.compare(indicator=indicator, phase=phase, role=_default_role(role),
                             warehouse=warehouse)
+        audited = dict(action="compare", role=_default_role(role), warehouse=warehouse,
+                       scope=f"indicator={indicator} phase={phase or 'all'}",
+                       min_n=None if fmt == "table" else api.threshold(warehouse))
     except (LmpError, ValueError) as exc:
         raise _fail(exc, debug) from None
     cols = ["skole", "phase", "pre_term", "post_term", "pre_n", "post_n", "linked_n", "diff",
@@ -574,7 +714,10 @@ def compare(
         import polars as pl
 
         frame = frame.with_columns(pl.coalesce("diff_pp", "diff_mean").alias("diff"))
-    _emit(frame, fmt, out, cols, f"Change in {indicator}")
+    try:
+        _emit(frame, fmt, out, cols, f"Change in {indicator}", audited)
+    except (LmpError, OSError) as exc:
+        raise _fail(exc, debug) from None
 
 
 @app.command()
@@ -606,7 +749,7 @@ def report(
                 progress=lambda d, t, s: bar.update(task, completed=d, total=t,
                                                     description=f"report {s}"),
             )
-    except (LmpError, ValueError, PermissionError) as exc:
+    except (LmpError, ValueError, OSError) as exc:  # PermissionError is an OSError
         raise _fail(exc, debug) from None
     where = run.paths[0] if len(run.paths) == 1 else out
     console.print(f"Wrote {len(run.paths)} report(s) ({run.scope}) to [bold]{where}[/]",
@@ -636,7 +779,7 @@ def export(
     try:
         result = write_export(out, level=level, indicators=wanted, fmt=fmt, by=by, term=term,
                               role=_default_role(role), warehouse=warehouse)
-    except (LmpError, ValueError, PermissionError) as exc:
+    except (LmpError, ValueError, OSError) as exc:  # PermissionError is an OSError
         raise _fail(exc, debug) from None
     if out is None:
         sys.stdout.write(result.data.decode("utf-8"))

@@ -6,7 +6,9 @@ package hard-codes a path. Environment overrides:
 - ``LMP_WAREHOUSE``       path of the published DuckDB warehouse file
 - ``LMP_PSEUDONYM_KEY``   the pseudonym key itself (hex or any secret string), or
 - ``LMP_PSEUDONYM_KEY_FILE`` path of a key file made by ``lmp keygen``
-- ``LMP_MIN_N``           suppression threshold (respondents), default 10
+- ``LMP_MIN_N``           a reader's suppression threshold: stricter than the warehouse's
+                          recorded ``min_n`` or ignored (the warehouse's is set by
+                          ``lmp ingest --min-n``; see :mod:`lmp_analytics.warehouse.meta`)
 - ``LMP_ROLES``           path of the role configuration (``users.toml``)
 """
 
@@ -50,11 +52,11 @@ def key_file_path(explicit: str | os.PathLike[str] | None = None) -> Path:
     return DEFAULT_KEY_FILE
 
 
-def min_n() -> int:
-    """Suppression threshold: cells from fewer respondents than this are hidden."""
+def env_min_n() -> int | None:
+    """``LMP_MIN_N`` as a number (None when unset); ValueError when it is not a number >= 1."""
     raw = os.environ.get("LMP_MIN_N")
     if raw is None or raw.strip() == "":
-        return DEFAULT_MIN_N
+        return None
     try:
         value = int(raw)
     except ValueError as exc:
@@ -62,6 +64,14 @@ def min_n() -> int:
     if value < 1:
         raise ValueError(f"LMP_MIN_N must be at least 1, got {value}")
     return value
+
+
+def min_n() -> int:
+    """Threshold where no warehouse is at hand (``LMP_MIN_N`` or the default). Code that reads or
+    writes a warehouse uses its recorded threshold instead (:mod:`lmp_analytics.warehouse.meta`:
+    ``reader_min_n`` / ``applied_min_n``)."""
+    value = env_min_n()
+    return DEFAULT_MIN_N if value is None else value
 
 
 @dataclass(frozen=True)

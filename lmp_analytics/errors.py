@@ -52,3 +52,11 @@ class RosterError(FileRejected):
 
 class WarehouseError(LmpError):
     """The warehouse is missing, locked by another writer, or not a warehouse of this package."""
+
+
+class KeyMismatchError(LmpError):
+    """The pseudonym key given is not the key that made the warehouse's pseudonyms."""
+
+
+class ThresholdError(LmpError, ValueError):
+    """A suppression threshold (``min_n``) that is refused: too low without the explicit flag."""

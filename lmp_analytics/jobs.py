@@ -2,14 +2,18 @@
 
 from __future__ import annotations
 
+import hashlib
 import os
+import warnings
 from collections.abc import Iterable
+from pathlib import Path
 
 import duckdb
 
-from lmp_analytics.ingest.pipeline import IngestReport, ingest_files
+from lmp_analytics.ingest.pipeline import REFERENCE_FILE_NAMES, IngestReport, ingest_files
 
-__all__ = ["build_derived", "ingest_and_build", "ingest_files"]
+__all__ = ["build_derived", "ingest_and_build", "ingest_files", "ingest_national",
+           "ingest_national_files"]
 
 
 def build_derived(con: duckdb.DuckDBPyConnection) -> None:
@@ -31,25 +35,124 @@ def ingest_and_build(
     return ingest_files(paths, roster, after_load=build_derived, **kwargs)
 
 
+NATIONAL_SUFFIXES = {".csv", ".txt", ".tsv", ".xlsx", ".xlsm", ".json", ".parquet"}
+
+
+def _national_files(paths: Iterable[str | os.PathLike[str]]) -> list[Path]:
+    out: list[Path] = []
+    for p in map(Path, paths):
+        if p.is_dir():
+            out += sorted(f for f in p.rglob("*") if f.is_file()
+                          and f.suffix.lower() in NATIONAL_SUFFIXES
+                          and f.stem.lower() not in REFERENCE_FILE_NAMES
+                          and not f.name.startswith((".", "~$")))
+        else:
+            out.append(p)
+    return out
+
+
+def ingest_national_files(
+    paths: Iterable[str | os.PathLike[str]], *, warehouse: str | os.PathLike[str] | None = None,
+    roster: str | os.PathLike[str] | None = None, dry_run: bool = False,
+) -> IngestReport:
+    """Load Elevundersøkelsen files (any layout :mod:`lmp_analytics.national` reads) into
+    ``fct_eu_result``, each file on its own, as ``lmp ingest`` does for Spekter files.
+
+    A file that cannot be read, or whose every row is bad, is rejected and changes nothing;
+    bad rows of a file that loads go to ``eu_quarantine`` (file, row, column, value, reason).
+    The same file content loaded before is skipped (a no-op); a newer export of the same cells
+    replaces them (preliminary figures never replace final ones). ``roster`` (program.csv)
+    matches the school names of Skoleporten downloads. ``dry_run`` checks against an empty
+    scratch warehouse and writes nothing. Exit code and summary: :class:`IngestReport`.
+    """
+    from lmp_analytics.config import warehouse_path
+    from lmp_analytics.errors import FileRejected, RosterError
+    from lmp_analytics.ingest.pipeline import FileOutcome
+    from lmp_analytics.ingest.roster import read_roster
+    from lmp_analytics.national import EuExportWarning, read_eu_export_with_problems
+    from lmp_analytics.national.schema import RowProblem
+    from lmp_analytics.warehouse import load
+    from lmp_analytics.warehouse.publish import scratch_session, write_session
+
+    target = warehouse_path(warehouse)
+    report = IngestReport(warehouse=target, dry_run=dry_run)
+    schools = None
+    if roster is not None:
+        try:
+            ref = read_roster(roster)
+        except (RosterError, FileRejected) as exc:
+            report.roster_error = str(exc)
+            return report
+        schools = ref.schools
+        report.warnings += ref.warnings
+    files = _national_files(paths)
+
+    def one(con, path: Path, done: set[str]) -> FileOutcome:
+        try:
+            if not path.is_file():
+                raise FileRejected(str(path), "is a folder, not a file" if path.is_dir()
+                                   else "does not exist")
+            digest = hashlib.sha256(path.read_bytes()).hexdigest()
+            if digest in done:
+                return FileOutcome(path, "skipped", message="already loaded (same content)")
+            with warnings.catch_warnings(record=True) as caught:
+                warnings.simplefilter("always", EuExportWarning)
+                export = read_eu_export_with_problems(path, schools)
+        except FileRejected as exc:
+            return FileOutcome(path, "rejected", message=exc.reason, row=exc.row,
+                               column=exc.column)
+        problems = export.problems
+        bad_rows = problems.get_column("row").n_unique() if problems.height else 0
+        if export.results.height == 0 and problems.height:
+            first = RowProblem(**problems.row(0, named=True))
+            more = f" ({problems.height - 1} more problem(s))" if problems.height > 1 else ""
+            return FileOutcome(path, "rejected", rows_read=export.rows_read,
+                               message="no row could be loaded; first: " + first.detail + more,
+                               row=first.row, column=first.column)
+        load.load_national_file(
+            con, export.results, problems, path=str(path.resolve()), sha256=digest,
+            layout=export.layout, file_format=export.file_format, rows_read=export.rows_read)
+        done.add(digest)
+        message = ""
+        if problems.height:
+            first = RowProblem(**problems.row(0, named=True))
+            message = f"{bad_rows} row(s) quarantined; first: {first.message}"
+        if export.rows_without_data:
+            message += ("; " if message else "") + (
+                f"{export.rows_without_data} cell(s) without data ('.' or empty) skipped")
+        return FileOutcome(path, "valid" if dry_run else "loaded", rows_read=export.rows_read,
+                           rows_loaded=export.results.height, rows_quarantined=bad_rows,
+                           message=message,
+                           warnings=[str(w.message) for w in caught] + list(export.warnings))
+
+    def run(con) -> bool:
+        done = load.national_loaded_hashes(con)
+        for path in files:
+            report.outcomes.append(one(con, path, done))
+        return report.count("loaded") > 0
+
+    if dry_run:
+        with scratch_session() as con:
+            run(con)
+        return report
+    with write_session(target) as session:
+        report.published = run(session.con)
+        if not report.published:
+            session.discard()
+    return report
+
+
 def ingest_national(
     paths: Iterable[str | os.PathLike[str]], *, warehouse: str | os.PathLike[str] | None = None
 ) -> int:
-    """Load Udir statistics-bank exports (Elevundersøkelsen) into ``fct_eu_result``.
+    """Load Elevundersøkelsen files and return the number of rows loaded; raises
+    :class:`~lmp_analytics.errors.FileRejected` for the first rejected file (the other files
+    are loaded). :func:`ingest_national_files` gives the full report."""
+    from lmp_analytics.errors import FileRejected
 
-    A file with any invalid row is rejected whole (FileRejected) and nothing is written.
-    Returns the number of rows loaded.
-    """
-    import polars as pl
-
-    from lmp_analytics.config import warehouse_path
-    from lmp_analytics.national import read_eu_export
-    from lmp_analytics.warehouse.load import replace_national_results
-    from lmp_analytics.warehouse.publish import write_session
-
-    frames = [read_eu_export(p) for p in paths]
-    results = pl.concat(frames) if frames else None
-    if results is None or results.height == 0:
-        return 0
-    with write_session(warehouse_path(warehouse)) as session:
-        replace_national_results(session.con, results)
-    return results.height
+    report = ingest_national_files(paths, warehouse=warehouse)
+    for outcome in report.outcomes:
+        if outcome.status == "rejected":
+            raise FileRejected(str(outcome.path), outcome.message, row=outcome.row,
+                               column=outcome.column)
+    return report.rows_loaded

@@ -17,10 +17,10 @@ from collections.abc import Sequence
 import duckdb
 import polars as pl
 
-from lmp_analytics import config
 from lmp_analytics.metrics.indicators import indicator_table, indicator_tables
 from lmp_analytics.metrics.marts import STATE_TABLE as MART_STATE_TABLE
 from lmp_analytics.privacy.suppression import Linkage, suppress
+from lmp_analytics.warehouse.meta import writer_min_n
 from lmp_analytics.warehouse.queries import named
 
 CELL_KEYS = (
@@ -232,9 +232,10 @@ def build_publication(con: duckdb.DuckDBPyConnection, *, min_n: int | None = Non
     round fingerprints, ``pub_component_state``) are suppressed again; everything is rebuilt
     when there is no publication or state yet, or when ``min_n``, the schools, the indicator
     definitions or this module's version changed. Either way the table holds the same rows as a
-    build from scratch.
+    build from scratch. ``min_n`` defaults to the warehouse's recorded threshold
+    (:func:`lmp_analytics.warehouse.meta.writer_min_n`; ``LMP_MIN_N`` plays no part).
     """
-    threshold = config.min_n() if min_n is None else int(min_n)
+    threshold = writer_min_n(con) if min_n is None else int(min_n)
     tables = _tables(con)
     if MART_STATE_TABLE not in tables:  # marts of unknown origin: no incremental state
         _rebuild(con, threshold)
@@ -254,7 +255,7 @@ def build_publication(con: duckdb.DuckDBPyConnection, *, min_n: int | None = Non
 def record_publication_state(con: duckdb.DuckDBPyConnection, *, min_n: int | None = None) -> None:
     """Mark ``pub_indicator_cells`` as built from the marts as they are now (for tools that write
     marts and publication consistently themselves, such as the benchmarks' 10-year warehouse)."""
-    threshold = config.min_n() if min_n is None else int(min_n)
+    threshold = writer_min_n(con) if min_n is None else int(min_n)
     con.execute(_q("component_fingerprints", rounds=MART_STATE_TABLE))
     con.execute(_q("save_state", state=STATE_TABLE))
     con.execute(_q("save_inputs"), [INPUTS_KEY, _inputs(con, threshold)])

@@ -26,14 +26,15 @@ import polars as pl
 
 from lmp_analytics import api
 from lmp_analytics.codebook import load_codebooks
-from lmp_analytics.config import min_n as default_min_n
 from lmp_analytics.ingest.reasons import code_from_text
 from lmp_analytics.metrics import nonresponse, participation
 from lmp_analytics.metrics.participation import LOW_RESPONSE_RATE
+from lmp_analytics.national.schema import totals_only
 from lmp_analytics.privacy.roles import Role
 from lmp_analytics.privacy.suppression import Linkage, suppress
 from lmp_analytics.terms import term_index, term_order
 from lmp_analytics.warehouse import reading
+from lmp_analytics.warehouse.meta import reader_min_n
 from lmp_analytics.warehouse.queries import named
 
 WarehouseArg = api.WarehouseArg  # a path, None (the default warehouse) or an open connection
@@ -232,13 +233,15 @@ def response_rates(
     (below :data:`LOW_RESPONSE_RATE`). A concrete-suspicion round surveys one class, so it gets no
     rate. Rounds with fewer than ``min_n`` respondents are suppressed."""
     with reading(warehouse) as con:
+        threshold = reader_min_n(con) if min_n is None else min_n
         frame = _rounds(con, items=False)
         enrolled = participation.enrolment(con)
     if frame.height == 0:
         return _empty(RATE_SCHEMA)
     labels = [c for c in RATE_SCHEMA if c in frame.columns]
     out = participation.response_rates(frame.select(*labels, "respondents"), enrolled,
-                                       keys=("level", "skole_orgnr", "round_id"), min_n=min_n)
+                                       keys=("level", "skole_orgnr", "round_id"),
+                                       min_n=threshold)
     return api.scope(out.select(list(RATE_SCHEMA)), role)
 
 
@@ -266,6 +269,7 @@ def quarantine_summary(
     with reading(warehouse) as con:
         if not all(_has_table(con, t) for t in ("quarantine", "fct_response", "ingest_log")):
             return _empty(QUARANTINE_SCHEMA)
+        threshold = reader_min_n(con) if min_n is None else min_n
         files = con.sql(
             """WITH owner AS (
                    SELECT file_id, min(skole_orgnr) AS skole_orgnr
@@ -320,7 +324,7 @@ def quarantine_summary(
         Linkage(("reason_code",), lv == "program", lv == "kommune", "kommune->program"),
     ]
     out = suppress(cells, keys=("level", "kommunenummer", "skole_orgnr", "reason_code"),
-                   linkages=linkages, min_n=min_n, labels=("skole",))
+                   linkages=linkages, min_n=threshold, labels=("skole",))
     out = out.sort("level", "kommunenummer", "skole", "reason_code", nulls_last=True)
     return api.scope(out.select(list(QUARANTINE_SCHEMA)), role)
 
@@ -352,8 +356,8 @@ def item_nonresponse(
     schools' primary rounds), then cut to the role's scope. Read from the cells the marts store
     (:mod:`lmp_analytics.metrics.nonresponse`) when they were built with this threshold, else
     computed from the per round x item counts."""
-    threshold = default_min_n() if min_n is None else min_n
     with reading(warehouse) as con:
+        threshold = reader_min_n(con) if min_n is None else min_n
         tables = nonresponse.tables(con)
         if not {"fct_answer", "dim_round"} <= tables:
             return _empty(NONRESPONSE_SCHEMA)
@@ -453,7 +457,7 @@ NATIONAL_SCHEMA = {
 def _eu_results(con: duckdb.DuckDBPyConnection) -> pl.DataFrame:
     if not _has_table(con, "fct_eu_result"):
         return pl.DataFrame()
-    frame = con.sql("SELECT * FROM fct_eu_result").pl()
+    frame = totals_only(con.sql("SELECT * FROM fct_eu_result").pl())
     if frame.height == 0:
         return frame
     names = con.sql("SELECT skole_orgnr, kommunenummer AS school_kommune FROM dim_school").pl()
@@ -630,6 +634,7 @@ def event_study(
     with reading(warehouse) as con:
         if not _has_table(con, "mart_indicator_counts"):
             return empty
+        threshold = reader_min_n(con) if min_n is None else min_n
         panel = school_term_panel(con, indicator)
         treated = panel.filter(pl.col("g").is_not_null())
         if panel.height == 0 or treated.height == 0 or panel["y"].null_count() == panel.height:
@@ -648,7 +653,7 @@ def event_study(
         "ci_high").join(support, on="e", how="left").with_columns(
         pl.col("n").fill_null(0), pl.col("n_schools").fill_null(0),
         (pl.col("e") < 0).alias("pre"))
-    es = suppress(es, keys=("indicator", "e"), min_n=min_n, labels=("pre",))
+    es = suppress(es, keys=("indicator", "e"), min_n=threshold, labels=("pre",))
     es = es.select(list(ES_SCHEMA)).sort("e")
     rows = [("att", did.simple.att, did.simple.ci_low, did.simple.ci_high, did.treated_units)]
     if effect.naive is not None:

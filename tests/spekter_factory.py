@@ -63,9 +63,13 @@ def write_roster(directory: Path, schools: Sequence[Sequence[str]] = SCHOOLS,
 
 
 def many_schools(n: int) -> list[tuple[str, ...]]:
-    """``n`` synthetic participating schools (orgnr 9100000NN) for the larger tests."""
-    return [("0301", "Oslo", f"91{i:07d}", f"Skole {i}", "deltaker", "1", "2024H")
-            for i in range(n)]
+    """``n`` synthetic participating schools (orgnr 9100000N + check digit) for larger tests."""
+    from lmp_analytics.registry import orgnr_check_digit
+
+    prefixes = (f"91{i:06d}" for i in range(10 * n + 10))
+    orgnrs = [p + str(d) for p in prefixes if (d := orgnr_check_digit(p)) is not None][:n]
+    return [("0301", "Oslo", org, f"Skole {i}", "deltaker", "1", "2024H")
+            for i, org in enumerate(orgnrs)]
 
 
 def pupil_id(orgnr: str, gruppe: str, i: int) -> str:

@@ -29,7 +29,7 @@ def inputs(tmp_path) -> tuple[Path, list[Path]]:
     bad_rows[1]["trinn"] = "1"
     bad_rows[2]["elev_id"] = sf.pupil_id("974590123", "7A", 3)  # also answered in 7A (a_good)
     quarantine = sf.write_csv(d / "b_quarantine.csv", bad_rows)
-    rejected = sf.write_csv(d / "c_rejected.csv", sf.make_rows("123456789", "7C", n=3))
+    rejected = sf.write_csv(d / "c_rejected.csv", sf.make_rows("123456785", "7C", n=3))
     same = d / "d_same_as_good.csv"
     same.write_bytes(good.read_bytes())
     later = sf.write_xlsx(d / "e_later.xlsx", sf.make_rows("964338531", "4A", n=5, trinn=4,

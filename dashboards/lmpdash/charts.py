@@ -8,12 +8,13 @@ pre-formatted text in the page language; axes use a Vega number locale for the l
 
 from __future__ import annotations
 
-import io
 from dataclasses import dataclass, field
 
 import altair as alt
 import polars as pl
 import streamlit as st
+
+from lmp_analytics import spreadsheet
 
 from .i18n import (
     DASH,
@@ -91,21 +92,20 @@ class Table:
 
     def csv(self, lang: str) -> bytes:
         """CSV of ``frame`` (same rows and columns as shown). bokmål: ';' and decimal comma
-        (opens in Norwegian Excel); English: ',' and decimal point. UTF-8 with BOM."""
-        frame = self.frame
+        (opens in Norwegian Excel); English: ',' and decimal point. UTF-8 with BOM. Text cells
+        are neutralised (:mod:`lmp_analytics.spreadsheet`): none can become a formula."""
+        frame = spreadsheet.safe_frame(self.frame)   # before floats become text below
         if self.hidden:
+            hidden = spreadsheet.neutralise(self.hidden)
             frame = frame.with_columns(
-                pl.when(pl.col(self.hidden)).then(pl.lit(t("yes", lang)))
-                .otherwise(pl.lit(t("no", lang))).alias(self.hidden))
-        buf = io.BytesIO()
+                pl.when(pl.col(hidden)).then(pl.lit(t("yes", lang)))
+                .otherwise(pl.lit(t("no", lang))).alias(hidden))
         if lang == "nb":
             frame = frame.with_columns(
                 pl.col(c).cast(pl.String).str.replace(".", ",", literal=True)
                 for c, dt in frame.schema.items() if dt.is_float())
-            frame.write_csv(buf, separator=";")
-        else:
-            frame.write_csv(buf, separator=",")
-        return "\ufeff".encode() + buf.getvalue()
+        data = spreadsheet.csv_bytes(frame, separator=";" if lang == "nb" else ",")
+        return "\ufeff".encode() + data
 
 
 def _fmt(v, kind: str, lang: str) -> str:

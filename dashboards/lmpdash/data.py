@@ -217,6 +217,12 @@ def indicators(src: Source, role: Role, level: str = "skole", *, indicator: str 
     return api.scope(frame, role) if frame.height else frame
 
 
+def threshold(src: Source) -> int:
+    """The threshold the numbers shown are suppressed with (``api.threshold``: the warehouse's
+    recorded ``min_n``, or a stricter ``LMP_MIN_N``), cached per published version."""
+    return _memo.get(src, "threshold", (), lambda: api.threshold(_wh(src)))
+
+
 def compare(src: Source, role: Role, *, indicator: str, phase: str | int) -> pl.DataFrame:
     """``api.compare`` for the role (cached at programme scope, then scoped)."""
     frame = _memo.get(src, "compare", (indicator, str(phase)), lambda: api.compare(
@@ -372,9 +378,9 @@ def school_report(src: Source, role: Role, orgnr: str, lang: str) -> bytes:
     """The PDF school report (``lmp_analytics.reports.render_school_report``, the function
     behind ``lmp report``), recorded in the audit log before the bytes are handed out."""
     from lmp_analytics.reports import render_school_report
-    from lmp_analytics.reports.audit import record
+    from lmp_analytics.warehouse.audit import record
 
     pdf = render_school_report(orgnr, lang=lang, fmt="pdf", role=role, warehouse=_wh(src))
-    record(role=str(role), action="report", scope=orgnr, detail=f"dashboard download lang={lang}",
-           warehouse=src.path)
+    record("report", role=str(role), scope=orgnr, detail=f"dashboard download lang={lang}",
+           warehouse=src.path, outputs=["<dashboard download>"])
     return pdf

@@ -6,10 +6,11 @@ import polars as pl
 import streamlit as st
 
 from lmp_analytics import views
-from lmp_analytics.config import min_n
+from lmp_analytics.config import DEFAULT_MIN_N
+from lmp_analytics.errors import LmpError
 
 from . import data
-from .context import Context, query_param
+from .context import Context, current, query_param
 from .i18n import term_label, term_short
 
 
@@ -61,10 +62,12 @@ def school_names(ctx: Context) -> dict[str, str]:
 
 
 def min_n_value() -> int:
+    """The threshold the page's numbers were suppressed with (the warehouse's recorded one)."""
     try:
-        return min_n()
-    except ValueError:
-        return 10
+        src = current().src
+        return data.threshold(src) if src.exists else DEFAULT_MIN_N
+    except (RuntimeError, ValueError, LmpError):
+        return DEFAULT_MIN_N
 
 
 def suppression_caption(ctx: Context) -> None:

@@ -21,7 +21,6 @@ import duckdb
 import numpy as np
 import polars as pl
 
-from lmp_analytics.config import min_n as default_min_n
 from lmp_analytics.evaluation import change_vector as vec
 from lmp_analytics.evaluation.school_change import (
     CHANGE_SCHEMA,
@@ -31,6 +30,7 @@ from lmp_analytics.evaluation.school_change import (
     round_pairs,
 )
 from lmp_analytics.stats.change import linked_change, risk_difference_change
+from lmp_analytics.warehouse.meta import reader_min_n, writer_min_n
 from lmp_analytics.warehouse.queries import named
 
 CHANGE_TABLE = "mart_school_change"
@@ -239,8 +239,10 @@ def compute_changes(
     """Changes of ``indicators`` (default: all) for every row of ``pairs`` (PAIR_COLUMNS and
     optionally ``phase_rank``, ``post_date``): the pair's columns, indicator, kind and the
     estimates of CHANGE_SCHEMA before BH (p_adjusted, verdict, rtm_warning and the school
-    attributes are not included). Row order: ``pairs`` order, indicators within a pair."""
-    min_n = default_min_n() if min_n is None else min_n
+    attributes are not included). Row order: ``pairs`` order, indicators within a pair.
+    ``min_n`` defaults to the reader's threshold (:func:`~lmp_analytics.warehouse.meta.
+    reader_min_n`)."""
+    min_n = reader_min_n(con) if min_n is None else min_n
     if indicators is None:
         indicators = list(_kinds(con))
     extra = [c for c in ("phase_rank", "post_date") if c in pairs.columns]
@@ -311,10 +313,11 @@ def _store(con: duckdb.DuckDBPyConnection, frame: pl.DataFrame, *, replace: bool
 def build_change_table(con: duckdb.DuckDBPyConnection, *, min_n: int | None = None,
                        full: bool = False) -> int:
     """Bring ``mart_school_change`` up to date inside the open write transaction (after the
-    marts). Returns how many pairs were (re)computed."""
+    marts). Returns how many pairs were (re)computed. ``min_n`` defaults to the warehouse's
+    recorded threshold."""
     from lmp_analytics.warehouse.load import changed_rounds, round_fingerprints
 
-    min_n = default_min_n() if min_n is None else min_n
+    min_n = writer_min_n(con) if min_n is None else min_n
     inputs = f"{con.execute(_q('inputs_fingerprint')).fetchall()[0][0]}/min_n={min_n}"
     tables = _tables(con)
     now = "mart_round_state"  # the marts' fingerprints of the facts, saved just before
@@ -366,8 +369,8 @@ def read_changes(
 ) -> pl.DataFrame | None:
     """The stored changes of one indicator and these phases (STORED columns, in the order of
     the on-the-fly computation), or None when there is no table or it was built with another
-    ``min_n`` (then compute on the fly)."""
-    min_n = default_min_n() if min_n is None else min_n
+    ``min_n`` (then compute on the fly). ``min_n`` defaults to the reader's threshold."""
+    min_n = reader_min_n(con) if min_n is None else min_n
     if CHANGE_TABLE not in _tables(con) or _meta(con, MIN_N_KEY) != str(min_n):
         return None
     frame = con.sql(_q("read_changes"),

@@ -32,6 +32,7 @@ from lmp_analytics.ingest.schemas import (
     item_scale_labels,
     spekter_schema,
 )
+from lmp_analytics.registry import orgnr_problem
 
 REQUIRED_COLUMNS = ["skole_orgnr", "gruppe", "trinn", "elev_id", "dato", "versjon"]
 OPTIONAL_COLUMNS = ["kjonn", "formal", "runde"]
@@ -371,10 +372,11 @@ def map_tables(
         sorted(roster_orgnrs))
     for i, (line, value) in _first_per_file(data.filter(alive()), outside,
                                             pl.col("skole_orgnr")).items():
+        typo = orgnr_problem(value)  # a wrong check digit is a typing error, not a new school
         rejected[i] = FileRejected(
             str(tables[i].path),
             f"school '{value}' is not in the programme roster (program.csv); "
-            "add it to the roster first",
+            + (f"expected {typo}" if typo else "add it to the roster first"),
             row=line,
             column="skole_orgnr",
         )

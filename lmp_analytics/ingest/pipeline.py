@@ -21,13 +21,13 @@ from pathlib import Path
 import duckdb
 
 from lmp_analytics.codebook import load_codebooks
-from lmp_analytics.config import warehouse_path
+from lmp_analytics.config import env_min_n, warehouse_path
 from lmp_analytics.errors import FileRejected, RosterError
 from lmp_analytics.ingest import protect
 from lmp_analytics.ingest.mapping import MappedBatch, map_tables
 from lmp_analytics.ingest.readers import SUPPORTED_SUFFIXES, RawTable, read_many
 from lmp_analytics.ingest.roster import Roster, read_roster
-from lmp_analytics.warehouse import load
+from lmp_analytics.warehouse import audit, load, meta
 from lmp_analytics.warehouse.publish import commit_stage, scratch_session, write_session
 
 EXIT_OK, EXIT_QUARANTINE, EXIT_REJECTED = 0, 1, 2
@@ -65,6 +65,10 @@ class IngestReport:
     published: bool = False
     dry_run: bool = False
     reference_changed: bool = False
+    min_n: int | None = None
+    notices: list[str] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+    """Run-level warnings (e.g. a retired kommunenummer in the roster read as its successor)."""
 
     def count(self, status: str) -> int:
         return sum(1 for o in self.outcomes if o.status == status)
@@ -133,6 +137,9 @@ def ingest_files(
     progress: Progress | None = None,
     after_load: AfterLoad | None = None,
     today: dt.date | None = None,
+    key_source: str | None = None,
+    min_n: int | None = None,
+    allow_min_n_below_5: bool = False,
 ) -> IngestReport:
     """Ingest Spekter exports into the warehouse (or only check them, with ``dry_run``).
 
@@ -147,7 +154,15 @@ def ingest_files(
     creates a warehouse. A dry run loads the files into an in-memory scratch warehouse, so it
     reports exactly what an ingest into an empty warehouse would (files are checked against each
     other, not against the published warehouse, whose pseudonyms need the real key).
+
+    The key must be the one recorded in the warehouse (KeyMismatchError otherwise, before
+    anything is read; ``key_source`` names it in the message); the first ingest records it. The
+    threshold is ``min_n`` when given (below 5 only with ``allow_min_n_below_5``), else the
+    recorded one (10 for a new warehouse): see :mod:`lmp_analytics.warehouse.meta`. A changed
+    threshold publishes (the publication is suppressed again) and is audited.
     """
+    if min_n is not None:
+        meta.check_min_n(int(min_n), allow_below_5=allow_min_n_below_5)
     target = warehouse_path(warehouse)
     report = IngestReport(warehouse=target, dry_run=dry_run)
     roster_path = Path(roster)
@@ -160,13 +175,21 @@ def ingest_files(
     except (RosterError, FileRejected) as exc:
         report.roster_error = str(exc)
         return report
+    report.warnings += ref.warnings
     if key is None:
         key = protect.generate_key().encode() if dry_run else protect.load_key()
     books = load_codebooks()
     files = expand_paths(paths)
 
-    def run(con: duckdb.DuckDBPyConnection, existed: bool = False) -> bool:
+    def run(con: duckdb.DuckDBPyConnection, existed: bool = False,
+            entries: list[audit.Entry] | None = None) -> bool:
         """Load every file into ``con``; True if the result should be published."""
+        if not dry_run:
+            key_known = meta.check_key(con, key, source=key_source, action="Ingest")
+            held_pupils = not key_known and meta.has_pupils(con)
+            threshold = meta.set_min_n(con, min_n, allow_below_5=allow_min_n_below_5)
+            report.min_n = threshold.after
+            _threshold_notices(report, threshold)
         known = load.existing_rounds(con)
         done = load.loaded_hashes(con)
         run_id = uuid.uuid4().hex[:12]
@@ -197,9 +220,20 @@ def ingest_files(
         load.replace_reference(con, ref)
         report.reference_changed = load.store_reference_hash(con) != before
         # A run that loads no file never creates a warehouse; it updates an existing one only
-        # when the reference data (roster, faser, elevtall) differ from what it holds.
-        if not (report.count("loaded") or (existed and report.reference_changed)):
+        # when the reference data (roster, faser, elevtall) or the threshold changed.
+        if not (report.count("loaded") or (existed and report.reference_changed)
+                or (existed and threshold.changed)):
             return False
+        if not key_known:
+            _record_key(con, report, key, key_source, target, entries, held_pupils)
+        if threshold.first:
+            report.notices.append(f"threshold min_n = {threshold.after} recorded for this "
+                                  "warehouse (change it with `lmp ingest --min-n N`)")
+        if threshold.changed or (min_n is not None and threshold.first):
+            entries.append(audit.Entry(
+                "min_n", None, detail=f"threshold min_n {threshold.before} -> "
+                f"{threshold.after}: the publication is suppressed again", warehouse=target,
+                min_n=threshold.after))
         commit_stage(con)  # the facts are in: derived tables build faster from committed rows
         load.rebuild_rounds(con)
         if after_load is not None:
@@ -209,17 +243,53 @@ def ingest_files(
             [run_id, started, dt.datetime.now(), report.count("loaded"),
              report.count("skipped"), report.rows_loaded, report.rows_quarantined],
         )
+        for entry in entries:  # just before the publish (audit.changes: failure lines after)
+            entry.record()
         return True
 
     if dry_run:  # the same checks against an empty scratch warehouse that is thrown away
         with scratch_session() as con:
             run(con)
         return report
-    with write_session(target) as session:
-        report.published = run(session.con, session.existed)
+    with audit.changes() as entries, write_session(target) as session:
+        report.published = run(session.con, session.existed, entries)
         if not report.published:
             session.discard()
     return report
+
+
+def _threshold_notices(report: IngestReport, threshold: meta.ThresholdChange) -> None:
+    if threshold.changed:
+        report.notices.append(
+            f"threshold min_n changed from {threshold.before} to {threshold.after}: every "
+            "indicator is suppressed again (recorded in the audit log)")
+    try:
+        wanted = env_min_n()
+    except ValueError:
+        wanted = None
+    if wanted is not None and wanted != threshold.after:
+        report.notices.append(
+            f"LMP_MIN_N={wanted} is ignored by ingest: the warehouse's threshold is min_n="
+            f"{threshold.after}; change it with `lmp ingest --min-n N`")
+
+
+def _record_key(con: duckdb.DuckDBPyConnection, report: IngestReport, key: bytes,
+                source: str | None, target: Path, entries: list[audit.Entry],
+                held_pupils: bool) -> None:
+    """Record the key of the first pseudonymising ingest; a warehouse that already held pupils
+    (made before fingerprints were recorded) adopts it, announced and audited."""
+    meta.record_key(con, key)
+    if not held_pupils:
+        return
+    fingerprint = protect.key_fingerprint(key)[:12]
+    report.notices.append(
+        f"this warehouse recorded no pseudonym key; the key from {source or 'the configured key'}"
+        f" (fingerprint {fingerprint}...) is now recorded as the key of all its pseudonyms. If "
+        "its earlier rounds were made with another key, their pupils are not linked to this "
+        "round's: restore the warehouse from before this ingest and ingest with that key.")
+    entries.append(audit.Entry(
+        "key", None, detail=f"key fingerprint {fingerprint}... recorded for a warehouse that held "
+        "pupils without one", warehouse=target))
 
 
 def validate_files(

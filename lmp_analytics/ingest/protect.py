@@ -4,6 +4,14 @@ A pupil id becomes ``HMAC-SHA256(key, normalised id)``, cut to 20 hex characters
 chance of two of ten million pupils colliding is below 1e-10). The key never enters the warehouse;
 without it a pseudonym cannot be linked back to a Feide id, and with a different key (one per
 research project) the same pupil gets an unlinkable pseudonym.
+
+After ``lmp rekey`` a key is a *chain* of secrets, one per line of the key file (oldest first):
+the pseudonym is the first secret's pseudonym, pseudonymised again with each later secret
+(``HMAC(k2, HMAC(k1, id)[:20])[:20]``). A chain is passed around as its secrets joined by a
+newline; a one-line key file gives exactly the bytes of its one secret, as before.
+
+The warehouse records which key made its pseudonyms as a fingerprint: the chain applied to a
+fixed label (:func:`key_fingerprint`), which identifies the key without revealing it.
 """
 
 from __future__ import annotations
@@ -25,6 +33,8 @@ MIN_KEY_CHARS = 32
 NOMINATION_SEPARATOR = "|"
 DROPPED_EXACT = {"elev_navn", "navn", "fornavn", "etternavn", "fodselsnummer", "personnummer"}
 DROPPED_PREFIXES = ("fritekst",)
+KEY_SEPARATOR = b"\n"
+FINGERPRINT_LABEL = "lmp_analytics pseudonym key fingerprint v1"
 
 
 def generate_key() -> str:
@@ -48,18 +58,23 @@ def write_key_file(path: Path, *, overwrite: bool = False) -> Path:
     return path
 
 
-def load_key(key_file: str | os.PathLike[str] | None = None) -> bytes:
-    """The pseudonym key: ``LMP_PSEUDONYM_KEY``, else a key file; KeyMissingError if neither."""
-    env = os.environ.get("LMP_PSEUDONYM_KEY")
-    if env and env.strip():
-        if len(env.strip()) < MIN_KEY_CHARS:
+def _checked_secrets(lines: list[str], where: str) -> bytes:
+    secrets_ = [line.strip() for line in lines if line.strip()]
+    if not secrets_:
+        raise KeyMissingError(f"{where} holds no key")
+    for secret in secrets_:
+        if len(secret) < MIN_KEY_CHARS:
             raise KeyMissingError(
-                f"LMP_PSEUDONYM_KEY is too short (needs at least {MIN_KEY_CHARS} characters): a "
+                f"{where} is too short (needs at least {MIN_KEY_CHARS} characters): a "
                 "short key lets anyone who guesses it turn pseudonyms back into Feide ids. "
                 "Make one with `lmp keygen`."
             )
-        return env.strip().encode("utf-8")
-    path = key_file_path(key_file)
+    return KEY_SEPARATOR.join(s.encode("utf-8") for s in secrets_)
+
+
+def read_key_file(path: str | os.PathLike[str]) -> bytes:
+    """The key (one secret, or a chain after ``lmp rekey``) in a key file; tightened to 0600."""
+    path = Path(path)
     if not path.exists():
         raise KeyMissingError(
             "no pseudonym key: ingest refuses to store pupils without one.\n"
@@ -70,12 +85,40 @@ def load_key(key_file: str | os.PathLike[str] | None = None) -> bytes:
     mode = path.stat().st_mode
     if mode & (stat.S_IRWXG | stat.S_IRWXO):
         os.chmod(path, 0o600)
-    key = path.read_text(encoding="ascii").strip()
-    if len(key) < MIN_KEY_CHARS:
-        raise KeyMissingError(
-            f"{path}: the key is too short (needs at least {MIN_KEY_CHARS} characters)"
-        )
-    return key.encode("ascii")
+    return _checked_secrets(path.read_text(encoding="utf-8").splitlines(), str(path))
+
+
+def load_key(key_file: str | os.PathLike[str] | None = None) -> bytes:
+    """The pseudonym key: ``LMP_PSEUDONYM_KEY``, else a key file; KeyMissingError if neither."""
+    env = os.environ.get("LMP_PSEUDONYM_KEY")
+    if env and env.strip():
+        return _checked_secrets(env.splitlines(), "LMP_PSEUDONYM_KEY")
+    return read_key_file(key_file_path(key_file))
+
+
+def key_source(key_file: str | os.PathLike[str] | None = None) -> str:
+    """Where :func:`load_key` takes the key from, for messages (never the key itself)."""
+    env = os.environ.get("LMP_PSEUDONYM_KEY")
+    if env and env.strip():
+        return "the environment variable LMP_PSEUDONYM_KEY"
+    path = key_file_path(key_file)
+    if key_file is None and os.environ.get("LMP_PSEUDONYM_KEY_FILE"):
+        return f"the key file {path} (LMP_PSEUDONYM_KEY_FILE)"
+    return f"the key file {path}"
+
+
+def key_chain(key: bytes) -> list[bytes]:
+    """The secrets of a key, oldest first (one for a key that was never rotated)."""
+    return [k for k in key.split(KEY_SEPARATOR) if k]
+
+
+def key_fingerprint(key: bytes) -> str:
+    """A keyed digest of a fixed label (64 hex characters): the same for the same key (chain),
+    different for any other, and of no use for finding the key or any pseudonym."""
+    value = FINGERPRINT_LABEL
+    for secret in key_chain(key):
+        value = hmac.new(secret, value.encode("utf-8"), hashlib.sha256).hexdigest()
+    return value
 
 
 def normalise_pupil_id(raw: str) -> str:
@@ -84,9 +127,18 @@ def normalise_pupil_id(raw: str) -> str:
 
 
 def pseudonym(key: bytes, raw_id: str) -> str:
-    """Keyed pseudonym of one pupil id."""
-    digest = hmac.new(key, normalise_pupil_id(raw_id).encode("utf-8"), hashlib.sha256)
-    return digest.hexdigest()[:PSEUDONYM_HEX_CHARS]
+    """Keyed pseudonym of one pupil id (through every secret of a rotated key)."""
+    value = normalise_pupil_id(raw_id)
+    for secret in key_chain(key):
+        value = hmac.new(secret, value.encode("utf-8"), hashlib.sha256).hexdigest()
+        value = value[:PSEUDONYM_HEX_CHARS]
+    return value
+
+
+def repseudonym(secret: bytes, old: str) -> str:
+    """An existing pseudonym carried over to a key chain extended by ``secret`` (``lmp rekey``):
+    equal to :func:`pseudonym` with the extended chain for the same raw id."""
+    return pseudonym(secret, old)
 
 
 def pseudonymise_column(values: pl.Series, key: bytes) -> pl.Series:
@@ -106,23 +158,28 @@ class Pseudonymiser:
     _BLOCK = 64  # SHA-256 block size (RFC 2104)
 
     def __init__(self, key: bytes) -> None:
-        block = hashlib.sha256(key).digest() if len(key) > self._BLOCK else key
-        block = block.ljust(self._BLOCK, b"\0")
-        self._inner = hashlib.sha256(bytes(b ^ 0x36 for b in block))
-        self._outer = hashlib.sha256(bytes(b ^ 0x5C for b in block))
+        self._pads = []
+        for secret in key_chain(key):
+            block = hashlib.sha256(secret).digest() if len(secret) > self._BLOCK else secret
+            block = block.ljust(self._BLOCK, b"\0")
+            self._pads.append((hashlib.sha256(bytes(b ^ 0x36 for b in block)).copy,
+                               hashlib.sha256(bytes(b ^ 0x5C for b in block)).copy))
         self._known: dict[str, str | None] = {}  # raw id -> pseudonym (None: blank id)
 
     def _hash(self, raws: list[str]) -> list[str | None]:
-        inner, outer, out = self._inner.copy, self._outer.copy, []
+        pads, out = self._pads, []
         for raw in raws:
             if not raw.strip():  # a blank id is no pupil
                 out.append(None)
                 continue
-            h = inner()
-            h.update(normalise_pupil_id(raw).encode("utf-8"))
-            o = outer()
-            o.update(h.digest())
-            out.append(o.hexdigest()[:PSEUDONYM_HEX_CHARS])
+            value = normalise_pupil_id(raw)
+            for inner, outer in pads:
+                h = inner()
+                h.update(value.encode("utf-8"))
+                o = outer()
+                o.update(h.digest())
+                value = o.hexdigest()[:PSEUDONYM_HEX_CHARS]
+            out.append(value)
         return out
 
     def _mapping(self, uniques: list[str]) -> dict[str, str]:

@@ -5,7 +5,7 @@ every Spekter file is checked against them.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import polars as pl
@@ -19,6 +19,7 @@ from lmp_analytics.ingest.schemas import (
     phases_schema,
     roster_schema,
 )
+from lmp_analytics.registry import check_kommunenummer, orgnr_problem
 from lmp_analytics.terms import parse_term, shift_term
 
 ROSTER_COLUMNS = ["kommunenummer", "kommune", "skole_orgnr", "skole", "rolle", "pulje", "oppstart"]
@@ -40,6 +41,8 @@ class Roster:
     phases: pl.DataFrame
     enrolment: pl.DataFrame
     source: Path
+    warnings: list[str] = field(default_factory=list)
+    """Accepted with a change, e.g. a retired kommunenummer read as its successor."""
 
     @property
     def orgnrs(self) -> set[str]:
@@ -125,6 +128,8 @@ def read_roster(
     )
     failures = _non_integer_failures(table, typed, ["pulje"])
     failures += collect_failures(roster_schema(), typed)
+    registry_failures, typed, notes = _registry_checks(table, typed)
+    failures += registry_failures
     idx = typed.with_row_index("i")
     dups = idx.filter(pl.col("skole_orgnr").is_duplicated())
     for org, group in dups.group_by("skole_orgnr", maintain_order=True).agg("i").iter_rows():
@@ -155,7 +160,33 @@ def read_roster(
         else pl.DataFrame(schema={"skole_orgnr": pl.String, "skoleaar": pl.String,
                                   "trinn": pl.Int64, "elever": pl.Int64})
     )
-    return Roster(schools=schools, phases=phase_frame, enrolment=enrol, source=Path(program))
+    return Roster(schools=schools, phases=phase_frame, enrolment=enrol, source=Path(program),
+                  warnings=notes)
+
+
+def _registry_checks(
+    table: RawTable, typed: pl.DataFrame
+) -> tuple[list[RowFailure], pl.DataFrame, list[str]]:
+    """Organisation numbers need a valid check digit; municipality numbers must be in the
+    official list. A retired municipality number is replaced by its successor (a warning);
+    an unknown one, or Svalbard/abroad (national statistics only), is an error."""
+    failures: list[RowFailure] = []
+    notes: list[str] = []
+    kommune = typed.get_column("kommunenummer").to_list()
+    for i, org in enumerate(typed.get_column("skole_orgnr").to_list()):
+        if org is not None and len(org) == 9 and org.isdigit() and (why := orgnr_problem(org)):
+            failures.append(RowFailure(i, "skole_orgnr", why))
+    for i, code in enumerate(kommune):
+        if code is None or len(code) != 4 or not code.isdigit():
+            continue  # the schema already reports the form
+        check = check_kommunenummer(code)
+        if check.status == "retired":
+            notes.append(f"{table.path}, row {table.line_of(i)}, column 'kommunenummer': "
+                         f"{check.message}")
+            kommune[i] = check.code
+        elif not check.ok:
+            failures.append(RowFailure(i, "kommunenummer", check.message or ""))
+    return failures, typed.with_columns(pl.Series("kommunenummer", kommune, pl.String)), notes
 
 
 def _phase_calendar(schools: pl.DataFrame) -> pl.DataFrame:

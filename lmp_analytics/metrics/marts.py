@@ -15,9 +15,9 @@ import duckdb
 import polars as pl
 
 from lmp_analytics.codebook import load_codebooks
-from lmp_analytics.config import min_n
 from lmp_analytics.metrics.nonresponse import store_item_nonresponse
 from lmp_analytics.warehouse.load import changed_rounds, round_fingerprints
+from lmp_analytics.warehouse.meta import writer_min_n
 from lmp_analytics.warehouse.queries import named
 
 MART_STEPS = ("pupil_indicator", "round_counts", "school_rounds", "indicator_counts")
@@ -79,7 +79,7 @@ def build_marts(con: duckdb.DuckDBPyConnection) -> None:
     else:
         _rebuild(con)
         terms = None
-    store_item_nonresponse(con, min_n=min_n(), terms=terms)
+    store_item_nonresponse(con, min_n=writer_min_n(con), terms=terms)
     _save_state(con, inputs)
 
 

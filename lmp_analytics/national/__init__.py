@@ -1,7 +1,9 @@
 """Elevundersøkelsen, the national pupil survey, as an optional benchmark.
 
-- :func:`read_eu_export` / :func:`read_eu_export_with_problems`: Udir statistikkbank CSV ->
-  typed, validated result frame (:data:`RESULT_SCHEMA`, :class:`EuResultSchema`).
+- :func:`read_eu_export` / :func:`read_eu_export_with_problems`: an Elevundersøkelsen file in
+  any layout Udir publishes (statistics-bank export as CSV/XLSX/JSON, Skoleporten's download;
+  :mod:`~lmp_analytics.national.layouts`) or the package's own -> typed, validated result frame
+  (:data:`RESULT_SCHEMA`, :class:`EuResultSchema`).
 - :func:`national_bullying`, :func:`national_series_by_term`, :func:`national_reference_results`:
   the shipped published national series (``lmp_analytics/reference/*.csv``, each row sourced).
 - :func:`series_version`, :func:`check_comparable`, :class:`SeriesBreakError`: the series-break
@@ -15,6 +17,7 @@ from lmp_analytics.national.benchmark import (
     benchmark_change,
     benchmark_changes,
 )
+from lmp_analytics.national.layouts import SKOLEPORTEN, STATBANK
 from lmp_analytics.national.reader import (
     EuExport,
     EuExportWarning,
@@ -36,6 +39,7 @@ from lmp_analytics.national.schema import (
     RESULT_SCHEMA,
     EuResultSchema,
     RowProblem,
+    totals_only,
     validate_results,
 )
 from lmp_analytics.national.series import (
@@ -64,6 +68,8 @@ __all__ = [
     "PRE_FIRST_BREAK_VERSION",
     "PROBLEM_SCHEMA",
     "RESULT_SCHEMA",
+    "SKOLEPORTEN",
+    "STATBANK",
     "BenchmarkChange",
     "EuExport",
     "EuExportWarning",
@@ -92,5 +98,6 @@ __all__ = [
     "series_version",
     "survey_term",
     "survey_year_of_term",
+    "totals_only",
     "validate_results",
 ]

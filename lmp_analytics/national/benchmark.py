@@ -22,6 +22,7 @@ from dataclasses import dataclass
 import polars as pl
 
 from lmp_analytics.errors import LmpError
+from lmp_analytics.national.schema import totals_only
 from lmp_analytics.national.series import (
     SeriesBreak,
     check_comparable,
@@ -217,6 +218,7 @@ def benchmark_changes(
     """
     pre_term, post_term = survey_term(pre), survey_term(post)
     bridged = check_comparable(pre_term, post_term, allow_break=allow_break)
+    results = totals_only(results)
     nation = results.filter(pl.col("level") == "nasjon") if national is None else national
     units = results.filter(pl.col("level") != "nasjon")
 

@@ -29,6 +29,15 @@ from typing import Any
 import polars as pl
 
 from lmp_analytics.errors import FileRejected
+from lmp_analytics.ingest.readers import normalise_column
+from lmp_analytics.national.layouts import (
+    STATBANK,
+    Cells,
+    detect,
+    read_any,
+    skoleporten_cells,
+    statbank_cells,
+)
 from lmp_analytics.national.reference import INDICATOR_FILE, indicator_catalogue, normalise_name
 from lmp_analytics.national.schema import (
     RESULT_SCHEMA,
@@ -37,8 +46,13 @@ from lmp_analytics.national.schema import (
     validate_results,
 )
 from lmp_analytics.national.series import parse_school_year, series_version
+from lmp_analytics.registry import check_fylkesnummer, check_kommunenummer, orgnr_problem
 
 SUPPRESSED = "*"
+NO_DATA = (".", "", "-", "..")
+LEGACY = "lmp"
+PRELIMINARY_RE = re.compile(r"^\s*forel(ø|o|oe)pige\s+tall\s*:?\s*", re.IGNORECASE)
+LEGACY_KEYS = {"skolear", "enhetsniva", "enhetskode", "indikator", "antall_besvart"}
 
 #: Result column -> accepted header names (compared after :func:`normalise_name`).
 _HEADERS: dict[str, tuple[str, ...]] = {
@@ -71,8 +85,16 @@ _LEVEL_NAMES = {
 }
 _SPACES = "\u0020\u00a0\u202f\u2009\u2007"
 _NUMBER_RE = re.compile(rf"^-?(\d+|\d{{1,3}}([{_SPACES}]\d{{3}})+)([.,]\d+)?$")
-_TRINN_RE = re.compile(r"^(\d{1,2})\s*\.?\s*trinn$")
+_TRINN_RE = re.compile(r"^(\d{1,2})\s*\.?\s*(trinn|årstrinn|arstrinn|klasse)$")
+_TRINN_AFTER_RE = re.compile(r"^(trinn|årstrinn)\s*(\d{1,2})$")
 _VG_RE = re.compile(r"^vg\s*([1-3])$")
+_KJONN = {"a": "alle", "alle": "alle", "alle kjønn": "alle", "begge kjønn": "alle",
+          "totalt": "alle", "j": "jenter", "jente": "jenter", "jenter": "jenter",
+          "g": "gutter", "gutt": "gutter", "gutter": "gutter"}
+_EIERFORM = {"alle eierformer": "alle", "alle": "alle", "offentlig": "offentlig",
+             "offentlig skole": "offentlig", "offentlige skoler": "offentlig",
+             "offentlig eiet": "offentlig", "privat": "privat", "privat skole": "privat",
+             "private skoler": "privat", "privat eiet": "privat"}
 _DELIMITERS = (";", "\t", ",")
 
 
@@ -87,8 +109,13 @@ class EuExport:
     results: pl.DataFrame
     problems: pl.DataFrame
     source_file: str
-    encoding: str
-    delimiter: str
+    encoding: str | None
+    delimiter: str | None
+    layout: str = LEGACY
+    file_format: str = "csv"
+    warnings: tuple[str, ...] = ()
+    rows_read: int = 0
+    rows_without_data: int = 0
 
 
 def parse_number(text: str) -> float:
@@ -123,9 +150,14 @@ def parse_trinn(text: str) -> int | None:
         return None
     if m := _TRINN_RE.match(key):
         return int(m.group(1))
+    if m := _TRINN_AFTER_RE.match(key):
+        return int(m.group(2))
+    if key.isdigit():
+        return int(key)
     if m := _VG_RE.match(key):
         return 10 + int(m.group(1))
-    raise ValueError("expected 'N. trinn' (5-10), 'Vg1'-'Vg3' or 'Alle trinn'")
+    raise ValueError("expected a grade like '7. trinn', 'Trinn 7', '7. årstrinn' (5-10), "
+                     "'Vg1'-'Vg3' or 'Alle trinn'")
 
 
 def _decode(path: Path, raw: bytes) -> tuple[str, str]:
@@ -271,11 +303,12 @@ def _parse_record(
             out["n_answered"] = parse_count(raw_n)
         except ValueError as exc:
             errors.append(("n_answered", raw_n, f"{exc}, empty or '*'"))
+    out["kjonn"], out["eierform"], out["preliminary"] = "alle", "alle", False
     return out, errors
 
 
 def _flag_duplicates(frame: pl.DataFrame, labels: dict[str, str]) -> list[RowProblem]:
-    keys = ["level", "unit_code", "school_year", "trinn", "indicator_code"]
+    keys = ["level", "unit_code", "school_year", "trinn", "indicator_code", "kjonn", "eierform"]
     marked = frame.with_columns(
         pl.col("source_row").min().over(keys).alias("_first"),
     ).filter(pl.col("source_row") != pl.col("_first"))
@@ -292,8 +325,13 @@ def _flag_duplicates(frame: pl.DataFrame, labels: dict[str, str]) -> list[RowPro
     ]
 
 
-def read_eu_export_with_problems(path: str | os.PathLike[str]) -> EuExport:
-    """Read one statistikkbank CSV export; bad rows are returned as problems, not raised.
+def read_eu_export_with_problems(
+    path: str | os.PathLike[str], roster: pl.DataFrame | None = None
+) -> EuExport:
+    """Read one Elevundersøkelsen file in any accepted layout (detected from its header: the
+    statistics bank's export, Skoleporten's download, or this package's own layout); bad rows
+    are returned as problems, not raised. ``roster`` (``skole``, ``skole_orgnr``,
+    ``kommunenummer``) lets Skoleporten's school names be matched to organisation numbers.
 
     ``results`` has the columns of :data:`~lmp_analytics.national.schema.RESULT_SCHEMA`:
     level (nasjon/fylke/kommune/skole), unit_code (null for nasjon; leading zeros kept),
@@ -301,9 +339,12 @@ def read_eu_export_with_problems(path: str | os.PathLike[str]) -> EuExport:
     from 2013), term (``2024H``; ``2012V`` for the old spring surveys), series_version,
     trinn (5-13, Vg1 = 11; null = all grades), indicator_code, indicator, value_type
     (``pct``/``score_1_5``), value (null iff suppressed), n_answered, suppressed,
-    source_file, source_row. ``problems`` has source_file, row, column, value, reason.
+    source_file, source_row, kjonn (alle/jenter/gutter), eierform (alle/offentlig/privat),
+    preliminary. ``problems`` has source_file, row, column, value, reason.
     """
     file = Path(path)
+    if not _is_legacy(file):
+        return _read_published(file, roster)
     name = str(path)
     try:
         raw = file.read_bytes()
@@ -324,6 +365,7 @@ def read_eu_export_with_problems(path: str | os.PathLike[str]) -> EuExport:
     rows: list[dict[str, Any]] = []
     problems: list[RowProblem] = []
     raw_cells: dict[int, dict[str, str]] = {}  # line -> header text -> cell, for messages
+    legacy_warnings: list[str] = []
     line_end = 0
     for record in reader:
         line = line_end + 1
@@ -350,6 +392,12 @@ def read_eu_export_with_problems(path: str | os.PathLike[str]) -> EuExport:
             continue
         cells = {col: _clean(record[i]) for col, i in index.items()}
         parsed, errors = _parse_record(cells, catalogue)
+        code, level = parsed.get("unit_code"), parsed.get("level")
+        if not errors and code and code.isdigit() and len(code) == _CODE_WIDTH.get(level, 0):
+            parsed["unit_code"], unit_errors, warns = _registry_unit(
+                level, code, "unit_code", line)
+            errors += unit_errors
+            legacy_warnings += warns
         if errors:
             problems.extend(
                 RowProblem(name, line, labels[col], value, reason) for col, value, reason in errors
@@ -383,16 +431,216 @@ def read_eu_export_with_problems(path: str | os.PathLike[str]) -> EuExport:
         source_file=name,
         encoding=encoding,
         delimiter=delimiter,
+        rows_read=len(rows) + len({p.row for p in problems}),
+        warnings=tuple(legacy_warnings),
     )
 
 
-def read_eu_export(path: str | os.PathLike[str]) -> pl.DataFrame:
+def _is_legacy(file: Path) -> bool:
+    """True for a CSV in this package's own layout (Skoleår;Enhetsnivå;…;Indikator;Verdi)."""
+    if file.suffix.lower() not in (".csv", ".txt", ".tsv"):
+        return False
+    if not file.is_file():
+        return True  # the package's reader names the file that cannot be read
+    try:
+        text, _ = _decode(file, file.read_bytes()[:65536])
+    except FileRejected:
+        return True  # let the reader of the package's layout explain it
+    line = next((ln for ln in text.splitlines() if ln.strip()), "")
+    header = {normalise_column(h) for h in
+              next(csv.reader([line], delimiter=_sniff_delimiter(line)), [])}
+    if header & {"enhetnivaa", "skoleaarnavn", "indikator/delskar", "periode"}:
+        return False
+    return bool(header & LEGACY_KEYS)
+
+
+def _catalogue_maps() -> tuple[dict[str, dict[str, Any]], dict[str, dict[str, Any]]]:
+    rows = list(indicator_catalogue().iter_rows(named=True))
+    by_code = {r["udir_code"]: r for r in rows if r["udir_code"]}
+    by_code.update({r["indicator_code"]: r for r in rows})
+    return by_code, {r["name_key"]: r for r in rows}
+
+
+def _registry_unit(
+    level: str | None, code: str | None, column: str, line: int
+) -> tuple[str | None, list[tuple[str, str, str]], list[str]]:
+    """The unit code to store (a retired kommunenummer becomes its successor, so results pair
+    across the 2024 renumbering), errors and warnings, checked against the registries."""
+    if level == "nasjon":
+        return None, [], []
+    if code is None:
+        return None, [(column, "", f"a unit code for level '{level}' (the cell is empty)")], []
+    if level == "skole":
+        why = orgnr_problem(code)
+        return code, ([(column, code, why)] if why else []), []
+    check = (check_kommunenummer(code, national=True) if level == "kommune"
+             else check_fylkesnummer(code, national=True))
+    if check.status == "retired":
+        if check.code is None:  # a county of 2020-2023: its own number stays valid for its years
+            return code, [], []
+        return check.code, [], [f"row {line}, column '{column}': {check.message}"]
+    if not check.ok:
+        return None, [(column, code, check.message or "")], []
+    return code, [], []
+
+
+def _unit(cells: Cells) -> tuple[str | None, list[tuple[str, str, str]], list[str]]:
+    return _registry_unit(cells.level, cells.unit_code, cells.unit_column, cells.line)
+
+
+_CODE_WIDTH = {"fylke": 2, "kommune": 4, "skole": 9}
+
+
+def _parse_cells(
+    cells: Cells, by_code: dict[str, dict[str, Any]], by_name: dict[str, dict[str, Any]]
+) -> tuple[dict[str, Any] | None, list[tuple[str, str, str]], list[str]]:
+    """Typed fields of one published cell, its errors (column, value, reason) and warnings.
+    ``None`` without errors: the cell holds no data ('.' or empty) and is skipped."""
+    if cells.problem:
+        return None, [cells.problem], []
+    errors: list[tuple[str, str, str]] = []
+    out: dict[str, Any] = {"unit_name": cells.unit_name}
+    if cells.level is None:
+        return None, [("EnhetNivaa", cells.level_text,
+                       "1 (nasjon), 2 (fylke), 3 (kommune) or 4 (skole)")], []
+    out["level"] = cells.level
+    out["unit_code"], unit_errors, warnings = _unit(cells)
+    errors += unit_errors
+
+    year_text = cells.school_year
+    out["preliminary"] = bool(PRELIMINARY_RE.match(year_text))
+    try:
+        out["school_year"], out["survey_year"], out["term"] = parse_school_year(
+            PRELIMINARY_RE.sub("", year_text))
+        out["series_version"] = series_version(out["term"])
+    except ValueError as exc:
+        errors.append(("Skoleår", year_text, f"{exc} (or 'Foreløpige tall 2025-26')"))
+    try:
+        out["trinn"] = parse_trinn(cells.trinn or "Alle trinn")
+    except ValueError as exc:
+        errors.append(("Trinn", cells.trinn, str(exc)))
+
+    known = (by_code.get(cells.indicator_code or "")
+             or by_name.get(_normalise_cached(cells.indicator_name)))
+    value_type = cells.value_type or (known["value_type"] if known else None)
+    if known is not None:
+        out["indicator_code"], out["indicator"] = known["indicator_code"], known["indicator"]
+        if value_type != known["value_type"]:
+            kinds = {"pct": "a share in percent", "score_1_5": "a mean index (1-5)"}
+            errors.append((cells.value_column, cells.value,
+                           f"{kinds[known['value_type']]} for '{known['indicator']}'; the file "
+                           f"gives it as {kinds.get(value_type or '', 'another measure')} "
+                           "(a share and a mean index are never mixed)"))
+    elif cells.indicator_code:
+        out["indicator_code"] = cells.indicator_code
+        out["indicator"] = cells.indicator_name or cells.indicator_code
+    else:
+        names = ", ".join(sorted(by_name[k]["indicator"] for k in by_name))
+        errors.append(("Indikator", cells.indicator_name,
+                       f"a known indicator ({names}); add new ones to "
+                       f"lmp_analytics/reference/{INDICATOR_FILE}"))
+    if value_type is None and not errors:
+        errors.append((cells.value_column, cells.value,
+                       "a known measure: say in 'Måleenhet' whether it is 'prosent' or 'poeng'"))
+    out["value_type"] = value_type
+
+    raw = cells.value
+    if raw == SUPPRESSED:
+        out["value"], out["suppressed"] = None, True
+    elif raw in NO_DATA:
+        return None, [], []
+    else:
+        try:
+            text = raw.removesuffix("%").rstrip() if value_type == "pct" else raw
+            out["value"], out["suppressed"] = parse_number(text), False
+        except ValueError as exc:
+            errors.append((cells.value_column, raw, f"{exc}, '*' (suppressed) or '.' (no data)"))
+    n = cells.n_answered
+    if n in ("", SUPPRESSED, "."):
+        out["n_answered"] = None
+    else:
+        try:
+            out["n_answered"] = parse_count(n)
+        except ValueError as exc:
+            errors.append(("AntallBesvart", n, f"{exc}, empty or '*'"))
+    for field, mapping, column in (("kjonn", _KJONN, "Kjønn"), ("eierform", _EIERFORM, "Eierform")):
+        raw_text = getattr(cells, field)
+        value = mapping.get(_normalise_cached(raw_text))
+        if value is None:
+            errors.append((column, raw_text, "expected " + _EXPECTED_BREAKDOWN[field]))
+        out[field] = value
+    return out, errors, warnings
+
+
+_EXPECTED_BREAKDOWN = {
+    "kjonn": "'Alle kjønn' (or 'Begge kjønn'), 'Jenter' or 'Gutter'",
+    "eierform": "'Alle eierformer', 'Offentlig' or 'Privat'",
+}
+
+
+def _read_published(file: Path, roster: pl.DataFrame | None) -> EuExport:
+    """A statistics-bank export or a Skoleporten download (see :mod:`.layouts`)."""
+    name = str(file)
+    table = read_any(file)
+    layout = detect(table)
+    if layout is None:
+        found = ", ".join(repr(table.original_columns.get(c, c)) for c in table.frame.columns)
+        raise FileRejected(
+            name,
+            f"is not an Elevundersøkelsen layout this package reads; found columns {found}. "
+            "Expected the statistics bank's export (Skoleaarnavn, EnhetNivaa, …, AndelMobbet or "
+            "Score, AntallBesvart), Skoleporten's nedlasting.csv (Enhetsnavn;…;Indikator/delskår;"
+            "Periode;…;Verdi;Måleenhet) or " + ", ".join(_CANONICAL_HEADER.values()),
+            row=table.header_line,
+        )
+    all_cells = statbank_cells(table) if layout == STATBANK else skoleporten_cells(table, roster)
+    by_code, by_name = _catalogue_maps()
+    rows: list[dict[str, Any]] = []
+    problems: list[RowProblem] = []
+    warnings_out: list[str] = []
+    without_data = 0
+    for cells in all_cells:
+        parsed, errors, warns = _parse_cells(cells, by_code, by_name)
+        if errors:
+            problems += [RowProblem(name, cells.line, c, v, r) for c, v, r in errors]
+            continue
+        if parsed is None:
+            without_data += 1
+            continue
+        warnings_out += warns
+        parsed["source_file"], parsed["source_row"] = name, cells.line
+        rows.append(parsed)
+    frame = (pl.DataFrame(rows, schema=RESULT_SCHEMA, orient="row") if rows
+             else pl.DataFrame(schema=RESULT_SCHEMA)).select(list(RESULT_SCHEMA))
+    labels = {"level": "EnhetNivaa", "unit_code": "Enhetskode", "school_year": "Skoleår",
+              "trinn": "Trinn", "indicator": "Indikator", "value": "Verdi",
+              "n_answered": "AntallBesvart"}
+    valid, schema_problems = validate_results(frame, labels)
+    problems += schema_problems
+    duplicates = _flag_duplicates(valid, labels)
+    problems += duplicates
+    if duplicates:
+        valid = valid.filter(~pl.col("source_row").is_in([p.row for p in duplicates]))
+    if len(warnings_out) > 5:
+        warnings_out = [*warnings_out[:5], f"… and {len(warnings_out) - 5} more retired numbers "
+                        "read as their successors"]
+    return EuExport(
+        results=valid.sort("source_row"), problems=problems_frame(problems), source_file=name,
+        encoding=table.encoding, delimiter=table.delimiter, layout=layout,
+        file_format=table.file_format, warnings=tuple(warnings_out),
+        rows_read=len(all_cells), rows_without_data=without_data,
+    )
+
+
+def read_eu_export(
+    path: str | os.PathLike[str], roster: pl.DataFrame | None = None
+) -> pl.DataFrame:
     """Read one statistikkbank CSV export, refusing the whole file if any row is bad.
 
     Returns the ``results`` frame of :func:`read_eu_export_with_problems`; raises
     :class:`~lmp_analytics.errors.FileRejected` naming the first bad row and column.
     """
-    export = read_eu_export_with_problems(path)
+    export = read_eu_export_with_problems(path, roster)
     if export.problems.height:
         first = RowProblem(**export.problems.row(0, named=True))
         more = export.problems.height - 1

@@ -35,7 +35,14 @@ RESULT_SCHEMA: dict[str, pl.DataType] = {
     "suppressed": pl.Boolean(),
     "source_file": pl.String(),
     "source_row": pl.Int64(),
+    "kjonn": pl.String(),
+    "eierform": pl.String(),
+    "preliminary": pl.Boolean(),
 }
+
+#: Breakdowns kept as published (``alle`` = the total row).
+KJONN_VALUES = ("alle", "jenter", "gutter")
+EIERFORM_VALUES = ("alle", "offentlig", "privat")
 
 #: Result column -> the Udir export column it comes from (used in messages).
 UDIR_COLUMN = {
@@ -53,6 +60,9 @@ UDIR_COLUMN = {
     "value": "Verdi",
     "n_answered": "Antall besvart",
     "suppressed": "Verdi",
+    "kjonn": "Kjønn",
+    "eierform": "Eierform",
+    "preliminary": "Skoleår",
 }
 
 PROBLEM_SCHEMA: dict[str, pl.DataType] = {
@@ -88,6 +98,14 @@ class RowProblem:
         if self.column is not None:
             where += f", column '{self.column}'"
         return f"{where}: {self.detail}"
+
+
+def totals_only(frame: pl.DataFrame) -> pl.DataFrame:
+    """The rows for all genders and all owners (the breakdowns are kept in the warehouse but a
+    benchmark compares totals). Frames without the breakdown columns are returned as they are."""
+    if "kjonn" not in frame.columns:
+        return frame
+    return frame.filter((pl.col("kjonn") == "alle") & (pl.col("eierform") == "alle"))
 
 
 def problems_frame(problems: list[RowProblem]) -> pl.DataFrame:
@@ -126,6 +144,9 @@ class EuResultSchema(pa.DataFrameModel):
     suppressed: bool
     source_file: str
     source_row: pl.Int64 = pa.Field(ge=1)
+    kjonn: str = pa.Field(isin=list(KJONN_VALUES))
+    eierform: str = pa.Field(isin=list(EIERFORM_VALUES))
+    preliminary: bool
 
     class Config:
         strict = True
@@ -203,7 +224,7 @@ _FRAME_CHECKS: dict[str, tuple[str, Callable[[dict[str, Any]], str]]] = {
     ),
     "fylkesnummer_2_digits": ("unit_code", _code_reason("fylkesnummer", 2, "03")),
     "kommunenummer_4_digits": ("unit_code", _code_reason("kommunenummer", 4, "0301")),
-    "orgnr_9_digits": ("unit_code", _code_reason("organisasjonsnummer (orgnr)", 9, "974123456")),
+    "orgnr_9_digits": ("unit_code", _code_reason("organisasjonsnummer (orgnr)", 9, "974123452")),
 }
 
 _EXPECTED = {
@@ -215,6 +236,8 @@ _EXPECTED = {
     "value_type": "'pct' or 'score_1_5'",
     "n_answered": "a whole number >= 0",
     "source_row": "a line number >= 1",
+    "kjonn": "'Alle kjønn', 'Jenter' or 'Gutter'",
+    "eierform": "'Alle eierformer', 'Offentlig' or 'Privat'",
 }
 
 

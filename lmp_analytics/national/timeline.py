@@ -140,6 +140,9 @@ def national_reference_results(*, include_approximate: bool = False) -> pl.DataF
             pl.lit(False).alias("suppressed"),
             pl.lit(str(REFERENCE_DIR / NATIONAL_BULLYING_FILE)).alias("source_file"),
             "source_row",
+            pl.lit("alle").alias("kjonn"),
+            pl.lit("alle").alias("eierform"),
+            pl.lit(False).alias("preliminary"),
         )
         .cast(RESULT_SCHEMA)
         .sort("survey_year", "indicator_code", "trinn", nulls_last=True)

@@ -14,7 +14,7 @@ e-mail addresses to role strings::
     default_role = "program"          # optional: for users not listed
     [users]
     "ola@kommune.no" = "kommune:0301"
-    "kari@lms.uis.no" = "veileder:974589095,974589096"
+    "kari@lms.uis.no" = "veileder:974589095,974589109"
 
 Its path is ``LMP_ROLES`` or ``users.toml`` in the project root.
 """

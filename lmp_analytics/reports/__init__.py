@@ -12,8 +12,9 @@ suppression engine; a school outside the role's scope is a PermissionError. The 
 and arguments give byte-identical HTML and PDF (no clock is read; the PDF's creation date is the
 warehouse's last ingest day, or ``SOURCE_DATE_EPOCH``).
 
-Runs that hand numbers out (:func:`write_school_reports`, :func:`write_export`) record one
-``audit_log`` row (role, action, scope, when) before writing any file.
+Runs that hand numbers out (:func:`write_school_reports`, :func:`write_export`) record one line
+in the warehouse's audit log (:mod:`lmp_analytics.warehouse.audit`): their files are written to
+temporary files, the line is recorded, then the files are renamed into place.
 """
 
 from __future__ import annotations
@@ -24,7 +25,6 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from lmp_analytics.privacy.roles import Role
-from lmp_analytics.reports import audit
 from lmp_analytics.reports.data import (
     ReportError,
     ReportSource,
@@ -35,6 +35,7 @@ from lmp_analytics.reports.data import (
 )
 from lmp_analytics.reports.export import EXPORT_FORMATS, export_table, to_bytes
 from lmp_analytics.reports.render import FORMATS, render, render_html
+from lmp_analytics.warehouse import audit
 
 __all__ = [
     "EXPORT_FORMATS",
@@ -71,7 +72,7 @@ def render_school_report(
     """One school's report as PDF or HTML bytes (the function behind every report download).
 
     Does not write the audit log: a caller that hands the bytes to a person records the run
-    with :func:`lmp_analytics.reports.audit.record` (``lmp report`` does).
+    with :func:`lmp_analytics.warehouse.audit.record` (``lmp report`` does).
     """
     report = school_report(orgnr, term=term, lang=lang, role=role, warehouse=warehouse,
                            source=source)
@@ -109,7 +110,7 @@ def write_school_reports(
     """Render the reports of one school (``out`` is the file) or of a batch — several schools,
     a kommune or a pulje (``out`` is a folder, one file per school) — then audit once and write.
 
-    Nothing is written unless every report renders and the audit row is recorded.
+    Nothing is written unless every report renders and the audit line is recorded.
     """
     if fmt not in FORMATS:
         raise ValueError(f"format must be pdf or html, got {fmt!r}")
@@ -136,16 +137,14 @@ def write_school_reports(
         scope = f"pulje {pulje}"
     else:
         scope = "skole " + ",".join(orgnrs)
-    audit.record(
-        role=str(source.role), action="report", scope=scope, warehouse=warehouse,
-        detail=f"{len(orgnrs)} school report(s), format={fmt}, lang={lang}, "
-               f"term={term or 'latest'}",
-    )
     if not single:
         out.mkdir(parents=True, exist_ok=True)
-    for path, data in rendered:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_bytes(data)
+    audit.write_outputs(
+        rendered, action="report", role=str(source.role), scope=scope, warehouse=warehouse,
+        detail=f"{len(orgnrs)} school report(s), format={fmt}, lang={lang}, "
+               f"term={term or 'latest'}",
+        min_n=source.min_n,
+    )
     return ReportRun(tuple(p for p, _ in rendered), tuple(orgnrs), scope)
 
 
@@ -170,27 +169,29 @@ def write_export(
     role: str | Role | None = "program",
     warehouse: WarehouseArg = None,
 ) -> ExportResult:
-    """Export an indicator table (role-scoped, suppressed), audit the run once, then write
-    ``out`` (None: return the bytes only, e.g. for stdout)."""
-    from lmp_analytics.api import as_role
+    """Export an indicator table (role-scoped, suppressed) to ``out``, audited
+    (:func:`lmp_analytics.warehouse.audit.write_outputs`). ``out`` None: the run is audited
+    (output ``<stdout>``) and the bytes returned for the caller to print."""
+    from lmp_analytics.api import as_role, threshold
 
     if fmt not in EXPORT_FORMATS:
         raise ValueError(f"format must be csv, xlsx or parquet; got {fmt!r}")
     r = as_role(role)
     frame = export_table(level=level, indicators=indicators, by=by, term=term, role=r,
                          warehouse=warehouse)
-    data = to_bytes(frame, fmt, role=str(r), level=level)
+    min_n = threshold(warehouse)
+    data = to_bytes(frame, fmt, role=str(r), level=level, min_n=min_n)
     hidden = int(frame["suppressed"].sum()) if frame.height else 0
-    audit.record(
-        role=str(r), action="export",
+    entry = dict(
+        action="export", role=str(r), warehouse=warehouse, min_n=min_n,
         scope=f"level={level} indicators={','.join(indicators) if indicators else 'all'}"
               + (f" by={by}" if by else "") + (f" term={term}" if term else ""),
         detail=f"{frame.height} rows ({hidden} suppressed), format={fmt}",
-        warehouse=warehouse,
     )
     path = None
-    if out is not None:
+    if out is None:
+        audit.record(outputs=["<stdout>"], **entry)
+    else:
         path = Path(out)
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_bytes(data)
+        audit.write_outputs([(path, data)], **entry)
     return ExportResult(frame.height, hidden, data, path)

@@ -22,7 +22,6 @@ from functools import cached_property
 import polars as pl
 
 from lmp_analytics import api, views
-from lmp_analytics.config import min_n as default_min_n
 from lmp_analytics.errors import LmpError
 from lmp_analytics.metrics import nonresponse
 from lmp_analytics.metrics.participation import LOW_RESPONSE_RATE, enrolment, response_rates
@@ -195,6 +194,11 @@ class ReportSource:
         self.schools = tuple(schools or ())
         self._changes: dict[tuple[str, tuple[str, ...]], pl.DataFrame] = {}
         self._cells: dict[tuple[str | None, tuple[str, ...]], pl.DataFrame] = {}
+
+    @cached_property
+    def min_n(self) -> int:
+        """The threshold the report's numbers are suppressed with (:func:`api.threshold`)."""
+        return api.threshold(self.warehouse)
 
     def _family(self, orgnr: str) -> tuple[str, ...]:
         """The batch's schools when ``orgnr`` is one of them, else ``orgnr`` alone."""
@@ -393,7 +397,7 @@ def school_report(
     requested = parse_term(term) if term else None
     src = source or ReportSource(role=role, warehouse=warehouse)
     school = src.school(orgnr)
-    min_n = default_min_n()
+    min_n = src.min_n
     ctx = src.context
     primary = ctx["primary"].filter(pl.col("skole_orgnr") == orgnr)
     report_term = _report_term(primary, requested, orgnr)

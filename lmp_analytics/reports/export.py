@@ -13,9 +13,9 @@ from collections.abc import Sequence
 
 import polars as pl
 
-from lmp_analytics import api
+from lmp_analytics import api, spreadsheet
 from lmp_analytics.codebook import indicator_ids
-from lmp_analytics.config import min_n as default_min_n
+from lmp_analytics.config import DEFAULT_MIN_N
 from lmp_analytics.privacy.roles import Role
 from lmp_analytics.terms import term_order
 
@@ -63,13 +63,14 @@ def stable_order(frame: pl.DataFrame) -> pl.DataFrame:
                       term_order(), "round", "gruppe", "breakdown_value", nulls_last=True)
 
 
-def _about(frame: pl.DataFrame, *, role: str, level: str, lang_note: str) -> pl.DataFrame:
+def _about(frame: pl.DataFrame, *, role: str, level: str, lang_note: str,
+           min_n: int) -> pl.DataFrame:
     rows = [
         ("role", role),
         ("level", level),
         ("rows", str(frame.height)),
         ("suppressed_rows", str(int(frame["suppressed"].sum())) if frame.height else "0"),
-        ("min_n", str(default_min_n())),
+        ("min_n", str(min_n)),
         ("note", lang_note),
     ]
     return pl.DataFrame(rows, schema={"key": pl.String, "value": pl.String}, orient="row")
@@ -82,26 +83,30 @@ NOTE = ("Shares are fractions (0-1). A suppressed cell has every number empty an
 
 
 def to_bytes(
-    frame: pl.DataFrame, fmt: str, *, role: str = "program", level: str = "skole"
+    frame: pl.DataFrame, fmt: str, *, role: str = "program", level: str = "skole",
+    min_n: int = DEFAULT_MIN_N,
 ) -> bytes:
-    """The table as CSV (UTF-8, empty = null), XLSX (sheet 'indikatorer' + 'om') or Parquet."""
+    """The table as CSV (UTF-8, empty = null), XLSX (sheet 'indikatorer' + 'om') or Parquet.
+    CSV and XLSX go through :mod:`lmp_analytics.spreadsheet` (no cell can become a formula).
+
+    ``min_n``: the threshold the cells were suppressed with (:func:`lmp_analytics.api.
+    threshold`), stated in the XLSX sheet 'om' and the Parquet file's key-value metadata."""
     if fmt not in EXPORT_FORMATS:
         raise ValueError(f"format must be csv, xlsx or parquet; got {fmt!r}")
     buf = io.BytesIO()
     if fmt == "csv":
-        frame.write_csv(buf)
+        spreadsheet.write_csv(frame, buf)
     elif fmt == "parquet":
-        frame.write_parquet(buf, statistics=False)
+        frame.write_parquet(buf, statistics=False,
+                            metadata={"lmp.min_n": str(min_n), "lmp.role": role})
     else:
-        import xlsxwriter
-
-        with xlsxwriter.Workbook(buf, {"in_memory": True}) as wb:
+        with spreadsheet.xlsx_workbook(buf, in_memory=True) as wb:
             wb.set_properties({"title": "LMP indicators", "author": "lmp_analytics",
                                "created": XLSX_DATE})
-            frame.write_excel(wb, worksheet="indikatorer", autofit=False,
-                              float_precision=6)
-            _about(frame, role=role, level=level, lang_note=NOTE).write_excel(
-                wb, worksheet="om", autofit=False)
+            spreadsheet.xlsx_sheet(frame, wb, "indikatorer", autofit=False,
+                                   float_precision=6)
+            about = _about(frame, role=role, level=level, lang_note=NOTE, min_n=min_n)
+            spreadsheet.xlsx_sheet(about, wb, "om", autofit=False)
     return buf.getvalue()
 
 

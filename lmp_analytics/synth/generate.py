@@ -20,6 +20,7 @@ import numpy as np
 import polars as pl
 from scipy.special import expit
 
+from lmp_analytics.registry import fylker
 from lmp_analytics.synth import faults as faultlib
 from lmp_analytics.synth import names
 from lmp_analytics.synth.exports import RoundTable, build_round
@@ -324,13 +325,25 @@ def _faser_csv(world: World) -> bytes:
     return semicolon_csv(("skole_orgnr", "fase", "termin"), rows)
 
 
-def _eus_csv(world: World, eus: dict[tuple[int, int, int], tuple[int, int]], seed: int) -> bytes:
+#: Columns of the statistics bank's report 150 export (grunnskole bullying), in its order
+#: (lmp_analytics/reference/SOURCES.md); the pagination columns of the API are left out.
+STATBANK_150_HEADER = (
+    "SpoersmaalNivaa", "Spoersmaalgruppekode", "Spoersmaalgruppe", "Spoersmaalkode",
+    "Spoersmaalnavn", "Skoleaarnavn", "EnhetNivaa", "Nasjonaltkode", "Nasjonalt", "Fylkekode",
+    "Fylke", "Kommunekode", "Kommune", "Organisasjonsnummer", "EnhetNavn", "GruppeNivaa",
+    "GruppeKode", "GruppeNavn", "TrinnNivaa", "TrinnKode", "Trinnnavn", "EierformNivaa",
+    "Eierformkode", "EierformNavn", "KjoennNivaa", "KjoennKode", "Kjoenn", "AndelMobbet",
+    "AntallBesvart",
+)  # fmt: skip
+LMP_EUS_HEADER = ("Skoleår", "Enhetsnivå", "Enhetskode", "Enhetsnavn", "Trinn", "Indikator",
+                  "Verdi", "Antall besvart")  # fmt: skip
+_LEVEL_NAME = {1: "Nasjonalt", 3: "Kommune", 4: "Skole"}
+
+
+def _eus_cells(world: World, eus: dict[tuple[int, int, int], tuple[int, int]], seed: int):
+    """(school year, level 1/3/4, kommune, school or None, trinn, value, n) per published cell."""
     params = world.params
     rng = rng_for(seed, STREAM_POOL, 3)
-    header = ("Skoleår", "Enhetsnivå", "Enhetskode", "Enhetsnavn", "Trinn", "Indikator", "Verdi",
-              "Antall besvart")  # fmt: skip
-    indicator = "Mobbing på skolen"
-    rows = []
 
     def cell(n: int, k: int) -> tuple[str, str]:
         if n < params.eus_min_n:
@@ -347,23 +360,44 @@ def _eus_csv(world: World, eus: dict[tuple[int, int, int], tuple[int, int]], see
         for trinn in params.eus_trinn:
             value = 100 * national_value_by_trinn(beta, params, trinn)
             n = round(params.eus_national_cohort * params.eus_p_respond * (1 + rng.normal(0, 0.01)))
-            rows.append((sy, "Nasjonalt", "", "Hele landet", f"{trinn}. trinn", indicator,
-                         decimal_comma(value), thousands(n)))  # fmt: skip
+            yield sy, 1, None, None, trinn, decimal_comma(value), thousands(n)
         for kommune in world.kommuner:
             for trinn in params.eus_trinn:
                 parts = [eus[(year, s.number, trinn)] for s in by_kommune[kommune.nummer]
                          if (year, s.number, trinn) in eus]  # fmt: skip
                 if parts:
                     verdi, antall = cell(sum(p[0] for p in parts), sum(p[1] for p in parts))
-                    rows.append((sy, "Kommune", kommune.nummer, kommune.navn, f"{trinn}. trinn",
-                                 indicator, verdi, antall))  # fmt: skip
+                    yield sy, 3, kommune, None, trinn, verdi, antall
         for s in world.schools:
             for trinn in params.eus_trinn:
                 if (year, s.number, trinn) in eus:
-                    verdi, antall = cell(*eus[(year, s.number, trinn)])
-                    rows.append((sy, "Skole", s.orgnr, s.navn, f"{trinn}. trinn", indicator,
-                                 verdi, antall))  # fmt: skip
-    return semicolon_csv(header, rows)
+                    yield sy, 4, s.kommune, s, trinn, *cell(*eus[(year, s.number, trinn)])
+
+
+def _eus_csv(world: World, eus: dict[tuple[int, int, int], tuple[int, int]], seed: int) -> bytes:
+    """``elevundersokelsen.csv`` in ``params.eus_layout``: the statistics bank's export (one row
+    per unit, year and grade, all owners and genders) or the package's own layout."""
+    indicator = "Mobbing på skolen"
+    rows = []
+    if world.params.eus_layout == "lmp":
+        for sy, level, kommune, school, trinn, verdi, antall in _eus_cells(world, eus, seed):
+            code = school.orgnr if school else kommune.nummer if kommune else ""
+            name = school.navn if school else kommune.navn if kommune else "Hele landet"
+            rows.append((sy, _LEVEL_NAME[level], code, name, f"{trinn}. trinn", indicator,
+                         verdi, antall))  # fmt: skip
+        return semicolon_csv(LMP_EUS_HEADER, rows)
+    fylke_names = dict(fylker().select("fylkesnummer", "fylke").iter_rows())
+    for sy, level, kommune, school, trinn, verdi, antall in _eus_cells(world, eus, seed):
+        fylke = kommune.nummer[:2] if kommune else ""
+        name = school.navn if school else kommune.navn if kommune else "Alle skoler"
+        rows.append((
+            "1", "EUIndeks_1398", indicator, "EUIndeks_1398", indicator, sy, str(level), "I",
+            "Nasjonalt", fylke, fylke_names.get(fylke, ""), kommune.nummer if kommune else "",
+            kommune.navn if kommune else "", school.orgnr if school else "", name, "1", "-10",
+            "Alle grupper", "1", str(trinn), f"{trinn}. trinn", "1", "-10", "Alle eierformer",
+            "1", "A", "Alle kjønn", verdi, antall,
+        ))  # fmt: skip
+    return semicolon_csv(STATBANK_150_HEADER, rows)
 
 
 def _truth(

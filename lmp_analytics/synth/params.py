@@ -163,6 +163,9 @@ class Params:
     """School/kommune cells with fewer answers are suppressed (``*``)."""
     eus_national_cohort: int = 63_000
     """Pupils per trinn nationally (for the national ``Antall besvart``)."""
+    eus_layout: str = "statistikkbank"
+    """Layout of ``elevundersokelsen.csv``: ``statistikkbank`` (Udir's statistics-bank export,
+    report 150 columns) or ``lmp`` (the package's own simplified layout)."""
 
     # --- planted programme effects -------------------------------------------------------
     bully_or_by_phase: tuple[float, float, float, float] = (0.85, 0.70, 0.70, 0.70)

@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from lmp_analytics.registry import current_kommunenummer, orgnr_check_digit
 from lmp_analytics.synth import names
 from lmp_analytics.synth.params import FORMAT_CSV_SEMICOLON_CP1252, FORMAT_XLSX, Params
 from lmp_analytics.synth.responses import calibrate_national, logistic_normal_mean
@@ -54,14 +55,6 @@ def pupil_number(raw: np.ndarray | int) -> np.ndarray:
 def feide_id(number: int, kommune_slug: str) -> str:
     """Feide-like pupil id, stable across rounds: ``elev04817733@fjellvik.kommune.no``."""
     return f"elev{number:08d}@{kommune_slug}.kommune.no"
-
-
-def orgnr_check_digit(first8: str) -> int | None:
-    """MOD11 check digit of a Norwegian organisation number (None if the prefix is invalid)."""
-    weights = (3, 2, 7, 6, 5, 4, 3, 2)
-    rest = sum(int(d) * w for d, w in zip(first8, weights, strict=True)) % 11
-    check = 0 if rest == 0 else 11 - rest
-    return None if check == 10 else check
 
 
 @dataclass(frozen=True)
@@ -187,13 +180,16 @@ def _ar1_shocks(
 def _kommuner(params: Params, seed: int) -> tuple[list[Kommune], np.ndarray]:
     rng = rng_for(seed, STREAM_KOMMUNE)
     navn = names.kommune_names(params.n_kommuner, rng)
-    numbers = ["0301"]
-    taken = set(numbers)
-    while len(numbers) < params.n_kommuner:
+    drafts = ["0301"]  # county draws as before, so the rest of this random stream is unchanged
+    taken = set(drafts)
+    while len(drafts) < params.n_kommuner:
         code = f"{rng.choice(FYLKER)}{rng.integers(1, 100):02d}"
         if code not in taken:
             taken.add(code)
-            numbers.append(code)
+            drafts.append(code)
+    # Real municipality numbers (valid from 2024) of the drawn counties, so that rosters pass the
+    # registry check; the names stay fictional. Drawn from their own stream.
+    numbers = ["0301", *_real_numbers(drafts[1:], rng_for(seed, STREAM_KOMMUNE, 2))]
     if params.n_kommuner <= 3:
         weights = np.ones(params.n_kommuner)
     else:
@@ -205,6 +201,21 @@ def _kommuner(params: Params, seed: int) -> tuple[list[Kommune], np.ndarray]:
         for num, nv, sh in zip(numbers, navn, shifts, strict=True)
     ]
     return kommuner, weights / weights.sum()
+
+
+def _real_numbers(drafts: list[str], rng: np.random.Generator) -> list[str]:
+    """One distinct real municipality number per drafted number, in its county when the county
+    has one left (else anywhere outside Oslo)."""
+    pool = sorted(c for c in current_kommunenummer() if c[:2] in FYLKER)
+    left = set(pool)
+    out = []
+    for draft in drafts:
+        same = [c for c in pool if c in left and c[:2] == draft[:2]]
+        choices = same or sorted(left)
+        pick = str(choices[int(rng.integers(0, len(choices)))])
+        left.discard(pick)
+        out.append(pick)
+    return out
 
 
 def _assign_kommuner(

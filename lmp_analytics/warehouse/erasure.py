@@ -5,8 +5,9 @@ Spekter is non-anonymous data about children, so a pupil's rows must be deletabl
 finds them through the keyed pseudonym (the raw id is never stored) and removes every response,
 answer, nomination (as nominator or nominee) and quarantined cell, then rebuilds every derived
 table so that no mart or publication still counts the pupil. ``retention`` deletes every round
-before a term. The audit log records the action, the role and the number of rows removed, never
-the pupil.
+before a term. The audit log (:mod:`lmp_analytics.warehouse.audit`) records the action, who ran
+it, the role and the number of rows removed, never the pupil. ``forget`` checks its key against
+the warehouse's recorded key fingerprint first (:mod:`lmp_analytics.warehouse.meta`).
 
 Deleting rows is not enough: DuckDB leaves them in free blocks of the file, and the dashboard's
 reader snapshots (hard links) keep earlier versions whole. So both publish through an ``erase``
@@ -28,10 +29,10 @@ import duckdb
 import polars as pl
 
 from lmp_analytics.config import warehouse_path
-from lmp_analytics.errors import TermError, WarehouseError
+from lmp_analytics.errors import KeyMismatchError, TermError, WarehouseError
 from lmp_analytics.ingest import protect
 from lmp_analytics.terms import parse_term, term_index, term_of_date
-from lmp_analytics.warehouse import reading
+from lmp_analytics.warehouse import audit, meta, reading
 from lmp_analytics.warehouse.load import rebuild_rounds
 from lmp_analytics.warehouse.publish import check_ours, write_session
 from lmp_analytics.warehouse.queries import named
@@ -69,10 +70,22 @@ class ErasureResult:
     plan: pl.DataFrame | None = field(default=None, compare=False)
 
 
-def audit(con: duckdb.DuckDBPyConnection, *, role: str, action: str, scope: str | None,
-          detail: str) -> None:
-    """Record who (role) did what, to which scope and when."""
-    con.execute(named("erasure", "insert_audit"), [dt.datetime.now(), role, action, scope, detail])
+def check_erasure_key(con: duckdb.DuckDBPyConnection, key: bytes, found: int,
+                      source: str | None = None) -> None:
+    """Before an erasure: refuse a key other than the recorded one (KeyMismatchError). A
+    warehouse that records no key adopts this one when it found the pupil (the key made that
+    pseudonym); finding nothing there is an error, since a wrong key also finds nothing."""
+    if meta.check_key(con, key, source=source, action="Erasure"):
+        return
+    if found:
+        meta.record_key(con, key)
+        return
+    raise KeyMismatchError(
+        f"no rows of that pupil, and this warehouse records no key fingerprint (it was made "
+        f"before they were recorded), so the key from {source or 'the configured key'} cannot "
+        "be checked: a wrong key also finds no rows. Check the id and that this is the key the "
+        "warehouse was built with; the next ingest records the key's fingerprint."
+    )
 
 
 def read_pupil_ids(lines: Iterable[str]) -> list[str]:
@@ -87,9 +100,11 @@ def forget_pupils(
     warehouse: str | os.PathLike[str] | None = None,
     role: str = "program",
     rebuild: Rebuild | None = None,
+    key_source: str | None = None,
 ) -> ErasureResult:
     """Remove every row of the pupils with these raw ids, rebuild the derived tables, publish a
-    freshly written file, delete every reader snapshot and verify (:func:`verify_erased`)."""
+    freshly written file, delete every reader snapshot and verify (:func:`verify_erased`).
+    ``key_source`` names where the key came from, for the message when it is refused."""
     ids = read_pupil_ids(elev_ids)
     if not ids:
         raise ValueError("no pupil ids given (one id per line)")
@@ -99,21 +114,23 @@ def forget_pupils(
         raise WarehouseError(f"no warehouse at {target}")
     pseudonyms = sorted({protect.pseudonym(key, i) for i in ids})
     gone = pl.DataFrame({"elev": pseudonyms})
-    with write_session(target, erase=True) as session:
+    with (audit.pending("forget", role=role, warehouse=target) as entry,
+          write_session(target, erase=True) as session):
         con = session.con
         con.register("gone", gone)
         responses, answers, nominations = con.execute(
             named("erasure", "count_pupil_rows")
         ).fetchall()[0]
         found = con.execute(named("erasure", "count_pupils_found")).fetchall()[0][0]
+        check_erasure_key(con, key, responses + answers + nominations, key_source)
         con.execute(named("erasure", "delete_pupil"))
         con.unregister("gone")
         rebuild_rounds(con)
         if rebuild is not None:
             rebuild(con)
-        audit(con, role=role, action="forget", scope=None,
-              detail=f"removed {responses} responses, {answers} answers, {nominations} "
-                     f"nominations of {len(ids)} pupil(s) ({found} found)")
+        entry.detail = (f"removed {responses} responses, {answers} answers, {nominations} "
+                        f"nominations of {len(ids)} pupil(s) ({found} found)")
+        entry.record()
     checked = verify_erased(target, pseudonyms)
     return ErasureResult(int(responses), int(answers), int(nominations), pupils=len(ids),
                          found=int(found), snapshots=len(session.removed_snapshots),
@@ -175,7 +192,9 @@ def apply_retention(
     if not target.exists():
         raise WarehouseError(f"no warehouse at {target}")
     hex_chars = {"hex_chars": protect.PSEUDONYM_HEX_CHARS}
-    with write_session(target, erase=True) as session:
+    with (audit.pending("retention", role=role, scope=f"before {before}",
+                        warehouse=target) as entry,
+          write_session(target, erase=True) as session):
         con = session.con
         rounds = _rounds_before(con, before)
         con.register("old_rounds", rounds)
@@ -194,9 +213,9 @@ def apply_retention(
                                           hex_chars).fetchall()}
         responses, answers, nominations = (int(plan[c].sum()) for c in
                                            ("responses", "answers", "nominations"))
-        audit(con, role=role, action="retention", scope=f"before {before}",
-              detail=f"removed {rounds.height} rounds ({responses} responses) of terms "
-                     f"{', '.join(plan['term'].to_list())}")
+        entry.detail = (f"removed {rounds.height} rounds ({responses} responses) of terms "
+                        f"{', '.join(plan['term'].to_list())}")
+        entry.record()
     checked = verify_erased(target, sorted(stored - kept))
     return ErasureResult(responses, answers, nominations, rounds.height,
                          snapshots=len(session.removed_snapshots), files_checked=checked,
@@ -210,13 +229,15 @@ def apply_retention(
 def verify_erased(target: Path, pseudonyms: Collection[str]) -> int:
     """Check the published warehouse and every file beside it after an erasure: no text column
     of any table holds one of ``pseudonyms`` and no file named ``<warehouse>*`` or
-    ``.<warehouse>*`` holds one in any byte. A reader snapshot made while the erasure published
-    is deleted (then the check is repeated once). Raises :class:`ErasureNotVerified` naming the
-    tables and files (never the pseudonyms); returns the number of files scanned."""
+    ``.<warehouse>*``, nor the audit log, holds one in any byte. A reader snapshot made while
+    the erasure published is deleted (then the check is repeated once). Raises
+    :class:`ErasureNotVerified` naming the tables and files (never the pseudonyms); returns the
+    number of files scanned."""
     needles = sorted(set(pseudonyms))
     problems = [f"table {t}" for t in _tables_holding(target, needles)] if needles else []
+    log = audit.log_path(target)
     for attempt in (1, 2):
-        files = files_beside(target)
+        files = files_beside(target) + ([log] if log.exists() else [])
         found = scan_files(files, needles) if needles else {}
         stale = [p for p in found if p.name.startswith(f"{target.name}{READ_INFIX}")]
         if attempt == 1 and stale:
@@ -302,5 +323,6 @@ def _scan_file(path: Path, needles: list[str]) -> set[str]:
             return hits
 
 
-__all__ = ["ErasureNotVerified", "ErasureResult", "apply_retention", "audit", "forget_pupil",
-           "forget_pupils", "plan_retention", "read_pupil_ids", "scan_files", "verify_erased"]
+__all__ = ["ErasureNotVerified", "ErasureResult", "apply_retention", "check_erasure_key",
+           "forget_pupil", "forget_pupils", "plan_retention", "read_pupil_ids", "scan_files",
+           "verify_erased"]

@@ -372,9 +372,33 @@ def record_round_state(con: duckdb.DuckDBPyConnection) -> None:
 
 
 def replace_national_results(con: duckdb.DuckDBPyConnection, results: pl.DataFrame) -> None:
-    """Replace the Elevundersøkelsen rows of the files in ``results`` (published aggregates)."""
+    """Store Elevundersøkelsen rows (published aggregates): each replaces the stored row of the
+    same cell (unit, school year, grade, indicator, gender, owner), except that preliminary
+    figures never replace final ones."""
     con.register("new_eu", results)
     try:
         con.execute(_q("replace_eu_results"))
     finally:
         con.unregister("new_eu")
+
+
+def national_loaded_hashes(con: duckdb.DuckDBPyConnection) -> set[str]:
+    """Content hashes of the national files loaded before (a file loaded again is a no-op)."""
+    return {row[0] for row in con.execute(_q("eu_loaded_hashes")).fetchall()}
+
+
+def load_national_file(
+    con: duckdb.DuckDBPyConnection, results: pl.DataFrame, problems: pl.DataFrame, *,
+    path: str, sha256: str, layout: str, file_format: str | None, rows_read: int,
+) -> None:
+    """Store one national file: its rows (:func:`replace_national_results`), its quarantine
+    (replacing an earlier quarantine of the same path) and its log entry."""
+    replace_national_results(con, results)
+    con.register("new_eu_quarantine", problems)
+    try:
+        con.execute(_q("replace_eu_quarantine"))
+    finally:
+        con.unregister("new_eu_quarantine")
+    quarantined = problems.get_column("row").n_unique() if problems.height else 0
+    con.execute(_q("log_eu_file"), [path, sha256, layout, file_format, rows_read,
+                                    results.height, quarantined, dt.datetime.now()])

@@ -10,7 +10,7 @@ import polars as pl
 
 from lmp_analytics.config import warehouse_path
 from lmp_analytics.terms import term_index
-from lmp_analytics.warehouse import reading
+from lmp_analytics.warehouse import audit, meta, reading
 from lmp_analytics.warehouse.publish import check_ours
 from lmp_analytics.warehouse.queries import named
 
@@ -28,6 +28,10 @@ class WarehouseStatus:
     quarantined_rows: int
     last_ingest: str | None
     quarantine: pl.DataFrame
+    min_n: int | None = None
+    key_fingerprint: str | None = None
+    audit_log: Path | None = None
+    audit_entries: int = 0
 
 
 def warehouse_status(path: str | os.PathLike[str] | None = None) -> WarehouseStatus:
@@ -38,6 +42,7 @@ def warehouse_status(path: str | os.PathLike[str] | None = None) -> WarehouseSta
         cells = con.sql(named("status", "respondents_per_school_term")).pl()
         totals = con.sql(named("status", "totals")).pl().row(0, named=True)
         quarantine = con.sql(named("status", "quarantine_by_reason")).pl()
+        min_n, fingerprint = meta.applied_min_n(con), meta.stored_fingerprint(con)
     if cells.height:
         terms = sorted(cells.get_column("term").unique().to_list(), key=term_index)
         grid = cells.pivot(
@@ -50,5 +55,6 @@ def warehouse_status(path: str | os.PathLike[str] | None = None) -> WarehouseSta
         path=target, rounds=grid, schools=totals["schools"], n_rounds=totals["rounds"],
         pupils=totals["pupils"], responses=totals["responses"],
         quarantined_rows=totals["quarantined_rows"], last_ingest=totals["last_ingest"],
-        quarantine=quarantine,
+        quarantine=quarantine, min_n=min_n, key_fingerprint=fingerprint,
+        audit_log=audit.log_path(target), audit_entries=len(audit.read_log(target)),
     )

@@ -9,24 +9,24 @@ from __future__ import annotations
 
 import os
 import shutil
-import signal
-import socket
-import subprocess
 import sys
 import threading
-import time
-import urllib.request
 from pathlib import Path
 
 import pytest
+from browser_helpers import (
+    CHROMIUM,
+    CHROMIUM_ARGS,
+    ROOT,
+    free_port,
+    require_chromium,
+    serve,
+    wait_idle,
+)
 
 pytestmark = pytest.mark.browser
 
-ROOT = Path(__file__).resolve().parents[2]
-CHROMIUM = Path("/usr/bin/chromium")
 ARTIFACTS = Path(os.environ.get("LMP_TEST_ARTIFACTS", ROOT / "test-artifacts")) / "dashboards"
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                 "--disable-component-update", "--disable-sync", "--no-first-run"]
 # (slug, sidebar label nb, sidebar label en, heading nb, heading en, charts always present)
 PAGES = [
     ("oversikt", "Oversikt", "Overview", "Oversikt", "Overview", True),
@@ -38,12 +38,6 @@ PAGES = [
 ]
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 def _lmp() -> list[str]:
     script = Path(sys.executable).with_name("lmp")
     return [str(script)] if script.exists() else [sys.executable, "-m", "lmp_analytics.cli"]
@@ -51,49 +45,22 @@ def _lmp() -> list[str]:
 
 @pytest.fixture(scope="module")
 def server(world, tmp_path_factory):
-    if not CHROMIUM.exists():
-        pytest.fail(f"{CHROMIUM} is missing: the browser test needs Debian's chromium "
-                    "(apt-get install chromium; .ci/run installs it). Playwright's own browser "
-                    "download is not used.")
+    require_chromium("browser test")
     tmp = tmp_path_factory.mktemp("browser")
     warehouse = world.copy(tmp / "served.duckdb")
     roles = tmp / "users.toml"
     roles.write_text("[users]\n", encoding="utf-8")
-    port = _free_port()
-    log = (tmp / "server.log").open("w")
+    port = free_port()
     env = dict(os.environ, LMP_ROLES=str(roles))
-    proc = subprocess.Popen([*_lmp(), "dashboard", "-w", str(warehouse), "--port", str(port)],
-                            cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT,
-                            start_new_session=True)
     url = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 90
-        while True:
-            try:
-                with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2) as r:
-                    if r.status == 200:
-                        break
-            except OSError:
-                pass
-            if proc.poll() is not None or time.monotonic() > deadline:
-                pytest.fail("lmp dashboard did not start:\n" + (tmp / "server.log").read_text())
-            time.sleep(0.3)
+    with serve([*_lmp(), "dashboard", "-w", str(warehouse), "--port", str(port)], url=url,
+               env=env, log_path=tmp / "server.log", what="lmp dashboard"):
         yield {"url": url, "warehouse": warehouse, "log": tmp / "server.log"}
-    finally:
-        if proc.poll() is None:
-            os.killpg(proc.pid, signal.SIGTERM)   # the group of the process started above
-            try:
-                proc.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                os.killpg(proc.pid, signal.SIGKILL)
-                proc.wait(timeout=10)
-        log.close()
 
 
 def _idle(page, *, charts: bool) -> None:
     """Wait until the script run is over and every chart has drawn its marks."""
-    page.wait_for_selector("[data-testid='stApp'][data-test-script-state='notRunning']",
-                           timeout=120_000)
+    wait_idle(page)
     if charts:
         page.wait_for_selector("[data-testid='stVegaLiteChart'] .marks", timeout=60_000)
     page.wait_for_timeout(300)   # charts of the run mount right after the run ends

@@ -57,7 +57,7 @@ def test_kommunenummer_that_lost_its_leading_zero(tmp_path):
 def test_every_problem_in_one_message_each_cell_once(tmp_path):
     rows = [("0301", "Oslo", "97459012", "A", "deltaker", "x", "2024H"),   # orgnr 8 digits, pulje
             ("0301", "Oslo", "974590247", "B", "deltager", "1", "2024H"),  # rolle misspelt
-            ("0301", "Oslo", "974590248", "C", "sammenligning", "2", "")]  # pulje on comparison
+            ("0301", "Oslo", "974590204", "C", "sammenligning", "2", "")]  # pulje on comparison
     err = _error(_roster(tmp_path, *rows))
     assert err.reason.startswith("4 invalid cell(s)")
     for part in ("row 2, column 'skole_orgnr': got '97459012', expected a 9-digit",

@@ -9,7 +9,6 @@ the same warehouse gives, and the steps that change few components must not rebu
 from __future__ import annotations
 
 import dataclasses
-import os
 import shutil
 from pathlib import Path
 
@@ -153,10 +152,12 @@ def test_incremental_publication_equals_a_full_build(world, tmp_path, monkeypatc
     roster = world / "program.csv"
     wh = tmp_path / "w.duckdb"
     spy = _Spy(monkeypatch)
+    threshold: dict[str, int | None] = {"min_n": None}
 
     def ingest(paths, *, roster_path=roster, after=build_derived, expect_rebuild, terms=None):
         spy.reset()
-        report = ingest_files(paths, roster_path, warehouse=wh, key=KEY, after_load=after)
+        report = ingest_files(paths, roster_path, warehouse=wh, key=KEY, after_load=after,
+                              min_n=threshold["min_n"])
         assert report.exit_code == 0, report.outcomes
         kept, rebuilt = _marts(wh, rebuilt=False), _marts(wh, rebuilt=True)
         for table in MARTS:  # the incrementally kept marts hold exactly a rebuild's rows
@@ -165,8 +166,7 @@ def test_incremental_publication_equals_a_full_build(world, tmp_path, monkeypatc
             assert spy.rebuilds == int(expect_rebuild)
             if terms is not None:
                 assert spy.terms == terms
-            min_n = int(os.environ["LMP_MIN_N"]) if "LMP_MIN_N" in os.environ else None
-            _assert_same(_published(wh), _from_scratch(wh, tmp_path, min_n))
+            _assert_same(_published(wh), _from_scratch(wh, tmp_path, threshold["min_n"]))
 
     # 1. first load of every term but the last: a full build
     ingest(early, expect_rebuild=True)
@@ -210,8 +210,8 @@ def test_incremental_publication_equals_a_full_build(world, tmp_path, monkeypatc
     fixed4 = _corrected(early_csv[1], tmp_path / "fix4", drop=2)
     ingest([fixed4], roster_path=renamed, expect_rebuild=True)
 
-    # 6. another threshold: a full build
-    monkeypatch.setenv("LMP_MIN_N", "5")
+    # 6. another threshold (lmp ingest --min-n 5): a full build
+    threshold["min_n"] = 5
     fixed5 = _corrected(late_csv[-1], tmp_path / "fix5", drop=2)
     ingest([fixed5], roster_path=renamed, expect_rebuild=True)
     # and an incremental step at that threshold

@@ -11,7 +11,7 @@ from lmp_analytics.metrics.participation import LOW_RESPONSE_RATE, enrolment, re
 from lmp_analytics.reports.data import ReportError, ReportSource, school_report
 from lmp_analytics.warehouse import reading
 
-S1, S2 = "974589095", "974589096"
+S1, S2 = "974589095", "974589109"
 
 
 def _rounds() -> pl.DataFrame:

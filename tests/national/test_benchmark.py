@@ -96,13 +96,13 @@ def test_frame_comparison(two_years: pl.DataFrame) -> None:
     assert (oslo["n_answered_pre"], oslo["n_answered_post"]) == (20311, 19874)
     assert oslo["null_reason"] is None
 
-    suppressed = _by(out, "974123456", None)
+    suppressed = _by(out, "974123452", None)
     assert suppressed["unit_pre"] is None
     assert suppressed["did"] is None
     assert suppressed["null_reason"] == "unit value suppressed ('*') in 2019H"
     assert suppressed["national_change"] == pytest.approx(4.0)
 
-    seventh = _by(out, "974123456", 7)
+    seventh = _by(out, "974123452", 7)
     assert seventh["unit_change"] == pytest.approx(-3.0)
     assert seventh["did"] is None
     assert seventh["null_reason"] == "no national value for 2019H"

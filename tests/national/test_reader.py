@@ -22,6 +22,7 @@ from lmp_analytics.national import (
     read_eu_export_with_problems,
     validate_results,
 )
+from lmp_analytics.registry import orgnr_check_digit
 
 from .conftest import FIXTURES, HEADER
 
@@ -56,8 +57,10 @@ def test_cp1252_export_is_read_and_typed() -> None:
     assert oslo["n_answered"] == 5902
     assert oslo["trinn"] == 7
     assert _row(frame, level="fylke")["unit_code"] == "03"
-    assert _row(frame, unit_code="3024")["unit_name"] == "Bærum"  # cp1252 decoded
-    assert _row(frame, unit_code="987654321")["unit_name"] == "Ås ungdomsskole"
+    # cp1252 decoded; Bærum's number of 2020-2023 is read as its 2024 successor (with a warning)
+    assert _row(frame, unit_code="3201")["unit_name"] == "Bærum"
+    assert any("3024" in w and "3201" in w for w in export.warnings)
+    assert _row(frame, unit_code="987654325")["unit_name"] == "Ås ungdomsskole"
 
     national = _row(frame, level="nasjon", trinn=None, indicator="Mobbing på skolen")
     assert national["unit_code"] is None
@@ -73,7 +76,7 @@ def test_cp1252_export_is_read_and_typed() -> None:
 
 def test_star_is_suppressed_never_zero() -> None:
     frame = read_eu_export(CP1252)
-    cell = _row(frame, unit_code="974123456", indicator_code="EU_MOBBING")
+    cell = _row(frame, unit_code="974123452", indicator_code="EU_MOBBING")
     assert cell["suppressed"] is True
     assert cell["value"] is None
     assert cell["n_answered"] == 14
@@ -129,6 +132,11 @@ def test_utf16_export(tmp_path) -> None:
     assert export.results["unit_code"].to_list() == ["0301"]
 
 
+#: Valid organisation numbers (check digit) for generated schools.
+ORGNRS = [f"974123{n:02d}{d}" for n in range(40)
+          if (d := orgnr_check_digit(f"974123{n:02d}")) is not None][:20]
+
+
 @settings(max_examples=50, deadline=None)
 @given(
     st.lists(
@@ -140,7 +148,7 @@ def test_utf16_export(tmp_path) -> None:
 def test_suppressed_stays_suppressed(cells: list) -> None:
     """Property: every '*' is stored as suppressed with no value; every number as itself."""
     lines = [
-        f"2023-24;Skole;9741234{i:02d};Skole {i};7. trinn;Mobbing på skolen;"
+        f"2023-24;Skole;{ORGNRS[i]};Skole {i};7. trinn;Mobbing på skolen;"
         f"{str(c).replace('.', ',')};{i}"
         for i, c in enumerate(cells)
     ]
@@ -327,7 +335,7 @@ def test_bad_trinn_school_year_indicator_count(write_export) -> None:
 
 def test_ragged_row_and_multiline_cell_keep_line_numbers(write_export) -> None:
     path = write_export(
-        '2023-24;Skole;974123456;"Haugen\r\nskole";7. trinn;Trivsel;4,3;14',
+        '2023-24;Skole;974123452;"Haugen\r\nskole";7. trinn;Trivsel;4,3;14',
         "2023-24;Kommune;0301;Oslo;7. trinn;Trivsel;4,3",
     )
     export = read_eu_export_with_problems(path)
@@ -408,6 +416,9 @@ def _frame(**overrides: object) -> pl.DataFrame:
         "suppressed": False,
         "source_file": "x.csv",
         "source_row": 2,
+        "kjonn": "alle",
+        "eierform": "alle",
+        "preliminary": False,
     } | overrides
     return pl.DataFrame([row], schema=RESULT_SCHEMA, orient="row")
 

@@ -15,7 +15,7 @@ from lmp_analytics.privacy import (
 )
 
 OSLO, BERGEN = "0301", "4601"
-A, B, C = "974589095", "974589096", "912345678"  # A, B in Oslo; C in Bergen
+A, B, C = "974589095", "974589109", "912345602"  # A, B in Oslo; C in Bergen
 
 
 def test_parse_every_kind_and_print_it_back():

@@ -17,7 +17,7 @@ from lmp_analytics.privacy import (
     suppress_cube,
 )
 
-SCHOOL_A, SCHOOL_B = "974000001", "974000002"
+SCHOOL_A, SCHOOL_B = "974000008", "974000016"
 
 
 def frame(rows: list[tuple], columns: list[str]) -> pl.DataFrame:

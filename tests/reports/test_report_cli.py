@@ -3,7 +3,6 @@ the dashboard calls."""
 
 from __future__ import annotations
 
-import duckdb
 import polars as pl
 import pytest
 from typer.testing import CliRunner
@@ -11,14 +10,14 @@ from typer.testing import CliRunner
 from lmp_analytics import api
 from lmp_analytics.cli import app
 from lmp_analytics.reports import render_school_report, report_filename
+from lmp_analytics.warehouse.audit import read_log
 
 runner = CliRunner()
 
 
 def audit_rows(path) -> list[tuple]:
-    with duckdb.connect(str(path), read_only=True) as con:
-        return con.execute("SELECT role, action, scope, detail, logged_at FROM audit_log "
-                           "ORDER BY logged_at").fetchall()
+    return [(e["role"], e["action"], e["scope"], e["detail"], e["time"])
+            for e in read_log(path)]
 
 
 @pytest.fixture(scope="module")

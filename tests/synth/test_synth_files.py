@@ -70,44 +70,52 @@ def test_faser_and_elevtall(demo) -> None:
 
 
 def test_elevundersokelsen(demo) -> None:
+    """Written in the statistics bank's export layout (report 150), as Udir publishes it."""
+    from lmp_analytics.national import read_eu_export_with_problems
+    from lmp_analytics.synth.generate import STATBANK_150_HEADER
+
     raw = (demo.root / "elevundersokelsen.csv").read_bytes()
     eus = pl.read_csv(raw, separator=";", infer_schema=False)
-    assert eus.columns == [
-        "Skoleår", "Enhetsnivå", "Enhetskode", "Enhetsnavn", "Trinn", "Indikator", "Verdi",
-        "Antall besvart",
-    ]  # fmt: skip
-    assert set(eus["Enhetsnivå"]) == {"Nasjonalt", "Kommune", "Skole"}
-    assert set(eus["Trinn"]) == {"7. trinn", "10. trinn"}
-    assert set(eus["Indikator"]) == {"Mobbing på skolen"}
-    assert sorted(set(eus["Skoleår"])) == ["2021-22", "2022-23", "2023-24", "2024-25", "2025-26"]
-    verdi = eus["Verdi"]
+    assert tuple(eus.columns) == STATBANK_150_HEADER
+    assert set(eus["EnhetNivaa"]) == {"1", "3", "4"}
+    assert set(eus["Trinnnavn"]) == {"7. trinn", "10. trinn"}
+    assert set(eus["Spoersmaalgruppe"]) == {"Mobbing på skolen"}
+    assert set(eus["Spoersmaalkode"]) == {"EUIndeks_1398"}
+    assert sorted(set(eus["Skoleaarnavn"])) == [
+        "2021-22", "2022-23", "2023-24", "2024-25", "2025-26"]
+    verdi = eus["AndelMobbet"]
     assert verdi.str.contains(r"^(\d+,\d|\*)$").all() and (verdi == "*").any()
-    assert eus["Antall besvart"].str.contains(r"^(\d{1,3}( \d{3})*|\*)$").all()
-    national = eus.filter(pl.col("Enhetsnivå") == "Nasjonalt")
-    assert national["Enhetskode"].null_count() == national.height
+    assert eus["AntallBesvart"].str.contains(r"^(\d{1,3}( \d{3})*|\*)$").all()
+    national = eus.filter(pl.col("EnhetNivaa") == "1")
+    assert national["Kommunekode"].null_count() == national.height
+    assert national["Organisasjonsnummer"].null_count() == national.height
     series = dict(demo.truth["params"]["national_series"])
-    for year, group in national.group_by("Skoleår"):
-        mean = group["Verdi"].str.replace(",", ".").cast(float).mean()
+    for year, group in national.group_by("Skoleaarnavn"):
+        mean = group["AndelMobbet"].str.replace(",", ".").cast(float).mean()
         assert mean == pytest.approx(series[int(year[0][:4])], abs=0.06)
-    assert national["Antall besvart"].str.contains(r"^\d{2} \d{3}$").all()
+    assert national["AntallBesvart"].str.contains(r"^\d{2} \d{3}$").all()
     # Schools' values come from their own pupils: LMP schools were selected for high bullying.
     roster = _csv(demo.root / "program.csv").select("skole_orgnr", "rolle")
     schools = (
-        eus.filter((pl.col("Enhetsnivå") == "Skole") & (pl.col("Verdi") != "*"))
-        .join(roster, left_on="Enhetskode", right_on="skole_orgnr")
+        eus.filter((pl.col("EnhetNivaa") == "4") & (pl.col("AndelMobbet") != "*"))
+        .join(roster, left_on="Organisasjonsnummer", right_on="skole_orgnr")
         .with_columns(
-            k=pl.col("Verdi").str.replace(",", ".").cast(float)
-            * pl.col("Antall besvart").cast(int)
+            k=pl.col("AndelMobbet").str.replace(",", ".").cast(float)
+            * pl.col("AntallBesvart").cast(int)
             / 100,
-            n=pl.col("Antall besvart").cast(int),
+            n=pl.col("AntallBesvart").cast(int),
         )
         .group_by("rolle")
         .agg(share=pl.col("k").sum() / pl.col("n").sum())
     )
     share = dict(schools.iter_rows())
     assert share["deltaker"] > share["sammenligning"] > 0.03
-    kommune = eus.filter(pl.col("Enhetsnivå") == "Kommune")
-    assert set(kommune["Enhetskode"]) == set(_csv(demo.root / "program.csv")["kommunenummer"])
+    kommune = eus.filter(pl.col("EnhetNivaa") == "3")
+    assert set(kommune["Kommunekode"]) == set(_csv(demo.root / "program.csv")["kommunenummer"])
+    # and the package reads it back without a problem
+    export = read_eu_export_with_problems(demo.root / "elevundersokelsen.csv")
+    assert export.layout == "statistikkbank" and export.problems.height == 0
+    assert export.results.height == eus.height
 
 
 def test_export_formats_are_mixed_and_sniffable(demo, exports) -> None:

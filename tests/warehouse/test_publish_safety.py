@@ -39,7 +39,8 @@ def _mode(path: Path) -> int:
 
 
 def _names(directory: Path) -> list[str]:
-    return sorted(p.name for p in directory.iterdir())
+    """The files in ``directory``, without an audit log (its own append-only file)."""
+    return sorted(p.name for p in directory.iterdir() if not p.name.endswith(".audit.jsonl"))
 
 
 @pytest.fixture

@@ -27,9 +27,6 @@ DELETE FROM quarantine
  WHERE file_id NOT IN (SELECT DISTINCT file_id FROM fct_response)
    AND file_id IN (SELECT file_id FROM ingest_log WHERE status = 'loaded');
 
--- name: insert_audit
-INSERT INTO audit_log VALUES (?, ?, ?, ?, ?);
-
 -- name: count_pupils_found
 -- How many of the pseudonyms in `gone` the warehouse knows (as respondent or as nominee).
 SELECT count(DISTINCT elev) FROM (

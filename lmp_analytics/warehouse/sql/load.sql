@@ -81,8 +81,31 @@ DELETE FROM fct_enrolment;
 INSERT INTO fct_enrolment SELECT skole_orgnr, skoleaar, trinn, elever FROM new_enrolment;
 
 -- name: replace_eu_results
-DELETE FROM fct_eu_result WHERE source_file IN (SELECT DISTINCT source_file FROM new_eu);
-INSERT INTO fct_eu_result SELECT * FROM new_eu;
+-- A newer export of the same published cells replaces them; final figures are never replaced by
+-- preliminary ones ('Foreløpige tall'). A cell: level, unit, school year, grade, indicator,
+-- gender and owner breakdown.
+DELETE FROM fct_eu_result f USING new_eu n
+WHERE f.level = n.level AND f.unit_code IS NOT DISTINCT FROM n.unit_code
+  AND f.school_year = n.school_year AND f.trinn IS NOT DISTINCT FROM n.trinn
+  AND f.indicator_code = n.indicator_code AND f.kjonn = n.kjonn AND f.eierform = n.eierform
+  AND NOT (n.preliminary AND NOT f.preliminary);
+INSERT INTO fct_eu_result SELECT n.* FROM new_eu n
+WHERE NOT EXISTS (
+  SELECT 1 FROM fct_eu_result f
+  WHERE f.level = n.level AND f.unit_code IS NOT DISTINCT FROM n.unit_code
+    AND f.school_year = n.school_year AND f.trinn IS NOT DISTINCT FROM n.trinn
+    AND f.indicator_code = n.indicator_code AND f.kjonn = n.kjonn AND f.eierform = n.eierform
+    AND NOT f.preliminary AND n.preliminary);
+
+-- name: eu_loaded_hashes
+SELECT DISTINCT sha256 FROM eu_ingest_log;
+
+-- name: log_eu_file
+INSERT INTO eu_ingest_log VALUES (?, ?, ?, ?, ?, ?, ?, ?);
+
+-- name: replace_eu_quarantine
+DELETE FROM eu_quarantine WHERE source_file IN (SELECT DISTINCT source_file FROM new_eu_quarantine);
+INSERT INTO eu_quarantine SELECT source_file, "row", "column", value, reason FROM new_eu_quarantine;
 
 -- Many new files at once (see BatchLoader in load.py): `new_log` has one row per file with its
 -- `_file` key and file_id; the other `new_*` frames carry `_file`. Used only for files whose

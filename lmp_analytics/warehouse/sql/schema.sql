@@ -103,6 +103,8 @@ CREATE TABLE IF NOT EXISTS ingest_run (
     rows_quarantined BIGINT NOT NULL
 );
 
+-- Written by versions before the audit log moved to <warehouse stem>.audit.jsonl beside the
+-- warehouse (lmp_analytics/warehouse/audit.py); kept so that `lmp audit` lists the old rows.
 CREATE TABLE IF NOT EXISTS audit_log (
     logged_at TIMESTAMP NOT NULL,
     role     VARCHAR NOT NULL,
@@ -139,4 +141,28 @@ CREATE TABLE IF NOT EXISTS fct_eu_result (   -- Elevundersøkelsen, published ag
     suppressed     BOOLEAN NOT NULL,
     source_file    VARCHAR NOT NULL,
     source_row     BIGINT NOT NULL
+);
+-- Breakdowns and preliminary flag of Elevundersøkelsen results (added later: ALTER keeps old
+-- warehouses readable; the column order is that of lmp_analytics.national.RESULT_SCHEMA).
+ALTER TABLE fct_eu_result ADD COLUMN IF NOT EXISTS kjonn VARCHAR DEFAULT 'alle';  -- alle|jenter|gutter
+ALTER TABLE fct_eu_result ADD COLUMN IF NOT EXISTS eierform VARCHAR DEFAULT 'alle'; -- alle|offentlig|privat
+ALTER TABLE fct_eu_result ADD COLUMN IF NOT EXISTS preliminary BOOLEAN DEFAULT false; -- 'Foreløpige tall'
+
+CREATE TABLE IF NOT EXISTS eu_ingest_log (   -- Elevundersøkelsen files loaded (lmp ingest-national)
+    path             VARCHAR NOT NULL,
+    sha256           VARCHAR NOT NULL,
+    layout           VARCHAR NOT NULL,       -- statistikkbank | skoleporten | lmp
+    file_format      VARCHAR,
+    rows_read        BIGINT NOT NULL,
+    rows_loaded      BIGINT NOT NULL,
+    rows_quarantined BIGINT NOT NULL,
+    loaded_at        TIMESTAMP NOT NULL
+);
+
+CREATE TABLE IF NOT EXISTS eu_quarantine (   -- rows of national files that were not loaded
+    source_file VARCHAR NOT NULL,
+    row_number  BIGINT,
+    column_name VARCHAR,
+    value       VARCHAR,
+    reason      VARCHAR NOT NULL
 );
