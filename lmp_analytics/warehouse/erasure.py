@@ -201,6 +201,8 @@ def apply_retention(
         plan = con.sql(named("erasure", "retention_plan")).pl()
         if rounds.height == 0:
             session.discard()
+            entry.detail = "removed 0 rounds (0 responses)"
+            entry.record()
             return ErasureResult(0, 0, 0, 0, plan=plan)
         stored = {r[0] for r in con.execute(named("erasure", "stored_pseudonyms"),
                                             hex_chars).fetchall()}
