@@ -6,30 +6,19 @@ the open session moves to the new file (its next runs link and read only the new
 from __future__ import annotations
 
 import os
-import signal
-import socket
 import subprocess
 import sys
-import time
-import urllib.request
 from pathlib import Path
 
 import pytest
+from browser_helpers import CHROMIUM, ROOT, free_port, require_chromium, serve, wait_idle
 
 from lmp_analytics.config import SAMPLE_DIR
 from lmp_analytics.ingest.protect import pseudonym
 from lmp_analytics.jobs import ingest_and_build
 
-ROOT = Path(__file__).resolve().parents[2]
-CHROMIUM = Path("/usr/bin/chromium")
 KEY = "erasure-live-key-0123456789abcdef0123456789"
 PUPIL = "elev1235a00@feide.example.no"  # in both sample rounds
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def _lmp() -> list[str]:
@@ -47,8 +36,7 @@ def _links(warehouse: Path) -> list[Path]:
 
 
 def _idle(page) -> None:
-    page.wait_for_selector("[data-testid='stApp'][data-test-script-state='notRunning']",
-                           timeout=120_000)
+    wait_idle(page)
     page.wait_for_timeout(500)
 
 
@@ -98,44 +86,20 @@ def served(built, tmp_path):
     warehouse = built
     roles = tmp_path / "users.toml"
     roles.write_text("[users]\n", encoding="utf-8")
-    port = _free_port()
-    log_path = tmp_path / "server.log"
-    log = log_path.open("w")
-    env = dict(os.environ, LMP_ROLES=str(roles), PYTHONPATH=str(ROOT))
-    proc = subprocess.Popen([*_lmp(), "dashboard", "-w", str(warehouse), "--port", str(port)],
-                            cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT,
-                            start_new_session=True)
+    port = free_port()
     url = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 90
-        while True:
-            try:
-                with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2) as r:
-                    if r.status == 200:
-                        break
-            except OSError:
-                pass
-            if proc.poll() is not None or time.monotonic() > deadline:
-                pytest.fail("lmp dashboard did not start:\n" + log_path.read_text())
-            time.sleep(0.3)
+    log_path = tmp_path / "server.log"
+    env = dict(os.environ, LMP_ROLES=str(roles), PYTHONPATH=str(ROOT))
+    with serve([*_lmp(), "dashboard", "-w", str(warehouse), "--port", str(port)], url=url,
+               env=env, log_path=log_path, what="lmp dashboard"):
         yield {"url": url, "warehouse": warehouse, "log": log_path, "roles": roles}
-    finally:
-        if proc.poll() is None:
-            os.killpg(proc.pid, signal.SIGTERM)   # the group of the process started above
-            try:
-                proc.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                os.killpg(proc.pid, signal.SIGKILL)
-                proc.wait(timeout=10)
-        log.close()
 
 
 @pytest.mark.browser
 def test_forget_with_a_dashboard_session_open_leaves_no_byte_of_the_pupil(served, tmp_path):
     from playwright.sync_api import sync_playwright
 
-    if not CHROMIUM.exists():
-        pytest.fail(f"{CHROMIUM} is missing (apt-get install chromium; .ci/run installs it)")
+    require_chromium("erasure test")
     warehouse: Path = served["warehouse"]
     pid = pseudonym(KEY.encode(), PUPIL).encode()
     with sync_playwright() as pw:
