@@ -479,50 +479,114 @@ def demo(
     serve_dashboard(paths.warehouse, port)
 
 
+def _read_pupil_ids(path: Path) -> list[str]:
+    """Pupil ids, one per line, from a file or (``-``) standard input; never from argv."""
+    from lmp_analytics.warehouse.erasure import read_pupil_ids
+
+    if str(path) == "-":
+        return read_pupil_ids(sys.stdin)
+    try:
+        with open(path, encoding="utf-8-sig") as fh:
+            return read_pupil_ids(fh)
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ValueError(f"{path}: cannot read the pupil ids ({exc})") from exc
+
+
 @app.command()
 def forget(
-    elev_id: Annotated[str, typer.Option("--elev-id", help="The pupil's raw id (Feide id).")],
+    elev_id_file: Annotated[Path | None, typer.Option(
+        "--elev-id-file", help="File with the pupils' raw ids (Feide ids), one per line; '-' "
+        "reads them from standard input. Keeps the ids out of the process list and shell "
+        "history.")] = None,
+    elev_id: Annotated[str | None, typer.Option(
+        "--elev-id", hidden=True, help="Deprecated: visible in `ps` and shell history.")] = None,
     key_file: Annotated[Path | None, typer.Option(help="Pseudonym key file.")] = None,
     role: RoleOpt = None,
     warehouse: WarehouseOpt = None,
     debug: DebugOpt = False,
 ) -> None:
-    """Erase every row of one pupil (found through the keyed pseudonym) and what counted them."""
+    """Erase every row of pupils (found through the keyed pseudonym) and what counted them;
+    publishes a freshly written file, deletes the readers' snapshots and verifies."""
     from lmp_analytics.jobs import build_derived
-    from lmp_analytics.warehouse.erasure import forget_pupil
+    from lmp_analytics.warehouse.erasure import forget_pupils
 
     try:
-        result = forget_pupil(elev_id, key=protect.load_key(key_file), warehouse=warehouse,
-                              role=_role(role), rebuild=build_derived,
-                              key_source=protect.key_source(key_file))
-    except LmpError as exc:
+        ids: list[str] = []
+        if elev_id is not None:
+            err_console.print("[yellow]warning:[/] --elev-id puts the pupil's id in the process "
+                              "list and your shell history; use --elev-id-file FILE, or "
+                              "--elev-id-file - to read it from standard input.", highlight=False)
+            ids.append(elev_id)
+        if elev_id_file is not None:
+            ids += _read_pupil_ids(elev_id_file)
+        if elev_id is None and elev_id_file is None:
+            raise ValueError("give the pupils' ids with --elev-id-file FILE (one per line) or "
+                             "--elev-id-file - (standard input)")
+        result = forget_pupils(ids, key=protect.load_key(key_file), warehouse=warehouse,
+                               role=_role(role), rebuild=build_derived,
+                               key_source=protect.key_source(key_file))
+    except (LmpError, ValueError) as exc:
         raise _fail(exc, debug) from None
-    if result.responses == 0:
-        console.print("No rows of that pupil in the warehouse (the key is the warehouse's "
-                      "own; check the id).")
-        return
-    console.print(f"Erased {result.responses} response(s), {result.answers} answer(s) and "
-                  f"{result.nominations} nomination(s); marts rebuilt and published.")
+    if result.found == 0:
+        console.print("No rows of those pupils in the warehouse (the key is the warehouse's "
+                      "own; check the ids).")
+    else:
+        console.print(f"Erased {result.responses} response(s), {result.answers} answer(s) and "
+                      f"{result.nominations} nomination(s) of {result.found} of "
+                      f"{result.pupils} pupil(s); marts rebuilt and published.")
+    console.print(f"Published a freshly written warehouse, deleted {result.snapshots} reader "
+                  f"snapshot(s) and checked {result.files_checked} file(s) beside it: the "
+                  "pseudonyms are gone. Also erase the pupils from the source exports and "
+                  "backups (README, Privacy).", highlight=False)
+
+
+def _print_retention_plan(plan, before: str) -> None:
+    table = Table(title=f"Rounds before {before} that retention deletes")
+    for c in plan.columns:
+        table.add_column(c, justify="left" if c == "term" else "right")
+    for row in plan.iter_rows():
+        table.add_row(*[str(v) for v in row])
+    total = plan.drop("term").sum().row(0)
+    table.add_row("total", *[str(v) for v in total], style="bold")
+    console.print(table)
 
 
 @app.command()
 def retention(
     before: Annotated[str, typer.Option("--before", help="Delete rounds before this term.")],
+    yes: Annotated[bool, typer.Option("--yes", help="Delete what is shown (without --yes: "
+                                      "nothing is deleted, exit 2).")] = False,
+    dry_run: Annotated[bool, typer.Option("--dry-run", help="Only show what would be "
+                                          "deleted.")] = False,
     role: RoleOpt = None,
     warehouse: WarehouseOpt = None,
     debug: DebugOpt = False,
 ) -> None:
-    """Delete every round older than a term (retention policy); publishes atomically."""
+    """Delete every round older than a term (retention policy): shows the rounds, schools and
+    rows per term first and deletes only with --yes; publishes a freshly written file."""
     from lmp_analytics.jobs import build_derived
-    from lmp_analytics.warehouse.erasure import apply_retention
+    from lmp_analytics.warehouse.erasure import apply_retention, plan_retention
 
     try:
+        plan = plan_retention(before, warehouse=warehouse)
+        if plan.height == 0:
+            console.print(f"No rounds before {safe(before)}: nothing to delete.")
+            return
+        _print_retention_plan(plan, before)
+        if dry_run:
+            console.print("Dry run: nothing was deleted.")
+            return
+        if not yes:
+            raise ValueError(f"nothing was deleted: add --yes to delete these "
+                             f"{int(plan['rounds'].sum())} round(s)")
         result = apply_retention(before, warehouse=warehouse, role=_role(role),
                                  rebuild=build_derived)
     except (LmpError, ValueError) as exc:
         raise _fail(exc, debug) from None
     console.print(f"Deleted {result.rounds} round(s) before {safe(before)} "
-                  f"({result.responses} responses).")
+                  f"({result.responses} responses); published a freshly written warehouse, "
+                  f"deleted {result.snapshots} reader snapshot(s) and checked "
+                  f"{result.files_checked} file(s) beside it.", highlight=False)
 
 
 @app.command()

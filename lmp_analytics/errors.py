@@ -54,6 +54,11 @@ class WarehouseError(LmpError):
     """The warehouse is missing, locked by another writer, or not a warehouse of this package."""
 
 
+class DiskFullError(WarehouseError):
+    """No space left for the writer's private copy; the published warehouse is unchanged (exit
+    code 3, like every full disk)."""
+
+
 class KeyMismatchError(LmpError):
     """The pseudonym key given is not the key that made the warehouse's pseudonyms."""
 

@@ -25,7 +25,7 @@ import tempfile
 import traceback
 from pathlib import Path
 
-from lmp_analytics.errors import LmpError
+from lmp_analytics.errors import DiskFullError, LmpError
 from lmp_analytics.ingest.pipeline import EXIT_REJECTED
 
 #: 2: a file rejected, or a usage / configuration error (0, 1 and 2 are the ingest's codes).
@@ -58,6 +58,8 @@ def _where(exc: OSError) -> str:
 
 def describe(exc: BaseException) -> tuple[int, str]:
     """The exit code and the one plain line (without the log's location) for ``exc``."""
+    if isinstance(exc, DiskFullError):
+        return EXIT_INTERNAL, str(exc)
     if isinstance(exc, LmpError):
         return EXIT_USAGE, str(exc)
     if isinstance(exc, OSError):

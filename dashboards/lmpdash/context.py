@@ -198,7 +198,7 @@ def demo_role_choices(src: data.Source) -> tuple[str, ...]:
     if not src.exists:
         return tuple(dict.fromkeys(["program", *extra]))
     try:
-        return tuple(views.demo_roles(warehouse=src.read_path or src.path, extra=extra))
+        return tuple(views.demo_roles(warehouse=src.reads, extra=extra))
     except Exception:
         log.warning("demo roles could not be read from the warehouse", exc_info=True)
         return tuple(dict.fromkeys(["program", *extra]))

@@ -26,6 +26,7 @@ import polars as pl
 from lmp_analytics import api, views
 from lmp_analytics.config import warehouse_path
 from lmp_analytics.privacy.roles import Role
+from lmp_analytics.warehouse.snapshots import READ_INFIX, snapshot_path, snapshot_tmp_path
 
 log = logging.getLogger("lmp_dashboard")
 
@@ -46,7 +47,9 @@ class Source:
     connection to the previous file is still open (another session, the warm-up thread), a
     fresh ``connect(path)`` would get the *old* snapshot after ``os.replace``. A link named by
     the stamp is a different path pinned to one version: every query of a run reads the same
-    snapshot, and a new publish is always read from a new path.
+    snapshot, and a new publish is always read from a new path. ``lmp forget`` and ``lmp
+    retention`` delete every link after they publish: a run whose link is gone reads the
+    published path (the new version), and the next run links the new version.
     """
 
     path: Path
@@ -56,6 +59,15 @@ class Source:
     @property
     def exists(self) -> bool:
         return self.stamp is not None
+
+    @property
+    def reads(self) -> str:
+        """The file a run reads: its snapshot link, or the published path once an erasure has
+        deleted the link (a run never reopens an erased version)."""
+        if self.read_path is not None and (self.read_path == self.path
+                                           or self.read_path.exists()):
+            return str(self.read_path)
+        return str(self.path)
 
     @property
     def published(self) -> float | None:
@@ -86,19 +98,27 @@ _link_lock = threading.Lock()
 
 
 def _snapshot(target: Path) -> Source:
-    """Hard-link the published file as ``<name>.read-<inode>-<mtime_ns>`` beside it."""
+    """Hard-link the published file as ``<name>.read-<inode>-<mtime_ns>`` beside it.
+
+    The link is kept only if it is still of the published version once it has its final name:
+    an erasure that publishes meanwhile deletes every link it finds, and this check removes a
+    link of the erased version made too late for it to find."""
     with _link_lock:
-        tmp = target.with_name(f"{target.name}.read-tmp-{os.getpid()}-{threading.get_ident()}")
-        tmp.unlink(missing_ok=True)
-        os.link(target, tmp)              # pins whatever version is published right now
-        stamp = _stamp(os.stat(tmp))
-        final = target.with_name(f"{target.name}.read-{stamp[0]}-{stamp[2]}")
-        if final.exists():
-            tmp.unlink()
-        else:
-            os.replace(tmp, final)
-        _prune(target, keep=final)
-    return Source(target, stamp, final)
+        for _ in range(5):
+            tmp = snapshot_tmp_path(target, f"{os.getpid()}-{threading.get_ident()}")
+            tmp.unlink(missing_ok=True)
+            os.link(target, tmp)              # pins whatever version is published right now
+            stamp = _stamp(os.stat(tmp))
+            final = snapshot_path(target, stamp[0], stamp[2])
+            if final.exists():
+                tmp.unlink()
+            else:
+                os.replace(tmp, final)
+            if os.stat(target).st_ino == stamp[0]:
+                _prune(target, keep=final)
+                return Source(target, stamp, final)
+            final.unlink(missing_ok=True)     # a newer version was published meanwhile
+    raise OSError(f"{target} changed while a reader snapshot was being made")
 
 
 def _prune(target: Path, keep: Path) -> None:
@@ -110,7 +130,7 @@ def _prune(target: Path, keep: Path) -> None:
         except ValueError:
             return 0
 
-    links = sorted(target.parent.glob(f"{target.name}.read-[0-9]*-[0-9]*"), key=mtime)
+    links = sorted(target.parent.glob(f"{target.name}{READ_INFIX}[0-9]*-[0-9]*"), key=mtime)
     for old in links[:-KEEP_SNAPSHOTS]:
         if old != keep:
             old.unlink(missing_ok=True)
@@ -178,7 +198,7 @@ def clear_cache() -> None:
 
 
 def _wh(src: Source) -> str:
-    return str(src.read_path or src.path)
+    return src.reads
 
 
 # --------------------------------------------------------------------------------------------

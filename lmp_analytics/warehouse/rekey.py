@@ -131,7 +131,7 @@ def rekey_warehouse(
     written = False
     try:
         with (audit.pending("rekey", role=role, warehouse=target) as entry,
-              write_session(target) as session):
+              write_session(target, erase=True) as session):
             con = session.con
             if not meta.check_key(con, old, source=f"the key file {old_path}", action="Rekey"):
                 raise KeyMismatchError(

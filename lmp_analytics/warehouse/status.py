@@ -11,6 +11,7 @@ import polars as pl
 from lmp_analytics.config import warehouse_path
 from lmp_analytics.terms import term_index
 from lmp_analytics.warehouse import audit, meta, reading
+from lmp_analytics.warehouse.publish import check_ours
 from lmp_analytics.warehouse.queries import named
 
 
@@ -37,6 +38,7 @@ def warehouse_status(path: str | os.PathLike[str] | None = None) -> WarehouseSta
     """Summarise the published warehouse."""
     target = warehouse_path(path)
     with reading(target) as con:
+        check_ours(con, target)
         cells = con.sql(named("status", "respondents_per_school_term")).pl()
         totals = con.sql(named("status", "totals")).pl().row(0, named=True)
         quarantine = con.sql(named("status", "quarantine_by_reason")).pl()

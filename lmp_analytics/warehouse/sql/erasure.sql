@@ -27,3 +27,36 @@ DELETE FROM quarantine
  WHERE file_id NOT IN (SELECT DISTINCT file_id FROM fct_response)
    AND file_id IN (SELECT file_id FROM ingest_log WHERE status = 'loaded');
 
+-- name: count_pupils_found
+-- How many of the pseudonyms in `gone` the warehouse knows (as respondent or as nominee).
+SELECT count(DISTINCT elev) FROM (
+    SELECT elev FROM fct_response UNION ALL SELECT nominee FROM fct_nomination
+) WHERE elev IN (SELECT elev FROM gone);
+
+-- name: retention_plan
+-- Per term: the rounds, schools and rows that deleting the rounds in `old_rounds` removes.
+SELECT d.term,
+       count(*)                           AS rounds,
+       count(DISTINCT d.skole_orgnr)      AS schools,
+       coalesce(sum(r.n), 0)::BIGINT      AS responses,
+       coalesce(sum(a.n), 0)::BIGINT      AS answers,
+       coalesce(sum(m.n), 0)::BIGINT      AS nominations
+FROM dim_round AS d
+JOIN old_rounds USING (round_id)
+LEFT JOIN (SELECT round_id, count(*) AS n FROM fct_response GROUP BY round_id) AS r
+       USING (round_id)
+LEFT JOIN (SELECT round_id, count(*) AS n FROM fct_answer GROUP BY round_id) AS a
+       USING (round_id)
+LEFT JOIN (SELECT round_id, count(*) AS n FROM fct_nomination GROUP BY round_id) AS m
+       USING (round_id)
+GROUP BY d.term
+ORDER BY d.term;
+
+-- name: stored_pseudonyms
+-- Every pseudonym the facts and the quarantine hold (? = the pseudonym length in hex digits).
+SELECT elev AS p FROM fct_response
+UNION SELECT elev FROM fct_answer
+UNION SELECT elev FROM fct_nomination
+UNION SELECT nominee FROM fct_nomination
+UNION SELECT value FROM quarantine
+ WHERE length(value) = $hex_chars AND regexp_full_match(value, '[0-9a-f]+');
