@@ -15,6 +15,7 @@ from typing import Annotated
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
@@ -108,6 +109,10 @@ def _print_report(report: IngestReport, verb: str) -> None:
     for o in report.outcomes:
         for w in o.warnings:
             console.print(f"[yellow]warning:[/] {w}", highlight=False)
+    for o in report.outcomes:  # what each correction replaced: pupils before -> after
+        for r in o.replaced:
+            console.print(f"replaced {escape(f'{r.round_id} gruppe {r.gruppe}')}: {r.before} -> "
+                          f"{r.after} pupils ({escape(str(o.path))})", highlight=False)
     summary = Table.grid(padding=(0, 2))
     summary.add_row("files loaded", str(report.count("loaded") + report.count("valid")))
     summary.add_row("files skipped (already loaded)", str(report.count("skipped")))
@@ -130,7 +135,9 @@ def _write_json_report(report: IngestReport, path: Path) -> None:
         "files": [
             {"path": str(o.path), "status": o.status, "rows_read": o.rows_read,
              "rows_loaded": o.rows_loaded, "rows_quarantined": o.rows_quarantined,
-             "message": o.message, "row": o.row, "column": o.column, "warnings": o.warnings}
+             "message": o.message, "row": o.row, "column": o.column, "warnings": o.warnings,
+             "replaced": [{"round_id": r.round_id, "gruppe": r.gruppe, "before": r.before,
+                           "after": r.after} for r in o.replaced]}
             for o in report.outcomes
         ],
     }
@@ -147,6 +154,7 @@ def run_ingest(
     key_file: Path | None,
     dry_run: bool,
     quiet: bool = False,
+    allow_shrink: bool = False,
 ) -> IngestReport:
     """Ingest (or validate) with a progress bar; used by ``ingest``, ``validate`` and ``demo``."""
     from lmp_analytics.jobs import ingest_and_build
@@ -160,7 +168,7 @@ def run_ingest(
 
         return ingest_and_build(
             paths, roster, warehouse=warehouse, phases=phases, enrolment=enrolment, key=key,
-            dry_run=dry_run, progress=tick,
+            dry_run=dry_run, progress=tick, allow_shrink=allow_shrink,
         )
 
 
@@ -175,12 +183,16 @@ def ingest(
     ] = None,
     key_file: Annotated[Path | None, typer.Option(help="Pseudonym key file.")] = None,
     report: Annotated[Path | None, typer.Option(help="Also write the report as JSON.")] = None,
+    allow_shrink: Annotated[bool, typer.Option(
+        "--allow-shrink", help="Accept corrections that drop more than half of a group's pupils."
+    )] = False,
     debug: DebugOpt = False,
 ) -> None:
     """Load Spekter exports into the warehouse: validated, pseudonymised, published atomically."""
     try:
         result = run_ingest(paths, roster, warehouse=warehouse, phases=phases,
-                            enrolment=enrolment, key_file=key_file, dry_run=False)
+                            enrolment=enrolment, key_file=key_file, dry_run=False,
+                            allow_shrink=allow_shrink)
     except LmpError as exc:
         raise _fail(exc, debug) from None
     _print_report(result, "ingest")
