@@ -418,13 +418,16 @@ def _read_group(header: list[str], delimiter: str, members: list[tuple[Path, str
     return out
 
 
-def _parse_records(path: Path, text: str, delimiter: str) -> tuple[list[list[str]], list[int]]:
-    """CSV records (blank ones dropped) with the line each starts on; FileRejected if garbled."""
+def _parse_records(path: Path, text: str, delimiter: str,
+                   limits: Limits) -> tuple[list[list[str]], list[int]]:
+    """CSV records (blank ones dropped) with the line each starts on; FileRejected if garbled or
+    a cell is longer than the limit (the parser stops at the limit, so memory stays bounded)."""
     reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter, quotechar='"',
                         strict=True)
     records: list[list[str]] = []
     lines: list[int] = []
     start = 1
+    field_limit = csv.field_size_limit(limits.cell_chars)
     try:
         for fields in reader:
             if not _is_blank(fields):
@@ -432,12 +435,19 @@ def _parse_records(path: Path, text: str, delimiter: str) -> tuple[list[list[str
                 lines.append(start)
             start = reader.line_num + 1
     except csv.Error as exc:
+        if "field larger than field limit" in str(exc):
+            raise FileRejected(
+                str(path), f"has a cell of more than {limits.cell_chars:,} characters, the "
+                "limit per cell (LMP_MAX_CELL_CHARS); is the file garbled, or is a quote missing "
+                "its closing quote?", row=start) from exc
         raise FileRejected(
             str(path),
             f"cannot be parsed as a '{delimiter}'-separated CSV file from line {start} on "
             f"({exc}); is it truncated or garbled, or does a quote lack its closing quote?",
             row=start,
         ) from exc
+    finally:
+        csv.field_size_limit(field_limit)
     return records, lines
 
 
@@ -474,7 +484,7 @@ def _read_csv(path: Path, data: bytes, limits: Limits) -> RawTable:
         return _finish(path, header, frame, "csv", header_line=1,
                        lines=list(range(2, frame.height + 2)), encoding=encoding,
                        delimiter=delimiter)
-    records, lines = _parse_records(path, text, delimiter)
+    records, lines = _parse_records(path, text, delimiter, limits)
     if not records:
         raise FileRejected(str(path), "is empty (no header row and no data)")
     _check_field_counts(path, text, records, lines, delimiter)
