@@ -418,6 +418,38 @@ def _read_group(header: list[str], delimiter: str, members: list[tuple[Path, str
     return out
 
 
+def _oversized_field(text: str, line: int, delimiter: str, limit: int) -> int | None:
+    """0-based position of the first field longer than ``limit`` characters in the CSV record
+    that starts on ``line`` (None if there is none); reads at most that record."""
+    pos = 0
+    for _ in range(line - 1):
+        end = _LINE_BREAK.search(text, pos)
+        if end is None:
+            return None
+        pos = end.end()
+    field, length, quoted, i, n = 0, 0, False, pos, len(text)
+    while i < n:
+        char = text[i]
+        if quoted:
+            if char == '"' and text[i + 1:i + 2] == '"':
+                i += 1
+            elif char == '"':
+                quoted, length = False, length - 1
+            length += 1
+        elif char == '"':
+            quoted = True
+        elif char == delimiter:
+            field, length = field + 1, 0
+        elif char in _LINE_END:
+            return None
+        else:
+            length += 1
+        if length > limit:
+            return field
+        i += 1
+    return None
+
+
 def _parse_records(path: Path, text: str, delimiter: str,
                    limits: Limits) -> tuple[list[list[str]], list[int]]:
     """CSV records (blank ones dropped) with the line each starts on; FileRejected if garbled or
@@ -436,10 +468,15 @@ def _parse_records(path: Path, text: str, delimiter: str,
             start = reader.line_num + 1
     except csv.Error as exc:
         if "field larger than field limit" in str(exc):
+            index = _oversized_field(text, start, delimiter, limits.cell_chars)
+            header = records[0] if records and lines[0] < start else None
+            column = (normalise_column(header[index]) or None
+                      if header is not None and index is not None and index < len(header)
+                      else None)
             raise FileRejected(
                 str(path), f"has a cell of more than {limits.cell_chars:,} characters, the "
                 "limit per cell (LMP_MAX_CELL_CHARS); is the file garbled, or is a quote missing "
-                "its closing quote?", row=start) from exc
+                "its closing quote?", row=start, column=column) from exc
         raise FileRejected(
             str(path),
             f"cannot be parsed as a '{delimiter}'-separated CSV file from line {start} on "

@@ -60,7 +60,7 @@ CASES: dict[str, Case] = {
     # A 50 MB cell took 7.1 GB and was stored as a group label.
     "huge_cell": Case(h.huge_cell("cell.csv", 1_000_000), 2, 4, "gruppe",
                       ("a cell of 1,000,000 characters", "limit of 10,000", "LMP_MAX_CELL_CHARS")),
-    "huge_quoted_cell": Case(h.huge_cell("qcell.csv", 300_000, quoted=True), 2, 4, None,
+    "huge_quoted_cell": Case(h.huge_cell("qcell.csv", 300_000, quoted=True), 2, 4, "gruppe",
                              ("more than 10,000 characters", "LMP_MAX_CELL_CHARS")),
     "long_group_label": Case(h.csv_file("label.csv", h.rows(**{"3": {"gruppe": "8A" * 100}})),
                              1, 3, "gruppe", ("at most 40 characters",), [(3, "gruppe")],
@@ -331,3 +331,17 @@ def test_memory_is_bounded_by_a_multiple_of_the_input(tmp_path):
         assert got["status"] == ["rejected"], got
         bound_kb = (MEMORY_SLACK_MB * 1_000_000 + MEMORY_FACTOR * path.stat().st_size) / 1024
         assert got["grew_kb"] <= bound_kb, (path.name, got["grew_kb"] / 1024, bound_kb / 1024)
+
+
+def test_limit_settings_are_read_and_checked(monkeypatch):
+    from lmp_analytics import config
+    from lmp_analytics.ingest.readers import Limits
+
+    monkeypatch.setenv("LMP_MAX_CELL_CHARS", "12_000")
+    monkeypatch.setenv("LMP_MAX_ROWS", "")
+    assert Limits.current().cell_chars == 12_000
+    assert Limits.current().rows == config.DEFAULT_MAX_ROWS
+    for bad in ("0", "many"):
+        monkeypatch.setenv("LMP_MAX_COLUMNS", bad)
+        with pytest.raises(ValueError, match="LMP_MAX_COLUMNS"):
+            Limits.current()
