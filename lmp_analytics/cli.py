@@ -160,12 +160,16 @@ def _print_report(report: IngestReport, verb: str) -> None:
     if shown:
         console.print(table)
     for w in report.warnings:
-        console.print(f"[yellow]warning:[/] {w}", highlight=False)
+        console.print(f"[yellow]warning:[/] {safe(w)}", highlight=False)
     for o in report.outcomes:
         for w in o.warnings:
             console.print(f"[yellow]warning:[/] {safe(w)}", highlight=False)
     for notice in report.notices:
         console.print(f"[yellow]note:[/] {safe(notice)}", highlight=False)
+    for o in report.outcomes:  # what each correction replaced: pupils before -> after
+        for r in o.replaced:
+            console.print(f"replaced {safe(f'{r.round_id} gruppe {r.gruppe}')}: {r.before} -> "
+                          f"{r.after} pupils ({safe(o.path)})", highlight=False)
     summary = Table.grid(padding=(0, 2))
     summary.add_row("files loaded", str(report.count("loaded") + report.count("valid")))
     summary.add_row("files skipped (already loaded)", str(report.count("skipped")))
@@ -189,7 +193,9 @@ def _write_json_report(report: IngestReport, path: Path) -> None:
         "files": [
             {"path": str(o.path), "status": o.status, "rows_read": o.rows_read,
              "rows_loaded": o.rows_loaded, "rows_quarantined": o.rows_quarantined,
-             "message": o.message, "row": o.row, "column": o.column, "warnings": o.warnings}
+             "message": o.message, "row": o.row, "column": o.column, "warnings": o.warnings,
+             "replaced": [{"round_id": r.round_id, "gruppe": r.gruppe, "before": r.before,
+                           "after": r.after} for r in o.replaced]}
             for o in report.outcomes
         ],
     }
@@ -211,6 +217,7 @@ def run_ingest(
     quiet: bool = False,
     min_n: int | None = None,
     allow_min_n_below_5: bool = False,
+    allow_shrink: bool = False,
 ) -> IngestReport:
     """Ingest (or validate) with a progress bar; used by ``ingest``, ``validate`` and ``demo``."""
     from lmp_analytics.jobs import ingest_and_build
@@ -226,7 +233,7 @@ def run_ingest(
 
         return ingest_and_build(
             paths, roster, warehouse=warehouse, phases=phases, enrolment=enrolment, key=key,
-            dry_run=dry_run, progress=tick, **extra,
+            dry_run=dry_run, progress=tick, allow_shrink=allow_shrink, **extra,
         )
 
 
@@ -247,6 +254,9 @@ def ingest(
         "audited.")] = None,
     allow_min_n_below_5: Annotated[bool, typer.Option(
         "--allow-min-n-below-5", help="Accept --min-n below 5.")] = False,
+    allow_shrink: Annotated[bool, typer.Option(
+        "--allow-shrink", help="Accept corrections that drop more than half of a group's pupils."
+    )] = False,
     debug: DebugOpt = False,
 ) -> None:
     """Load Spekter exports into the warehouse: validated, pseudonymised, published atomically."""
@@ -254,7 +264,7 @@ def ingest(
         _not_a_folder("--report", report)
         result = run_ingest(paths, roster, warehouse=warehouse, phases=phases,
                             enrolment=enrolment, key_file=key_file, dry_run=False, min_n=min_n,
-                            allow_min_n_below_5=allow_min_n_below_5)
+                            allow_min_n_below_5=allow_min_n_below_5, allow_shrink=allow_shrink)
     except LmpError as exc:
         raise _fail(exc, debug) from None
     if report:  # first: a printing failure must not lose the report

@@ -129,3 +129,51 @@ class Settings:
     warehouse: Path = field(default_factory=warehouse_path)
     key_file: Path = field(default_factory=key_file_path)
     min_n: int = field(default_factory=min_n)
+
+
+# Input limits of ``lmp ingest`` / ``lmp validate`` (and the reference files). Each is read from
+# its environment variable when set; a file over a limit is rejected before its body is read
+# where the format allows (CSV header, XLSX zip directory, Parquet metadata).
+DEFAULT_MAX_CELL_CHARS = 10_000
+DEFAULT_MAX_COLUMNS = 500
+DEFAULT_MAX_ROWS = 1_000_000
+DEFAULT_MAX_XLSX_BYTES = 100_000_000
+DEFAULT_MAX_PARQUET_BYTES = 500_000_000
+
+
+def _positive_int(name: str, default: int) -> int:
+    raw = os.environ.get(name)
+    if raw is None or raw.strip() == "":
+        return default
+    try:
+        value = int(raw.strip().replace("_", ""))
+    except ValueError as exc:
+        raise ValueError(f"{name} must be a whole number, got {raw!r}") from exc
+    if value < 1:
+        raise ValueError(f"{name} must be at least 1, got {value}")
+    return value
+
+
+def max_cell_chars() -> int:
+    """Longest cell of an input file, in characters (``LMP_MAX_CELL_CHARS``, default 10,000)."""
+    return _positive_int("LMP_MAX_CELL_CHARS", DEFAULT_MAX_CELL_CHARS)
+
+
+def max_columns() -> int:
+    """Most columns in an input file's header (``LMP_MAX_COLUMNS``, default 500)."""
+    return _positive_int("LMP_MAX_COLUMNS", DEFAULT_MAX_COLUMNS)
+
+
+def max_rows() -> int:
+    """Most data rows in one input file (``LMP_MAX_ROWS``, default 1,000,000)."""
+    return _positive_int("LMP_MAX_ROWS", DEFAULT_MAX_ROWS)
+
+
+def max_xlsx_bytes() -> int:
+    """Largest decompressed XLSX workbook, in bytes (``LMP_MAX_XLSX_BYTES``, default 100 MB)."""
+    return _positive_int("LMP_MAX_XLSX_BYTES", DEFAULT_MAX_XLSX_BYTES)
+
+
+def max_parquet_bytes() -> int:
+    """Largest uncompressed Parquet data, in bytes (``LMP_MAX_PARQUET_BYTES``, default 500 MB)."""
+    return _positive_int("LMP_MAX_PARQUET_BYTES", DEFAULT_MAX_PARQUET_BYTES)

@@ -25,9 +25,11 @@ from lmp_analytics.errors import FileRejected
 from lmp_analytics.ingest import protect
 from lmp_analytics.ingest.readers import RawTable, check_duplicate_columns, normalise_column
 from lmp_analytics.ingest.schemas import (
+    EARLIEST_DATE,
     UNKNOWN_CODE,
     RowFailure,
     collect_failures,
+    early_date_reason,
     item_scale_codes,
     item_scale_labels,
     spekter_schema,
@@ -576,10 +578,15 @@ def _per_value(frame: pl.DataFrame, name: str, expr: pl.Expr, dtype: pl.DataType
 
 
 def _unparsed_failures(raw: pl.DataFrame, typed: pl.DataFrame) -> list[RowFailure]:
-    """Cells with text that could not be read as a date (the schema would only see 'empty')."""
+    """Cells with text that could not be read as a date (the schema would only see 'empty'), and
+    dates before :data:`~lmp_analytics.ingest.schemas.EARLIEST_DATE` (``0999-05-05``,
+    ``1900-01-01``: typos that would make a term no term code can name)."""
     bad = typed.filter(pl.col("dato").is_null() & raw.get_column("dato").is_not_null())
+    early = typed.filter(pl.col("dato") < EARLIEST_DATE)
     return [RowFailure(int(i), "dato", "a date as YYYY-MM-DD or DD.MM.YYYY", "invalid_date")
-            for i in bad.get_column(INDEX_COL)]
+            for i in bad.get_column(INDEX_COL)] + [
+        RowFailure(int(i), "dato", early_date_reason(), "early_date")
+        for i in early.get_column(INDEX_COL)]
 
 
 def _quarantine_records(raw_cells: pl.DataFrame, failures: list[RowFailure]) -> pl.DataFrame:

@@ -53,6 +53,7 @@ class FileOutcome:
     row: int | None = None
     column: str | None = None
     warnings: list[str] = field(default_factory=list)
+    replaced: list[load.Replacement] = field(default_factory=list)
 
 
 @dataclass
@@ -140,6 +141,7 @@ def ingest_files(
     key_source: str | None = None,
     min_n: int | None = None,
     allow_min_n_below_5: bool = False,
+    allow_shrink: bool = False,
 ) -> IngestReport:
     """Ingest Spekter exports into the warehouse (or only check them, with ``dry_run``).
 
@@ -149,11 +151,17 @@ def ingest_files(
     in the same private copy of the warehouse before publishing (the loaded facts are committed
     to that copy first, which readers never see: they see the old file or the new one).
 
-    A new warehouse is published when a file loaded, or when the roster, phase calendar or
-    enrolment differ from the stored ones (a hash in ``meta``). A run that loads no file never
-    creates a warehouse. A dry run loads the files into an in-memory scratch warehouse, so it
-    reports exactly what an ingest into an empty warehouse would (files are checked against each
-    other, not against the published warehouse, whose pseudonyms need the real key).
+    A new warehouse is published when a file loaded, or when no file was rejected and the
+    roster, phase calendar or enrolment differ from the stored ones (a hash in ``meta``): a run in
+    which files were rejected and none loaded changes nothing, roster included. A roster that
+    leaves out a school whose responses are stored is refused (``roster_error``; nothing changes).
+    A run that loads no file never creates a warehouse. A correction that replaces a stored
+    (round, gruppe) pair by fewer than half of its pupils is rejected unless ``allow_shrink``;
+    every replaced pair is reported (:attr:`FileOutcome.replaced`).
+
+    A dry run takes the same path into an in-memory scratch warehouse (derived tables included),
+    so it reports exactly what an ingest into an empty warehouse would (files are checked against
+    each other, not against the published warehouse, whose pseudonyms need the real key).
 
     The key must be the one recorded in the warehouse (KeyMismatchError otherwise, before
     anything is read; ``key_source`` names it in the message); the first ingest records it. The
@@ -184,6 +192,9 @@ def ingest_files(
     def run(con: duckdb.DuckDBPyConnection, existed: bool = False,
             entries: list[audit.Entry] | None = None) -> bool:
         """Load every file into ``con``; True if the result should be published."""
+        report.roster_error = _dropped_schools(con, ref)
+        if report.roster_error:
+            return False
         if not dry_run:
             key_known = meta.check_key(con, key, source=key_source, action="Ingest")
             held_pupils = not key_known and meta.has_pupils(con)
@@ -194,7 +205,8 @@ def ingest_files(
         done = load.loaded_hashes(con)
         run_id = uuid.uuid4().hex[:12]
         started = dt.datetime.now()
-        loader = load.BatchLoader(con, run_id=run_id, known_rounds=known)
+        loader = load.BatchLoader(con, run_id=run_id, known_rounds=known,
+                                  allow_shrink=allow_shrink)
         pseudonymiser = protect.Pseudonymiser(key)
         for first in range(0, len(files), CHUNK_FILES):
             chunk = files[first:first + CHUNK_FILES]
@@ -214,15 +226,21 @@ def ingest_files(
                 if progress:
                     progress(first + i + 1, len(files), chunk[i])
         loader.flush()
-        if dry_run:
-            return False
+        loaded = report.count("loaded") + report.count("valid")
+        if not loaded and report.count("rejected"):
+            return False  # a rejected run changes nothing, roster included
         before = load.stored_reference_hash(con)
         load.replace_reference(con, ref)
         report.reference_changed = load.store_reference_hash(con) != before
         # A run that loads no file never creates a warehouse; it updates an existing one only
         # when the reference data (roster, faser, elevtall) or the threshold changed.
-        if not (report.count("loaded") or (existed and report.reference_changed)
-                or (existed and threshold.changed)):
+        if not (loaded or (existed and report.reference_changed)
+                or (existed and not dry_run and threshold.changed)):
+            return False
+        if dry_run:  # the same derived tables as an ingest builds: the same errors surface
+            load.rebuild_rounds(con)
+            if after_load is not None:
+                after_load(con)
             return False
         if not key_known:
             _record_key(con, report, key, key_source, target, entries, held_pupils)
@@ -290,6 +308,24 @@ def _record_key(con: duckdb.DuckDBPyConnection, report: IngestReport, key: bytes
     entries.append(audit.Entry(
         "key", None, detail=f"key fingerprint {fingerprint}... recorded for a warehouse that held "
         "pupils without one", warehouse=target))
+
+
+def _dropped_schools(con: duckdb.DuckDBPyConnection, ref: Roster) -> str | None:
+    """Why the roster is refused when it leaves out schools whose responses are stored (None
+    when it keeps them all)."""
+    gone = [(org, name, n) for org, name, n in load.stored_schools(con) if org not in ref.orgnrs]
+    if not gone:
+        return None
+    listed = "; ".join(f"{org} {name} ({n} responses)" if name else f"{org} ({n} responses)"
+                       for org, name, n in gone[:10])
+    more = f" and {len(gone) - 10} more" if len(gone) > 10 else ""
+    return (
+        f"{ref.source}: the roster leaves out {len(gone)} school(s) whose responses are stored "
+        f"in the warehouse: {listed}{more}. Nothing was changed. A school stays in program.csv "
+        "as long as its data are kept; if the intent is to remove its data, delete them first "
+        "(`lmp retention --before TERM` deletes whole rounds, `lmp forget --elev-id-file FILE` "
+        "single pupils) and then load the new roster"
+    )
 
 
 def validate_files(
@@ -362,7 +398,7 @@ def _load_one(loader: load.BatchLoader, batch: MappedBatch, index: int, prep: _P
         path, "valid" if dry_run else "loaded", rows_read=batch.rows_read[index],
         rows_loaded=loaded.rows_loaded, rows_quarantined=loaded.rows_quarantined,
         warnings=table.warnings + batch.warnings[index],
-        message=_quarantine_summary(loaded.quarantine),
+        message=_quarantine_summary(loaded.quarantine), replaced=list(loaded.replaced),
     )
 
 

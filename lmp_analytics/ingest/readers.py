@@ -7,6 +7,12 @@ inner white space, Norwegian letters) so that ``Kjønn `` and ``kjonn`` are the 
 Rows whose cells are all empty are ignored; every other row keeps the line it had in the file, so
 messages and the quarantine can point at it. Problems with the file as a whole raise
 :class:`~lmp_analytics.errors.FileRejected`.
+
+Input limits (:class:`Limits`, from :mod:`lmp_analytics.config`) are checked as early as the
+format allows, so that a small hostile file cannot exhaust memory: the CSV header's width before
+its body is parsed, an XLSX workbook's decompressed size before calamine opens it, a Parquet
+file's row count, width and uncompressed size from its metadata before it is read; cell length
+and row count right after parsing, before anything else touches the cells.
 """
 
 from __future__ import annotations
@@ -15,6 +21,7 @@ import csv
 import io
 import re
 import zipfile
+import zlib
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -22,6 +29,7 @@ from xml.etree import ElementTree
 
 import polars as pl
 
+from lmp_analytics import config
 from lmp_analytics.errors import FileRejected
 
 CSV_SUFFIXES = {".csv", ".txt", ".tsv"}
@@ -40,6 +48,126 @@ _LINE_BREAK = re.compile(r"\r\n|\r|\n")
 _HEAD_ROWS = 20
 _XLSX_NS = {"m": "http://schemas.openxmlformats.org/spreadsheetml/2006/main",
             "r": "http://schemas.openxmlformats.org/officeDocument/2006/relationships"}
+
+
+@dataclass(frozen=True)
+class Limits:
+    """Input limits; :meth:`current` reads them from the settings (environment) at call time."""
+
+    cell_chars: int = config.DEFAULT_MAX_CELL_CHARS
+    columns: int = config.DEFAULT_MAX_COLUMNS
+    rows: int = config.DEFAULT_MAX_ROWS
+    xlsx_bytes: int = config.DEFAULT_MAX_XLSX_BYTES
+    parquet_bytes: int = config.DEFAULT_MAX_PARQUET_BYTES
+
+    @classmethod
+    def current(cls) -> Limits:
+        """The limits in force (``LMP_MAX_*`` environment variables, else the defaults)."""
+        return cls(config.max_cell_chars(), config.max_columns(), config.max_rows(),
+                   config.max_xlsx_bytes(), config.max_parquet_bytes())
+
+
+def _megabytes(n: int) -> str:
+    return f"{n / 1e6:,.1f} MB"
+
+
+def _too_many_columns(path: Path, width: int, limits: Limits, line: int = 1) -> FileRejected:
+    return FileRejected(
+        str(path), f"has {width:,} columns in its header row, more than the limit of "
+        f"{limits.columns:,} (LMP_MAX_COLUMNS); a Spekter export has about 30", row=line)
+
+
+def _too_many_rows(path: Path, rows: int, limits: Limits) -> FileRejected:
+    return FileRejected(
+        str(path), f"has {rows:,} data rows, more than the limit of {limits.rows:,} per file "
+        "(LMP_MAX_ROWS); split it into smaller files")
+
+
+def check_csv_header(path: Path, text: str, delimiter: str, limits: Limits) -> None:
+    """The CSV header line within the column and cell limits, before the body is parsed."""
+    header = _first_line(text)
+    width = header.count(delimiter) + 1
+    if width > limits.columns:
+        raise _too_many_columns(path, width, limits)
+    if len(header) > limits.cell_chars:
+        longest = max(header.split(delimiter), key=len)
+        if len(longest) > limits.cell_chars:
+            raise FileRejected(
+                str(path), f"has a column name of {len(longest):,} characters in its header row, "
+                f"more than the limit of {limits.cell_chars:,} per cell (LMP_MAX_CELL_CHARS)",
+                row=1)
+
+
+def check_cells(table: RawTable, limits: Limits) -> None:
+    """Row count and cell length of a parsed table within the limits; FileRejected (with row and
+    column of the first cell that is too long) otherwise."""
+    frame = table.frame
+    if frame.height > limits.rows:
+        raise _too_many_rows(table.path, frame.height, limits)
+    if frame.width > limits.columns:
+        raise _too_many_columns(table.path, frame.width, limits, table.header_line)
+    if not frame.height or not frame.width:
+        return
+    longest = frame.select(pl.all().str.len_chars().max().fill_null(0)).row(0)
+    for name, length in zip(frame.columns, longest, strict=True):
+        if length > limits.cell_chars:
+            index = int(frame.get_column(name).str.len_chars().arg_max())
+            raise FileRejected(
+                str(table.path), f"has a cell of {length:,} characters, more than the limit of "
+                f"{limits.cell_chars:,} per cell (LMP_MAX_CELL_CHARS); is the file garbled, or "
+                "is a quote missing its closing quote?",
+                row=table.line_of(index), column=name)
+
+
+def check_xlsx_size(path: Path, limits: Limits) -> None:
+    """The workbook's decompressed size within ``limits.xlsx_bytes``, before it is opened: first
+    the sizes its zip directory declares, then the bytes its members really inflate to (counted
+    while streaming, stopping at the limit), so that a zip bomb is refused with bounded memory."""
+    limit = limits.xlsx_bytes
+
+    def refuse(size: int, what: str) -> FileRejected:
+        return FileRejected(
+            str(path), f"decompresses to {what}{_megabytes(size)}, more than the limit of "
+            f"{_megabytes(limit)} for a workbook (LMP_MAX_XLSX_BYTES); save the sheet as CSV, "
+            "or split it")
+
+    try:
+        with zipfile.ZipFile(path) as book:
+            members = book.infolist()
+            declared = sum(m.file_size for m in members)
+            if declared > limit:
+                raise refuse(declared, "")
+            total = 0
+            for member in members:
+                with book.open(member) as stream:
+                    while chunk := stream.read(1 << 20):
+                        total += len(chunk)
+                        if total > limit:
+                            raise refuse(total, "more than ")
+    except (zipfile.BadZipFile, OSError, EOFError, ValueError, NotImplementedError,
+            RuntimeError, zlib.error) as exc:  # a broken or encrypted zip
+        raise FileRejected(
+            str(path), f"cannot be read as an Excel workbook ({type(exc).__name__}: {exc})"
+        ) from exc
+
+
+def check_parquet_metadata(path: Path, limits: Limits) -> None:
+    """Row count, width and uncompressed size from the Parquet footer, before any data is read."""
+    import pyarrow.parquet as pq
+
+    try:
+        meta = pq.ParquetFile(path).metadata
+    except Exception as exc:  # pyarrow raises several error types for broken files
+        raise FileRejected(str(path), f"cannot be read as Parquet ({exc})") from exc
+    if meta.num_columns > limits.columns:
+        raise _too_many_columns(path, meta.num_columns, limits)
+    if meta.num_rows > limits.rows:
+        raise _too_many_rows(path, meta.num_rows, limits)
+    size = sum(meta.row_group(i).total_byte_size for i in range(meta.num_row_groups))
+    if size > limits.parquet_bytes:
+        raise FileRejected(
+            str(path), f"holds {_megabytes(size)} of uncompressed data, more than the limit of "
+            f"{_megabytes(limits.parquet_bytes)} (LMP_MAX_PARQUET_BYTES); split it")
 
 
 def normalise_column(name: str) -> str:
@@ -205,10 +333,12 @@ def _simple_frame(text: str, delimiter: str) -> tuple[list[str], pl.DataFrame] |
     return None if frame is None else (header, frame)
 
 
-def read_many(items: Sequence[tuple[Path, bytes]]) -> list[RawTable | FileRejected]:
+def read_many(items: Sequence[tuple[Path, bytes]],
+              limits: Limits | None = None) -> list[RawTable | FileRejected]:
     """:func:`read_cells` of many files (path, bytes): plain CSV files with the same header line
     and delimiter are parsed in one go (a national school year is ~5,000 small exports with a
     handful of different headers), every other file on its own. Same tables, same refusals."""
+    limits = limits or Limits.current()
     out: list[RawTable | FileRejected | None] = [None] * len(items)
     groups: dict[tuple[str, str], list[tuple[int, str, int, str]]] = {}
     for i, (path, data) in enumerate(items):
@@ -220,30 +350,36 @@ def read_many(items: Sequence[tuple[Path, bytes]]) -> list[RawTable | FileReject
                 continue
             if text.strip():
                 delimiter = sniff_delimiter(_first_line(text))
+                try:
+                    check_csv_header(path, text, delimiter, limits)
+                except FileRejected as exc:
+                    out[i] = exc
+                    continue
                 split = _simple_split(text, delimiter)
                 if split is not None:
                     header_line = delimiter.join(split[0])
                     groups.setdefault((header_line, delimiter), []).append(
                         (i, split[1], split[2], encoding))
                     continue
-        out[i] = _read_or_refusal(path, data)
+        out[i] = _read_or_refusal(path, data, limits)
     for (header_line, delimiter), members in groups.items():
         tables = _read_group(header_line.split(delimiter), delimiter,
-                             [(items[i][0], body, lines, enc) for i, body, lines, enc in members])
+                             [(items[i][0], body, lines, enc) for i, body, lines, enc in members],
+                             limits)
         for (i, *_), table in zip(members, tables or [None] * len(members), strict=True):
-            out[i] = table if table is not None else _read_or_refusal(*items[i])
+            out[i] = table if table is not None else _read_or_refusal(*items[i], limits)
     return out  # type: ignore[return-value]
 
 
-def _read_or_refusal(path: Path, data: bytes) -> RawTable | FileRejected:
+def _read_or_refusal(path: Path, data: bytes, limits: Limits) -> RawTable | FileRejected:
     try:
-        return read_cells(path, data)
+        return read_cells(path, data, limits)
     except FileRejected as exc:
         return exc
 
 
-def _read_group(header: list[str], delimiter: str,
-                members: list[tuple[Path, str, int, str]]) -> list[RawTable] | None:
+def _read_group(header: list[str], delimiter: str, members: list[tuple[Path, str, int, str]],
+                limits: Limits) -> list[RawTable | FileRejected] | None:
     """Tables of files that share a header line: one parse, one naming, a slice per file. None
     (read each file alone) when the header has an unnamed column or a line is not simple."""
     names = [normalise_column(h) for h in header]
@@ -254,6 +390,8 @@ def _read_group(header: list[str], delimiter: str,
                           total)
     if frame is None:
         return None
+    longest = frame.select(pl.all().str.len_chars().max().fill_null(0)).row(0) if total else ()
+    oversized = any(length > limits.cell_chars for length in longest)
     template = _finish(members[0][0], header, frame.clear(), "csv")
     named = frame.select([pl.col(f"c{names.index(n)}").alias(n)  # first of repeated names
                           for n in template.frame.columns])
@@ -263,23 +401,65 @@ def _read_group(header: list[str], delimiter: str,
         numbers = list(range(2, lines + 2))
         head = head0 + list(zip(numbers, frame.slice(offset, _HEAD_ROWS).iter_rows(),
                                 strict=False))
-        out.append(RawTable(
+        table = RawTable(
             path=path, frame=named.slice(offset, lines), file_format="csv", encoding=encoding,
             delimiter=delimiter, original_columns=dict(template.original_columns),
             warnings=[], lines=numbers, head=head,
             duplicates={n: list(p) for n, p in template.duplicates.items()}, header_line=1,
-        ))
+        )
         offset += lines
+        try:
+            if oversized or lines > limits.rows:  # else every file is within the limits
+                check_cells(table, limits)
+        except FileRejected as exc:
+            out.append(exc)
+            continue
+        out.append(table)
     return out
 
 
-def _parse_records(path: Path, text: str, delimiter: str) -> tuple[list[list[str]], list[int]]:
-    """CSV records (blank ones dropped) with the line each starts on; FileRejected if garbled."""
+def _oversized_field(text: str, line: int, delimiter: str, limit: int) -> int | None:
+    """0-based position of the first field longer than ``limit`` characters in the CSV record
+    that starts on ``line`` (None if there is none); reads at most that record."""
+    pos = 0
+    for _ in range(line - 1):
+        end = _LINE_BREAK.search(text, pos)
+        if end is None:
+            return None
+        pos = end.end()
+    field, length, quoted, i, n = 0, 0, False, pos, len(text)
+    while i < n:
+        char = text[i]
+        if quoted:
+            if char == '"' and text[i + 1:i + 2] == '"':
+                i += 1
+            elif char == '"':
+                quoted, length = False, length - 1
+            length += 1
+        elif char == '"':
+            quoted = True
+        elif char == delimiter:
+            field, length = field + 1, 0
+        elif char in _LINE_END:
+            return None
+        else:
+            length += 1
+        if length > limit:
+            return field
+        i += 1
+    return None
+
+
+def _parse_records(path: Path, text: str, delimiter: str,
+                   limits: Limits) -> tuple[list[list[str]], list[int]]:
+    """CSV records (blank ones dropped) with the line each starts on; FileRejected if garbled or
+    a cell is longer than the limit (the parser stops at the limit, so memory stays bounded)."""
     reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter, quotechar='"',
                         strict=True)
     records: list[list[str]] = []
     lines: list[int] = []
     start = 1
+    field_limit = csv.field_size_limit(limits.cell_chars)
     try:
         for fields in reader:
             if not _is_blank(fields):
@@ -287,12 +467,24 @@ def _parse_records(path: Path, text: str, delimiter: str) -> tuple[list[list[str
                 lines.append(start)
             start = reader.line_num + 1
     except csv.Error as exc:
+        if "field larger than field limit" in str(exc):
+            index = _oversized_field(text, start, delimiter, limits.cell_chars)
+            header = records[0] if records and lines[0] < start else None
+            column = (normalise_column(header[index]) or None
+                      if header is not None and index is not None and index < len(header)
+                      else None)
+            raise FileRejected(
+                str(path), f"has a cell of more than {limits.cell_chars:,} characters, the "
+                "limit per cell (LMP_MAX_CELL_CHARS); is the file garbled, or is a quote missing "
+                "its closing quote?", row=start, column=column) from exc
         raise FileRejected(
             str(path),
             f"cannot be parsed as a '{delimiter}'-separated CSV file from line {start} on "
             f"({exc}); is it truncated or garbled, or does a quote lack its closing quote?",
             row=start,
         ) from exc
+    finally:
+        csv.field_size_limit(field_limit)
     return records, lines
 
 
@@ -317,18 +509,19 @@ def _check_field_counts(path: Path, text: str, records: list[list[str]], lines: 
         )
 
 
-def _read_csv(path: Path, data: bytes) -> RawTable:
+def _read_csv(path: Path, data: bytes, limits: Limits) -> RawTable:
     text, encoding = decode_text(path, data)
     if not text.strip():
         raise FileRejected(str(path), "is empty (no header row and no data)")
     delimiter = sniff_delimiter(_first_line(text))
+    check_csv_header(path, text, delimiter, limits)
     simple = _simple_frame(text, delimiter)
     if simple is not None:
         header, frame = simple
         return _finish(path, header, frame, "csv", header_line=1,
                        lines=list(range(2, frame.height + 2)), encoding=encoding,
                        delimiter=delimiter)
-    records, lines = _parse_records(path, text, delimiter)
+    records, lines = _parse_records(path, text, delimiter, limits)
     if not records:
         raise FileRejected(str(path), "is empty (no header row and no data)")
     _check_field_counts(path, text, records, lines, delimiter)
@@ -411,9 +604,10 @@ def _sheet_first_row(path: Path) -> int:
     return 1
 
 
-def _read_excel(path: Path) -> RawTable:
+def _read_excel(path: Path, limits: Limits) -> RawTable:
     import fastexcel
 
+    check_xlsx_size(path, limits)
     try:
         sheet = fastexcel.read_excel(path).load_sheet(0, header_row=None, dtypes="string")
         grid = sheet.to_polars()
@@ -443,7 +637,8 @@ def _parquet_text(name: str, dtype: pl.DataType) -> pl.Expr:
     return col.cast(pl.String)
 
 
-def _read_parquet(path: Path) -> RawTable:
+def _read_parquet(path: Path, limits: Limits) -> RawTable:
+    check_parquet_metadata(path, limits)
     try:
         frame = pl.read_parquet(path)
     except Exception as exc:  # polars raises several error types for broken files
@@ -487,10 +682,12 @@ def read_table(path: str | Path) -> RawTable:
     return _blank_to_null(read_cells(path))
 
 
-def read_cells(path: str | Path, data: bytes | None = None) -> RawTable:
+def read_cells(path: str | Path, data: bytes | None = None,
+               limits: Limits | None = None) -> RawTable:
     """:func:`read_table` without its last step (blank cells to null, all-blank rows dropped),
     which :func:`lmp_analytics.ingest.mapping.map_tables` does for many files at once. ``data``:
-    the file's bytes when the caller has read them already."""
+    the file's bytes when the caller has read them already; ``limits`` default to the settings."""
+    limits = limits or Limits.current()
     path = Path(path)
     if not path.exists():
         raise FileRejected(str(path), "does not exist")
@@ -498,11 +695,11 @@ def read_cells(path: str | Path, data: bytes | None = None) -> RawTable:
         raise FileRejected(str(path), "is a folder, not a file")
     suffix = path.suffix.lower()
     if suffix in CSV_SUFFIXES:
-        table = _read_csv(path, path.read_bytes() if data is None else data)
+        table = _read_csv(path, path.read_bytes() if data is None else data, limits)
     elif suffix in EXCEL_SUFFIXES:
-        table = _read_excel(path)
+        table = _read_excel(path, limits)
     elif suffix in PARQUET_SUFFIXES:
-        table = _read_parquet(path)
+        table = _read_parquet(path, limits)
     else:
         raise FileRejected(
             str(path),
@@ -511,4 +708,5 @@ def read_cells(path: str | Path, data: bytes | None = None) -> RawTable:
         )
     if not table.frame.columns:
         raise FileRejected(str(path), "has no named columns in its header row (line 1)", row=1)
+    check_cells(table, limits)
     return table

@@ -17,6 +17,8 @@ CODES: dict[str, tuple[str, str]] = {
     "missing_value": ("Tom celle der et svar kreves", "Empty cell where a value is required"),
     "invalid_date": ("Dato som ikke kan leses", "Date that cannot be read"),
     "future_date": ("Dato fram i tid", "Date in the future"),
+    "early_date": ("Dato før 2000", "Date before 2000"),
+    "label_too_long": ("For lang gruppe- eller rundeetikett", "Group or round label too long"),
     "grade_out_of_range": ("Ugyldig trinn", "Grade out of range"),
     "unknown_version": ("Ukjent Spekter-versjon", "Unknown Spekter version"),
     "invalid_gender": ("Ugyldig kjønn", "Invalid gender"),
@@ -31,6 +33,8 @@ CODES: dict[str, tuple[str, str]] = {
 #: Columns whose only value check has one code (other failures there are empty cells).
 COLUMN_CODES = {
     "trinn": "grade_out_of_range",
+    "gruppe": "label_too_long",
+    "runde": "label_too_long",
     "dato": "future_date",
     "versjon": "unknown_version",
     "kjonn": "invalid_gender",
@@ -51,6 +55,8 @@ def code_from_text(column: str | None, reason: str | None) -> str:
         return "missing_value"
     if text.startswith("a date as "):
         return "invalid_date"
+    if text.startswith("a survey date on or after"):
+        return "early_date"
     if text.startswith("each pupil once per round"):
         return "pupil_in_other_group" if "already answered" in text else "duplicate_pupil"
     if text.startswith("an answer on the item"):

@@ -22,6 +22,8 @@ from lmp_analytics.ingest.reasons import COLUMN_CODES, OTHER
 KJONN_VALUES = ("jente", "gutt", "annet")
 ROLLE_VALUES = ("deltaker", "sammenligning")
 TRINN_MIN, TRINN_MAX = 3, 13
+EARLIEST_DATE = dt.date(2000, 1, 1)  # no Spekter round is older; an earlier date is a typo
+MAX_LABEL_CHARS = 40  # gruppe and runde are short labels (7A, 2); a longer one is garbage
 UNKNOWN_CODE = -99  # a label that matched no answer option; never stored
 EMPTY_CELL = "a value (the cell is empty)"
 _BUILTIN_REASONS = {"not_nullable": EMPTY_CELL}
@@ -150,6 +152,16 @@ def enrolment_schema() -> pa.DataFrameSchema:
     )
 
 
+def _label_check() -> pa.Check:
+    return pa.Check.str_length(max_value=MAX_LABEL_CHARS,
+                               error=f"a short label (at most {MAX_LABEL_CHARS} characters)")
+
+
+def early_date_reason() -> str:
+    """What a date before :data:`EARLIEST_DATE` should have been (quarantine reason)."""
+    return f"a survey date on or after {EARLIEST_DATE} (and not in the future)"
+
+
 def spekter_schema(
     item_scales: dict[str, tuple[int, ...]],
     versions: list[str],
@@ -164,7 +176,7 @@ def spekter_schema(
     item_labels = item_labels or {}
     columns: dict[str, pa.Column] = {
         "skole_orgnr": _col(pl.String, nullable=False),
-        "gruppe": _col(pl.String, nullable=False),
+        "gruppe": _col(pl.String, _label_check(), nullable=False),
         "trinn": _col(
             pl.Int16,
             pa.Check.in_range(
@@ -182,7 +194,7 @@ def spekter_schema(
                         nullable=False),
         "kjonn": _col(pl.String, pa.Check.isin(KJONN_VALUES, error="jente, gutt, annet or empty")),
         "formal": _col(pl.String),
-        "runde": _col(pl.String, nullable=False),
+        "runde": _col(pl.String, _label_check(), nullable=False),
     }
     for item, codes in item_scales.items():
         columns[item] = _col(
@@ -221,7 +233,7 @@ def answer_table_schema() -> pa.DataFrameSchema:
     return pa.DataFrameSchema(
         {
             "round_id": _col(pl.String, nullable=False),
-            "gruppe": _col(pl.String, nullable=False),
+            "gruppe": _col(pl.String, _label_check(), nullable=False),
             "elev": _col(pl.String, pa.Check.str_length(20, 20), nullable=False),
             "item": _col(pl.String, nullable=False),
             "value": _col(pl.Int16, pa.Check.in_range(0, 5)),

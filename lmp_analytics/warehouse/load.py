@@ -39,6 +39,51 @@ class LoadedFile:
     rows_loaded: int
     rows_quarantined: int
     quarantine: pl.DataFrame
+    replaced: tuple[Replacement, ...] = ()
+
+
+@dataclass(frozen=True)
+class Replacement:
+    """One stored (round, gruppe) pair a file replaced: pupils stored before and after."""
+
+    round_id: str
+    gruppe: str
+    before: int
+    after: int
+
+    @property
+    def shrinks(self) -> bool:
+        """More than half of the group's pupils would go."""
+        return self.after * 2 < self.before
+
+
+def stored_schools(con: duckdb.DuckDBPyConnection) -> list[tuple[str, str | None, int]]:
+    """(skole_orgnr, skole, responses) of every school with responses stored."""
+    return [tuple(r) for r in con.execute(_q("stored_schools")).fetchall()]
+
+
+def _replacements(con: duckdb.DuckDBPyConnection, responses: pl.DataFrame,
+                  groups: pl.DataFrame) -> list[Replacement]:
+    """The stored pairs among ``groups`` (registered as ``new_groups``) with their sizes now and
+    after ``responses`` replace them."""
+    after = dict(((r, g), n) for r, g, n in
+                 responses.group_by("round_id", "gruppe").len().iter_rows())
+    return [Replacement(r, g, int(n), int(after.get((r, g), 0)))
+            for r, g, n in con.execute(_q("replaced_group_sizes")).fetchall()]
+
+
+def _refuse_shrink(path: str, replaced: list[Replacement]) -> FileRejected:
+    shrunk = [r for r in replaced if r.shrinks]
+    listed = "; ".join(f"round {r.round_id} gruppe {r.gruppe}: {r.before} -> {r.after} pupils"
+                       for r in shrunk[:5])
+    more = f" (and {len(shrunk) - 5} more)" if len(shrunk) > 5 else ""
+    return FileRejected(
+        path,
+        f"would replace stored group(s) by fewer than half of their pupils ({listed}{more}); "
+        "nothing of the file was loaded. If this correction is intended, run again with "
+        "--allow-shrink",
+        column="gruppe",
+    )
 
 
 def existing_rounds(con: duckdb.DuckDBPyConnection) -> set[str]:
@@ -96,11 +141,14 @@ def load_file(
     delimiter: str | None,
     run_id: str,
     known_rounds: set[str],
+    allow_shrink: bool = False,
 ) -> LoadedFile:
     """Replace the (round, gruppe) pairs of ``mapped`` with its rows, in the open transaction.
 
     Pupils who already answered the same round in a group this file does not replace are
-    quarantined. If no row is left the file is rejected and nothing changes.
+    quarantined. If no row is left the file is rejected and nothing changes. A replacement that
+    leaves fewer than half of a stored group's pupils is refused (FileRejected, nothing changes)
+    unless ``allow_shrink``; every replaced pair is in :attr:`LoadedFile.replaced`.
     """
     responses, answers, nominations = mapped.responses, mapped.answers, mapped.nominations
     quarantine = mapped.quarantine
@@ -142,6 +190,13 @@ def load_file(
                     column="elev_id",
                 )
 
+    replaced: list[Replacement] = []
+    if touches_existing:
+        replaced = _replacements(con, responses, groups)
+        if not allow_shrink and any(r.shrinks for r in replaced):
+            con.unregister("new_groups")
+            raise _refuse_shrink(path, replaced)
+
     failures = collect_failures(answer_table_schema(), answers)
     if failures:  # mapping guarantees these; a failure here is a bug, not bad data
         raise RuntimeError(f"{path}: answer rows broke the warehouse contract: {failures[:3]}")
@@ -176,7 +231,7 @@ def load_file(
          mapped.rows_read, responses.height, rows_quarantined, dt.datetime.now()],
     )
     known_rounds |= file_rounds
-    return LoadedFile(file_id, responses.height, rows_quarantined, quarantine)
+    return LoadedFile(file_id, responses.height, rows_quarantined, quarantine, tuple(replaced))
 
 
 _NO_QUARANTINE = pl.DataFrame(schema=QUARANTINE_SCHEMA)
@@ -192,9 +247,10 @@ class BatchLoader:
     """
 
     def __init__(self, con: duckdb.DuckDBPyConnection, *, run_id: str,
-                 known_rounds: set[str]) -> None:
+                 known_rounds: set[str], allow_shrink: bool = False) -> None:
         self.con = con
         self.run_id = run_id
+        self.allow_shrink = allow_shrink
         self.known_rounds = known_rounds
         self._batch: MappedBatch | None = None
         self._pending: list[dict] = []
@@ -219,7 +275,8 @@ class BatchLoader:
             self.flush()
             return load_file(self.con, batch.file(index), path=path, sha256=sha256,
                              file_format=file_format, encoding=encoding, delimiter=delimiter,
-                             run_id=self.run_id, known_rounds=self.known_rounds)
+                             run_id=self.run_id, known_rounds=self.known_rounds,
+                             allow_shrink=self.allow_shrink)
         quarantine = self._quarantine.get((index,))
         if quarantine is None:
             loaded = LoadedFile(None, self._sizes.get(index, 0), 0, _NO_QUARANTINE)

@@ -28,6 +28,21 @@ WHERE NOT EXISTS (
     SELECT 1 FROM new_groups AS g WHERE g.round_id = r.round_id AND g.gruppe = r.gruppe
 );
 
+-- name: replaced_group_sizes
+-- Pupils stored now in each (round, gruppe) pair the incoming file replaces.
+SELECT g.round_id, g.gruppe, count(*) AS pupils
+FROM new_groups AS g
+JOIN fct_response AS r ON r.round_id = g.round_id AND r.gruppe = g.gruppe
+GROUP BY g.round_id, g.gruppe
+ORDER BY g.round_id, g.gruppe;
+
+-- name: stored_schools
+-- Schools with responses stored, with their name as stored and how many responses they have.
+SELECT r.skole_orgnr, any_value(s.skole) AS skole, count(*) AS responses
+FROM fct_response AS r LEFT JOIN dim_school AS s USING (skole_orgnr)
+GROUP BY r.skole_orgnr
+ORDER BY r.skole_orgnr;
+
 -- name: delete_groups_response
 DELETE FROM fct_response AS t USING new_groups AS g
 WHERE t.round_id = g.round_id AND t.gruppe = g.gruppe;
