@@ -578,6 +578,7 @@ def retention(
     from lmp_analytics.warehouse.erasure import apply_retention, plan_retention
 
     try:
+        role = _role(role)  # checked before any work
         plan = plan_retention(before, warehouse=warehouse)
         if plan.height == 0:
             console.print(f"No rounds before {safe(before)}: nothing to delete.")
@@ -589,7 +590,7 @@ def retention(
         if not yes:
             raise ValueError(f"nothing was deleted: add --yes to delete these "
                              f"{int(plan['rounds'].sum())} round(s)")
-        result = apply_retention(before, warehouse=warehouse, role=_role(role),
+        result = apply_retention(before, warehouse=warehouse, role=role,
                                  rebuild=build_derived)
     except (LmpError, ValueError) as exc:
         raise _fail(exc, debug) from None
