@@ -105,6 +105,15 @@ def _(
     )
 
 
+@app.cell
+def _():
+    def pct(share, decimals: int = 1) -> str:
+        """A share as a percentage, or "not available" when it cannot be computed (None)."""
+        return "not available" if share is None else f"{share:.{decimals}%}"
+
+    return (pct,)
+
+
 @app.cell(hide_code=True)
 def _(WAREHOUSE, mo, pl, schools, status):
     _by_role = schools.group_by("rolle", "pulje").agg(pl.len().alias("schools")).sort(
@@ -295,16 +304,26 @@ def _(alt, enrolled, pl, response_rates, rounds, schools):
 
 
 @app.cell(hide_code=True)
-def _(LOW_RESPONSE_RATE, low_response, mo, pl, response):
+def _(LOW_RESPONSE_RATE, enrolled, low_response, mo, pct, pl, response):
     _known = response.filter(pl.col("response_rate").is_not_null())
     _colon = ":" if low_response.height else "."
-    mo.md(f"""
+    if _known.height == 0:
+        # elevtall.csv is optional: without it no rate can be computed (never shown as 0)
+        _why = ("the warehouse holds no enrolment (`elevtall.csv` was not supplied)"
+                if enrolled.height == 0 else
+                "no enrolment for these schools and years, or too few respondents to show")
+        _out = mo.callout(mo.md(
+            f"Response rates are **not available** for any of the {response.height} primary "
+            f"rounds: {_why}, so a response rate cannot be computed."), kind="warn")
+    else:
+        _out = mo.md(f"""
     A response rate for **{_known.height} of {response.height}** primary rounds (none where
     enrolment is unknown or the round has too few respondents to show); median
-    response rate **{_known["response_rate"].median():.1%}**
-    (range {_known["response_rate"].min():.1%}–{_known["response_rate"].max():.1%}).
+    response rate **{pct(_known["response_rate"].median())}**
+    (range {pct(_known["response_rate"].min())}–{pct(_known["response_rate"].max())}).
     **{low_response.height}** rounds fall below {LOW_RESPONSE_RATE:.0%}{_colon}
     """)
+    _out
     return
 
 
@@ -397,17 +416,21 @@ def _(ingest_log, mo, status):
 
 
 @app.cell(hide_code=True)
-def _(attrition_summary, mo, pl, response, rounds, status):
-    _summer = attrition_summary.filter(pl.col("transition").str.contains("summer"))
-    _within = attrition_summary.filter(~pl.col("transition").str.contains("summer"))
+def _(attrition_summary, mo, pct, pl, response, rounds, status):
+    def _pooled(frame):
+        # no pair of consecutive rounds of that kind: attrition is not available (not 0)
+        return pct(frame["pooled_attrition"].item() if frame.height else None, 0)
+
+    _summer = _pooled(attrition_summary.filter(pl.col("transition").str.contains("summer")))
+    _within = _pooled(attrition_summary.filter(~pl.col("transition").str.contains("summer")))
     mo.md(f"""
     ## Take-aways
 
     - {status.schools} schools, {rounds.height} rounds ({rounds.filter(pl.col("is_primary")).height}
       primary), {rounds["versjon"].n_unique()} instrument versions.
-    - Median response rate {response["response_rate"].median():.0%}.
-    - Linked-pupil attrition: {_within["pooled_attrition"].item():.0%} within a school year,
-      {_summer["pooled_attrition"].item():.0%} over the summer — the "same pupils" views rest
+    - Median response rate {pct(response["response_rate"].median(), 0)}.
+    - Linked-pupil attrition: {_within} within a school year,
+      {_summer} over the summer — the "same pupils" views rest
       on most, but not all, respondents.
     - Quarantined rows: {status.quarantined_rows}.
     """)

@@ -175,11 +175,12 @@ def _(PHASES, has_truth, mean_t_interval, pl, tested):
                 "true no-programme part": _f["true_no_programme"].mean(),
                 "pooled CI covers truth": _lo is not None
                 and _lo <= _f["true_change"].mean() <= _hi,
+                # no school tested: not available (None), never 0
                 "school CIs covering truth": _f.filter(
                     (pl.col("diff_ci_low") <= pl.col("true_change"))
                     & (pl.col("true_change") <= pl.col("diff_ci_high"))
                 ).height
-                / max(_f.height, 1),
+                / _f.height if _f.height else None,
             }
         _rows.append(_row)
     pooled = pl.DataFrame(_rows).with_columns(pl.col(pl.Float64).round(4))
@@ -190,24 +191,33 @@ def _(PHASES, has_truth, mean_t_interval, pl, tested):
 @app.cell(hide_code=True)
 def _(INDICATOR, has_truth, mo, pl, pooled):
     def _covers(row):
+        if row["CI low"] is None:
+            return "cannot be checked against (fewer than 2 schools tested)"
         return "covers" if row["pooled CI covers truth"] else "misses"
+
+    def _s(x):
+        # an estimate that cannot be computed (fewer than 2 schools) is "not available", never 0
+        return "not available" if x is None else f"{x:+.4f}"
+
+    def _pct(x):
+        return "not available" if x is None else f"{x:.0%}"
 
     if has_truth:
         _p1 = pooled.filter(pl.col("phase") == "1").row(0, named=True)
         _p2 = pooled.filter(pl.col("phase") == "2").row(0, named=True)
         _text = f"""
     **Against the planted truth ({INDICATOR}).** Phase 1: pooled change
-    {_p1["pooled change"]:+.4f} (95 % CI {_p1["CI low"]:+.4f} to {_p1["CI high"]:+.4f}); the
-    schools' expected change is {_p1["true change"]:+.4f}, of which only
-    {_p1["true programme part"]:+.4f} is the programme and {_p1["true no-programme part"]:+.4f}
+    {_s(_p1["pooled change"])} (95 % CI {_s(_p1["CI low"])} to {_s(_p1["CI high"])}); the
+    schools' expected change is {_s(_p1["true change"])}, of which only
+    {_s(_p1["true programme part"])} is the programme and {_s(_p1["true no-programme part"])}
     would have happened anyway (trend, grade mix and the decay of the transient high the schools
-    were selected on). Phase 2: pooled {_p2["pooled change"]:+.4f}
-    ({_p2["CI low"]:+.4f} to {_p2["CI high"]:+.4f}) against an expected
-    {_p2["true change"]:+.4f} (programme part {_p2["true programme part"]:+.4f}). The pooled
+    were selected on). Phase 2: pooled {_s(_p2["pooled change"])}
+    ({_s(_p2["CI low"])} to {_s(_p2["CI high"])}) against an expected
+    {_s(_p2["true change"])} (programme part {_s(_p2["true programme part"])}). The pooled
     interval {_covers(_p1)} the expected change in phase 1 and {_covers(_p2)} it in phase 2
     (a 95 % interval misses 1 time in 20, and the phases share schools). Per-school intervals
-    cover the school's expected change in {_p1["school CIs covering truth"]:.0%} (phase 1) and
-    {_p2["school CIs covering truth"]:.0%} (phase 2) of the schools.
+    cover the school's expected change in {_pct(_p1["school CIs covering truth"])} (phase 1) and
+    {_pct(_p2["school CIs covering truth"])} (phase 2) of the schools.
     """
     else:
         _text = (
@@ -232,7 +242,7 @@ def _(mo, phase_picker):
 
 
 @app.cell
-def _(alt, changes, has_truth, mean_t_interval, phase_picker, pl):
+def _(alt, changes, has_truth, mean_t_interval, mo, phase_picker, pl):
     _f = changes.filter((pl.col("phase") == phase_picker.value) & pl.col("tested"))
     _f = _f.with_columns(
         pl.when((pl.col("p_adjusted") < 0.05) & (pl.col("diff") < 0))
@@ -298,7 +308,10 @@ def _(alt, changes, has_truth, mean_t_interval, phase_picker, pl):
     forest_chart = alt.layer(*_layers).properties(
         width=460, height=max(120, 18 * len(_order))
     )
-    forest_chart
+    # no school with a tested change in this phase (one round per school, phase not reached)
+    forest_chart if _f.height else mo.callout(mo.md(
+        f"No school has a tested before/after change for phase {phase_picker.value}: "
+        "the forest plot is **not available**."), kind="info")
     return
 
 
@@ -340,7 +353,12 @@ def _(alt, mo, pl, tested):
         )
         .sort("phase")
     )
-    _lim = float(max(_both["diff"].abs().max(), _both["linked_diff"].abs().max())) * 1.05
+    if _both.height == 0:
+        _no_linked = mo.callout(mo.md(
+            "No school has a before/after pair with linked pupils: the same-pupils comparison "
+            "is **not available**."), kind="info")
+    _lim = float(max(_both["diff"].abs().max() or 0.0,
+                     _both["linked_diff"].abs().max() or 0.0)) * 1.05 or 0.1
     _line = alt.Chart(pl.DataFrame({"x": [-_lim, _lim]})).mark_line(
         strokeDash=[4, 4], color="grey"
     ).encode(x="x:Q", y="x:Q")
@@ -356,7 +374,7 @@ def _(alt, mo, pl, tested):
         )
         + _line
     ).properties(width=360, height=300)
-    mo.hstack([linked_chart, linked_summary], align="start")
+    mo.hstack([linked_chart, linked_summary], align="start") if _both.height else _no_linked
     return
 
 

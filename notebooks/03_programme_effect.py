@@ -48,7 +48,7 @@ def _():
         school_term_panel,
     )
     from lmp_analytics.evaluation.school_change import phase_changes
-    from lmp_analytics.stats import mean_t_interval
+    from lmp_analytics.stats import StatsInputError, mean_t_interval
     from lmp_analytics.stats.did import staggered_did, twfe_contrast
     from lmp_analytics.synth.truth import (
         bullying_truth,
@@ -63,6 +63,7 @@ def _():
     from lmp_analytics.warehouse.queries import named
 
     return (
+        StatsInputError,
         alt,
         bullying_truth,
         event_study_truth,
@@ -87,7 +88,17 @@ def _():
 
 
 @app.cell
+def _():
+    def sgn(x, spec: str = "+.4f") -> str:
+        """``x`` formatted with ``spec``, or "not available" when it cannot be computed."""
+        return "not available" if x is None else format(x, spec)
+
+    return (sgn,)
+
+
+@app.cell
 def _(
+    StatsInputError,
     bullying_truth,
     find_truth,
     named,
@@ -112,10 +123,17 @@ def _(
                                               "anticipation": 1},
     }
     PARTICIPANTS_ONLY = "participants only (not-yet-treated puljer)"
+    # A design the warehouse cannot support (one pulje and no comparison schools, one school,
+    # one round per school) is "not available" (None) with the estimator's reason.
+    fits, unavailable = {}, {}
     with reading() as _con:
         school_ids = _con.sql(named("reads", "schools")).pl()["skole_orgnr"].to_list()
         panel = school_term_panel(_con, INDICATOR)
-        fits = {_label: programme_effect(_con, INDICATOR, **_kw) for _label, _kw in SPECS.items()}
+        for _label, _kw in SPECS.items():
+            try:
+                fits[_label] = programme_effect(_con, INDICATOR, **_kw)
+            except StatsInputError as _exc:
+                fits[_label], unavailable[_label] = None, str(_exc)
         # The naive before/after is the pooled phase-1 change; phase_changes gives each school's
         # change so the pooled mean can carry an interval over schools.
         phase1 = phase_changes(_con, indicator=INDICATOR, phase=1)
@@ -123,7 +141,10 @@ def _(
     # Without the comparison schools only later puljer serve as controls (the last pulje is
     # control-only): the design METHODS.md §1e warns about under staggered selection.
     participants_panel = panel.filter(pl.col("g").is_not_null())
-    participants_did = staggered_did(participants_panel.select("skole_orgnr", "t", "g", "y"))
+    try:
+        participants_did = staggered_did(participants_panel.select("skole_orgnr", "t", "g", "y"))
+    except StatsInputError as _exc:
+        participants_did, unavailable[PARTICIPANTS_ONLY] = None, str(_exc)
     headline = fits[HEADLINE]
     truth = find_truth(school_ids, os.environ.get("LMP_TRUTH"))
     school_truth = bullying_truth(truth, composition) if truth else None
@@ -138,30 +159,60 @@ def _(
         phase1,
         school_truth,
         truth,
+        unavailable,
     )
 
 
+@app.cell(hide_code=True)
+def _(HEADLINE, headline, mo, unavailable):
+    _lines = "\n".join(f"- *{_label}*: {_why}" for _label, _why in unavailable.items())
+    _head = (
+        "**The programme effect is not available for this warehouse**: the staggered DiD "
+        "needs participating schools with rounds before and after their start and control "
+        "schools (comparison schools or a later pulje) in the same terms. The sections that "
+        "rest on it are left out."
+        if headline is None
+        else "Some specifications are **not available** for this warehouse (their rows in the "
+        "sensitivity table stay empty):"
+    )
+    mo.callout(mo.md(f"{_head}\n\n{_lines}"), kind="warn") if unavailable else None
+    return
+
+
 @app.cell
-def _(expected_panel, naive_change, panel, school_truth, staggered_did, twfe_contrast):
+def _(
+    StatsInputError,
+    expected_panel,
+    headline,
+    naive_change,
+    panel,
+    school_truth,
+    staggered_did,
+    twfe_contrast,
+):
     # Every estimator here is linear in y: run on the noise-free panel of expected school shares
     # (from the planted parameters) it returns its expected value in this world; on the same
     # panel with the effect switched off, its bias from trend, composition and regression to the
     # mean alone. Same package functions, same settings as the headline.
     noise_free = {}
-    if school_truth is not None:
-        for _name, _programme in (("expected", True), ("without programme", False)):
-            _p = expected_panel(school_truth, panel, programme=_programme)
-            _cells = _p.select("skole_orgnr", "t", "g", "y")
-            noise_free[_name] = {
-                "did": staggered_did(_cells),
-                "naive": naive_change(_p),
-                "twfe": twfe_contrast(_cells),
-            }
+    if school_truth is not None and headline is not None:
+        try:
+            for _name, _programme in (("expected", True), ("without programme", False)):
+                _p = expected_panel(school_truth, panel, programme=_programme)
+                _cells = _p.select("skole_orgnr", "t", "g", "y")
+                noise_free[_name] = {
+                    "did": staggered_did(_cells),
+                    "naive": naive_change(_p),
+                    "twfe": twfe_contrast(_cells),
+                }
+        except StatsInputError:  # the noise-free comparison is optional
+            noise_free = {}
     return (noise_free,)
 
 
 @app.cell
-def _(event_study_truth, headline, noise_free, panel, pl, school_truth):
+def _(event_study_truth, headline, mo, noise_free, panel, pl, school_truth):
+    mo.stop(headline is None)
     event = headline.did.event_study
     if school_truth is not None:
         event = event.join(
@@ -185,34 +236,37 @@ def _(event_study_truth, headline, noise_free, panel, pl, school_truth):
         pl.when(pl.col("e") < 0).then(pl.lit("pre-period (placebo)"))
         .otherwise(pl.lit("post-period")).alias("period"),
     )
-    phase2 = event.filter(pl.col("e") == 1).row(0, named=True)
+    # no estimate after phase 2 (e = 1) when no pulje has reached it: not available (None)
+    _e1 = event.filter(pl.col("e") == 1)
+    phase2 = _e1.row(0, named=True) if _e1.height else dict.fromkeys(event.columns)
     return event, phase2
 
 
 @app.cell(hide_code=True)
-def _(headline, mo, phase2, truth):
-    if truth is not None:
+def _(headline, mo, phase2, sgn, truth):
+    if truth is not None and phase2["att"] is not None:
         _verdict = (
             "lies **inside**" if phase2["truth_in_ci"] else "lies **outside**"
         )
         _truth_text = (
-            f" The planted truth for the same cells is **{phase2['truth']:+.4f}**, which "
+            f" The planted truth for the same cells is **{sgn(phase2['truth'])}**, which "
             f"{_verdict} the interval."
         )
     else:
         _truth_text = ""
     print(
-        f"phase-2 programme effect (e = 1): {phase2['att']:+.4f} "
-        f"[{phase2['ci_low']:+.4f}, {phase2['ci_high']:+.4f}]"
-        + (f", truth {phase2['truth']:+.4f}" if truth is not None else "")
+        f"phase-2 programme effect (e = 1): {sgn(phase2['att'])} "
+        f"[{sgn(phase2['ci_low'])}, {sgn(phase2['ci_high'])}]"
+        + (f", truth {sgn(phase2['truth'])}" if truth is not None else "")
     )
+    _pp = "" if phase2["att"] is None else f", i.e. {100 * phase2['att']:+.1f} percentage points"
     mo.md(f"""
     ## Headline: the effect after phase 2
 
     Share bullied (`mobbet` ≥ 3) after phase 2 (e = 1), Callaway–Sant'Anna with not-yet-treated
-    and comparison schools as controls: **{phase2["att"]:+.4f}**
-    (95 % CI {phase2["ci_low"]:+.4f} to {phase2["ci_high"]:+.4f}; t with
-    {headline.did.df} df), i.e. {100 * phase2["att"]:+.1f} percentage points.{_truth_text}
+    and comparison schools as controls: **{sgn(phase2["att"])}**
+    (95 % CI {sgn(phase2["ci_low"])} to {sgn(phase2["ci_high"])}; t with
+    {headline.did.df} df){_pp}.{_truth_text}
     """)
     return
 
@@ -280,6 +334,7 @@ def _(event, pl):
 
 @app.cell(hide_code=True)
 def _(headline, mo):
+    mo.stop(headline is None)
     _pt = headline.did.pre_trend
     _warn = "\n".join(f"- {w}" for w in headline.did.warnings) or "- none"
     _pre = (
@@ -326,6 +381,7 @@ def _(
     event_study_truth,
     headline,
     mean_t_interval,
+    mo,
     naive_change_truth,
     noise_free,
     panel,
@@ -334,12 +390,17 @@ def _(
     school_truth,
     simple_truth,
 ):
+    mo.stop(headline is None)
+
     def _estimates(did, naive, twfe):
+        # an event time no pulje reached, or no naive pair, is not available (None)
+        _none = {"att": None, "ci_low": None, "ci_high": None}
         _ev = {r["e"]: r for r in did.event_study.iter_rows(named=True)}
+        _e0, _e1 = _ev.get(0, _none), _ev.get(1, _none)
         out = {
-            "naive": (naive.estimate, None, None),
-            "cs0": (_ev[0]["att"], _ev[0]["ci_low"], _ev[0]["ci_high"]),
-            "cs1": (_ev[1]["att"], _ev[1]["ci_low"], _ev[1]["ci_high"]),
+            "naive": (naive.estimate if naive is not None else None, None, None),
+            "cs0": (_e0["att"], _e0["ci_low"], _e0["ci_high"]),
+            "cs1": (_e1["att"], _e1["ci_low"], _e1["ci_high"]),
             "simple": (did.simple.att, did.simple.ci_low, did.simple.ci_high),
         }
         if twfe is not None:
@@ -350,8 +411,10 @@ def _(
     realised = _estimates(_did, headline.naive, headline.twfe)
     # The naive estimate is the pooled phase-1 change; its interval is the t interval over the
     # schools' changes (the same rounds: pre(1) = e = -1, post(1) = e = 0).
-    _naive_ci = mean_t_interval(phase1.filter(pl.col("tested"))["diff"].to_numpy())
-    realised["naive"] = (realised["naive"][0], _naive_ci.ci_low, _naive_ci.ci_high)
+    _diffs = phase1.filter(pl.col("tested"))["diff"].drop_nulls().to_numpy()
+    if len(_diffs) >= 2:  # an interval over schools needs two of them
+        _naive_ci = mean_t_interval(_diffs)
+        realised["naive"] = (realised["naive"][0], _naive_ci.ci_low, _naive_ci.ci_high)
 
     naive_truth = None
     expected, null_world, targets = {}, {}, {}
@@ -361,7 +424,8 @@ def _(
             event_study_truth(school_truth, panel, _did.att_gt).select("e", "truth").iter_rows()
         )
         _simple = simple_truth(school_truth, panel, _did.att_gt)
-        targets = {"naive": naive_truth.effect, "cs0": _ev_truth[0], "cs1": _ev_truth[1],
+        targets = {"naive": naive_truth.effect, "cs0": _ev_truth.get(0),
+                   "cs1": _ev_truth.get(1),
                    "simple": _simple, "twfe": _simple}
         for _store, _name in ((expected, "expected"), (null_world, "without programme")):
             _nf = noise_free[_name]
@@ -397,14 +461,14 @@ def _(
 
 
 @app.cell(hide_code=True)
-def _(mo, naive_truth, pl, side_by_side):
+def _(mo, naive_truth, pl, sgn, side_by_side):
     _naive = side_by_side.row(0, named=True)
     _cs1 = side_by_side.filter(pl.col("estimator").str.contains("e = 1")).row(0, named=True)
     _twfe = side_by_side.filter(pl.col("estimator").str.starts_with("static TWFE"))
     if naive_truth is not None:
         _twfe_text = (
-            f" Static TWFE is expected at {_twfe['expected in this world'].item():+.4f} against "
-            f"a true average effect of {_twfe['truth'].item():+.4f}: pulled towards 0 by the "
+            f" Static TWFE is expected at {sgn(_twfe['expected in this world'].item())} against "
+            f"a true average effect of {sgn(_twfe['truth'].item())}: pulled towards 0 by the "
             "comparisons with already-treated schools."
             if _twfe.height else ""
         )
@@ -416,30 +480,30 @@ def _(mo, naive_truth, pl, side_by_side):
     value without the programme; TWFE weighs the cells differently from its target).
 
     **The naive before/after is biased the way regression to the mean predicts.** Over its
-    {naive_truth.schools} schools the true phase-1 effect is **{naive_truth.effect:+.4f}**, but
+    {naive_truth.schools} schools the true phase-1 effect is **{sgn(naive_truth.effect)}**, but
     without any programme the same before/after would show
-    **{naive_truth.no_programme_change:+.4f}**: {naive_truth.trend_and_composition:+.4f} from the
-    secular trend and grade mix and **{naive_truth.transient:+.4f} from the decay of the transient
+    **{sgn(naive_truth.no_programme_change)}**: {sgn(naive_truth.trend_and_composition)} from the
+    secular trend and grade mix and **{sgn(naive_truth.transient)} from the decay of the transient
     high the schools were selected on**. So the naive estimator targets
-    {naive_truth.expected_naive:+.4f} instead of {naive_truth.effect:+.4f} — it overstates the
+    {sgn(naive_truth.expected_naive)} instead of {sgn(naive_truth.effect)} — it overstates the
     decline by {-naive_truth.no_programme_change:.4f} ({
         -naive_truth.no_programme_change / abs(naive_truth.effect):.0%} of the effect). In this
-    one realisation the naive estimate is {_naive["estimate"]:+.4f}
-    (95 % CI {_naive["CI low"]:+.4f} to {_naive["CI high"]:+.4f}): pupil and class sampling
+    one realisation the naive estimate is {sgn(_naive["estimate"])}
+    (95 % CI {sgn(_naive["CI low"])} to {sgn(_naive["CI high"])}): pupil and class sampling
     noise moves one realisation around its expectation, which is why the bias is computed from
     the truth rather than read off a single estimate.
 
     **Callaway–Sant'Anna removes the trend, not all of the selection.** Its value without the
-    programme is {_cs1["without the programme"]:+.4f} at e = 1: each pulje was picked on a
+    programme is {sgn(_cs1["without the programme"])} at e = 1: each pulje was picked on a
     transient high two terms before its start, and the high is still fading after the base
     period, which no control group shares (METHODS.md §1e; the pre-trend test above flags it).
-    Its phase-2 estimate {_cs1["estimate"]:+.4f} (CI {_cs1["CI low"]:+.4f} to
-    {_cs1["CI high"]:+.4f}) {"covers" if _cs1["truth in CI"] else "misses"} the truth
-    {_cs1["truth"]:+.4f}; read the size with that residual bias in mind.{_twfe_text}
+    Its phase-2 estimate {sgn(_cs1["estimate"])} (CI {sgn(_cs1["CI low"])} to
+    {sgn(_cs1["CI high"])}) {"covers" if _cs1["truth in CI"] else "misses"} the truth
+    {sgn(_cs1["truth"])}; read the size with that residual bias in mind.{_twfe_text}
     """
     else:
         _text = (
-            f"Naive before/after {_naive['estimate']:+.4f}: it contains the trend and regression "
+            f"Naive before/after {sgn(_naive['estimate'])}: it contains the trend and regression "
             "to the mean as well as any effect — do not read it as the programme's effect."
         )
     mo.md(_text)
@@ -527,6 +591,8 @@ def _(
     school_truth,
 ):
     def _row(label, did, used_panel):
+        if did is None:  # the design is not available for this warehouse: an empty row
+            return {"specification": label, "treated schools": None}
         _ev = {r["e"]: r for r in did.event_study.iter_rows(named=True)}
         _truth = {}
         if school_truth is not None:
@@ -549,9 +615,14 @@ def _(
             "treated schools": did.treated_units,
         }
 
-    _rows = [_row(label, fit.did, panel) for label, fit in fits.items()]
+    _rows = [_row(label, fit.did if fit is not None else None, panel)
+             for label, fit in fits.items()]
     _rows.append(_row(PARTICIPANTS_ONLY, participants_did, participants_panel))
-    sensitivity = pl.DataFrame(_rows).with_columns(
+    _schema = {"specification": pl.String, "e=0": pl.Float64, "e=1": pl.Float64,
+               "e=1 CI low": pl.Float64, "e=1 CI high": pl.Float64, "truth e=1": pl.Float64,
+               "e=-1 (placebo)": pl.Float64, "simple": pl.Float64,
+               "pre-trend p (F)": pl.Float64, "treated schools": pl.Int64}
+    sensitivity = pl.DataFrame(_rows, schema=_schema).with_columns(
         ((pl.col("e=1 CI low") <= pl.col("truth e=1"))
          & (pl.col("truth e=1") <= pl.col("e=1 CI high"))).alias("truth in CI")
     )
@@ -581,20 +652,20 @@ def _(alt, pl, sensitivity, truth):
 
 
 @app.cell(hide_code=True)
-def _(HEADLINE, mo, naive_truth, phase2, pl, sensitivity, side_by_side, truth):
+def _(HEADLINE, mo, naive_truth, phase2, pl, sensitivity, sgn, side_by_side, truth):
     _s = sensitivity.filter(pl.col("specification") == HEADLINE).row(0, named=True)
     _covered = sensitivity.filter(pl.col("truth in CI")).height
     _cs1 = side_by_side.filter(pl.col("estimator").str.contains("e = 1")).row(0, named=True)
     _twfe = side_by_side.filter(pl.col("estimator").str.starts_with("static TWFE"))
     _twfe_line = (
-        f"- Static TWFE {_twfe['estimate'].item():+.4f} (expected "
-        f"{_twfe['expected in this world'].item():+.4f}) against a true average effect of "
-        f"{_twfe['truth'].item():+.4f}: attenuated by the forbidden comparisons.\n"
+        f"- Static TWFE {sgn(_twfe['estimate'].item())} (expected "
+        f"{sgn(_twfe['expected in this world'].item())}) against a true average effect of "
+        f"{sgn(_twfe['truth'].item())}: attenuated by the forbidden comparisons.\n"
         if truth is not None and _twfe.height
         else ""
     )
     def _fmt(est, low, high):
-        return f"{est:+.4f} | {low:+.4f} to {high:+.4f}"
+        return f"{sgn(est)} | {sgn(low)} to {sgn(high)}"
 
     _naive = side_by_side.select("estimate", "CI low", "CI high").row(0)
     _cs1_row = (phase2["att"], phase2["ci_low"], phase2["ci_high"])
@@ -604,18 +675,18 @@ def _(HEADLINE, mo, naive_truth, phase2, pl, sensitivity, side_by_side, truth):
 
     | | estimate | 95 % CI | planted truth |
     |---|---|---|---|
-    | phase-2 effect, CS e = 1 | {_fmt(*_cs1_row)} | {phase2["truth"]:+.4f} |
-    | naive before/after (target e = 0) | {_fmt(*_naive)} | {naive_truth.effect:+.4f} |
+    | phase-2 effect, CS e = 1 | {_fmt(*_cs1_row)} | {sgn(phase2["truth"])} |
+    | naive before/after (target e = 0) | {_fmt(*_naive)} | {sgn(naive_truth.effect)} |
 
     - **The phase-2 interval {"covers" if phase2["truth_in_ci"] else "misses"} the planted
       truth.** The planted OR 0.70 is a conditional odds ratio on the logit scale; on the scale
       of a school's share it is the risk difference in the last column.
-    - The naive before/after is biased by {naive_truth.no_programme_change:+.4f} in
-      expectation: {naive_truth.transient:+.4f} from regression to the mean, the direction RTM
-      predicts for schools selected on a high, and {naive_truth.trend_and_composition:+.4f}
+    - The naive before/after is biased by {sgn(naive_truth.no_programme_change)} in
+      expectation: {sgn(naive_truth.transient)} from regression to the mean, the direction RTM
+      predicts for schools selected on a high, and {sgn(naive_truth.trend_and_composition)}
       from the secular trend and grade mix.
-    {_twfe_line}- The pre-trend test rejects (p = {_s["pre-trend p (F)"]:.3g}) and the
-      estimator's value without the programme is {_cs1["without the programme"]:+.4f} at
+    {_twfe_line}- The pre-trend test rejects (p = {sgn(_s["pre-trend p (F)"], ".3g")}) and the
+      estimator's value without the programme is {sgn(_cs1["without the programme"])} at
       e = 1: staggered selection on transient highs is not fully differenced out. {_covered} of
       {sensitivity.height} specifications cover the truth at e = 1. Report the event-study
       pre-periods and the sensitivity table with the headline.
@@ -624,8 +695,8 @@ def _(HEADLINE, mo, naive_truth, phase2, pl, sensitivity, side_by_side, truth):
         _text = f"""
     ## Conclusion
 
-    Phase-2 effect (e = 1): {phase2["att"]:+.4f} (95 % CI {phase2["ci_low"]:+.4f} to
-    {phase2["ci_high"]:+.4f}). Read it together with the pre-trend test and the sensitivity
+    Phase-2 effect (e = 1): {sgn(phase2["att"])} (95 % CI {sgn(phase2["ci_low"])} to
+    {sgn(phase2["ci_high"])}). Read it together with the pre-trend test and the sensitivity
     table; the naive before/after contains regression to the mean.
     """
     mo.md(_text)

@@ -46,7 +46,7 @@ def _():
     from lmp_analytics.codebook import load_codebook
     from lmp_analytics.evaluation.programme import programme_effect, school_term_panel
     from lmp_analytics.evaluation.school_change import phase_changes
-    from lmp_analytics.stats import cronbach_alpha, mean_t_interval
+    from lmp_analytics.stats import StatsInputError, cronbach_alpha, mean_t_interval
     from lmp_analytics.synth.truth import (
         change_truth,
         event_study_truth,
@@ -58,6 +58,7 @@ def _():
     from lmp_analytics.warehouse.queries import named
 
     return (
+        StatsInputError,
         alt,
         change_truth,
         cronbach_alpha,
@@ -80,6 +81,7 @@ def _():
 
 @app.cell
 def _(
+    StatsInputError,
     find_truth,
     load_codebook,
     named,
@@ -116,7 +118,14 @@ def _(
             ],
             how="vertical_relaxed",
         )
-        scale_fits = {_s: programme_effect(_con, _s) for _s in SCALES}
+        # a design the warehouse cannot support (one pulje and no comparison schools, one
+        # school, one round per school): the scale's effect is not available (None)
+        scale_fits, unavailable = {}, {}
+        for _s in SCALES:
+            try:
+                scale_fits[_s] = programme_effect(_con, _s)
+            except StatsInputError as _exc:
+                scale_fits[_s], unavailable[_s] = None, str(_exc)
         scale_panels = {_s: school_term_panel(_con, _s) for _s in SCALES}
     truth = find_truth(school_ids, os.environ.get("LMP_TRUTH"))
     scale_truths = {_s: scale_truth(truth, _s) for _s in SCALES} if truth else {}
@@ -129,6 +138,7 @@ def _(
         scale_panels,
         scale_truths,
         truth,
+        unavailable,
     )
 
 
@@ -220,10 +230,13 @@ def _(LABELS, change_truth, mean_t_interval, pl, scale_changes, scale_truths):
     for (_ind, _phase), _f in scale_changes.filter(pl.col("tested")).group_by(
         "indicator", "phase", maintain_order=True
     ):
-        _pool = mean_t_interval(_f["diff"].to_numpy())
+        # pooling needs two schools; with one the pooled change is not available (None)
+        _pool = mean_t_interval(_f["diff"].to_numpy()) if _f.height >= 2 else None
         _row = {
             "scale": _ind, "label": LABELS[_ind], "phase": _phase, "schools": _f.height,
-            "pooled change": _pool.mean, "CI low": _pool.ci_low, "CI high": _pool.ci_high,
+            "pooled change": _pool.mean if _pool else None,
+            "CI low": _pool.ci_low if _pool else None,
+            "CI high": _pool.ci_high if _pool else None,
             "BH flags (q < 0.05)": _f.filter(pl.col("p_adjusted") < 0.05).height,
         }
         if scale_truths:
@@ -231,7 +244,12 @@ def _(LABELS, change_truth, mean_t_interval, pl, scale_changes, scale_truths):
             _row |= {"true change": _t["true_change"].mean(),
                      "true programme part": _t["true_programme"].mean()}
         _rows.append(_row)
-    scale_pooled = pl.DataFrame(_rows).with_columns(
+    _schema = {"scale": pl.String, "label": pl.String, "phase": pl.String, "schools": pl.Int64,
+               "pooled change": pl.Float64, "CI low": pl.Float64, "CI high": pl.Float64,
+               "BH flags (q < 0.05)": pl.Int64}
+    if scale_truths:
+        _schema |= {"true change": pl.Float64, "true programme part": pl.Float64}
+    scale_pooled = pl.DataFrame(_rows, schema=_schema).with_columns(
         ((pl.col("CI low") <= pl.col("true change")) & (pl.col("true change") <= pl.col("CI high")))
         .alias("truth in CI") if scale_truths else pl.lit(None).alias("truth in CI")
     ).sort("scale", "phase")
@@ -278,9 +296,17 @@ def _(mo):
 
 
 @app.cell
-def _(LABELS, SCALES, event_study_truth, pl, scale_fits, scale_panels, scale_truths):
+def _(LABELS, SCALES, event_study_truth, mo, pl, scale_fits, scale_panels, scale_truths,
+      unavailable):
+    _why = "\n".join(f"- *{LABELS[_s]}*: {_r}" for _s, _r in unavailable.items())
+    mo.stop(len(unavailable) == len(SCALES), mo.callout(mo.md(
+        "**The programme effect on the scales is not available for this warehouse**: the "
+        "staggered DiD needs participating schools with rounds before and after their start "
+        f"and control schools in the same terms.\n\n{_why}"), kind="warn"))
     _frames = []
     for _s in SCALES:
+        if scale_fits[_s] is None:
+            continue
         _ev = scale_fits[_s].did.event_study.with_columns(
             pl.lit(_s).alias("scale"), pl.lit(LABELS[_s]).alias("label")
         )
@@ -306,7 +332,8 @@ def _(LABELS, SCALES, event_study_truth, pl, scale_fits, scale_panels, scale_tru
                     "scale": SCALES,
                     "pre-trend p (F)": [
                         scale_fits[_s].did.pre_trend.p_value
-                        if scale_fits[_s].did.pre_trend is not None else None
+                        if scale_fits[_s] is not None and scale_fits[_s].did.pre_trend is not None
+                        else None
                         for _s in SCALES
                     ],
                 }
@@ -344,10 +371,11 @@ def _(alt, pl, scale_events, truth):
 @app.cell(hide_code=True)
 def _(LABELS, SCALES, mo, pl, scale_effects, scale_events, truth):
     def _cell(scale, e):
-        r = scale_effects.filter((pl.col("scale") == scale) & (pl.col("e") == e)).row(
-            0, named=True
-        )
-        t = f" (truth {r['truth']:+.3f})" if truth is not None else ""
+        _r = scale_effects.filter((pl.col("scale") == scale) & (pl.col("e") == e))
+        if _r.height == 0 or _r["att"][0] is None:  # no pulje reached e, or no DiD for scale
+            return "not available"
+        r = _r.row(0, named=True)
+        t = f" (truth {r['truth']:+.3f})" if truth is not None and r["truth"] is not None else ""
         return f"{r['att']:+.3f} [{r['ci_low']:+.3f}, {r['ci_high']:+.3f}]{t}"
 
     _lines = "\n".join(

@@ -53,6 +53,7 @@ def _rates(ctx) -> None:
         return
     rates = ui.with_school_labels(rates.sort("kommunenummer", "skole", _term_sort(), "runde"),
                                   ctx)
+    _missing_enrolment(ctx, rates)
     grid = rates.filter(pl.col("is_primary") & ~pl.col("suppressed")
                         & pl.col("response_rate").is_not_null())
     terms = sorted(set(rates["term"].to_list()), key=term_index)
@@ -78,8 +79,22 @@ def _rates(ctx) -> None:
         pl.col("suppressed").fill_null(False).alias(ctx.t("hidden_col")))
     table = charts.Table(frame, {ctx.t("dq_respondents"): "int", ctx.t("dq_enrolled"): "int",
                                  ctx.t("dq_rate"): "pctv"}, hidden=ctx.t("hidden_col"))
-    charts.show_chart(chart, table, lang, key="dq_rates", file_name=f"lmp_svarprosent_{lang}",
-                      alt_text=ctx.t("dq_rate_title"))
+    charts.show_chart(chart if chart_data.height else None, table, lang, key="dq_rates",
+                      file_name=f"lmp_svarprosent_{lang}", alt_text=ctx.t("dq_rate_title"))
+
+
+def _missing_enrolment(ctx, rates: pl.DataFrame) -> None:
+    """Say plainly when a rate cannot be computed because ``elevtall.csv`` lacks the school
+    (an optional input): the table shows no number there, never 0."""
+    rated = rates.filter(~pl.col("suppressed").fill_null(False)
+                         & (pl.col("formal").fill_null("") != "mistanke"))
+    missing = rated.filter(pl.col("enrolled").is_null())["skole"].unique(maintain_order=True)
+    if missing.len() == 0:
+        return
+    if missing.len() == rated["skole"].n_unique():
+        st.info(ctx.t("na_enrolment_all"))
+    else:
+        st.info(ctx.t("na_enrolment_some", n=missing.len(), schools=", ".join(missing)))
 
 
 def _quarantine(ctx) -> None:

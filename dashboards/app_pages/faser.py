@@ -51,6 +51,9 @@ def main() -> None:
     if visible.filter(pl.col("rtm_warning").fill_null(False)).height:
         st.warning(rtm_caveat(lang), icon=":material/trending_down:")
     st.caption(power_caveat(lang))
+    if changes.filter(pl.col("pre_round").is_not_null()
+                      & pl.col("post_round").is_not_null()).height == 0:
+        st.info(ctx.t("na_phase_pairs"))
 
     st.subheader(ctx.t("fa_chart_title"))
     chart_data = visible.select(
@@ -89,6 +92,10 @@ def _table(ctx, changes: pl.DataFrame, kind: str, diff_col: str, scale: float) -
         def num(x, r=r):
             return None if x is None or r["suppressed"] else round(float(x) * scale, 2)
 
+        # A change without a pre or post round is not available ("–", "mangler runde"), not
+        # hidden: its numbers are empty either way, the label says why.
+        unavailable = r["pre_round"] is None or r["post_round"] is None
+
         rows.append({
             ctx.t("school"): r["skole"],
             ctx.t("fa_pre_round"): term_label(r["pre_term"], lang) if r["pre_round"] else missing,
@@ -106,7 +113,7 @@ def _table(ctx, changes: pl.DataFrame, kind: str, diff_col: str, scale: float) -
             ctx.t("fa_n_post"): r["post_n"],
             ctx.t("fa_linked"): r["linked_n"],
             ctx.t("fa_linked_change"): num(r["linked_diff"]),
-            ctx.t("hidden_col"): bool(r["suppressed"]),
+            ctx.t("hidden_col"): bool(r["suppressed"]) and not unavailable,
         })
     floats = (ctx.t("fa_pre"), ctx.t("fa_post"), ctx.t("fa_change"), ctx.t("ci_low"),
               ctx.t("ci_high"), ctx.t("fa_linked_change"))

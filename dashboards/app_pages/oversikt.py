@@ -111,7 +111,15 @@ def _headline(ctx, indicator: str, kind: str, kommune: str | None) -> None:
                        help=f"{term_label(last['term'], lang)} · {ci} · n = {last['n_display']}")
         else:
             col.metric(ctx.t(key), "–")
+    missing = []
+    if rows.filter(pl.col("series") == "sammenligning").height == 0:
+        missing.append(ctx.t("na_comparison"))
     nat = _national(ctx, indicator)
+    if indicator in NATIONAL_INDICATORS and nat.height == 0:
+        cols[2].metric(ctx.t("ov_headline_nat"), "–")
+        missing.append(ctx.t("na_national"))
+    for text in missing:
+        st.caption(text)
     if nat.height:
         nat = nat.filter(~pl.col("suppressed"))
         latest = max(nat["term"].to_list(), key=term_index)
@@ -258,6 +266,8 @@ def _attention(ctx, indicator: str, kind: str, schools: pl.DataFrame) -> None:
     if ranked.height == 0:
         st.caption(ctx.t("no_rows"))
         return
+    if (ranked["reference_label"] == "deltaker").any():
+        st.caption(ctx.t("na_reference_programme"))
     info = views.indicator_catalogue().get(indicator)
     bad_high = not (info.higher_is_better if info else False)
     level_sign = ctx.t("att_above") if bad_high else ctx.t("att_below")

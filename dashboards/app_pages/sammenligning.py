@@ -108,6 +108,9 @@ def _did(ctx, indicator: str, kind: str, kommune: str | None, series: pl.DataFra
     if kind != "share":
         st.info(ctx.t("sa_did_hidden"))
         return
+    if series.height and series.filter(pl.col("series") == "sammenligning").height == 0:
+        st.info(ctx.t("na_comparison"))
+        return
     visible = series.filter(~pl.col("suppressed").fill_null(True))
     both = (visible.group_by("term").agg(pl.col("series").n_unique().alias("k"))
             .filter(pl.col("k") == 2)["term"].to_list())

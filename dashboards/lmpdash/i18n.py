@@ -464,6 +464,39 @@ _TEXT: dict[str, tuple[str, str]] = {
     "formal_forebyggende": ("forebyggende", "preventive"),
     # Om tallene
     "om_title": ("Om tallene", "About the numbers"),
+    # Missing optional inputs: numbers that cannot be computed are said to be not available.
+    "na_enrolment_all": (
+        "Elevtall mangler for disse skolene, så svarprosent kan ikke beregnes.",
+        "Enrolment is missing for these schools, so the response rate cannot be computed.",
+    ),
+    "na_enrolment_some": (
+        "Elevtall mangler for {n} av skolene ({schools}), så svarprosent kan ikke beregnes "
+        "for dem.",
+        "Enrolment is missing for {n} of the schools ({schools}), so their response rate "
+        "cannot be computed.",
+    ),
+    "na_comparison": (
+        "Det finnes ingen sammenligningsskoler med tall for dette utvalget, så sammenligningen "
+        "er ikke tilgjengelig.",
+        "There are no comparison schools with numbers for this selection, so the comparison is "
+        "not available.",
+    ),
+    "na_reference_programme": (
+        "Ingen sammenligningsskoler har tall for disse terminene, så referansen er alle "
+        "LMP-skolene samme termin.",
+        "No comparison school has numbers for these terms, so the reference is all LMP schools "
+        "in the same term.",
+    ),
+    "na_national": (
+        "Ingen tall fra Elevundersøkelsen er lest inn, så landstall er ikke tilgjengelig.",
+        "No Pupil Survey figures have been loaded, so national figures are not available.",
+    ),
+    "na_phase_pairs": (
+        "Ingen skole har både en runde før og en runde etter dette valget, så endringen er ikke "
+        "tilgjengelig ennå.",
+        "No school has both a round before and a round after this choice, so the change is not "
+        "available yet.",
+    ),
 }
 
 _TERM_SEASON = {"H": ("Høst", "Autumn"), "V": ("Vår", "Spring")}

@@ -223,6 +223,10 @@ TEXTS: dict[str, tuple[str, str]] = {
         "Response rate is answers divided by pupils in the grades that took part, in the round's "
         "school year; below 70% is marked ⚠.",
     ),
+    "no_enrolment": (
+        "Elevtall mangler for denne skolen, så svarprosent kan ikke beregnes.",
+        "Enrolment is missing for this school, so the response rate cannot be computed.",
+    ),
     "reading": ("Hva tallene kan og ikke kan si", "What the numbers can and cannot say"),
     "hidden_note": (
         "«{hidden}» og «*» betyr at tallet er skjult for å verne elevene: færre enn {min_n} elever "

@@ -375,6 +375,9 @@ def view_model(report: SchoolReport, charts: dict[str, str | None]) -> dict:
         "grade_rows": grade_rows,
         "grades_shown": grades_shown,
         "rounds": _round_rows(report),
+        # elevtall.csv is optional: say why a rate is missing (the cell stays empty, never 0)
+        "no_enrolment": any(not r.suppressed and r.enrolled is None and r.formal != "mistanke"
+                            for r in report.rounds),
         "reading": _reading(report),
         "hidden": HIDDEN,
         "footer": f"{text('footer', lang)} · {report.skole} · {report.term}",

@@ -250,6 +250,18 @@ def staggered_did(
             "control_group='never_treated' needs comparison schools with a null group; "
             "there are none (use 'not_yet_treated')"
         )
+    if sizes.height == 0:
+        raise StatsInputError("no participating school (non-null group): no DiD can be estimated")
+    if never == 0 and sizes.height < 2:
+        raise StatsInputError(
+            "no control schools: a single pulje and no comparison schools (null group), so no "
+            "school is untreated when the pulje starts; no DiD can be estimated"
+        )
+    if f.group_by("unit").len().filter(pl.col("len") >= 2).height == 0:
+        raise StatsInputError(
+            "every school has a single term in the panel: no before/after, no DiD can be "
+            "estimated"
+        )
     expected_rows = units * f["t"].n_unique()
     if f.height < expected_rows:
         notes.append(
@@ -269,15 +281,23 @@ def staggered_did(
         model = differences.ATTgt(
             data, cohort_column="g", base_period=base_period, anticipation=anticipation
         )
-        model.fit(
-            "y",
-            est_method="reg",
-            control_group=control_group,
-            weights_column="w" if weight else None,
-            progress_bar=False,
-        )
-        simple_pd = model.aggregate("simple")
-        event_pd = model.aggregate("event")
+        try:
+            model.fit(
+                "y",
+                est_method="reg",
+                control_group=control_group,
+                weights_column="w" if weight else None,
+                progress_bar=False,
+            )
+            simple_pd = model.aggregate("simple")
+            event_pd = model.aggregate("event")
+        except (ValueError, IndexError) as exc:
+            # `differences` fails deep inside numpy/scipy when no ATT(g,t) cell has both a
+            # treated school and a control with rounds in the base and the current term.
+            raise StatsInputError(
+                "no ATT(g,t) can be estimated: no pulje has schools with rounds before and "
+                f"after its start together with control schools in the same terms ({exc})"
+            ) from exc
     for w in caught:
         msg = str(w.message)
         if "No never treated entities" in msg:

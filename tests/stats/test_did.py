@@ -174,3 +174,24 @@ def test_twfe_matches_dummy_variable_ols(drop_rows):
     assert res.df == 15
     assert "comparison only" in res.label
     assert res.coef > np.mean([v[0] for k, v in GOLDEN_ATT_GT.items() if k[1] >= k[0]])
+
+
+def test_degenerate_panels_raise_a_clear_input_error():
+    """Panels of a minimal programme (one pulje and no comparison schools, one school, one term
+    per school) give a StatsInputError that says why, not a numpy/scipy error from inside
+    `differences`."""
+    panel = golden_panel()
+    one_pulje = panel.filter(pl.col("g") == 3)
+    with pytest.raises(StatsInputError, match="no control schools"):
+        staggered_did(one_pulje)
+    with pytest.raises(StatsInputError, match="no control schools"):
+        staggered_did(one_pulje.filter(pl.col("skole_orgnr") == 0))
+    one_term = panel.filter(pl.col("t") == (pl.col("skole_orgnr") % 8) + 1)
+    with pytest.raises(StatsInputError, match="single term"):
+        staggered_did(one_term)
+    # Two terms per school but never a base and a post term of the same pulje with controls.
+    sparse_terms = panel.filter(pl.col("t").is_in([1, 8]))
+    with pytest.raises(StatsInputError, match=r"no ATT\(g,t\) can be estimated"):
+        staggered_did(sparse_terms)
+    with pytest.raises(StatsInputError, match="no participating school"):
+        staggered_did(panel.with_columns(pl.lit(None, pl.Int64).alias("g")))
