@@ -102,16 +102,7 @@ def key_file_path(explicit: str | os.PathLike[str] | None = None) -> Path:
 
 def env_min_n() -> int | None:
     """``LMP_MIN_N`` as a number (None when unset); ValueError when it is not a number >= 1."""
-    raw = os.environ.get("LMP_MIN_N")
-    if raw is None or raw.strip() == "":
-        return None
-    try:
-        value = int(raw)
-    except ValueError as exc:
-        raise ValueError(f"LMP_MIN_N must be a whole number, got {raw!r}") from exc
-    if value < 1:
-        raise ValueError(f"LMP_MIN_N must be at least 1, got {value}")
-    return value
+    return _positive_int("LMP_MIN_N", None)
 
 
 def min_n() -> int:
@@ -141,7 +132,8 @@ DEFAULT_MAX_XLSX_BYTES = 100_000_000
 DEFAULT_MAX_PARQUET_BYTES = 500_000_000
 
 
-def _positive_int(name: str, default: int) -> int:
+def _positive_int(name: str, default: int | None) -> int | None:
+    """The whole number >= 1 in environment variable ``name`` (``default`` when unset)."""
     raw = os.environ.get(name)
     if raw is None or raw.strip() == "":
         return default
