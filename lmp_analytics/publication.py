@@ -12,6 +12,8 @@ of one safe publication, and a subset cannot reveal more than the whole.
 
 from __future__ import annotations
 
+import threading
+from collections import OrderedDict
 from collections.abc import Sequence
 
 import duckdb
@@ -250,6 +252,33 @@ def build_publication(con: duckdb.DuckDBPyConnection, *, min_n: int | None = Non
         _rebuild(con, threshold)
     con.execute(_q("save_state", state=STATE_TABLE))
     con.execute(_q("save_inputs"), [INPUTS_KEY, inputs])
+
+
+#: Publications suppressed again for stricter readers, newest last: (cells fingerprint, min_n).
+_STRICTER: OrderedDict[tuple[str, int], pl.DataFrame] = OrderedDict()
+_STRICTER_KEEP = 4
+_STRICTER_LOCK = threading.Lock()
+
+
+def stricter_publication(con: duckdb.DuckDBPyConnection, min_n: int) -> pl.DataFrame:
+    """The publication as a reader stricter than the warehouse sees it: every indicator's cells
+    from the marts on ``con`` (read-only is enough), suppressed by the engine with the same lines
+    as the stored ``pub_indicator_cells`` but at ``min_n``; the stored table's columns (an empty
+    frame without columns when there are no cells). Nothing is written.
+
+    Cached per (fingerprint of the marts, schools and indicator definitions, ``min_n``): a
+    stricter reader's later reads of the same data cost one fingerprint query."""
+    key = (con.execute(_q("cells_fingerprint")).fetchall()[0][0], int(min_n))
+    with _STRICTER_LOCK:
+        if key in _STRICTER:
+            _STRICTER.move_to_end(key)
+            return _STRICTER[key]
+        frame = _suppressed(con, int(min_n))
+        frame = pl.DataFrame() if frame is None else frame
+        _STRICTER[key] = frame
+        while len(_STRICTER) > _STRICTER_KEEP:
+            _STRICTER.popitem(last=False)
+        return frame
 
 
 def record_publication_state(con: duckdb.DuckDBPyConnection, *, min_n: int | None = None) -> None:
