@@ -153,10 +153,10 @@ def _has_publication(con) -> bool:
     ).fetchall()[0][0])
 
 
-def _stricter_cells(con, min_n: int) -> pl.DataFrame:
-    """Every publication row suppressed again at ``min_n`` (above the warehouse's threshold),
-    with the stored table's columns and types."""
-    cells = stricter_publication(con, min_n)
+def _stricter_cells(con, min_n: int, indicators: Sequence[str] | None) -> pl.DataFrame:
+    """The publication rows of ``indicators`` (None: all) suppressed again at ``min_n`` (above
+    the warehouse's threshold), with the stored table's columns and types."""
+    cells = stricter_publication(con, min_n, indicators)
     stored = con.sql(f"SELECT * FROM {PUBLICATION_TABLE} LIMIT 0").pl().schema
     if cells.width == 0:
         return pl.DataFrame(schema=stored)
@@ -191,7 +191,7 @@ def published_cells(
     kommuner = sorted(r.kommuner) if r is not None and r.kind == "kommune" else None
     own = sorted(r.schools) if r is not None and r.kind == "veileder" else None
     if limit > applied_min_n(con):
-        return _stricter_cells(con, limit).filter(_row_filter(
+        return _stricter_cells(con, limit, indicators or None).filter(_row_filter(
             level, breakdown, indicators, schools, kommuner, own))
     params = [level, breakdown, list(indicators) if indicators else None,
               None if schools is None else list(schools), kommuner, own]

@@ -254,31 +254,39 @@ def build_publication(con: duckdb.DuckDBPyConnection, *, min_n: int | None = Non
     con.execute(_q("save_inputs"), [INPUTS_KEY, inputs])
 
 
-#: Publications suppressed again for stricter readers, newest last: (cells fingerprint, min_n).
-_STRICTER: OrderedDict[tuple[str, int], pl.DataFrame] = OrderedDict()
-_STRICTER_KEEP = 4
+#: Indicators' publications suppressed again for stricter readers, newest last:
+#: (cells fingerprint, min_n, indicator) -> cells.
+_STRICTER: OrderedDict[tuple[str, int, str], pl.DataFrame] = OrderedDict()
+_STRICTER_KEEP = 64
 _STRICTER_LOCK = threading.Lock()
 
 
-def stricter_publication(con: duckdb.DuckDBPyConnection, min_n: int) -> pl.DataFrame:
-    """The publication as a reader stricter than the warehouse sees it: every indicator's cells
-    from the marts on ``con`` (read-only is enough), suppressed by the engine with the same lines
-    as the stored ``pub_indicator_cells`` but at ``min_n``; the stored table's columns (an empty
-    frame without columns when there are no cells). Nothing is written.
+def stricter_publication(
+    con: duckdb.DuckDBPyConnection, min_n: int, indicators: Sequence[str] | None = None
+) -> pl.DataFrame:
+    """The publication as a reader stricter than the warehouse sees it: the cells of
+    ``indicators`` (None: all) from the marts on ``con`` (read-only is enough), suppressed by
+    the engine in the same calls and with the same lines as the stored ``pub_indicator_cells``,
+    but at ``min_n``; in a full build's order (an empty frame without columns when there are no
+    cells). Nothing is written.
 
-    Cached per (fingerprint of the marts, schools and indicator definitions, ``min_n``): a
-    stricter reader's later reads of the same data cost one fingerprint query."""
-    key = (con.execute(_q("cells_fingerprint")).fetchall()[0][0], int(min_n))
+    Each indicator is cached per (fingerprint of the marts, schools and indicator definitions,
+    ``min_n``): a stricter reader's later reads of the same data cost one fingerprint query."""
+    fingerprint = con.execute(_q("cells_fingerprint")).fetchall()[0][0]
+    known = [row[0] for row in con.execute(_q("indicators")).fetchall()]
+    wanted = known if indicators is None else [i for i in known if i in set(indicators)]
+    frames = []
     with _STRICTER_LOCK:
-        if key in _STRICTER:
+        for indicator in wanted:
+            key = (fingerprint, int(min_n), indicator)
+            if key not in _STRICTER:
+                _STRICTER[key] = suppressed_indicator(con, indicator, min_n=int(min_n))
             _STRICTER.move_to_end(key)
-            return _STRICTER[key]
-        frame = _suppressed(con, int(min_n))
-        frame = pl.DataFrame() if frame is None else frame
-        _STRICTER[key] = frame
+            frames.append(_STRICTER[key])
         while len(_STRICTER) > _STRICTER_KEEP:
             _STRICTER.popitem(last=False)
-        return frame
+    frames = [f for f in frames if f.height]
+    return pl.concat(frames, how="vertical_relaxed") if frames else pl.DataFrame()
 
 
 def record_publication_state(con: duckdb.DuckDBPyConnection, *, min_n: int | None = None) -> None:

@@ -257,3 +257,34 @@ def test_a_stricter_reader_sees_no_cell_and_no_line_remainder_below_its_threshol
     exported = pl.read_parquet(out).filter(~pl.col("suppressed"))
     assert pl.read_parquet_metadata(out)["lmp.min_n"] == str(STRICT)
     assert exported.height and exported["n"].min() >= STRICT
+
+
+def test_suppressing_again_at_the_recorded_threshold_gives_the_stored_publication(
+        warehouse, monkeypatch):
+    """The stricter reader's path is the publication's own engine run and lines: at the recorded
+    threshold it reproduces the stored rows exactly (so at a higher one it differs only by it)."""
+    import polars as pl
+    from polars.testing import assert_frame_equal
+
+    from lmp_analytics import publication
+    from lmp_analytics.publication import stricter_publication
+
+    runs = []
+    engine = publication.suppressed_indicator
+    monkeypatch.setattr(publication, "suppressed_indicator",
+                        lambda con, ind, **kw: runs.append((ind, kw)) or engine(con, ind, **kw))
+    with duckdb.connect(str(warehouse), read_only=True) as con:
+        stored = con.sql("SELECT * FROM pub_indicator_cells").pl()
+        indicators = stored["indicator"].unique().to_list()
+        again = stricter_publication(con, 9)
+        assert len(runs) == len(indicators)
+        assert_frame_equal(stricter_publication(con, 9, ["mobbet"]),
+                           again.filter(pl.col("indicator") == "mobbet"))
+        assert len(runs) == len(indicators)  # cached per data, threshold and indicator
+        stricter_publication(con, 13, ["mobbet"])
+        assert runs[-1] == ("mobbet", {"min_n": 13}) and len(runs) == len(indicators) + 1
+        again = stricter_publication(con, 10)
+    keys = ["level", "skole_orgnr", "gruppe", "rolle", "pulje", "kommunenummer", "round",
+            "term", "indicator", "breakdown", "breakdown_value"]
+    assert_frame_equal(again.select(stored.columns).sort(keys, nulls_last=True),
+                       stored.sort(keys, nulls_last=True), check_dtypes=False)
