@@ -2,8 +2,11 @@
 reports, notebook helpers that make published tables) reads numbers through these functions.
 
 Each function opens a short-lived read-only connection to the published warehouse
-(``warehouse`` argument, else ``LMP_WAREHOUSE``, else the default), computes from the marts,
-suppresses once (:mod:`lmp_analytics.publication`) and cuts the result to the role's scope.
+(``warehouse`` argument, else ``LMP_WAREHOUSE``, else the default), reads the cells suppressed
+once (:mod:`lmp_analytics.publication`) and cuts the result to the role's scope. A reader
+stricter than the warehouse's threshold (``LMP_MIN_N`` or ``min_n=`` above the recorded
+``min_n``, :func:`threshold`) reads instead the publication suppressed again by the engine at its
+threshold (:func:`lmp_analytics.publication.stricter_publication`), in every function here.
 Roles: ``program`` (all schools, aggregated), ``kommune:<kommunenummer>``,
 ``veileder:<orgnr,...>`` (assigned schools) and ``forsker`` (also group level). Group (class)
 results only ever reach ``forsker``. A suppressed cell keeps its keys, has every number empty and
@@ -37,9 +40,10 @@ from lmp_analytics.publication import (
     CELL_LABELS,
     PUBLICATION_TABLE,
     breakdown_linkages,
+    stricter_publication,
 )
 from lmp_analytics.warehouse import reading
-from lmp_analytics.warehouse.meta import reader_min_n
+from lmp_analytics.warehouse.meta import applied_min_n, reader_min_n
 from lmp_analytics.warehouse.queries import named
 
 # A warehouse path (None: $LMP_WAREHOUSE or the default), or an open read connection to reuse.
@@ -90,6 +94,7 @@ def indicators(
     """Indicator cells at one level (gruppe | skole | kommune | pulje | program), suppressed and
     scoped to ``role``. ``by``: None, 'trinn' or 'kjonn'. ``indicator`` None = every indicator.
     ``schools`` (gruppe and skole level): only those schools' cells (scope still applies).
+    ``min_n``: the threshold to apply, at least the warehouse's (None: :func:`threshold`).
 
     Only the cells asked for leave the warehouse: level, breakdown, indicators, schools and a
     kommune or veileder role's scope are filters of the query, so the rows are exactly those
@@ -108,9 +113,9 @@ def indicators(
     wanted = None if indicator is None else (
         [indicator] if isinstance(indicator, str) else list(indicator))
     with reading(warehouse) as con:
+        limit = _limit(con, min_n)
         if level == "gruppe":
-            out = _group_cells(con, wanted or _indicator_ids(con),
-                               reader_min_n(con) if min_n is None else min_n)
+            out = _group_cells(con, wanted or _indicator_ids(con), limit)
             level_has_cells = out.height > 0
             if level_has_cells:
                 out = out.filter(pl.col("breakdown") == breakdown)
@@ -118,7 +123,7 @@ def indicators(
                     out = out.filter(pl.col("skole_orgnr").is_in(list(schools)))
         else:
             out = published_cells(con, level=level, indicators=wanted, breakdown=breakdown,
-                                  schools=schools, role=r)
+                                  schools=schools, role=r, min_n=limit)
             level_has_cells = out.height > 0 or (
                 out.width > 0 and _published_any(con, level, wanted))
     if not level_has_cells:  # nothing published at this level: an all-text empty frame
@@ -128,10 +133,36 @@ def indicators(
 
 def threshold(warehouse: WarehouseArg = None) -> int:
     """The suppression threshold this reader applies: the warehouse's recorded ``min_n`` (the
-    one its publication was suppressed with), or a stricter ``LMP_MIN_N``. A weaker
-    ``LMP_MIN_N`` is ignored with a warning (:mod:`lmp_analytics.warehouse.meta`)."""
+    one its publication was suppressed with), or a stricter ``LMP_MIN_N`` (then every cell read
+    here is suppressed again at it). A weaker ``LMP_MIN_N`` is ignored with a warning
+    (:mod:`lmp_analytics.warehouse.meta`)."""
     with reading(warehouse) as con:
         return reader_min_n(con)
+
+
+def _limit(con, min_n: int | None) -> int:
+    """The threshold a read applies: ``min_n`` but never below the warehouse's, else the
+    reader's (:func:`threshold`)."""
+    return reader_min_n(con) if min_n is None else max(int(min_n), applied_min_n(con))
+
+
+def _has_publication(con) -> bool:
+    return bool(con.sql(
+        "SELECT count(*) FROM information_schema.tables WHERE table_name = ?",
+        params=[PUBLICATION_TABLE],
+    ).fetchall()[0][0])
+
+
+def _stricter_cells(con, min_n: int, indicators: Sequence[str] | None) -> pl.DataFrame:
+    """The publication rows of ``indicators`` (None: all) suppressed again at ``min_n`` (above
+    the warehouse's threshold), with the stored table's columns and types."""
+    cells = stricter_publication(con, min_n, indicators)
+    stored = con.sql(f"SELECT * FROM {PUBLICATION_TABLE} LIMIT 0").pl().schema
+    if cells.width == 0:
+        return pl.DataFrame(schema=stored)
+    if set(cells.columns) != set(stored):
+        return cells
+    return cells.select(list(stored)).cast(dict(stored))
 
 
 def published_cells(
@@ -142,23 +173,48 @@ def published_cells(
     breakdown: str | None = None,
     schools: Sequence[str] | None = None,
     role: str | Role | None = None,
+    min_n: int | None = None,
 ) -> pl.DataFrame:
     """Rows of the stored publication (already suppressed at ingest) in stored order, filtered
     in the query by level, indicators, breakdown and schools (None = any). ``role`` narrows a
     kommune or veileder role's rows to its scope in the query (aggregates above municipality
     level always pass); the rows are still not scoped for showing: call :func:`scope` before
-    showing them. No publication table: an empty frame without columns."""
-    if not con.sql(
-        "SELECT count(*) FROM information_schema.tables WHERE table_name = ?",
-        params=[PUBLICATION_TABLE],
-    ).fetchall()[0][0]:
+    showing them. No publication table: an empty frame without columns.
+
+    ``min_n`` (None: :func:`threshold`) above the warehouse's threshold: the same rows of the
+    publication suppressed again by the engine at ``min_n`` instead (the order of a full
+    build), so a stricter reader sees no cell, and no line remainder, below its threshold."""
+    if not _has_publication(con):
         return pl.DataFrame()
+    limit = _limit(con, min_n)
     r = None if role is None else as_role(role)
     kommuner = sorted(r.kommuner) if r is not None and r.kind == "kommune" else None
     own = sorted(r.schools) if r is not None and r.kind == "veileder" else None
+    if limit > applied_min_n(con):
+        return _stricter_cells(con, limit, indicators or None).filter(_row_filter(
+            level, breakdown, indicators, schools, kommuner, own))
     params = [level, breakdown, list(indicators) if indicators else None,
               None if schools is None else list(schools), kommuner, own]
     return con.sql(named("cells", "published_cells"), params=params).pl()
+
+
+def _row_filter(level, breakdown, indicators, schools, kommuner, own) -> pl.Expr:
+    """The ``published_cells`` query's filters (cells.sql) as one polars expression."""
+    above = pl.col("skole_orgnr").is_null() & pl.col("kommunenummer").is_null()
+    keep = pl.lit(True)
+    if level is not None:
+        keep &= pl.col("level") == level
+    if breakdown is not None:
+        keep &= pl.col("breakdown") == breakdown
+    if indicators:
+        keep &= pl.col("indicator").is_in(list(indicators))
+    if schools is not None:
+        keep &= pl.col("skole_orgnr").is_in(list(schools))
+    if kommuner is not None:
+        keep &= pl.col("kommunenummer").is_in(kommuner) | above
+    if own is not None:
+        keep &= pl.col("skole_orgnr").is_in(own) | above
+    return keep.fill_null(False)
 
 
 def _published_any(con, level: str, indicators: Sequence[str] | None) -> bool:
@@ -175,11 +231,12 @@ GROUPS_IN_SCHOOL = Linkage(
 )
 
 
-def _group_cells(con, indicator_ids: Sequence[str], min_n: int | None) -> pl.DataFrame:
+def _group_cells(con, indicator_ids: Sequence[str], min_n: int) -> pl.DataFrame:
     """Group level for researchers: the breakdown sums within a group, and the groups of a
-    school round summed to its published school cells, which stay as published (the engine hides
-    group cells around them, so no school total minus visible groups is a small group)."""
-    published = published_cells(con, level="skole", indicators=list(indicator_ids))
+    school round summed to its published school cells, which stay as published for a reader
+    of threshold ``min_n`` (the engine hides group cells around them, so no school total minus
+    visible groups is a small group)."""
+    published = published_cells(con, level="skole", indicators=list(indicator_ids), min_n=min_n)
     frames = []
     for ind in indicator_ids:
         cells = pl.concat([indicator_table(con, "gruppe", indicator=ind, by=b)
@@ -205,13 +262,15 @@ def _indicator_ids(con) -> list[str]:
     ).fetchall()]
 
 
-def _hidden_rounds(con, indicator: str) -> set[str]:
-    """Rounds whose school cell (all pupils) of ``indicator`` is hidden in the publication."""
-    if not con.sql(
-        "SELECT count(*) FROM information_schema.tables WHERE table_name = ?",
-        params=[PUBLICATION_TABLE],
-    ).fetchall()[0][0]:
+def _hidden_rounds(con, indicator: str, min_n: int) -> set[str]:
+    """Rounds whose school cell (all pupils) of ``indicator`` is hidden in the publication a
+    reader of threshold ``min_n`` sees."""
+    if not _has_publication(con):
         return set()
+    if min_n > applied_min_n(con):
+        cells = published_cells(con, level="skole", indicators=[indicator], breakdown="alle",
+                                min_n=min_n)
+        return set(cells.filter(pl.col("suppressed"))["round"].to_list())
     return {r[0] for r in con.sql(named("changes", "hidden_rounds"), params=[indicator])
             .fetchall()}
 
@@ -232,18 +291,19 @@ def compare(
     publication (a visible change then adds nothing a reader could subtract); the same-pupils
     view is hidden when fewer than ``min_n`` pupils are linked. ``schools`` limits the work to
     those schools (scope still applies); Benjamini-Hochberg then runs within that family.
+    ``min_n``: the threshold to apply, at least the warehouse's (None: :func:`threshold`).
     """
     r = as_role(role)
     wanted = None if schools is None else list(schools)
     with reading(warehouse) as con:
+        threshold = _limit(con, min_n)
         if str(phase) == "runde":
-            changes = consecutive_round_changes(con, indicator=indicator, min_n=min_n,
+            changes = consecutive_round_changes(con, indicator=indicator, min_n=threshold,
                                                 schools=wanted)
         else:
-            changes = phase_changes(con, indicator=indicator, phase=phase, min_n=min_n,
+            changes = phase_changes(con, indicator=indicator, phase=phase, min_n=threshold,
                                     schools=wanted)
-        hidden = _hidden_rounds(con, indicator)
-        threshold = reader_min_n(con) if min_n is None else min_n
+        hidden = _hidden_rounds(con, indicator, threshold)
     is_hidden = (pl.col("pre_round").is_in(sorted(hidden))
                  | pl.col("post_round").is_in(sorted(hidden))
                  | (pl.col("pre_n") < threshold) | (pl.col("post_n") < threshold))

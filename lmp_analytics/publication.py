@@ -12,6 +12,8 @@ of one safe publication, and a subset cannot reveal more than the whole.
 
 from __future__ import annotations
 
+import threading
+from collections import OrderedDict
 from collections.abc import Sequence
 
 import duckdb
@@ -250,6 +252,41 @@ def build_publication(con: duckdb.DuckDBPyConnection, *, min_n: int | None = Non
         _rebuild(con, threshold)
     con.execute(_q("save_state", state=STATE_TABLE))
     con.execute(_q("save_inputs"), [INPUTS_KEY, inputs])
+
+
+#: Indicators' publications suppressed again for stricter readers, newest last:
+#: (cells fingerprint, min_n, indicator) -> cells.
+_STRICTER: OrderedDict[tuple[str, int, str], pl.DataFrame] = OrderedDict()
+_STRICTER_KEEP = 64
+_STRICTER_LOCK = threading.Lock()
+
+
+def stricter_publication(
+    con: duckdb.DuckDBPyConnection, min_n: int, indicators: Sequence[str] | None = None
+) -> pl.DataFrame:
+    """The publication as a reader stricter than the warehouse sees it: the cells of
+    ``indicators`` (None: all) from the marts on ``con`` (read-only is enough), suppressed by
+    the engine in the same calls and with the same lines as the stored ``pub_indicator_cells``,
+    but at ``min_n``; in a full build's order (an empty frame without columns when there are no
+    cells). Nothing is written.
+
+    Each indicator is cached per (fingerprint of the marts, schools and indicator definitions,
+    ``min_n``): a stricter reader's later reads of the same data cost one fingerprint query."""
+    fingerprint = con.execute(_q("cells_fingerprint")).fetchall()[0][0]
+    known = [row[0] for row in con.execute(_q("indicators")).fetchall()]
+    wanted = known if indicators is None else [i for i in known if i in set(indicators)]
+    frames = []
+    with _STRICTER_LOCK:
+        for indicator in wanted:
+            key = (fingerprint, int(min_n), indicator)
+            if key not in _STRICTER:
+                _STRICTER[key] = suppressed_indicator(con, indicator, min_n=int(min_n))
+            _STRICTER.move_to_end(key)
+            frames.append(_STRICTER[key])
+        while len(_STRICTER) > _STRICTER_KEEP:
+            _STRICTER.popitem(last=False)
+    frames = [f for f in frames if f.height]
+    return pl.concat(frames, how="vertical_relaxed") if frames else pl.DataFrame()
 
 
 def record_publication_state(con: duckdb.DuckDBPyConnection, *, min_n: int | None = None) -> None:

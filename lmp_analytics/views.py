@@ -550,7 +550,9 @@ def did_summary(
     Programme-wide for every role; for one municipality only when the role includes it. The
     pooled shares are exactly the published (kommune or programme) cells of deltaker and
     sammenligning in the two terms, so the row is hidden whenever one of those four cells is
-    hidden in the publication. Shares only (scales: the DiD of means is not offered here)."""
+    hidden in the publication this reader sees (:func:`lmp_analytics.api.published_cells`, at
+    a stricter reader's threshold too). Shares only (scales: the DiD of means is not offered
+    here)."""
     from lmp_analytics.evaluation.programme import participants_vs_comparison
 
     r = api.as_role(role)

@@ -192,3 +192,99 @@ def test_a_warehouse_published_below_5_before_min_n_was_recorded_is_suppressed_a
     assert result.exit_code == 0, result.output
     assert _meta(warehouse, "min_n") == "10" and min(_visible_n(warehouse)) >= 10
     assert [(e["action"], e["min_n"]) for e in read_log(warehouse)] == [("min_n", 10)]
+
+
+STRICT = 12  # a reader stricter than the recorded min_n = 10 (the sample's groups hold 10-22)
+LEVELS = ("gruppe", "skole", "kommune", "pulje", "program")
+
+
+def _everything(role: str, warehouse: Path):
+    """Every indicator cell of every level and breakdown ``role`` may read through the API."""
+    import polars as pl
+
+    from lmp_analytics import api
+
+    frames = [api.indicators(level, indicator=None, by=by, role=role, warehouse=warehouse)
+              for level in LEVELS if level != "gruppe" or role == "forsker"
+              for by in ((None, "trinn", "kjonn") if level in ("gruppe", "skole") else (None,))]
+    return pl.concat([f for f in frames if f.height], how="vertical_relaxed")
+
+
+def test_a_stricter_reader_sees_no_cell_and_no_line_remainder_below_its_threshold(
+        warehouse, monkeypatch, tmp_path):
+    """Attack: a reader with LMP_MIN_N=12 takes every cell of every level, breakdown and role
+    and subtracts the visible parts of every line from its visible total."""
+    import polars as pl
+    from privacy._lines import remainder_leaks
+
+    from lmp_analytics import api
+
+    roster = pl.read_csv(ROSTER, separator=";", infer_schema=False)
+    orgnr = roster["skole_orgnr"].to_list()
+    kommuner = roster["kommunenummer"].unique(maintain_order=True).to_list()
+    roles = ["program", "forsker", *(f"kommune:{k}" for k in kommuner), f"veileder:{orgnr[0]}",
+             f"veileder:{orgnr[0]},{orgnr[-1]}"]
+    default = _everything("forsker", warehouse)
+    between = default.filter(~pl.col("suppressed") & (pl.col("n") < STRICT))
+    assert between.height  # cells of 10-19 pupils the default reader sees: what there is to hide
+    monkeypatch.setenv("LMP_MIN_N", str(STRICT))
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # no SuppressionWarning: the engine can protect it all
+        assert api.threshold(warehouse) == STRICT
+        for role in roles:
+            seen = _everything(role, warehouse)
+            visible = seen.filter(~pl.col("suppressed"))
+            assert visible.height, role
+            assert visible["n"].min() >= STRICT, (role, visible["n"].min())
+            assert remainder_leaks(seen, STRICT) == [], role
+            if role == "forsker":  # the cells this reader still sees, on every level but pulje
+                assert set(visible["level"]) >= {"gruppe", "skole", "kommune", "program"}
+        # changes are hidden with the school cells this reader sees hidden
+        schools = api.indicators("skole", indicator="mobbet", role="program", warehouse=warehouse)
+        hidden = schools.filter(pl.col("suppressed"))["round"].to_list()
+        assert set(hidden) > set(default.filter(
+            (pl.col("level") == "skole") & (pl.col("breakdown") == "alle")
+            & (pl.col("indicator") == "mobbet") & pl.col("suppressed"))["round"].to_list())
+        changes = api.compare(indicator="mobbet", phase="runde", warehouse=warehouse)
+        shown = changes.filter(~pl.col("suppressed"))
+        assert not shown.filter(pl.col("pre_round").is_in(hidden)
+                                | pl.col("post_round").is_in(hidden)).height
+        assert (shown["pre_n"].min() or STRICT) >= STRICT
+    # an export by this reader holds this reader's cells and says so
+    out = tmp_path / "e.parquet"
+    assert lmp("export", "--format", "parquet", "--level", "school", "--out", out, "-w",
+               warehouse, LMP_MIN_N=str(STRICT)).exit_code == 0
+    exported = pl.read_parquet(out).filter(~pl.col("suppressed"))
+    assert pl.read_parquet_metadata(out)["lmp.min_n"] == str(STRICT)
+    assert exported.height and exported["n"].min() >= STRICT
+
+
+def test_suppressing_again_at_the_recorded_threshold_gives_the_stored_publication(
+        warehouse, monkeypatch):
+    """The stricter reader's path is the publication's own engine run and lines: at the recorded
+    threshold it reproduces the stored rows exactly (so at a higher one it differs only by it)."""
+    import polars as pl
+    from polars.testing import assert_frame_equal
+
+    from lmp_analytics import publication
+    from lmp_analytics.publication import stricter_publication
+
+    runs = []
+    engine = publication.suppressed_indicator
+    monkeypatch.setattr(publication, "suppressed_indicator",
+                        lambda con, ind, **kw: runs.append((ind, kw)) or engine(con, ind, **kw))
+    with duckdb.connect(str(warehouse), read_only=True) as con:
+        stored = con.sql("SELECT * FROM pub_indicator_cells").pl()
+        indicators = stored["indicator"].unique().to_list()
+        again = stricter_publication(con, 9)
+        assert len(runs) == len(indicators)
+        assert_frame_equal(stricter_publication(con, 9, ["mobbet"]),
+                           again.filter(pl.col("indicator") == "mobbet"))
+        assert len(runs) == len(indicators)  # cached per data, threshold and indicator
+        stricter_publication(con, 13, ["mobbet"])
+        assert runs[-1] == ("mobbet", {"min_n": 13}) and len(runs) == len(indicators) + 1
+        again = stricter_publication(con, 10)
+    keys = ["level", "skole_orgnr", "gruppe", "rolle", "pulje", "kommunenummer", "round",
+            "term", "indicator", "breakdown", "breakdown_value"]
+    assert_frame_equal(again.select(stored.columns).sort(keys, nulls_last=True),
+                       stored.sort(keys, nulls_last=True), check_dtypes=False)

@@ -96,3 +96,14 @@ CREATE TABLE pub_indicator_cells AS SELECT * FROM new_publication;
 
 -- name: append_publication
 INSERT INTO pub_indicator_cells BY NAME SELECT * FROM new_publication;
+
+-- name: cells_fingerprint
+-- Everything a publication's cells are computed from (the marts, the schools and the indicator
+-- definitions): equal fingerprints, equal cells at any threshold. Keys a stricter reader's cache.
+SELECT (SELECT count(*) || ':' || coalesce(bit_xor(hash(m)), 0)
+        FROM mart_indicator_counts AS m) || '/' ||
+       (SELECT count(*) || ':' || coalesce(bit_xor(hash(r)), 0)
+        FROM mart_school_round AS r) || '/' ||
+       (SELECT count(*) || ':' || coalesce(bit_xor(hash(s)), 0) FROM dim_school AS s) || '/' ||
+       (SELECT count(*) || ':' || coalesce(bit_xor(hash(i)), 0)
+        FROM dim_indicator_item AS i);
