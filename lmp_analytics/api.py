@@ -43,7 +43,7 @@ from lmp_analytics.publication import (
     stricter_publication,
 )
 from lmp_analytics.warehouse import reading
-from lmp_analytics.warehouse.meta import applied_min_n, reader_min_n
+from lmp_analytics.warehouse.meta import applied_min_n, read_min_n, reader_min_n
 from lmp_analytics.warehouse.queries import named
 
 # A warehouse path (None: $LMP_WAREHOUSE or the default), or an open read connection to reuse.
@@ -113,7 +113,7 @@ def indicators(
     wanted = None if indicator is None else (
         [indicator] if isinstance(indicator, str) else list(indicator))
     with reading(warehouse) as con:
-        limit = _limit(con, min_n)
+        limit = read_min_n(con, min_n)
         if level == "gruppe":
             out = _group_cells(con, wanted or _indicator_ids(con), limit)
             level_has_cells = out.height > 0
@@ -138,12 +138,6 @@ def threshold(warehouse: WarehouseArg = None) -> int:
     (:mod:`lmp_analytics.warehouse.meta`)."""
     with reading(warehouse) as con:
         return reader_min_n(con)
-
-
-def _limit(con, min_n: int | None) -> int:
-    """The threshold a read applies: ``min_n`` but never below the warehouse's, else the
-    reader's (:func:`threshold`)."""
-    return reader_min_n(con) if min_n is None else max(int(min_n), applied_min_n(con))
 
 
 def _has_publication(con) -> bool:
@@ -186,7 +180,7 @@ def published_cells(
     build), so a stricter reader sees no cell, and no line remainder, below its threshold."""
     if not _has_publication(con):
         return pl.DataFrame()
-    limit = _limit(con, min_n)
+    limit = read_min_n(con, min_n)
     r = None if role is None else as_role(role)
     kommuner = sorted(r.kommuner) if r is not None and r.kind == "kommune" else None
     own = sorted(r.schools) if r is not None and r.kind == "veileder" else None
@@ -296,7 +290,7 @@ def compare(
     r = as_role(role)
     wanted = None if schools is None else list(schools)
     with reading(warehouse) as con:
-        threshold = _limit(con, min_n)
+        threshold = read_min_n(con, min_n)
         if str(phase) == "runde":
             changes = consecutive_round_changes(con, indicator=indicator, min_n=threshold,
                                                 schools=wanted)

@@ -34,7 +34,7 @@ from lmp_analytics.privacy.roles import Role
 from lmp_analytics.privacy.suppression import Linkage, suppress
 from lmp_analytics.terms import term_index, term_order
 from lmp_analytics.warehouse import reading
-from lmp_analytics.warehouse.meta import reader_min_n
+from lmp_analytics.warehouse.meta import read_min_n
 from lmp_analytics.warehouse.queries import named
 
 WarehouseArg = api.WarehouseArg  # a path, None (the default warehouse) or an open connection
@@ -233,7 +233,7 @@ def response_rates(
     (below :data:`LOW_RESPONSE_RATE`). A concrete-suspicion round surveys one class, so it gets no
     rate. Rounds with fewer than ``min_n`` respondents are suppressed."""
     with reading(warehouse) as con:
-        threshold = reader_min_n(con) if min_n is None else min_n
+        threshold = read_min_n(con, min_n)
         frame = _rounds(con, items=False)
         enrolled = participation.enrolment(con)
     if frame.height == 0:
@@ -269,7 +269,7 @@ def quarantine_summary(
     with reading(warehouse) as con:
         if not all(_has_table(con, t) for t in ("quarantine", "fct_response", "ingest_log")):
             return _empty(QUARANTINE_SCHEMA)
-        threshold = reader_min_n(con) if min_n is None else min_n
+        threshold = read_min_n(con, min_n)
         files = con.sql(
             """WITH owner AS (
                    SELECT file_id, min(skole_orgnr) AS skole_orgnr
@@ -357,7 +357,7 @@ def item_nonresponse(
     (:mod:`lmp_analytics.metrics.nonresponse`) when they were built with this threshold, else
     computed from the per round x item counts."""
     with reading(warehouse) as con:
-        threshold = reader_min_n(con) if min_n is None else min_n
+        threshold = read_min_n(con, min_n)
         tables = nonresponse.tables(con)
         if not {"fct_answer", "dim_round"} <= tables:
             return _empty(NONRESPONSE_SCHEMA)
@@ -636,7 +636,7 @@ def event_study(
     with reading(warehouse) as con:
         if not _has_table(con, "mart_indicator_counts"):
             return empty
-        threshold = reader_min_n(con) if min_n is None else min_n
+        threshold = read_min_n(con, min_n)
         panel = school_term_panel(con, indicator)
         treated = panel.filter(pl.col("g").is_not_null())
         if panel.height == 0 or treated.height == 0 or panel["y"].null_count() == panel.height:

@@ -192,9 +192,15 @@ def reader_min_n(con: duckdb.DuckDBPyConnection) -> int:
     return wanted
 
 
+def read_min_n(con: duckdb.DuckDBPyConnection, min_n: int | None = None) -> int:
+    """The threshold one read applies: an explicit ``min_n`` but never below the warehouse's,
+    else the reader's (:func:`reader_min_n`)."""
+    return reader_min_n(con) if min_n is None else max(int(min_n), applied_min_n(con))
+
+
 __all__ = [
     "KEY_FINGERPRINT", "MIN_N", "MIN_N_FLOOR", "ThresholdChange", "ThresholdWarning",
     "applied_min_n", "built_min_n", "check_key", "check_min_n", "get",
-    "has_pupils", "mismatch_message", "put", "reader_min_n", "record_key", "recorded_min_n",
-    "set_min_n", "stored_fingerprint", "writer_min_n",
+    "has_pupils", "mismatch_message", "put", "read_min_n", "reader_min_n", "record_key",
+    "recorded_min_n", "set_min_n", "stored_fingerprint", "writer_min_n",
 ]

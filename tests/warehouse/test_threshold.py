@@ -288,3 +288,18 @@ def test_suppressing_again_at_the_recorded_threshold_gives_the_stored_publicatio
             "term", "indicator", "breakdown", "breakdown_value"]
     assert_frame_equal(again.select(stored.columns).sort(keys, nulls_last=True),
                        stored.sort(keys, nulls_last=True), check_dtypes=False)
+
+
+def test_an_explicit_min_n_below_the_warehouses_is_raised_to_it(warehouse):
+    """Python callers too: ``min_n=3`` on a read never shows what the recorded 10 hides."""
+    import polars as pl
+
+    from lmp_analytics import api, views
+
+    rates = views.response_rates(warehouse=warehouse, min_n=3)
+    shown = rates.filter(~pl.col("suppressed"))["n"].to_list()
+    assert shown and min(shown) >= 10 and rates["suppressed"].any()
+    cells = api.indicators("gruppe", indicator="mobbet", role="forsker", warehouse=warehouse,
+                           min_n=3)
+    visible = cells.filter(~pl.col("suppressed"))["n"].to_list()
+    assert visible and min(visible) >= 10
