@@ -8,8 +8,8 @@ import pytest
 import spekter_factory as sf
 
 from lmp_analytics.errors import RosterError
-from lmp_analytics.ingest.pipeline import validate_files
 from lmp_analytics.ingest.roster import read_roster
+from lmp_analytics.pipeline import validate_files
 
 
 def _with_first(tmp_path: Path, kommune: str = "0301", orgnr: str = "974590123") -> Path:

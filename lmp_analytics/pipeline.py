@@ -1,6 +1,8 @@
 """Ingest many files in one run: each file is read, protected, mapped and validated on its own;
 good files load even when another file of the same run is rejected; the warehouse is published
-once, atomically, at the end.
+once, atomically, at the end. The steps live in :mod:`lmp_analytics.ingest`, the load in
+:mod:`lmp_analytics.warehouse`; this module wires them and sits above both, so neither package
+imports the other.
 
 For speed, files go in chunks: each chunk is read file by file, then mapped and validated in one
 pass (:func:`~lmp_analytics.ingest.mapping.map_tables`) and loaded with one insert per table for
