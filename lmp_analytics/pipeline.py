@@ -112,15 +112,6 @@ def expand_paths(paths: Iterable[str | os.PathLike[str]]) -> list[Path]:
     return out
 
 
-def sha256_of(path: Path) -> str:
-    """Content hash used to recognise a file loaded before."""
-    h = hashlib.sha256()
-    with open(path, "rb") as fh:
-        for chunk in iter(lambda: fh.read(1 << 20), b""):
-            h.update(chunk)
-    return h.hexdigest()
-
-
 def _companion(roster_path: Path, explicit: str | os.PathLike[str] | None, name: str):
     if explicit is not None:
         return Path(explicit)
@@ -328,13 +319,6 @@ def _dropped_schools(con: duckdb.DuckDBPyConnection, ref: Roster) -> str | None:
         "(`lmp retention --before TERM` deletes whole rounds, `lmp forget --elev-id-file FILE` "
         "single pupils) and then load the new roster"
     )
-
-
-def validate_files(
-    paths: Iterable[str | os.PathLike[str]], roster: str | os.PathLike[str], **kwargs
-) -> IngestReport:
-    """Dry run of :func:`ingest_files`: the same checks and report, nothing written."""
-    return ingest_files(paths, roster, dry_run=True, **kwargs)
 
 
 @dataclass
