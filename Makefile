@@ -9,7 +9,7 @@ STAMP  := $(VENV)/.installed
 help:
 	@echo "make demo      set up, build the demo warehouse and start the dashboard"
 	@echo "make test      set up and run every test (lint included)"
-	@echo "make lint      ruff"
+	@echo "make lint      ruff and the import contracts (lint-imports)"
 	@echo "make bench     benchmarks (slow; prints figures and writes JSON)"
 	@echo "make coverage  slow planted-effect coverage simulation (>= 200 replications)"
 
@@ -26,10 +26,12 @@ demo: setup
 
 test: setup
 	$(BIN)/ruff check .
+	$(BIN)/lint-imports
 	$(BIN)/python -m pytest -q
 
 lint: setup
 	$(BIN)/ruff check .
+	$(BIN)/lint-imports
 
 format: setup
 	$(BIN)/ruff format lmp_analytics tests dashboards benchmarks
@@ -59,4 +61,4 @@ notebooks: setup
 	done
 
 clean:
-	rm -rf $(VENV) .pytest_cache .ruff_cache build *.egg-info
+	rm -rf $(VENV) .pytest_cache .ruff_cache .grimp_cache build *.egg-info

@@ -25,7 +25,7 @@ from lmp_analytics import config, failures
 from lmp_analytics.choices import choose
 from lmp_analytics.errors import LmpError, UsageError
 from lmp_analytics.ingest import protect
-from lmp_analytics.ingest.pipeline import EXIT_REJECTED, IngestReport
+from lmp_analytics.pipeline import EXIT_REJECTED, IngestReport
 from lmp_analytics.terminal import cell, plain, safe
 
 #: The command being run (named in the log of an unexpected error).

@@ -19,7 +19,6 @@ checkout's ``data/``. Nothing else in the package hard-codes a path. Environment
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass, field
 from pathlib import Path
 
 PACKAGE_DIR = Path(__file__).resolve().parent
@@ -111,15 +110,6 @@ def min_n() -> int:
     ``reader_min_n`` / ``applied_min_n``)."""
     value = env_min_n()
     return DEFAULT_MIN_N if value is None else value
-
-
-@dataclass(frozen=True)
-class Settings:
-    """A snapshot of the settings in force, for code that wants them all at once."""
-
-    warehouse: Path = field(default_factory=warehouse_path)
-    key_file: Path = field(default_factory=key_file_path)
-    min_n: int = field(default_factory=min_n)
 
 
 # Input limits of ``lmp ingest`` / ``lmp validate`` (and the reference files). Each is read from

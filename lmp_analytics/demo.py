@@ -16,7 +16,7 @@ import duckdb
 from lmp_analytics.config import demo_dir, warehouse_path
 from lmp_analytics.errors import LmpError
 from lmp_analytics.ingest import protect
-from lmp_analytics.ingest.pipeline import IngestReport
+from lmp_analytics.pipeline import IngestReport
 
 DEMO_SEED = 2026
 DEMO_ORIGIN = "lmp demo"

@@ -26,7 +26,7 @@ import traceback
 from pathlib import Path
 
 from lmp_analytics.errors import DiskFullError, LmpError
-from lmp_analytics.ingest.pipeline import EXIT_REJECTED
+from lmp_analytics.pipeline import EXIT_REJECTED
 
 #: 2: a file rejected, or a usage / configuration error (0, 1 and 2 are the ingest's codes).
 EXIT_USAGE = EXIT_REJECTED

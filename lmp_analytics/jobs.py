@@ -10,7 +10,7 @@ from pathlib import Path
 
 import duckdb
 
-from lmp_analytics.ingest.pipeline import REFERENCE_FILE_NAMES, IngestReport, ingest_files
+from lmp_analytics.pipeline import REFERENCE_FILE_NAMES, IngestReport, ingest_files
 
 __all__ = ["build_derived", "ingest_and_build", "ingest_files", "ingest_national",
            "ingest_national_files"]
@@ -67,10 +67,10 @@ def ingest_national_files(
     """
     from lmp_analytics.config import warehouse_path
     from lmp_analytics.errors import FileRejected, RosterError
-    from lmp_analytics.ingest.pipeline import FileOutcome
     from lmp_analytics.ingest.roster import read_roster
     from lmp_analytics.national import EuExportWarning, read_eu_export_with_problems
     from lmp_analytics.national.schema import RowProblem
+    from lmp_analytics.pipeline import FileOutcome
     from lmp_analytics.warehouse import load
     from lmp_analytics.warehouse.publish import scratch_session, write_session
 

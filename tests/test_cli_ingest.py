@@ -114,7 +114,7 @@ def test_the_sample_data_loads(tmp_path, lmp_env):
 
 
 def test_a_folder_gives_its_exports_only(tmp_path):
-    from lmp_analytics.ingest.pipeline import expand_paths
+    from lmp_analytics.pipeline import expand_paths
 
     for name in ("program.csv", "faser.csv", "elevtall.csv", "~$open.xlsx", ".hidden.csv",
                  "notes.docx", "sub/b.xlsx", "sub/a.csv", "c.parquet",

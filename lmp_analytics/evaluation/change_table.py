@@ -1,13 +1,14 @@
 """Per-school changes for many pairs of rounds at once, and their stored table.
 
-:func:`compute_changes` gives, for every pair of rounds and indicator, exactly the columns the
-per-pair code of :mod:`lmp_analytics.evaluation.school_change` gives (before BH, verdicts and
+:func:`compute_changes` gives, for every pair of rounds and indicator, the estimate columns of
+``CHANGE_SCHEMA`` (:mod:`lmp_analytics.evaluation.change_pairs`; before BH, verdicts and
 suppression), from one DuckDB query of counts: shares go through the reference-checked
 ``risk_difference_change`` / ``linked_change`` on each pair's paired table and unlinked
 counts; scales use the sufficient statistics (n, mean, variance of each round and of the linked
 differences, Wilcoxon rank sums) with the same Welch / paired-t / Wilcoxon formulas scipy uses
 (checked against scipy in the tests). The rare scale rows that need Mann–Whitney (or are
-degenerate: no variance) go through the per-pair code on their pupil values.
+degenerate: no variance) go through the per-pair code on their pupil values
+(:func:`_scale_change`).
 
 :func:`build_change_table` stores every indicator's changes for every school's round-to-round
 pairs and every participant's phase pairs in ``mart_school_change`` at build time, recomputing
@@ -20,16 +21,18 @@ from __future__ import annotations
 import duckdb
 import numpy as np
 import polars as pl
+from scipy import stats as sps
 
 from lmp_analytics.evaluation import change_vector as vec
-from lmp_analytics.evaluation.school_change import (
+from lmp_analytics.evaluation.change_pairs import (
     CHANGE_SCHEMA,
     PAIR_COLUMNS,
-    _scale_change,
     phase_pairs,
     round_pairs,
 )
+from lmp_analytics.metrics.phases import primary_rounds
 from lmp_analytics.stats.change import linked_change, risk_difference_change
+from lmp_analytics.warehouse.load import changed_rounds, round_fingerprints
 from lmp_analytics.warehouse.meta import reader_min_n, writer_min_n
 from lmp_analytics.warehouse.queries import named
 
@@ -208,6 +211,43 @@ def _scale_frame(g: pl.DataFrame, min_n: int) -> tuple[pl.DataFrame, pl.DataFram
     return frame.filter(~mask), g.filter(mask)
 
 
+def _scale_change(pre: pl.DataFrame, post: pl.DataFrame, min_n: int) -> dict:
+    x0 = pre.get_column("value").to_numpy()
+    x1 = post.get_column("value").to_numpy()
+    pairs = pre.select("elev", pl.col("value").alias("v0")).join(
+        post.select("elev", pl.col("value").alias("v1")), on="elev", how="inner"
+    )
+    out = {"pre_n": len(x0), "post_n": len(x1), "linked_n": pairs.height,
+           "pre_value": float(x0.mean()) if len(x0) else None,
+           "post_value": float(x1.mean()) if len(x1) else None, "tested": False, "test": ""}
+    if len(x0) and len(x1):
+        out["diff"] = out["post_value"] - out["pre_value"]
+    if len(x0) < 2 or len(x1) < 2:
+        return out
+    # Welch interval for the all-respondent difference of means (rounds share some pupils, which
+    # makes this conservative when the correlation is positive).
+    welch = sps.ttest_ind(x1, x0, equal_var=False)
+    ci = welch.confidence_interval(0.95)
+    out.update(diff_ci_low=float(ci.low), diff_ci_high=float(ci.high))
+    if len(x0) >= min_n and len(x1) >= min_n:
+        out["tested"] = True
+        if pairs.height >= min_n:
+            d = (pairs["v1"] - pairs["v0"]).to_numpy()
+            if np.any(d != 0):
+                w = sps.wilcoxon(d, zero_method="wilcox", correction=False, method="approx")
+                out.update(p_value=float(w.pvalue), test="wilcoxon_signed_rank")
+            else:
+                out.update(p_value=1.0, test="wilcoxon_signed_rank")
+            paired = sps.ttest_rel(pairs["v1"].to_numpy(), pairs["v0"].to_numpy())
+            pci = paired.confidence_interval(0.95)
+            out.update(linked_diff=float(d.mean()), linked_ci_low=float(pci.low),
+                       linked_ci_high=float(pci.high), linked_p_value=out["p_value"])
+        else:
+            mw = sps.mannwhitneyu(x1, x0, alternative="two-sided")
+            out.update(p_value=float(mw.pvalue), test="mann_whitney")
+    return out
+
+
 def _scale_fallback(con, g: pl.DataFrame, min_n: int) -> list[dict]:
     """The per-pair code on pupil values, reading only the rounds and indicator needed."""
     out = []
@@ -292,8 +332,6 @@ def _meta(con: duckdb.DuckDBPyConnection, key: str) -> str | None:
 def all_pairs(con: duckdb.DuckDBPyConnection) -> pl.DataFrame:
     """Every participant's phase pairs and every school's round-to-round pairs, with the
     ordering keys (phase_rank, post_date)."""
-    from lmp_analytics.metrics.phases import primary_rounds
-
     rounds = primary_rounds(con)
     pairs = pl.concat([phase_pairs(con, rounds=rounds), round_pairs(con, rounds=rounds)])
     dates = rounds.select(pl.col("round_id").alias("post_round"),
@@ -315,8 +353,6 @@ def build_change_table(con: duckdb.DuckDBPyConnection, *, min_n: int | None = No
     """Bring ``mart_school_change`` up to date inside the open write transaction (after the
     marts). Returns how many pairs were (re)computed. ``min_n`` defaults to the warehouse's
     recorded threshold."""
-    from lmp_analytics.warehouse.load import changed_rounds, round_fingerprints
-
     min_n = writer_min_n(con) if min_n is None else min_n
     inputs = f"{con.execute(_q('inputs_fingerprint')).fetchall()[0][0]}/min_n={min_n}"
     tables = _tables(con)

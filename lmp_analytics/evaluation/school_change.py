@@ -16,99 +16,14 @@ asked for, or compute the pairs now when the table is absent or was built with a
 from __future__ import annotations
 
 import duckdb
-import numpy as np
 import polars as pl
-from scipy import stats as sps
 
-from lmp_analytics.metrics.phases import phase_calendar, primary_rounds, select_phase_rounds
+from lmp_analytics.evaluation.change_pairs import CHANGE_SCHEMA, phase_pairs, round_pairs
+from lmp_analytics.evaluation.change_table import compute_changes, read_changes
 from lmp_analytics.stats._common import StatsInputError
 from lmp_analytics.stats.multiplicity import adjusted_p_values
 from lmp_analytics.stats.verdict import verdict_expr
 from lmp_analytics.warehouse.queries import named
-
-CHANGE_SCHEMA = {
-    "kommunenummer": pl.String,
-    "skole_orgnr": pl.String,
-    "skole": pl.String,
-    "rolle": pl.String,
-    "phase": pl.String,
-    "indicator": pl.String,
-    "kind": pl.String,
-    "pre_round": pl.String,
-    "pre_term": pl.String,
-    "post_round": pl.String,
-    "post_term": pl.String,
-    "pre_n": pl.Int64,
-    "post_n": pl.Int64,
-    "linked_n": pl.Int64,
-    "pre_value": pl.Float64,       # share (0-1) or scale mean
-    "post_value": pl.Float64,
-    "diff": pl.Float64,            # post - pre (fraction for shares: -0.03 = -3 pp)
-    "diff_ci_low": pl.Float64,
-    "diff_ci_high": pl.Float64,
-    "p_value": pl.Float64,
-    "p_adjusted": pl.Float64,      # Benjamini-Hochberg within the returned family
-    "test": pl.String,
-    "tested": pl.Boolean,
-    "verdict": pl.String,
-    "linked_diff": pl.Float64,     # same pupils only
-    "linked_ci_low": pl.Float64,
-    "linked_ci_high": pl.Float64,
-    "linked_p_value": pl.Float64,
-    "rtm_warning": pl.Boolean,     # a naive drop of a selected school: part is expected anyway
-}
-PAIR_COLUMNS = ["skole_orgnr", "phase", "pre_round", "pre_term", "post_round", "post_term"]
-
-
-def _scale_change(pre: pl.DataFrame, post: pl.DataFrame, min_n: int) -> dict:
-    x0 = pre.get_column("value").to_numpy()
-    x1 = post.get_column("value").to_numpy()
-    pairs = pre.select("elev", pl.col("value").alias("v0")).join(
-        post.select("elev", pl.col("value").alias("v1")), on="elev", how="inner"
-    )
-    out = {"pre_n": len(x0), "post_n": len(x1), "linked_n": pairs.height,
-           "pre_value": float(x0.mean()) if len(x0) else None,
-           "post_value": float(x1.mean()) if len(x1) else None, "tested": False, "test": ""}
-    if len(x0) and len(x1):
-        out["diff"] = out["post_value"] - out["pre_value"]
-    if len(x0) < 2 or len(x1) < 2:
-        return out
-    # Welch interval for the all-respondent difference of means (rounds share some pupils, which
-    # makes this conservative when the correlation is positive).
-    welch = sps.ttest_ind(x1, x0, equal_var=False)
-    ci = welch.confidence_interval(0.95)
-    out.update(diff_ci_low=float(ci.low), diff_ci_high=float(ci.high))
-    if len(x0) >= min_n and len(x1) >= min_n:
-        out["tested"] = True
-        if pairs.height >= min_n:
-            d = (pairs["v1"] - pairs["v0"]).to_numpy()
-            if np.any(d != 0):
-                w = sps.wilcoxon(d, zero_method="wilcox", correction=False, method="approx")
-                out.update(p_value=float(w.pvalue), test="wilcoxon_signed_rank")
-            else:
-                out.update(p_value=1.0, test="wilcoxon_signed_rank")
-            paired = sps.ttest_rel(pairs["v1"].to_numpy(), pairs["v0"].to_numpy())
-            pci = paired.confidence_interval(0.95)
-            out.update(linked_diff=float(d.mean()), linked_ci_low=float(pci.low),
-                       linked_ci_high=float(pci.high), linked_p_value=out["p_value"])
-        else:
-            mw = sps.mannwhitneyu(x1, x0, alternative="two-sided")
-            out.update(p_value=float(mw.pvalue), test="mann_whitney")
-    return out
-
-
-def compare_rounds(
-    con: duckdb.DuckDBPyConnection,
-    pairs: pl.DataFrame,
-    *,
-    indicator: str,
-    min_n: int | None = None,
-) -> pl.DataFrame:
-    """Change per row of ``pairs`` (PAIR_COLUMNS), computed now. Rows without both rounds come
-    back untested with null estimates."""
-    from lmp_analytics.evaluation.change_table import compute_changes
-
-    return _finalise(con, compute_changes(con, pairs, [indicator], min_n=min_n))
 
 
 def _finalise(con: duckdb.DuckDBPyConnection, frame: pl.DataFrame) -> pl.DataFrame:
@@ -143,47 +58,8 @@ def _finish(frame: pl.DataFrame) -> pl.DataFrame:
     )
 
 
-def phase_pairs(
-    con: duckdb.DuckDBPyConnection,
-    *,
-    phase: str | int | None = None,
-    schools: list[str] | None = None,
-    rounds: pl.DataFrame | None = None,
-) -> pl.DataFrame:
-    """pre/post rounds (PAIR_COLUMNS) of every participant and phase, or one ``phase``."""
-    rounds = primary_rounds(con) if rounds is None else rounds
-    selection = select_phase_rounds(phase_calendar(con), rounds)
-    if phase is not None:
-        selection = selection.filter(pl.col("phase") == str(phase))
-    if schools is not None:
-        selection = selection.filter(pl.col("skole_orgnr").is_in(schools))
-    return selection.select(PAIR_COLUMNS)
-
-
-def round_pairs(
-    con: duckdb.DuckDBPyConnection,
-    *,
-    schools: list[str] | None = None,
-    rounds: pl.DataFrame | None = None,
-) -> pl.DataFrame:
-    """Each school's primary round and its previous one (PAIR_COLUMNS, phase = 'runde')."""
-    rounds = (primary_rounds(con) if rounds is None else rounds).sort("skole_orgnr",
-                                                                       "first_date")
-    if schools is not None:
-        rounds = rounds.filter(pl.col("skole_orgnr").is_in(schools))
-    return rounds.with_columns(
-        pl.col("round_id").shift(1).over("skole_orgnr").alias("pre_round"),
-        pl.col("term").shift(1).over("skole_orgnr").alias("pre_term"),
-    ).filter(pl.col("pre_round").is_not_null()).select(
-        "skole_orgnr", pl.lit("runde").alias("phase"), "pre_round", "pre_term",
-        pl.col("round_id").alias("post_round"), pl.col("term").alias("post_term"),
-    )
-
-
 def _stored_or_computed(con, pairs_of, *, indicator: str, phases: list[str],
                         min_n: int | None, schools: list[str] | None) -> pl.DataFrame:
-    from lmp_analytics.evaluation.change_table import compute_changes, read_changes
-
     frame = read_changes(con, indicator=indicator, phases=phases, schools=schools, min_n=min_n)
     if frame is None:
         frame = compute_changes(con, pairs_of(), [indicator], min_n=min_n)

@@ -1,5 +1,6 @@
-"""Ingest: read -> protect -> map -> validate -> load, one file at a time.
+"""Ingest steps: read -> protect -> map -> validate, each a pure function of data in -> data out.
 
-Public entry points live in :mod:`lmp_analytics.ingest.pipeline` (``ingest_files``,
-``validate_files``); the other modules are the steps, each a pure function of data in -> data out.
+They are wired together with the load into the warehouse by :mod:`lmp_analytics.pipeline`
+(``ingest_files``), which sits above both this package and :mod:`lmp_analytics.warehouse`, so
+that the warehouse can use the steps' types without the two packages importing each other.
 """

@@ -149,16 +149,6 @@ def repseudonym(secret: bytes, old: str) -> str:
     return pseudonym(secret, old)
 
 
-def pseudonymise_column(values: pl.Series, key: bytes) -> pl.Series:
-    """Pseudonymise a text column; nulls and blank ids stay null. Hashes each distinct id once."""
-    return Pseudonymiser(key).column(values)
-
-
-def pseudonymise_nominations(values: pl.Series, key: bytes) -> pl.Series:
-    """``'id1|id2'`` -> ``'p1|p2'`` with the same key as the pupils."""
-    return Pseudonymiser(key).nominations(values)
-
-
 class Pseudonymiser:
     """:func:`pseudonym` for many ids: each distinct raw id is hashed once per instance (keep one
     for a whole ingest run), with the key's HMAC pads computed once."""

@@ -20,7 +20,6 @@ from lmp_analytics.warehouse.load import changed_rounds, round_fingerprints
 from lmp_analytics.warehouse.meta import writer_min_n
 from lmp_analytics.warehouse.queries import named
 
-MART_STEPS = ("pupil_indicator", "round_counts", "school_rounds", "indicator_counts")
 STATE_TABLE = "mart_round_state"
 INPUTS_KEY = "marts_inputs"
 MART_TABLES = ("fct_pupil_indicator", "mart_group_counts", "mart_school_round",

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import functools
-import math
 
 import numpy as np
 from scipy import stats as sps
@@ -42,13 +41,6 @@ def check_count(x: int, n: int, what: str = "x") -> None:
 
 def two_sided_normal_p(z: float) -> float:
     return float(2.0 * sps.norm.sf(abs(z)))
-
-
-def finite_or_none(v: float | None) -> float | None:
-    if v is None:
-        return None
-    v = float(v)
-    return v if math.isfinite(v) else None
 
 
 def as_float_array(values, name: str) -> np.ndarray:

@@ -16,7 +16,6 @@ from scipy.special import expit
 from lmp_analytics.synth.params import Params
 
 MISSING = -1
-BULLYING_ITEMS = ("mobbet", "mobbet_digitalt", "mobbet_voksen", "mobber_andre")
 FORM_ITEMS = ("form_verbal", "form_utestenging", "form_fysisk", "form_digital")
 
 _GH_X, _GH_W = np.polynomial.hermite_e.hermegauss(40)

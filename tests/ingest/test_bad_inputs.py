@@ -20,8 +20,8 @@ import spekter_factory as sf
 from typer.testing import CliRunner
 
 from lmp_analytics.cli import app
-from lmp_analytics.ingest.pipeline import ingest_files
 from lmp_analytics.ingest.reasons import code_from_text
+from lmp_analytics.pipeline import ingest_files
 
 ORG = "974590247"  # bad files are about this school; the base warehouse holds 974590123
 DATE = "2024-09-24"

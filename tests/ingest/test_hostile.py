@@ -23,7 +23,7 @@ import spekter_factory as sf
 from typer.testing import CliRunner
 
 from lmp_analytics.cli import app
-from lmp_analytics.ingest.pipeline import ingest_files
+from lmp_analytics.pipeline import ingest_files
 
 from . import hostile_files as h
 

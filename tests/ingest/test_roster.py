@@ -8,8 +8,8 @@ import pytest
 import spekter_factory as sf
 
 from lmp_analytics.errors import RosterError
-from lmp_analytics.ingest.pipeline import ingest_files
 from lmp_analytics.ingest.roster import read_roster
+from lmp_analytics.pipeline import ingest_files
 
 
 def _roster(tmp_path: Path, *rows: tuple[str, ...]) -> Path:

@@ -8,8 +8,8 @@ import pytest
 import spekter_factory as sf
 
 from lmp_analytics.errors import RosterError
-from lmp_analytics.ingest.pipeline import validate_files
 from lmp_analytics.ingest.roster import read_roster
+from lmp_analytics.pipeline import ingest_files
 
 
 def _with_first(tmp_path: Path, kommune: str = "0301", orgnr: str = "974590123") -> Path:
@@ -52,7 +52,7 @@ def test_unknown_or_national_only_kommunenummer_is_an_error(
 
 def test_roster_warning_reaches_the_ingest_report(tmp_path: Path) -> None:
     roster = _with_first(tmp_path, kommune="3005")  # Drammen before 2024
-    report = validate_files([], roster)
+    report = ingest_files([], roster, dry_run=True)
     assert report.roster_error is None
     assert any("3005" in w and "3301" in w for w in report.warnings)
 
@@ -60,7 +60,7 @@ def test_roster_warning_reaches_the_ingest_report(tmp_path: Path) -> None:
 def test_spekter_file_with_a_mistyped_orgnr_names_the_check_digit(tmp_path: Path) -> None:
     roster = sf.write_roster(tmp_path / "ref")
     path = sf.write_csv(tmp_path / "typo.csv", sf.make_rows("974590124", "7A", n=3))
-    report = validate_files([path], roster)
+    report = ingest_files([path], roster, dry_run=True)
     outcome = report.outcomes[0]
     assert outcome.status == "rejected" and outcome.column == "skole_orgnr"
     assert "not in the programme roster" in outcome.message

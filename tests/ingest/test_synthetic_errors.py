@@ -10,8 +10,8 @@ from pathlib import Path
 
 import pytest
 
-from lmp_analytics.ingest.pipeline import ingest_files
 from lmp_analytics.ingest.reasons import code_from_text
+from lmp_analytics.pipeline import ingest_files
 from lmp_analytics.synth import write_world
 from lmp_analytics.synth.params import Params
 from lmp_analytics.warehouse import reading

@@ -17,10 +17,10 @@ import polars as pl
 import pytest
 
 from lmp_analytics import publication
-from lmp_analytics.ingest.pipeline import ingest_files
 from lmp_analytics.jobs import build_derived
 from lmp_analytics.metrics import marts
 from lmp_analytics.metrics.marts import build_marts
+from lmp_analytics.pipeline import ingest_files
 from lmp_analytics.synth import write_world
 from lmp_analytics.synth.params import Params
 

@@ -13,9 +13,9 @@ import pytest
 from polars.testing import assert_frame_equal
 
 from lmp_analytics import views
-from lmp_analytics.ingest.pipeline import ingest_files
 from lmp_analytics.metrics import nonresponse
 from lmp_analytics.metrics.marts import build_marts
+from lmp_analytics.pipeline import ingest_files
 from lmp_analytics.synth import write_world
 from lmp_analytics.synth.params import Params
 from lmp_analytics.warehouse import reading

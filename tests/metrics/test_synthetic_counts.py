@@ -10,8 +10,8 @@ import polars as pl
 import pytest
 
 from lmp_analytics.codebook import load_codebook, normalise_label
-from lmp_analytics.ingest.pipeline import ingest_files
 from lmp_analytics.metrics.marts import build_marts
+from lmp_analytics.pipeline import ingest_files
 from lmp_analytics.synth import write_world
 from lmp_analytics.synth.params import Params
 from lmp_analytics.warehouse import reading

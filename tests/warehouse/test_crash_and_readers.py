@@ -17,12 +17,12 @@ from pathlib import Path
 import pytest
 import spekter_factory as sf
 
-from lmp_analytics.ingest.pipeline import ingest_files
+from lmp_analytics.pipeline import ingest_files
 
 WRITER = """
 import sys
 from pathlib import Path
-from lmp_analytics.ingest.pipeline import ingest_files
+from lmp_analytics.pipeline import ingest_files
 
 files = sorted(Path(sys.argv[1]).glob("*.csv"))
 def publishing(con):  # called inside the write transaction, just before commit and publish

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 import spekter_factory as sf
 
-from lmp_analytics.ingest.pipeline import ingest_files
+from lmp_analytics.pipeline import ingest_files
 
 # Tables compared in full; fct_response and quarantine without file_id / source_file (the
 # file's name differs between formats, nothing else may).

@@ -12,7 +12,7 @@ import pytest
 import spekter_factory as sf
 
 from lmp_analytics.errors import WarehouseError
-from lmp_analytics.ingest.pipeline import ingest_files
+from lmp_analytics.pipeline import ingest_files
 from lmp_analytics.warehouse.load import REFERENCE_HASH_KEY
 
 ORG = "974590123"

@@ -22,7 +22,7 @@ from typer.testing import CliRunner
 
 from lmp_analytics.cli import app
 from lmp_analytics.errors import WarehouseError
-from lmp_analytics.ingest.pipeline import ingest_files
+from lmp_analytics.pipeline import ingest_files
 from lmp_analytics.warehouse import publish
 from lmp_analytics.warehouse.publish import SCHEMA_MARKER, write_session
 

@@ -1,6 +1,8 @@
 """Ingest many files in one run: each file is read, protected, mapped and validated on its own;
 good files load even when another file of the same run is rejected; the warehouse is published
-once, atomically, at the end.
+once, atomically, at the end. The steps live in :mod:`lmp_analytics.ingest`, the load in
+:mod:`lmp_analytics.warehouse`; this module wires them and sits above both, so neither package
+imports the other.
 
 For speed, files go in chunks: each chunk is read file by file, then mapped and validated in one
 pass (:func:`~lmp_analytics.ingest.mapping.map_tables`) and loaded with one insert per table for
@@ -108,15 +110,6 @@ def expand_paths(paths: Iterable[str | os.PathLike[str]]) -> list[Path]:
         else:
             out.append(p)
     return out
-
-
-def sha256_of(path: Path) -> str:
-    """Content hash used to recognise a file loaded before."""
-    h = hashlib.sha256()
-    with open(path, "rb") as fh:
-        for chunk in iter(lambda: fh.read(1 << 20), b""):
-            h.update(chunk)
-    return h.hexdigest()
 
 
 def _companion(roster_path: Path, explicit: str | os.PathLike[str] | None, name: str):
@@ -326,13 +319,6 @@ def _dropped_schools(con: duckdb.DuckDBPyConnection, ref: Roster) -> str | None:
         "(`lmp retention --before TERM` deletes whole rounds, `lmp forget --elev-id-file FILE` "
         "single pupils) and then load the new roster"
     )
-
-
-def validate_files(
-    paths: Iterable[str | os.PathLike[str]], roster: str | os.PathLike[str], **kwargs
-) -> IngestReport:
-    """Dry run of :func:`ingest_files`: the same checks and report, nothing written."""
-    return ingest_files(paths, roster, dry_run=True, **kwargs)
 
 
 @dataclass
