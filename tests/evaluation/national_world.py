@@ -132,6 +132,7 @@ def load_world(world: World, directory: Path) -> Path:
     from lmp_analytics.warehouse.load import replace_reference
     from lmp_analytics.warehouse.publish import write_session
 
+    directory.mkdir(parents=True, exist_ok=True)
     wh = directory / "wh.duckdb"
     export = write_statbank(world, directory / "eu_skoler.csv")
     result = CliRunner().invoke(app, ["ingest-national", str(export), "-w", str(wh)])
