@@ -168,3 +168,39 @@ def test_unknown_design_is_refused(evaluated) -> None:
     _, wh, _ = evaluated
     with pytest.raises(LmpError, match="unknown design"):
         national_evaluation(wh, designs=("random",))
+
+
+def test_schools_starting_at_the_segment_start_are_left_out_with_a_note(evaluated) -> None:
+    _, wh, _ = evaluated
+    from lmp_analytics.evaluation.national_panel import lmp_treatment
+
+    treatment = lmp_treatment(wh).with_columns(
+        pl.when(pl.int_range(pl.len()) < 2).then(2016).otherwise(pl.col("first_treated_year"))
+        .alias("first_treated_year"))
+    result = national_evaluation(wh, designs=("naive",), trinn=("7",), treatment=treatment,
+                                 **RULE)
+    row = _row(result, "naive", "7")
+    assert "2 LMP school(s) started at or before 2016" in row["warning"]
+    assert row["n_lmp_schools"] == 14
+
+
+def test_series_break_splits_the_estimation_unless_bridged(tmp_path) -> None:
+    world = build_world(seed=5, years=range(2014, 2024))
+    wh = load_world(world, tmp_path)
+    split = _row(national_evaluation(wh, designs=("never-treated",), trinn=("7",), **RULE),
+                 "never-treated", "7")
+    hand = _hand_frame(world, 7).filter(pl.col("t") >= 2016).with_columns(
+        pl.col("y").cast(pl.Float64))
+    hand = hand.with_columns(  # the weight is the mean over the segment's years only
+        pl.col("w").alias("w_all")).drop("w").join(
+        world.cells.filter((pl.col("trinn") == 7) & (pl.col("survey_year") >= 2016)
+                           & pl.col("share").is_not_null())
+        .group_by("skole_orgnr").agg(pl.col("n_answered").cast(pl.Float64).mean().alias("w")),
+        on="skole_orgnr")
+    ref = staggered_did(hand, y="y", weight="w", control_group="never_treated")
+    assert split["estimate_pp"] == pytest.approx(ref.simple.att, abs=1e-12)
+    assert "Series segment 2016+." in split["warning"]
+    bridged = _row(national_evaluation(wh, designs=("never-treated",), trinn=("7",),
+                                       bridge_breaks=True, **RULE), "never-treated", "7")
+    assert "Series breaks bridged on request" in bridged["warning"]
+    assert bridged["estimate_pp"] != pytest.approx(split["estimate_pp"], abs=1e-9)
