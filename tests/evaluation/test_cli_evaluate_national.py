@@ -12,14 +12,14 @@ from typer.testing import CliRunner
 
 from lmp_analytics.cli import app
 from lmp_analytics.evaluation.national_designs import RESULT_COLUMNS, evaluate_national
-from tests.evaluation.national_world import build_world, load_world
+from tests.evaluation.national_world import build_world
 
 RULE = ["--selection-years", "2016-2018", "--threshold", "7:0.12,10:0.10"]
 
 
 @pytest.fixture(scope="module")
-def warehouse(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    return load_world(build_world(), tmp_path_factory.mktemp("cli"))
+def warehouse(national_world) -> Path:
+    return national_world[1]
 
 
 def _invoke(*args: str):

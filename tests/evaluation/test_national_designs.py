@@ -24,9 +24,8 @@ RULE = {"selection_years": (2016, 2017, 2018), "thresholds": {7: 0.12, 10: 0.10}
 
 
 @pytest.fixture(scope="module")
-def evaluated(tmp_path_factory: pytest.TempPathFactory):
-    world = build_world()
-    wh = load_world(world, tmp_path_factory.mktemp("designs"))
+def evaluated(national_world):
+    world, wh = national_world
     return world, wh, national_evaluation(wh, trinn=("7", "pooled"), **RULE)
 
 

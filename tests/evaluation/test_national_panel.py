@@ -20,9 +20,8 @@ from tests.evaluation.national_world import build_world, load_world
 
 
 @pytest.fixture(scope="module")
-def loaded(tmp_path_factory: pytest.TempPathFactory):
-    world = build_world()
-    return world, load_world(world, tmp_path_factory.mktemp("national"))
+def loaded(national_world):
+    return national_world
 
 
 def test_panel_holds_every_published_cell_and_suppressed_cells_stay_missing(loaded) -> None:
