@@ -272,7 +272,8 @@ def national_evaluation(
         treatment = lmp_treatment(warehouse)
     if treatment.is_empty():
         raise LmpError("the roster in the warehouse has no LMP school (rolle 'deltaker') with "
-                       "a phase calendar; load it with `lmp ingest --roster program.csv`")
+                       "a phase calendar; load it with `lmp ingest FOLDER --roster program.csv` "
+                       "(a folder without Spekter exports loads the roster alone)")
     segment = segment or _choose_segment(panel, treatment)
     base = [f"Series segment {segment}."]
     if bridge_breaks:

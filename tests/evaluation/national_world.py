@@ -14,6 +14,7 @@ import polars as pl
 from typer.testing import CliRunner
 
 from lmp_analytics.registry import orgnr_check_digit
+from tests.spekter_factory import TEST_KEY
 
 FIXTURE = Path(__file__).parents[1] / "national" / "fixtures" / "statbank150_semicolon_utf8.csv"
 HEADER, _, SCHOOL_ROW = FIXTURE.read_text(encoding="utf-8").splitlines()[:3][0], None, (
@@ -125,19 +126,23 @@ def write_roster(world: World, path: Path) -> Path:
 
 
 def load_world(world: World, directory: Path) -> Path:
-    """A real warehouse: the export through ``lmp ingest-national``, the roster through the
-    loader's reference replacement (the roster without Spekter files)."""
+    """A real warehouse: the export through ``lmp ingest-national``, then the roster through
+    ``lmp ingest`` with a folder without Spekter exports (it loads the roster alone into the
+    existing warehouse)."""
     from lmp_analytics.cli import app
-    from lmp_analytics.ingest.roster import read_roster
-    from lmp_analytics.warehouse.load import replace_reference
-    from lmp_analytics.warehouse.publish import write_session
 
     directory.mkdir(parents=True, exist_ok=True)
     wh = directory / "wh.duckdb"
     export = write_statbank(world, directory / "eu_skoler.csv")
-    result = CliRunner().invoke(app, ["ingest-national", str(export), "-w", str(wh)])
+    runner = CliRunner()
+    result = runner.invoke(app, ["ingest-national", str(export), "-w", str(wh)])
     assert result.exit_code == 0, result.output
-    roster = read_roster(write_roster(world, directory / "program.csv"))
-    with write_session(wh) as session:
-        replace_reference(session.con, roster)
+    roster = write_roster(world, directory / "program.csv")
+    (directory / "no_exports").mkdir()
+    key = directory / "pseudonym.key"
+    key.write_text(TEST_KEY, encoding="utf-8")
+    key.chmod(0o600)
+    result = runner.invoke(app, ["ingest", str(directory / "no_exports"), "--roster",
+                                 str(roster), "-w", str(wh), "--key-file", str(key)])
+    assert result.exit_code == 0, result.output
     return wh
