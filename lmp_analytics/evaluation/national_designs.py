@@ -230,9 +230,9 @@ def _roster_notes(treatment: pl.DataFrame, frame: pl.DataFrame, cells: pl.DataFr
             notes.append(f"Pulje {pulje} has only {n} school(s) in the panel (< "
                          f"{MIN_SCHOOLS_PER_PULJE}): its contribution is unreliable.")
     lmp_cells = cells.filter(pl.col("skole_orgnr").is_in(treatment["skole_orgnr"].implode()))
-    for who, part in (("LMP schools'", lmp_cells), ("all", cells)):
+    for who, part in (("the LMP schools", lmp_cells), ("all schools", cells)):
         if part.height and part["share"].null_count() / part.height > MOSTLY_SUPPRESSED:
-            notes.append(f"Most of the {who} cells are suppressed or missing "
+            notes.append(f"Most cells of {who} are suppressed or missing "
                          f"({part['share'].null_count()} of {part.height}).")
     return notes
 

@@ -159,8 +159,7 @@ def test_small_pulje_and_mostly_suppressed_cells_are_warned(tmp_path) -> None:
     result = national_evaluation(wh, designs=("naive",), trinn=("7",), **RULE)
     warning = _row(result, "naive", "7")["warning"]
     assert "Pulje 3 has only 3 school(s)" in warning
-    assert "Most of the all cells are suppressed" in warning or \
-        "Most of the LMP schools' cells are suppressed" in warning
+    assert "Most cells of all schools are suppressed or missing (176 of 320)" in warning
 
 
 def test_unknown_design_is_refused(evaluated) -> None:
