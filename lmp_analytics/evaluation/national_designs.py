@@ -29,7 +29,6 @@ import math
 from dataclasses import dataclass
 
 import polars as pl
-from scipy import stats as sps
 
 from lmp_analytics.errors import LmpError
 from lmp_analytics.evaluation.national_panel import (
@@ -39,7 +38,7 @@ from lmp_analytics.evaluation.national_panel import (
     pooled_panel,
     school_panel,
 )
-from lmp_analytics.stats._common import StatsInputError
+from lmp_analytics.stats._common import StatsInputError, t_crit
 from lmp_analytics.stats.did import MIN_SCHOOLS_PER_PULJE, staggered_did
 
 __all__ = [
@@ -215,7 +214,7 @@ def _naive_row(trinn: str, frame: pl.DataFrame, selection_years: tuple[int, ...]
     d = per["d"].to_numpy()
     est = float((w * d).sum() / w.sum())
     se = math.sqrt(float((w**2 * (d - est) ** 2).sum()) * g / (g - 1)) / float(w.sum())
-    half = float(sps.t.ppf(0.975, g - 1)) * se
+    half = t_crit(0.95, g - 1) * se
     raw = float((w * (per["y_post"] - per["y_pre"]).to_numpy()).sum() / w.sum())
     label.append(f"LMP change {raw:+.4f}, national change {raw - est:+.4f}.")
     return _row("naive", trinn, est, est - half, est + half, g, n_cmp, None, [*label, *notes])
