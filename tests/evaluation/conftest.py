@@ -19,3 +19,13 @@ def sample_warehouse(tmp_path_factory) -> Path:
                               key=TEST_KEY)
     assert report.exit_code == 0, report.outcomes
     return path
+
+
+@pytest.fixture(scope="session")
+def national_world(tmp_path_factory):
+    """The default hand-built national panel (tests/evaluation/national_world.py) loaded once
+    through ``lmp ingest-national``: (world, warehouse path). Read-only for the tests."""
+    from tests.evaluation.national_world import build_world, load_world
+
+    world = build_world()
+    return world, load_world(world, tmp_path_factory.mktemp("national_world"))

@@ -1,0 +1,326 @@
+"""The LMP programme effect on the national school panel: three comparison designs side by side.
+
+- ``never-treated`` / ``not-yet-treated``: staggered difference-in-differences (Callaway &
+  Sant'Anna) through :func:`lmp_analytics.stats.did.staggered_did`, with every school of the
+  country that never joined, or with the schools that have not joined yet, as controls;
+- ``eligible``: the same with never-treated controls restricted to the **eligible
+  non-participants**, schools that met the selection rule in the selection years (mean share
+  over the years above the grade's threshold) but did not join. Both groups were selected on a
+  high, so regression to the mean affects them alike;
+- ``naive``: the before/after change of the LMP schools minus the national change (the schools
+  not treated in the segment) over the same years, the comparison of the published pilot
+  evaluation. It is biased by regression to the mean (schools were chosen after a high) and is
+  labelled so in every row.
+
+Every row has :data:`RESULT_COLUMNS`: ``estimate_pp`` is the average effect on the bullying
+share over treated school-years as a fraction (−0.03 = three percentage points less bullying),
+``ci_low_pp``/``ci_high_pp`` its 95 % interval (t_{G−1}, clustered by school), ``pre_trend_p``
+the finite-sample pre-trend F test (null for ``naive``), ``warning`` plain sentences.
+
+Suppression: the inputs are Udir's published school cells, already suppressed by Udir (a
+suppressed cell is missing, never imputed). The outputs are programme-level aggregates over at
+least two schools with their counts of schools; no school-level or cell-level number is shown,
+so no further suppression by the package's engine is needed.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import polars as pl
+
+from lmp_analytics.errors import LmpError
+from lmp_analytics.evaluation.national_panel import (
+    GRADES,
+    Warehouse,
+    lmp_treatment,
+    pooled_panel,
+    school_panel,
+)
+from lmp_analytics.stats._common import StatsInputError, t_crit
+from lmp_analytics.stats.did import MIN_SCHOOLS_PER_PULJE, staggered_did
+
+__all__ = [
+    "DESIGNS",
+    "RESULT_COLUMNS",
+    "SELECTION_RULE",
+    "NationalEvaluation",
+    "did_panel",
+    "eligible_schools",
+    "evaluate_national",
+    "national_evaluation",
+]
+
+DESIGNS = ("never-treated", "not-yet-treated", "eligible", "naive")
+TRINN = ("7", "10", "pooled")
+RESULT_COLUMNS = ["design", "trinn", "estimate_pp", "ci_low_pp", "ci_high_pp", "n_lmp_schools",
+                  "n_comparison_schools", "pre_trend_p", "warning"]
+#: The published selection rule of the first pulje (DOMAIN: Udir 2013): mean share bullied over
+#: the spring surveys 2010–2012 above 15 % in 7th grade, above 10 % in 10th grade.
+SELECTION_RULE = {"years": (2010, 2011, 2012), "thresholds": {7: 0.15, 10: 0.10}}
+NAIVE_LABEL = ("naive before/after minus the national change (the pilot evaluation's "
+               "comparison): biased by regression to the mean")
+MOSTLY_SUPPRESSED = 0.5
+
+
+@dataclass(frozen=True)
+class NationalEvaluation:
+    """The result rows (:data:`RESULT_COLUMNS`) and, per DiD design and grade, the event study
+    (columns design, trinn, e, att, se, ci_low, ci_high)."""
+
+    results: pl.DataFrame
+    event_study: pl.DataFrame
+
+
+def _grade_panel(panel: pl.DataFrame, trinn: str) -> pl.DataFrame:
+    return pooled_panel(panel) if trinn == "pooled" else panel.filter(
+        pl.col("trinn") == int(trinn))
+
+
+def eligible_schools(panel: pl.DataFrame, trinn: str, *, years: tuple[int, ...],
+                     thresholds: dict[int, float], min_years: int | None = None) -> pl.Series:
+    """Organisation numbers meeting the selection rule for ``trinn`` (``7``, ``10``, ``pooled``
+    = either grade): the unweighted mean of the published shares over ``years`` (at least
+    ``min_years`` of them published; default all) above the grade's threshold (a fraction)."""
+    need = len(years) if min_years is None else min_years
+    grades = GRADES if trinn == "pooled" else (int(trinn),)
+    chosen: list[pl.Series] = []
+    for grade in grades:
+        if grade not in thresholds:
+            raise LmpError(f"no selection threshold for grade {grade}; give one, e.g. "
+                           f"{grade}:0.10")
+        means = (
+            panel.filter((pl.col("trinn") == grade) & pl.col("survey_year").is_in(list(years))
+                         & pl.col("share").is_not_null())
+            .group_by("skole_orgnr")
+            .agg(pl.col("share").mean().alias("mean"), pl.len().alias("years"))
+            .filter((pl.col("years") >= need) & (pl.col("mean") > thresholds[grade]))
+        )
+        chosen.append(means["skole_orgnr"])
+    return pl.concat(chosen).unique().sort() if chosen else pl.Series([], dtype=pl.Utf8)
+
+
+def did_panel(panel: pl.DataFrame, treatment: pl.DataFrame, segment: str) -> tuple[
+        pl.DataFrame, list[str]]:
+    """The DiD input for one segment: skole_orgnr, t (survey year), g (first treated year, null
+    for a school untreated throughout the segment), y (share), w (the school's mean
+    n_answered over the segment). LMP schools treated at or before the segment's first year
+    have no pre-period in it and are left out (named in the returned notes)."""
+    seg = panel.filter((pl.col("segment") == segment) & pl.col("share").is_not_null())
+    first, last = int(seg["survey_year"].min()), int(seg["survey_year"].max())
+    frame = seg.join(treatment.select("skole_orgnr", "first_treated_year"), on="skole_orgnr",
+                     how="left")
+    notes: list[str] = []
+    early = frame.filter(pl.col("first_treated_year") <= first)["skole_orgnr"].n_unique()
+    if early:
+        notes.append(f"{early} LMP school(s) started at or before {first}, the first year of "
+                     f"series segment {segment}: no pre-period, left out.")
+    frame = frame.filter(pl.col("first_treated_year").is_null()
+                         | (pl.col("first_treated_year") > first))
+    return frame.select(
+        "skole_orgnr",
+        pl.col("survey_year").alias("t"),
+        pl.when(pl.col("first_treated_year") <= last).then(pl.col("first_treated_year"))
+        .otherwise(None).alias("g"),
+        pl.col("share").alias("y"),
+        pl.col("n_answered").cast(pl.Float64).mean().over("skole_orgnr").alias("w"),
+    ).sort("skole_orgnr", "t"), notes
+
+
+def _choose_segment(panel: pl.DataFrame, treatment: pl.DataFrame) -> str:
+    """The series segment in which most LMP schools have their first treated year after at
+    least one earlier year of the same segment."""
+    spans = panel.group_by("segment").agg(pl.col("survey_year").min().alias("first"),
+                                          pl.col("survey_year").max().alias("last"))
+    best, best_n = None, -1
+    for seg, first, last in spans.sort("first").iter_rows():
+        n = treatment.filter((pl.col("first_treated_year") > first)
+                             & (pl.col("first_treated_year") <= last)).height
+        if n > best_n:
+            best, best_n = seg, n
+    if best is None or best_n == 0:
+        raise LmpError("no LMP school of the roster starts inside a series segment of the "
+                       "national panel with an earlier year to compare with; load more years "
+                       "or bridge the series breaks explicitly")
+    return best
+
+
+def _row(design: str, trinn: str, est: float | None, low: float | None, high: float | None,
+         n_lmp: int, n_cmp: int, pre_p: float | None, notes: list[str]) -> dict:
+    return {"design": design, "trinn": trinn, "estimate_pp": est, "ci_low_pp": low,
+            "ci_high_pp": high, "n_lmp_schools": n_lmp, "n_comparison_schools": n_cmp,
+            "pre_trend_p": pre_p, "warning": " ".join(notes) or None}
+
+
+def _did_row(design: str, trinn: str, frame: pl.DataFrame, control: str, notes: list[str]
+             ) -> tuple[dict, pl.DataFrame | None]:
+    n_cmp = frame.filter(pl.col("g").is_null())["skole_orgnr"].n_unique()
+    n_lmp = frame.filter(pl.col("g").is_not_null())["skole_orgnr"].n_unique()
+    try:
+        res = staggered_did(frame, y="y", weight="w", control_group=control)
+    except StatsInputError as exc:
+        return _row(design, trinn, None, None, None, n_lmp, n_cmp, None,
+                    [*notes, f"Not estimated: {exc}."]), None
+    pre_p = res.pre_trend.p_value if res.pre_trend is not None else None
+    row = _row(design, trinn, res.simple.att, res.simple.ci_low, res.simple.ci_high,
+               res.treated_units, res.units - n_lmp, pre_p, [*notes, *res.warnings])
+    return row, res.event_study.with_columns(pl.lit(design).alias("design"),
+                                             pl.lit(trinn).alias("trinn"))
+
+
+def _naive_row(trinn: str, frame: pl.DataFrame, selection_years: tuple[int, ...],
+               notes: list[str]) -> dict:
+    """Per LMP school: mean of its years g .. g+k−1 minus the mean of its *before* years, minus
+    the same change of the national mean (the weighted mean of the schools not treated in the
+    segment, so that the LMP schools' own change does not leak into it); averaged over
+    schools with their weights, t_{G−1} interval clustered by school. The before years are the
+    selection years before g inside the segment, as in the pilot evaluation, else the k years
+    before g (k = the number of selection years)."""
+    window = len(selection_years)
+    in_segment = [y for y in selection_years if y in set(frame["t"].to_list())]
+    pre_rule = (pl.col("t").is_in(in_segment) if in_segment
+                else pl.col("t") >= pl.col("g") - window) & (pl.col("t") < pl.col("g"))
+    national = frame.filter(pl.col("g").is_null()).group_by("t").agg(
+        ((pl.col("y") * pl.col("w")).sum() / pl.col("w").sum()).alias("nat"))
+    treated = frame.filter(pl.col("g").is_not_null()).join(national, on="t").with_columns(
+        pl.when(pre_rule).then(pl.lit("pre"))
+        .when((pl.col("t") >= pl.col("g")) & (pl.col("t") < pl.col("g") + window))
+        .then(pl.lit("post")).otherwise(None).alias("phase"),
+    ).filter(pl.col("phase").is_not_null())
+    per = (
+        treated.group_by("skole_orgnr", "phase")
+        .agg(pl.col("y").mean(), pl.col("nat").mean(), pl.col("w").first())
+        .pivot(on="phase", index=["skole_orgnr"], values=["y", "nat", "w"])
+    )
+    needed = {"y_pre", "y_post", "nat_pre", "nat_post"}
+    n_cmp = frame.filter(pl.col("g").is_null())["skole_orgnr"].n_unique()
+    label = [NAIVE_LABEL + ". Before: " + (
+        f"the selection years {', '.join(map(str, in_segment))}." if in_segment
+        else f"the {window} years before the start (selection years outside the segment).")]
+    if not needed <= set(per.columns):
+        return _row("naive", trinn, None, None, None, 0, n_cmp, None,
+                    [*label, *notes, "Not estimated: no LMP school has years before and after."])
+    per = per.drop_nulls(list(needed)).with_columns(
+        (pl.col("y_post") - pl.col("y_pre") - (pl.col("nat_post") - pl.col("nat_pre")))
+        .alias("d"),
+        pl.coalesce("w_pre", "w_post").alias("w"),
+    )
+    g = per.height
+    if g < 2:
+        return _row("naive", trinn, None, None, None, g, n_cmp, None,
+                    [*label, *notes, "Not estimated: fewer than 2 LMP schools."])
+    w = per["w"].to_numpy()
+    d = per["d"].to_numpy()
+    est = float((w * d).sum() / w.sum())
+    se = math.sqrt(float((w**2 * (d - est) ** 2).sum()) * g / (g - 1)) / float(w.sum())
+    half = t_crit(0.95, g - 1) * se
+    raw = float((w * (per["y_post"] - per["y_pre"]).to_numpy()).sum() / w.sum())
+    label.append(f"LMP change {raw:+.4f}, national change {raw - est:+.4f}.")
+    return _row("naive", trinn, est, est - half, est + half, g, n_cmp, None, [*label, *notes])
+
+
+def _roster_notes(treatment: pl.DataFrame, frame: pl.DataFrame, cells: pl.DataFrame) -> list[str]:
+    notes: list[str] = []
+    present = treatment.filter(pl.col("skole_orgnr").is_in(
+        frame.filter(pl.col("g").is_not_null())["skole_orgnr"].implode()))
+    for pulje, n in present.group_by("pulje").len().sort("pulje").iter_rows():
+        if n < MIN_SCHOOLS_PER_PULJE:
+            notes.append(f"Pulje {pulje} has only {n} school(s) in the panel (< "
+                         f"{MIN_SCHOOLS_PER_PULJE}): its contribution is unreliable.")
+    lmp_cells = cells.filter(pl.col("skole_orgnr").is_in(treatment["skole_orgnr"].implode()))
+    for who, part in (("the LMP schools", lmp_cells), ("all schools", cells)):
+        if part.height and part["share"].null_count() / part.height > MOSTLY_SUPPRESSED:
+            notes.append(f"Most cells of {who} are suppressed or missing "
+                         f"({part['share'].null_count()} of {part.height}).")
+    return notes
+
+
+def national_evaluation(
+    warehouse: Warehouse = None,
+    indicator: str = "mobbet",
+    *,
+    designs: tuple[str, ...] = DESIGNS,
+    trinn: tuple[str, ...] = TRINN,
+    selection_years: tuple[int, ...] = SELECTION_RULE["years"],
+    thresholds: dict[int, float] | None = None,
+    bridge_breaks: bool = False,
+    segment: str | None = None,
+    panel: pl.DataFrame | None = None,
+    treatment: pl.DataFrame | None = None,
+) -> NationalEvaluation:
+    """Every requested design × grade on the national panel (:data:`RESULT_COLUMNS`).
+
+    The panel (:func:`~lmp_analytics.evaluation.national_panel.school_panel`) and the roster's
+    treatment (:func:`~lmp_analytics.evaluation.national_panel.lmp_treatment`) are read from
+    ``warehouse`` unless given. Estimation stays inside one series segment (``segment``;
+    default: the one where most LMP schools start with an earlier year to compare with) unless
+    ``bridge_breaks``. The selection rule of the eligible design uses ``selection_years`` (in
+    any segment: selection is on levels, not changes) and ``thresholds`` per grade (fractions;
+    default :data:`SELECTION_RULE`).
+    """
+    bad = [d for d in designs if d not in DESIGNS]
+    if bad:
+        raise LmpError(f"unknown design(s) {bad}; expected {', '.join(DESIGNS)}")
+    thresholds = dict(SELECTION_RULE["thresholds"] if thresholds is None else thresholds)
+    if panel is None:
+        panel = school_panel(warehouse, indicator, bridge_breaks=bridge_breaks)
+    elif bridge_breaks:
+        panel = panel.with_columns(pl.lit("bridged").alias("segment"))
+    if treatment is None:
+        treatment = lmp_treatment(warehouse)
+    if treatment.is_empty():
+        raise LmpError("the roster in the warehouse has no LMP school (rolle 'deltaker') with "
+                       "a phase calendar; load it with `lmp ingest FOLDER --roster program.csv` "
+                       "(a folder without Spekter exports loads the roster alone)")
+    segment = segment or _choose_segment(panel, treatment)
+    base = [f"Series segment {segment}."]
+    if bridge_breaks:
+        base.append("Series breaks bridged on request: levels before and after a break are "
+                    "not comparable.")
+    rows: list[dict] = []
+    events: list[pl.DataFrame] = []
+    lmp = treatment["skole_orgnr"].implode()
+    for grade in trinn:
+        graded = _grade_panel(panel, grade)
+        frame, notes = did_panel(graded, treatment, segment)
+        cells = graded.filter(pl.col("segment") == segment)
+        notes = [*base, *notes, *_roster_notes(treatment, frame, cells)]
+        for design in designs:
+            if design == "naive":
+                rows.append(_naive_row(grade, frame, tuple(selection_years), notes))
+                continue
+            sub, control, extra = frame, design.replace("-", "_"), []
+            if design == "eligible":
+                chosen = eligible_schools(graded if grade != "pooled" else panel, grade,
+                                          years=selection_years, thresholds=thresholds)
+                sub = frame.filter(pl.col("g").is_not_null()
+                                   | (pl.col("skole_orgnr").is_in(chosen.implode())
+                                      & ~pl.col("skole_orgnr").is_in(lmp)))
+                control = "never_treated"
+                extra = [f"Controls: non-participants with a {len(selection_years)}-year mean "
+                         f"above {_rule_text(thresholds, grade)} in "
+                         f"{min(selection_years)}–{max(selection_years)}."]
+            row, event = _did_row(design, grade, sub, control, [*notes, *extra])
+            rows.append(row)
+            if event is not None:
+                events.append(event)
+    results = pl.DataFrame(rows, schema={
+        "design": pl.Utf8, "trinn": pl.Utf8, "estimate_pp": pl.Float64, "ci_low_pp": pl.Float64,
+        "ci_high_pp": pl.Float64, "n_lmp_schools": pl.Int64, "n_comparison_schools": pl.Int64,
+        "pre_trend_p": pl.Float64, "warning": pl.Utf8})
+    event_cols = ["design", "trinn", "e", "att", "se", "ci_low", "ci_high"]
+    event_study = (pl.concat([e.select(event_cols) for e in events]) if events
+                   else pl.DataFrame(schema=dict.fromkeys(event_cols, pl.Utf8)))
+    return NationalEvaluation(results, event_study)
+
+
+def _rule_text(thresholds: dict[int, float], grade: str) -> str:
+    grades = GRADES if grade == "pooled" else (int(grade),)
+    return " or ".join(f"{thresholds[g]:.0%} in grade {g}" for g in grades)
+
+
+def evaluate_national(warehouse: Warehouse = None, indicator: str = "mobbet",
+                      **options) -> pl.DataFrame:
+    """The result rows of :func:`national_evaluation` (:data:`RESULT_COLUMNS`)."""
+    return national_evaluation(warehouse, indicator, **options).results
