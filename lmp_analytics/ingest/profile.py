@@ -78,6 +78,7 @@ def load_profile(path: str | Path, books: dict[str, Codebook] | None = None) -> 
     targets = set(book.items) | set(CONTRACT_COLUMNS)
     columns: dict[str, str] = {}
     mapped_from: dict[str, str] = {}
+    headers: dict[str, str] = {}
     for header, target in _table(raw, "columns", path).items():
         if not isinstance(target, str) or target not in targets:
             raise _fail(path, f"[columns] \"{header}\" = {target!r}: not an item of {version} "
@@ -87,7 +88,9 @@ def load_profile(path: str | Path, books: dict[str, Codebook] | None = None) -> 
                         f"\"{mapped_from[target]}\" and from \"{header}\"")
         key = normalise_column(header)
         if key in columns:
-            raise _fail(path, f"[columns] \"{header}\" is listed twice (as written differently)")
+            raise _fail(path, f"[columns] \"{headers[key]}\" and \"{header}\" are the same "
+                        "column (names are compared case- and space-insensitively)")
+        headers[key] = header
         mapped_from[target] = header
         columns[key] = target
     labels: dict[str, dict[str, int]] = {}
