@@ -15,7 +15,7 @@ from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
-from lmp_analytics.codebook import Codebook
+from lmp_analytics.codebook import Codebook, normalise_label
 from lmp_analytics.ingest.profile import CONTRACT_COLUMNS, profile_text
 from lmp_analytics.ingest.protect import identifying_columns
 from lmp_analytics.ingest.readers import RawTable, normalise_column
@@ -53,6 +53,8 @@ class LabelMatch:
     count: int
     code: int | None
     how: str  # "kode", "etikett", "nær (0.91)", "ingen"
+    as_is: bool = False
+    """The ingest reads this value without a profile (a code, or a label as the contract has it)."""
 
 
 @dataclass
@@ -97,11 +99,12 @@ class Inspection:
                     (lab.value, lab.code, "" if lab.code is not None
                      else f"ingen treff ({lab.count} svar): skriv inn koden")
                     for lab in col.labels if lab.how != "kode"]
-        for col in self.columns:  # item-id columns with variant labels
-            if col.how == "id" and any(lab.how not in ("kode", "etikett") for lab in col.labels):
+        for col in self.columns:  # item-id columns: only the labels the ingest cannot read
+            variants = [lab for lab in col.labels if not lab.as_is]
+            if col.how == "id" and variants:
                 labels[col.target] = [(lab.value, lab.code, "" if lab.code is not None else
                                        f"ingen treff ({lab.count} svar): skriv inn koden")
-                                      for lab in col.labels if lab.how != "kode"]
+                                      for lab in variants]
         header = ("Mapping profile made by `lmp inspect` from: " + ", ".join(files) + "\n"
                   f"codebook: {self.version_note}\n"
                   "Edit freely; use it with `lmp ingest --profile FILE` / `lmp validate "
@@ -142,13 +145,15 @@ def _match_labels(counts: Counter, book: Codebook, item: str) -> list[LabelMatch
     scale = book.scales[book.items[item].scale]
     exact = {text_key(lab.nb): lab.code for lab in scale.labels}
     exact.update({text_key(lab.en): lab.code for lab in scale.labels})
+    readable = scale.label_map()
     out = []
     for value, n in counts.items():
         key = text_key(value)
         if re.fullmatch(r"\d+(\.0+)?", value.strip()) and int(float(value)) in scale.codes:
-            out.append(LabelMatch(value, n, int(float(value)), "kode"))
+            out.append(LabelMatch(value, n, int(float(value)), "kode", as_is=True))
         elif key in exact:
-            out.append(LabelMatch(value, n, exact[key], "etikett"))
+            out.append(LabelMatch(value, n, exact[key], "etikett",
+                                  as_is=normalise_label(value) in readable))
         else:
             best, ratio = _closest(key, list(exact), LABEL_CUTOFF)
             out.append(LabelMatch(value, n, exact[best] if best else None,

@@ -51,18 +51,21 @@ def test_two_columns_for_one_item_are_both_left_unmatched():
 
 def test_item_id_column_with_variant_labels_gets_labels_only(tmp_path):
     # trygg is in the 2022 versions only: the preventive one fits best (no nominations)
-    table = _table({"mobbet": ["2-3 ganger i måneden", "Flere ganger i uken", "4", None],
-                    "trygg": ["Stemmer godt"] * 4})
+    table = _table({"mobbet": ["2-3 ganger i måneden", "Flere ganger i uken.", "4", None,
+                               "En sjelden gang"],
+                    "trygg": ["Stemmer godt"] * 5})
     found = inspect_tables([table], load_codebooks())
     path = tmp_path / "p.toml"
     path.write_text(found.profile(["klasse.csv"]), encoding="utf-8")
     raw = tomllib.loads(path.read_text(encoding="utf-8"))
     assert raw["columns"] == {} and raw["codebook"] == VERSION
-    assert raw["labels"]["mobbet"] == {"2-3 ganger i måneden": 3, "Flere ganger i uken": 5}
+    # the labels the ingest reads as they are stay out; a trailing full stop does not
+    assert raw["labels"]["mobbet"] == {"2-3 ganger i måneden": 3, "Flere ganger i uken.": 5}
     applied = apply_profile(table, load_profile(path))
-    assert applied.frame.get_column("mobbet").to_list() == ["3", "5", "4", None]
-    assert applied.frame.get_column("versjon").to_list() == [VERSION] * 4
-    assert applied.frame.get_column("formal").to_list() == ["forebyggende"] * 4
+    assert applied.frame.get_column("mobbet").to_list() == ["3", "5", "4", None,
+                                                            "En sjelden gang"]
+    assert applied.frame.get_column("versjon").to_list() == [VERSION] * 5
+    assert applied.frame.get_column("formal").to_list() == ["forebyggende"] * 5
 
 
 def test_apply_renames_and_refuses_a_collision(tmp_path):
