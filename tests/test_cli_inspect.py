@@ -162,3 +162,16 @@ def test_a_bad_profile_is_refused_before_any_work(same_data, tmp_path, lmp_env, 
         assert str(profile) in flat.replace(" ", "") or "bad.toml" in flat
         assert " ".join(expected.split()) in flat
     assert not (tmp_path / "w.duckdb").exists()
+
+
+def test_inspect_prints_no_pupil_ids_and_no_markup_from_the_file(tmp_path, lmp_env):
+    rows = sf.make_rows("974590123", "7A", n=5, seed=6, versjon="spekter-2022-mistanke",
+                        nominations=True)
+    for row in rows:
+        row["[red]Feide[/] \x1b[31m"] = row["elev_id"]  # an id column inspect cannot place
+    path = sf.write_csv(tmp_path / "k.csv", rows, encoding="utf-8")
+    result = _invoke("inspect", str(path))
+    assert result.exit_code == 1, result.output
+    assert "feide.example.no" not in result.output  # no id, nominated or not, is printed
+    assert "[red]Feide[/]" in result.output and "\x1b" not in result.output
+    assert "nom_mobber" in result.output
