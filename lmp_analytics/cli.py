@@ -79,6 +79,9 @@ WarehouseOpt = Annotated[
                  "data/warehouse.duckdb)."),
 ]
 DebugOpt = Annotated[bool, typer.Option("--debug", help="Show tracebacks.")]
+ProfileOpt = Annotated[Path | None, typer.Option(
+    "--profile", help="Mapping profile (TOML, from `lmp inspect`) for files that are not in the "
+    "contract layout: renames columns and recodes answer labels before mapping.")]
 
 
 def progress_bar(target: Console | None = None, *, disable: bool = False) -> Progress:
@@ -218,9 +221,14 @@ def run_ingest(
     min_n: int | None = None,
     allow_min_n_below_5: bool = False,
     allow_shrink: bool = False,
+    profile: Path | None = None,
 ) -> IngestReport:
-    """Ingest (or validate) with a progress bar; used by ``ingest``, ``validate`` and ``demo``."""
+    """Ingest (or validate) with a progress bar; used by ``ingest``, ``validate`` and ``demo``.
+    ``profile``: a mapping profile (``lmp inspect``), checked before any file is read."""
+    from lmp_analytics.ingest.profile import load_profile
     from lmp_analytics.jobs import ingest_and_build
+
+    mapping_profile = load_profile(profile) if profile is not None else None
 
     key = None if dry_run else protect.load_key(key_file)
     extra = {} if dry_run else {"key_source": protect.key_source(key_file), "min_n": min_n,
@@ -233,7 +241,8 @@ def run_ingest(
 
         return ingest_and_build(
             paths, roster, warehouse=warehouse, phases=phases, enrolment=enrolment, key=key,
-            dry_run=dry_run, progress=tick, allow_shrink=allow_shrink, **extra,
+            dry_run=dry_run, progress=tick, allow_shrink=allow_shrink, profile=mapping_profile,
+            **extra,
         )
 
 
@@ -257,6 +266,7 @@ def ingest(
     allow_shrink: Annotated[bool, typer.Option(
         "--allow-shrink", help="Accept corrections that drop more than half of a group's pupils."
     )] = False,
+    profile: ProfileOpt = None,
     debug: DebugOpt = False,
 ) -> None:
     """Load Spekter exports into the warehouse: validated, pseudonymised, published atomically."""
@@ -264,7 +274,8 @@ def ingest(
         _not_a_folder("--report", report)
         result = run_ingest(paths, roster, warehouse=warehouse, phases=phases,
                             enrolment=enrolment, key_file=key_file, dry_run=False, min_n=min_n,
-                            allow_min_n_below_5=allow_min_n_below_5, allow_shrink=allow_shrink)
+                            allow_min_n_below_5=allow_min_n_below_5, allow_shrink=allow_shrink,
+                            profile=profile)
     except LmpError as exc:
         raise _fail(exc, debug) from None
     if report:  # first: a printing failure must not lose the report
@@ -282,19 +293,78 @@ def validate(
         Path | None, typer.Option(help="elevtall.csv (default: beside roster).")
     ] = None,
     report: Annotated[Path | None, typer.Option(help="Also write the report as JSON.")] = None,
+    profile: ProfileOpt = None,
     debug: DebugOpt = False,
 ) -> None:
     """Check files as ingest would, writing nothing (no key needed)."""
     try:
         _not_a_folder("--report", report)
         result = run_ingest(paths, roster, warehouse=None, phases=phases, enrolment=enrolment,
-                            key_file=None, dry_run=True)
+                            key_file=None, dry_run=True, profile=profile)
     except LmpError as exc:
         raise _fail(exc, debug) from None
     if report:  # first: a printing failure must not lose the report
         _write_json_report(result, report)
     _print_report(result, "validate")
     raise typer.Exit(result.exit_code)
+
+
+@app.command()
+def inspect(
+    paths: Annotated[list[Path], typer.Argument(help="Exports in an unfamiliar layout.")],
+    profile: Annotated[Path | None, typer.Option(
+        "--profile", help="Write the proposed mapping profile (TOML) to this file.")] = None,
+    force: Annotated[bool, typer.Option("--force", help="Overwrite an existing profile.")] = False,
+    debug: DebugOpt = False,
+) -> None:
+    """Match a file's columns and answer labels to the codebook; propose a mapping profile.
+
+    Exit code 0 when everything matched, 1 when a column or label did not (reported, and
+    written commented out in the profile), 2 when a file cannot be read."""
+    from lmp_analytics.codebook import load_codebooks
+    from lmp_analytics.errors import FileRejected
+    from lmp_analytics.ingest.inspect import inspect_tables
+    from lmp_analytics.ingest.readers import read_many
+
+    try:
+        _not_a_folder("--profile", profile)
+        if profile is not None and profile.exists() and not force:
+            raise UsageError(f"--profile {profile} exists already; give --force to overwrite it")
+        files = [Path(p) for p in paths]
+        for path in files:
+            if not path.is_file():
+                raise FileRejected(str(path), "is a folder, not a file" if path.is_dir()
+                                   else "does not exist")
+        tables = read_many([(path, path.read_bytes()) for path in files])
+        for table in tables:
+            if isinstance(table, FileRejected):
+                raise table
+        found = inspect_tables(tables, load_codebooks())
+    except (LmpError, OSError) as exc:
+        raise _fail(exc, debug) from None
+    table = Table(title=f"inspect: {len(files)} file(s), codebook {safe(found.codebook)}")
+    for col in ("column", "item", "match", "unmatched labels (count)"):
+        table.add_column(col, overflow="fold")
+    for col in found.columns:
+        unmatched = ", ".join(f"{lab.value} ({lab.count})" for lab in col.unmatched_labels)
+        close = [lab for lab in col.labels if lab.how.startswith("nær")]
+        how = col.how + (f"; {len(close)} label(s) close" if close else "")
+        style = "red" if col.target is None and col.how != "fjernes" else ""
+        table.add_row(cell(col.header, style), cell(col.target or "-"), cell(how),
+                      cell(unmatched, "red" if unmatched else ""))
+    console.print(table)
+    console.print(f"codebook {safe(found.codebook)}: {safe(found.version_note)}", highlight=False)
+    if profile is not None:
+        try:
+            profile.write_text(found.profile([p.name for p in files]), encoding="utf-8")
+        except OSError as exc:
+            raise _fail(failures.with_path(exc, profile), debug) from None
+        console.print(f"Wrote mapping profile [bold]{safe(profile)}[/]; use it with "
+                      f"`lmp ingest --profile {safe(profile)}`.", highlight=False)
+    if not found.complete:
+        console.print("[yellow]Some columns or labels did not match:[/] they are written "
+                      "commented out in the profile; fill them in or leave them out.")
+    raise typer.Exit(0 if found.complete else 1)
 
 
 NationalRosterOpt = Annotated[Path | None, typer.Option(

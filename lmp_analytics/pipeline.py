@@ -27,6 +27,7 @@ from lmp_analytics.config import env_min_n, warehouse_path
 from lmp_analytics.errors import FileRejected, RosterError
 from lmp_analytics.ingest import protect
 from lmp_analytics.ingest.mapping import MappedBatch, map_tables
+from lmp_analytics.ingest.profile import MappingProfile, apply_profile
 from lmp_analytics.ingest.readers import SUPPORTED_SUFFIXES, RawTable, read_many
 from lmp_analytics.ingest.roster import Roster, read_roster
 from lmp_analytics.warehouse import audit, load, meta
@@ -135,8 +136,12 @@ def ingest_files(
     min_n: int | None = None,
     allow_min_n_below_5: bool = False,
     allow_shrink: bool = False,
+    profile: MappingProfile | None = None,
 ) -> IngestReport:
     """Ingest Spekter exports into the warehouse (or only check them, with ``dry_run``).
+
+    ``profile`` (:func:`lmp_analytics.ingest.profile.load_profile`) renames and recodes every
+    file's columns before mapping, for exports that are not in the contract layout.
 
     ``phases``/``enrolment`` default to ``faser.csv``/``elevtall.csv`` beside the roster.
     ``key`` defaults to :func:`lmp_analytics.ingest.protect.load_key`; a dry run uses a
@@ -203,7 +208,7 @@ def ingest_files(
         pseudonymiser = protect.Pseudonymiser(key)
         for first in range(0, len(files), CHUNK_FILES):
             chunk = files[first:first + CHUNK_FILES]
-            prepared = _prepare(chunk, done)
+            prepared = _prepare(chunk, done, profile)
             tables = [p.table for p in prepared if p.table is not None]
             batch = map_tables(tables, books=books, roster_orgnrs=ref.orgnrs, key=key,
                                today=today, pseudonymiser=pseudonymiser)
@@ -331,9 +336,11 @@ class _Prepared:
     outcome: FileOutcome | None = None
 
 
-def _prepare(paths: list[Path], done: set[str]) -> list[_Prepared]:
+def _prepare(paths: list[Path], done: set[str],
+             profile: MappingProfile | None = None) -> list[_Prepared]:
     """Hash and read the files (in one go: see :func:`read_many`); a file loaded before (same
-    content) is skipped unread, a file that cannot be read gets its outcome here."""
+    content) is skipped unread, a file that cannot be read gets its outcome here. A ``profile``
+    is applied to every table read."""
     out: list[_Prepared] = []
     todo: list[tuple[_Prepared, bytes]] = []
     for path in paths:
@@ -354,6 +361,11 @@ def _prepare(paths: list[Path], done: set[str]) -> list[_Prepared]:
         out.append(prep)
     tables = read_many([(prep.path, data) for prep, data in todo])
     for (prep, _), table in zip(todo, tables, strict=True):
+        if profile is not None and not isinstance(table, FileRejected):
+            try:
+                table = apply_profile(table, profile)
+            except FileRejected as exc:
+                table = exc
         if isinstance(table, FileRejected):
             prep.digest, prep.outcome = "", _rejected(prep.path, table)
         else:
