@@ -319,8 +319,8 @@ def _reading(report: SchoolReport) -> list[str]:
 
 def _meta(report: SchoolReport) -> list[tuple[str, str]]:
     lang = report.lang
-    role = text(report.rolle, lang) if report.rolle in ("deltaker", "sammenligning") else (
-        report.rolle)
+    role = (text(f"report.{report.rolle}", lang)
+            if report.rolle in ("deltaker", "sammenligning") else report.rolle)
     if report.pulje is not None:
         role += f", {text('report.pulje', lang)} {report.pulje}"
     if report.oppstart:
