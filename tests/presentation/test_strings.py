@@ -114,3 +114,12 @@ def test_percentage_points_and_p_values_read_alike_everywhere(i18n):
     assert i18n.fmt_p(0.0004, "nb") == "<\u00a00,001" == fmt.p_value(0.0004, "nb")
     assert i18n.fmt_p(0.81, "nb") == "0,81"
     assert i18n.p_phrase(0.0551, "en") == "p = 0.055"
+
+
+def test_every_quarantine_reason_has_a_label_in_every_language():
+    from lmp_analytics.ingest import reasons
+
+    for lang in strings.LANGS:
+        assert set(reasons.CODES) == set(strings.section("reason", lang))
+        for code in reasons.CODES:
+            assert reasons.label(code, lang) not in ("", code)
