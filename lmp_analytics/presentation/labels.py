@@ -1,9 +1,10 @@
-"""Names a reader sees for codes: statistical tests and verdicts."""
+"""Names a reader sees for codes (statistical tests, verdicts) and the caveats that go with
+verdicts, from the language files."""
 
 from __future__ import annotations
 
-from lmp_analytics.presentation.strings import has, text
-from lmp_analytics.stats.verdict import verdict_label
+from lmp_analytics.presentation.strings import check_lang, has, text
+from lmp_analytics.stats.verdict import Verdict
 
 # Every test id lmp_analytics.api.compare and the report's changes can return
 # (lmp_analytics.stats.compare / stats.change); each has a label in every language.
@@ -22,6 +23,22 @@ def test_name(test: str | None, lang: str, *, none: str = "") -> str:
 def not_tested(lang: str) -> str:
     """What a change without a test shows: 'ikke testet' / 'not tested'."""
     return text("test.none", lang)
+
+
+def verdict_label(verdict: Verdict | str, lang: str = "nb") -> str:
+    """A verdict in words: 'tydelig nedgang' / 'clear decrease' (ValueError for an unknown
+    verdict or language)."""
+    return text(f"verdict.{Verdict(verdict).name.lower()}", check_lang(lang))
+
+
+def power_caveat(lang: str = "nb") -> str:
+    """Why a single school's 'no clear change' is the normal case, not evidence of no effect."""
+    return text("caveat.power", check_lang(lang))
+
+
+def rtm_caveat(lang: str = "nb") -> str:
+    """Regression-to-the-mean warning for before/after views of selected schools."""
+    return text("caveat.rtm", check_lang(lang))
 
 
 def verdict_name(verdict: str | None, lang: str, *, none: str = "") -> str:

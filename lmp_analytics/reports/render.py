@@ -18,9 +18,9 @@ import jinja2
 
 from lmp_analytics.presentation import fmt, labels
 from lmp_analytics.presentation.fmt import HIDDEN, Lang
+from lmp_analytics.presentation.labels import power_caveat, rtm_caveat, verdict_label
 from lmp_analytics.presentation.strings import section, text
 from lmp_analytics.reports.data import Cell, Change, SchoolReport
-from lmp_analytics.stats.verdict import power_caveat, rtm_caveat, verdict_label
 
 FORMATS = ("pdf", "html")
 
