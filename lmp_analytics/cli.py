@@ -1003,8 +1003,8 @@ def report(
 ) -> None:
     """Printable school report(s): indicators over time, latest change, before/after the phase
     just finished, grades, data quality; role-scoped, suppressed and audited."""
+    from lmp_analytics.presentation.strings import LANGS
     from lmp_analytics.reports import FORMATS, write_school_reports
-    from lmp_analytics.reports.fmt import LANGS
 
     try:
         fmt = choose("--format", fmt, FORMATS)

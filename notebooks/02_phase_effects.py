@@ -37,8 +37,8 @@ def _():
 
     from lmp_analytics import api
     from lmp_analytics.evaluation.school_change import phase_changes
+    from lmp_analytics.presentation.labels import power_caveat, rtm_caveat, verdict_label
     from lmp_analytics.stats import mean_t_interval
-    from lmp_analytics.stats.verdict import power_caveat, rtm_caveat, verdict_label
     from lmp_analytics.synth.truth import (
         bullying_truth,
         change_truth,

@@ -16,7 +16,8 @@ from lmpdash.i18n import (
     verdict_text,
 )
 
-from lmp_analytics.stats.verdict import Verdict, power_caveat, rtm_caveat
+from lmp_analytics.presentation.labels import power_caveat, rtm_caveat
+from lmp_analytics.stats.verdict import Verdict
 
 PHASES = ("1", "2", "3", "4", "program")
 

@@ -9,7 +9,7 @@ from lmpdash import charts, ui
 from lmpdash.context import current
 
 from lmp_analytics import views
-from lmp_analytics.stats.verdict import power_caveat, rtm_caveat
+from lmp_analytics.presentation.labels import power_caveat, rtm_caveat
 
 SECTIONS = {
     "nb": [

@@ -21,7 +21,8 @@ from lmpdash.i18n import (
 )
 
 from lmp_analytics import views
-from lmp_analytics.stats.verdict import Verdict, power_caveat
+from lmp_analytics.presentation.labels import power_caveat
+from lmp_analytics.stats.verdict import Verdict
 from lmp_analytics.terms import term_index, terms_between
 
 SCHOOL_KEY = "sk_school"

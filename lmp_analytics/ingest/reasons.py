@@ -1,4 +1,4 @@
-"""Stable codes for why a row was quarantined, with Norwegian and English labels.
+"""Stable codes for why a row was quarantined; their labels live in the language files.
 
 Each quarantined cell is stored with a code (``quarantine.reason_code``) next to the English
 detail (``reason``: what was expected, for ``lmp ingest`` / ``lmp validate`` output). Views group
@@ -8,27 +8,29 @@ by code; dashboards show :func:`label`. Warehouses written before the code exist
 
 from __future__ import annotations
 
+from lmp_analytics.presentation.strings import text
+
 __all__ = ["CODES", "OTHER", "code_from_text", "label"]
 
 OTHER = "other"
 
-#: code -> (nb, en) label, in the order a page lists them.
-CODES: dict[str, tuple[str, str]] = {
-    "missing_value": ("Tom celle der et svar kreves", "Empty cell where a value is required"),
-    "invalid_date": ("Dato som ikke kan leses", "Date that cannot be read"),
-    "future_date": ("Dato fram i tid", "Date in the future"),
-    "early_date": ("Dato før 2000", "Date before 2000"),
-    "label_too_long": ("For lang gruppe- eller rundeetikett", "Group or round label too long"),
-    "grade_out_of_range": ("Ugyldig trinn", "Grade out of range"),
-    "unknown_version": ("Ukjent Spekter-versjon", "Unknown Spekter version"),
-    "invalid_gender": ("Ugyldig kjønn", "Invalid gender"),
-    "purpose_mismatch": ("Formål passer ikke med versjonen", "Purpose does not match the version"),
-    "value_out_of_range": ("Svar utenfor spørsmålets skala", "Answer outside the item's scale"),
-    "duplicate_pupil": ("Samme elev flere ganger i filen", "Same pupil twice in the file"),
-    "pupil_in_other_group": ("Eleven har alt svart i en annen gruppe",
-                             "Pupil already answered in another group"),
-    OTHER: ("Annet", "Other"),
-}
+#: The codes, in the order a page lists them; their labels are ``reason.<code>`` in the
+#: language files of :mod:`lmp_analytics.presentation.strings`.
+CODES: tuple[str, ...] = (
+    "missing_value",
+    "invalid_date",
+    "future_date",
+    "early_date",
+    "label_too_long",
+    "grade_out_of_range",
+    "unknown_version",
+    "invalid_gender",
+    "purpose_mismatch",
+    "value_out_of_range",
+    "duplicate_pupil",
+    "pupil_in_other_group",
+    "other",
+)
 
 #: Columns whose only value check has one code (other failures there are empty cells).
 COLUMN_CODES = {
@@ -44,8 +46,7 @@ COLUMN_CODES = {
 
 def label(code: str | None, lang: str = "nb") -> str:
     """The label of a code in ``lang`` (nb | en); unknown codes read as 'other'."""
-    nb, en = CODES.get(code or OTHER, CODES[OTHER])
-    return en if lang == "en" else nb
+    return text(f"reason.{code if code in CODES else OTHER}", "en" if lang == "en" else "nb")
 
 
 def code_from_text(column: str | None, reason: str | None) -> str:

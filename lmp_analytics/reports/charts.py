@@ -14,8 +14,9 @@ import altair as alt
 import polars as pl
 import vl_convert as vlc
 
+from lmp_analytics.presentation.fmt import Lang, vega_locale
+from lmp_analytics.presentation.strings import text
 from lmp_analytics.reports.data import Cell, SchoolReport
-from lmp_analytics.reports.fmt import MINUS, NBSP, Lang, text
 
 FONT = "DejaVu Sans"
 WIDTH = 560
@@ -24,13 +25,6 @@ SCHOOL_COLOUR = "#1f5fa8"
 REFERENCE_COLOUR = "#8c8c8c"
 PHASE_COLOUR = "#f2c14e"
 SCALE_COLOURS = ("#1f5fa8", "#d1495b", "#2e8b57", "#7a4fa3")
-
-_LOCALES = {
-    "nb": {"decimal": ",", "thousands": NBSP, "grouping": [3], "currency": ["", f"{NBSP}kr"],
-           "percent": f"{NBSP}%", "minus": MINUS},
-    "en": {"decimal": ".", "thousands": ",", "grouping": [3], "currency": ["", ""],
-           "percent": "%", "minus": MINUS},
-}
 
 
 _SCHEMA = {"term": pl.String, "series": pl.String, "segment": pl.String, "value": pl.Float64,
@@ -91,7 +85,7 @@ def headline_spec(report: SchoolReport) -> dict | None:
     school = _points(report.series.get(ind.id, ()), report.skole, report.terms)
     if not school:
         return None
-    ref = _points(report.reference.get(ind.id, ()), text("reference", lang), report.terms)
+    ref = _points(report.reference.get(ind.id, ()), text("report.reference", lang), report.terms)
     data = pl.DataFrame(school + ref, schema=_SCHEMA, orient="row")
     terms = list(report.terms)
     x = alt.X("term:O", sort=terms, scale=alt.Scale(domain=terms),
@@ -100,7 +94,8 @@ def headline_spec(report: SchoolReport) -> dict | None:
     y = alt.Y("value:Q", axis=alt.Axis(title=None, format=".0%", tickCount=5),
               scale=alt.Scale(domain=[0, max(0.1, min(1.0, top * 1.15))]))
     colour = alt.Color("series:N", scale=alt.Scale(
-        domain=[report.skole, text("reference", lang)], range=[SCHOOL_COLOUR, REFERENCE_COLOUR]))
+        domain=[report.skole, text("report.reference", lang)],
+        range=[SCHOOL_COLOUR, REFERENCE_COLOUR]))
     base = alt.Chart(data)
     mine = base.transform_filter(alt.datum.series == report.skole)
     others = base.transform_filter(alt.datum.series != report.skole)
@@ -140,12 +135,13 @@ def scales_spec(report: SchoolReport) -> dict | None:
         base.mark_line(strokeWidth=2).encode(x=x, y=y, color=colour, detail="segment:N"),
         base.mark_point(filled=True, size=30).encode(x=x, y=y, color=colour),
     ]
-    return _base(report, layers, text("chart_scales", lang))
+    return _base(report, layers, text("report.chart_scales", lang))
 
 
 def to_svg(spec: dict, lang: Lang) -> str:
     """Render a Vega-Lite spec to SVG offline (no network, no timestamp)."""
-    return vlc.vegalite_to_svg(spec, format_locale=_LOCALES[lang], allowed_base_urls=[])
+    return vlc.vegalite_to_svg(spec, format_locale=vega_locale(lang)["number"],
+                               allowed_base_urls=[])
 
 
 def svg_data_uri(svg: str) -> str:

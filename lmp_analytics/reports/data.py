@@ -26,8 +26,8 @@ from lmp_analytics.errors import LmpError
 from lmp_analytics.metrics import nonresponse
 from lmp_analytics.metrics.participation import LOW_RESPONSE_RATE, enrolment, response_rates
 from lmp_analytics.metrics.phases import phase_calendar, primary_rounds
+from lmp_analytics.presentation.strings import Lang, check_lang
 from lmp_analytics.privacy.roles import Role
-from lmp_analytics.reports.fmt import Lang, check_lang
 from lmp_analytics.terms import parse_term, term_index, terms_between
 from lmp_analytics.views import IndicatorInfo
 from lmp_analytics.warehouse import reading

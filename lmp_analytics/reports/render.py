@@ -1,7 +1,7 @@
 """Turn a :class:`~lmp_analytics.reports.data.SchoolReport` into HTML, and the same HTML into PDF.
 
 One Jinja2 template (``templates/school_report.html.j2``) with its print stylesheet makes both
-formats, so every number is formatted once (:mod:`lmp_analytics.reports.fmt`). WeasyPrint lays
+formats, so every number is formatted once (:mod:`lmp_analytics.presentation.fmt`). WeasyPrint lays
 out the PDF offline: the page has no external resource (charts are inline SVG data URIs) and the
 URL fetcher refuses anything else. Output is deterministic: no clock is read; the PDF's creation
 date is the date of the warehouse's last ingest (or ``SOURCE_DATE_EPOCH`` when set).
@@ -16,10 +16,11 @@ from functools import cache
 
 import jinja2
 
-from lmp_analytics.reports import fmt
+from lmp_analytics.presentation import fmt, labels
+from lmp_analytics.presentation.fmt import HIDDEN, Lang
+from lmp_analytics.presentation.labels import power_caveat, rtm_caveat, verdict_label
+from lmp_analytics.presentation.strings import section, text
 from lmp_analytics.reports.data import Cell, Change, SchoolReport
-from lmp_analytics.reports.fmt import HIDDEN, Lang, text
-from lmp_analytics.stats.verdict import power_caveat, rtm_caveat, verdict_label
 
 FORMATS = ("pdf", "html")
 
@@ -93,7 +94,7 @@ def _verdict(change: Change | None, lang: Lang) -> str:
     if change is None or not change.shown:
         return ""
     if not change.tested or change.verdict is None:
-        return text("not_tested", lang)
+        return text("report.not_tested", lang)
     return verdict_label(change.verdict, lang)
 
 
@@ -112,11 +113,11 @@ def _key_rows(report: SchoolReport) -> list[KeyRow]:
         cell = report.latest.get(ind.id)
         ch = report.latest_change.get(ind.id)
         if cell is None:
-            rows.append(KeyRow(ind.label(lang), ind.kind, text("not_measured", lang), "", "",
+            rows.append(KeyRow(ind.label(lang), ind.kind, text("report.not_measured", lang), "", "",
                                "", "", "", "", "missing"))
             continue
         if not cell.shown:
-            rows.append(KeyRow(ind.label(lang), ind.kind, text("hidden", lang), "",
+            rows.append(KeyRow(ind.label(lang), ind.kind, text("report.hidden", lang), "",
                                _n_text(cell, lang), "", "", "", "", "hidden"))
             continue
         shown = ch is not None and ch.shown
@@ -125,7 +126,7 @@ def _key_rows(report: SchoolReport) -> list[KeyRow]:
             ci=fmt.interval(cell.ci_low, cell.ci_high, lang, kind=ind.kind),
             n=_n_text(cell, lang),
             change=(fmt.change(ch.diff, ind.kind, lang) if shown
-                    else (text("hidden", lang) if ch is not None else "")),
+                    else (text("report.hidden", lang) if ch is not None else "")),
             change_ci=fmt.interval(ch.ci_low, ch.ci_high, lang, kind=ind.kind, change=True)
             if shown else "",
             verdict=_verdict(ch, lang),
@@ -149,7 +150,8 @@ def _phase_rows(report: SchoolReport, changes: dict[str, Change]) -> list[PhaseR
         if ch is None:
             continue
         if not ch.shown:
-            rows.append(PhaseRow(ind.label(lang), text("hidden", lang), "", text("hidden", lang),
+            hidden = text("report.hidden", lang)
+            rows.append(PhaseRow(ind.label(lang), hidden, "", hidden,
                                  "", "", "", "", "", "", True))
             continue
         rows.append(PhaseRow(
@@ -177,9 +179,9 @@ def _grade_rows(report: SchoolReport) -> tuple[list[str], list[GradeRow], bool]:
         for ind in inds:
             cell = report.grade_cells.get((ind.id, g))
             if cell is None:
-                values.append((text("not_measured", lang), ""))
+                values.append((text("report.not_measured", lang), ""))
             elif not cell.shown:
-                values.append((text("hidden", lang), ""))
+                values.append((text("report.hidden", lang), ""))
             else:
                 any_shown = True
                 values.append((fmt.value(cell.value, ind.kind, lang),
@@ -310,33 +312,34 @@ def _reading(report: SchoolReport) -> list[str]:
         "show that a change is due to LMP: other things happen at the school too. Spekter and "
         "the national Pupil Survey ask different questions at different times, so their numbers "
         "cannot be compared directly.")
-    out.append(text("hidden_note", lang, hidden=text("hidden", lang), min_n=report.min_n))
+    out.append(text("report.hidden_note", lang, hidden=text("report.hidden", lang),
+                    min_n=report.min_n))
     return out
 
 
 def _meta(report: SchoolReport) -> list[tuple[str, str]]:
     lang = report.lang
-    role = text(report.rolle, lang) if report.rolle in ("deltaker", "sammenligning") else (
-        report.rolle)
+    role = (text(f"report.{report.rolle}", lang)
+            if report.rolle in ("deltaker", "sammenligning") else report.rolle)
     if report.pulje is not None:
-        role += f", {text('pulje', lang)} {report.pulje}"
+        role += f", {text('report.pulje', lang)} {report.pulje}"
     if report.oppstart:
-        role += f" ({text('start', lang)} {report.oppstart})"
+        role += f" ({text('report.start', lang)} {report.oppstart})"
     term = report.term
     if report.requested_term and report.requested_term != report.term:
         term += (f" (siste runde før eller i {report.requested_term})" if lang == "nb"
                  else f" (latest round in or before {report.requested_term})")
     if report.phase_in_term is not None:
-        term += f" · {text('phase_now', lang)} {report.phase_in_term}"
+        term += f" · {text('report.phase_now', lang)} {report.phase_in_term}"
     rows = [
-        (text("orgnr", lang), report.orgnr),
-        (text("kommune", lang), f"{report.kommune} ({report.kommunenummer})"),
-        (text("rolle", lang), role),
-        (text("term", lang), term),
+        (text("report.orgnr", lang), report.orgnr),
+        (text("report.kommune", lang), f"{report.kommune} ({report.kommunenummer})"),
+        (text("report.rolle", lang), role),
+        (text("report.term", lang), term),
     ]
     if report.data_as_of:
-        rows.append((text("data_as_of", lang), report.data_as_of))
-    rows.append((text("report_role", lang), report.role))
+        rows.append((text("report.data_as_of", lang), report.data_as_of))
+    rows.append((text("report.report_role", lang), report.role))
     return rows
 
 
@@ -354,14 +357,14 @@ def view_model(report: SchoolReport, charts: dict[str, str | None]) -> dict:
         iter(report.programme_changes.values()), None)
     return {
         "lang": lang,
-        "t": {k: text(k, lang) for k in fmt.TEXTS if "{" not in fmt.TEXTS[k][0]},
-        "grade_note": text("grade_note", lang, min_n=report.min_n),
+        "t": {k: v for k, v in section("report", lang).items() if "{" not in v},
+        "grade_note": text("report.grade_note", lang, min_n=report.min_n),
         "r": report,
         "meta": _meta(report),
         "summary": _summary(report),
         "key_rows": _key_rows(report),
         "prev_term": prev.pre_term if prev is not None else None,
-        "tests": [fmt.test_name(t, lang) for t in report.tests_used],
+        "tests": [labels.test_name(t, lang) for t in report.tests_used],
         "charts": charts,
         "headline_label": report.headline.label(lang),
         "phase": report.finished_phase,
@@ -380,7 +383,7 @@ def view_model(report: SchoolReport, charts: dict[str, str | None]) -> dict:
                             for r in report.rounds),
         "reading": _reading(report),
         "hidden": HIDDEN,
-        "footer": f"{text('footer', lang)} · {report.skole} · {report.term}",
+        "footer": f"{text('report.footer', lang)} · {report.skole} · {report.term}",
     }
 
 

@@ -47,13 +47,7 @@ from lmp_analytics.stats.scales import (
     unpaired_scale_change,
 )
 from lmp_analytics.stats.unlinked import newcombe_hybrid_ci, score_z_test, unlinked_test
-from lmp_analytics.stats.verdict import (
-    Verdict,
-    power_caveat,
-    rtm_caveat,
-    verdict_from_interval,
-    verdict_label,
-)
+from lmp_analytics.stats.verdict import Verdict, verdict_from_interval
 
 __all__ = [
     "ClusterDiD",
@@ -79,14 +73,11 @@ __all__ = [
     "newcombe_paired_ci",
     "overlap_counts",
     "paired_scale_change",
-    "power_caveat",
     "risk_difference_change",
-    "rtm_caveat",
     "score_z_test",
     "unlinked_test",
     "unpaired_scale_change",
     "verdict_from_interval",
-    "verdict_label",
     "wilson_bounds",
     "wilson_exprs",
     "wilson_interval",

@@ -1,4 +1,5 @@
-"""Plain-language verdicts and caveats for a change, in bokmål (default) and English.
+"""The verdict on a change, read off its interval (its words and caveats are in
+:mod:`lmp_analytics.presentation.labels`).
 
 The verdict is read off the interval only: entirely below 0 → clear decrease, entirely above 0 →
 clear increase, otherwise no clear change. It names the direction of the indicator, not whether
@@ -9,7 +10,6 @@ from __future__ import annotations
 
 import math
 from enum import StrEnum
-from typing import Literal
 
 import polars as pl
 
@@ -17,65 +17,18 @@ from lmp_analytics.stats._common import StatsInputError
 
 __all__ = [
     "Verdict",
-    "power_caveat",
-    "rtm_caveat",
     "verdict_expr",
     "verdict_from_interval",
-    "verdict_label",
 ]
 
-Lang = Literal["nb", "en"]
-
-
 class Verdict(StrEnum):
-    """Verdict on a change; the value is the bokmål label shown by default."""
+    """Verdict on a change. The value is the stored code (it reads as the bokmål label);
+    :func:`lmp_analytics.presentation.labels.verdict_label` gives the words per language."""
 
     DECREASE = "tydelig nedgang"
     NO_CLEAR_CHANGE = "ingen tydelig endring"
     INCREASE = "tydelig økning"
 
-
-_ENGLISH = {
-    Verdict.DECREASE: "clear decrease",
-    Verdict.NO_CLEAR_CHANGE: "no clear change",
-    Verdict.INCREASE: "clear increase",
-}
-
-_POWER_CAVEAT = {
-    "nb": (
-        "En enkelt skole har sjelden nok elever til å vise en tydelig endring, selv når "
-        "programmet virker: i simuleringer med omtrent 180 elever per skole ble en reell nedgang "
-        "på 2–3 prosentpoeng fanget opp ved bare rundt 1 av 8 skoler. «Ingen tydelig endring» "
-        "betyr at endringen ikke kan skilles fra tilfeldig variasjon – ikke at programmet ikke "
-        "virker."
-    ),
-    "en": (
-        "A single school rarely has enough pupils to show a clear change, even when the "
-        "programme works: in simulations with about 180 pupils per school, a real decrease of "
-        "2–3 percentage points was detected at only about 1 in 8 schools. 'No clear change' means "
-        "the change cannot be told apart from chance variation – not that the programme has no "
-        "effect."
-    ),
-}
-
-_RTM_CAVEAT = {
-    "nb": (
-        "Skolene ble valgt ut fordi de hadde mye mobbing. En del av en nedgang er derfor ventet "
-        "også uten programmet (regresjon mot gjennomsnittet). Programmets virkning anslås ved "
-        "sammenligning med skoler som ennå ikke har startet (DiD)."
-    ),
-    "en": (
-        "Schools were selected for high bullying, so part of any decrease is expected even "
-        "without the programme (regression to the mean). The programme's effect is estimated by "
-        "comparison with schools that have not yet started (difference-in-differences)."
-    ),
-}
-
-
-def _lang(lang: str) -> str:
-    if lang not in ("nb", "en"):
-        raise StatsInputError(f"language must be 'nb' or 'en', got {lang!r}")
-    return lang
 
 
 def verdict_from_interval(
@@ -106,19 +59,3 @@ def verdict_expr(ci_low: str, ci_high: str, tested: str) -> pl.Expr:
             .when(high < 0).then(pl.lit(Verdict.DECREASE.value))
             .when(low > 0).then(pl.lit(Verdict.INCREASE.value))
             .otherwise(pl.lit(Verdict.NO_CLEAR_CHANGE.value)))
-
-
-def verdict_label(verdict: Verdict | str, lang: Lang = "nb") -> str:
-    """The verdict's label in bokmål ('nb') or English ('en')."""
-    v = Verdict(verdict)
-    return v.value if _lang(lang) == "nb" else _ENGLISH[v]
-
-
-def power_caveat(lang: Lang = "nb") -> str:
-    """Why a single school's 'no clear change' is the normal case, not evidence of no effect."""
-    return _POWER_CAVEAT[_lang(lang)]
-
-
-def rtm_caveat(lang: Lang = "nb") -> str:
-    """Regression-to-the-mean warning for before/after views of selected schools."""
-    return _RTM_CAVEAT[_lang(lang)]

@@ -1,4 +1,4 @@
-"""How a number must look in a report, written independently of lmp_analytics.reports.fmt.
+"""How a number must look in a report, written independently of lmp_analytics.presentation.fmt.
 
 Bokmål: decimal comma, ``12,3 %``, changes signed with U+2212 / ``+`` and ``p.p.``; English:
 ``12.3%`` and ``pp``. No-break spaces are compared as plain spaces (see conftest.pdf_text).

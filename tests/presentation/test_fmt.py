@@ -1,10 +1,10 @@
-"""Number formatting of the reports: bokmål "12,3 %", English "12.3%"."""
+"""Number formatting of every surface: bokmål "12,3 %", English "12.3%"."""
 
 from __future__ import annotations
 
 import pytest
 
-from lmp_analytics.reports import fmt
+from lmp_analytics.presentation import fmt, labels
 
 NB = "\u00a0"
 
@@ -45,4 +45,4 @@ def test_unknown_language_is_refused():
 def test_test_names_cover_every_test_the_stats_package_reports():
     for test in ("overlap_score_z", "score_z", "boschloo", "mcnemar_midp",
                  "wilcoxon_signed_rank", "mann_whitney"):
-        assert fmt.test_name(test, "nb") != test and fmt.test_name(test, "en") != test
+        assert labels.test_name(test, "nb") != test and labels.test_name(test, "en") != test

@@ -1,0 +1,9 @@
+"""How numbers and names look to a reader, for every surface (reports, dashboards, CLI).
+
+- :mod:`.strings`: user-facing texts as data, one TOML file per language under ``strings/``
+  (``nb.toml``, ``en.toml``; nynorsk is a new ``nn.toml`` with the same keys);
+- :mod:`.fmt`: numbers, percentages, percentage points, intervals, p-values, hidden marks;
+- :mod:`.labels`: names of statistical tests and verdicts.
+
+Nothing here imports Streamlit, the warehouse or polars.
+"""
