@@ -167,3 +167,27 @@ def test_country_file_loads_with_ingest_national(demo, tmp_path) -> None:
         n_rows = con.execute("SELECT count(*) FROM fct_eu_result").fetchone()[0]
     assert n_rows == cells.height == outcome.rows_loaded
     assert cols  # the table exists with its columns
+
+
+def test_participants_regress_to_the_mean_after_selection(demo) -> None:
+    """Selected on a high 3-year mean, participants' expected share without the programme,
+    relative to the country's, falls after the selection years (the transient shock fades):
+    the bias a naive before/after on Elevundersøkelsen carries."""
+    t = demo.truth["country"]
+    lo, hi = t["selection"]["years"]
+    part = {s["skole_orgnr"] for s in t["schools"] if s["selected_by"]}
+    cells = _truth_cells(demo).with_columns(
+        part=pl.col("orgnr").is_in(list(part)),
+        window=pl.when(pl.col("year").is_between(lo, hi)).then(pl.lit("selection"))
+        .when(pl.col("year") > hi).then(pl.lit("after")).otherwise(pl.lit("before")),
+    )
+    w = pl.col("n")
+    means = cells.group_by("part", "window").agg(
+        ((pl.col("k")).sum() / w.sum()).alias("observed"),
+        ((pl.col("expected_no_programme") * w).sum() / w.sum()).alias("no_programme"),
+    )
+    m = {(r["part"], r["window"]): r for r in means.iter_rows(named=True)}
+    rel_sel = m[(True, "selection")]["observed"] / m[(False, "selection")]["observed"]
+    rel_after = m[(True, "after")]["no_programme"] / m[(False, "after")]["no_programme"]
+    assert rel_sel > 1.5  # selected on a high
+    assert 1 < rel_after < rel_sel  # still above (stable effect) but the transient has faded
