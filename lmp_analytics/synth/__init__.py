@@ -16,8 +16,8 @@ whose planted effects are recorded. ``write_world(out_dir)`` writes::
 
 Modules: :mod:`params` (every realism parameter), :mod:`world` (schools, selection, phases,
 rounds, pupils), :mod:`responses` (answer model, calibration), :mod:`exports` (a round as a
-table), :mod:`writers` (file formats), :mod:`faults` (planted errors), :mod:`country` (the country in
-Elevundersøkelsen and the selection rule), :mod:`generate`.
+table), :mod:`writers` (file formats), :mod:`faults` (planted errors), :mod:`country` (the
+country in Elevundersøkelsen and the selection rule), :mod:`generate`.
 """
 
 from lmp_analytics.synth.generate import WorldSummary, write_world
