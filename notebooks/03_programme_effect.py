@@ -129,7 +129,16 @@ def _(
     with reading() as _con:
         school_ids = _con.sql(named("reads", "schools")).pl()["skole_orgnr"].to_list()
         panel = school_term_panel(_con, INDICATOR)
+        # Anticipation = 1 compares with g − 2: it needs participants' rounds before their
+        # phase-1 term, which LMP schools normally do not have (Spekter starts in phase 1).
+        _early = panel.filter(pl.col("g").is_not_null() & pl.col("y").is_not_null()
+                              & (pl.col("t") <= pl.col("g") - 2)).height > 0
+        _no_early = ("needs participants' Spekter rounds before their phase-1 term, which this "
+                     "warehouse does not have (Spekter starts in phase 1)")
         for _label, _kw in SPECS.items():
+            if _kw.get("anticipation") and not _early:
+                fits[_label], unavailable[_label] = None, _no_early
+                continue
             try:
                 fits[_label] = programme_effect(_con, INDICATOR, **_kw)
             except StatsInputError as _exc:
@@ -141,10 +150,16 @@ def _(
     # Without the comparison schools only later puljer serve as controls (the last pulje is
     # control-only): the design METHODS.md §1e warns about under staggered selection.
     participants_panel = panel.filter(pl.col("g").is_not_null())
-    try:
-        participants_did = staggered_did(participants_panel.select("skole_orgnr", "t", "g", "y"))
-    except StatsInputError as _exc:
-        participants_did, unavailable[PARTICIPANTS_ONLY] = None, str(_exc)
+    # Without rounds before phase 1 no pulje is observed untreated beside another's base term.
+    participants_did = None
+    if not _early:
+        unavailable[PARTICIPANTS_ONLY] = _no_early
+    else:
+        try:
+            participants_did = staggered_did(
+                participants_panel.select("skole_orgnr", "t", "g", "y"))
+        except StatsInputError as _exc:
+            unavailable[PARTICIPANTS_ONLY] = str(_exc)
     headline = fits[HEADLINE]
     truth = find_truth(school_ids, os.environ.get("LMP_TRUTH"))
     school_truth = bullying_truth(truth, composition) if truth else None
@@ -479,15 +494,17 @@ def _(mo, naive_truth, pl, sgn, side_by_side):
     the truth is 0. *bias* = expected − truth (for the linear estimators here it equals the
     value without the programme; TWFE weighs the cells differently from its target).
 
-    **The naive before/after is biased the way regression to the mean predicts.** Over its
+    **The naive before/after carries what the world does without the programme.** Over its
     {naive_truth.schools} schools the true phase-1 effect is **{sgn(naive_truth.effect)}**, but
     without any programme the same before/after would show
     **{sgn(naive_truth.no_programme_change)}**: {sgn(naive_truth.trend_and_composition)} from the
-    secular trend and grade mix and **{sgn(naive_truth.transient)} from the decay of the transient
-    high the schools were selected on**. So the naive estimator targets
-    {sgn(naive_truth.expected_naive)} instead of {sgn(naive_truth.effect)} — it overstates the
-    decline by {-naive_truth.no_programme_change:.4f} ({
-        -naive_truth.no_programme_change / abs(naive_truth.effect):.0%} of the effect). In this
+    secular trend and grade mix and **{sgn(naive_truth.transient)} from the change of the
+    transient shock** (the schools were selected on their Elevundersøkelsen shares of the
+    selection years, a year or more before phase 1, so little of that high is left to fade
+    here; the national panel shows the regression to the mean). So the naive estimator targets
+    {sgn(naive_truth.expected_naive)} instead of {sgn(naive_truth.effect)}, a bias of
+    {sgn(naive_truth.no_programme_change)} ({
+        abs(naive_truth.no_programme_change) / abs(naive_truth.effect):.0%} of the effect). In this
     one realisation the naive estimate is {sgn(_naive["estimate"])}
     (95 % CI {sgn(_naive["CI low"])} to {sgn(_naive["CI high"])}): pupil and class sampling
     noise moves one realisation around its expectation, which is why the bias is computed from
@@ -495,9 +512,9 @@ def _(mo, naive_truth, pl, sgn, side_by_side):
 
     **Callaway–Sant'Anna removes the trend, not all of the selection.** Its value without the
     programme is {sgn(_cs1["without the programme"])} at e = 1: each pulje was picked on a
-    transient high two terms before its start, and the high is still fading after the base
-    period, which no control group shares (METHODS.md §1e; the pre-trend test above flags it).
-    Its phase-2 estimate {sgn(_cs1["estimate"])} (CI {sgn(_cs1["CI low"])} to
+    transient high in the selection years before its start, and what is left of it fades after
+    the base period, which no control group shares (METHODS.md §1e; the pre-trend test above
+    flags it). Its phase-2 estimate {sgn(_cs1["estimate"])} (CI {sgn(_cs1["CI low"])} to
     {sgn(_cs1["CI high"])}) {"covers" if _cs1["truth in CI"] else "misses"} the truth
     {sgn(_cs1["truth"])}; read the size with that residual bias in mind.{_twfe_text}
     """
@@ -655,6 +672,12 @@ def _(alt, pl, sensitivity, truth):
 def _(HEADLINE, mo, naive_truth, phase2, pl, sensitivity, sgn, side_by_side, truth):
     _s = sensitivity.filter(pl.col("specification") == HEADLINE).row(0, named=True)
     _covered = sensitivity.filter(pl.col("truth in CI")).height
+    _p = _s["pre-trend p (F)"]
+    _pretrend = (
+        f"The pre-trend test {'rejects' if _p < 0.05 else 'does not reject'} (p = {_p:.3g})"
+        if _p is not None
+        else "There is no pre-trend test (no rounds before the phase-1 term)"
+    )
     _cs1 = side_by_side.filter(pl.col("estimator").str.contains("e = 1")).row(0, named=True)
     _twfe = side_by_side.filter(pl.col("estimator").str.starts_with("static TWFE"))
     _twfe_line = (
@@ -682,10 +705,10 @@ def _(HEADLINE, mo, naive_truth, phase2, pl, sensitivity, sgn, side_by_side, tru
       truth.** The planted OR 0.70 is a conditional odds ratio on the logit scale; on the scale
       of a school's share it is the risk difference in the last column.
     - The naive before/after is biased by {sgn(naive_truth.no_programme_change)} in
-      expectation: {sgn(naive_truth.transient)} from regression to the mean, the direction RTM
-      predicts for schools selected on a high, and {sgn(naive_truth.trend_and_composition)}
-      from the secular trend and grade mix.
-    {_twfe_line}- The pre-trend test rejects (p = {sgn(_s["pre-trend p (F)"], ".3g")}) and the
+      expectation: {sgn(naive_truth.transient)} from the change of the transient shock the
+      schools were selected on (what is left of it by phase 1) and
+      {sgn(naive_truth.trend_and_composition)} from the secular trend and grade mix.
+    {_twfe_line}- {_pretrend} and the
       estimator's value without the programme is {sgn(_cs1["without the programme"])} at
       e = 1: staggered selection on transient highs is not fully differenced out. {_covered} of
       {sensitivity.height} specifications cover the truth at e = 1. Report the event-study

@@ -23,11 +23,11 @@ from scipy.special import expit
 from lmp_analytics.registry import fylker
 from lmp_analytics.synth import faults as faultlib
 from lmp_analytics.synth import names
+from lmp_analytics.synth.country import COUNTRY_FILE, EXPOSURE_NOTE, SELECTION_RULE
 from lmp_analytics.synth.exports import RoundTable, build_round
 from lmp_analytics.synth.params import Params
 from lmp_analytics.synth.responses import (
     MISSING,
-    draw_composite,
     logistic_normal_mean,
     national_value_by_trinn,
     population_composite,
@@ -145,7 +145,6 @@ class _Run:
         self.plan = faultlib.plan_faults(world, seed) if with_errors else faultlib.FaultPlan()
         self.fault_rng = rng_for(seed, STREAM_FAULTS, 1)
         self.cells: dict[tuple[str, str], _Cell] = defaultdict(_Cell)
-        self.eus: dict[tuple[int, int, int], tuple[int, int]] = {}
         self.elevtall: list[tuple[str, str, int, int]] = []
         self.files: list[dict] = []
         self.n_pupils = self.n_rows = 0
@@ -170,8 +169,6 @@ class _Run:
                     (school.orgnr, skoleaar, int(t), int(c))
                     for t, c in zip(trinn, counts, strict=True)
                 ]
-                if int(term[:4]) <= params.eus_last_year:
-                    _elevundersokelsen(rng, params, school, lat, int(term[:4]), self.eus)
             for index, rp in rounds.get(term, []):
                 table = build_round(rng, school, rp, pop, lat)
                 clean = self._write_round(school, index, rp, table)
@@ -251,7 +248,8 @@ def write_world(
     write_bytes(out_dir / "faser.csv", _faser_csv(world))
     header = ("skole_orgnr", "skoleaar", "trinn", "elever")
     write_bytes(out_dir / "elevtall.csv", semicolon_csv(header, run.elevtall))
-    write_bytes(out_dir / "elevundersokelsen.csv", _eus_csv(world, run.eus, seed))
+    write_bytes(out_dir / "elevundersokelsen.csv", _eus_csv(world, _world_eus(world), seed))
+    write_bytes(out_dir / COUNTRY_FILE, _country_csv(world))
     truth_path = out_dir / "truth.json"
     truth = _truth(world, seed, with_errors, run.cells, run.files, run.plan)
     with truth_path.open("w", encoding="utf-8") as fh:  # streamed: no second copy as a string
@@ -281,22 +279,45 @@ def _accumulate(
     cell.sum_class_sq += int((sizes.astype(np.int64) ** 2).sum())
 
 
-def _elevundersokelsen(
-    rng: np.random.Generator,
-    params: Params,
-    school: School,
-    lat,
-    year: int,
-    eus: dict[tuple[int, int, int], tuple[int, int]],
-) -> None:
-    for trinn in params.eus_trinn:
-        pupils = np.flatnonzero(
-            (lat.trinn == trinn) & (rng.random(lat.trinn.shape[0]) < params.eus_p_respond)
-        )
-        if pupils.shape[0] == 0:
-            continue
-        bullied = draw_composite(rng, params, lat.eta[pupils])
-        eus[(year, school.number, trinn)] = (int(pupils.shape[0]), int(bullied.sum()))
+def _world_eus(world: World) -> dict[tuple[int, int, int], tuple[int, int]]:
+    """(year, school number, trinn) -> (answers, bullied) of the world's schools in the autumns
+    of the world, taken from the country's cells (one draw per cell for both files)."""
+    country, params = world.country, world.params
+    autumns = {int(t[:4]) for t in world.terms if t.endswith("H")}
+    out = {}
+    for s in world.schools:
+        for j, year in enumerate(country.years):
+            if int(year) not in autumns or year > params.eus_last_year:
+                continue
+            for i, trinn in enumerate(country.trinn):
+                n = int(country.n[s.candidate, j, i])
+                if n > 0:
+                    out[(int(year), s.number, int(trinn))] = (n, int(country.k[s.candidate, j, i]))
+    return out
+
+
+def _country_csv(world: World) -> bytes:
+    """The country file: school rows (EnhetNivaa 4) of every school of the synthetic country and
+    every year, in the statistics bank's export layout; cells below ``country_min_n`` are ``*``."""
+    country, params = world.country, world.params
+    units = [(s.candidate, s.kommune, s) for s in world.schools]
+    units += [(s.candidate, s.kommune, s) for s in world.country_schools]
+    units.sort(key=lambda x: (x[1].nummer, x[2].orgnr))
+    cells = []
+    for j, year in enumerate(country.years):
+        sy = school_year(f"{int(year)}H")
+        for cand, kommune, school in units:
+            for i, trinn in enumerate(country.trinn):
+                n = int(country.n[cand, j, i])
+                if n == 0:
+                    continue
+                if n < params.country_min_n:
+                    verdi, antall = "*", "*"
+                else:
+                    k = int(country.k[cand, j, i])
+                    verdi, antall = decimal_comma(100 * k / n), thousands(n)
+                cells.append((sy, 4, kommune, school, int(trinn), verdi, antall))
+    return semicolon_csv(STATBANK_150_HEADER, _statbank_rows(cells))
 
 
 def _program_csv(world: World) -> bytes:
@@ -337,6 +358,7 @@ STATBANK_150_HEADER = (
 )  # fmt: skip
 LMP_EUS_HEADER = ("Skoleår", "Enhetsnivå", "Enhetskode", "Enhetsnavn", "Trinn", "Indikator",
                   "Verdi", "Antall besvart")  # fmt: skip
+EUS_INDICATOR = "Mobbing på skolen"
 _LEVEL_NAME = {1: "Nasjonalt", 3: "Kommune", 4: "Skole"}
 
 
@@ -377,7 +399,7 @@ def _eus_cells(world: World, eus: dict[tuple[int, int, int], tuple[int, int]], s
 def _eus_csv(world: World, eus: dict[tuple[int, int, int], tuple[int, int]], seed: int) -> bytes:
     """``elevundersokelsen.csv`` in ``params.eus_layout``: the statistics bank's export (one row
     per unit, year and grade, all owners and genders) or the package's own layout."""
-    indicator = "Mobbing på skolen"
+    indicator = EUS_INDICATOR
     rows = []
     if world.params.eus_layout == "lmp":
         for sy, level, kommune, school, trinn, verdi, antall in _eus_cells(world, eus, seed):
@@ -386,8 +408,16 @@ def _eus_csv(world: World, eus: dict[tuple[int, int, int], tuple[int, int]], see
             rows.append((sy, _LEVEL_NAME[level], code, name, f"{trinn}. trinn", indicator,
                          verdi, antall))  # fmt: skip
         return semicolon_csv(LMP_EUS_HEADER, rows)
+    return semicolon_csv(STATBANK_150_HEADER, _statbank_rows(_eus_cells(world, eus, seed)))
+
+
+def _statbank_rows(cells) -> list[tuple[str, ...]]:
+    """Rows of the statistics bank's report 150 from (school year, level, kommune, school,
+    trinn, value, answers) cells."""
     fylke_names = dict(fylker().select("fylkesnummer", "fylke").iter_rows())
-    for sy, level, kommune, school, trinn, verdi, antall in _eus_cells(world, eus, seed):
+    indicator = EUS_INDICATOR
+    rows = []
+    for sy, level, kommune, school, trinn, verdi, antall in cells:
         fylke = kommune.nummer[:2] if kommune else ""
         name = school.navn if school else kommune.navn if kommune else "Alle skoler"
         rows.append((
@@ -397,7 +427,69 @@ def _eus_csv(world: World, eus: dict[tuple[int, int, int], tuple[int, int]], see
             "Alle grupper", "1", str(trinn), f"{trinn}. trinn", "1", "-10", "Alle eierformer",
             "1", "A", "Alle kjønn", verdi, antall,
         ))  # fmt: skip
-    return semicolon_csv(STATBANK_150_HEADER, rows)
+    return rows
+
+
+def _country_truth(world: World) -> dict:
+    """The country file's truth: selection, planted effect and every school's cells.
+
+    ``cells`` rows are [year, trinn, answers, bullied, expected, expected_no_programme, level]
+    (answers 0: the school has no such trinn; published when answers >= min_n).
+    """
+    country, params = world.country, world.params
+    units = [(s.candidate, s.orgnr, s.kommune.nummer, s.kind, True, s.rolle, s.pulje,
+              s.oppstart) for s in world.schools]  # fmt: skip
+    units += [(s.candidate, s.orgnr, s.kommune.nummer, s.kind, False, "utenfor", None, None)
+              for s in world.country_schools]  # fmt: skip
+    thresholds = [t for t, _ in params.selection_thresholds]
+    schools = []
+    for cand, orgnr, kommune, kind, in_world, rolle, pulje, oppstart in units:
+        means = country.selection_mean[cand]
+        cells = [
+            [int(y), int(t), int(country.n[cand, j, i]), int(country.k[cand, j, i]),
+             float(country.p1[cand, j, i]), float(country.p0[cand, j, i]),
+             int(country.level[cand, j])]
+            for j, y in enumerate(country.years) for i, t in enumerate(country.trinn)
+            if country.n[cand, j, i] > 0
+        ]  # fmt: skip
+        schools.append({
+            "skole_orgnr": orgnr, "kommunenummer": kommune, "type": kind, "in_world": in_world,
+            "rolle": rolle, "pulje": pulje, "oppstart": oppstart,
+            "eligible": bool(country.eligible[cand]),
+            "selected_by": country.selected_by.get(cand),
+            "selection_mean": {str(t): None if math.isnan(m) else float(m)
+                               for t, m in zip(thresholds, means, strict=True)},
+            "school_effect": float(country.u[cand]),
+            "shock_by_year": {str(int(y)): float(w)
+                              for y, w in zip(country.years, country.shocks[cand], strict=True)},
+            "cells": cells,
+        })  # fmt: skip
+    by = [s["selected_by"] for s in schools if s["selected_by"]]
+    return {
+        "file": COUNTRY_FILE,
+        "years": [int(y) for y in country.years],
+        "trinn": [int(t) for t in country.trinn],
+        "n_schools": len(schools),
+        "min_n": params.country_min_n,
+        "beta_by_year": {str(int(y)): float(b)
+                         for y, b in zip(country.years, country.beta, strict=True)},
+        "sd_within_school": math.sqrt(params.sd_class**2 + params.sd_pupil**2),
+        "selection": {
+            "rule": SELECTION_RULE,
+            "years": list(params.selection_years),
+            "thresholds": {str(t): v for t, v in params.selection_thresholds},
+            "n_eligible": int(country.eligible.sum()),
+            "n_selected_by_rule": by.count("rule"),
+            "n_selected_by_fallback": by.count("fallback"),
+        },
+        "planted_effect": {
+            "exposure": EXPOSURE_NOTE,
+            "bully_log_or_by_level": {
+                str(v): params.bully_log_or(v) for v in range(len(params.bully_or_by_phase) + 1)
+            },
+        },
+        "schools": schools,
+    }
 
 
 def _truth(
@@ -467,6 +559,7 @@ def _truth(
             "relation_or_by_level": {str(v): math.exp(params.relation_log_or(v)) for v in levels},
         },
         "calibration": calibration,
+        "country": _country_truth(world),
         "kommuner": [{"kommunenummer": k.nummer, "kommune": k.navn} for k in world.kommuner],
         "schools": schools,
         "prevalence": [

@@ -90,8 +90,10 @@ class Params:
     """Classes of one school answer within a few days of the school's round date."""
     p_skip_round: float = 0.06
     """A school skips a round (never the round in its phase-1 term)."""
-    p_spekter_from_phase1: float = 0.25
-    """Share of participants that start Spekter in phase 1 (no rounds before LMP)."""
+    p_spekter_from_phase1: float = 1.0
+    """Share of participants whose first Spekter round is in their phase-1 term, as in LMP, where
+    Spekter is introduced in phase 1; the others run Spekter from ``first_term`` (rounds before
+    the programme). Set it below 1 for worlds with earlier rounds."""
     p_module_digital: float = 0.6
     p_module_voksen: float = 0.35
     """Module choice per school (columns only in 2022 versions, absent when not chosen)."""
@@ -129,12 +131,10 @@ class Params:
     shock_sd: float = 0.35
     shock_rho: float = 0.6
     """Transient school shock w_st: stationary AR(1) per term (sd, autocorrelation)."""
-    selection_lag_terms: int = 2
-    selection_noise_sd: float = 0.3
     candidates_per_participant: int = 4
-    """Each pulje takes the highest screening scores u + w(oppstart - lag) + N(0, noise²) from a
-    candidate pool of ``candidates_per_participant`` × participants (or the whole world if bigger);
-    comparison schools are a random draw from the candidates not selected."""
+    """The candidate pool (the synthetic country) has at least this many schools per participant
+    (and at least ``country_schools``); comparison schools are a random draw from the candidates
+    not selected."""
     grade_slope: float = -0.06
     """Log-odds change per trinn (younger pupils report more bullying), centred at trinn 7."""
     hyppighet_cuts: tuple[float, float, float, float] = (2.2, 0.0, -0.9, -1.8)
@@ -166,6 +166,31 @@ class Params:
     eus_layout: str = "statistikkbank"
     """Layout of ``elevundersokelsen.csv``: ``statistikkbank`` (Udir's statistics-bank export,
     report 150 columns) or ``lmp`` (the package's own simplified layout)."""
+
+    # --- the whole country in Elevundersøkelsen and the programme's selection rule ----------
+    country_schools: int = 300
+    """Grunnskoler of the synthetic country (the candidate pool): every school of the world and
+    non-participating schools outside it; their school-level results are written to
+    ``elevundersokelsen_skoler.csv``."""
+    country_first_year: int = 2016
+    """First autumn of the country file (2016: the bullying composite's series starts)."""
+    country_national_series: tuple[tuple[int, float], ...] = (
+        (2016, 6.3),
+        (2017, 6.6),
+        (2018, 6.1),
+        (2019, 6.0),
+        (2020, 5.8),
+    )
+    """Published national composite (percent) for autumns before ``national_series``."""
+    country_min_n: int = 10
+    """Udir's suppression in the country file: a cell with fewer answers is published as ``*``."""
+    selection_years: tuple[int, int] = (2020, 2022)
+    """First and last autumn whose published school shares the selection rule averages."""
+    selection_thresholds: tuple[tuple[int, float], ...] = ((7, 0.15), (10, 0.10))
+    """(trinn, share): a school is eligible when its mean published share over the selection
+    years exceeds the threshold on any trinn (the published rule of pulje 1: 15 % on 7th grade,
+    10 % on 10th grade). Each pulje is a random draw among eligible schools not yet chosen;
+    only when too few are eligible, the highest mean relative to its threshold fills it."""
 
     # --- planted programme effects -------------------------------------------------------
     bully_or_by_phase: tuple[float, float, float, float] = (0.85, 0.70, 0.70, 0.70)
@@ -231,6 +256,10 @@ class Params:
             raise ValueError("school_type_shares and gender_shares must each sum to 1")
         if not self.puljer:
             raise ValueError("at least one pulje is needed")
+        if self.selection_years[0] > self.selection_years[1]:
+            raise ValueError("selection_years must be (first, last)")
+        if not set(dict(self.selection_thresholds)) <= set(self.eus_trinn):
+            raise ValueError("selection_thresholds must name trinn of eus_trinn")
 
     @classmethod
     def for_scale(cls, scale: str) -> Params:
@@ -252,6 +281,7 @@ class Params:
                 puljer=(("2023H", 40), ("2024V", 40), ("2024H", 40)),
                 n_comparison=2_580,
                 share_mistanke_schools=0.01,
+                country_schools=2_700,
             )
         raise ValueError(f"scale must be one of {', '.join(SCALES)}, got {scale!r}")
 

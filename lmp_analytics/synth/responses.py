@@ -38,6 +38,13 @@ def composite_probability(eta: np.ndarray, params: Params) -> np.ndarray:
     return 1 - none
 
 
+def composite_mean(eta: np.ndarray, params: Params, sd: float) -> np.ndarray:
+    """E[composite_probability(eta + sd·Z)], Z ~ N(0, 1): the expected composite share of a
+    group whose pupils' logits scatter with ``sd`` around ``eta``."""
+    eta = np.asarray(eta, dtype=float)
+    return (composite_probability(eta[..., None] + sd * _GH_X, params) * _GH_W).sum(-1)
+
+
 def total_bully_sd(params: Params) -> float:
     """SD of all random effects on eta (school, stationary shock, class, pupil)."""
     return math.sqrt(

@@ -13,8 +13,11 @@ import math
 from dataclasses import dataclass, field
 
 import numpy as np
+import polars as pl
 
 from lmp_analytics.registry import current_kommunenummer, orgnr_check_digit
+from lmp_analytics.registry import kommuner as kommuner_table
+from lmp_analytics.synth import country as countrylib
 from lmp_analytics.synth import names
 from lmp_analytics.synth.params import FORMAT_CSV_SEMICOLON_CP1252, FORMAT_XLSX, Params
 from lmp_analytics.synth.responses import calibrate_national, logistic_normal_mean
@@ -24,7 +27,7 @@ VERSION_2018 = "spekter-2018"
 VERSION_FOREBYGGENDE = "spekter-2022-forebyggende"
 VERSION_MISTANKE = "spekter-2022-mistanke"
 
-KIND_TRINN = {"barneskole": (1, 7), "ungdomsskole": (8, 10), "1-10 skole": (1, 10)}
+KIND_TRINN = countrylib.KIND_TRINN
 FYLKER = ("11", "15", "18", "31", "32", "33", "34", "39", "40", "42", "46", "50", "55", "56")
 GENDER_LABELS = ("jente", "gutt", "annet", None)
 
@@ -129,6 +132,17 @@ class School:
         return sum(1 for p in self.phases.values() if term_index(p) < t)
 
 
+@dataclass(frozen=True)
+class CountrySchool:
+    """A grunnskole of the synthetic country outside the world (never in LMP, no Spekter)."""
+
+    candidate: int
+    orgnr: str
+    navn: str
+    kommune: Kommune
+    kind: str
+
+
 @dataclass
 class World:
     params: Params
@@ -138,6 +152,10 @@ class World:
     schools: list[School]
     beta_by_year: dict[int, float]
     trend: dict[str, float]
+    country: countrylib.Country | None = None
+    """Elevundersøkelsen cells of the whole synthetic country (candidate pool)."""
+    country_schools: list[CountrySchool] = field(default_factory=list)
+    """The country's schools outside the world (non-participants), in candidate order."""
 
     @property
     def beta0(self) -> float:
@@ -229,8 +247,8 @@ def _assign_kommuner(
     return out
 
 
-def _orgnrs(rng: np.random.Generator, n: int) -> list[str]:
-    seen: set[str] = set()
+def _orgnrs(rng: np.random.Generator, n: int, taken: set[str] | None = None) -> list[str]:
+    seen: set[str] = set(taken or ())
     out: list[str] = []
     while len(out) < n:
         first8 = f"9{rng.integers(7_000_000, 10_000_000):07d}"
@@ -330,22 +348,30 @@ def build_world(params: Params, seed: int) -> World:
     beta_by_year = calibrate_national(params)
     trend = secular_trend(params, beta_by_year, terms)
 
-    # Candidate pool, selection of each pulje on a noisy screening score (regression to the mean).
+    # Candidate pool = the synthetic country; each pulje is drawn among the schools that meet the
+    # programme's selection rule on their published Elevundersøkelsen shares (regression to the
+    # mean: they were selected on a high).
     pool = rng_for(seed, STREAM_POOL)
-    n_pool = max(params.n_schools, params.candidates_per_participant * params.n_participants)
+    n_pool = max(
+        params.n_schools,
+        params.candidates_per_participant * params.n_participants,
+        params.country_schools,
+    )
     u = pool.normal(0.0, params.sd_school, n_pool)
     shocks = _ar1_shocks(pool, n_pool, n_terms, params.shock_sd, params.shock_rho)
+    kinds_sizes = [
+        countrylib.kind_and_size(params, rng_for(seed, STREAM_SCHOOL, c)) for c in range(n_pool)
+    ]
+    country = countrylib.draw_base(params, seed, u, shocks, terms, kinds_sizes, rng_for)
     available = np.ones(n_pool, dtype=bool)
     chosen: list[tuple[int, int | None, str | None, float | None]] = []
     ordered = sorted(params.puljer, key=lambda pj: term_index(pj[0]))
+    limit = np.array([t for _, t in params.selection_thresholds])
+    ratio = np.nan_to_num(country.selection_mean / limit[None, :], nan=0.0).max(1)
     for number, (oppstart, n_pulje) in enumerate(ordered, start=1):
-        sel = term_index(oppstart) - params.selection_lag_terms - term_index(terms[0])
-        sel = min(max(sel, 0), n_terms - 1)
-        score = u + shocks[:, sel] + pool.normal(0.0, params.selection_noise_sd, n_pool)
-        score = np.where(available, score, -np.inf)
-        top = np.argsort(-score, kind="stable")[:n_pulje]
+        top = countrylib.choose_pulje(country, params, pool, available, n_pulje)
         available[top] = False
-        chosen += [(int(c), number, oppstart, float(score[c])) for c in sorted(top)]
+        chosen += [(int(c), number, oppstart, float(ratio[c])) for c in sorted(top)]
     rest = np.flatnonzero(available)
     comparison = np.sort(pool.choice(rest, size=params.n_comparison, replace=False))
     chosen += [(int(c), None, None, None) for c in comparison]
@@ -366,12 +392,11 @@ def build_world(params: Params, seed: int) -> World:
         zip([c[0] for c in others], _assign_kommuner(krng, len(others), weights, True), strict=True)
     )
 
-    kinds = ("barneskole", "ungdomsskole", "1-10 skole")
     drafts = []
     for cand, pulje, oppstart, score in chosen:
         srng = rng_for(seed, STREAM_SCHOOL, cand)
-        kind = kinds[int(srng.choice(3, p=params.school_type_shares))]
-        drafts.append((k_of[cand], cand, pulje, oppstart, score, kind, srng))
+        kind, size = countrylib.kind_and_size(params, srng)
+        drafts.append((k_of[cand], cand, pulje, oppstart, score, kind, srng, size))
 
     # Names and orgnr per kommune, then a stable order: kommune, school name.
     orgnrs = _orgnrs(krng, len(drafts))
@@ -384,9 +409,8 @@ def build_world(params: Params, seed: int) -> World:
     named.sort(key=lambda x: (kommuner[x[1][0]].nummer, x[0]))
 
     schools: list[School] = []
-    for number, (navn, (k, cand, pulje, oppstart, score, kind, srng)) in enumerate(named):
+    for number, (navn, (k, cand, pulje, oppstart, score, kind, srng, size)) in enumerate(named):
         lo, hi = KIND_TRINN[kind]
-        size = round(srng.triangular(*params.school_size))
         phases = {k_: shift_term(oppstart, k_ - 1) for k_ in range(1, 5)} if oppstart else {}
         spekter_from = params.first_term
         if oppstart and srng.random() < params.p_spekter_from_phase1:
@@ -434,7 +458,48 @@ def build_world(params: Params, seed: int) -> World:
     for s in schools:
         s.rounds = _plan_rounds(rng_for(seed, STREAM_SCHOOL, s.candidate, 1), params, s, terms)
     _add_mistanke_rounds(rng_for(seed, STREAM_POOL, 2), params, schools)
-    return World(params, seed, tuple(terms), kommuner, schools, beta_by_year, trend)
+
+    levels = {
+        s.candidate: [s.exposure_level(f"{y}H") for y in country.years]
+        for s in schools if s.participant
+    }
+    countrylib.draw_rest(country, params, seed, levels, rng_for)
+    in_world = {s.candidate for s in schools}
+    outside = [c for c in range(n_pool) if c not in in_world]
+    extra = _country_schools(params, seed, outside, country, kommuner, {s.orgnr for s in schools})
+    return World(params, seed, tuple(terms), kommuner, schools, beta_by_year, trend, country,
+                 extra)
+
+
+def _country_schools(
+    params: Params, seed: int, candidates: list[int], country: countrylib.Country,
+    kommuner: list[Kommune], taken: set[str],
+) -> list[CountrySchool]:
+    """Names, orgnr and real municipalities of the country's schools outside the world."""
+    if not candidates:
+        return []
+    rng = rng_for(seed, countrylib.STREAM_COUNTRY, 3)
+    known = {k.nummer: k for k in kommuner}
+    registry = dict(
+        kommuner_table().filter(pl.col("valid_to").is_null())
+        .select("kommunenummer", "kommune").iter_rows()
+    )
+    numbers = sorted(current_kommunenummer())
+    picks = rng.integers(0, len(numbers), len(candidates))
+    orgnrs = _orgnrs(rng, len(candidates), taken)
+    by_kommune: dict[str, list[int]] = {}
+    for i, p in enumerate(picks):
+        by_kommune.setdefault(numbers[p], []).append(i)
+    out: list[CountrySchool | None] = [None] * len(candidates)
+    for nummer, rows in sorted(by_kommune.items()):
+        kommune = known.get(nummer) or Kommune(
+            nummer, registry.get(nummer, nummer), names.slug(registry.get(nummer, nummer)), 0
+        )
+        kinds = [country.kinds[candidates[i]] for i in rows]
+        for i, navn in zip(rows, names.school_names(kinds, rng), strict=True):
+            out[i] = CountrySchool(candidates[i], orgnrs[i], navn, kommune,
+                                   country.kinds[candidates[i]])
+    return [s for s in out if s is not None]
 
 
 # --- pupils ------------------------------------------------------------------------------

@@ -28,6 +28,7 @@ def params() -> Params:
         school_size=(60, 110, 160), first_term="2022H", last_term="2026V",
         latest_date="2026-03-31", eus_last_year=2025, n_phase_adaptations=1,
         national_series=((2021, 5.9), (2022, 7.3), (2023, 10.0), (2024, 10.4), (2025, 10.6)),
+        p_spekter_from_phase1=0.25,  # most participants ran Spekter before LMP: pre-periods
     )
 
 

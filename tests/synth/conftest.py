@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 from synth_helpers import SEED, Export, read_export
 
-from lmp_analytics.synth import WorldSummary, write_world
+from lmp_analytics.synth import Params, WorldSummary, write_world
 
 
 @dataclass
@@ -41,3 +41,10 @@ def demo(tmp_path_factory) -> Generated:
 def demo_errors(tmp_path_factory) -> Generated:
     """The same demo world with planted errors."""
     return _generate(tmp_path_factory.mktemp("demo_errors"), seed=SEED, with_errors=True)
+
+
+@pytest.fixture(scope="session")
+def demo_early(tmp_path_factory) -> Generated:
+    """The demo world where 75 % of participants ran Spekter before LMP (rounds from 2021H)."""
+    params = Params(p_spekter_from_phase1=0.25)
+    return _generate(tmp_path_factory.mktemp("demo_early"), seed=SEED, params=params)
