@@ -29,13 +29,8 @@ def lmp(*args: str | Path, **env: str):
 
 
 @pytest.fixture(autouse=True)
-def _no_ambient_key(monkeypatch, tmp_path):
-    monkeypatch.delenv("LMP_PSEUDONYM_KEY", raising=False)
-    monkeypatch.setenv("LMP_PSEUDONYM_KEY_FILE", str(tmp_path / "no-such.key"))
-    monkeypatch.delenv("LMP_MIN_N", raising=False)
-    roles = tmp_path / "no-users.toml"
-    roles.write_text("[users]\n", encoding="utf-8")
-    monkeypatch.setenv("LMP_ROLES", str(roles))
+def _no_ambient_key(cli_env, tmp_path):
+    cli_env.setenv("LMP_PSEUDONYM_KEY_FILE", str(tmp_path / "no-such.key"))
 
 
 @pytest.fixture(scope="module")

@@ -26,13 +26,7 @@ def lmp(*args: str | Path, **env: str):
     return CliRunner().invoke(app, [str(a) for a in args], env=env or None)
 
 
-@pytest.fixture(autouse=True)
-def _isolated(monkeypatch, tmp_path):
-    monkeypatch.delenv("LMP_PSEUDONYM_KEY", raising=False)
-    monkeypatch.delenv("LMP_MIN_N", raising=False)
-    roles = tmp_path / "no-users.toml"
-    roles.write_text("[users]\n", encoding="utf-8")
-    monkeypatch.setenv("LMP_ROLES", str(roles))
+pytestmark = pytest.mark.usefixtures("cli_env")
 
 
 @pytest.fixture(scope="module")
