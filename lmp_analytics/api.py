@@ -89,8 +89,9 @@ def indicators(
     filters of the query, so the rows are exactly those of filtering every published cell of
     the level afterwards, in the same order."""
     r = as_role(role)
-    if level == "gruppe" and r.kind != "forsker":
-        raise PermissionError("group (class) level results are only available to 'forsker'")
+    if level == "gruppe" and not r.may_see_groups(dashboard=surface == "dashboard"):
+        raise PermissionError("group (class) level results are only available to 'forsker', "
+                              "and never on a dashboard")
     breakdown = by or "alle"
     if by is not None and level not in ("gruppe", "skole"):
         raise ValueError(
