@@ -89,8 +89,12 @@ class IndicatorInfo:
     label_en: str
     higher_is_better: bool
     headline: bool
+    label_nn: str = ""
 
     def label(self, lang: str = "nb") -> str:
+        """The indicator's name in ``lang`` (nb, nn or en; nynorsk falls back to bokmål)."""
+        if lang == "nn":
+            return self.label_nn or self.label_nb
         return self.label_en if lang == "en" else self.label_nb
 
 
@@ -101,7 +105,7 @@ def indicator_catalogue() -> dict[str, IndicatorInfo]:
     for version in sorted(load_codebooks()):
         for ind in load_codebooks()[version].indicators.values():
             out[ind.id] = IndicatorInfo(ind.id, ind.kind, ind.label_nb, ind.label_en,
-                                        ind.higher_is_better, ind.headline)
+                                        ind.higher_is_better, ind.headline, ind.label_nn)
     order = sorted(out, key=lambda k: (not out[k].headline, list(out).index(k)))
     return {k: out[k] for k in order}
 
