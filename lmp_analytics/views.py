@@ -166,6 +166,15 @@ def terms(*, warehouse: WarehouseArg = None) -> list[str]:
     return sorted(found, key=term_index)
 
 
+def data_as_of(*, warehouse: WarehouseArg = None) -> str | None:
+    """The day (ISO) of the warehouse's last finished ingest run, or None before any."""
+    with reading(warehouse) as con:
+        if not _has_table(con, "ingest_run"):
+            return None
+        last = con.sql("SELECT max(finished_at) FROM ingest_run").fetchall()[0][0]
+    return last.date().isoformat() if last else None
+
+
 ROUND_SCHEMA = {
     "level": pl.String, "kommunenummer": pl.String, "skole_orgnr": pl.String,
     "skole": pl.String, "rolle": pl.String, "round_id": pl.String, "term": pl.String,
