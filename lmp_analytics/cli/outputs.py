@@ -132,7 +132,7 @@ def report(
     pulje: Annotated[int | None, typer.Option(help="Every school of a pulje (batch).")] = None,
     term: Annotated[str | None, typer.Option(help="Term, e.g. 2025V (default: the school's "
                                              "latest round).")] = None,
-    lang: Annotated[str, typer.Option(help="nb | en")] = "nb",
+    lang: Annotated[str, typer.Option(help="nb | nn | en")] = "nb",
     fmt: Annotated[str, typer.Option("--format", help="pdf | html")] = "pdf",
     role: RoleOpt = None,
     warehouse: WarehouseOpt = None,
