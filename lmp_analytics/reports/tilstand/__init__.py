@@ -23,7 +23,7 @@ from lmp_analytics.reports.tilstand.content import Chapter, Figure, chapter, sch
 
 FORMATS = ("docx", "pdf", "html", "md")
 
-__all__ = ["FORMATS", "Chapter", "chapter", "filename", "render_tilstand",
+__all__ = ["FORMATS", "Chapter", "chapter", "filename", "render_chapter", "render_tilstand",
            "school_year_terms", "write_tilstandsrapport"]
 
 
