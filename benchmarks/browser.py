@@ -123,7 +123,7 @@ async def _tour(page, rounds: int) -> tuple[list[float], int]:
     count = await links.count()
     times, errors = [], 0
     for _ in range(rounds):
-        for i in list(range(1, count)) + [0]:
+        for i in [*range(1, count), 0]:
             heading = await page.locator("h1").first.inner_text()
             t0 = time.perf_counter()
             await links.nth(i).click()
@@ -138,7 +138,7 @@ async def _tour(page, rounds: int) -> tuple[list[float], int]:
 
 def p95(values: list[float]) -> float:
     ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, int(round(0.95 * (len(ordered) - 1))))]
+    return ordered[min(len(ordered) - 1, round(0.95 * (len(ordered) - 1)))]
 
 
 async def measure(url: str, sessions: int, rounds: int) -> dict:

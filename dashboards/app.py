@@ -30,6 +30,8 @@ PAGES = (
     ("app_pages/sammenligning.py", "page_sammenligning", "sammenligning",
      ":material/compare_arrows:"),
     ("app_pages/datakvalitet.py", "page_datakvalitet", "datakvalitet", ":material/fact_check:"),
+    ("app_pages/tilstandsrapport.py", "page_tilstand", "tilstandsrapport",
+     ":material/description:"),
     ("app_pages/om_tallene.py", "page_om", "om-tallene", ":material/help:"),
 )
 

@@ -24,7 +24,7 @@ from lmp_analytics.privacy.roles import (
 )
 
 from . import data
-from .i18n import LANGS, t
+from .i18n import LANGS, lang_name, picker_label, t
 
 log = logging.getLogger("lmp_dashboard")
 
@@ -83,8 +83,7 @@ def resolve_lang() -> str:
 
 def language_picker(lang: str) -> None:
     st.sidebar.radio(
-        f"{t('language', 'nb')} / {t('language', 'en')}", LANGS, key=LANG_KEY, horizontal=True,
-        format_func=lambda code: {"nb": "Norsk (bokmål)", "en": "English"}[code],
+        picker_label(), LANGS, key=LANG_KEY, horizontal=True, format_func=lang_name,
     )
 
 

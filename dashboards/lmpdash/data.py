@@ -390,3 +390,17 @@ def school_report(src: Source, role: Role, orgnr: str, lang: str) -> bytes:
     record("report", role=str(role), scope=orgnr, detail=f"dashboard download lang={lang}",
            warehouse=src.path, outputs=["<dashboard download>"])
     return pdf
+
+
+def tilstandsrapport(src: Source, role: Role, kommune: str, skoleaar: str, lang: str,
+                     fmt: str) -> bytes:
+    """The municipality's state-report chapter (``lmp_analytics.reports.tilstand``, the function
+    behind ``lmp tilstandsrapport``), recorded in the audit log before the bytes are handed out."""
+    from lmp_analytics.reports.tilstand import render_tilstand
+    from lmp_analytics.warehouse.audit import record
+
+    out = render_tilstand(kommune, skoleaar, fmt=fmt, lang=lang, role=role, warehouse=_wh(src))
+    record("tilstandsrapport", role=str(role), scope=f"kommune {kommune}",
+           detail=f"dashboard download skoleaar={skoleaar}, format={fmt}, lang={lang}",
+           warehouse=src.path, outputs=["<dashboard download>"])
+    return out

@@ -132,7 +132,7 @@ def report(
     pulje: Annotated[int | None, typer.Option(help="Every school of a pulje (batch).")] = None,
     term: Annotated[str | None, typer.Option(help="Term, e.g. 2025V (default: the school's "
                                              "latest round).")] = None,
-    lang: Annotated[str, typer.Option(help="nb | en")] = "nb",
+    lang: Annotated[str, typer.Option(help="nb | nn | en")] = "nb",
     fmt: Annotated[str, typer.Option("--format", help="pdf | html")] = "pdf",
     role: RoleOpt = None,
     warehouse: WarehouseOpt = None,
@@ -216,7 +216,7 @@ def export(
 def _export_lake(lake: Path, *, out: Path | None, role: str | None, warehouse: Path | None,
                  debug: bool) -> None:
     from lmp_analytics.privacy.roles import parse_role
-    from lmp_analytics.warehouse.lake import write_lake
+    from lmp_analytics.reports.lake import write_lake
 
     try:
         if out is not None:

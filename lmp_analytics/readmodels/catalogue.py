@@ -20,6 +20,7 @@ __all__ = [
     "ROUND_SCHEMA",
     "SCHOOL_SCHEMA",
     "IndicatorInfo",
+    "data_as_of",
     "indicator_catalogue",
     "kommuner",
     "phase_calendar",
@@ -41,8 +42,12 @@ class IndicatorInfo:
     label_en: str
     higher_is_better: bool
     headline: bool
+    label_nn: str = ""
 
     def label(self, lang: str = "nb") -> str:
+        """The indicator's name in ``lang`` (nb, nn or en; nynorsk falls back to bokmål)."""
+        if lang == "nn":
+            return self.label_nn or self.label_nb
         return self.label_en if lang == "en" else self.label_nb
 
 
@@ -53,7 +58,7 @@ def indicator_catalogue() -> dict[str, IndicatorInfo]:
     for version in sorted(load_codebooks()):
         for ind in load_codebooks()[version].indicators.values():
             out[ind.id] = IndicatorInfo(ind.id, ind.kind, ind.label_nb, ind.label_en,
-                                        ind.higher_is_better, ind.headline)
+                                        ind.higher_is_better, ind.headline, ind.label_nn)
     order = sorted(out, key=lambda k: (not out[k].headline, list(out).index(k)))
     return {k: out[k] for k in order}
 
@@ -100,6 +105,15 @@ def terms(*, warehouse: WarehouseArg = None) -> list[str]:
             return []
         found = [row[0] for row in con.sql(named("read_models", "terms")).fetchall()]
     return sorted(found, key=term_index)
+
+
+def data_as_of(*, warehouse: WarehouseArg = None) -> str | None:
+    """The day (ISO) of the warehouse's last finished ingest run, or None before any."""
+    with reading(warehouse) as con:
+        if not has_table(con, "ingest_run"):
+            return None
+        last = con.sql("SELECT max(finished_at) FROM ingest_run").fetchall()[0][0]
+    return last.date().isoformat() if last else None
 
 
 ROUND_SCHEMA = {

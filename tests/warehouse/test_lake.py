@@ -15,9 +15,9 @@ from lmp_analytics.config import SAMPLE_DIR
 from lmp_analytics.jobs import ingest_and_build
 from lmp_analytics.privacy.roles import parse_role
 from lmp_analytics.publication import stricter_publication
+from lmp_analytics.reports.lake import LAKE_FILE, LakeError, write_lake
 from lmp_analytics.warehouse import reading
 from lmp_analytics.warehouse.audit import read_log
-from lmp_analytics.warehouse.lake import LAKE_FILE, LakeError, write_lake
 
 KEY = b"lake-test-key-0123456789abcdef0123456789abcd"
 

@@ -34,6 +34,7 @@ import polars as pl
 
 from lmp_analytics.errors import LmpError
 from lmp_analytics.privacy.roles import Role
+from lmp_analytics.publication import stricter_publication
 from lmp_analytics.warehouse import audit, meta, reading
 
 __all__ = ["LAKE_FILE", "LakeError", "LakeResult", "lake_tables", "read_lake_table", "write_lake"]
@@ -136,7 +137,7 @@ def write_lake(
     stricter reader's ``pub_indicator_cells`` is suppressed again by the engine
     (:func:`lmp_analytics.publication.stricter_publication`); another ``pub_*`` table cannot be,
     so a stricter threshold with such a table is refused rather than written weaker."""
-    from lmp_analytics.publication import stricter_publication
+
 
     target = Path(directory).absolute()
     _check_target(target)
