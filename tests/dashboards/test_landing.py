@@ -1,0 +1,120 @@
+"""The landing read models (``lmp_analytics.landing``): the pooled before/after per phase for a
+role's own schools, checked against the per-school changes of ``api.compare`` it pools, a hidden
+school left out of the pool (attack: no hidden school's pupils in the pooled counts), and the
+alert list against the verdicts it is defined by."""
+
+from __future__ import annotations
+
+import numpy as np
+import polars as pl
+import pytest
+
+from lmp_analytics import api, landing
+from lmp_analytics.stats.pooled_change import pooled_change
+from lmp_analytics.stats.verdict import Verdict
+from lmp_analytics.terms import term_index
+
+
+def _pool(rows: pl.DataFrame) -> tuple[float, float, int, int]:
+    x0 = (rows["pre_value"] * rows["pre_n"]).sum()
+    x1 = (rows["post_value"] * rows["post_n"]).sum()
+    return x0 / rows["pre_n"].sum(), x1 / rows["post_n"].sum(), rows["pre_n"].sum(), rows[
+        "post_n"].sum()
+
+
+@pytest.mark.parametrize("which", ["program", "kommune"])
+def test_phase_summary_pools_the_roles_visible_school_changes(world, roster, which):
+    role = "program" if which == "program" else f"kommune:{roster['kommune']}"
+    summary = landing.phase_summary(role=role, warehouse=world.warehouse)
+    changes = api.compare(phase=None, role=role, warehouse=world.warehouse)
+    assert summary["phase"].to_list() == ["1", "2", "3", "4", "program"]
+    checked = 0
+    for row in summary.iter_rows(named=True):
+        part = changes.filter((pl.col("phase") == row["phase"])
+                              & (pl.col("rolle") == "deltaker"))
+        visible = part.filter(~pl.col("suppressed") & pl.col("post_round").is_not_null())
+        assert row["schools"] == visible.height
+        if role != "program":
+            assert set(visible["kommunenummer"].to_list()) <= {roster["kommune"]}
+        verdicts = visible["verdict"].to_list()
+        assert (row["down"], row["unchanged"], row["up"]) == (
+            verdicts.count(Verdict.DECREASE.value), verdicts.count(Verdict.NO_CLEAR_CHANGE.value),
+            verdicts.count(Verdict.INCREASE.value))
+        if visible.height == 0:
+            assert row["suppressed"] and row["change"] is None
+            continue
+        pre, post, pre_n, post_n = _pool(visible)
+        assert row["pre_value"] == pytest.approx(pre)
+        assert row["post_value"] == pytest.approx(post)
+        assert row["change"] == pytest.approx(post - pre)
+        assert (row["pre_n"], row["post_n"]) == (pre_n, post_n)
+        assert row["rtm_warning"] == (post - pre < 0)
+        if row["schools"] >= 5:
+            assert row["ci_low"] < row["change"] < row["ci_high"]
+        else:
+            assert row["ci_low"] is None and not row["tested"]
+        checked += 1
+    assert checked >= 3
+
+
+def test_phase_summary_leaves_hidden_schools_out_of_the_pool(world):
+    """Attack: a stricter reader's hidden school must not be inside the pooled counts (else the
+    pool minus the visible schools would give it away)."""
+    strict = 100
+    summary = landing.phase_summary(role="program", warehouse=world.warehouse, min_n=strict)
+    changes = api.compare(phase=None, role="program", warehouse=world.warehouse, min_n=strict)
+    assert summary["hidden_schools"].sum() > 0, "the stricter threshold hides no school"
+    for row in summary.filter(~pl.col("suppressed")).iter_rows(named=True):
+        part = changes.filter((pl.col("phase") == row["phase"])
+                              & (pl.col("rolle") == "deltaker"))
+        visible = part.filter(~pl.col("suppressed"))
+        hidden = part.filter(pl.col("suppressed") & pl.col("post_round").is_not_null()
+                             & pl.col("pre_round").is_not_null())
+        assert row["hidden_schools"] == hidden.height
+        assert row["pre_n"] == visible["pre_n"].sum()
+        assert row["post_n"] == visible["post_n"].sum()
+
+
+def test_pooled_change_interval_is_the_cluster_robust_ols_one():
+    """CR1 of the one-arm ratio change equals statsmodels' cluster sandwich of ``y ~ post``
+    on pupil rows (uncorrected) times G/(G-1)."""
+    import statsmodels.api as sm
+
+    rng = np.random.default_rng(3)
+    n0, n1 = rng.integers(40, 120, 8), rng.integers(40, 120, 8)
+    x0, x1 = rng.binomial(n0, 0.15), rng.binomial(n1, 0.11)
+    res = pooled_change(x0, n0, x1, n1)
+    y, post, school = [], [], []
+    for s in range(8):
+        for x, n, p in ((x0[s], n0[s], 0), (x1[s], n1[s], 1)):
+            y += [1] * int(x) + [0] * int(n - x)
+            post += [p] * int(n)
+            school += [s] * int(n)
+    fit = sm.OLS(np.array(y, float), sm.add_constant(np.array(post, float))).fit(
+        cov_type="cluster", cov_kwds={"groups": np.array(school), "use_correction": False})
+    assert res.change == pytest.approx(fit.params[1])
+    assert res.se == pytest.approx(float(np.sqrt(fit.cov_params()[1, 1] * 8 / 7)))
+    few = pooled_change(x0[:4], n0[:4], x1[:4], n1[:4])
+    assert not few.tested and few.ci_low is None
+
+
+def test_alerts_are_the_clear_wrong_way_changes(world, roster):
+    role = "program"
+    found = landing.alerts(role=role, warehouse=world.warehouse)
+    rounds = api.compare(phase="runde", role=role, warehouse=world.warehouse)
+    phases = api.compare(phase=None, role=role, warehouse=world.warehouse)
+    assert (found["ci_low"] > 0).all() and (found["verdict"] == Verdict.INCREASE.value).all()
+    expected = set()
+    for school, group in rounds.group_by("skole_orgnr"):
+        last = max(group.iter_rows(named=True), key=lambda r: term_index(r["post_term"]))
+        if not last["suppressed"] and last["verdict"] == Verdict.INCREASE.value:
+            expected.add((school[0], "runde"))
+    visible = phases.filter(pl.col("phase").is_in(["1", "2", "3", "4"]) & ~pl.col("suppressed"))
+    for school, group in visible.group_by("skole_orgnr"):
+        last = max(group.iter_rows(named=True), key=lambda r: r["phase"])
+        if last["verdict"] == Verdict.INCREASE.value:
+            expected.add((school[0], last["phase"]))
+    assert set(zip(found["skole_orgnr"], found["scope"], strict=True)) == expected
+    veileder = "veileder:" + ",".join(roster["veileder"])
+    own = landing.alerts(role=veileder, warehouse=world.warehouse)
+    assert set(own["skole_orgnr"].to_list()) <= set(roster["veileder"])
