@@ -120,7 +120,7 @@ def _adjusted(con: duckdb.DuckDBPyConnection, rows: pl.DataFrame, indicator: str
 
 def phase_summary(
     *, indicator: str = "mobbet", role: RoleArg = "program", warehouse: api.WarehouseArg = None,
-    min_n: int | None = None,
+    min_n: int | None = None, changes: pl.DataFrame | None = None,
 ) -> pl.DataFrame:
     """One row per phase (1-4, then 'program' = the whole period) for the role's participating
     schools (PHASE_SUMMARY_SCHEMA): the before/after pooled over the schools whose change the
@@ -135,9 +135,11 @@ def phase_summary(
     r = api.as_role(role)
     with reading(warehouse) as con:
         threshold = read_min_n(con, min_n)
-        changes = api.compare(indicator=indicator, phase=None, role=r, warehouse=con,
-                              min_n=threshold)
-        changes = changes.filter(pl.col("rolle") == "deltaker")
+        if changes is None:
+            changes = api.compare(indicator=indicator, phase=None, role=r, warehouse=con,
+                                  min_n=threshold)
+        changes = api.scope(changes.filter((pl.col("indicator") == indicator)
+                                           & (pl.col("rolle") == "deltaker")), r)
         rows = []
         for phase in PHASES:
             rows.append(_phase_row(con, changes.filter(pl.col("phase") == phase), phase,
@@ -228,24 +230,31 @@ ALERT_SCHEMA = {
 
 def alerts(
     *, indicator: str = "mobbet", role: RoleArg = "program", warehouse: api.WarehouseArg = None,
-    min_n: int | None = None,
+    min_n: int | None = None, rounds: pl.DataFrame | None = None,
+    phases: pl.DataFrame | None = None,
 ) -> pl.DataFrame:
     """The role's schools that moved clearly the wrong way (ALERT_SCHEMA), in the latest round
     (vs the school's previous round) or in the latest phase with a result: the verdict
     (interval wholly on one side of 0) is an increase for an indicator where higher is worse
     (``mobbet``) or a decrease where higher is better. Hidden changes never alert. Ordered by
-    how far the interval's near end lies from 0 (never by the point estimate), then school."""
+    how far the interval's near end lies from 0 (never by the point estimate), then school.
+
+    ``rounds`` / ``phases``: ``api.compare(phase='runde')`` / ``api.compare(phase=None)`` rows
+    when the caller has them (any role, same warehouse and threshold); cut to ``role`` here."""
     from lmp_analytics.views import indicator_catalogue
 
     info = indicator_catalogue().get(indicator)
     bad = Verdict.DECREASE.value if (info and info.higher_is_better) else Verdict.INCREASE.value
     r = api.as_role(role)
-    with reading(warehouse) as con:
-        threshold = read_min_n(con, min_n)
-        rounds = api.compare(indicator=indicator, phase="runde", role=r, warehouse=con,
-                             min_n=threshold)
-        phases = api.compare(indicator=indicator, phase=None, role=r, warehouse=con,
-                             min_n=threshold)
+    if rounds is None or phases is None:
+        with reading(warehouse) as con:
+            threshold = read_min_n(con, min_n)
+            rounds = api.compare(indicator=indicator, phase="runde", role=r, warehouse=con,
+                                 min_n=threshold)
+            phases = api.compare(indicator=indicator, phase=None, role=r, warehouse=con,
+                                 min_n=threshold)
+    rounds = api.scope(rounds.filter(pl.col("indicator") == indicator), r)
+    phases = api.scope(phases.filter(pl.col("indicator") == indicator), r)
     order = pl.col("post_term").map_elements(term_index, return_dtype=pl.Int64)
     rounds = rounds.filter(pl.col("post_round").is_not_null())
     latest_round = (rounds.sort("skole_orgnr", order).group_by("skole_orgnr", maintain_order=True)

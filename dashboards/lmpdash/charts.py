@@ -131,12 +131,16 @@ def _fmt(v, kind: str, lang: str) -> str:
 
 
 def show_table(table: Table, lang: str, *, key: str, file_name: str,
-               height: int | str = "auto") -> None:
-    """The table (st.dataframe) and a CSV download of exactly its rows and columns."""
+               height: int | str = "auto", static: bool = False) -> None:
+    """The table (st.dataframe; ``static``: st.table, which wraps its text instead of scrolling,
+    for a few rows) and a CSV download of exactly its rows and columns."""
     if table.frame.height == 0:
         st.caption(t("no_rows", lang))
         return
-    st.dataframe(table.display(lang), hide_index=True, key=f"tbl_{key}", height=height)
+    if static:
+        st.table(table.display(lang).to_pandas().set_index(table.frame.columns[0]))
+    else:
+        st.dataframe(table.display(lang), hide_index=True, key=f"tbl_{key}", height=height)
     st.download_button(
         t("download_csv", lang), data=table.csv(lang), file_name=f"{file_name}.csv",
         mime="text/csv", key=f"dl_{key}", on_click="ignore", icon=":material/download:",

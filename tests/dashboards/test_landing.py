@@ -118,3 +118,43 @@ def test_alerts_are_the_clear_wrong_way_changes(world, roster):
     veileder = "veileder:" + ",".join(roster["veileder"])
     own = landing.alerts(role=veileder, warehouse=world.warehouse)
     assert set(own["skole_orgnr"].to_list()) <= set(roster["veileder"])
+
+
+def _page_text(at) -> str:
+    from dash_helpers import texts
+
+    return "\n".join(texts(at, main_only=True))
+
+
+@pytest.mark.parametrize("which", ["kommune", "veileder"])
+def test_oversikt_landing_panel_shows_the_roles_pooled_numbers(env, roster, which):
+    """The panel on Oversikt (AppTest): every phase's pooled change, its interval, the schools
+    by verdict and the adjusted estimate, formatted from ``landing.phase_summary`` for the role;
+    the regression-to-the-mean caution beside every drop."""
+    from dash_helpers import app, open_page, problems
+    from lmpdash.i18n import fmt_change, fmt_change_interval, t
+
+    role = (f"kommune:{roster['kommune']}" if which == "kommune"
+            else "veileder:" + ",".join(roster["veileder"]))
+    at = app(role=role)
+    open_page(at, "oversikt")
+    assert not problems(at)
+    text = _page_text(at)
+    summary = landing.phase_summary(role=role, warehouse=env["warehouse"])
+    shown = 0
+    for row in summary.iter_rows(named=True):
+        if row["suppressed"]:
+            continue
+        assert fmt_change(row["change"], "share", "nb") in text
+        if row["tested"]:
+            assert fmt_change_interval(row["ci_low"], row["ci_high"], "share", "nb") in text
+        assert t("landing.schools_line", "nb", n=row["schools"], down=row["down"],
+                 unchanged=row["unchanged"], up=row["up"]) in text
+        if row["adjusted"] is not None:
+            assert fmt_change(row["adjusted"], "share", "nb") in text
+        shown += 1
+    assert shown >= 2
+    drops = summary.filter(pl.col("rtm_warning")).height
+    cautions = [w.value for w in at.warning
+                if w.value in (t("landing.rtm", "nb"), t("landing.rtm_short", "nb"))]
+    assert len(cautions) == drops
