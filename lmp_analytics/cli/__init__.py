@@ -18,7 +18,16 @@ import os
 
 import typer
 
-from lmp_analytics.cli import dashboard, demo, evaluate, ingest, national, outputs, warehouse
+from lmp_analytics.cli import (
+    alerts,
+    dashboard,
+    demo,
+    evaluate,
+    ingest,
+    national,
+    outputs,
+    warehouse,
+)
 from lmp_analytics.cli.common import LmpGroup, console, err_console, for_stdout
 
 __all__ = ["app", "console", "err_console", "for_stdout", "main"]
@@ -50,6 +59,7 @@ app.command()(outputs.indicators)
 app.command()(outputs.compare)
 app.command()(outputs.report)
 app.command()(outputs.export)
+app.command()(alerts.alerts)
 app.add_typer(evaluate.evaluate_app, name="evaluate")
 
 

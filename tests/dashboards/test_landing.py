@@ -158,3 +158,35 @@ def test_oversikt_landing_panel_shows_the_roles_pooled_numbers(env, roster, whic
     cautions = [w.value for w in at.warning
                 if w.value in (t("landing.rtm", "nb"), t("landing.rtm_short", "nb"))]
     assert len(cautions) == drops
+
+
+def test_lmp_alerts_prints_the_roles_alerts_and_exits_0(env, roster, monkeypatch):
+    """``lmp alerts`` (the weekly cron): exit 0 with a table, the CSV rows are
+    ``landing.alerts`` of the role, and a role outside every alert gets exit 0 and a line."""
+    import io
+    import csv
+
+    from typer.testing import CliRunner
+
+    from lmp_analytics.cli import app
+
+    monkeypatch.delenv("LMP_AUDIT_LOG", raising=False)
+    runner = CliRunner()
+    wh = str(env["warehouse"])
+    expected = landing.alerts(role="program", warehouse=wh)
+    res = runner.invoke(app, ["alerts", "--role", "program", "-w", wh, "--format", "csv"])
+    assert res.exit_code == 0, res.output
+    rows = list(csv.DictReader(io.StringIO(res.stdout.lstrip("\ufeff"))))
+    assert [r["skole_orgnr"] for r in rows] == expected["skole_orgnr"].to_list()
+    assert [r["scope"] for r in rows] == expected["scope"].to_list()
+    table = runner.invoke(app, ["alerts", "--role", "program", "-w", wh])
+    assert table.exit_code == 0, table.output
+    for name in expected["skole"].to_list():
+        assert name in table.stdout
+    outside = sorted(set(roster["schools"]["skole_orgnr"].to_list())
+                     - set(expected["skole_orgnr"].to_list()))
+    role = "veileder:" + outside[0]
+    none = runner.invoke(app, ["alerts", "--role", role, "-w", wh])
+    assert none.exit_code == 0 and "No school" in none.stdout
+    bad = runner.invoke(app, ["alerts", "--format", "xml", "-w", wh])
+    assert bad.exit_code == 2
