@@ -163,8 +163,8 @@ def test_oversikt_landing_panel_shows_the_roles_pooled_numbers(env, roster, whic
 def test_lmp_alerts_prints_the_roles_alerts_and_exits_0(env, roster, monkeypatch):
     """``lmp alerts`` (the weekly cron): exit 0 with a table, the CSV rows are
     ``landing.alerts`` of the role, and a role outside every alert gets exit 0 and a line."""
-    import io
     import csv
+    import io
 
     from typer.testing import CliRunner
 
