@@ -174,6 +174,7 @@ def test_lmp_alerts_prints_the_roles_alerts_and_exits_0(env, roster, monkeypatch
     runner = CliRunner()
     wh = str(env["warehouse"])
     expected = landing.alerts(role="program", warehouse=wh)
+    assert expected.height > 0, "the test world has no alert to show"
     res = runner.invoke(app, ["alerts", "--role", "program", "-w", wh, "--format", "csv"])
     assert res.exit_code == 0, res.output
     rows = list(csv.DictReader(io.StringIO(res.stdout.lstrip("\ufeff"))))
