@@ -39,9 +39,11 @@ OKABE_ITO = {
     "black": "#000000",
     "grey": "#999999",
 }
-SERIES_ORDER = ["deltaker", "sammenligning", "kommune_deltaker", "kommune_sammenligning",
-                "nasjon_7", "nasjon_10"]
+SERIES_ORDER = ["skole", "pulje", "deltaker", "sammenligning", "kommune_deltaker",
+                "kommune_sammenligning", "nasjon_7", "nasjon_10"]
 SERIES_COLOURS = {
+    "skole": OKABE_ITO["blue"],
+    "pulje": OKABE_ITO["green"],
     "deltaker": OKABE_ITO["blue"],
     "sammenligning": OKABE_ITO["orange"],
     "kommune_deltaker": OKABE_ITO["sky"],
@@ -364,3 +366,16 @@ def bar_chart(frame: pl.DataFrame, *, lang: str, x_title: str, y_title: str,
         tooltip=[alt.Tooltip("label:N", title=y_title),
                  alt.Tooltip("tooltip:N", title=x_title)],
     ).properties(height=70 + 24 * frame.height)
+
+
+def hidden_marks(frame: pl.DataFrame, order: list[str], lang: str) -> alt.Chart:
+    """The word for a hidden cell ('skjult') written at the foot of the chart at each term of
+    ``frame`` (column ``x``), so a hidden value reads as hidden, not as a gap or a missing
+    round."""
+    word = t("landing.cell_hidden", lang)
+    data = frame.with_columns(pl.lit(word).alias("hidden_text"))
+    x = alt.X("x:O", sort=order, scale=alt.Scale(domain=order))
+    return alt.Chart(data).mark_text(
+        angle=270, align="left", baseline="middle", fontSize=11, color=OKABE_ITO["vermillion"],
+    ).encode(x=x, y=alt.value(CHART_HEIGHT - 6), text="hidden_text:N",
+             tooltip=[alt.Tooltip("hidden_text:N", title=t("value", lang))])

@@ -191,3 +191,47 @@ def test_lmp_alerts_prints_the_roles_alerts_and_exits_0(env, roster, monkeypatch
     assert none.exit_code == 0 and "No school" in none.stdout
     bad = runner.invoke(app, ["alerts", "--format", "xml", "-w", wh])
     assert bad.exit_code == 2
+
+
+def test_skole_page_shows_the_school_through_every_phase(env, roster):
+    """The supervisor's view (AppTest, veileder role): the school's row per phase is
+    ``api.compare`` for that school and phase; a phase without both rounds reads 'ingen runde',
+    a hidden one 'skjult'; the school-vs-pulje chart carries the school's visible cells."""
+    from dash_helpers import app, chart_rows, charts, open_page, problems
+    from lmpdash.i18n import fmt_change, fmt_value
+
+    role = "veileder:" + ",".join(roster["veileder"])
+    orgnr = roster["veileder"][0]
+    at = app(role=role, query={"skole": orgnr})
+    open_page(at, "skole")
+    assert not problems(at)
+    tables = [e.value for e in at.table]
+    phases = next(t for t in tables if "Fase 1" in t.index.tolist())
+    checked = 0
+    for phase in ("1", "2", "3", "4", "program"):
+        label = "Hele perioden" if phase == "program" else f"Fase {phase}"
+        found = api.compare(phase=phase, role=role, warehouse=env["warehouse"],
+                            schools=[orgnr])
+        if found.height == 0:
+            continue
+        r = found.row(0, named=True)
+        row = phases.loc[label]
+        if r["post_round"] is None or r["pre_round"] is None:
+            assert row["Endring (95 % KI)"] == "ingen runde"
+        elif r["suppressed"]:
+            assert row["Endring (95 % KI)"].startswith("skjult")
+        else:
+            assert row["Før"].startswith(fmt_value(r["pre_value"], "share", "nb"))
+            assert row["Etter"].startswith(fmt_value(r["post_value"], "share", "nb"))
+            assert row["Endring (95 % KI)"].startswith(fmt_change(r["diff_pp"], "share", "nb"))
+            checked += 1
+    assert checked >= 1
+    cells = api.indicators("skole", indicator="mobbet", role=role, warehouse=env["warehouse"],
+                           schools=[orgnr])
+    visible = {round(v, 9) for v in cells.filter(~pl.col("suppressed"))["share"].to_list()}
+    drawn = set()
+    for chart in charts(at):
+        for row in chart_rows(chart):
+            if row.get("series") == "skole" and row.get("value") is not None:
+                drawn.add(round(row["value"], 9))
+    assert drawn and drawn <= visible
