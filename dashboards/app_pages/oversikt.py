@@ -6,7 +6,7 @@ from __future__ import annotations
 import altair as alt
 import polars as pl
 import streamlit as st
-from lmpdash import charts, data, ui
+from lmpdash import charts, data, landing, ui
 from lmpdash.context import current
 from lmpdash.i18n import (
     fmt_change,
@@ -66,6 +66,8 @@ def main() -> None:
         pl.col("is_primary").fill_null(True))
     terms = sorted(set(cells["term"].to_list()), key=term_index)
 
+    landing.phase_panel(ctx, indicator, kind)
+    landing.alert_list(ctx, indicator, kind)
     _headline(ctx, indicator, kind, kommune)
     st.subheader(ctx.t("ov_table_title"))
     ui.suppression_caption(ctx)

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import polars as pl
 import streamlit as st
-from lmpdash import charts, data, ui
+from lmpdash import charts, data, school_view, ui
 from lmpdash.context import current, query_param
 from lmpdash.i18n import (
     breakdown_label,
@@ -74,6 +74,8 @@ def main() -> None:
     kind = ui.indicator_kind(indicator)
     cells = all_cells.filter(pl.col("indicator") == indicator)
     _changed(ctx, orgnr, indicator, kind)
+    school_view.phases_section(ctx, orgnr, indicator, kind)
+    school_view.versus_section(ctx, school, cells, indicator, kind)
     st.subheader(ctx.t("sk_time_title"))
     _time_chart(ctx, orgnr, cells, kind)
     _phase_table(ctx, orgnr)

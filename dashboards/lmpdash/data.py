@@ -404,3 +404,32 @@ def tilstandsrapport(src: Source, role: Role, kommune: str, skoleaar: str, lang:
            detail=f"dashboard download skoleaar={skoleaar}, format={fmt}, lang={lang}",
            warehouse=src.path, outputs=["<dashboard download>"])
     return out
+
+
+# --------------------------------------------------------------------------------------------
+# The landing panel and alerts (lmp_analytics.landing)
+
+
+def _phase_changes(src: Source, indicator: str) -> pl.DataFrame:
+    """Every phase's per-school changes at programme scope, from the cached ``compare``."""
+    return pl.concat([compare(src, Role("program"), indicator=indicator, phase=p)
+                      for p in ("1", "2", "3", "4", "program")], how="vertical_relaxed")
+
+
+def phase_summary(src: Source, role: Role, indicator: str) -> pl.DataFrame:
+    """``landing.phase_summary`` for the role (cached per role; pools the role's schools)."""
+    from lmp_analytics import landing
+
+    return _memo.get(src, "phase_summary", (str(role), indicator), lambda: (
+        landing.phase_summary(indicator=indicator, role=role, warehouse=_wh(src),
+                              changes=_phase_changes(src, indicator))))
+
+
+def alerts(src: Source, role: Role, indicator: str) -> pl.DataFrame:
+    """``landing.alerts`` for the role (cached per role)."""
+    from lmp_analytics import landing
+
+    return _memo.get(src, "alerts", (str(role), indicator), lambda: landing.alerts(
+        indicator=indicator, role=role, warehouse=_wh(src),
+        rounds=compare(src, Role("program"), indicator=indicator, phase="runde"),
+        phases=_phase_changes(src, indicator)))
