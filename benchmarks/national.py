@@ -48,10 +48,11 @@ def build(directory: Path) -> dict:
     (directory / "no_exports").mkdir(exist_ok=True)
     warehouse = directory / "national.duckdb"
     key = protect.generate_key().encode("ascii")
-    report = ingest_files([directory / "no_exports"], roster, warehouse=warehouse, key=key)
-    if report.exit_code == 2:
-        raise SystemExit(f"roster ingest failed: {report}")
     ingest_national([country], warehouse=warehouse)
+    # the roster alone (a folder without Spekter exports) into the existing warehouse
+    report = ingest_files([directory / "no_exports"], roster, warehouse=warehouse, key=key)
+    if report.exit_code != 0:
+        raise SystemExit(f"roster ingest failed: {report.outcomes}")
     return {"warehouse": str(warehouse), "schools": len(world.schools),
             "lmp_schools": sum(s.rolle == "deltaker" for s in world.schools),
             "years": [int(y) for y in world.country.years]}
@@ -85,7 +86,7 @@ def bench_national(repeat: int = 3, log=print) -> dict:
 
         with duckdb.connect(meta["warehouse"], read_only=True) as con:
             meta["cells"] = con.sql("SELECT count(*) FROM fct_eu_result WHERE level = 'skole' "
-                                    "AND indicator_code = 'EU_MOBBING'").fetchone()[0]
+                                    "AND indicator_code = 'EU_MOBBING'").fetchall()[0][0]
         meta["setup_s"] = time.perf_counter() - started
         log(f"  national panel: {meta['schools']:,} schools ({meta['lmp_schools']} LMP), "
             f"{len(meta['years'])} years, {meta['cells']:,} school cells; setup "

@@ -34,6 +34,7 @@ from lmp_analytics.errors import LmpError
 from lmp_analytics.evaluation.national_panel import (
     GRADES,
     Warehouse,
+    is_index,
     lmp_treatment,
     pooled_panel,
     school_panel,
@@ -256,6 +257,7 @@ def national_evaluation(
     segment: str | None = None,
     panel: pl.DataFrame | None = None,
     treatment: pl.DataFrame | None = None,
+    selection_panel: pl.DataFrame | None = None,
 ) -> NationalEvaluation:
     """Every requested design × grade on the national panel (:data:`RESULT_COLUMNS`).
 
@@ -266,6 +268,10 @@ def national_evaluation(
     ``bridge_breaks``. The selection rule of the eligible design uses ``selection_years`` (in
     any segment: selection is on levels, not changes) and ``thresholds`` per grade (fractions;
     default :data:`SELECTION_RULE`).
+
+    For a 1–5 index (``indicator`` = ``trivsel``…) the estimates are in scale points and the
+    eligible design still selects on the **bullying share** (the programme's rule):
+    ``selection_panel`` (the ``mobbet`` panel; read from ``warehouse`` unless given).
     """
     bad = [d for d in designs if d not in DESIGNS]
     if bad:
@@ -283,6 +289,12 @@ def national_evaluation(
                        "(a folder without Spekter exports loads the roster alone)")
     segment = segment or _choose_segment(panel, treatment)
     base = [f"Series segment {segment}."]
+    index = is_index(indicator)
+    if index:
+        base.append(f"Effect on the mean {indicator} index in scale points (1–5), not a share.")
+    if selection_panel is None:
+        selection_panel = (school_panel(warehouse, "mobbet", bridge_breaks=bridge_breaks)
+                           if index and "eligible" in designs else panel)
     if bridge_breaks:
         base.append("Series breaks bridged on request: levels before and after a break are "
                     "not comparable.")
@@ -300,7 +312,7 @@ def national_evaluation(
                 continue
             sub, control, extra = frame, design.replace("-", "_"), []
             if design == "eligible":
-                chosen = eligible_schools(panel, years=selection_years,
+                chosen = eligible_schools(selection_panel, years=selection_years,
                                           thresholds=thresholds)
                 sub = frame.filter(pl.col("g").is_not_null()
                                    | (pl.col("skole_orgnr").is_in(chosen.implode())
