@@ -34,6 +34,7 @@ from lmp_analytics.errors import LmpError
 from lmp_analytics.evaluation.national_panel import (
     GRADES,
     Warehouse,
+    apply_school_changes,
     is_index,
     lmp_treatment,
     pooled_panel,
@@ -258,6 +259,8 @@ def national_evaluation(
     panel: pl.DataFrame | None = None,
     treatment: pl.DataFrame | None = None,
     selection_panel: pl.DataFrame | None = None,
+    school_changes: pl.DataFrame | None = None,
+    bridge_mergers: bool = False,
 ) -> NationalEvaluation:
     """Every requested design × grade on the national panel (:data:`RESULT_COLUMNS`).
 
@@ -272,6 +275,12 @@ def national_evaluation(
     For a 1–5 index (``indicator`` = ``trivsel``…) the estimates are in scale points and the
     eligible design still selects on the **bullying share** (the programme's rule):
     ``selection_panel`` (the ``mobbet`` panel; read from ``warehouse`` unless given).
+
+    ``school_changes`` (closed and merged schools, :func:`~lmp_analytics.evaluation.
+    national_panel.apply_school_changes`): closed schools leave the panel, a merged school's
+    series ends and its successor's is split at the merger unless ``bridge_mergers``; the part
+    of an LMP school's series after such a split is left out (neither treated from its own
+    start nor a control).
     """
     bad = [d for d in designs if d not in DESIGNS]
     if bad:
@@ -295,6 +304,19 @@ def national_evaluation(
     if selection_panel is None:
         selection_panel = (school_panel(warehouse, "mobbet", bridge_breaks=bridge_breaks)
                            if index and "eligible" in designs else panel)
+    if school_changes is not None and not school_changes.is_empty():
+        panel = apply_school_changes(panel, school_changes, bridge_mergers=bridge_mergers)
+        selection_panel = apply_school_changes(selection_panel, school_changes,
+                                               bridge_mergers=bridge_mergers)
+        split_lmp = panel.filter(
+            pl.col("skole_orgnr").str.contains("@")
+            & pl.col("skole_orgnr").str.split("@").list.first().is_in(
+                treatment["skole_orgnr"].implode()))["skole_orgnr"].unique()
+        if split_lmp.len():
+            panel = panel.filter(~pl.col("skole_orgnr").is_in(split_lmp.implode()))
+            base.append(f"{split_lmp.len()} LMP school series after a merger left out.")
+        base.append(f"{school_changes.height} closed or merged school(s) applied"
+                    + (" (mergers bridged on request)." if bridge_mergers else "."))
     if bridge_breaks:
         base.append("Series breaks bridged on request: levels before and after a break are "
                     "not comparable.")

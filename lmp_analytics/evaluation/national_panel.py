@@ -45,6 +45,7 @@ __all__ = [
     "GRADES",
     "INDICATORS",
     "PANEL_COLUMNS",
+    "apply_school_changes",
     "first_treated_survey_year",
     "indicator_code",
     "is_index",
@@ -188,3 +189,50 @@ def lmp_treatment(warehouse: Warehouse = None) -> pl.DataFrame:
         pl.col("phase1_term").map_elements(first_treated_survey_year, return_dtype=pl.Int64)
         .alias("first_treated_year"),
     )
+
+
+#: Columns of a school-change table (:func:`apply_school_changes`).
+SCHOOL_CHANGE_COLUMNS = ["skole_orgnr", "event", "survey_year", "successor_orgnr"]
+SCHOOL_EVENTS = ("nedlagt", "sammenslatt")
+
+
+def apply_school_changes(panel: pl.DataFrame, changes: pl.DataFrame, *,
+                         bridge_mergers: bool = False) -> pl.DataFrame:
+    """Schools that closed or merged, by the rule of the national panel.
+
+    ``changes`` has :data:`SCHOOL_CHANGE_COLUMNS`: ``event`` ``nedlagt`` (closed) or
+    ``sammenslatt`` (merged into ``successor_orgnr``), ``survey_year`` the first survey in which
+    the school no longer exists as itself (from the Enhetsregisteret/NSR history of the school).
+
+    - A **closed** school leaves the panel: its rows from ``survey_year`` on are dropped (there
+      should be none; a late row of a closed unit is not carried into the panel).
+    - A **merged** school's series ends at the merger (its rows from ``survey_year`` on are
+      dropped), and the successor's series is **split** there: its rows from ``survey_year``
+      on become a new unit ``<successor>@<year>``, a different school (other pupils, other
+      staff), so no before/after comparison spans the merger. ``bridge_mergers=True`` keeps the
+      successor's series whole (the caller's explicit choice).
+    """
+    if changes.is_empty():
+        return panel
+    bad = changes.filter(~pl.col("event").is_in(list(SCHOOL_EVENTS)))
+    if bad.height:
+        raise LmpError(f"school change '{bad['event'][0]}' for {bad['skole_orgnr'][0]}: expected "
+                       f"one of {', '.join(SCHOOL_EVENTS)}")
+    missing = changes.filter((pl.col("event") == "sammenslatt")
+                             & pl.col("successor_orgnr").is_null())
+    if missing.height:
+        raise LmpError(f"school {missing['skole_orgnr'][0]} merged (sammenslatt) without a "
+                       "successor_orgnr")
+    ended = changes.select("skole_orgnr", pl.col("survey_year").alias("_end"))
+    out = panel.join(ended, on="skole_orgnr", how="left").filter(
+        pl.col("_end").is_null() | (pl.col("survey_year") < pl.col("_end"))).drop("_end")
+    if bridge_mergers:
+        return out
+    splits = (changes.filter(pl.col("event") == "sammenslatt")
+              .group_by(pl.col("successor_orgnr").alias("skole_orgnr"))
+              .agg(pl.col("survey_year").min().alias("_split")))
+    return out.join(splits, on="skole_orgnr", how="left").with_columns(
+        pl.when(pl.col("_split").is_not_null() & (pl.col("survey_year") >= pl.col("_split")))
+        .then(pl.col("skole_orgnr") + "@" + pl.col("_split").cast(pl.Utf8))
+        .otherwise(pl.col("skole_orgnr")).alias("skole_orgnr"),
+    ).drop("_split").sort("skole_orgnr", "survey_year", "trinn")
