@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import polars as pl
 import streamlit as st
-from lmpdash import charts, data, ui
+from lmpdash import charts, data, national_panel, ui
 from lmpdash.context import current
 from lmpdash.i18n import (
     fmt_change,
@@ -49,6 +49,7 @@ def main() -> None:
     _event_study(ctx, indicator, kind)
     st.subheader(ctx.t("sa_nat_title"))
     _national(ctx)
+    national_panel.section(ctx)
 
 
 def _series(ctx, indicator: str, kommune: str | None) -> pl.DataFrame:

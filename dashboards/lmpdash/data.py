@@ -443,3 +443,38 @@ def alerts(src: Source, role: Role, indicator: str) -> pl.DataFrame:
         indicator=indicator, role=role, warehouse=_wh(src),
         rounds=compare(src, Role("program"), indicator=indicator, phase="runde"),
         phases=_phase_changes(src, indicator)))
+
+
+# --------------------------------------------------------------------------------------------
+# The national panel (lmp_analytics.evaluation.national_view): fitted once per published file
+
+
+def has_national_schools(src: Source) -> bool:
+    """Whether school-level Elevundersøkelsen results are loaded."""
+    def query() -> bool:
+        from lmp_analytics.warehouse import reading
+
+        with reading(_wh(src)) as con:
+            try:
+                return con.execute("SELECT count(*) FROM fct_eu_result WHERE level = 'skole'"
+                                   ).fetchone()[0] > 0
+            except Exception:
+                return False
+    return _memo.get(src, "has_national_schools", (), query)
+
+
+def national_programme(src: Source, indicator: str = "mobbet"):
+    """``national_view.programme_view``: the designs and the event study (programme level)."""
+    from lmp_analytics.evaluation import national_view
+
+    return _memo.get(src, "national_programme", (indicator,),
+                     lambda: national_view.programme_view(_wh(src), indicator))
+
+
+def national_kommune(src: Source, kommune: str) -> pl.DataFrame:
+    """``national_view.kommune_view``: the municipality's own LMP schools against the eligible
+    non-participants of the country as one unnamed group."""
+    from lmp_analytics.evaluation import national_view
+
+    return _memo.get(src, "national_kommune", (kommune,),
+                     lambda: national_view.kommune_view(_wh(src), kommune))

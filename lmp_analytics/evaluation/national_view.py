@@ -30,7 +30,8 @@ from lmp_analytics.registry import successor_map
 from lmp_analytics.warehouse import reading
 from lmp_analytics.warehouse.queries import named
 
-__all__ = ["KOMMUNE_COLUMNS", "kommune_view", "programme_view", "warehouse_identity"]
+__all__ = ["KOMMUNE_COLUMNS", "kommune_view", "programme_view", "selection_years_for",
+           "warehouse_identity"]
 
 KOMMUNE_COLUMNS = ["group", "skole", "survey_year", "share", "schools"]
 ELIGIBLE_GROUP = "eligible"
@@ -44,26 +45,45 @@ def warehouse_identity(path: str | os.PathLike[str]) -> tuple[str, int, int, int
     return str(resolved), st.st_ino, st.st_size, st.st_mtime_ns
 
 
+def selection_years_for(path: str | os.PathLike[str]) -> tuple[int, ...]:
+    """The selection window the views use: the published rule's years
+    (``SELECTION_RULE['years']``, the first puljer's) when the panel holds them, else the three
+    survey years before the first LMP school's first treated year: the years a programme that
+    started later selected its schools on. A warehouse without both falls back to the rule."""
+    default = tuple(SELECTION_RULE["years"])
+    years = set(school_panel(path)["survey_year"].unique().to_list())
+    if set(default) <= years:
+        return default
+    first = lmp_treatment(path)["first_treated_year"].drop_nulls()
+    if first.len() == 0:
+        return default
+    start = int(first.min())
+    window = tuple(y for y in (start - 3, start - 2, start - 1) if y in years)
+    return window or default
+
+
 @lru_cache(maxsize=8)
 def _programme_view(identity: tuple[str, int, int, int], indicator: str) -> NationalEvaluation:
-    return national_evaluation(identity[0], indicator)
+    return national_evaluation(identity[0], indicator,
+                               selection_years=selection_years_for(identity[0]))
 
 
 def programme_view(path: str | os.PathLike[str], indicator: str = "mobbet"
                    ) -> NationalEvaluation:
     """Every design × grade and the event study for the warehouse at ``path``, fitted once per
-    warehouse file (see the module docstring)."""
+    warehouse file (see the module docstring), selecting on :func:`selection_years_for`."""
     return _programme_view(warehouse_identity(path), indicator)
 
 
 def kommune_view(path: str | os.PathLike[str], kommunenummer: str, *, trinn: str = "pooled",
-                 selection_years: tuple[int, ...] = SELECTION_RULE["years"],
+                 selection_years: tuple[int, ...] | None = None,
                  thresholds: dict[int, float] | None = None) -> pl.DataFrame:
     """:data:`KOMMUNE_COLUMNS`: one row per own LMP school and survey year (``group`` own_lmp,
     ``skole`` its name, ``share`` its published share, ``schools`` 1) and one per survey year for
     the eligible non-participants of the country (``group`` eligible, ``skole`` null, ``share``
     the ``n_answered``-weighted mean of their published cells, ``schools`` their number)."""
     thresholds = dict(SELECTION_RULE["thresholds"] if thresholds is None else thresholds)
+    selection_years = selection_years or selection_years_for(path)
     kommune = successor_map().get(kommunenummer, kommunenummer)
     panel = school_panel(path)
     graded = pooled_panel(panel) if trinn == "pooled" else panel.filter(
