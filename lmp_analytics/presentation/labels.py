@@ -49,3 +49,16 @@ def verdict_name(verdict: str | None, lang: str, *, none: str = "") -> str:
         return verdict_label(verdict, lang)  # type: ignore[arg-type]
     except ValueError:
         return str(verdict)
+
+
+def question_wording(item: str, lang: str = "nb") -> str:
+    """The question a codebook item id stands for, in the language (from the newest codebook
+    version that has the item; the id itself when no codebook knows it)."""
+    from lmp_analytics.codebook import load_codebooks
+
+    lang = check_lang(lang)
+    for _, book in sorted(load_codebooks().items(), reverse=True):
+        found = book.items.get(item)
+        if found is not None:
+            return found.wording_en if lang == "en" else found.wording_nb
+    return item
