@@ -1,8 +1,9 @@
 """Altair charts (accessible Okabe–Ito colours, intervals as error bars or bands) and the
 table + CSV alternative every chart carries.
 
-Chart data are small aggregated frames built from already suppressed rows: hidden cells are left
-out of the chart (never drawn as 0) and appear in the table as "skjult"/"hidden". Tooltips carry
+Chart data are small aggregated frames built from already suppressed rows: a hidden cell is never
+drawn as 0; where a chart has a place for it (a term, a part) the word "skjult"/"hidden" is written
+there (:func:`hidden_marks`), and it appears in the table as "skjult"/"hidden". Tooltips carry
 pre-formatted text in the page language; axes use a Vega number locale for the language.
 """
 
