@@ -34,8 +34,9 @@ def main() -> None:
         indicator = ui.indicator_picker(ctx, key="sammenligning")
     options = ["", *kommuner["kommunenummer"].to_list()]
     with c2:
+        own = ctx.role.kind == "kommune" and len(options) > 1   # default: own municipality
         kommune = st.selectbox(
-            ctx.t("unit"), options, key="sa_unit",
+            ctx.t("unit"), options, key="sa_unit", index=1 if own else 0,
             format_func=lambda k: f"{names.get(k, k)} ({k})" if k
             else ctx.t("whole_programme")) or None
     kind = ui.indicator_kind(indicator)
