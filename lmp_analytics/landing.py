@@ -24,6 +24,7 @@ import polars as pl
 from lmp_analytics import api
 from lmp_analytics.evaluation.programme import school_term_panel
 from lmp_analytics.privacy.roles import Role
+from lmp_analytics.privacy.scope import Surface
 from lmp_analytics.privacy.suppression import suppress
 from lmp_analytics.stats._common import StatsInputError
 from lmp_analytics.stats.cluster import cluster_did
@@ -121,6 +122,7 @@ def _adjusted(con: duckdb.DuckDBPyConnection, rows: pl.DataFrame, indicator: str
 def phase_summary(
     *, indicator: str = "mobbet", role: RoleArg = "program", warehouse: api.WarehouseArg = None,
     min_n: int | None = None, changes: pl.DataFrame | None = None,
+    surface: Surface = "dashboard",
 ) -> pl.DataFrame:
     """One row per phase (1-4, then 'program' = the whole period) for the role's participating
     schools (PHASE_SUMMARY_SCHEMA): the before/after pooled over the schools whose change the
@@ -137,9 +139,9 @@ def phase_summary(
         threshold = read_min_n(con, min_n)
         if changes is None:
             changes = api.compare(indicator=indicator, phase=None, role=r, warehouse=con,
-                                  min_n=threshold)
+                                  min_n=threshold, surface=surface)
         changes = api.scope(changes.filter((pl.col("indicator") == indicator)
-                                           & (pl.col("rolle") == "deltaker")), r)
+                                           & (pl.col("rolle") == "deltaker")), r, surface)
         rows = []
         for phase in PHASES:
             rows.append(_phase_row(con, changes.filter(pl.col("phase") == phase), phase,
@@ -231,7 +233,7 @@ ALERT_SCHEMA = {
 def alerts(
     *, indicator: str = "mobbet", role: RoleArg = "program", warehouse: api.WarehouseArg = None,
     min_n: int | None = None, rounds: pl.DataFrame | None = None,
-    phases: pl.DataFrame | None = None,
+    phases: pl.DataFrame | None = None, surface: Surface = "dashboard",
 ) -> pl.DataFrame:
     """The role's schools that moved clearly the wrong way (ALERT_SCHEMA), in the latest round
     (vs the school's previous round) or in the latest phase with a result: the verdict
@@ -241,7 +243,7 @@ def alerts(
 
     ``rounds`` / ``phases``: ``api.compare(phase='runde')`` / ``api.compare(phase=None)`` rows
     when the caller has them (any role, same warehouse and threshold); cut to ``role`` here."""
-    from lmp_analytics.views import indicator_catalogue
+    from lmp_analytics.readmodels.catalogue import indicator_catalogue
 
     info = indicator_catalogue().get(indicator)
     bad = Verdict.DECREASE.value if (info and info.higher_is_better) else Verdict.INCREASE.value
@@ -250,11 +252,11 @@ def alerts(
         with reading(warehouse) as con:
             threshold = read_min_n(con, min_n)
             rounds = api.compare(indicator=indicator, phase="runde", role=r, warehouse=con,
-                                 min_n=threshold)
+                                 min_n=threshold, surface=surface)
             phases = api.compare(indicator=indicator, phase=None, role=r, warehouse=con,
-                                 min_n=threshold)
-    rounds = api.scope(rounds.filter(pl.col("indicator") == indicator), r)
-    phases = api.scope(phases.filter(pl.col("indicator") == indicator), r)
+                                 min_n=threshold, surface=surface)
+    rounds = api.scope(rounds.filter(pl.col("indicator") == indicator), r, surface)
+    phases = api.scope(phases.filter(pl.col("indicator") == indicator), r, surface)
     order = pl.col("post_term").map_elements(term_index, return_dtype=pl.Int64)
     rounds = rounds.filter(pl.col("post_round").is_not_null())
     latest_round = (rounds.sort("skole_orgnr", order).group_by("skole_orgnr", maintain_order=True)

@@ -1,7 +1,7 @@
 """The supervisor's view of one school (on the Skole page): the school through every phase, and
 the school against its pulje and the country. Formats and draws only; the numbers are
 ``api.compare`` (per phase), ``api.indicators`` (school and pulje cells) and
-``views.national_series`` through the data layer."""
+``readmodels.comparison.national_series`` through the data layer."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ import altair as alt
 import polars as pl
 import streamlit as st
 
-from lmp_analytics import views
+from lmp_analytics.readmodels import catalogue
 from lmp_analytics.terms import term_index
 
 from . import charts, data
@@ -77,7 +77,7 @@ def versus_section(ctx: Context, school: dict, cells: pl.DataFrame, indicator: s
     """The school's primary round per term, its pulje pooled and the national figure; a
     hidden school term is drawn as the word 'skjult' on the axis, never as a gap alone."""
     lang = ctx.lang
-    value, low, high = views.value_columns(kind)
+    value, low, high = catalogue.value_columns(kind)
     primary = data.rounds(ctx.src, ctx.role).select(
         pl.col("round_id").alias("round"), "is_primary")
     own = cells.join(primary, on="round", how="left").filter(

@@ -26,6 +26,7 @@ from lmp_analytics.cli import (
     ingest,
     national,
     outputs,
+    tilstandsrapport,
     warehouse,
 )
 from lmp_analytics.cli.common import LmpGroup, console, err_console, for_stdout
@@ -59,6 +60,7 @@ app.command()(outputs.indicators)
 app.command()(outputs.compare)
 app.command()(outputs.report)
 app.command()(outputs.export)
+app.command()(tilstandsrapport.tilstandsrapport)
 app.command()(alerts.alerts)
 app.add_typer(evaluate.evaluate_app, name="evaluate")
 

@@ -39,7 +39,8 @@ def alerts(
     try:
         indicator = _indicator(indicator)
         fmt = _output(fmt, out, ALERT_FORMATS)
-        frame = landing.alerts(indicator=indicator, role=_role(role), warehouse=warehouse)
+        frame = landing.alerts(indicator=indicator, role=_role(role), warehouse=warehouse,
+                               surface="cli")
         audited = dict(action="alerts", role=_role(role), warehouse=warehouse,
                        scope=f"indicator={indicator}",
                        min_n=None if fmt == "table" else api.threshold(warehouse))
