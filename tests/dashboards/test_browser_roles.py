@@ -123,7 +123,8 @@ def test_each_user_sees_their_answer_plainly_and_unclipped(server, browser, worl
     role = _role_of(which, roster)
     slug = which
     summary = landing.phase_summary(role=role, warehouse=world.warehouse)
-    page = browser.new_page(viewport={"width": 1280, "height": 900}, locale="nb-NO")
+    # Tall enough that a page's screenshot needs no resizing (Streamlit scrolls inside main).
+    page = browser.new_page(viewport={"width": 1280, "height": 4000}, locale="nb-NO")
     codes = _codes()
     try:
         for path in PAGES:
@@ -136,18 +137,13 @@ def test_each_user_sees_their_answer_plainly_and_unclipped(server, browser, worl
             terms = sorted(set(TERM_CODE.findall(text)))
             assert not terms, f"{path or 'oversikt'}: term codes in the page: {terms}"
             assert page.evaluate(OVERFLOW_JS) == [], f"{path or 'oversikt'} at 1280 px"
-            height = page.evaluate("() => document.querySelector("
-                                   "'[data-testid=\"stMain\"]').scrollHeight")
-            page.set_viewport_size({"width": 1280, "height": min(int(height) + 80, 12000)})
-            page.wait_for_timeout(300)
             page.screenshot(path=str(ARTIFACTS / f"{slug}_{path or 'oversikt'}.png"),
                             full_page=True)
-            page.set_viewport_size({"width": 1280, "height": 900})
             if path == "":
                 assert page.evaluate(SCROLLING_TABLES_JS) == 0, "Oversikt table scrolls"
                 _check_panel(page, summary, fmt_change, fmt_change_interval, t)
                 _check_hidden(page, text, role, world, api)
-        page.set_viewport_size({"width": 1920, "height": 1000})
+        page.set_viewport_size({"width": 1920, "height": 1200})
         for path in WIDE_PAGES:
             _open(page, f"{server['url']}/{path}?role={role}")
             assert page.evaluate(OVERFLOW_JS) == [], f"{path or 'oversikt'} at 1920 px"
