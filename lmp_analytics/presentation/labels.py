@@ -81,3 +81,16 @@ def estimator_note(note: str, lang: str = "nb") -> str | None:
             parts["pulje"] = parts["pulje"].removesuffix(".0")
         return text(key, check_lang(lang), **parts)
     return None
+
+
+def question_wording(item: str, lang: str = "nb") -> str:
+    """The question a codebook item id stands for, in the language (from the newest codebook
+    version that has the item; the id itself when no codebook knows it)."""
+    from lmp_analytics.codebook import load_codebooks
+
+    lang = check_lang(lang)
+    for _, book in sorted(load_codebooks().items(), reverse=True):
+        found = book.items.get(item)
+        if found is not None:
+            return found.wording_en if lang == "en" else found.wording_nb
+    return item
