@@ -2,7 +2,7 @@
 
 Decides language, login/role and warehouse once per run, draws the sidebar and runs the chosen
 page (``st.navigation``). Pages only format and draw; every number comes from
-``lmp_analytics.api`` / ``lmp_analytics.views`` through ``lmpdash.data``.
+``lmp_analytics.api`` / ``lmp_analytics.readmodels`` through ``lmpdash.data``.
 """
 
 from __future__ import annotations

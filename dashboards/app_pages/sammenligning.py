@@ -17,6 +17,7 @@ from lmpdash.i18n import (
     term_label,
 )
 
+from lmp_analytics.presentation.labels import estimator_note
 from lmp_analytics.terms import term_index
 
 
@@ -228,7 +229,11 @@ def _event_study(ctx, indicator: str, kind: str) -> None:
     if view.warnings:
         with st.expander(ctx.t("sa_tech_notes")):
             for w in view.warnings:
-                st.caption(w)
+                note = estimator_note(w, lang)
+                if note is None:   # a library warning: shown as it came
+                    st.code(w, language=None)
+                else:
+                    st.caption(note)
 
 
 def _national(ctx) -> None:

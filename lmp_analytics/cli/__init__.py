@@ -19,6 +19,7 @@ import os
 import typer
 
 from lmp_analytics.cli import (
+    alerts,
     dashboard,
     demo,
     evaluate,
@@ -60,6 +61,7 @@ app.command()(outputs.compare)
 app.command()(outputs.report)
 app.command()(outputs.export)
 app.command()(tilstandsrapport.tilstandsrapport)
+app.command()(alerts.alerts)
 app.add_typer(evaluate.evaluate_app, name="evaluate")
 
 

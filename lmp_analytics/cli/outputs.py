@@ -175,13 +175,21 @@ def export(
     fmt: Annotated[str, typer.Option("--format", help="csv | xlsx | parquet")] = "csv",
     out: Annotated[Path | None, typer.Option("--out", help="File to write (csv: default "
                                              "stdout).")] = None,
+    lake: Annotated[Path | None, typer.Option(
+        "--lake", help="Write the warehouse as Hive-partitioned Parquet in this folder "
+        "(program: the publication; forsker: also facts and marts).")] = None,
     role: RoleOpt = None,
     warehouse: WarehouseOpt = None,
     debug: DebugOpt = False,
 ) -> None:
-    """Indicator tables with n, 95 % intervals and suppression flags; role-scoped, audited."""
+    """Indicator tables with n, 95 % intervals and suppression flags; role-scoped, audited.
+    With ``--lake DIR``: the tables the role may take out, as a Parquet lake."""
     from lmp_analytics.reports import EXPORT_FORMATS, write_export
     from lmp_analytics.reports.export import LEVELS
+
+    if lake is not None:
+        _export_lake(lake, out=out, role=role, warehouse=warehouse, debug=debug)
+        return
 
     wanted = [i.strip() for x in (indicator or []) for i in x.split(",") if i.strip()] or None
     try:
@@ -205,3 +213,18 @@ def export(
                           highlight=False)
 
 
+def _export_lake(lake: Path, *, out: Path | None, role: str | None, warehouse: Path | None,
+                 debug: bool) -> None:
+    from lmp_analytics.privacy.roles import parse_role
+    from lmp_analytics.reports.lake import write_lake
+
+    try:
+        if out is not None:
+            raise LmpError("--lake writes a folder; leave out --out (and --format)")
+        result = write_lake(lake, role=parse_role(_role(role)), warehouse=warehouse)
+    except (LmpError, ValueError, PermissionError) as exc:
+        raise _fail(exc, debug) from None
+    except OSError as exc:
+        raise _fail(failures.with_path(exc, lake), debug) from None
+    err_console.print(f"Wrote {len(result.rows)} tables ({sum(result.rows.values())} rows, "
+                      f"min_n {result.min_n}) to {safe(result.path)}", highlight=False)

@@ -166,7 +166,7 @@ def test_nynorsk_uses_the_school_vocabulary_and_no_bokmal_only_words():
 def test_nynorsk_is_a_language_every_chooser_accepts(i18n):
     from lmp_analytics.choices import choose
     from lmp_analytics.codebook import load_codebooks
-    from lmp_analytics.views import indicator_catalogue
+    from lmp_analytics.readmodels.catalogue import indicator_catalogue
 
     assert "nn" in strings.LANGS and "nn" in i18n.LANGS
     assert choose("--lang", "nynorsk", strings.LANGS) == "nn"

@@ -17,10 +17,11 @@ import pytest
 from report_helpers import pdf_text
 from typer.testing import CliRunner
 
-from lmp_analytics import api, views
+from lmp_analytics import api
 from lmp_analytics.cli import app
 from lmp_analytics.jobs import ingest_national
 from lmp_analytics.presentation import fmt
+from lmp_analytics.readmodels import catalogue
 from lmp_analytics.reports.tilstand import chapter, render_chapter, render_tilstand
 from lmp_analytics.reports.tilstand.content import HEADLINE, _term
 from lmp_analytics.warehouse.audit import read_log
@@ -67,7 +68,7 @@ def _numbers(text: str) -> list[str]:
 
 
 def _headline_table(doc) -> list[list[str]]:
-    heading = views.indicator_catalogue()[HEADLINE].label("nb")
+    heading = catalogue.indicator_catalogue()[HEADLINE].label("nb")
     seen = False
     for block in doc.element.body.iterchildren():
         tag = block.tag.rsplit("}", 1)[-1]
@@ -83,7 +84,7 @@ def test_docx_numbers_are_the_apis_for_the_same_role(world, role):
     doc = _docx(render_tilstand(KOMMUNE, YEAR, fmt="docx", role=role, warehouse=world))
     rows = _headline_table(doc)
     cells = api.indicators("skole", indicator=HEADLINE, role=role, warehouse=world)
-    names = dict(views.schools(role=role, warehouse=world).select("skole_orgnr", "skole")
+    names = dict(catalogue.schools(role=role, warehouse=world).select("skole_orgnr", "skole")
                  .iter_rows())
     by_key = {(names[r["skole_orgnr"]], _term(r["term"], "nb")): r
               for r in cells.iter_rows(named=True) if r["kommunenummer"] == KOMMUNE}
@@ -117,7 +118,7 @@ def test_hidden_cells_show_no_number(world, monkeypatch):
     hidden = cells.filter(pl.col("suppressed") & pl.col("term").is_in(["2025H", "2026V"]))
     assert hidden.height >= 3, "the attack needs hidden cells"
     doc = _docx(render_tilstand(KOMMUNE, YEAR, fmt="docx", warehouse=world))
-    names = dict(views.schools(warehouse=world).select("skole_orgnr", "skole").iter_rows())
+    names = dict(catalogue.schools(warehouse=world).select("skole_orgnr", "skole").iter_rows())
     rows = {(r[0], r[1]): r for r in _headline_table(doc)}
     for h in hidden.iter_rows(named=True):
         row = rows[(names[h["skole_orgnr"]], _term(h["term"], "nb"))]

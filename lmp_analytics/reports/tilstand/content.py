@@ -1,6 +1,6 @@
 """The municipality's chapter as a list of blocks (headings, paragraphs, tables, figures).
 
-Every number is read through :mod:`lmp_analytics.api` and :mod:`lmp_analytics.views` for the
+Every number is read through :mod:`lmp_analytics.api` and :mod:`lmp_analytics.readmodels` for the
 caller's role (suppressed, cut to the role's scope) and turned into text by
 :mod:`lmp_analytics.presentation.fmt`; nothing here computes a statistic. The DOCX, HTML,
 Markdown and PDF writers only lay these blocks out, so every format carries the same text.
@@ -13,12 +13,13 @@ from dataclasses import dataclass, field
 
 import polars as pl
 
-from lmp_analytics import api, views
+from lmp_analytics import api
 from lmp_analytics.errors import UsageError
 from lmp_analytics.ingest import reasons
 from lmp_analytics.presentation import fmt
 from lmp_analytics.presentation.strings import check_lang, text
 from lmp_analytics.privacy.roles import Role
+from lmp_analytics.readmodels import catalogue, comparison, quality
 from lmp_analytics.terms import shift_term, term_index
 
 HEADLINE = "mobbet"
@@ -209,7 +210,7 @@ def _spekter_figure(cells_k: pl.DataFrame, kommune_name: str, lang: str) -> Figu
 def _eu_section(role: Role, warehouse, kommune: str, kommune_name: str, lang: str
                 ) -> list[Block]:
     out: list[Block] = [Heading(_t("sec_eu", lang), 1), Para(_t("eu_text", lang))]
-    eu = views.national_series(role=role, warehouse=warehouse,
+    eu = comparison.national_series(role=role, warehouse=warehouse,
                                levels=("nasjon", "fylke", "kommune"))
     eu = eu.filter(pl.col("trinn").is_in([7, 10]) & (
         (pl.col("level") == "nasjon") | (pl.col("level") == "fylke")
@@ -284,7 +285,7 @@ def _eu_section(role: Role, warehouse, kommune: str, kommune_name: str, lang: st
 def _lmp_section(role: Role, warehouse, kommune: str, year_terms: tuple[str, str],
                  lang: str) -> list[Block]:
     out: list[Block] = [Heading(_t("sec_lmp", lang), 1), Para(_t("lmp_text", lang))]
-    cal = views.phase_calendar(role=role, warehouse=warehouse).filter(
+    cal = catalogue.phase_calendar(role=role, warehouse=warehouse).filter(
         (pl.col("kommunenummer") == kommune) & pl.col("termin").is_in(list(year_terms)))
     if cal.height:
         cal = cal.sort("skole", pl.col("termin").map_elements(term_index,
@@ -294,7 +295,7 @@ def _lmp_section(role: Role, warehouse, kommune: str, year_terms: tuple[str, str
                                for r in cal.iter_rows(named=True))))
     else:
         out.append(Para(_t("no_phases", lang)))
-    es = views.event_study(indicator=HEADLINE, role=role, warehouse=warehouse)
+    es = comparison.event_study(indicator=HEADLINE, role=role, warehouse=warehouse)
     att = es.summary.filter(pl.col("estimate") == "att")
     if att.height and att["value"][0] is not None:
         r = att.row(0, named=True)
@@ -309,7 +310,7 @@ def _lmp_section(role: Role, warehouse, kommune: str, year_terms: tuple[str, str
 def _quality_section(role: Role, warehouse, kommune: str, year_terms: tuple[str, str],
                      lang: str) -> list[Block]:
     out: list[Block] = [Heading(_t("sec_quality", lang), 1), Para(_t("quality_text", lang))]
-    rates = views.response_rates(role=role, warehouse=warehouse).filter(
+    rates = quality.response_rates(role=role, warehouse=warehouse).filter(
         (pl.col("kommunenummer") == kommune) & pl.col("term").is_in(list(year_terms)))
     out.append(Para(_t("rounds_run", lang, n=fmt.integer(rates.height, lang))))
     if rates.height:
@@ -326,7 +327,7 @@ def _quality_section(role: Role, warehouse, kommune: str, year_terms: tuple[str,
                          else fmt.percent(r["response_rate"], lang)))
         out.append(Table(tuple(_t(k, lang) for k in ("school", "term", "respondents",
                                                      "enrolled", "rate")), tuple(rows)))
-    q = views.quarantine_summary(role=role, warehouse=warehouse).filter(
+    q = quality.quarantine_summary(role=role, warehouse=warehouse).filter(
         (pl.col("level") == "kommune") & (pl.col("kommunenummer") == kommune))
     q = q.filter(pl.col("suppressed") | (pl.col("count") > 0))
     out.append(Heading(_t("quarantine", lang), 2))
@@ -352,15 +353,15 @@ def chapter(kommune: str, skoleaar: str, *, lang: str = "nb",
     if not r.includes_kommune(kommune):
         raise PermissionError(f"role {r} does not include kommune {kommune}")
     year_terms = school_year_terms(skoleaar)
-    schools = views.schools(role=r, warehouse=warehouse).filter(
+    schools = catalogue.schools(role=r, warehouse=warehouse).filter(
         pl.col("kommunenummer") == kommune)
     if schools.height == 0:
         raise UsageError(f"kommune {kommune} has no schools in the warehouse")
     kommune_name = schools["kommune"][0] or kommune
     school_rows = list(schools.iter_rows(named=True))
     orgnrs = [s["skole_orgnr"] for s in school_rows]
-    catalogue = views.indicator_catalogue()
-    wanted = [HEADLINE] + [i for i, info in catalogue.items() if info.kind == "scale"]
+    indicators = catalogue.indicator_catalogue()
+    wanted = [HEADLINE] + [i for i, info in indicators.items() if info.kind == "scale"]
     cells_s = api.indicators("skole", indicator=wanted, role=r, warehouse=warehouse,
                              schools=orgnrs)
     cells_k = api.indicators("kommune", indicator=wanted, role=r, warehouse=warehouse)
@@ -375,7 +376,7 @@ def chapter(kommune: str, skoleaar: str, *, lang: str = "nb",
     start = pl.concat(start_frames, how="vertical_relaxed")
     programme = pl.concat(prog_frames, how="vertical_relaxed")
     min_n = api.threshold(warehouse)
-    as_of = views.data_as_of(warehouse=warehouse)
+    as_of = catalogue.data_as_of(warehouse=warehouse)
     blocks: list[Block] = [
         Para(_t("subtitle", lang, kommune=kommune_name, skoleaar=skoleaar)),
         Para(_t("intro", lang, role=str(r))),
@@ -385,7 +386,7 @@ def chapter(kommune: str, skoleaar: str, *, lang: str = "nb",
     blocks += [Heading(_t("sec_indicators", lang), 1),
                Para(_t("indicators_text", lang, skoleaar=skoleaar))]
     for ind in wanted:
-        info = catalogue[ind]
+        info = indicators[ind]
         blocks += _indicator_section(ind, info.kind, info.label(lang), cells_s, cells_k,
                                      start, programme, school_rows, kommune, kommune_name,
                                      year_terms, lang)
