@@ -154,8 +154,9 @@ def ingest_files(
     which files were rejected and none loaded changes nothing, roster included. A roster that
     leaves out a school whose responses are stored is refused (``roster_error``; nothing changes).
     A run that loads no file creates a warehouse only when it was given no file (the roster
-    alone); one whose files were all rejected or skipped never does. A correction that replaces a stored
-    (round, gruppe) pair by fewer than half of its pupils is rejected unless ``allow_shrink``;
+    alone); one whose files were all rejected or skipped never does. A correction that replaces
+    a stored (round, gruppe) pair by fewer than half of its pupils is rejected unless
+    ``allow_shrink``;
     every replaced pair is reported (:attr:`FileOutcome.replaced`).
 
     A dry run takes the same path into an in-memory scratch warehouse (derived tables included),
