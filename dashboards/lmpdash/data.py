@@ -457,7 +457,7 @@ def has_national_schools(src: Source) -> bool:
         with reading(_wh(src)) as con:
             try:
                 return con.execute("SELECT count(*) FROM fct_eu_result WHERE level = 'skole'"
-                                   ).fetchone()[0] > 0
+                                   ).fetchall()[0][0] > 0
             except Exception:
                 return False
     return _memo.get(src, "has_national_schools", (), query)

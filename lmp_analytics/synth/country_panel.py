@@ -42,7 +42,7 @@ from lmp_analytics.stats.did import staggered_did
 from lmp_analytics.synth.params import Params
 from lmp_analytics.synth.world import World, build_world
 
-__all__ = ["CountryFrames", "country_frames", "replicate", "truth_of"]
+__all__ = ["CountryFrames", "country_frames", "frames_from_truth", "replicate", "truth_of"]
 
 
 @dataclass(frozen=True)
@@ -106,6 +106,24 @@ def country_frames(world: World) -> CountryFrames:
     first, last = params.selection_years
     return CountryFrames(panel, treatment, effects, tuple(range(first, last + 1)),
                          dict(params.selection_thresholds))
+
+
+def frames_from_truth(truth: dict, panel: pl.DataFrame, treatment: pl.DataFrame
+                      ) -> CountryFrames:
+    """The frames of :func:`truth_of` for a warehouse built from a synthetic world: ``panel`` and
+    ``treatment`` as read from the warehouse (``school_panel`` / ``lmp_treatment``), the true
+    effect of every cell from ``truth.json['country']`` (expected share with the programme minus
+    without it), and the world's selection rule."""
+    country = truth["country"]
+    rows = [(s["skole_orgnr"], int(c[0]), int(c[1]), float(c[4]) - float(c[5]), int(c[2]))
+            for s in country["schools"] for c in s["cells"]]
+    effects = pl.DataFrame(rows, schema={"skole_orgnr": pl.Utf8, "survey_year": pl.Int64,
+                                         "trinn": pl.Int64, "effect": pl.Float64,
+                                         "n": pl.Int64}, orient="row")
+    first, last = country["selection"]["years"]
+    thresholds = {int(k): float(v) for k, v in country["selection"]["thresholds"].items()}
+    return CountryFrames(panel, treatment, effects, tuple(range(int(first), int(last) + 1)),
+                         thresholds)
 
 
 def _effect_panel(frames: CountryFrames, trinn: str) -> pl.DataFrame:
