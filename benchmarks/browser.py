@@ -216,7 +216,8 @@ def main(argv: list[str] | None = None) -> int:
             print(f"{name:32} {value:.3f}" if isinstance(value, float) else
                   f"{name:32} {value}")
     for name, t in res["targets"].items():
-        print(f"target {name:32} < {t['target']:.1f} s: {t['value']:.2f} s "
+        value = "no value" if t["value"] is None else f"{t['value']:.2f} s"
+        print(f"target {name:32} < {t['target']:.1f} s: {value} "
               f"{'met' if t['met'] else 'MISSED'}")
     args.json.parent.mkdir(parents=True, exist_ok=True)
     args.json.write_text(json.dumps(res, indent=2) + "\n")
