@@ -30,7 +30,7 @@ from lmp_analytics.ingest.mapping import MappedBatch, map_tables
 from lmp_analytics.ingest.profile import MappingProfile, apply_profile
 from lmp_analytics.ingest.readers import SUPPORTED_SUFFIXES, RawTable, read_many
 from lmp_analytics.ingest.roster import Roster, read_roster
-from lmp_analytics.warehouse import audit, load, meta
+from lmp_analytics.warehouse import audit, build, load, meta
 from lmp_analytics.warehouse.publish import commit_stage, scratch_session, write_session
 
 EXIT_OK, EXIT_QUARANTINE, EXIT_REJECTED = 0, 1, 2
@@ -231,9 +231,12 @@ def ingest_files(
         load.replace_reference(con, ref)
         report.reference_changed = load.store_reference_hash(con) != before
         # A run that loads no file never creates a warehouse; it updates an existing one only
-        # when the reference data (roster, faser, elevtall) or the threshold changed.
+        # when the reference data (roster, faser, elevtall) or the threshold changed, or when
+        # its derived tables must be rebuilt (another schema version, or missing tables).
+        rebuild = (build.rebuild_reason(con) if existed and not dry_run and after_load
+                   else None)
         if not (loaded or (existed and report.reference_changed)
-                or (existed and not dry_run and threshold.changed)):
+                or (existed and not dry_run and threshold.changed) or rebuild):
             return False
         if dry_run:  # the same derived tables as an ingest builds: the same errors surface
             load.rebuild_rounds(con)
@@ -251,6 +254,9 @@ def ingest_files(
                 f"{threshold.after}: the publication is suppressed again", warehouse=target,
                 min_n=threshold.after))
         commit_stage(con)  # the facts are in: derived tables build faster from committed rows
+        if rebuild:
+            report.notices.append(rebuild)
+            build.clear_rebuild_reason(con)
         load.rebuild_rounds(con)
         if after_load is not None:
             after_load(con)
