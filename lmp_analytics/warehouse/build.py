@@ -73,7 +73,7 @@ def ensure_state(con: duckdb.DuckDBPyConnection) -> None:
     present = tables(con)
     for legacy in LEGACY_STATE_TABLES:
         if legacy in present:
-            con.execute(f"DROP TABLE {legacy}")
+            con.execute(_q("drop_legacy_state", table=legacy))
 
 
 def round_fingerprints(con: duckdb.DuckDBPyConnection, into: str) -> None:

@@ -54,5 +54,6 @@ DELETE FROM build_state WHERE target = ?;
 -- name: save_state
 INSERT INTO build_state SELECT ?, {unit}, term, n, fp FROM {now};
 
--- name: forget_all
-DELETE FROM build_state;
+-- name: drop_legacy_state
+-- {table}: a per-builder state table of an earlier version (build.LEGACY_STATE_TABLES).
+DROP TABLE IF EXISTS {table};
