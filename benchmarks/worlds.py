@@ -90,7 +90,7 @@ def spekter_files(world: Path) -> list[Path]:
 
 NOT_REPLICATED = {"meta", "dim_school", "dim_phase", "fct_enrolment", "dim_indicator_item",
                   "ingest_run", "audit_log", "fct_eu_result", "mart_school_change",
-                  "mart_school_change_state"}
+                  "build_state"}
 FILE_ID_STEP = 1_000_000
 
 

@@ -17,15 +17,19 @@ __all__ = ["build_derived", "ingest_and_build", "ingest_files", "ingest_national
 
 
 def build_derived(con: duckdb.DuckDBPyConnection) -> None:
-    """Rebuild the marts, the per-school changes and the suppressed publication inside the open
-    write transaction."""
+    """Bring the derived tables above ``dim_round`` up to date inside the open write
+    transaction: the steps of :data:`lmp_analytics.warehouse.registry.JOB_STEPS` in order
+    (marts with item non-response, per-school changes, suppressed publication), each
+    incremental where the build engine's state allows (:mod:`lmp_analytics.warehouse.build`)."""
     from lmp_analytics.evaluation.change_table import build_change_table
     from lmp_analytics.metrics.marts import build_marts
     from lmp_analytics.publication import build_publication
+    from lmp_analytics.warehouse.registry import JOB_STEPS
 
-    build_marts(con)
-    build_change_table(con)
-    build_publication(con)
+    steps = {"marts": build_marts, "school_changes": build_change_table,
+             "publication": build_publication}
+    for name in JOB_STEPS:
+        steps[name](con)
 
 
 def ingest_and_build(

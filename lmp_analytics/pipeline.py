@@ -30,7 +30,7 @@ from lmp_analytics.ingest.mapping import MappedBatch, map_tables
 from lmp_analytics.ingest.profile import MappingProfile, apply_profile
 from lmp_analytics.ingest.readers import SUPPORTED_SUFFIXES, RawTable, read_many
 from lmp_analytics.ingest.roster import Roster, read_roster
-from lmp_analytics.warehouse import audit, load, meta
+from lmp_analytics.warehouse import audit, build, load, meta
 from lmp_analytics.warehouse.publish import commit_stage, scratch_session, write_session
 
 EXIT_OK, EXIT_QUARANTINE, EXIT_REJECTED = 0, 1, 2
@@ -235,9 +235,12 @@ def ingest_files(
         # A run that loads no file creates a warehouse only when it was given no file at all
         # (the roster alone: `lmp ingest EMPTY_FOLDER --roster program.csv`, e.g. before
         # `lmp evaluate national`); it updates an existing one only when the reference data
-        # (roster, faser, elevtall) or the threshold changed.
+        # (roster, faser, elevtall) or the threshold changed, or when its derived tables must
+        # be rebuilt (another schema version, or missing tables).
+        rebuild = (build.rebuild_reason(con) if existed and not dry_run and after_load
+                   else None)
         if not (loaded or ((existed or not files) and report.reference_changed)
-                or (existed and not dry_run and threshold.changed)):
+                or (existed and not dry_run and threshold.changed) or rebuild):
             return False
         if dry_run:  # the same derived tables as an ingest builds: the same errors surface
             load.rebuild_rounds(con)
@@ -255,6 +258,9 @@ def ingest_files(
                 f"{threshold.after}: the publication is suppressed again", warehouse=target,
                 min_n=threshold.after))
         commit_stage(con)  # the facts are in: derived tables build faster from committed rows
+        if rebuild:
+            report.notices.append(rebuild)
+            build.clear_rebuild_reason(con)
         load.rebuild_rounds(con)
         if after_load is not None:
             after_load(con)

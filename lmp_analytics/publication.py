@@ -20,10 +20,11 @@ import duckdb
 import polars as pl
 
 from lmp_analytics.metrics.indicators import indicator_table, indicator_tables
-from lmp_analytics.metrics.marts import STATE_TABLE as MART_STATE_TABLE
 from lmp_analytics.privacy.suppression import Linkage, suppress
+from lmp_analytics.warehouse import build
 from lmp_analytics.warehouse.meta import writer_min_n
 from lmp_analytics.warehouse.queries import named
+from lmp_analytics.warehouse.registry import TARGETS
 
 CELL_KEYS = (
     "level", "kommunenummer", "skole_orgnr", "gruppe", "rolle", "pulje", "term", "round",
@@ -115,8 +116,10 @@ def suppressed_indicator(
 
 
 PUBLICATION_TABLE = "pub_indicator_cells"
-STATE_TABLE = "pub_component_state"
-INPUTS_KEY = "publication_inputs"
+TARGET = "publication"
+#: The engine's one state table (this target's rows: unit = rolle of a (term, rolle) component).
+STATE_TABLE = build.STATE_TABLE
+INPUTS_KEY = TARGETS[TARGET].inputs_key
 #: Bump when the cells or the engine's choices change for the same marts: forces a full build.
 PUBLICATION_VERSION = "2"  # 2: whole-line protection, one mark for every hidden cell
 
@@ -124,10 +127,6 @@ PUBLICATION_VERSION = "2"  # 2: whole-line protection, one mark for every hidden
 def _q(name: str, **parts: str) -> str:
     text = named("publication", name)
     return text.format(**parts) if parts else text
-
-
-def _tables(con: duckdb.DuckDBPyConnection) -> set[str]:
-    return {r[0] for r in con.execute(_q("tables")).fetchall()}
 
 
 def _suppressed(
@@ -208,7 +207,7 @@ def _replace_changed(
 
 def _update(con: duckdb.DuckDBPyConnection, min_n: int) -> None:
     """Re-suppress the components whose marts changed and replace their rows that changed."""
-    con.execute(_q("changed_components", state=STATE_TABLE))
+    build.changed(con, TARGET, "pub_fingerprint_now", "pub_changed", unit="rolle")
     terms = [row[0] for row in con.execute(_q("changed_terms")).fetchall()]
     if not terms:
         return
@@ -231,27 +230,31 @@ def build_publication(con: duckdb.DuckDBPyConnection, *, min_n: int | None = Non
     Runs inside the ingest transaction after the marts, so readers (dashboards, exports) only
     ever read numbers that have been through the engine, and never wait for it. Incremental:
     only the (term, rolle) components whose marts changed since the last build (by the marts'
-    round fingerprints, ``pub_component_state``) are suppressed again; everything is rebuilt
-    when there is no publication or state yet, or when ``min_n``, the schools, the indicator
-    definitions or this module's version changed. Either way the table holds the same rows as a
-    build from scratch. ``min_n`` defaults to the warehouse's recorded threshold
-    (:func:`lmp_analytics.warehouse.meta.writer_min_n`; ``LMP_MIN_N`` plays no part).
+    round fingerprints, kept by :mod:`lmp_analytics.warehouse.build`) are suppressed again;
+    everything is rebuilt when there is no publication or state yet, or when ``min_n``, the
+    schools, the indicator definitions or this module's version changed. Either way the table
+    holds the same rows as a build from scratch. ``min_n`` defaults to the warehouse's recorded
+    threshold (:func:`lmp_analytics.warehouse.meta.writer_min_n`; ``LMP_MIN_N`` plays no part).
     """
     threshold = writer_min_n(con) if min_n is None else int(min_n)
-    tables = _tables(con)
-    if MART_STATE_TABLE not in tables:  # marts of unknown origin: no incremental state
+    source = TARGETS[TARGET].keyed_on
+    if not build.is_recorded(con, source):  # marts of unknown origin: no incremental state
         _rebuild(con, threshold)
-        con.execute(_q("drop_state", state=STATE_TABLE))
+        build.forget(con, TARGET)
         return
-    con.execute(_q("component_fingerprints", rounds=MART_STATE_TABLE))
+    _component_fingerprints(con)
     inputs = _inputs(con, threshold)
-    stored = con.execute(_q("stored_inputs"), [INPUTS_KEY]).fetchall()
-    if ({PUBLICATION_TABLE, STATE_TABLE} <= tables and stored and stored[0][0] == inputs):
+    if build.is_current(con, TARGET, inputs):
         _update(con, threshold)
     else:
         _rebuild(con, threshold)
-    con.execute(_q("save_state", state=STATE_TABLE))
-    con.execute(_q("save_inputs"), [INPUTS_KEY, inputs])
+    build.record(con, TARGET, "pub_fingerprint_now", inputs, unit="rolle")
+
+
+def _component_fingerprints(con: duckdb.DuckDBPyConnection) -> None:
+    """Temp table pub_fingerprint_now (term, rolle, n, fp) from the marts' round state."""
+    build.state_as(con, TARGETS[TARGET].keyed_on, "pub_mart_rounds")
+    con.execute(_q("component_fingerprints", rounds="pub_mart_rounds"))
 
 
 #: Indicators' publications suppressed again for stricter readers, newest last:
@@ -293,6 +296,5 @@ def record_publication_state(con: duckdb.DuckDBPyConnection, *, min_n: int | Non
     """Mark ``pub_indicator_cells`` as built from the marts as they are now (for tools that write
     marts and publication consistently themselves, such as the benchmarks' 10-year warehouse)."""
     threshold = writer_min_n(con) if min_n is None else int(min_n)
-    con.execute(_q("component_fingerprints", rounds=MART_STATE_TABLE))
-    con.execute(_q("save_state", state=STATE_TABLE))
-    con.execute(_q("save_inputs"), [INPUTS_KEY, _inputs(con, threshold)])
+    _component_fingerprints(con)
+    build.record(con, TARGET, "pub_fingerprint_now", _inputs(con, threshold), unit="rolle")

@@ -32,13 +32,14 @@ from lmp_analytics.evaluation.change_pairs import (
 )
 from lmp_analytics.metrics.phases import primary_rounds
 from lmp_analytics.stats.change import linked_change, risk_difference_change
-from lmp_analytics.warehouse.load import changed_rounds, round_fingerprints
+from lmp_analytics.warehouse import build, meta
 from lmp_analytics.warehouse.meta import reader_min_n, writer_min_n
 from lmp_analytics.warehouse.queries import named
+from lmp_analytics.warehouse.registry import TARGETS
 
+TARGET = "school_changes"
 CHANGE_TABLE = "mart_school_change"
-STATE_TABLE = "mart_school_change_state"
-INPUTS_KEY = "school_change_inputs"
+INPUTS_KEY = TARGETS[TARGET].inputs_key
 MIN_N_KEY = "school_change_min_n"
 PHASES = ("1", "2", "3", "4", "program")
 PHASE_RANK = {"runde": 0, "1": 1, "2": 2, "3": 3, "4": 4, "program": 5}
@@ -320,15 +321,6 @@ def compute_changes(
 
 # --- the stored table -----------------------------------------------------------------------
 
-def _tables(con: duckdb.DuckDBPyConnection) -> set[str]:
-    return {r[0] for r in con.execute(_q("permanent_tables")).fetchall()}
-
-
-def _meta(con: duckdb.DuckDBPyConnection, key: str) -> str | None:
-    rows = con.execute(_q("meta_value"), [key]).fetchall()
-    return rows[0][0] if rows else None
-
-
 def all_pairs(con: duckdb.DuckDBPyConnection) -> pl.DataFrame:
     """Every participant's phase pairs and every school's round-to-round pairs, with the
     ordering keys (phase_rank, post_date)."""
@@ -355,17 +347,16 @@ def build_change_table(con: duckdb.DuckDBPyConnection, *, min_n: int | None = No
     recorded threshold."""
     min_n = writer_min_n(con) if min_n is None else min_n
     inputs = f"{con.execute(_q('inputs_fingerprint')).fetchall()[0][0]}/min_n={min_n}"
-    tables = _tables(con)
-    now = "mart_round_state"  # the marts' fingerprints of the facts, saved just before
-    if now not in tables or not {"round_id", "term", "n", "fp"} <= {
-            r[0] for r in con.execute(_q("columns_of"), [now]).fetchall()}:
-        round_fingerprints(con, "school_change_fp_now")
-        now = "school_change_fp_now"
+    # The rounds as the marts last saw them (saved just before), else fingerprinted now.
+    now = "school_change_fp_now"
+    source = TARGETS[TARGET].keyed_on
+    if build.is_recorded(con, source):
+        build.state_as(con, source, now)
+    else:
+        build.round_fingerprints(con, now)
     pairs = all_pairs(con)
-    incremental = (not full and {CHANGE_TABLE, STATE_TABLE} <= tables
-                   and _meta(con, INPUTS_KEY) == inputs)
-    if incremental:
-        changed_rounds(con, now, STATE_TABLE, "school_change_changed")
+    if not full and build.is_current(con, TARGET, inputs):
+        build.changed(con, TARGET, now, "school_change_changed")
         touched = {r[0] for r in con.execute(_q("changed_round_ids")).fetchall()}
         stored = con.sql(_q("stored_pairs")).pl()
         keys = ["skole_orgnr", "phase", "pre_round", "post_round"]
@@ -389,9 +380,8 @@ def build_change_table(con: duckdb.DuckDBPyConnection, *, min_n: int | None = No
     else:
         todo = pairs
         _store(con, compute_changes(con, todo, min_n=min_n), replace=True)
-    con.execute(_q("save_state").format(now=now))
-    con.execute(_q("save_meta"), [INPUTS_KEY, inputs])
-    con.execute(_q("save_meta"), [MIN_N_KEY, str(min_n)])
+    build.record(con, TARGET, now, inputs)
+    meta.put(con, MIN_N_KEY, str(min_n))
     return todo.height
 
 
@@ -404,10 +394,12 @@ def read_changes(
     min_n: int | None = None,
 ) -> pl.DataFrame | None:
     """The stored changes of one indicator and these phases (STORED columns, in the order of
-    the on-the-fly computation), or None when there is no table or it was built with another
-    ``min_n`` (then compute on the fly). ``min_n`` defaults to the reader's threshold."""
+    the on-the-fly computation), or None when there is no table (a warehouse of an older
+    version; its next ``lmp ingest`` builds it) or it was built with another ``min_n`` (a
+    stricter reader): then the caller computes them on the fly. ``min_n`` defaults to the
+    reader's threshold."""
     min_n = reader_min_n(con) if min_n is None else min_n
-    if CHANGE_TABLE not in _tables(con) or _meta(con, MIN_N_KEY) != str(min_n):
+    if CHANGE_TABLE not in build.tables(con) or meta.get(con, MIN_N_KEY) != str(min_n):
         return None
     frame = con.sql(_q("read_changes"),
                     params=[indicator, phases, schools, schools]).pl()

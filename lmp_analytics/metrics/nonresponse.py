@@ -20,10 +20,13 @@ import polars as pl
 
 from lmp_analytics.codebook import load_codebooks
 from lmp_analytics.privacy.suppression import Linkage, suppress
+from lmp_analytics.warehouse import build
 from lmp_analytics.warehouse.queries import named
+from lmp_analytics.warehouse.registry import TARGETS
 
+TARGET = "item_nonresponse"
 TABLE = "mart_item_nonresponse"
-INPUTS_KEY = "item_nonresponse_inputs"
+INPUTS_KEY = TARGETS[TARGET].inputs_key
 
 NONRESPONSE_SCHEMA = {
     "level": pl.String, "kommunenummer": pl.String, "skole_orgnr": pl.String,
@@ -137,7 +140,7 @@ def nonresponse_cells(
 
 def tables(con: duckdb.DuckDBPyConnection) -> set[str]:
     """The warehouse's tables."""
-    return {r[0] for r in con.sql(named("marts", "item_nonresponse_tables")).fetchall()}
+    return build.tables(con)
 
 
 def stored_cells(
@@ -145,10 +148,7 @@ def stored_cells(
 ) -> pl.DataFrame | None:
     """The stored cells if they were built with threshold ``min_n`` and today's codebooks
     (``tables``: the warehouse's tables)."""
-    if not {TABLE, "meta"} <= tables:
-        return None
-    key = con.sql(named("marts", "item_nonresponse_key"), params=[INPUTS_KEY]).fetchall()
-    if not key or key[0][0] != inputs_key(min_n):
+    if not {TABLE, "meta"} <= tables or build.inputs_of(con, TARGET) != inputs_key(min_n):
         return None
     return con.sql(named("marts", "item_nonresponse_stored")).pl()
 
@@ -159,8 +159,7 @@ def store_item_nonresponse(
     """Recompute the stored cells of ``terms`` (None: every term) inside the write transaction;
     every term when the table is missing or was built with other inputs."""
     present = tables(con)
-    key = con.execute(named("marts", "item_nonresponse_key"), [INPUTS_KEY]).fetchall()
-    if TABLE not in present or not key or key[0][0] != inputs_key(min_n):
+    if not build.is_current(con, TARGET, inputs_key(min_n)):
         terms = None
     elif terms is not None and not terms:
         return
@@ -175,4 +174,4 @@ def store_item_nonresponse(
             con.execute(named("marts", "item_nonresponse_insert"))
     finally:
         con.unregister("new_item_nonresponse")
-    con.execute(named("marts", "item_nonresponse_set_key"), [INPUTS_KEY, inputs_key(min_n)])
+    build.record(con, TARGET, None, inputs_key(min_n))

@@ -19,6 +19,7 @@ from lmp_analytics.ingest.mapping import (
 )
 from lmp_analytics.ingest.roster import Roster
 from lmp_analytics.ingest.schemas import answer_table_schema, collect_failures
+from lmp_analytics.warehouse import build
 from lmp_analytics.warehouse.queries import named, sql
 
 
@@ -378,54 +379,38 @@ def _check_answer_contract(wide: list[WideAnswers], paths: dict[int, str]) -> No
             raise RuntimeError(f"{path}: answer rows broke the warehouse contract: {failures[:3]}")
 
 
-ROUND_STATE = "dim_round_state"
 _ROUND_ORDER = "ORDER BY skole_orgnr, first_date, runde"
-
-
-def round_fingerprints(con: duckdb.DuckDBPyConnection, target: str) -> None:
-    """Temp table ``target``: each round's fingerprint of its facts (round_id, term, n, fp)."""
-    con.execute(_q("round_fingerprints").format(target=target))
-
-
-def changed_rounds(con: duckdb.DuckDBPyConnection, now: str, state: str, target: str) -> int:
-    """Temp table ``target`` (round_id, term) of rounds whose fingerprint in ``now`` differs from
-    the one in ``state``; returns how many."""
-    con.execute(_q("changed_rounds").format(now=now, state=state, target=target))
-    return con.execute(f"SELECT count(*) FROM {target}").fetchall()[0][0]
-
-
-def _tables(con: duckdb.DuckDBPyConnection) -> set[str]:
-    return {r[0] for r in con.execute(
-        "SELECT table_name FROM duckdb_tables() WHERE NOT temporary").fetchall()}
+ROUND_TARGET = "dim_round"
+#: dim_round depends on nothing but its rounds' facts: its recorded inputs are constant.
+_ROUND_INPUTS = "1"
 
 
 def rebuild_rounds(con: duckdb.DuckDBPyConnection) -> None:
     """Bring ``dim_round`` up to date with the facts: recompute the rounds whose facts changed
-    since the last rebuild (``dim_round_state``), or every round when there is no state."""
-    round_fingerprints(con, "round_fingerprint_now")
+    since its last build (the engine's state, :mod:`lmp_analytics.warehouse.build`), or every
+    round when it has no state."""
+    build.round_fingerprints(con, "round_fingerprint_now")
     select = sql("dim_round")
-    if {"dim_round", ROUND_STATE} <= _tables(con):
-        if not changed_rounds(con, "round_fingerprint_now", ROUND_STATE, "round_changed"):
+    if build.is_current(con, ROUND_TARGET, _ROUND_INPUTS):
+        if not build.changed(con, ROUND_TARGET, "round_fingerprint_now", "round_changed"):
             return
         changed = "(SELECT round_id FROM round_changed)"
         fresh = select.format(
             responses=f"(SELECT * FROM fct_response WHERE round_id IN {changed})",
             answers=f"(SELECT * FROM fct_answer WHERE round_id IN {changed})")
-        con.execute(
-            "CREATE OR REPLACE TABLE dim_round AS SELECT * FROM ("
-            f"SELECT * FROM dim_round WHERE round_id NOT IN {changed} "
-            f"UNION ALL ({fresh})) {_ROUND_ORDER}")
+        con.execute(_q("replace_rounds").format(changed=changed, fresh=fresh,
+                                                 order=_ROUND_ORDER))
     else:
-        con.execute("CREATE OR REPLACE TABLE dim_round AS SELECT * FROM ("
-                    + select.format(responses="fct_response", answers="fct_answer")
-                    + f") {_ROUND_ORDER}")
-    con.execute(f"CREATE OR REPLACE TABLE {ROUND_STATE} AS SELECT * FROM round_fingerprint_now")
+        con.execute(_q("create_rounds").format(
+            select=select.format(responses="fct_response", answers="fct_answer"),
+            order=_ROUND_ORDER))
+    build.record(con, ROUND_TARGET, "round_fingerprint_now", _ROUND_INPUTS)
 
 
 def record_round_state(con: duckdb.DuckDBPyConnection) -> None:
     """Mark ``dim_round`` as derived from the facts as they are now."""
-    round_fingerprints(con, "round_fingerprint_now")
-    con.execute(f"CREATE OR REPLACE TABLE {ROUND_STATE} AS SELECT * FROM round_fingerprint_now")
+    build.round_fingerprints(con, "round_fingerprint_now")
+    build.record(con, ROUND_TARGET, "round_fingerprint_now", _ROUND_INPUTS)
 
 
 def replace_national_results(con: duckdb.DuckDBPyConnection, results: pl.DataFrame) -> None:

@@ -56,6 +56,11 @@ def put(con: duckdb.DuckDBPyConnection, key: str, value: str) -> None:
     con.execute(named("load", "set_meta"), [key, value])
 
 
+def delete(con: duckdb.DuckDBPyConnection, key: str) -> None:
+    """Remove one ``meta`` value (in the open write session)."""
+    con.execute(named("load", "delete_meta"), [key])
+
+
 # --- key identity ---------------------------------------------------------------------------
 
 def stored_fingerprint(con: duckdb.DuckDBPyConnection) -> str | None:

@@ -36,6 +36,7 @@ from pathlib import Path
 import duckdb
 
 from lmp_analytics.errors import DiskFullError, WarehouseError
+from lmp_analytics.warehouse import build, meta
 from lmp_analytics.warehouse.queries import named, sql
 from lmp_analytics.warehouse.snapshots import remove_reader_snapshots
 
@@ -73,12 +74,14 @@ def _fsync_dir(directory: Path) -> None:
 
 
 def apply_schema(con: duckdb.DuckDBPyConnection) -> None:
-    """Create every table that does not exist yet."""
+    """Create every table that does not exist yet and record ``schema_version``. A warehouse
+    written under another version has its derived tables' build state forgotten first
+    (:func:`lmp_analytics.warehouse.build.check_schema_version`): the next build rebuilds them
+    all from the facts and says so."""
     con.execute(sql("schema"))
-    con.execute(
-        "INSERT OR REPLACE INTO meta VALUES ('schema_version', ?)", [SCHEMA_VERSION]
-    )
-    con.execute("INSERT OR REPLACE INTO meta VALUES (?, ?)", list(SCHEMA_MARKER))
+    build.check_schema_version(con, SCHEMA_VERSION)
+    meta.put(con, build.SCHEMA_VERSION_KEY, SCHEMA_VERSION)
+    meta.put(con, *SCHEMA_MARKER)
 
 
 def check_ours(con: duckdb.DuckDBPyConnection, path: Path) -> None:

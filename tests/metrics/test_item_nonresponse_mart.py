@@ -18,7 +18,7 @@ from lmp_analytics.pipeline import ingest_files
 from lmp_analytics.readmodels import quality
 from lmp_analytics.synth import write_world
 from lmp_analytics.synth.params import Params
-from lmp_analytics.warehouse import reading
+from lmp_analytics.warehouse import build, reading
 
 KEY = b"item-nonresponse-test-key-0123456789abcdef"
 COLS = list(nonresponse.NONRESPONSE_SCHEMA)
@@ -80,7 +80,7 @@ def _full_rebuild(wh, tmp_path) -> str:
     shutil.copyfile(wh, copy)
     con = duckdb.connect(str(copy))
     try:
-        con.execute("DROP TABLE mart_round_state")
+        build.forget(con, "marts")  # no recorded state: the marts rebuild in full
         con.execute("DROP TABLE mart_item_nonresponse")
         build_marts(con)
     finally:

@@ -132,18 +132,6 @@ WHERE EXISTS (
 SELECT DISTINCT round FROM pub_indicator_cells
 WHERE level = 'skole' AND breakdown = 'alle' AND suppressed AND indicator = ?;
 
--- name: permanent_tables
-SELECT table_name FROM duckdb_tables() WHERE NOT temporary;
-
--- name: meta_value
-SELECT value FROM meta WHERE key = ?;
-
--- name: save_meta
-INSERT OR REPLACE INTO meta VALUES (?, ?);
-
--- name: columns_of
-SELECT column_name FROM duckdb_columns() WHERE table_name = ?;
-
 -- name: create_from_new
 -- The computed changes (registered frame `new_school_changes`) become the whole table.
 CREATE OR REPLACE TABLE mart_school_change AS SELECT * FROM new_school_changes;
@@ -153,7 +141,3 @@ INSERT INTO mart_school_change SELECT * FROM new_school_changes;
 
 -- name: changed_round_ids
 SELECT round_id FROM school_change_changed;
-
--- name: save_state
--- The round fingerprints the table now reflects ({now}: the marts' state or our own).
-CREATE OR REPLACE TABLE mart_school_change_state AS SELECT round_id, term, n, fp FROM {now};

@@ -13,6 +13,9 @@ SELECT value FROM meta WHERE key = ?;
 -- name: set_meta
 INSERT OR REPLACE INTO meta VALUES (?, ?);
 
+-- name: delete_meta
+DELETE FROM meta WHERE key = ?;
+
 -- name: next_file_id
 SELECT nextval('seq_file_id');
 
@@ -168,21 +171,12 @@ FROM new_log ORDER BY file_id;
 -- name: next_file_ids
 SELECT nextval('seq_file_id') AS file_id FROM range(?);
 
--- name: round_fingerprints
--- What a round's derived rows (dim_round, the marts) are made from: its response rows. A load
--- replaces a group's responses together with their answers (under a new file_id); an erasure or
--- retention deletes both. {target} is a temp table (round_id, term, n, fp).
-CREATE OR REPLACE TEMP TABLE {target} AS
-SELECT round_id, any_value(term) AS term, count(*) AS n,
-       bit_xor(hash(elev, gruppe, file_id, row_number, trinn, kjonn, skole_orgnr, dato)) AS fp
-FROM fct_response
-GROUP BY round_id;
+-- name: replace_rounds
+-- dim_round with the rows of the changed rounds replaced by dim_round.sql over their facts.
+CREATE OR REPLACE TABLE dim_round AS SELECT * FROM (
+    SELECT * FROM dim_round WHERE round_id NOT IN {changed}
+    UNION ALL ({fresh})
+) {order};
 
--- name: changed_rounds
--- Rounds of {now} (fingerprints now) that differ from {state} (as last derived): new, changed
--- or gone.
-CREATE OR REPLACE TEMP TABLE {target} AS
-SELECT coalesce(n.round_id, o.round_id) AS round_id, coalesce(n.term, o.term) AS term
-FROM {now} AS n
-FULL OUTER JOIN {state} AS o USING (round_id)
-WHERE n.fp IS DISTINCT FROM o.fp OR n.n IS DISTINCT FROM o.n;
+-- name: create_rounds
+CREATE OR REPLACE TABLE dim_round AS SELECT * FROM ({select}) {order};

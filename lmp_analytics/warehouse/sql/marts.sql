@@ -229,15 +229,6 @@ SELECT round_id, respondents AS n_round FROM dim_round;
 -- name: item_nonresponse_names
 SELECT skole_orgnr, skole, kommunenummer FROM dim_school;
 
--- name: item_nonresponse_tables
-SELECT table_name FROM duckdb_tables() WHERE NOT temporary;
-
--- name: item_nonresponse_key
-SELECT value FROM meta WHERE key = ?;
-
--- name: item_nonresponse_set_key
-INSERT OR REPLACE INTO meta VALUES (?, ?);
-
 -- name: item_nonresponse_stored
 -- The suppressed item non-response cells (metrics/nonresponse.py), every role's rows.
 SELECT * FROM mart_item_nonresponse;
@@ -254,3 +245,30 @@ INSERT INTO mart_item_nonresponse BY NAME SELECT * FROM new_item_nonresponse;
 -- name: changed_terms
 -- Terms of the rounds an incremental build recomputed (mart_changed, made by _update).
 SELECT DISTINCT term FROM mart_changed ORDER BY term;
+
+-- name: replace_indicator_items
+-- dim_indicator_item from the codebooks (registered frame `new_indicator_items`).
+DELETE FROM dim_indicator_item;
+INSERT INTO dim_indicator_item SELECT * FROM new_indicator_items;
+
+-- name: create_pupil_indicator
+CREATE OR REPLACE TABLE fct_pupil_indicator AS {rows}
+
+-- name: create_group_counts
+CREATE OR REPLACE TABLE mart_group_counts AS {rows}
+
+-- name: create_indicator_counts
+CREATE OR REPLACE TABLE mart_indicator_counts AS {rows}
+
+-- name: create_item_counts
+CREATE OR REPLACE TABLE mart_item_counts AS {rows}
+
+-- name: delete_changed_rounds
+-- An incremental build: the rows of the rounds it recomputes (mart_changed).
+DELETE FROM {table} WHERE round_id IN (SELECT round_id FROM mart_changed);
+
+-- name: delete_changed_terms
+DELETE FROM {table} WHERE term IN (SELECT DISTINCT term FROM mart_changed);
+
+-- name: insert_rows
+INSERT INTO {table} {rows}

@@ -1,8 +1,5 @@
 -- The suppressed publication (pub_indicator_cells) and what it was built from.
 
--- name: tables
-SELECT table_name FROM duckdb_tables() WHERE NOT temporary;
-
 -- name: indicators
 SELECT DISTINCT indicator FROM mart_indicator_counts ORDER BY indicator;
 
@@ -18,15 +15,9 @@ SELECT (SELECT count(*) || ':' || coalesce(bit_xor(hash(skole_orgnr, skole, komm
        (SELECT coalesce(string_agg(DISTINCT indicator, ',' ORDER BY indicator), '')
         FROM dim_indicator_item);
 
--- name: stored_inputs
-SELECT value FROM meta WHERE key = ?;
-
--- name: save_inputs
-INSERT OR REPLACE INTO meta VALUES (?, ?);
-
 -- name: component_fingerprints
 -- One fingerprint per (term, rolle) of the round fingerprints the marts were last built from
--- ({rounds}: mart_round_state). A component's cells are made from exactly these rounds' marts
+-- ({rounds}: the marts' round state in the build engine). A component's cells are made from exactly these rounds' marts
 -- (schools are covered by the inputs above), so an unchanged fingerprint means unchanged cells.
 CREATE OR REPLACE TEMP TABLE pub_fingerprint_now AS
 SELECT s.term, d.rolle, count(*) AS n, bit_xor(hash(s.round_id, s.n, s.fp)) AS fp
@@ -35,15 +26,8 @@ LEFT JOIN mart_school_round AS r USING (round_id)
 LEFT JOIN dim_school AS d ON d.skole_orgnr = r.skole_orgnr
 GROUP BY ALL;
 
--- name: changed_components
--- (term, rolle) components whose fingerprint differs from the stored one: new, changed or gone.
-CREATE OR REPLACE TEMP TABLE pub_changed AS
-SELECT DISTINCT coalesce(n.term, o.term) AS term, coalesce(n.rolle, o.rolle) AS rolle
-FROM pub_fingerprint_now AS n
-FULL OUTER JOIN {state} AS o ON n.term = o.term AND n.rolle IS NOT DISTINCT FROM o.rolle
-WHERE n.fp IS DISTINCT FROM o.fp OR n.n IS DISTINCT FROM o.n;
-
 -- name: changed_terms
+-- pub_changed: the engine's changed (term, rolle) components.
 SELECT DISTINCT term FROM pub_changed ORDER BY term;
 
 -- name: delete_changed
@@ -81,12 +65,6 @@ SELECT * FROM dim_school;
 -- name: scratch_table
 -- A table of the in-memory scratch warehouse from the registered frame `rows`.
 CREATE TABLE {table} AS SELECT * FROM rows;
-
--- name: save_state
-CREATE OR REPLACE TABLE {state} AS SELECT * FROM pub_fingerprint_now;
-
--- name: drop_state
-DROP TABLE IF EXISTS {state};
 
 -- name: drop_publication
 DROP TABLE IF EXISTS pub_indicator_cells;
