@@ -123,3 +123,22 @@ def test_a_folder_gives_its_exports_only(tmp_path):
         (tmp_path / name).write_text("x")
     found = [p.relative_to(tmp_path).as_posix() for p in expand_paths([tmp_path])]
     assert found == ["c.parquet", "sub/a.csv", "sub/b.xlsx"]
+
+
+@pytest.mark.parametrize(("dato", "exit_code"), [("2021-09-14", 2), ("2021-06-10", 0)])
+def test_negative_nominations_follow_the_2021_rule(tmp_path, lmp_env, dato, exit_code):
+    """A spekter-2018 round with negative nominations: rejected (exit 2, the rule cited) when
+    dated on or after 1 August 2021, loaded when dated before."""
+    roster = sf.write_roster(tmp_path / "ref")
+    path = sf.write_csv(tmp_path / "nom.csv", sf.make_rows(
+        "974590123", "7A", n=6, dato=dato, versjon="spekter-2018", nominations=True))
+    result = _invoke("ingest", str(path), "--roster", str(roster), "-w",
+                     str(tmp_path / "w.duckdb"), "--report", str(tmp_path / "r.json"))
+    assert result.exit_code == exit_code, result.output
+    (entry,) = json.loads((tmp_path / "r.json").read_text(encoding="utf-8"))["files"]
+    if exit_code:
+        assert entry["status"] == "rejected"
+        assert "1. august 2021" in entry["message"] and "concrete-suspicion" in entry["message"]
+        assert "feide" not in entry["message"]
+    else:
+        assert (entry["status"], entry["rows_loaded"]) == ("loaded", 6)

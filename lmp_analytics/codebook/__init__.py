@@ -8,6 +8,7 @@ naming the file and the entry.
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 import tomllib
 from dataclasses import dataclass
@@ -18,6 +19,18 @@ from lmp_analytics.config import CODEBOOK_DIR
 from lmp_analytics.errors import CodebookError
 
 NOMINATION_SCALE = "nominasjon"
+
+NEGATIVE_NOMINATION_RULE_DATE = dt.date(2021, 8, 1)
+"""From this day, naming pupils in negative relations (who bullies, who is bullied, who makes
+noise, who bullies digitally) is lawful only in a survey run on concrete suspicion. The revised
+forskrift til opplæringslova on non-anonymous surveys took effect 1 August 2021 (Spekter Digital,
+"Revidert forskrift til opplæringsloven vedr. bruk av ikke-anonyme undersøkelser", 26.08.2021:
+"trådte i kraft 01.08.21"; the underlying law change, Prop. 145 L (2020–2021), took effect the
+same day according to Prop. 57 L (2022–2023) ch. 54). A later UiS article dates the new forskrift
+1 August 2022; the contemporaneous notice is followed here (see reference/SOURCES.md)."""
+NEGATIVE_NOMINATION_RULE_NB = (
+    "revidert forskrift til opplæringslova om ikke-anonyme undersøkelser (i kraft 1. august "
+    "2021)")
 _DASHES = re.compile(r"[\-\u2010\u2011\u2012\u2013\u2014\u2212]")
 _SPACES = re.compile(r"\s+")
 
@@ -125,6 +138,11 @@ class Codebook:
     @property
     def nomination_items(self) -> list[Item]:
         return [item for item in self.items.values() if item.is_nomination]
+
+    @property
+    def negative_nomination_items(self) -> list[Item]:
+        """Nominations that name pupils in negative relations (only lawful on suspicion)."""
+        return [item for item in self.items.values() if item.negative_nomination]
 
 
 def _require(entry: dict, key: str, where: str, path: Path):

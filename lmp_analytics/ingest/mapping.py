@@ -20,7 +20,11 @@ from dataclasses import dataclass, field
 import numpy as np
 import polars as pl
 
-from lmp_analytics.codebook import Codebook
+from lmp_analytics.codebook import (
+    NEGATIVE_NOMINATION_RULE_DATE,
+    NEGATIVE_NOMINATION_RULE_NB,
+    Codebook,
+)
 from lmp_analytics.errors import FileRejected
 from lmp_analytics.ingest import protect
 from lmp_analytics.ingest.readers import RawTable, check_duplicate_columns, normalise_column
@@ -322,6 +326,7 @@ def map_tables(
     pseudo = pseudonymiser or protect.Pseudonymiser(key)
     item_sets: dict[tuple[str, ...], tuple] = {}
     nomination_items = {i.code for b in books.values() for i in b.nomination_items}
+    negative_items = {i.code for b in books.values() for i in b.negative_nomination_items}
     all_items = {i.code for b in books.values() for i in b.items.values()}
     known = set(REQUIRED_COLUMNS) | set(OPTIONAL_COLUMNS) | all_items
 
@@ -397,12 +402,15 @@ def map_tables(
         versions = versions_of.get(i, ())
         cols = [c for c in table.frame.columns if c not in set(dropped)]
         nomination_cols = [c for c in cols if c in nomination_items]
+        negative_cols = [c for c in nomination_cols if c in negative_items]
         preventive = {v for v in versions if books[v].formal == "forebyggende"
-                      and not any(it.is_nomination for it in books[v].items.values())}
-        if nomination_cols and preventive:
+                      and not books[v].negative_nomination_items}
+        if negative_cols:
             try:
-                _check_nominations(path, live.filter(pl.col(FILE_COL) == i), nomination_cols,
-                                   preventive)
+                frame = live.filter(pl.col(FILE_COL) == i)
+                _check_nomination_rule(path, frame, negative_cols, books)
+                if preventive:
+                    _check_nominations(path, frame, negative_cols, preventive)
             except FileRejected as exc:
                 rejected[i] = exc
                 continue
@@ -462,6 +470,43 @@ def _check_nominations(path: str, frame: pl.DataFrame, nomination_cols: list[str
                 "only lawful in the concrete-suspicion version (spekter-2022-mistanke). "
                 "Remove the column and its contents before importing",
                 row=int(frame.get_column(LINE_COL).filter(filled)[0]) if filled.any() else None,
+                column=col,
+            )
+
+
+def _check_nomination_rule(path: str, frame: pl.DataFrame, negative_cols: list[str],
+                           books: dict[str, Codebook]) -> None:
+    """Reject a round dated on or after :data:`NEGATIVE_NOMINATION_RULE_DATE` that carries
+    negative nominations and is not a concrete-suspicion round, whatever its version label.
+
+    A row is bound by the rule when its version is not a ``mistanke`` version and its date is on
+    or after the rule's date; the file is rejected when such a row names anyone, or when every
+    row is bound (the round carries the column). Rows without a readable date are left to the
+    row checks. Older rounds keep their nominations: the instrument then asked them.
+    """
+    suspicion = sorted(v for v, b in books.items() if b.formal == "mistanke")
+    bound = (~pl.col("versjon").is_in(suspicion)
+             & (_date_expr() >= pl.lit(NEGATIVE_NOMINATION_RULE_DATE))).fill_null(False)
+    flags = frame.select(bound.alias("_bound"), pl.col(LINE_COL), "versjon",
+                         pl.col("dato"), *negative_cols)
+    is_bound = flags.get_column("_bound")
+    if not is_bound.any():
+        return
+    rule = NEGATIVE_NOMINATION_RULE_DATE.isoformat()
+    for col in negative_cols:
+        filled = is_bound & flags.get_column(col).is_not_null() & (
+            flags.get_column(col).str.strip_chars() != "")
+        if filled.any() or is_bound.all():
+            at = flags.filter(filled if filled.any() else is_bound).row(0, named=True)
+            raise FileRejected(
+                path,
+                f"has the negative-nomination column '{col}' in a round dated {at['dato']} "
+                f"(version '{at['versjon']}'), on or after {rule}: under the "
+                f"{NEGATIVE_NOMINATION_RULE_NB} pupils may be named in negative relations only in "
+                "a concrete-suspicion survey (spekter-2022-mistanke), whatever the version "
+                "label says. Remove the column and its contents before importing, or import "
+                "the round as a concrete-suspicion round if it was one",
+                row=int(at[LINE_COL]),
                 column=col,
             )
 

@@ -78,14 +78,18 @@ def answer_series(name: str, codes: np.ndarray, codebook: Codebook, numeric: boo
 
 
 def _nominations(
-    rng: np.random.Generator, pop: Population, rows: np.ndarray, weight: np.ndarray, rate: float
+    rng: np.random.Generator, pop: Population, rows: np.ndarray, weight: np.ndarray, rate: float,
+    cap: int | None = None,
 ) -> list[str | None]:
-    """Classmates named by each respondent, ``|``-separated, drawn with weights (exp latent)."""
+    """Classmates named by each respondent, ``|``-separated, drawn with weights (exp latent);
+    Poisson(``rate``) names, at most ``cap`` (Spekter: "choose up to three names")."""
     ids = np.asarray(pupil_ids(pop, np.arange(pop.pid.shape[0])), dtype=object)
+    members = {c: np.flatnonzero(pop.cls == c) for c in np.unique(pop.cls[rows])}
     out: list[str | None] = []
     for r in rows:
-        mates = np.flatnonzero((pop.cls == pop.cls[r]) & (np.arange(pop.cls.shape[0]) != r))
-        k = min(int(rng.poisson(rate)), mates.shape[0])
+        mates = members[pop.cls[r]]
+        mates = mates[mates != r]
+        k = min(int(rng.poisson(rate)), mates.shape[0], cap if cap is not None else mates.shape[0])
         if k == 0:
             out.append(None)
             continue
@@ -165,13 +169,18 @@ def build_round(
         columns["fritekst"] = pl.Series("fritekst", free, pl.String)
     for item in items:
         columns[item] = answer_series(item, answers[item], codebook, style.numeric_answers)
-    noms: list[str] = []
-    if plan.nominations:
-        noms = [it.code for it in codebook.nomination_items]
-        weights = {"nom_mobbet": np.exp(pop.b), "nom_mobber": np.exp(1.5 * pop.e)}
-        for nom in noms:
-            vals = _nominations(rng, pop, rows, weights[nom], params.nomination_rate)
-            columns[nom] = pl.Series(nom, vals, pl.String)
+    # Positive nominations are in every round (Spekter's questions are fixed); negative ones only
+    # where the plan says so (before the 2021 rule, or a concrete-suspicion round).
+    noms = [it.code for it in codebook.nomination_items
+            if plan.nominations or not it.negative_nomination]
+    weights = {"nom_mobbet": np.exp(pop.b), "nom_mobber": np.exp(1.5 * pop.e),
+               "nom_mobber_digitalt": np.exp(1.5 * pop.e), "nom_brak": np.exp(pop.e),
+               "nom_bestemmer": np.exp(pop.e), "nom_venn": np.exp(-0.5 * pop.b)}
+    friend = {"nom_venn": (params.friend_nomination_rate, 3)}
+    for nom in noms:
+        rate, cap = friend.get(nom, (params.nomination_rate, None))
+        vals = _nominations(rng, pop, rows, weights.get(nom, np.ones_like(pop.b)), rate, cap)
+        columns[nom] = pl.Series(nom, vals, pl.String)
     order = _column_order(style.column_variant, list(columns), items, noms)
     frame = pl.DataFrame([columns[c] for c in order])
     return RoundTable(frame=frame, rows=rows, answers=answers, codebook=codebook)

@@ -15,7 +15,8 @@ so ``P(mobbet >= 3) = expit(eta)`` and ``delta`` is a conditional log odds ratio
 ``mobbet_digitalt`` and ``mobbet_voksen`` use ``eta + offset``; ``mobber_andre`` uses its own
 pupil effect, correlated with ``b_i``. ``beta0`` and ``trend`` are not parameters: they are
 calibrated so that the population share bullied on the Elevundersøkelsen composite (peers,
-digital or adults >= 3, 7th and 10th grade) equals ``national_series`` in every autumn.
+digital or adults >= 3, mean of 7th and 10th grade) equals ``national_series`` (the 7th/10th
+grade series, not the all-grades one) in every autumn.
 
 Relation/climate items (``enighet``) use a second latent ``zeta`` per pupil (school, class and
 pupil effects, loading negatively on the stable bullying effects) and
@@ -51,7 +52,14 @@ class Params:
     puljer: tuple[tuple[str, int], ...] = (("2023H", 6), ("2024V", 6), ("2024H", 6))
     """(oppstart = term of phase 1, number of schools) per pulje, numbered 1, 2, 3..."""
     n_comparison: int = 18
-    """Comparison schools (rolle ``sammenligning``): use Spekter, never join LMP."""
+    """Comparison schools (rolle ``sammenligning``): never join LMP; in Elevundersøkelsen like
+    every school, in Spekter only when ``comparison_spekter`` asks for it."""
+    comparison_spekter: bool = True
+    """Comparison schools run Spekter too (rounds from ``first_term``). In reality Spekter is
+    introduced by the programme (phase 1), so a supervisor has no Spekter files of schools outside
+    it and the programme's effect is estimated on Elevundersøkelsen (``lmp evaluate national``);
+    ``False`` gives that world. Still ``True`` by default until the tests that read comparison
+    schools' Spekter rounds ask for them explicitly (issue 18, item 3)."""
     first_term: str = "2021H"
     last_term: str = "2026H"
     version_switch_term: str = "2022H"
@@ -94,11 +102,19 @@ class Params:
     """Share of participants whose first Spekter round is in their phase-1 term, as in LMP, where
     Spekter is introduced in phase 1; the others run Spekter from ``first_term`` (rounds before
     the programme). Set it below 1 for worlds with earlier rounds."""
+    school_modules: bool = False
+    """Schools choose modules (digital bullying, bullying by adults) with the probabilities below.
+    Off by default: Spekter's questions are fixed (UiS: "ikke mulig med egne tilpasninger"), so
+    every school's 2022 export carries every item; files with chosen modules stay supported."""
     p_module_digital: float = 0.6
     p_module_voksen: float = 0.35
-    """Module choice per school (columns only in 2022 versions, absent when not chosen)."""
+    """Module choice per school when ``school_modules`` (columns only in 2022 versions, absent
+    when not chosen)."""
     p_nominations_2018: float = 0.12
-    """A ``spekter-2018`` round exported with the nomination columns."""
+    """A ``spekter-2018`` round dated before 1 August 2021 exported with the negative-nomination
+    columns (from that day they are lawful only in concrete-suspicion rounds)."""
+    friend_nomination_rate: float = 1.8
+    """Mean number of classmates a pupil names as break-time friends (Poisson, at most 3)."""
     share_mistanke_schools: float = 0.05
     """Schools (at least one) that run one extra ``spekter-2022-mistanke`` round for one class."""
     nomination_rate: float = 0.35
@@ -142,19 +158,34 @@ class Params:
     offset_digital: float = -0.9
     offset_voksen: float = -2.3
     offset_mobber_andre: float = -0.9
+    offset_brak_selv: float = -1.5
+    """``brak_selv`` ("how often do you make noise in lessons", hyppighet) is drawn on
+    ``-zeta + offset_brak_selv``: pupils in a poorer climate make more noise."""
     corr_mobber_andre: float = 0.4
     """Correlation of the perpetration pupil effect with the victimisation pupil effect."""
 
     # --- national series (Elevundersøkelsen "Mobbing på skolen", autumn, percent) -----------
     national_series: tuple[tuple[int, float], ...] = (
-        (2021, 5.9),
-        (2022, 7.3),
-        (2023, 10.0),
-        (2024, 10.4),
-        (2025, 10.6),
-        (2026, 10.6),
+        (2021, 6.8),
+        (2022, 8.65),
+        (2023, 12.0),
+        (2024, 11.5),
+        (2025, 11.5),
+        (2026, 11.5),
     )
-    """2021-2023 are published figures; 2024- are assumptions of this synthetic world."""
+    """The composite on 7th and 10th grade (``eus_trinn``), mean of the two grades' published
+    shares: 2021 7.9 / 5.7, 2022 9.9 / 7.4, 2023 13 / 11, 2024 12 / 11 (Udir via the press; see
+    ``national_series_by_trinn``); 2025- are assumptions of this synthetic world (2024's level).
+    Not the all-grades series (5th grade to Vg3: 5.9, 7.3, 10.0), which is lower: the
+    synthetic 7th/10th grade is calibrated to the 7th/10th series."""
+    national_series_by_trinn: tuple[tuple[int, float, float], ...] = (
+        (2021, 7.9, 5.7),
+        (2022, 9.9, 7.4),
+        (2023, 13.0, 11.0),
+        (2024, 12.0, 11.0),
+    )
+    """(year, 7th grade, 10th grade) published composite shares (percent) behind
+    ``national_series``; documentation, and checked against it by a test."""
     eus_trinn: tuple[int, ...] = (7, 10)
     eus_last_year: int = 2025
     """Last autumn with published results (2026 results appear in spring 2027)."""
@@ -175,13 +206,16 @@ class Params:
     country_first_year: int = 2016
     """First autumn of the country file (2016: the bullying composite's series starts)."""
     country_national_series: tuple[tuple[int, float], ...] = (
-        (2016, 6.3),
-        (2017, 6.6),
-        (2018, 6.1),
-        (2019, 6.0),
-        (2020, 5.8),
+        (2016, 7.2),
+        (2017, 7.6),
+        (2018, 6.85),
+        (2019, 6.8),
+        (2020, 6.6),
     )
-    """Published national composite (percent) for autumns before ``national_series``."""
+    """National composite on 7th/10th grade (percent) for autumns before ``national_series``:
+    2017 (7.2 / 8.0) and 2018 (7.0 / 6.7) are the published grade means; 2016, 2019 and 2020 are
+    the all-grades figures (6.3, 6.0, 5.8) times 1.14, the 7th/10th-to-all-grades ratio of
+    2017-2018 (assumptions: no published 7th/10th figure was found for those years)."""
     country_min_n: int = 10
     """Udir's suppression in the country file: a cell with fewer answers is published as ``*``."""
     selection_years: tuple[int, int] = (2020, 2022)
@@ -224,8 +258,9 @@ class Params:
         ("elever_greie", -0.7),
         ("regler", -0.2),
         ("brak_timer", -1.5),
+        ("brak_andre", -1.2),
     )
-    reversed_items: tuple[str, ...] = ("brak_timer",)
+    reversed_items: tuple[str, ...] = ("brak_timer", "brak_andre")
     """Items where a higher answer is worse: they load on -zeta."""
 
     # --- forms of bullying (asked when mobbet >= 2) ---------------------------------------

@@ -121,6 +121,7 @@ def draw_answers(
         sign = -1.0 if item in params.reversed_items else 1.0
         shift = rel_delta if item in relation else 0.0
         latent[item] = draw_ordinal(rng, sign * (zeta + shift) + location, params.enighet_cuts)
+    latent["brak_selv"] = draw_ordinal(rng, -zeta + params.offset_brak_selv, cuts)
     missing = rng.random((len(latent), n)) < params.p_item_missing
     for row, key in enumerate(latent):
         latent[key] = np.where(missing[row], MISSING, latent[key]).astype(np.int8)

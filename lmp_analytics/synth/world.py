@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import polars as pl
 
+from lmp_analytics.codebook import NEGATIVE_NOMINATION_RULE_DATE
 from lmp_analytics.registry import current_kommunenummer, orgnr_check_digit
 from lmp_analytics.registry import kommuner as kommuner_table
 from lmp_analytics.synth import country as countrylib
@@ -300,10 +301,13 @@ def _plan_rounds(
     rounds = []
     latest = dt.date.fromisoformat(params.latest_date)
     switch = term_index(params.version_switch_term)
+    if school.rolle == "sammenligning" and not params.comparison_spekter:
+        return rounds
     for term in terms:
         date = _round_date(rng, params, school.kommune, term)
         skip = rng.random() < params.p_skip_round
         nominations = rng.random() < params.p_nominations_2018
+        nominations &= date < NEGATIVE_NOMINATION_RULE_DATE
         if term_index(term) < term_index(school.spekter_from):
             continue
         if skip and term != school.phases.get(1):
@@ -415,11 +419,12 @@ def build_world(params: Params, seed: int) -> World:
         spekter_from = params.first_term
         if oppstart and srng.random() < params.p_spekter_from_phase1:
             spekter_from = oppstart
-        modules = tuple(
+        chosen = tuple(
             m
             for m, p in (("digital", params.p_module_digital), ("voksen", params.p_module_voksen))
             if srng.random() < p
         )
+        modules = chosen if params.school_modules else ("digital", "voksen")
         school = School(
             number=number,
             candidate=cand,

@@ -214,3 +214,44 @@ def test_any_cells_are_mapped_or_refused(tmp_path, key, rows):
     else:
         assert mapped.responses.height + mapped.rows_quarantined == len(rows)
         assert set(mapped.quarantine.get_column("row_number")) <= set(range(2, len(rows) + 2))
+
+
+# The revised regulation (in force 1 August 2021): negative nominations only on suspicion.
+@pytest.mark.parametrize("versjon", ["spekter-2018", V_PREV])
+@pytest.mark.parametrize("named", [True, False])
+def test_negative_nominations_after_the_rule_are_refused_whatever_the_label(
+        tmp_path, key, versjon, named):
+    nominee = "e2@feide.no" if named else ""
+    rows = [_row(1, versjon=versjon, dato="2021-09-14", nom_brak=nominee),
+            _row(2, versjon=versjon, dato="14.09.2021", nom_brak="")]
+    with pytest.raises(FileRejected) as info:
+        _map(tmp_path, rows, key)
+    err = info.value
+    assert (err.row, err.column) == (2, "nom_brak")
+    assert "2021-08-01" in err.reason and "1. august 2021" in err.reason
+    assert "concrete-suspicion" in err.reason
+    assert "e2@feide.no" not in str(err)
+
+
+def test_negative_nominations_before_the_rule_are_kept(tmp_path, key):
+    rows = [_row(1, versjon="spekter-2018", dato="2021-07-31", nom_mobber="e2@feide.no",
+                 nom_mobber_digitalt="e2@feide.no|e3@feide.no", nom_brak=""),
+            _row(2, versjon="spekter-2018", dato="2021-07-30", nom_mobber="",
+                 nom_mobber_digitalt="", nom_brak="e1@feide.no")]
+    mapped = _map(tmp_path, rows, key)
+    noms = mapped.nominations
+    assert noms.group_by("item").len().sort("item").rows() == [
+        ("nom_brak", 1), ("nom_mobber", 1), ("nom_mobber_digitalt", 2)]
+    assert "@" not in str(noms.rows())
+
+
+def test_negative_nominations_after_the_rule_in_a_suspicion_round_are_kept(tmp_path, key):
+    rows = [_row(1, versjon="spekter-2022-mistanke", dato="2021-09-14", nom_brak="e2@feide.no")]
+    assert _map(tmp_path, rows, key).nominations.height == 1
+
+
+def test_positive_nominations_are_lawful_in_a_preventive_round(tmp_path, key):
+    rows = [_row(1, nom_venn="e2@feide.no|e3@feide.no", nom_hjelper_laerer="e3@feide.no"),
+            _row(2, nom_venn="e1@feide.no", nom_bestemmer="")]
+    noms = _map(tmp_path, rows, key).nominations
+    assert sorted(noms.get_column("item")) == ["nom_hjelper_laerer", *["nom_venn"] * 3]

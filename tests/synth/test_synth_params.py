@@ -90,3 +90,13 @@ def test_ordinal_draws_follow_the_cumulative_logits() -> None:
         expected = expit(-1.2 + cut)
         se = math.sqrt(expected * (1 - expected) / eta.size)
         assert abs((codes >= k).mean() - expected) < 4 * se
+
+
+def test_national_series_is_the_7th_and_10th_grade_series() -> None:
+    """The synthetic 7th/10th grade is calibrated to the 7th/10th series, not all grades."""
+    params = Params()
+    series = dict(params.national_series)
+    for year, p7, p10 in params.national_series_by_trinn:
+        assert series[year] == pytest.approx((p7 + p10) / 2)
+    all_grades = {2021: 5.9, 2022: 7.3, 2023: 10.0}  # reference/national_bullying.csv, 5-13
+    assert all(series[y] > v for y, v in all_grades.items())
