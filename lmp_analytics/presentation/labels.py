@@ -8,8 +8,8 @@ from lmp_analytics.stats.verdict import Verdict
 
 # Every test id lmp_analytics.api.compare and the report's changes can return
 # (lmp_analytics.stats.compare / stats.change); each has a label in every language.
-TEST_IDS: tuple[str, ...] = ("overlap_score_z", "score_z", "boschloo", "mcnemar_midp",
-                             "wilcoxon_signed_rank", "mann_whitney")
+TEST_IDS: tuple[str, ...] = ("mover_inversion", "welch_t", "overlap_score_z", "score_z",
+                             "boschloo", "mcnemar_midp", "wilcoxon_signed_rank", "mann_whitney")
 
 
 def test_name(test: str | None, lang: str, *, none: str = "") -> str:
