@@ -2,7 +2,7 @@
 indicator, uncached: the first view of a page after a new warehouse is published).
 
 The pages (``dashboards/app_pages``) call ``dashboards/lmpdash/data.py``, which caches and scopes
-the results of these ``lmp_analytics.api`` and ``lmp_analytics.views`` functions; the benchmark
+the results of these ``lmp_analytics.api`` and ``lmp_analytics.readmodels`` functions; the benchmark
 times the functions themselves. A function that does not exist (yet) is reported as an error.
 """
 
@@ -17,10 +17,10 @@ ROLE = "program"
 
 
 def _terms(warehouse: Path) -> tuple[list[str], str, str | None]:
-    from lmp_analytics import views
+    from lmp_analytics.readmodels import catalogue
 
-    terms = views.terms(warehouse=warehouse)
-    schools = views.schools(role=ROLE, warehouse=warehouse)
+    terms = catalogue.terms(warehouse=warehouse)
+    schools = catalogue.schools(role=ROLE, warehouse=warehouse)
     kommune = schools.get_column("kommunenummer")[0] if schools.height else "0301"
     # The Skole page's first pick: the first participant, else the first school.
     picks = schools.filter(schools["rolle"] == "deltaker")["skole_orgnr"].to_list() or \
@@ -30,25 +30,27 @@ def _terms(warehouse: Path) -> tuple[list[str], str, str | None]:
 
 def page_queries(warehouse: Path) -> list[Task]:
     """(page, call, function) for every call each dashboard page makes on first view."""
-    from lmp_analytics import api, views
+    from lmp_analytics import api
+    from lmp_analytics.readmodels import attention as attention_list
+    from lmp_analytics.readmodels import catalogue, comparison, quality
 
     wh = str(warehouse)
     terms, kommune, school = _terms(warehouse)
     one = None if school is None else [school]
     autumns = [t for t in terms if t.endswith("H")] or terms
     pre, post = (autumns[-2], autumns[-1]) if len(autumns) > 1 else (terms[0], terms[-1])
-    v = views
     return [
-        ("Oversikt", "views.schools", lambda: v.schools(role=ROLE, warehouse=wh)),
-        ("Oversikt", "views.kommuner", lambda: v.kommuner(role=ROLE, warehouse=wh)),
+        ("Oversikt", "catalogue.schools", lambda: catalogue.schools(role=ROLE, warehouse=wh)),
+        ("Oversikt", "catalogue.kommuner", lambda: catalogue.kommuner(role=ROLE, warehouse=wh)),
         ("Oversikt", "api.indicators(skole)",
          lambda: api.indicators("skole", indicator=INDICATOR, role=ROLE, warehouse=wh)),
-        ("Oversikt", "views.rounds", lambda: v.rounds(role=ROLE, warehouse=wh)),
-        ("Oversikt", "views.comparison_series",
-         lambda: v.comparison_series(indicator=INDICATOR, role=ROLE, warehouse=wh)),
-        ("Oversikt", "views.national_series", lambda: v.national_series(role=ROLE, warehouse=wh)),
-        ("Oversikt", "views.attention",
-         lambda: v.attention(indicator=INDICATOR, role=ROLE, warehouse=wh)),
+        ("Oversikt", "catalogue.rounds", lambda: catalogue.rounds(role=ROLE, warehouse=wh)),
+        ("Oversikt", "comparison.comparison_series",
+         lambda: comparison.comparison_series(indicator=INDICATOR, role=ROLE, warehouse=wh)),
+        ("Oversikt", "comparison.national_series",
+         lambda: comparison.national_series(role=ROLE, warehouse=wh)),
+        ("Oversikt", "attention_list.attention",
+         lambda: attention_list.attention(indicator=INDICATOR, role=ROLE, warehouse=wh)),
         ("Skole", "api.indicators(skole, all, one school)",
          lambda: api.indicators("skole", indicator=None, role=ROLE, warehouse=wh, schools=one)),
         ("Skole", "api.indicators(skole, trinn, one school)",
@@ -59,23 +61,26 @@ def page_queries(warehouse: Path) -> list[Task]:
                                 schools=one)),
         ("Skole", "api.compare(runde)",
          lambda: api.compare(indicator=INDICATOR, phase="runde", role=ROLE, warehouse=wh)),
-        ("Skole", "views.phase_calendar", lambda: v.phase_calendar(role=ROLE, warehouse=wh)),
+        ("Skole", "catalogue.phase_calendar",
+         lambda: catalogue.phase_calendar(role=ROLE, warehouse=wh)),
         ("Faser", "api.compare(phase 1)",
          lambda: api.compare(indicator=INDICATOR, phase=1, role=ROLE, warehouse=wh)),
-        ("Sammenligning", "views.did_summary",
-         lambda: v.did_summary(indicator=INDICATOR, pre_term=pre, post_term=post, role=ROLE,
+        ("Sammenligning", "comparison.did_summary",
+         lambda: comparison.did_summary(indicator=INDICATOR, pre_term=pre, post_term=post,
+                                        role=ROLE,
                                kommunenummer=kommune, warehouse=wh)),
-        ("Sammenligning", "views.event_study",
-         lambda: v.event_study(indicator=INDICATOR, role=ROLE, warehouse=wh)),
-        ("Sammenligning", "views.eu_benchmark",
-         lambda: v.eu_benchmark(pre, post, role=ROLE, warehouse=wh)),
-        ("Datakvalitet", "views.response_rates", lambda: v.response_rates(role=ROLE, warehouse=wh)),
-        ("Datakvalitet", "views.quarantine_summary",
-         lambda: v.quarantine_summary(role=ROLE, warehouse=wh)),
-        ("Datakvalitet", "views.item_nonresponse",
-         lambda: v.item_nonresponse(role=ROLE, warehouse=wh)),
-        ("Datakvalitet", "views.instrument_overview",
-         lambda: v.instrument_overview(role=ROLE, warehouse=wh)),
+        ("Sammenligning", "comparison.event_study",
+         lambda: comparison.event_study(indicator=INDICATOR, role=ROLE, warehouse=wh)),
+        ("Sammenligning", "comparison.eu_benchmark",
+         lambda: comparison.eu_benchmark(pre, post, role=ROLE, warehouse=wh)),
+        ("Datakvalitet", "quality.response_rates",
+         lambda: quality.response_rates(role=ROLE, warehouse=wh)),
+        ("Datakvalitet", "quality.quarantine_summary",
+         lambda: quality.quarantine_summary(role=ROLE, warehouse=wh)),
+        ("Datakvalitet", "quality.item_nonresponse",
+         lambda: quality.item_nonresponse(role=ROLE, warehouse=wh)),
+        ("Datakvalitet", "quality.instrument_overview",
+         lambda: quality.instrument_overview(role=ROLE, warehouse=wh)),
         ("(API)", "api.published_cells(program)", lambda: _published(wh, "program")),
     ]
 

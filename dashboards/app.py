@@ -2,7 +2,7 @@
 
 Decides language, login/role and warehouse once per run, draws the sidebar and runs the chosen
 page (``st.navigation``). Pages only format and draw; every number comes from
-``lmp_analytics.api`` / ``lmp_analytics.views`` through ``lmpdash.data``.
+``lmp_analytics.api`` / ``lmp_analytics.readmodels`` through ``lmpdash.data``.
 """
 
 from __future__ import annotations
@@ -30,6 +30,8 @@ PAGES = (
     ("app_pages/sammenligning.py", "page_sammenligning", "sammenligning",
      ":material/compare_arrows:"),
     ("app_pages/datakvalitet.py", "page_datakvalitet", "datakvalitet", ":material/fact_check:"),
+    ("app_pages/tilstandsrapport.py", "page_tilstand", "tilstandsrapport",
+     ":material/description:"),
     ("app_pages/om_tallene.py", "page_om", "om-tallene", ":material/help:"),
 )
 

@@ -33,7 +33,9 @@ from lmp_analytics.evaluation.school_change import (
     phase_changes,
 )
 from lmp_analytics.metrics.indicators import indicator_table
-from lmp_analytics.privacy.roles import Role, parse_role
+from lmp_analytics.privacy.derived import Level, suppress_derived
+from lmp_analytics.privacy.roles import Role
+from lmp_analytics.privacy.scope import Surface, as_role, scope
 from lmp_analytics.privacy.suppression import META_COLUMNS, Linkage, suppress
 from lmp_analytics.publication import (
     CELL_KEYS,
@@ -65,22 +67,6 @@ COMPARE_COLUMNS = [
 ]
 
 
-def as_role(role: str | Role | None) -> Role:
-    """A Role from its text form (``None`` = ``program``)."""
-    if isinstance(role, Role):
-        return role
-    return parse_role(role or "program")
-
-
-def scope(frame: pl.DataFrame, role: str | Role | None) -> pl.DataFrame:
-    """Rows of ``frame`` the role may see: :meth:`Role.apply_scope` outside dashboards.
-
-    Aggregates above municipality level (pulje, programme: no school and no kommune) are shared
-    with every role; school and kommune rows only within scope; group rows only for
-    ``forsker``."""
-    return as_role(role).apply_scope(frame, dashboard=False)
-
-
 def indicators(
     level: str = "skole",
     *,
@@ -90,18 +76,22 @@ def indicators(
     warehouse: WarehouseArg = None,
     min_n: int | None = None,
     schools: Sequence[str] | None = None,
+    surface: Surface = "cli",
 ) -> pl.DataFrame:
     """Indicator cells at one level (gruppe | skole | kommune | pulje | program), suppressed and
     scoped to ``role``. ``by``: None, 'trinn' or 'kjonn'. ``indicator`` None = every indicator.
     ``schools`` (gruppe and skole level): only those schools' cells (scope still applies).
     ``min_n``: the threshold to apply, at least the warehouse's (None: :func:`threshold`).
+    ``surface``: where the cells are shown (:func:`lmp_analytics.privacy.scope.scope`, the
+    one role scope, applied once as the last step).
 
-    Only the cells asked for leave the warehouse: level, breakdown, indicators, schools and a
-    kommune or veileder role's scope are filters of the query, so the rows are exactly those
-    of filtering every published cell of the level afterwards, in the same order."""
+    Only the cells asked for leave the warehouse: level, breakdown, indicators and schools are
+    filters of the query, so the rows are exactly those of filtering every published cell of
+    the level afterwards, in the same order."""
     r = as_role(role)
-    if level == "gruppe" and r.kind != "forsker":
-        raise PermissionError("group (class) level results are only available to 'forsker'")
+    if level == "gruppe" and not r.may_see_groups(dashboard=surface == "dashboard"):
+        raise PermissionError("group (class) level results are only available to 'forsker', "
+                              "and never on a dashboard")
     breakdown = by or "alle"
     if by is not None and level not in ("gruppe", "skole"):
         raise ValueError(
@@ -123,12 +113,12 @@ def indicators(
                     out = out.filter(pl.col("skole_orgnr").is_in(list(schools)))
         else:
             out = published_cells(con, level=level, indicators=wanted, breakdown=breakdown,
-                                  schools=schools, role=r, min_n=limit)
+                                  schools=schools, min_n=limit)
             level_has_cells = out.height > 0 or (
                 out.width > 0 and _published_any(con, level, wanted))
     if not level_has_cells:  # nothing published at this level: an all-text empty frame
         return pl.DataFrame(schema={c: pl.String for c in INDICATOR_COLUMNS})
-    return scope(out, r).select(INDICATOR_COLUMNS)
+    return scope(out, r, surface).select(INDICATOR_COLUMNS)
 
 
 def threshold(warehouse: WarehouseArg = None) -> int:
@@ -172,8 +162,9 @@ def published_cells(
     """Rows of the stored publication (already suppressed at ingest) in stored order, filtered
     in the query by level, indicators, breakdown and schools (None = any). ``role`` narrows a
     kommune or veileder role's rows to its scope in the query (aggregates above municipality
-    level always pass); the rows are still not scoped for showing: call :func:`scope` before
-    showing them. No publication table: an empty frame without columns.
+    level always pass); the rows are still not scoped for showing: call
+    :func:`lmp_analytics.privacy.scope.scope` before showing them. No publication table: an
+    empty frame without columns.
 
     ``min_n`` (None: :func:`threshold`) above the warehouse's threshold: the same rows of the
     publication suppressed again by the engine at ``min_n`` instead (the order of a full
@@ -277,6 +268,7 @@ def compare(
     warehouse: WarehouseArg = None,
     min_n: int | None = None,
     schools: Sequence[str] | None = None,
+    surface: Surface = "cli",
 ) -> pl.DataFrame:
     """Per-school change before/after each phase (``phase`` 1-4 or 'program'), or between
     consecutive rounds (``phase='runde'``), scoped and suppressed (COMPARE_COLUMNS).
@@ -286,6 +278,7 @@ def compare(
     view is hidden when fewer than ``min_n`` pupils are linked. ``schools`` limits the work to
     those schools (scope still applies); Benjamini-Hochberg then runs within that family.
     ``min_n``: the threshold to apply, at least the warehouse's (None: :func:`threshold`).
+    ``surface``: where the changes are shown (the role scope, applied once).
     """
     r = as_role(role)
     wanted = None if schools is None else list(schools)
@@ -298,27 +291,32 @@ def compare(
             changes = phase_changes(con, indicator=indicator, phase=phase, min_n=threshold,
                                     schools=wanted)
         hidden = _hidden_rounds(con, indicator, threshold)
-    is_hidden = (pl.col("pre_round").is_in(sorted(hidden))
-                 | pl.col("post_round").is_in(sorted(hidden))
-                 | (pl.col("pre_n") < threshold) | (pl.col("post_n") < threshold))
+    return scope(_suppress_changes(changes, hidden, threshold), r, surface).select(
+        COMPARE_COLUMNS)
+
+
+def _suppress_changes(changes: pl.DataFrame, hidden: set[str], threshold: int) -> pl.DataFrame:
+    """The changes through the engine's change rule (:func:`suppress_derived`): a change is
+    hidden when its pre or post round's school cell is hidden in the publication the reader
+    sees, or has fewer than ``threshold`` respondents; the same-pupils view also when fewer
+    than ``threshold`` pupils are linked."""
+    def level(side: str, n: str) -> Level:
+        return Level(side, pl.col(n), pl.col(f"{side}_round").is_in(sorted(hidden))
+                     | pl.col(f"{side}_round").is_null())
+
+    pre, post = level("pre", "pre_n"), level("post", "post_n")
+    linked_pre = Level("linked_pre", pl.col("linked_n"), pre.hidden)
+    linked_post = Level("linked_post", pl.col("linked_n"), post.hidden)
+    linked = ["linked_diff", "linked_ci_low", "linked_ci_high", "linked_p_value"]
     numbers = [c for c, t in CHANGE_SCHEMA.items() if t in (pl.Float64, pl.Int64)
-               and c not in ("pre_n", "post_n", "linked_n")]
-    out = changes.with_columns(is_hidden.fill_null(True).alias("suppressed"))
-    out = out.with_columns(
-        *[pl.when(pl.col("suppressed")).then(None).otherwise(pl.col(c)).alias(c)
-          for c in numbers],
-        pl.when(pl.col("suppressed")).then(None).otherwise(pl.col("verdict")).alias("verdict"),
-        pl.when(pl.col("suppressed")).then(None).otherwise(pl.col("pre_n")).alias("pre_n"),
-        pl.when(pl.col("suppressed")).then(None).otherwise(pl.col("post_n")).alias("post_n"),
-        pl.when(pl.col("suppressed")).then(None).otherwise(pl.col("linked_n")).alias("linked_n"),
-        pl.when(pl.col("suppressed")).then(pl.lit("primary_or_level_hidden")).otherwise(None)
-        .alias("suppression_reason"),
-    ).with_columns(
-        *[pl.when(pl.col("linked_n").fill_null(0) < threshold).then(None)
-          .otherwise(pl.col(c)).alias(c)
-          for c in ("linked_diff", "linked_ci_low", "linked_ci_high", "linked_p_value")],
+               and c not in linked]
+    out = suppress_derived(changes, {
+        "change": ([*numbers, "verdict"], [(pre, post)]),
+        "linked": (linked, [(pre, post), (linked_pre, linked_post)]),
+    }, min_n=threshold)
+    return out.rename({"change_suppressed": "suppressed",
+                       "change_suppression_reason": "suppression_reason"}).with_columns(
         pl.when(pl.col("kind") == "share").then(pl.col("diff")).alias("diff_pp"),
         pl.when(pl.col("kind") == "scale").then(pl.col("diff")).alias("diff_mean"),
+        pl.lit("skole").alias("level"),
     )
-    out = out.with_columns(pl.lit("skole").alias("level"))
-    return scope(out, r).select(COMPARE_COLUMNS)

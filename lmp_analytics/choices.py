@@ -28,6 +28,7 @@ ALIASES: dict[str, str] = {
     "all": "alle", "total": "alle",
     "round": "runde", "rounds": "runde", "runder": "runde",
     "norwegian": "nb", "norsk": "nb", "bokmal": "nb", "no": "nb", "nob": "nb",
+    "nynorsk": "nn", "nno": "nn",
     "english": "en", "engelsk": "en", "eng": "en",
     "excel": "xlsx",
 }

@@ -37,7 +37,8 @@ def _():
         enrolment,
         response_rates,
     )
-    from lmp_analytics.metrics.phases import phase_calendar, primary_rounds
+    from lmp_analytics.metrics.phases import phase_calendar
+    from lmp_analytics.readmodels.catalogue import rounds_with_primary
     from lmp_analytics.terms import term_index
     from lmp_analytics.warehouse import reading
     from lmp_analytics.warehouse.queries import named
@@ -52,9 +53,9 @@ def _():
         named,
         phase_calendar,
         pl,
-        primary_rounds,
         reading,
         response_rates,
+        rounds_with_primary,
         term_index,
         warehouse_path,
         warehouse_status,
@@ -68,8 +69,8 @@ def _(
     named,
     phase_calendar,
     pl,
-    primary_rounds,
     reading,
+    rounds_with_primary,
     warehouse_path,
     warehouse_status,
 ):
@@ -78,11 +79,9 @@ def _(
     with reading(WAREHOUSE) as _con:
         schools = _con.sql(named("reads", "schools")).pl()
         calendar = phase_calendar(_con)
-        primary = primary_rounds(_con)
-        rounds = _con.sql(
-            "SELECT round_id, skole_orgnr, term, versjon, runde, formal, respondents, groups, "
-            "items FROM dim_round"
-        ).pl()
+        rounds = rounds_with_primary(_con).select(
+            "round_id", "skole_orgnr", "term", "versjon", "runde", "formal", "respondents",
+            "items", "is_primary")
         enrolled = enrolment(_con)
         ingest_log = _con.sql(
             "SELECT status, count(*) AS files, sum(rows_read) AS rows_read, "
@@ -90,9 +89,6 @@ def _(
             "FROM ingest_log GROUP BY status ORDER BY status"
         ).pl()
         transitions = consecutive_round_changes(_con, indicator="mobbet")
-    rounds = rounds.with_columns(
-        pl.col("round_id").is_in(primary["round_id"].implode()).alias("is_primary")
-    )
     return (
         WAREHOUSE,
         calendar,

@@ -26,7 +26,7 @@ def _(mo):
 
     A scale score is the mean of the answered items (at least half of them); the scales exist
     only in the 2022 instrument versions. Reliability first (Cronbach's α with the Feldt
-    interval, `lmp_analytics.stats.cronbach_alpha`), then the before/after per phase
+    interval, `lmp_analytics.evaluation.reliability`), then the before/after per phase
     (`phase_changes`: difference of means, Welch interval, Wilcoxon/Mann–Whitney, BH) and the
     staggered DiD event study (`programme_effect`). In the synthetic demo world the relation and
     management items carry a planted cumulative OR of 1.15 from phase 2 on; the well-being items
@@ -45,8 +45,9 @@ def _():
 
     from lmp_analytics.codebook import load_codebook
     from lmp_analytics.evaluation.programme import programme_effect, school_term_panel
+    from lmp_analytics.evaluation.reliability import scale_reliability
     from lmp_analytics.evaluation.school_change import phase_changes
-    from lmp_analytics.stats import StatsInputError, cronbach_alpha, mean_t_interval
+    from lmp_analytics.stats import StatsInputError, mean_t_interval
     from lmp_analytics.synth.truth import (
         change_truth,
         event_study_truth,
@@ -61,7 +62,6 @@ def _():
         StatsInputError,
         alt,
         change_truth,
-        cronbach_alpha,
         event_study_truth,
         find_truth,
         load_codebook,
@@ -73,6 +73,7 @@ def _():
         pl,
         programme_effect,
         reading,
+        scale_reliability,
         scale_truth,
         school_term_panel,
         term_index,
@@ -90,6 +91,7 @@ def _(
     pl,
     programme_effect,
     reading,
+    scale_reliability,
     scale_truth,
     school_term_panel,
 ):
@@ -99,17 +101,11 @@ def _(
     }
     with reading() as _con:
         school_ids = _con.sql(named("reads", "schools")).pl()["skole_orgnr"].to_list()
-        # Item answers of every scale, reversed items already scored 6 - x (the codebook's rule).
-        item_answers = _con.sql(
-            """
-            SELECT r.versjon, r.term, r.round_id, r.elev, r.dato, d.indicator, a.item,
-                   CASE WHEN d.is_reversed THEN 6 - a.value ELSE a.value END AS score
-            FROM fct_answer AS a
-            JOIN fct_response AS r USING (round_id, gruppe, elev)
-            JOIN dim_indicator_item AS d ON d.versjon = r.versjon AND d.item = a.item
-            WHERE d.kind = 'scale'
-            """
-        ).pl()
+        # Cronbach's alpha (lmp_analytics.evaluation.reliability): per version over each
+        # pupil's first answer in it, and per term of one version.
+        reliability = scale_reliability(_con, by_term=False, first_answer=True)
+        reliability_by_term = scale_reliability(_con, by_term=True).filter(
+            pl.col("versjon") == "spekter-2022-forebyggende")
         scale_changes = pl.concat(
             [
                 phase_changes(_con, indicator=_s, phase=_k)
@@ -132,7 +128,8 @@ def _(
     return (
         LABELS,
         SCALES,
-        item_answers,
+        reliability,
+        reliability_by_term,
         scale_changes,
         scale_fits,
         scale_panels,
@@ -150,7 +147,8 @@ def _(mo):
     Cronbach's α on complete answers, once per scale and version, over each pupil's first
     answer in that version (one row per pupil, so repeated rounds do not count twice).
     METHODS.md: report α on the programme sample, not per school; a version with fewer than 50
-    complete answers gets no α. Two-item scales (pupil–pupil, management, well-being) have α
+    complete answers gets no α (no row).
+    Two-item scales (pupil–pupil, management, well-being) have α
     equal to the Spearman–Brown corrected inter-item correlation, so expect lower values than
     for the three-item teacher scale.
     """)
@@ -158,43 +156,19 @@ def _(mo):
 
 
 @app.cell
-def _(SCALES, cronbach_alpha, item_answers, pl):
-    def _alpha_rows(frame, keys):
-        rows = []
-        for _key, _part in frame.group_by(keys, maintain_order=True):
-            _wide = _part.pivot(on="item", index=["round_id", "elev"], values="score")
-            _items = _wide.drop("round_id", "elev")
-            _complete = _items.drop_nulls().height
-            _row = dict(zip(keys, _key, strict=True)) | {
-                "items": _items.width, "complete answers": _complete,
-            }
-            if _items.width >= 2 and _complete >= 50:
-                _a = cronbach_alpha(_items)
-                _row |= {"alpha": _a.alpha, "CI low": _a.ci_low, "CI high": _a.ci_high}
-            rows.append(_row)
-        return rows
-
-    _first = item_answers.filter(
-        pl.col("dato") == pl.col("dato").min().over("versjon", "indicator", "elev")
-    )
-    reliability = (
-        pl.DataFrame(_alpha_rows(_first, ["indicator", "versjon"]))
-        .with_columns(pl.col("indicator").cast(pl.Enum(SCALES)))
-        .sort("indicator", "versjon")
-        .with_columns(pl.col("indicator").cast(pl.String))
-    )
-    reliability_by_term = pl.DataFrame(
-        _alpha_rows(item_answers.filter(pl.col("versjon") == "spekter-2022-forebyggende"),
-                    ["indicator", "term"])
-    )
-    reliability.with_columns(pl.col(pl.Float64).round(3))
-    return (reliability_by_term,)
+def _(SCALES, pl, reliability):
+    reliability.with_columns(pl.col("indicator").cast(pl.Enum(SCALES))).sort(
+        "indicator", "versjon").with_columns(
+        pl.col("indicator").cast(pl.String), pl.col(pl.Float64).round(3)).rename(
+        {"k": "items", "n": "complete answers", "ci_low": "CI low", "ci_high": "CI high"})
+    return
 
 
 @app.cell
 def _(alt, reliability_by_term, term_index):
     _terms = sorted(reliability_by_term["term"].unique().to_list(), key=term_index)
-    _base = alt.Chart(reliability_by_term).encode(
+    _base = alt.Chart(reliability_by_term.rename(
+        {"ci_low": "CI low", "ci_high": "CI high"})).encode(
         x=alt.X("term:O", sort=_terms), color=alt.Color("indicator:N", title="scale")
     )
     alpha_chart = (

@@ -37,3 +37,17 @@ def wide_console(monkeypatch: pytest.MonkeyPatch) -> None:
 
     for console in (cli.console, cli.err_console):
         monkeypatch.setattr(console, "_width", 1000)
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Keep each test folder on one xdist worker (``make test`` runs ``-n auto --dist loadgroup``).
+
+    The expensive session fixtures (demo warehouses, dashboard worlds, minimal warehouses) live in
+    each folder's conftest; grouping by folder builds each of them once instead of once per worker.
+    Top-level test files are grouped by file.
+    """
+    tests_dir = Path(__file__).parent
+    for item in items:
+        relative = Path(item.path).relative_to(tests_dir)
+        group = relative.parts[0] if len(relative.parts) > 1 else relative.stem
+        item.add_marker(pytest.mark.xdist_group(group))

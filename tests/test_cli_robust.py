@@ -163,7 +163,7 @@ LEVELS_MSG = "gruppe, skole, kommune, pulje, program"
     (("export", "--format", "pdf"), "csv, xlsx, parquet"),
     (("export", "--indicator", "mobbet,nope"), "mobbet"),
     (("report", "--school", "974590123", "--format", "docx"), "pdf, html"),
-    (("report", "--school", "974590123", "--lang", "de"), "nb, en"),
+    (("report", "--school", "974590123", "--lang", "de"), "nb, nn, en"),
     (("report", "--school", "974590123", "--term", "høst"), "YYYYH"),
     (("synth", "--scale", "huge"), "demo, kommune, national"),
     (("retention", "--before", "2020H", "--role", "bogus"), "kommune:<4-digit kommunenummer>"),

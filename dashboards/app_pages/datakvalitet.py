@@ -10,8 +10,8 @@ from lmpdash.context import current
 from lmpdash.i18n import fmt_num, fmt_pct, term_label, term_short
 
 from lmp_analytics.ingest import reasons
+from lmp_analytics.readmodels.quality import LOW_RESPONSE_RATE
 from lmp_analytics.terms import term_index
-from lmp_analytics.views import LOW_RESPONSE_RATE
 
 WARN = "⚠"
 

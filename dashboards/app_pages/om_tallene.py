@@ -8,8 +8,8 @@ import streamlit as st
 from lmpdash import charts, ui
 from lmpdash.context import current
 
-from lmp_analytics import views
 from lmp_analytics.presentation.labels import power_caveat, rtm_caveat
+from lmp_analytics.readmodels import catalogue
 
 SECTIONS = {
     "nb": [
@@ -162,7 +162,7 @@ def main() -> None:
     st.subheader(ctx.t("indicator"))
     rows = [{ctx.t("indicator"): info.label(lang), "id": info.id,
              " ": ctx.t("axis_share") if info.kind == "share" else ctx.t("axis_mean")}
-            for info in views.indicator_catalogue().values()]
+            for info in catalogue.indicator_catalogue().values()]
     charts.show_table(charts.Table(pl.DataFrame(rows)), lang, key="om_indicators",
                       file_name=f"lmp_indikatorer_{lang}")
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 import altair as alt
 import polars as pl
 import streamlit as st
-from lmpdash import charts, data, ui
+from lmpdash import charts, data, landing, ui
 from lmpdash.context import current
 from lmpdash.i18n import (
     fmt_change,
@@ -20,7 +20,7 @@ from lmpdash.i18n import (
     verdict_text,
 )
 
-from lmp_analytics import views
+from lmp_analytics.readmodels import catalogue
 from lmp_analytics.terms import term_index
 
 NATIONAL_INDICATORS = ("mobbet", "mobbet_samlet")
@@ -55,7 +55,7 @@ def main() -> None:
         schools = schools.filter(pl.col("kommunenummer") == kommune)
     schools = ui.with_school_labels(schools, ctx)
     kind = ui.indicator_kind(indicator)
-    value, low, high = views.value_columns(kind)
+    value, low, high = catalogue.value_columns(kind)
 
     cells = data.indicators(ctx.src, ctx.role, "skole", indicator=indicator)
     cells = ui.with_school_labels(
@@ -66,6 +66,8 @@ def main() -> None:
         pl.col("is_primary").fill_null(True))
     terms = sorted(set(cells["term"].to_list()), key=term_index)
 
+    landing.phase_panel(ctx, indicator, kind)
+    landing.alert_list(ctx, indicator, kind)
     _headline(ctx, indicator, kind, kommune)
     st.subheader(ctx.t("ov_table_title"))
     ui.suppression_caption(ctx)
@@ -268,7 +270,7 @@ def _attention(ctx, indicator: str, kind: str, schools: pl.DataFrame) -> None:
         return
     if (ranked["reference_label"] == "deltaker").any():
         st.caption(ctx.t("na_reference_programme"))
-    info = views.indicator_catalogue().get(indicator)
+    info = catalogue.indicator_catalogue().get(indicator)
     bad_high = not (info.higher_is_better if info else False)
     level_sign = ctx.t("att_above") if bad_high else ctx.t("att_below")
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import polars as pl
 import streamlit as st
-from lmpdash import charts, data, ui
+from lmpdash import charts, data, school_view, ui
 from lmpdash.context import current, query_param
 from lmpdash.i18n import (
     breakdown_label,
@@ -20,8 +20,8 @@ from lmpdash.i18n import (
     verdict_text,
 )
 
-from lmp_analytics import views
 from lmp_analytics.presentation.labels import power_caveat
+from lmp_analytics.readmodels.catalogue import indicator_catalogue, value_columns
 from lmp_analytics.stats.verdict import Verdict
 from lmp_analytics.terms import term_index, terms_between
 
@@ -74,6 +74,8 @@ def main() -> None:
     kind = ui.indicator_kind(indicator)
     cells = all_cells.filter(pl.col("indicator") == indicator)
     _changed(ctx, orgnr, indicator, kind)
+    school_view.phases_section(ctx, orgnr, indicator, kind)
+    school_view.versus_section(ctx, school, cells, indicator, kind)
     st.subheader(ctx.t("sk_time_title"))
     _time_chart(ctx, orgnr, cells, kind)
     _phase_table(ctx, orgnr)
@@ -155,7 +157,7 @@ def _phase_rows(ctx, orgnr: str) -> pl.DataFrame:
 
 def _time_chart(ctx, orgnr: str, cells: pl.DataFrame, kind: str) -> None:
     lang = ctx.lang
-    value, low, high = views.value_columns(kind)
+    value, low, high = value_columns(kind)
     cells = cells.sort(pl.col("term").map_elements(term_index, return_dtype=pl.Int64), "round")
     # A second round in a term (e.g. a targeted one) gets its own label on the axis.
     cells = cells.with_columns(pl.col("round").cum_count().over("term").alias("_k"))
@@ -222,7 +224,7 @@ def _phase_table(ctx, orgnr: str) -> None:
 def _all_indicators(ctx, cells: pl.DataFrame) -> None:
     """Every indicator x round, value with its 95 % interval (text), hidden cells marked."""
     lang = ctx.lang
-    catalogue = views.indicator_catalogue()
+    catalogue = indicator_catalogue()
     cells = cells.sort(pl.col("term").map_elements(term_index, return_dtype=pl.Int64), "round")
     cells = cells.with_columns(pl.col("round").rank("dense").over("term").alias("_k"))
     rounds = cells.select("term", "round", "_k").unique().sort(
@@ -241,7 +243,7 @@ def _all_indicators(ctx, cells: pl.DataFrame) -> None:
             elif cell["suppressed"]:
                 row[col] = ctx.t("hidden")
             else:
-                value, low, high = views.value_columns(info.kind)
+                value, low, high = value_columns(info.kind)
                 row[col] = fmt_value_ci(cell[value], cell[low], cell[high], info.kind, lang)
         rows.append(row)
     table = charts.Table(pl.DataFrame(rows, schema={k: pl.String for k in rows[0]}))
@@ -250,7 +252,7 @@ def _all_indicators(ctx, cells: pl.DataFrame) -> None:
 
 def _breakdowns(ctx, orgnr: str, indicator: str, kind: str, cells: pl.DataFrame) -> None:
     lang = ctx.lang
-    value, low, high = views.value_columns(kind)
+    value, low, high = value_columns(kind)
     rounds = cells.sort(pl.col("term").map_elements(term_index, return_dtype=pl.Int64),
                         "round", descending=True)["round"].unique(maintain_order=True).to_list()
     term_of = dict(zip(cells["round"].to_list(), cells["term"].to_list(), strict=True))

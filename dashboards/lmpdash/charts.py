@@ -39,9 +39,11 @@ OKABE_ITO = {
     "black": "#000000",
     "grey": "#999999",
 }
-SERIES_ORDER = ["deltaker", "sammenligning", "kommune_deltaker", "kommune_sammenligning",
-                "nasjon_7", "nasjon_10"]
+SERIES_ORDER = ["skole", "pulje", "deltaker", "sammenligning", "kommune_deltaker",
+                "kommune_sammenligning", "nasjon_7", "nasjon_10"]
 SERIES_COLOURS = {
+    "skole": OKABE_ITO["blue"],
+    "pulje": OKABE_ITO["green"],
     "deltaker": OKABE_ITO["blue"],
     "sammenligning": OKABE_ITO["orange"],
     "kommune_deltaker": OKABE_ITO["sky"],
@@ -131,12 +133,16 @@ def _fmt(v, kind: str, lang: str) -> str:
 
 
 def show_table(table: Table, lang: str, *, key: str, file_name: str,
-               height: int | str = "auto") -> None:
-    """The table (st.dataframe) and a CSV download of exactly its rows and columns."""
+               height: int | str = "auto", static: bool = False) -> None:
+    """The table (st.dataframe; ``static``: st.table, which wraps its text instead of scrolling,
+    for a few rows) and a CSV download of exactly its rows and columns."""
     if table.frame.height == 0:
         st.caption(t("no_rows", lang))
         return
-    st.dataframe(table.display(lang), hide_index=True, key=f"tbl_{key}", height=height)
+    if static:
+        st.table(table.display(lang).to_pandas().set_index(table.frame.columns[0]))
+    else:
+        st.dataframe(table.display(lang), hide_index=True, key=f"tbl_{key}", height=height)
     st.download_button(
         t("download_csv", lang), data=table.csv(lang), file_name=f"{file_name}.csv",
         mime="text/csv", key=f"dl_{key}", on_click="ignore", icon=":material/download:",
@@ -360,3 +366,16 @@ def bar_chart(frame: pl.DataFrame, *, lang: str, x_title: str, y_title: str,
         tooltip=[alt.Tooltip("label:N", title=y_title),
                  alt.Tooltip("tooltip:N", title=x_title)],
     ).properties(height=70 + 24 * frame.height)
+
+
+def hidden_marks(frame: pl.DataFrame, order: list[str], lang: str) -> alt.Chart:
+    """The word for a hidden cell ('skjult') written at the foot of the chart at each term of
+    ``frame`` (column ``x``), so a hidden value reads as hidden, not as a gap or a missing
+    round."""
+    word = t("landing.cell_hidden", lang)
+    data = frame.with_columns(pl.lit(word).alias("hidden_text"))
+    x = alt.X("x:O", sort=order, scale=alt.Scale(domain=order))
+    return alt.Chart(data).mark_text(
+        angle=270, align="left", baseline="middle", fontSize=11, color=OKABE_ITO["vermillion"],
+    ).encode(x=x, y=alt.value(CHART_HEIGHT - 6), text="hidden_text:N",
+             tooltip=[alt.Tooltip("hidden_text:N", title=t("value", lang))])

@@ -24,7 +24,7 @@ from lmp_analytics.privacy.roles import (
 )
 
 from . import data
-from .i18n import LANGS, t
+from .i18n import LANGS, lang_name, picker_label, t
 
 log = logging.getLogger("lmp_dashboard")
 
@@ -83,8 +83,7 @@ def resolve_lang() -> str:
 
 def language_picker(lang: str) -> None:
     st.sidebar.radio(
-        f"{t('language', 'nb')} / {t('language', 'en')}", LANGS, key=LANG_KEY, horizontal=True,
-        format_func=lambda code: {"nb": "Norsk (bokmål)", "en": "English"}[code],
+        picker_label(), LANGS, key=LANG_KEY, horizontal=True, format_func=lang_name,
     )
 
 
@@ -185,7 +184,7 @@ def login_flow(lang: str) -> tuple[Role, str] | None:
 
 def demo_role_choices(src: data.Source) -> tuple[str, ...]:
     """program, each kommune, a veileder per kommune, and roles from users.toml if present."""
-    from lmp_analytics import views
+    from lmp_analytics.readmodels import role_picker
 
     extra: list[str] = []
     try:
@@ -198,7 +197,7 @@ def demo_role_choices(src: data.Source) -> tuple[str, ...]:
     if not src.exists:
         return tuple(dict.fromkeys(["program", *extra]))
     try:
-        return tuple(views.demo_roles(warehouse=src.reads, extra=extra))
+        return tuple(role_picker.demo_roles(warehouse=src.reads, extra=extra))
     except Exception:
         log.warning("demo roles could not be read from the warehouse", exc_info=True)
         return tuple(dict.fromkeys(["program", *extra]))

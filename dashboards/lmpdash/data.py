@@ -1,12 +1,13 @@
 """The dashboard's data layer: cached calls of :mod:`lmp_analytics.api` and
-:mod:`lmp_analytics.views`, keyed on the published warehouse file.
+:mod:`lmp_analytics.readmodels`, keyed on the published warehouse file.
 
 Every call opens short-lived read-only connections (inside the package functions); nothing
 caches a connection. Results are cached per warehouse *stamp* (inode, size, mtime): an ingest
 publishes by ``os.replace``, which changes the stamp, so the next page run reads the new data
 without a restart, and the previous stamp's entries are dropped. Expensive role-independent
 results (the publication, per-school changes, the event study) are cached once at programme
-scope and cut to each role with :func:`lmp_analytics.api.scope`, the API's own scope filter.
+scope and cut to each role with :func:`lmp_analytics.privacy.scope.scope` (surface
+``dashboard``), the one role scope.
 When a new stamp is first seen, a background thread warms the cache for the headline
 indicator so pages answer from memory.
 """
@@ -23,9 +24,12 @@ from pathlib import Path
 
 import polars as pl
 
-from lmp_analytics import api, views
+from lmp_analytics import api
 from lmp_analytics.config import warehouse_path
 from lmp_analytics.privacy.roles import Role
+from lmp_analytics.privacy.scope import scope
+from lmp_analytics.readmodels import attention as attention_list
+from lmp_analytics.readmodels import catalogue, comparison, quality
 from lmp_analytics.warehouse.snapshots import READ_INFIX, snapshot_path, snapshot_tmp_path
 
 log = logging.getLogger("lmp_dashboard")
@@ -211,10 +215,10 @@ def indicators(src: Source, role: Role, level: str = "skole", *, indicator: str 
     that school's cells only (fetched and cached per school)."""
     frame = _memo.get(src, "indicators", (level, by, school), lambda: api.indicators(
         level, indicator=None, by=by, role="program", warehouse=_wh(src),
-        schools=None if school is None else [school]))
+        schools=None if school is None else [school], surface="dashboard"))
     if frame.height and indicator is not None:
         frame = frame.filter(pl.col("indicator") == indicator)
-    return api.scope(frame, role) if frame.height else frame
+    return scope(frame, role, "dashboard") if frame.height else frame
 
 
 def threshold(src: Source) -> int:
@@ -226,8 +230,9 @@ def threshold(src: Source) -> int:
 def compare(src: Source, role: Role, *, indicator: str, phase: str | int) -> pl.DataFrame:
     """``api.compare`` for the role (cached at programme scope, then scoped)."""
     frame = _memo.get(src, "compare", (indicator, str(phase)), lambda: api.compare(
-        indicator=indicator, phase=phase, role="program", warehouse=_wh(src)))
-    return api.scope(frame, role)
+        indicator=indicator, phase=phase, role="program", warehouse=_wh(src),
+        surface="dashboard"))
+    return scope(frame, role, "dashboard")
 
 
 def school_changes(src: Source, role: Role, orgnr: str, *, indicator: str) -> pl.DataFrame:
@@ -236,8 +241,8 @@ def school_changes(src: Source, role: Role, orgnr: str, *, indicator: str) -> pl
     school at programme scope, then scoped."""
     frame = _memo.get(src, "school_compare", (orgnr, indicator), lambda: api.compare(
         indicator=indicator, phase="runde", role="program", warehouse=_wh(src),
-        schools=[orgnr]))
-    return api.scope(frame, role)
+        schools=[orgnr], surface="dashboard"))
+    return scope(frame, role, "dashboard")
 
 
 # --------------------------------------------------------------------------------------------
@@ -246,63 +251,63 @@ def school_changes(src: Source, role: Role, orgnr: str, *, indicator: str) -> pl
 
 def _scoped(src: Source, role: Role, name: str, fn: Callable[..., pl.DataFrame],
             *args, **kwargs) -> pl.DataFrame:
-    """A views function whose last step is ``api.scope``: cached at programme scope."""
+    """A read model whose last step is the role scope: cached at programme scope."""
     frame = _memo.get(src, name, (args, tuple(sorted(kwargs.items()))), lambda: fn(
         *args, role="program", warehouse=_wh(src), **kwargs))
-    return api.scope(frame, role)
+    return scope(frame, role, "dashboard")
 
 
 def schools(src: Source, role: Role) -> pl.DataFrame:
-    return _scoped(src, role, "schools", views.schools)
+    return _scoped(src, role, "schools", catalogue.schools)
 
 
 def rounds(src: Source, role: Role) -> pl.DataFrame:
-    return _scoped(src, role, "rounds", views.rounds)
+    return _scoped(src, role, "rounds", catalogue.rounds)
 
 
 def phase_calendar(src: Source, role: Role) -> pl.DataFrame:
-    return _scoped(src, role, "phases", views.phase_calendar)
+    return _scoped(src, role, "phases", catalogue.phase_calendar)
 
 
 def response_rates(src: Source, role: Role) -> pl.DataFrame:
-    return _scoped(src, role, "rates", views.response_rates)
+    return _scoped(src, role, "rates", quality.response_rates)
 
 
 def quarantine(src: Source, role: Role) -> pl.DataFrame:
-    return _scoped(src, role, "quarantine", views.quarantine_summary)
+    return _scoped(src, role, "quarantine", quality.quarantine_summary)
 
 
 def item_nonresponse(src: Source, role: Role) -> pl.DataFrame:
-    return _scoped(src, role, "nonresponse", views.item_nonresponse)
+    return _scoped(src, role, "nonresponse", quality.item_nonresponse)
 
 
 def instruments(src: Source, role: Role) -> pl.DataFrame:
-    return _scoped(src, role, "instruments", views.instrument_overview)
+    return _scoped(src, role, "instruments", quality.instrument_overview)
 
 
 def kommuner(src: Source, role: Role) -> pl.DataFrame:
-    return _memo.get(src, "kommuner", (str(role),), lambda: views.kommuner(
+    return _memo.get(src, "kommuner", (str(role),), lambda: catalogue.kommuner(
         role=role, warehouse=_wh(src)))
 
 
 def terms(src: Source) -> list[str]:
-    return _memo.get(src, "terms", (), lambda: views.terms(warehouse=_wh(src)))
+    return _memo.get(src, "terms", (), lambda: catalogue.terms(warehouse=_wh(src)))
 
 
 def comparison_series(src: Source, role: Role, indicator: str) -> pl.DataFrame:
     """Programme rows (shared) and the kommune rows in the role's scope."""
-    frame = _memo.get(src, "series", (indicator,), lambda: views.comparison_series(
+    frame = _memo.get(src, "series", (indicator,), lambda: comparison.comparison_series(
         indicator=indicator, role="program", warehouse=_wh(src)))
-    return api.scope(frame, role)
+    return scope(frame, role, "dashboard")
 
 
 def national(src: Source, role: Role) -> pl.DataFrame:
-    return _memo.get(src, "national", (str(role),), lambda: views.national_series(
+    return _memo.get(src, "national", (str(role),), lambda: comparison.national_series(
         role=role, warehouse=_wh(src)))
 
 
 def eu_benchmark(src: Source, role: Role, pre: str, post: str) -> pl.DataFrame:
-    return _memo.get(src, "eu_benchmark", (str(role), pre, post), lambda: views.eu_benchmark(
+    return _memo.get(src, "eu_benchmark", (str(role), pre, post), lambda: comparison.eu_benchmark(
         pre, post, role=role, warehouse=_wh(src), allow_break=True))
 
 
@@ -310,14 +315,15 @@ def did(src: Source, role: Role, indicator: str, pre: str, post: str,
         kommunenummer: str | None) -> pl.DataFrame:
     if kommunenummer is not None and not role.includes_kommune(kommunenummer):
         raise PermissionError(f"role {role} does not include kommune {kommunenummer}")
-    return _memo.get(src, "did", (indicator, pre, post, kommunenummer), lambda: views.did_summary(
+    return _memo.get(src, "did", (indicator, pre, post, kommunenummer),
+                     lambda: comparison.did_summary(
         indicator=indicator, pre_term=pre, post_term=post, role="program",
         kommunenummer=kommunenummer, warehouse=_wh(src)))
 
 
-def event_study(src: Source, indicator: str) -> views.EventStudyView:
+def event_study(src: Source, indicator: str) -> comparison.EventStudyView:
     """Programme-level: the same for every role."""
-    return _memo.get(src, "event_study", (indicator,), lambda: views.event_study(
+    return _memo.get(src, "event_study", (indicator,), lambda: comparison.event_study(
         indicator=indicator, role="program", warehouse=_wh(src)))
 
 
@@ -326,7 +332,7 @@ def attention(src: Source, role: Role, indicator: str) -> pl.DataFrame:
     def compute() -> pl.DataFrame:
         cells = indicators(src, Role("program"), "skole", indicator=indicator)
         changes = compare(src, Role("program"), indicator=indicator, phase="runde")
-        return views.attention(indicator=indicator, role=role, warehouse=_wh(src),
+        return attention_list.attention(indicator=indicator, role=role, warehouse=_wh(src),
                                changes=changes, cells=cells)
 
     return _memo.get(src, "attention", (str(role), indicator), compute)
@@ -384,3 +390,46 @@ def school_report(src: Source, role: Role, orgnr: str, lang: str) -> bytes:
     record("report", role=str(role), scope=orgnr, detail=f"dashboard download lang={lang}",
            warehouse=src.path, outputs=["<dashboard download>"])
     return pdf
+
+
+def tilstandsrapport(src: Source, role: Role, kommune: str, skoleaar: str, lang: str,
+                     fmt: str) -> bytes:
+    """The municipality's state-report chapter (``lmp_analytics.reports.tilstand``, the function
+    behind ``lmp tilstandsrapport``), recorded in the audit log before the bytes are handed out."""
+    from lmp_analytics.reports.tilstand import render_tilstand
+    from lmp_analytics.warehouse.audit import record
+
+    out = render_tilstand(kommune, skoleaar, fmt=fmt, lang=lang, role=role, warehouse=_wh(src))
+    record("tilstandsrapport", role=str(role), scope=f"kommune {kommune}",
+           detail=f"dashboard download skoleaar={skoleaar}, format={fmt}, lang={lang}",
+           warehouse=src.path, outputs=["<dashboard download>"])
+    return out
+
+
+# --------------------------------------------------------------------------------------------
+# The landing panel and alerts (lmp_analytics.landing)
+
+
+def _phase_changes(src: Source, indicator: str) -> pl.DataFrame:
+    """Every phase's per-school changes at programme scope, from the cached ``compare``."""
+    return pl.concat([compare(src, Role("program"), indicator=indicator, phase=p)
+                      for p in ("1", "2", "3", "4", "program")], how="vertical_relaxed")
+
+
+def phase_summary(src: Source, role: Role, indicator: str) -> pl.DataFrame:
+    """``landing.phase_summary`` for the role (cached per role; pools the role's schools)."""
+    from lmp_analytics import landing
+
+    return _memo.get(src, "phase_summary", (str(role), indicator), lambda: (
+        landing.phase_summary(indicator=indicator, role=role, warehouse=_wh(src),
+                              changes=_phase_changes(src, indicator))))
+
+
+def alerts(src: Source, role: Role, indicator: str) -> pl.DataFrame:
+    """``landing.alerts`` for the role (cached per role)."""
+    from lmp_analytics import landing
+
+    return _memo.get(src, "alerts", (str(role), indicator), lambda: landing.alerts(
+        indicator=indicator, role=role, warehouse=_wh(src),
+        rounds=compare(src, Role("program"), indicator=indicator, phase="runde"),
+        phases=_phase_changes(src, indicator)))

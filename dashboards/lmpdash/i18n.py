@@ -21,7 +21,17 @@ _KJONN = {"jente": "jente", "gutt": "gutt", "annet": "annet", "ukjent": "ukjent"
 
 def t(key: str, lang: str = "nb", **kwargs) -> str:
     """The dashboard text for ``key`` in ``lang`` with ``{placeholders}`` filled in."""
-    return _strings.text(f"dashboard.{key}", "en" if lang == "en" else "nb", **kwargs)
+    return _strings.text(f"dashboard.{key}", lang if lang in LANGS else "nb", **kwargs)
+
+
+def lang_name(code: str) -> str:
+    """A language's own name for the picker: 'Norsk (bokmål)', 'Norsk (nynorsk)', 'English'."""
+    return _strings.text("language_name", code)
+
+
+def picker_label() -> str:
+    """The picker's title in every language, without repeats: 'Språk / Language'."""
+    return " / ".join(dict.fromkeys(t("language", code) for code in LANGS))
 
 
 def has(key: str) -> bool:

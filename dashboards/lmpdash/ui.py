@@ -5,9 +5,9 @@ from __future__ import annotations
 import polars as pl
 import streamlit as st
 
-from lmp_analytics import views
 from lmp_analytics.config import DEFAULT_MIN_N
 from lmp_analytics.errors import LmpError
+from lmp_analytics.readmodels.catalogue import indicator_catalogue
 
 from . import data
 from .context import Context, current, query_param
@@ -28,7 +28,7 @@ def require_data(ctx: Context) -> bool:
 def indicator_picker(ctx: Context, *, key: str, shares_only: bool = False,
                      default: str = "mobbet") -> str:
     """A selectbox of indicators (headline first); ``?indikator=`` preselects once."""
-    catalogue = views.indicator_catalogue()
+    catalogue = indicator_catalogue()
     ids = [k for k, v in catalogue.items() if v.kind == "share" or not shares_only]
     state_key = f"ind_{key}"
     if state_key not in st.session_state:
@@ -42,12 +42,12 @@ def indicator_picker(ctx: Context, *, key: str, shares_only: bool = False,
 
 
 def indicator_label(indicator: str, lang: str) -> str:
-    info = views.indicator_catalogue().get(indicator)
+    info = indicator_catalogue().get(indicator)
     return info.label(lang) if info else indicator
 
 
 def indicator_kind(indicator: str) -> str:
-    info = views.indicator_catalogue().get(indicator)
+    info = indicator_catalogue().get(indicator)
     return info.kind if info else "share"
 
 

@@ -92,12 +92,16 @@ class Indicator:
     label_en: str
     higher_is_better: bool
     headline: bool = False
+    label_nn: str = ""
     threshold: int | None = None
     reversed: tuple[str, ...] = ()
     min_items: int | None = None
     top_threshold: float | None = None
 
     def label(self, lang: str = "nb") -> str:
+        """The indicator's name in ``lang`` (nb, nn or en; nynorsk falls back to bokmål)."""
+        if lang == "nn":
+            return self.label_nn or self.label_nb
         return self.label_en if lang == "en" else self.label_nb
 
 
@@ -208,6 +212,7 @@ def _parse(path: Path) -> Codebook:
             items=its,
             label_nb=_require(entry, "label_nb", f"indicator '{iid}'", path),
             label_en=entry.get("label_en", entry["label_nb"]),
+            label_nn=entry.get("label_nn", entry["label_nb"]),
             higher_is_better=bool(entry.get("higher_is_better", True)),
             headline=bool(entry.get("headline", False)),
             threshold=entry.get("threshold"),

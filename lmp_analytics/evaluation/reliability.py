@@ -18,12 +18,14 @@ MIN_COMPLETE_CASES = 50
 
 
 def scale_reliability(
-    con: duckdb.DuckDBPyConnection, *, by_term: bool = True, min_n: int = MIN_COMPLETE_CASES
+    con: duckdb.DuckDBPyConnection, *, by_term: bool = True, min_n: int = MIN_COMPLETE_CASES,
+    first_answer: bool = False,
 ) -> pl.DataFrame:
     """Cronbach's alpha (Feldt 95 % CI) per scale indicator x version (x term); RELIABILITY_SCHEMA.
 
     Pupils who answered every item of the scale are the complete cases; cells with fewer than
-    ``min_n`` of them, or with a single item, are left out.
+    ``min_n`` of them, or with a single item, are left out. ``first_answer``: only each pupil's
+    first answer (earliest date) in the cell, so a pupil's repeated rounds count once.
     """
     scales = sorted({i.id for b in load_codebooks().values() for i in b.indicators.values()
                      if i.kind == "scale"})
@@ -34,6 +36,8 @@ def scale_reliability(
             continue
         keys = ["versjon", "term"] if by_term else ["versjon"]
         for key, part in answers.partition_by(keys, as_dict=True).items():
+            if first_answer:
+                part = part.filter(pl.col("dato") == pl.col("dato").min().over("elev"))
             wide = part.pivot(on="item", index=["round_id", "elev"], values="score")
             items = [c for c in wide.columns if c not in ("round_id", "elev")]
             complete = wide.drop_nulls(items)

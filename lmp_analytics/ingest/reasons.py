@@ -8,7 +8,7 @@ by code; dashboards show :func:`label`. Warehouses written before the code exist
 
 from __future__ import annotations
 
-from lmp_analytics.presentation.strings import text
+from lmp_analytics.presentation.strings import LANGS, text
 
 __all__ = ["CODES", "OTHER", "code_from_text", "label"]
 
@@ -45,8 +45,8 @@ COLUMN_CODES = {
 
 
 def label(code: str | None, lang: str = "nb") -> str:
-    """The label of a code in ``lang`` (nb | en); unknown codes read as 'other'."""
-    return text(f"reason.{code if code in CODES else OTHER}", "en" if lang == "en" else "nb")
+    """The label of a code in ``lang`` (nb | nn | en); unknown codes read as 'other'."""
+    return text(f"reason.{code if code in CODES else OTHER}", lang if lang in LANGS else "nb")
 
 
 def code_from_text(column: str | None, reason: str | None) -> str:

@@ -4,9 +4,9 @@ The counts per round x item are the mart ``mart_item_counts``; this module sums 
 school's round (``item='alle'``) and to the programme per term (per item and 'alle', over the
 schools' primary rounds) and suppresses them term by term. :func:`store_item_nonresponse` keeps
 the suppressed result in ``mart_item_nonresponse`` (built with the marts, only the changed terms
-on an incremental build), which :func:`lmp_analytics.views.item_nonresponse` reads when it was
-built with the same threshold and codebooks (:func:`inputs_key`); else the view computes it live
-from the counts with :func:`nonresponse_cells`. No Streamlit here.
+on an incremental build), which :func:`lmp_analytics.readmodels.quality.item_nonresponse` reads
+when it was built with the same threshold and codebooks (:func:`inputs_key`); else the view
+computes it live from the counts with :func:`nonresponse_cells`. No Streamlit here.
 """
 
 from __future__ import annotations

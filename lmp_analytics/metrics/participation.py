@@ -1,7 +1,8 @@
 """Participation: the response rate of each Spekter round, through the one suppression engine.
 
-Used by the dashboard views (:func:`lmp_analytics.views.response_rates`) and the school reports
-(:mod:`lmp_analytics.reports.data`), so both flag the same rounds with the same numbers.
+Used by the dashboard's read model (:func:`lmp_analytics.readmodels.quality.response_rates`)
+and the school reports (:mod:`lmp_analytics.reports.data`), so both flag the same rounds with
+the same numbers.
 """
 
 from __future__ import annotations

@@ -2,7 +2,7 @@
 
 Every file has the same keys (a test checks it). Keys are dotted, ``section.name``:
 ``report.title``, ``dashboard.page_skole``, ``test.boschloo``, ``unit.points``. A new written
-standard (nynorsk) is a new file ``nn.toml`` plus its code in :data:`LANGS`.
+standard is a new file plus its code in :data:`LANGS` (``nn.toml`` is nynorsk).
 """
 
 from __future__ import annotations
@@ -12,8 +12,8 @@ from functools import cache
 from importlib import resources
 from typing import Literal
 
-Lang = Literal["nb", "en"]
-LANGS: tuple[Lang, ...] = ("nb", "en")
+Lang = Literal["nb", "nn", "en"]
+LANGS: tuple[Lang, ...] = ("nb", "nn", "en")
 
 
 def check_lang(lang: str) -> Lang:

@@ -1,7 +1,15 @@
 """Privacy layer: the one suppression engine and the role scope, applied to every output.
 
-Order for every output path: aggregate -> :func:`suppress` (all linkages shown together) ->
-``role.apply_scope`` / ``role.scope_filter`` -> show or export.
+Order for every output path: aggregate -> :func:`suppress` (all linkages shown together;
+numbers derived from published cells through :mod:`lmp_analytics.privacy.derived`) ->
+:func:`lmp_analytics.privacy.scope.scope` (the role, once, for the surface) -> show or export.
+
+The engine by job: :mod:`~lmp_analytics.privacy.suppression` (the public call),
+:mod:`~lmp_analytics.privacy.declarations` (columns, reasons, Linkage, Change),
+:mod:`~lmp_analytics.privacy.equations` (sums, change pairs, the quick rules),
+:mod:`~lmp_analytics.privacy.audit` (the exact audit), :mod:`~lmp_analytics.privacy.propagation`
+(row reduction, interval propagation), :mod:`~lmp_analytics.privacy.notes` (the rendered
+result and its notes).
 """
 
 from lmp_analytics.privacy.roles import (
@@ -33,8 +41,6 @@ from lmp_analytics.privacy.suppression import (
     Linkage,
     SuppressionError,
     SuppressionWarning,
-    assert_matches_suppressed,
-    assert_no_hidden_numbers,
     margins,
     suppress,
     suppress_cube,
@@ -62,8 +68,6 @@ __all__ = [
     "RoleError",
     "SuppressionError",
     "SuppressionWarning",
-    "assert_matches_suppressed",
-    "assert_no_hidden_numbers",
     "default_role",
     "load_role_config",
     "margins",

@@ -172,7 +172,8 @@ def write_export(
     """Export an indicator table (role-scoped, suppressed) to ``out``, audited
     (:func:`lmp_analytics.warehouse.audit.write_outputs`). ``out`` None: the run is audited
     (output ``<stdout>``) and the bytes returned for the caller to print."""
-    from lmp_analytics.api import as_role, threshold
+    from lmp_analytics.api import threshold
+    from lmp_analytics.privacy.scope import as_role
 
     if fmt not in EXPORT_FORMATS:
         raise ValueError(f"format must be csv, xlsx or parquet; got {fmt!r}")

@@ -21,15 +21,20 @@ from functools import cached_property
 
 import polars as pl
 
-from lmp_analytics import api, views
+from lmp_analytics import api
 from lmp_analytics.errors import LmpError
 from lmp_analytics.metrics import nonresponse
 from lmp_analytics.metrics.participation import LOW_RESPONSE_RATE, enrolment, response_rates
 from lmp_analytics.metrics.phases import phase_calendar, primary_rounds
 from lmp_analytics.presentation.strings import Lang, check_lang
 from lmp_analytics.privacy.roles import Role
+from lmp_analytics.privacy.scope import scope
+from lmp_analytics.readmodels.catalogue import (
+    IndicatorInfo,
+    rounds_with_primary,
+)
+from lmp_analytics.readmodels.catalogue import indicator_catalogue as _catalogue
 from lmp_analytics.terms import parse_term, term_index, terms_between
-from lmp_analytics.views import IndicatorInfo
 from lmp_analytics.warehouse import reading
 
 WarehouseArg = str | os.PathLike[str] | None
@@ -172,7 +177,7 @@ class SchoolReport:
 
 def indicator_catalogue() -> tuple[IndicatorInfo, ...]:
     """The dashboard's indicator catalogue in report order: headline first, shares, scales."""
-    found = views.indicator_catalogue()
+    found = _catalogue()
     order = list(found)
     return tuple(sorted(found.values(), key=lambda i: (not i.headline, i.kind != "share",
                                                        order.index(i.id))))
@@ -210,13 +215,14 @@ class ReportSource:
         key = (by, self._family(orgnr))
         if key not in self._cells:
             self._cells[key] = api.indicators("skole", indicator=None, by=by, role=self.role,
-                                              warehouse=self.warehouse, schools=key[1])
+                                              warehouse=self.warehouse, schools=key[1],
+                                              surface="report")
         return self._cells[key].filter(pl.col("skole_orgnr") == orgnr)
 
     @cached_property
     def reference(self) -> pl.DataFrame:
         frame = api.indicators("program", indicator=None, role=self.role,
-                               warehouse=self.warehouse)
+                               warehouse=self.warehouse, surface="report")
         return frame.filter(pl.col("rolle") == "deltaker") if frame.height else frame
 
     def changes(self, indicator: str, orgnr: str) -> pl.DataFrame:
@@ -229,9 +235,9 @@ class ReportSource:
         key = (indicator, family)
         if key not in self._changes:
             phases = api.compare(indicator=indicator, phase=None, role=self.role,
-                                 warehouse=self.warehouse, schools=family)
+                                 warehouse=self.warehouse, schools=family, surface="report")
             rounds = api.compare(indicator=indicator, phase="runde", role=self.role,
-                                 warehouse=self.warehouse, schools=family)
+                                 warehouse=self.warehouse, schools=family, surface="report")
             self._changes[key] = pl.concat([phases, rounds], how="vertical_relaxed")
         return self._changes[key].filter(pl.col("skole_orgnr") == orgnr)
 
@@ -247,12 +253,10 @@ class ReportSource:
             ).pl()
             calendar = phase_calendar(con)
             primary = primary_rounds(con)
-            rounds = con.sql(
-                "SELECT r.round_id, r.skole_orgnr, r.term, r.versjon, r.runde, r.formal, "
-                "r.first_date, r.respondents, r.items, coalesce(m.is_primary, false) AS "
-                "is_primary FROM dim_round AS r LEFT JOIN mart_school_round AS m "
-                "USING (round_id) ORDER BY r.skole_orgnr, r.first_date, r.round_id"
-            ).pl()
+            rounds = rounds_with_primary(con).select(
+                "round_id", "skole_orgnr", "term", "versjon", "runde", "formal", "first_date",
+                "respondents", "items", "is_primary",
+            ).sort("skole_orgnr", "first_date", "round_id", maintain_order=True)
             enrolled = enrolment(con)
             last = con.sql("SELECT max(finished_at) FROM ingest_run").fetchall()[0][0]
         return {
@@ -264,7 +268,7 @@ class ReportSource:
 
     def schools_in_scope(self) -> pl.DataFrame:
         """dim_school rows of the schools the role may see."""
-        return api.scope(self.context["schools"], self.role)
+        return scope(self.context["schools"], self.role, "report")
 
     def school(self, orgnr: str) -> dict:
         """The school's roster row; ReportError if unknown, PermissionError if out of scope."""

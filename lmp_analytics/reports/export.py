@@ -48,7 +48,7 @@ def export_table(
         if unknown:
             raise ValueError(f"unknown indicator(s) {unknown}; known: {', '.join(sorted(known))}")
     frame = api.indicators(LEVELS[level], indicator=wanted, by=by, role=role,
-                           warehouse=warehouse)
+                           warehouse=warehouse, surface="export")
     if term is not None and frame.height:
         frame = frame.filter(pl.col("term") == term)
     return stable_order(frame)

@@ -197,11 +197,11 @@ def _grade_label(g: str, lang: Lang) -> str:
         return g
     if k > 10:
         return f"Vg{k - 10}"
-    return f"{k}." if lang == "nb" else str(k)
+    return f"{k}." if lang != "en" else str(k)
 
 
 def _date(day: dt.date, lang: Lang) -> str:
-    return day.strftime("%d.%m.%Y") if lang == "nb" else day.isoformat()
+    return day.strftime("%d.%m.%Y") if lang != "en" else day.isoformat()
 
 
 def _round_rows(report: SchoolReport) -> list[dict]:
@@ -233,7 +233,7 @@ def _summary(report: SchoolReport) -> list[str]:
     ind = report.headline
     cell = report.latest.get(ind.id)
     out = []
-    nb = lang == "nb"
+    nb = lang != "en"  # nn uses these bokmål sentences until they move to the strings files
     if cell is None:
         out.append(f"Mobbing ble ikke målt i {report.term}." if nb
                    else f"Bullying was not measured in {report.term}.")
@@ -283,7 +283,7 @@ def _summary(report: SchoolReport) -> list[str]:
 
 def _reading(report: SchoolReport) -> list[str]:
     lang = report.lang
-    nb = lang == "nb"
+    nb = lang != "en"  # nn uses these bokmål sentences until they move to the strings files
     out = [
         "Et 95 % konfidensintervall (KI) viser hvor det sanne tallet for skolen trolig ligger, "
         "gitt hvor mange som svarte. Overlapper intervallet for en endring 0, kan endringen "
@@ -327,7 +327,7 @@ def _meta(report: SchoolReport) -> list[tuple[str, str]]:
         role += f" ({text('report.start', lang)} {report.oppstart})"
     term = report.term
     if report.requested_term and report.requested_term != report.term:
-        term += (f" (siste runde før eller i {report.requested_term})" if lang == "nb"
+        term += (f" (siste runde før eller i {report.requested_term})" if lang != "en"
                  else f" (latest round in or before {report.requested_term})")
     if report.phase_in_term is not None:
         term += f" · {text('report.phase_now', lang)} {report.phase_in_term}"
@@ -395,7 +395,7 @@ def _unassessed(report: SchoolReport) -> str | None:
         return None
     terms = {p.fase: p.termin for p in report.phases}
     names = ", ".join(f"{k} ({terms[k]})" for k in later)
-    if report.lang == "nb":
+    if report.lang != "en":
         return (f"Fase {names} kan ikke vurderes før og etter: skolen mangler en runde før eller "
                 "etter fasen.")
     return (f"Phase {names} cannot be assessed before and after: the school lacks a round "
@@ -409,7 +409,7 @@ def _same_pupils(report: SchoolReport) -> str | None:
     lang = report.lang
     ci = fmt.interval(ch.linked_ci_low, ch.linked_ci_high, lang, change=True)
     n = fmt.integer(ch.linked_n, lang)
-    if lang == "nb":
+    if lang != "en":
         return (f"Bare elevene som svarte begge gangene (n = {n}): "
                 f"{fmt.points(ch.linked_diff, lang)} (95 % KI {ci}).")
     return (f"Only pupils who answered both times (n = {n}): "

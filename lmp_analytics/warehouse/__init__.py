@@ -52,7 +52,7 @@ def reading(
     """Context manager around :func:`connect` that always closes the connection.
 
     Given an open connection instead of a path it yields that connection and leaves it open:
-    a caller that makes several reads (``api`` / ``views`` functions take it as ``warehouse``)
+    a caller that makes several reads (``api`` / ``readmodels`` functions take it as ``warehouse``)
     opens the file once and reads one published snapshot throughout."""
     if isinstance(path, duckdb.DuckDBPyConnection):
         yield path

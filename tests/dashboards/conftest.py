@@ -25,9 +25,9 @@ def roster(world) -> dict:
     """Schools of the world by role: kommuner, participants, a kommune and its schools."""
     import polars as pl
 
-    from lmp_analytics import views
+    from lmp_analytics.readmodels import catalogue
 
-    schools = views.schools(role="program", warehouse=world.warehouse)
+    schools = catalogue.schools(role="program", warehouse=world.warehouse)
     kommuner = sorted(schools["kommunenummer"].unique().to_list())
     first = kommuner[0]
     participants = schools.filter((pl.col("rolle") == "deltaker")

@@ -6,7 +6,7 @@ from __future__ import annotations
 import polars as pl
 from dash_helpers import PAGES, app, dataframes, open_page, problems, texts
 
-from lmp_analytics import api
+from lmp_analytics.privacy.scope import scope
 
 AUTH = {"auth": {
     "redirect_uri": "http://localhost:8501/oauth2callback",
@@ -23,7 +23,7 @@ def _users(env, text: str) -> None:
 
 def _scope_leaks(at, roster: dict, role: str) -> list[str]:
     schools = roster["schools"]
-    inside = set(api.scope(schools, role)["skole_orgnr"].to_list())
+    inside = set(scope(schools, role, "dashboard")["skole_orgnr"].to_list())
     inside_names = set(schools.filter(pl.col("skole_orgnr").is_in(sorted(inside)))["skole"])
     outside = schools.filter(~pl.col("skole_orgnr").is_in(sorted(inside)))
     needles = {n for n in outside["skole"].to_list() if n not in inside_names}

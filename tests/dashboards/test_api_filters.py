@@ -10,6 +10,7 @@ import pytest
 from polars.testing import assert_frame_equal
 
 from lmp_analytics import api
+from lmp_analytics.privacy.scope import scope
 from lmp_analytics.publication import PUBLICATION_TABLE
 from lmp_analytics.warehouse import reading
 
@@ -41,7 +42,7 @@ def _expected(every_cell, role, level, by, indicator, schools=None) -> pl.DataFr
     out = out.filter(pl.col("breakdown") == (by or "alle"))
     if schools is not None:
         out = out.filter(pl.col("skole_orgnr").is_in(schools))
-    return api.scope(out, role).select(api.INDICATOR_COLUMNS)
+    return scope(out, role, "cli").select(api.INDICATOR_COLUMNS)
 
 
 @pytest.mark.parametrize(("level", "by", "indicator"), CASES)
@@ -96,7 +97,7 @@ def test_published_cells_role_filter_keeps_every_row_the_scope_keeps(world, rost
     with reading(world.warehouse) as con:
         for role in roster["roles"]:
             narrowed = api.published_cells(con, role=role)
-            assert_frame_equal(api.scope(narrowed, role), api.scope(every_cell, role),
+            assert_frame_equal(scope(narrowed, role, "cli"), scope(every_cell, role, "cli"),
                                check_exact=True)
             if role.startswith(("kommune", "veileder")):
                 assert narrowed.height < every_cell.height

@@ -12,8 +12,10 @@ import pytest
 from dash_helpers import PAGES, app, chart_rows, charts, dataframes, open_page, problems, texts
 from lmpdash.i18n import fmt_change, fmt_pct, fmt_pp, fmt_value_ci, term_label, term_short
 
-from lmp_analytics import api, views
+from lmp_analytics import api
 from lmp_analytics.ingest import reasons
+from lmp_analytics.privacy.scope import scope
+from lmp_analytics.readmodels import catalogue, comparison, quality
 from lmp_analytics.terms import term_index
 
 DIGIT = re.compile(r"\d")
@@ -24,7 +26,7 @@ def _out_of_scope(roster: dict, role: str) -> tuple[set[str], set[str]]:
     """Names and orgnrs of schools outside the role (names shared with an in-scope school are
     left out: they may legitimately appear)."""
     schools = roster["schools"]
-    inside = set(api.scope(schools, role)["skole_orgnr"].to_list())
+    inside = set(scope(schools, role, "dashboard")["skole_orgnr"].to_list())
     outside = schools.filter(~pl.col("skole_orgnr").is_in(sorted(inside)))
     inside_names = set(schools.filter(pl.col("skole_orgnr").is_in(sorted(inside)))["skole"])
     names = {n for n in outside["skole"].to_list() if n not in inside_names}
@@ -85,12 +87,12 @@ def test_oversikt_table_equals_api_and_hides_suppressed_cells(env, roster):
     open_page(at, "oversikt")
     assert not problems(at)
     cells = api.indicators("skole", indicator="mobbet", role=role, warehouse=env["warehouse"])
-    primary = views.rounds(role=role, warehouse=env["warehouse"]).filter(pl.col("is_primary"))
+    primary = catalogue.rounds(role=role, warehouse=env["warehouse"]).filter(pl.col("is_primary"))
     cells = cells.filter(pl.col("round").is_in(primary["round_id"].to_list()))
     names = dict(zip(roster["schools"]["skole_orgnr"], roster["schools"]["skole"], strict=True))
     table = dataframes(at)[0]
     in_table = set(table["Skole"].tolist())
-    expected_schools = set(views.schools(role=role, warehouse=env["warehouse"])["skole"])
+    expected_schools = set(catalogue.schools(role=role, warehouse=env["warehouse"])["skole"])
     assert in_table == expected_schools
     checked = hidden = 0
     for cell in cells.iter_rows(named=True):
@@ -135,7 +137,7 @@ def test_oversikt_chart_data_and_csv_are_the_suppressed_cells(env, roster, downl
         else:
             assert rec["Verdi"] != ""
     assert n_hidden == cells.filter(pl.col("suppressed")).join(
-        views.rounds(warehouse=env["warehouse"]).filter(pl.col("is_primary")).select(
+        catalogue.rounds(warehouse=env["warehouse"]).filter(pl.col("is_primary")).select(
             pl.col("round_id").alias("round")), on="round").height
     for _, row in table[table["Skjult"] == "ja"].iterrows():
         assert row["Verdi"] == row["KI nedre"] == row["KI øvre"] == "skjult"
@@ -151,7 +153,7 @@ def test_skole_page_every_indicator_equals_api(env, roster):
     table = next(f for f in dataframes(at) if "Indikator" in f.columns)
     cells = api.indicators("skole", indicator=None, role=role, warehouse=env["warehouse"])
     cells = cells.filter(pl.col("skole_orgnr") == orgnr)
-    labels = {k: v.label("nb") for k, v in views.indicator_catalogue().items()}
+    labels = {k: v.label("nb") for k, v in catalogue.indicator_catalogue().items()}
     checked = 0
     for cell in cells.iter_rows(named=True):
         row = table[table["Indikator"] == labels[cell["indicator"]]].iloc[0]
@@ -160,7 +162,7 @@ def test_skole_page_every_indicator_equals_api(env, roster):
         if cell["suppressed"]:
             assert "skjult" in shown
         else:
-            value, low, high = views.value_columns(cell["kind"])
+            value, low, high = catalogue.value_columns(cell["kind"])
             assert fmt_value_ci(cell[value], cell[low], cell[high], cell["kind"], "nb") in shown
             checked += 1
     assert checked > 20
@@ -218,12 +220,12 @@ def test_sammenligning_did_and_event_study_equal_views(env, roster):
     assert not problems(at)
     pre = at.selectbox(key="sa_pre").value
     post = at.selectbox(key="sa_post").value
-    did = views.did_summary(indicator="mobbet", pre_term=pre, post_term=post,
+    did = comparison.did_summary(indicator="mobbet", pre_term=pre, post_term=post,
                             warehouse=env["warehouse"]).row(0, named=True)
     text = "\n".join(m.value for m in at.markdown)
     if not did["suppressed"] and did["tested"]:
         assert fmt_pp(did["did"], "nb") in text
-    es = views.event_study(indicator="mobbet", warehouse=env["warehouse"]).event_study
+    es = comparison.event_study(indicator="mobbet", warehouse=env["warehouse"]).event_study
     table = next(f for f in dataframes(at) if "Anslag" in f.columns and "KI nedre" in f.columns
                  and len(f) == es.height)
     for (_, row), r in zip(table.iterrows(), es.iter_rows(named=True), strict=True):
@@ -240,13 +242,13 @@ def test_datakvalitet_equals_views(env, roster):
     at = app(role=role)
     open_page(at, "datakvalitet")
     assert not problems(at)
-    rates = views.response_rates(role=role, warehouse=env["warehouse"])
+    rates = quality.response_rates(role=role, warehouse=env["warehouse"])
     table = next(f for f in dataframes(at) if "Svarprosent" in f.columns)
     assert len(table) == rates.height
     shown = set(table["Svarprosent"])
     for r in rates.filter(pl.col("response_rate").is_not_null()).iter_rows(named=True):
         assert fmt_pct(round(r["response_rate"] * 100, 1) / 100, "nb") in shown
-    quarantine = views.quarantine_summary(role=role, warehouse=env["warehouse"])
+    quarantine = quality.quarantine_summary(role=role, warehouse=env["warehouse"])
     assert set(quarantine["level"].unique()) <= {"skole", "program"}
 
 
@@ -255,7 +257,7 @@ def test_datakvalitet_names_quarantine_reasons_by_code_in_the_language(env, lang
     at = app(role="program", lang=lang)
     open_page(at, "datakvalitet")
     assert not problems(at)
-    quarantine = views.quarantine_summary(warehouse=env["warehouse"]).filter(
+    quarantine = quality.quarantine_summary(warehouse=env["warehouse"]).filter(
         pl.col("count") > 0)
     assert quarantine.height
     table = next(f for f in dataframes(at) if column in f.columns)

@@ -13,10 +13,11 @@ import types
 import pytest
 from lmpdash import data
 
-from lmp_analytics import api, views
+from lmp_analytics import api
 from lmp_analytics.privacy.roles import parse_role
 
 IN_MEMORY = {"scope", "as_role"}  # pure functions on frames already in memory
+READ_MODELS = ("catalogue", "comparison", "quality", "attention_list")  # data.py's modules
 
 
 def _page_calls(src, role, terms):
@@ -47,7 +48,7 @@ def _page_calls(src, role, terms):
 
 
 class _NoWarehouse(types.ModuleType):
-    """A stand-in for ``api`` / ``views`` whose functions fail: a call means a query."""
+    """A stand-in for ``api`` / a read model whose functions fail: a call means a query."""
 
     def __init__(self, module: types.ModuleType, calls: list[str]):
         super().__init__(module.__name__)
@@ -75,7 +76,8 @@ def test_every_page_query_answers_from_memory_once_warm(world, roster, monkeypat
             fn()
     calls: list[str] = []
     monkeypatch.setattr(data, "api", _NoWarehouse(api, calls))
-    monkeypatch.setattr(data, "views", _NoWarehouse(views, calls))
+    for name in READ_MODELS:
+        monkeypatch.setattr(data, name, _NoWarehouse(getattr(data, name), calls))
     answered = 0
     for role in roles:
         for page, fns in _page_calls(src, role, terms).items():
@@ -91,7 +93,7 @@ def test_a_cold_call_is_caught(world, monkeypatch):
     src = data.source(world.warehouse)
     calls: list[str] = []
     monkeypatch.setattr(data, "_memo", data._Memo())  # nothing seen yet
-    monkeypatch.setattr(data, "views", _NoWarehouse(views, calls))
+    monkeypatch.setattr(data, "quality", _NoWarehouse(data.quality, calls))
     with pytest.raises(AssertionError, match="not answered from memory"):
         data.item_nonresponse(src, parse_role("program"))
-    assert calls == ["lmp_analytics.views.item_nonresponse"]
+    assert calls == ["lmp_analytics.readmodels.quality.item_nonresponse"]

@@ -1,4 +1,4 @@
-"""lmp_analytics.views: role scope, the suppression engine on every new count, and the
+"""lmp_analytics.readmodels: role scope, the suppression engine on every new count, and the
 interval-based attention ranking."""
 
 from __future__ import annotations
@@ -10,8 +10,11 @@ import duckdb
 import polars as pl
 import pytest
 
-from lmp_analytics import api, views
+from lmp_analytics import api
 from lmp_analytics.ingest import reasons
+from lmp_analytics.privacy.scope import scope
+from lmp_analytics.readmodels import attention as attention_list
+from lmp_analytics.readmodels import catalogue, comparison, quality
 
 NUMBERS = {  # view -> (its number columns, a min_n that hides some of its cells)
     "response_rates": (("n", "enrolled", "response_rate"), 100),
@@ -22,7 +25,7 @@ NUMBERS = {  # view -> (its number columns, a min_n that hides some of its cells
 
 @pytest.mark.parametrize("name", sorted(NUMBERS))
 def test_new_counts_are_suppressed_and_scoped(world, roster, name):
-    fn = getattr(views, name)
+    fn = getattr(quality, name)
     columns, min_n = NUMBERS[name]
     full = fn(role="program", warehouse=world.warehouse, min_n=min_n)
     assert full.height
@@ -33,13 +36,13 @@ def test_new_counts_are_suppressed_and_scoped(world, roster, name):
     assert (full.filter(~pl.col("suppressed"))["n"] >= min_n).all()
     for role in roster["roles"][1:3]:
         scoped = fn(role=role, warehouse=world.warehouse, min_n=min_n)
-        assert scoped.equals(api.scope(full, role)), (name, role)
-        inside = set(api.scope(roster["schools"], role)["skole_orgnr"])
+        assert scoped.equals(scope(full, role, "dashboard")), (name, role)
+        inside = set(scope(roster["schools"], role, "dashboard")["skole_orgnr"])
         assert set(scoped["skole_orgnr"].drop_nulls()) <= inside
 
 
 def test_quarantine_counts_rows_by_reason_and_adds_up(world):
-    q = views.quarantine_summary(warehouse=world.warehouse)
+    q = quality.quarantine_summary(warehouse=world.warehouse)
     assert q.height and q["count"].sum() > 0
     assert "value" not in q.columns  # quarantined values (may hold pseudonyms) never leave
     visible = q.filter(~pl.col("suppressed"))
@@ -51,7 +54,7 @@ def test_quarantine_counts_rows_by_reason_and_adds_up(world):
 
 
 def test_quarantine_groups_by_stable_code_also_in_old_warehouses(world, tmp_path):
-    q = views.quarantine_summary(warehouse=world.warehouse)
+    q = quality.quarantine_summary(warehouse=world.warehouse)
     codes = set(q["reason_code"].to_list())
     assert codes <= set(reasons.CODES) - {reasons.OTHER}  # every planted error has its code
     with duckdb.connect(str(world.warehouse), read_only=True) as con:
@@ -62,7 +65,7 @@ def test_quarantine_groups_by_stable_code_also_in_old_warehouses(world, tmp_path
     shutil.copyfile(world.warehouse, old)
     with duckdb.connect(str(old)) as con:
         con.execute("ALTER TABLE quarantine DROP COLUMN reason_code")
-    assert views.quarantine_summary(warehouse=old).equals(q)
+    assert quality.quarantine_summary(warehouse=old).equals(q)
 
 
 def test_quarantine_reason_labels_in_both_languages():
@@ -74,22 +77,22 @@ def test_quarantine_reason_labels_in_both_languages():
 
 def test_kommune_role_quarantine_has_no_other_kommune(world, roster):
     role = f"kommune:{roster['kommune']}"
-    q = views.quarantine_summary(role=role, warehouse=world.warehouse)
+    q = quality.quarantine_summary(role=role, warehouse=world.warehouse)
     assert set(q["kommunenummer"].drop_nulls()) <= {roster["kommune"]}
 
 
 def test_response_rate_is_respondents_over_enrolment(world):
-    rates = views.response_rates(warehouse=world.warehouse)
+    rates = quality.response_rates(warehouse=world.warehouse)
     ok = rates.filter(pl.col("response_rate").is_not_null())
     assert ok.height
     assert ((ok["n"] / ok["enrolled"] - ok["response_rate"]).abs() < 1e-12).all()
-    assert (ok["low_rate"] == (ok["response_rate"] < views.LOW_RESPONSE_RATE)).all()
+    assert (ok["low_rate"] == (ok["response_rate"] < quality.LOW_RESPONSE_RATE)).all()
     targeted = rates.filter(pl.col("formal") == "mistanke")
     assert targeted["response_rate"].null_count() == targeted.height
 
 
 def test_attention_is_ordered_by_interval_evidence(world, roster):
-    ranked = views.attention(indicator="mobbet", warehouse=world.warehouse)
+    ranked = attention_list.attention(indicator="mobbet", warehouse=world.warehouse)
     assert ranked.height
     assert ranked["rank"].to_list() == list(range(1, ranked.height + 1))
     ev = ranked["evidence"].to_list()
@@ -105,14 +108,14 @@ def test_attention_is_ordered_by_interval_evidence(world, roster):
         assert gaps == sorted(gaps, reverse=True)
     # A role sees its schools only, ranked among themselves.
     role = f"kommune:{roster['kommune']}"
-    scoped = views.attention(indicator="mobbet", role=role, warehouse=world.warehouse)
+    scoped = attention_list.attention(indicator="mobbet", role=role, warehouse=world.warehouse)
     assert set(scoped["kommunenummer"]) == {roster["kommune"]}
     assert scoped["rank"].to_list() == list(range(1, scoped.height + 1))
 
 
 def test_did_is_hidden_when_a_published_cell_is_hidden(world, roster):
-    terms = views.terms(warehouse=world.warehouse)
-    rows = [views.did_summary(indicator="mobbet", pre_term=a, post_term=b,
+    terms = catalogue.terms(warehouse=world.warehouse)
+    rows = [comparison.did_summary(indicator="mobbet", pre_term=a, post_term=b,
                               warehouse=world.warehouse).row(0, named=True)
             for a, b in itertools.pairwise(terms)]
     cells = api.indicators("program", indicator="mobbet", warehouse=world.warehouse)
@@ -127,23 +130,24 @@ def test_did_is_hidden_when_a_published_cell_is_hidden(world, roster):
             assert row["suppressed"] and row["did"] is None
     with pytest.raises(PermissionError):
         other = next(k for k in roster["kommuner"] if k != roster["kommune"])
-        views.did_summary(indicator="mobbet", pre_term=terms[0], post_term=terms[-1],
+        comparison.did_summary(indicator="mobbet", pre_term=terms[0], post_term=terms[-1],
                           role=f"kommune:{roster['kommune']}", kommunenummer=other,
                           warehouse=world.warehouse)
 
 
 def test_event_study_is_programme_level_and_suppressed(world, roster):
-    a = views.event_study(indicator="mobbet", warehouse=world.warehouse)
-    b = views.event_study(indicator="mobbet", role=roster["roles"][1], warehouse=world.warehouse)
+    a = comparison.event_study(indicator="mobbet", warehouse=world.warehouse)
+    b = comparison.event_study(indicator="mobbet", role=roster["roles"][1],
+                               warehouse=world.warehouse)
     assert a.event_study.height and a.event_study.equals(b.event_study)
     assert a.event_study.filter(pl.col("pre")).height  # pre-periods are shown
-    hidden = views.event_study(indicator="mobbet", warehouse=world.warehouse, min_n=10**6)
+    hidden = comparison.event_study(indicator="mobbet", warehouse=world.warehouse, min_n=10**6)
     assert hidden.event_study["att"].null_count() == hidden.event_study.height
 
 
 def test_national_rows_are_scoped(world, roster):
     role = "veileder:" + ",".join(roster["veileder"])
-    nat = views.national_series(role=role, warehouse=world.warehouse)
+    nat = comparison.national_series(role=role, warehouse=world.warehouse)
     assert set(nat["level"]) <= {"nasjon", "skole"}
     assert set(nat["skole_orgnr"].drop_nulls()) <= set(roster["veileder"])
     assert nat.filter(pl.col("suppressed"))["value"].null_count() == nat["suppressed"].sum()
@@ -151,10 +155,10 @@ def test_national_rows_are_scoped(world, roster):
 
 def test_comparison_series_for_kommune_role(world, roster):
     role = f"kommune:{roster['kommune']}"
-    series = views.comparison_series(indicator="mobbet", role=role, warehouse=world.warehouse)
+    series = comparison.comparison_series(indicator="mobbet", role=role, warehouse=world.warehouse)
     assert set(series["level"]) == {"program", "kommune"}
     assert set(series["kommunenummer"].drop_nulls()) == {roster["kommune"]}
-    assert views.kommuner(role="veileder:" + ",".join(roster["veileder"]),
+    assert catalogue.kommuner(role="veileder:" + ",".join(roster["veileder"]),
                           warehouse=world.warehouse).height == 0
 
 
@@ -162,7 +166,7 @@ def test_empty_or_missing_warehouse(tmp_path):
     from lmp_analytics.errors import WarehouseError
 
     with pytest.raises(WarehouseError):
-        views.schools(warehouse=tmp_path / "missing.duckdb")
+        catalogue.schools(warehouse=tmp_path / "missing.duckdb")
 
 
 def test_an_open_connection_is_reused_and_gives_the_same_rows(world, roster):

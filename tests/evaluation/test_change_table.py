@@ -28,6 +28,7 @@ from lmp_analytics.evaluation.change_table import CHANGE_TABLE, build_change_tab
 from lmp_analytics.evaluation.school_change import CHANGE_SCHEMA, _finish
 from lmp_analytics.jobs import ingest_and_build
 from lmp_analytics.metrics.phases import phase_calendar, primary_rounds, select_phase_rounds
+from lmp_analytics.privacy.scope import scope
 from lmp_analytics.stats.change import change_from_rounds, linked_change, overlap_counts
 from lmp_analytics.synth import write_world
 from lmp_analytics.synth.params import Params
@@ -162,7 +163,7 @@ def _ref_api_compare(warehouse, indicator, phase, role, schools=None):
           for c in numbers],
         *[pl.when(pl.col("suppressed")).then(None).otherwise(pl.col(c)).alias(c)
           for c in ("verdict", "pre_n", "post_n", "linked_n")],
-        pl.when(pl.col("suppressed")).then(pl.lit("primary_or_level_hidden")).otherwise(None)
+        pl.when(pl.col("suppressed")).then(pl.lit("derived")).otherwise(None)
         .alias("suppression_reason"),
     ).with_columns(
         *[pl.when(pl.col("linked_n").fill_null(0) < threshold).then(None)
@@ -171,7 +172,7 @@ def _ref_api_compare(warehouse, indicator, phase, role, schools=None):
         pl.when(pl.col("kind") == "share").then(pl.col("diff")).alias("diff_pp"),
         pl.when(pl.col("kind") == "scale").then(pl.col("diff")).alias("diff_mean"),
     ).with_columns(pl.lit("skole").alias("level"))
-    return api.scope(out, role).select(api.COMPARE_COLUMNS)
+    return scope(out, role, "cli").select(api.COMPARE_COLUMNS)
 
 
 # --- the world: a first ingest, then a corrected file and a new term ---------------------------

@@ -12,10 +12,10 @@ import polars as pl
 import pytest
 from polars.testing import assert_frame_equal
 
-from lmp_analytics import views
 from lmp_analytics.metrics import nonresponse
 from lmp_analytics.metrics.marts import build_marts
 from lmp_analytics.pipeline import ingest_files
+from lmp_analytics.readmodels import quality
 from lmp_analytics.synth import write_world
 from lmp_analytics.synth.params import Params
 from lmp_analytics.warehouse import reading
@@ -72,7 +72,7 @@ def _check(wh) -> None:
     assert_frame_equal(_mart_counts(wh), direct)
     expected = _direct_cells(wh)
     assert_frame_equal(_stored(wh), expected)
-    assert_frame_equal(_sorted(views.item_nonresponse(role="forsker", warehouse=wh)), expected)
+    assert_frame_equal(_sorted(quality.item_nonresponse(role="forsker", warehouse=wh)), expected)
 
 
 def _full_rebuild(wh, tmp_path) -> str:
@@ -155,7 +155,7 @@ def test_another_threshold_or_a_warehouse_without_the_marts_is_computed_live(wor
     expected = _direct_cells(wh, min_n=median)
     assert expected["suppressed"].any() and not expected["suppressed"].all()
     assert_frame_equal(
-        _sorted(views.item_nonresponse(role="forsker", warehouse=wh, min_n=median)), expected)
+        _sorted(quality.item_nonresponse(role="forsker", warehouse=wh, min_n=median)), expected)
     old = tmp_path / "old.duckdb"
     shutil.copyfile(wh, old)
     con = duckdb.connect(str(old))
@@ -164,5 +164,5 @@ def test_another_threshold_or_a_warehouse_without_the_marts_is_computed_live(wor
         con.execute("DROP TABLE mart_item_nonresponse")
     finally:
         con.close()
-    assert_frame_equal(_sorted(views.item_nonresponse(role="forsker", warehouse=old)),
+    assert_frame_equal(_sorted(quality.item_nonresponse(role="forsker", warehouse=old)),
                        _direct_cells(wh))

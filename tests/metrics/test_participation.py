@@ -6,8 +6,8 @@ from __future__ import annotations
 import polars as pl
 import pytest
 
-from lmp_analytics import views
 from lmp_analytics.metrics.participation import LOW_RESPONSE_RATE, enrolment, response_rates
+from lmp_analytics.readmodels import quality
 from lmp_analytics.reports.data import ReportError, ReportSource, school_report
 from lmp_analytics.warehouse import reading
 
@@ -55,7 +55,7 @@ def test_rounds_below_min_n_show_no_number():
 def test_view_and_report_show_the_same_rates(sample_warehouse):
     with reading(sample_warehouse) as con:
         assert enrolment(con).height > 0
-    view = views.response_rates(warehouse=sample_warehouse)
+    view = quality.response_rates(warehouse=sample_warehouse)
     source = ReportSource(warehouse=sample_warehouse)
     compared, rated = 0, 0
     for orgnr in view["skole_orgnr"].unique().sort().to_list():

@@ -83,7 +83,7 @@ def i18n():
         sys.path.remove(str(ROOT / "dashboards"))
 
 
-@pytest.mark.parametrize("lang", ["nb", "en"])
+@pytest.mark.parametrize("lang", strings.LANGS)
 def test_dashboard_names_every_test_the_report_names(i18n, lang):
     for test in ("score_z", "boschloo", "mcnemar_midp", *labels.TEST_IDS):
         assert i18n.test_label(test, lang) == labels.test_name(test, lang) != test
@@ -92,7 +92,7 @@ def test_dashboard_names_every_test_the_report_names(i18n, lang):
 VALUES = [0.0, 0.0004, -0.0214, 0.1234, 0.5, 0.99949, -0.13, 3.996, 1234.5, math.nan, None]
 
 
-@pytest.mark.parametrize("lang", ["nb", "en"])
+@pytest.mark.parametrize("lang", strings.LANGS)
 def test_dashboard_and_report_write_a_number_the_same_way(i18n, lang):
     render = importlib.import_module("lmp_analytics.reports.render")
     assert render.fmt is fmt  # the report formats through the package module
@@ -123,3 +123,58 @@ def test_every_quarantine_reason_has_a_label_in_every_language():
         assert set(reasons.CODES) == set(strings.section("reason", lang))
         for code in reasons.CODES:
             assert reasons.label(code, lang) not in ("", code)
+
+
+def test_an_empty_value_or_a_missing_key_in_nynorsk_is_caught(tmp_path, monkeypatch):
+    """The key check above catches a broken nn.toml (run on a damaged copy of the folder)."""
+    good = (STRINGS / "nn.toml").read_text("utf-8")
+    for broken in (good.replace('sk_title = "Skule"\n', ""),
+                   good.replace('sk_title = "Skule"', 'sk_title = " "')):
+        copy = tmp_path / "strings"
+        copy.mkdir(exist_ok=True)
+        for f in STRINGS.glob("*.toml"):
+            (copy / f.name).write_text(f.read_text("utf-8"), "utf-8")
+        (copy / "nn.toml").write_text(broken, "utf-8")
+        monkeypatch.setattr(sys.modules[__name__], "STRINGS", copy)
+        with pytest.raises(AssertionError):
+            test_every_language_file_has_every_key_and_the_same_placeholders()
+        monkeypatch.undo()
+
+
+# Språkrådet's school vocabulary in nynorsk (Nynorskordboka; see reference/SOURCES.md)
+NN_TERMS = {
+    "dashboard.page_skole": "Skule",
+    "dashboard.ov_headline_nat": "Nasjonalt (Elevundersøkinga)",
+    "dashboard.sammenligning": "Samanlikningsskular",
+    "dashboard.autumn": "Haust",
+    "report.title": "Skulerapport",
+    "report.not_tested": "ikkje testa",
+    "verdict.no_clear_change": "inga tydeleg endring",
+}
+BOKMAL_ONLY = re.compile(r"\b(ikke|skole|skoler|skolen|elever|hvor|hva|mobbet|sammenlign\w*|"
+                         r"høst|noen|mye|gjennom\w*føres|bare|fra)\b", re.IGNORECASE)
+
+
+def test_nynorsk_uses_the_school_vocabulary_and_no_bokmal_only_words():
+    nn = strings.strings("nn")
+    for key, want in NN_TERMS.items():
+        assert nn[key] == want, key
+    offenders = {k: v for k, v in nn.items() if BOKMAL_ONLY.search(v)}
+    assert not offenders, offenders
+
+
+def test_nynorsk_is_a_language_every_chooser_accepts(i18n):
+    from lmp_analytics.choices import choose
+    from lmp_analytics.codebook import load_codebooks
+    from lmp_analytics.readmodels.catalogue import indicator_catalogue
+
+    assert "nn" in strings.LANGS and "nn" in i18n.LANGS
+    assert choose("--lang", "nynorsk", strings.LANGS) == "nn"
+    assert choose("--lang", "NN", strings.LANGS) == "nn"
+    assert i18n.t("page_skole", "nn") == "Skule" != i18n.t("page_skole", "nb")
+    assert i18n.lang_name("nn") == "Norsk (nynorsk)"
+    assert i18n.picker_label() == "Språk / Language"
+    assert indicator_catalogue()["klasseledelse"].label("nn") == "Klasseleiing"
+    for book in load_codebooks().values():
+        for ind in book.indicators.values():
+            assert ind.label("nn") and ind.label("nn") != ind.label("en")

@@ -10,13 +10,13 @@ from hypothesis import strategies as st
 
 from lmp_analytics.privacy import (
     Change,
-    assert_no_hidden_numbers,
     margins,
     suppress,
 )
 
 from ._attacker import attack, build_system
 from ._cube import CHANGE, DIMS, KEYS, TERMS, build_cube, leaf_sets
+from .assertions import assert_no_hidden_numbers
 
 CHANGES = [Change(column="term", label=CHANGE, before=TERMS[0], after=TERMS[1])]
 PROPERTY = settings(

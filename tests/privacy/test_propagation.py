@@ -7,7 +7,7 @@ import random
 
 import pytest
 
-from lmp_analytics.privacy import suppression as engine
+from lmp_analytics.privacy import propagation as engine
 
 
 def _random_system(rng: random.Random) -> tuple[list, dict, dict]:
@@ -40,8 +40,8 @@ def test_small_propagation_matches_numpy(seed):
         rows, lo, hi = _random_system(rng)
         lo_a, hi_a = dict(lo), dict(hi)
         lo_b, hi_b = dict(lo), dict(hi)
-        engine._propagate_arrays(rows, lo_a, hi_a)
-        engine._propagate_small(rows, lo_b, hi_b)
+        engine.propagate_arrays(rows, lo_a, hi_a)
+        engine.propagate_small(rows, lo_b, hi_b)
         assert lo_a == lo_b and hi_a == hi_b, (rows, lo, hi)
         assert all(type(x) is float for x in [*lo_b.values(), *hi_b.values()])
 
@@ -50,5 +50,5 @@ def test_small_propagation_pins_what_the_sums_imply():
     # x0 + x1 = 12 with x0 in [10, inf) (a visible-like bound) and x1 "< 3": x1 >= 1 gives
     # x0 <= 11, and x0 >= 10 gives x1 <= 2
     lo, hi = {0: 10, 1: 1}, {0: math.inf, 1: 2}
-    engine._propagate_small([([(0, 1), (1, 1)], 12)], lo, hi)
+    engine.propagate_small([([(0, 1), (1, 1)], 12)], lo, hi)
     assert (lo, hi) == ({0: 10.0, 1: 1.0}, {0: 11.0, 1: 2.0})

@@ -13,6 +13,7 @@ from lmp_analytics.privacy import (
     parse_role,
     role_for_user,
 )
+from lmp_analytics.privacy.scope import scope
 
 OSLO, BERGEN = "0301", "4601"
 A, B, C = "974589095", "974589109", "912345602"  # A, B in Oslo; C in Bergen
@@ -196,18 +197,16 @@ def published() -> pl.DataFrame:
     ],
 )
 def test_api_scope_is_the_role_scope_outside_dashboards(published, role, expected):
-    from lmp_analytics import api
 
-    got = api.scope(published, role)["unit"].to_list()
+    got = scope(published, role, "cli")["unit"].to_list()
     assert got == expected
     assert got == parse_role(role).apply_scope(published, dashboard=False)["unit"].to_list()
     # frames without a group column (compare, views) are scoped by school and kommune alone
     no_groups = published.filter(pl.col("level") != "gruppe").drop("gruppe")
-    assert api.scope(no_groups, role)["unit"].to_list() == [u for u in expected if u != "A-5a"]
+    assert scope(no_groups, role, "cli")["unit"].to_list() == [u for u in expected if u != "A-5a"]
 
 
 def test_api_scope_needs_kommunenummer_for_a_kommune_role(published):
-    from lmp_analytics import api
 
     with pytest.raises(RoleError, match="no 'kommunenummer' column"):
-        api.scope(published.drop("kommunenummer"), "kommune:0301")
+        scope(published.drop("kommunenummer"), "kommune:0301", "cli")

@@ -14,11 +14,11 @@ from lmp_analytics.privacy import (
     Linkage,
     SuppressionError,
     SuppressionWarning,
-    assert_matches_suppressed,
-    assert_no_hidden_numbers,
     suppress,
     suppress_cube,
 )
+
+from .assertions import assert_matches_suppressed, assert_no_hidden_numbers
 
 SCHOOL_A, SCHOOL_B = "974000008", "974000016"
 

@@ -127,7 +127,8 @@ def test_a_changed_min_n_suppresses_again_is_audited_and_sticks(warehouse, key_f
 def test_readers_may_be_stricter_never_weaker(warehouse, monkeypatch):
     import polars as pl
 
-    from lmp_analytics import api, views
+    from lmp_analytics import api
+    from lmp_analytics.readmodels import quality
     from lmp_analytics.warehouse.meta import ThresholdWarning
 
     def group_n(env: str | None) -> list[int]:
@@ -144,7 +145,7 @@ def test_readers_may_be_stricter_never_weaker(warehouse, monkeypatch):
         weaker = group_n("3")
     assert weaker == default  # the recorded suppression, not the reader's
     with pytest.warns(ThresholdWarning):  # numbers computed when read follow the same rule
-        rates = views.response_rates(warehouse=warehouse)
+        rates = quality.response_rates(warehouse=warehouse)
     shown = rates.filter(~pl.col("suppressed"))["n"].to_list()
     assert shown and min(shown) >= 10 and rates["suppressed"].any()
     with warnings.catch_warnings():
@@ -288,9 +289,10 @@ def test_an_explicit_min_n_below_the_warehouses_is_raised_to_it(warehouse):
     """Python callers too: ``min_n=3`` on a read never shows what the recorded 10 hides."""
     import polars as pl
 
-    from lmp_analytics import api, views
+    from lmp_analytics import api
+    from lmp_analytics.readmodels import quality
 
-    rates = views.response_rates(warehouse=warehouse, min_n=3)
+    rates = quality.response_rates(warehouse=warehouse, min_n=3)
     shown = rates.filter(~pl.col("suppressed"))["n"].to_list()
     assert shown and min(shown) >= 10 and rates["suppressed"].any()
     cells = api.indicators("gruppe", indicator="mobbet", role="forsker", warehouse=warehouse,

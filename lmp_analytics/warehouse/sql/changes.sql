@@ -4,13 +4,23 @@
 
 -- name: round_totals
 -- Per round and indicator: respondents (non-null values), their sum (the count for a share),
--- mean and sample variance (scales).
-SELECT round_id, indicator, count(*) AS n, sum(value) AS total, avg(value) AS mean,
-       var_samp(value) AS var
-FROM fct_pupil_indicator
-WHERE value IS NOT NULL AND list_contains(?, indicator) AND list_contains(?, term)
-  AND round_id IN (SELECT pre_round FROM change_pairs UNION SELECT post_round FROM change_pairs)
-GROUP BY round_id, indicator;
+-- mean and sample variance (scales). Summed exactly as in marts.sql: a pupil's value times
+-- 720720 (lcm of 1..16) is an integer, so the sums are integers and the same facts give the same
+-- bits whatever order DuckDB's threads add them in (avg/var_samp of doubles do not).
+WITH v AS (
+    SELECT round_id, indicator, CAST(round(value * 720720) AS HUGEINT) AS x
+    FROM fct_pupil_indicator
+    WHERE value IS NOT NULL AND list_contains(?, indicator) AND list_contains(?, term)
+      AND round_id IN (SELECT pre_round FROM change_pairs UNION SELECT post_round FROM change_pairs)
+),
+s AS (
+    SELECT round_id, indicator, count(*) AS n, sum(x) AS sx, sum(x * x) AS sxx
+    FROM v GROUP BY round_id, indicator
+)
+SELECT round_id, indicator, n, sx::DOUBLE / 720720 AS total, sx::DOUBLE / 720720 / n AS mean,
+       CASE WHEN n > 1 THEN (n * sxx - sx * sx)::DOUBLE / (n * (n - 1)) / 519437318400 END
+           AS var
+FROM s;
 
 -- name: linked_counts
 -- Per pair and indicator, the pupils answering in both rounds (same pseudonym): the paired
@@ -37,8 +47,8 @@ counts AS (
            count(*) FILTER (WHERE v0 = 1 AND v1 = 0) AS b,
            count(*) FILTER (WHERE v0 = 0 AND v1 = 1) AS c,
            count(*) FILTER (WHERE v0 = 0 AND v1 = 0) AS d,
-           avg(d) AS d_mean, var_samp(d) AS d_var
-    FROM linked
+           sum(x) AS sx, sum(x * x) AS sxx
+    FROM (SELECT *, CAST(round(d * 720720) AS HUGEINT) AS x FROM linked)
     GROUP BY pair_id, indicator
 ),
 ties AS (
@@ -60,7 +70,12 @@ signed AS (
     FROM ranked
     GROUP BY pair_id, indicator
 )
-SELECT c.*, coalesce(s.n_nonzero, 0) AS n_nonzero, coalesce(s.r_plus, 0) AS r_plus,
+-- mean and sample variance of d from the exact integer sums (see round_totals)
+SELECT c.* EXCLUDE (sx, sxx), c.sx::DOUBLE / 720720 / c.linked_n AS d_mean,
+       CASE WHEN c.linked_n > 1
+            THEN (c.linked_n * c.sxx - c.sx * c.sx)::DOUBLE / (c.linked_n * (c.linked_n - 1))
+                 / 519437318400 END AS d_var,
+       coalesce(s.n_nonzero, 0) AS n_nonzero, coalesce(s.r_plus, 0) AS r_plus,
        coalesce(s.tie_term, 0) AS tie_term
 FROM counts AS c
 LEFT JOIN signed AS s USING (pair_id, indicator);
@@ -70,7 +85,8 @@ LEFT JOIN signed AS s USING (pair_id, indicator);
 SELECT p.round_id, p.elev, p.value
 FROM fct_pupil_indicator AS p
 JOIN wanted_rounds AS w USING (round_id)
-WHERE p.value IS NOT NULL AND p.indicator = ?;
+WHERE p.value IS NOT NULL AND p.indicator = ?
+ORDER BY p.round_id, p.elev;  -- a fixed order: the means and variances numpy takes of them
 
 -- name: indicator_kinds
 SELECT indicator, any_value(kind) AS kind FROM dim_indicator_item GROUP BY indicator

@@ -38,8 +38,9 @@ JOIN dim_school AS s ON s.skole_orgnr = m.skole_orgnr
 WHERE m.level = 'skole' AND m.breakdown = 'alle' AND m.indicator = ?;
 
 -- name: scale_item_answers
--- Item answers of one scale indicator's items (reversed items as 6 - x), per pupil and round.
-SELECT r.versjon, r.term, a.round_id, a.elev, a.item,
+-- Item answers of one scale indicator's items (reversed items as 6 - x), per pupil and round,
+-- with the answer date.
+SELECT r.versjon, r.term, a.round_id, a.elev, r.dato, a.item,
        CASE WHEN d.is_reversed THEN 6 - a.value ELSE a.value END AS score
 FROM fct_answer AS a
 JOIN fct_response AS r ON r.round_id = a.round_id AND r.elev = a.elev AND r.gruppe = a.gruppe

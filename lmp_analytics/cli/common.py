@@ -1,0 +1,199 @@
+"""What every ``lmp`` command shares: the command group that turns an unhandled error into
+one plain line, the consoles, the common options, option checks and the table/CSV/Parquet
+output of a frame."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.table import Table
+from typer.core import TyperGroup
+
+from lmp_analytics import failures
+from lmp_analytics.choices import choose
+from lmp_analytics.errors import UsageError
+from lmp_analytics.terminal import cell, plain, safe
+
+#: The command being run (named in the log of an unexpected error).
+_running: dict[str, str | None] = {"command": None}
+
+
+class LmpGroup(TyperGroup):
+    """The ``lmp`` command group: an exception no command handled becomes one plain line and
+    exit code 2 (a deliberate refusal) or 3 (unexpected; traceback to a log file), never a
+    traceback on screen unless ``--debug`` is given."""
+
+    def parse_args(self, ctx, args):
+        """Note ``--debug`` before the command runs (the handler below needs it)."""
+        ctx.meta["lmp_debug"] = "--debug" in args
+        return super().parse_args(ctx, args)
+
+    def resolve_command(self, ctx, args):
+        """Note which command runs."""
+        name, cmd, rest = super().resolve_command(ctx, args)
+        _running["command"] = name
+        return name, cmd, rest
+
+    def invoke(self, ctx):
+        """Run the command; an unhandled exception becomes :func:`_fail`'s line and code."""
+        try:
+            return super().invoke(ctx)
+        except (typer.Exit, typer.Abort, typer.TyperException, KeyboardInterrupt,
+                BrokenPipeError):
+            raise  # click's own usage errors (exit 2), exits, Ctrl+C and a closed pipe
+        except Exception as exc:
+            if ctx.meta.get("lmp_debug"):
+                raise
+            raise _fail(exc, False) from None
+
+
+# Piped output (CI logs, files) gets a wide page instead of Rich's 80-column default.
+console = Console(width=None if sys.stdout.isatty() else 200)
+err_console = Console(stderr=True, width=None if sys.stderr.isatty() else 200)
+
+WarehouseOpt = Annotated[
+    Path | None,
+    typer.Option("--warehouse", "-w", help="Warehouse file (default: $LMP_WAREHOUSE or "
+                 "data/warehouse.duckdb)."),
+]
+DebugOpt = Annotated[bool, typer.Option("--debug", help="Show tracebacks.")]
+ProfileOpt = Annotated[Path | None, typer.Option(
+    "--profile", help="Mapping profile (TOML, from `lmp inspect`) for files that are not in the "
+    "contract layout: renames columns and recodes answer labels before mapping.")]
+
+
+def progress_bar(target: Console | None = None, *, disable: bool = False) -> Progress:
+    """The one progress bar style of the CLI (description, bar, n/total, elapsed)."""
+    return Progress(
+        TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
+        console=target or console, transient=True, disable=disable,
+    )
+
+
+def _not_a_folder(option: str, path: Path | None) -> None:
+    """UsageError when the file an option names is a folder (checked before any work)."""
+    if path is not None and path.is_dir():
+        raise UsageError(f"{option} {path} is a folder; give the path of a file to write")
+
+
+def _fail(exc: BaseException, debug: bool, code: int | None = None,
+          command: str | None = None) -> typer.Exit:
+    """Print ``exc`` as one plain line (escaped) and return the Exit to raise: ``code``, else the
+    code :func:`lmp_analytics.failures.describe` gives (3, with the traceback logged, for an
+    unexpected error). ``debug``: re-raise instead."""
+    if debug:
+        raise exc
+    described, line = failures.report_line(exc, command or _running["command"])
+    err_console.print(f"[bold red]error:[/] {safe(line, keep_newlines=True)}", highlight=False,
+                      soft_wrap=True)
+    return typer.Exit(code if code is not None else described)
+
+
+RoleOpt = Annotated[
+    str | None,
+    typer.Option("--role", help="program | kommune:<nr> | veileder:<orgnr,...> | forsker "
+                 "(default: the role configuration's default_role, else program)."),
+]
+FormatOpt = Annotated[str, typer.Option("--format", help="table | csv | parquet")]
+OutOpt = Annotated[Path | None, typer.Option("--out", help="Write to this file.")]
+#: ``--format`` of ``indicators`` and ``compare``.
+TABLE_FORMATS = ("table", "csv", "parquet")
+
+
+def _default_role(role: str | None) -> str:
+    if role:
+        return role
+    from lmp_analytics.privacy.roles import default_role
+
+    return default_role() or "program"
+
+
+# Option checks, run before any work (a wrong value is exit 2 with the allowed values).
+
+def _role(role: str | None) -> str:
+    """``--role`` (or the configured default), checked."""
+    from lmp_analytics.privacy.roles import parse_role
+
+    return str(parse_role(str(_default_role(role))))
+
+
+def _indicator(value: str) -> str:
+    from lmp_analytics.codebook import indicator_ids
+
+    return choose("--indicator", value, indicator_ids())
+
+
+def _by(by: str | None) -> str | None:
+    """``--by``: trinn or kjonn (``alle`` / ``all`` = no breakdown)."""
+    from lmp_analytics.metrics.indicators import BREAKDOWNS
+
+    chosen = None if by is None else choose("--by", by, BREAKDOWNS)
+    return None if chosen == "alle" else chosen
+
+
+def _term(term: str | None) -> str | None:
+    from lmp_analytics.terms import parse_term
+
+    return None if term is None else parse_term(term)
+
+
+def _output(fmt: str, out: Path | None, formats: tuple[str, ...],
+            needs_out: tuple[str, ...] = ()) -> str:
+    """``--format`` checked against ``formats``; ``--out`` must not be a folder, and must be
+    given for the formats in ``needs_out``."""
+    fmt = choose("--format", fmt, formats)
+    _not_a_folder("--out", out)
+    if out is None and fmt in needs_out:
+        raise UsageError(f"--format {fmt} needs --out")
+    return fmt
+
+
+def for_stdout(text: str) -> str:
+    """CSV text for stdout: unchanged into a pipe or file, without control characters when
+    stdout is a terminal (an ANSI escape in a school name must not reach the terminal)."""
+    return plain(text, keep_newlines=True) if sys.stdout.isatty() else text
+
+
+def _emit(frame, fmt: str, out: Path | None, columns: list[str], title: str,
+          audited: dict | None = None) -> None:
+    """Print a Rich table of ``columns`` or write the whole frame as CSV (formula-safe,
+    :mod:`lmp_analytics.spreadsheet`) or Parquet. A CSV/Parquet output is audited
+    (``audited``: the audit entry's fields; a file is written through
+    :func:`lmp_analytics.warehouse.audit.write_outputs`)."""
+    from lmp_analytics.spreadsheet import csv_bytes
+    from lmp_analytics.warehouse import audit
+
+    if fmt == "table":
+        table = Table(title=title)
+        for c in columns:
+            table.add_column(c, overflow="fold")
+        for row in frame.select(columns).iter_rows():
+            table.add_row(*[cell("" if v is None else (f"{v:.3f}" if isinstance(v, float)
+                                                       else v)) for v in row])
+        console.print(table)
+        if out:
+            console.print("[yellow]--out is ignored with --format table[/]")
+        return
+    data = csv_bytes(frame) if fmt == "csv" else _parquet_bytes(frame)
+    entry = dict(audited or {}, detail=f"{frame.height} rows, format={fmt}")
+    if out:
+        audit.write_outputs([(out, data)], **entry)
+        err_console.print(f"Wrote {frame.height} rows to {safe(out)}", highlight=False)
+    else:
+        audit.record(outputs=["<stdout>"], **entry)
+        sys.stdout.write(for_stdout(data.decode("utf-8")))
+        sys.stdout.flush()
+
+
+def _parquet_bytes(frame) -> bytes:
+    import io
+
+    buf = io.BytesIO()
+    frame.write_parquet(buf)
+    return buf.getvalue()
+

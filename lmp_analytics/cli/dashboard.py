@@ -1,0 +1,103 @@
+"""``lmp dashboard``: the Streamlit dashboard on 127.0.0.1."""
+
+from __future__ import annotations
+
+import os
+import sys
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from lmp_analytics import config
+from lmp_analytics.cli.common import DebugOpt, WarehouseOpt, _fail, console
+from lmp_analytics.errors import LmpError, UsageError
+
+
+def dashboard(
+    warehouse: WarehouseOpt = None,
+    port: Annotated[int, typer.Option(help="Port on 127.0.0.1.", min=1, max=65535)] = 8501,
+    debug: DebugOpt = False,
+) -> None:
+    """Start the Streamlit dashboard on 127.0.0.1 for the warehouse."""
+    try:
+        dashboard_ready(port)
+    except LmpError as exc:
+        raise _fail(exc, debug) from None
+    serve_dashboard(config.warehouse_path(warehouse), port)
+
+
+#: Seconds the dashboard gets to stop after a forwarded signal before it is killed.
+DASHBOARD_GRACE = 10.0
+
+
+def dashboard_ready(port: int) -> Path:
+    """The Streamlit app to run; UsageError when this installation has none, Streamlit is
+    missing or ``port`` is taken on 127.0.0.1 (checked before any other work)."""
+    import importlib.util
+    import socket
+
+    app_path = config.dashboard_app()
+    if app_path is None:
+        raise UsageError(
+            f"cannot start the dashboard: {config.DASHBOARD_APP} is missing (the dashboards "
+            "ship with the project's source checkout, not with the installed package). Run "
+            "from a checkout, or use --no-dashboard / `lmp status` to build without it."
+        )
+    if importlib.util.find_spec("streamlit") is None:
+        raise UsageError("cannot start the dashboard: Streamlit is not installed "
+                         "(pip install streamlit), or use --no-dashboard")
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            probe.bind(("127.0.0.1", port))
+        except OSError as exc:
+            raise UsageError(f"cannot start the dashboard: port {port} on 127.0.0.1 is in use "
+                             f"({exc.strerror}); choose another with --port") from None
+    return app_path
+
+
+def serve_dashboard(warehouse: Path, port: int) -> None:
+    """Run the Streamlit app on 127.0.0.1 (blocking) with the warehouse in LMP_WAREHOUSE.
+
+    SIGTERM, SIGINT and SIGHUP sent to ``lmp`` are forwarded to the Streamlit child, which gets
+    :data:`DASHBOARD_GRACE` seconds to stop before it is killed; ``lmp`` returns only when the
+    child is gone (exit 0 after a requested stop, else the child's exit code)."""
+    import signal
+    import subprocess
+    import time
+
+    app_path = dashboard_ready(port)
+    env = dict(os.environ, LMP_WAREHOUSE=str(warehouse))
+    url = f"http://127.0.0.1:{port}"
+    console.print(f"Dashboard: [bold link={url}]{url}[/] (Ctrl+C to stop)")
+    cmd = [sys.executable, "-m", "streamlit", "run", str(app_path),
+           "--server.address", "127.0.0.1", "--server.port", str(port),
+           "--server.headless", "true", "--browser.gatherUsageStats", "false"]
+    # Its own session: a terminal's Ctrl+C reaches lmp only, which forwards it once.
+    child = subprocess.Popen(cmd, env=env, start_new_session=True)
+    asked: list[float] = []
+
+    def forward(signum: int, _frame: object) -> None:
+        asked.append(time.monotonic())
+        if child.poll() is None:
+            child.send_signal(signum)
+
+    signals = [signal.SIGTERM, signal.SIGINT, signal.SIGHUP]
+    previous = {sig: signal.signal(sig, forward) for sig in signals}
+    try:
+        while child.poll() is None:
+            try:
+                child.wait(timeout=0.2)
+            except subprocess.TimeoutExpired:
+                if asked and time.monotonic() - asked[0] > DASHBOARD_GRACE:
+                    child.kill()
+    finally:
+        if child.poll() is None:  # an exception in lmp itself: never leave the child behind
+            child.kill()
+            child.wait()
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
+    raise typer.Exit(0 if asked else child.returncode)
+
+

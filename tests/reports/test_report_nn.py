@@ -1,0 +1,34 @@
+"""The school report in nynorsk: every text comes from nn.toml, and no string key leaks."""
+
+from __future__ import annotations
+
+import re
+
+from lmp_analytics.presentation import strings
+from lmp_analytics.reports import school_report
+from lmp_analytics.reports.render import render_html
+
+SCHOOL = "988202045"  # Solberg barneskole, pulje 1, in the report_world of conftest
+
+
+def _visible(html: str) -> str:
+    html = re.sub(r"<style.*?</style>|<svg.*?</svg>|<img[^>]*>", " ", html, flags=re.S)
+    return re.sub(r"<[^>]+>", " ", html)
+
+
+def test_the_school_report_in_nynorsk_shows_nynorsk_and_no_key_names(report_world):
+    report = school_report(SCHOOL, term="2026V", lang="nn", warehouse=report_world)
+    html = render_html(report)
+    text = _visible(html)
+    assert '<html lang="nn">' in html
+    nn, nb = strings.strings("nn"), strings.strings("nb")
+    for key in ("report.title", "report.key_figures", "report.reading", "report.data_quality"):
+        assert nn[key] in text, key
+    assert nb["report.title"] not in text  # 'Skolerapport'
+    assert "Klasseleiing" in text and "Klasseledelse" not in text
+    leaked = sorted(k for k in nn if re.search(rf"(?<![\w.]){re.escape(k)}(?![\w.])", text))
+    assert not leaked, f"key names in the report: {leaked}"
+    section_keys = {k.split(".", 1)[1] for k in nn if "." in k and len(k.split(".", 1)[1]) > 6
+                    and "_" in k.split(".", 1)[1]}
+    bare = sorted(k for k in section_keys if re.search(rf"\b{re.escape(k)}\b", text))
+    assert not bare, f"bare key names in the report: {bare}"
