@@ -15,7 +15,6 @@ import shutil
 import subprocess
 
 import openpyxl
-import pytest
 from typer.testing import CliRunner
 
 from lmp_analytics.cli import app
