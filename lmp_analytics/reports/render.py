@@ -23,6 +23,7 @@ from lmp_analytics.presentation.strings import has, section, text
 from lmp_analytics.reports.data import Cell, Change, SchoolReport
 
 FORMATS = ("pdf", "html")
+TEST_MARKS = ("†", "‡", "§", "¶", "‖")  # footnote marks that cannot be read as exponents
 
 
 @cache
@@ -140,8 +141,8 @@ def _key_rows(report: SchoolReport) -> list[KeyRow]:
 def _test_mark(report: SchoolReport, ch: Change | None) -> str:
     if ch is None or not ch.test or ch.test not in report.tests_used:
         return ""
-    # a letter in brackets after the number: a superscript digit would read as an exponent
-    return "abcdefghijklmnopqrstuvwxyz"[report.tests_used.index(ch.test)]
+    # a symbol after the number: a superscript digit would read as an exponent ("−0,10²")
+    return TEST_MARKS[report.tests_used.index(ch.test) % len(TEST_MARKS)]
 
 
 def _phase_rows(report: SchoolReport, changes: dict[str, Change]) -> list[PhaseRow]:
@@ -390,7 +391,8 @@ def view_model(report: SchoolReport, charts: dict[str, str | None]) -> dict:
         "summary": _summary(report),
         "key_rows": _key_rows(report),
         "prev_term": prev.pre_term if prev is not None else None,
-        "tests": [labels.test_name(t, lang) for t in report.tests_used],
+        "tests": [(TEST_MARKS[i % len(TEST_MARKS)], labels.test_name(t, lang))
+                  for i, t in enumerate(report.tests_used)],
         "charts": charts,
         "headline_label": report.headline.label(lang),
         "phase": report.finished_phase,
