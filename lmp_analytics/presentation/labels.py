@@ -49,3 +49,12 @@ def verdict_name(verdict: str | None, lang: str, *, none: str = "") -> str:
         return verdict_label(verdict, lang)  # type: ignore[arg-type]
     except ValueError:
         return str(verdict)
+
+
+def version_name(version: str | None, lang: str) -> str:
+    """An instrument version id in words (``spekter-2022-forebyggende`` → ``Spekter 2022,
+    forebyggende``); the id itself when the language files do not know it."""
+    if not version:
+        return ""
+    key = f"version.{version}"
+    return text(key, check_lang(lang)) if has(key) else version

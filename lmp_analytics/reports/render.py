@@ -217,7 +217,8 @@ def _round_rows(report: SchoolReport) -> list[dict]:
         elif r.response_rate is not None:
             rate = fmt.percent(r.response_rate, lang, 0) + (" ⚠" if r.low_rate else "")
         out.append({
-            "term": r.term, "date": _date(r.date, lang), "versjon": r.versjon,
+            "term": r.term, "date": _date(r.date, lang),
+            "versjon": labels.version_name(r.versjon, lang),
             "formal": r.formal or "", "modules": ", ".join(r.modules),
             "respondents": (r.respondents_display or "*") if r.suppressed
             else fmt.integer(r.respondents, lang),
