@@ -297,6 +297,25 @@ def _summary(report: SchoolReport) -> list[str]:
     return out
 
 
+def _questions(report: SchoolReport) -> list[str]:
+    """'Spørsmål til samtalen': a few questions for the supervisor's meeting, each from a
+    fixed template chosen by the numbers (the latest change, response rates, hidden cells)."""
+    lang = report.lang
+    out = []
+    ch = report.latest_change.get(report.headline.id)
+    if ch is not None and ch.shown and ch.tested and ch.verdict is not None:
+        key = {"tydelig økning": "q_up", "tydelig nedgang": "q_down"}.get(
+            ch.verdict, "q_flat")
+        out.append(text(f"report.{key}", lang, pre=fmt.term(ch.pre_term, lang),
+                        post=fmt.term(ch.post_term, lang), diff=fmt.points(ch.diff, lang)))
+    low = [r.term for r in report.rounds if r.low_rate and not r.suppressed]
+    if low:
+        out.append(text("report.q_low_rate", lang, term=fmt.term(low[-1], lang)))
+    if any(c is not None and not c.shown for c in report.latest.values()):
+        out.append(text("report.q_hidden", lang))
+    return out
+
+
 def _reading(report: SchoolReport) -> list[str]:
     lang = report.lang
     nb = lang != "en"  # nn uses these bokmål sentences until they move to the strings files
@@ -390,6 +409,7 @@ def view_model(report: SchoolReport, charts: dict[str, str | None]) -> dict:
         "r": report,
         "meta": _meta(report),
         "summary": _summary(report),
+        "questions": _questions(report),
         "key_rows": _key_rows(report),
         "prev_term": prev.pre_term if prev is not None else None,
         "tests": [(TEST_MARKS[i % len(TEST_MARKS)], labels.test_name(t, lang))
