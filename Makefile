@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: help setup demo test lint format bench coverage notebooks clean
+.PHONY: help setup demo test lint format bench coverage coverage-national notebooks clean
 
 help:
 	@echo "make demo      set up, build the demo warehouse and start the dashboard"
@@ -12,6 +12,7 @@ help:
 	@echo "make lint      ruff and the import contracts (lint-imports)"
 	@echo "make bench     benchmarks (slow; prints figures and writes JSON)"
 	@echo "make coverage  slow planted-effect coverage simulation (>= 200 replications)"
+	@echo "make coverage-national  slow coverage of the national-panel designs (200 countries)"
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -41,6 +42,9 @@ bench: setup
 
 coverage: setup
 	$(BIN)/python benchmarks/coverage.py
+
+coverage-national: setup
+	$(BIN)/python benchmarks/coverage_national.py --workers 2
 
 # Researcher notebooks (marimo) exported to HTML in the gitignored notebooks/__exports__/.
 # Uses $LMP_WAREHOUSE (else warehouse.duckdb in $LMP_HOME or data/); builds the demo warehouse if

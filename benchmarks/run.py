@@ -300,6 +300,10 @@ def check_targets(res: dict) -> dict:
                     default=(0.0, "-"))
         out["statistics < 10 s"] = (worst[0] < TARGETS["statistics_s"],
                                     f"slowest {worst[1]}: {worst[0]:.1f} s")
+    if "national" in res:
+        nat = res["national"]
+        worst = max(nat[k]["median"] for k in ("segment 2016+", "bridged 2014-2025"))
+        out["national evaluation < 10 s"] = (nat["met"], f"slowest median {worst:.1f} s")
     return out
 
 
@@ -329,7 +333,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--query-repeat", type=int, default=20,
                         help="runs of each dashboard query (20)")
     parser.add_argument("--skip", default="", help="comma list of: incremental,queries,stats,"
-                        "scaling")
+                        "scaling,national")
     parser.add_argument("--fraction", type=float, default=1.0,
                         help="share of national scale for the main benchmarks (1.0; 0.01 for a "
                         "quick smoke run)")
@@ -366,6 +370,11 @@ def main(argv: list[str] | None = None) -> int:
         log("5. scaling 1 %, 10 %, 100 % of national")
         res["scaling"] = bench_scaling(args.repeat, args.query_repeat, args.fraction,
                                        res["ingest"])
+    if "national" not in skip:
+        log("6. national-panel evaluation (2,700 schools x 12 years x 2 grades)")
+        from benchmarks.national import bench_national
+
+        res["national"] = bench_national(args.repeat, log=lambda m: log(m))
     res["targets"] = check_targets(res)
     res["load_after"] = load_average()
     res["seconds"] = time.perf_counter() - started

@@ -28,6 +28,9 @@ SAMPLE_DIR = PROJECT_ROOT / "data" / "sample"
 CODEBOOK_DIR = PACKAGE_DIR / "codebook"
 SQL_DIR = PACKAGE_DIR / "warehouse" / "sql"
 REFERENCE_DIR = PACKAGE_DIR / "reference"
+#: The Streamlit app of an installed package (setup.py ships the checkout's dashboards/ there).
+INSTALLED_DASHBOARD_APP = PACKAGE_DIR / "dashboards" / "app.py"
+#: The Streamlit app of a source checkout.
 DASHBOARD_APP = PROJECT_ROOT / "dashboards" / "app.py"
 
 DEFAULT_MIN_N = 10
@@ -63,9 +66,13 @@ def default_key_file() -> Path:
 
 
 def dashboard_app() -> Path | None:
-    """The Streamlit app (``dashboards/app.py`` of the source checkout), None when this
-    installation has none (the dashboards are not part of the installed package)."""
-    return DASHBOARD_APP if DASHBOARD_APP.is_file() else None
+    """The Streamlit app: ``lmp_analytics/dashboards/app.py`` of an installed package (a wheel
+    ships it as package data), else ``dashboards/app.py`` of the source checkout the package runs
+    from; None when this installation has neither (a damaged install)."""
+    for app in (INSTALLED_DASHBOARD_APP, DASHBOARD_APP):
+        if app.is_file():
+            return app
+    return None
 
 
 _LAZY = {"DATA_DIR": data_dir, "DEMO_DIR": demo_dir, "DEFAULT_WAREHOUSE": default_warehouse,

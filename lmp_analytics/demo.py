@@ -103,6 +103,8 @@ def build_demo(
 
         with duckdb.connect(str(paths.warehouse), read_only=True) as con:
             have = con.execute("SELECT count(*) FROM fct_eu_result").fetchone()[0]
-        if have == 0:
-            ingest_national([national], warehouse=paths.warehouse)
+        if have == 0:  # the national series, and every school's results where written
+            schools = paths.world / "elevundersokelsen_skoler.csv"
+            ingest_national([national, *([schools] if schools.exists() else [])],
+                            warehouse=paths.warehouse)
     return paths, report

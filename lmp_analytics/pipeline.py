@@ -153,8 +153,10 @@ def ingest_files(
     roster, phase calendar or enrolment differ from the stored ones (a hash in ``meta``): a run in
     which files were rejected and none loaded changes nothing, roster included. A roster that
     leaves out a school whose responses are stored is refused (``roster_error``; nothing changes).
-    A run that loads no file never creates a warehouse. A correction that replaces a stored
-    (round, gruppe) pair by fewer than half of its pupils is rejected unless ``allow_shrink``;
+    A run that loads no file creates a warehouse only when it was given no file (the roster
+    alone); one whose files were all rejected or skipped never does. A correction that replaces
+    a stored (round, gruppe) pair by fewer than half of its pupils is rejected unless
+    ``allow_shrink``;
     every replaced pair is reported (:attr:`FileOutcome.replaced`).
 
     A dry run takes the same path into an in-memory scratch warehouse (derived tables included),
@@ -230,9 +232,11 @@ def ingest_files(
         before = load.stored_reference_hash(con)
         load.replace_reference(con, ref)
         report.reference_changed = load.store_reference_hash(con) != before
-        # A run that loads no file never creates a warehouse; it updates an existing one only
-        # when the reference data (roster, faser, elevtall) or the threshold changed.
-        if not (loaded or (existed and report.reference_changed)
+        # A run that loads no file creates a warehouse only when it was given no file at all
+        # (the roster alone: `lmp ingest EMPTY_FOLDER --roster program.csv`, e.g. before
+        # `lmp evaluate national`); it updates an existing one only when the reference data
+        # (roster, faser, elevtall) or the threshold changed.
+        if not (loaded or ((existed or not files) and report.reference_changed)
                 or (existed and not dry_run and threshold.changed)):
             return False
         if dry_run:  # the same derived tables as an ingest builds: the same errors surface

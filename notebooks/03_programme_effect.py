@@ -726,5 +726,93 @@ def _(HEADLINE, mo, naive_truth, phase2, pl, sensitivity, sgn, side_by_side, tru
     return
 
 
+@app.cell(hide_code=True)
+def _(mo):
+    mo.md(r"""
+    ## The programme effect in Elevundersøkelsen (the national school panel)
+
+    Spekter starts in phase 1, so a real LMP school has no Spekter round before the programme
+    and comparison schools rarely run Spekter. Elevundersøkelsen is answered every autumn by
+    7th and 10th grade at every school, years before any pulje started, and is public at school
+    level. `lmp_analytics.evaluation.national_designs.national_evaluation` estimates the effect
+    on that panel with three designs: staggered DiD against **eligible non-participants**
+    (schools that met the same selection rule but did not join: both groups were selected on a
+    high), against every never-treated school and against not-yet-treated schools, and the
+    **naive** before/after minus the national change (the pilot evaluation's comparison, biased
+    by regression to the mean). On a synthetic world the planted truth of each row is the
+    estimator's own aggregation of the planted cell effects (`synth.country_panel.truth_of`).
+    """)
+    return
+
+
+@app.cell
+def _(os, pl, reading):
+    from lmp_analytics.config import warehouse_path
+    from lmp_analytics.evaluation.national_designs import national_evaluation
+    from lmp_analytics.evaluation.national_panel import lmp_treatment, school_panel
+    from lmp_analytics.evaluation.national_view import selection_years_for
+    from lmp_analytics.synth.country_panel import frames_from_truth, truth_of
+    from lmp_analytics.synth.truth import find_truth as _find
+
+    _path = warehouse_path(None)
+    national, national_reason = None, None
+    with reading(_path) as _con:
+        _has = _con.execute("SELECT count(*) FROM fct_eu_result WHERE level = 'skole'"
+                            ).fetchall()[0][0] > 0
+        _ids = _con.sql("SELECT skole_orgnr FROM dim_school").pl()["skole_orgnr"].to_list()
+    if not _has:
+        national_reason = ("no school-level Elevundersøkelsen results are loaded "
+                           "(lmp ingest-national with the statistics bank's school file)")
+    else:
+        try:
+            national = national_evaluation(_path, "mobbet",
+                                           selection_years=selection_years_for(_path))
+        except Exception as _exc:
+            national_reason = f"{type(_exc).__name__}: {_exc}"
+    national_table = None
+    if national is not None:
+        national_table = national.results
+        _truth = _find(_ids, os.environ.get("LMP_TRUTH"))
+        if _truth and "country" in _truth:
+            _frames = frames_from_truth(_truth, school_panel(_path), lmp_treatment(_path))
+            national_table = national_table.with_columns(pl.Series("truth", [
+                truth_of(_frames, d, t) for d, t in
+                national_table.select("design", "trinn").iter_rows()], dtype=pl.Float64))
+    return national, national_reason, national_table
+
+
+@app.cell
+def _(mo, national_reason, national_table):
+    mo.vstack([
+        mo.md("**National panel: every design and grade** (shares as fractions; `truth` on a "
+              "synthetic world)"),
+        mo.ui.table(national_table.to_dicts()) if national_table is not None else
+        mo.md(f"Not available: {national_reason}."),
+    ])
+    return
+
+
+@app.cell
+def _(alt, mo, national, pl):
+    if national is not None and national.event_study.height:
+        _es = national.event_study.filter(pl.col("trinn") == "pooled")
+        _base = alt.Chart(_es).encode(
+            x=alt.X("e:O", title="years since the first treated survey"),
+            color=alt.Color("design:N", title="design"),
+            xOffset="design:N")
+        _chart = (_base.mark_rule().encode(y=alt.Y("ci_low:Q", title="effect on the share"),
+                                           y2="ci_high:Q")
+                  + _base.mark_point(filled=True).encode(y="att:Q")
+                  ).properties(width=620, height=260,
+                               title="Event study on Elevundersøkelsen, 7th and 10th pooled")
+        _out = mo.vstack([_chart, mo.md(
+            "Years before the start (e < 0) should lie around 0; the eligible design's "
+            "pre-periods carry the selection on a high and its regression.")])
+    else:
+        _out = mo.md("No national-panel event study (see above).")
+    _out
+    return
+
+
 if __name__ == "__main__":
     app.run()

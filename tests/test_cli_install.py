@@ -24,8 +24,9 @@ PACKAGE = Path(config.PACKAGE_DIR)
 
 @pytest.fixture(scope="module")
 def installed(tmp_path_factory) -> Path:
-    """A copy of the package in a site folder outside the checkout (what a non-editable
-    ``pip install`` leaves: the package without the checkout's ``data/`` or ``dashboards/``)."""
+    """A copy of the package source in a site folder outside the checkout: like a non-editable
+    ``pip install`` (no checkout ``data/``), but without the dashboards a wheel ships
+    (``tests/test_installed_wheel.py`` installs the real wheel), i.e. a damaged install."""
     site = tmp_path_factory.mktemp("site-packages")
     shutil.copytree(PACKAGE, site / "lmp_analytics",
                     ignore=shutil.ignore_patterns("__pycache__"))

@@ -164,6 +164,8 @@ LEVELS_MSG = "gruppe, skole, kommune, pulje, program"
     (("export", "--indicator", "mobbet,nope"), "mobbet"),
     (("report", "--school", "974590123", "--format", "docx"), "pdf, html"),
     (("report", "--school", "974590123", "--lang", "de"), "nb, nn, en"),
+    (("tilstandsrapport", "--kommune", "5530", "--skoleaar", "2025-26", "--format", "odt"),
+     "docx, pdf, html, md"),
     (("report", "--school", "974590123", "--term", "høst"), "YYYYH"),
     (("synth", "--scale", "huge"), "demo, kommune, national"),
     (("retention", "--before", "2020H", "--role", "bogus"), "kommune:<4-digit kommunenummer>"),

@@ -10,6 +10,7 @@ from lmpdash.context import current
 from lmpdash.i18n import fmt_num, fmt_pct, term_label, term_short
 
 from lmp_analytics.ingest import reasons
+from lmp_analytics.presentation.labels import question_wording
 from lmp_analytics.readmodels.quality import LOW_RESPONSE_RATE
 from lmp_analytics.terms import term_index
 
@@ -59,12 +60,16 @@ def _rates(ctx) -> None:
     terms = sorted(set(rates["term"].to_list()), key=term_index)
     chart_data = ui.with_term_labels(grid, lang, short=True).select(
         "x", pl.col("skole").alias("y"), pl.col("response_rate").alias("value"),
-        pl.when(pl.col("low_rate")).then(pl.lit(WARN)).otherwise(pl.lit("")).alias("flag"),
+        pl.struct("response_rate", "low_rate").map_elements(  # the number in the cell
+            lambda r: fmt_pct(r["response_rate"], lang, 0) + (f" {WARN}" if r["low_rate"]
+                                                                else ""),
+            return_dtype=pl.String).alias("flag"),
         pl.struct("response_rate", "n", "enrolled").map_elements(
             lambda r: f"{fmt_pct(r['response_rate'], lang)} ({fmt_num(r['n'], lang)} / "
                       f"{fmt_num(r['enrolled'], lang)})", return_dtype=pl.String).alias("tooltip"))
     chart = charts.heatmap(chart_data, lang=lang, x_order=ui.term_order(terms, lang, short=True),
-                           y_title=ctx.t("school"), colour_title=ctx.t("axis_rate"))
+                           y_title=ctx.t("school"), colour_title=ctx.t("axis_rate"),
+                           anchor=LOW_RESPONSE_RATE)
     frame = rates.select(
         pl.col("skole").alias(ctx.t("school")),
         _round_label(lang).alias(ctx.t("round")),
@@ -171,6 +176,8 @@ def _nonresponse(ctx) -> None:
 
     st.markdown(f"**{ctx.t('dq_by_item')}**")
     items = rows.filter((pl.col("level") == "program") & (pl.col("item") != "alle"))
+    items = items.with_columns(pl.col("item").map_elements(  # the question, not its id
+        lambda i: question_wording(i, lang), return_dtype=pl.String).alias("item"))
     visible = items.filter(~pl.col("suppressed") & pl.col("skipped_share").is_not_null())
     chart_data = ui.with_term_labels(visible, lang, short=True).select(
         "x", pl.col("item").alias("y"), pl.col("skipped_share").alias("value"),

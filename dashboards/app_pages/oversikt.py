@@ -24,6 +24,7 @@ from lmp_analytics.readmodels import catalogue
 from lmp_analytics.terms import term_index
 
 NATIONAL_INDICATORS = ("mobbet", "mobbet_samlet")
+COMPACT_TERMS = 4
 
 
 def main() -> None:
@@ -138,21 +139,24 @@ def _compact_table(ctx, schools: pl.DataFrame, cells: pl.DataFrame, terms: list[
     by_key = {(r["skole_orgnr"], r["term"]): r for r in cells.iter_rows(named=True)}
     rows = []
     sparks = []
+    shown_terms = terms[-COMPACT_TERMS:]   # the newest terms fit at 1280 px; the trend has all
     for s in schools.iter_rows(named=True):
-        row = {ctx.t("school"): s["skole"], ctx.t("rolle"): rolle_label(s["rolle"], lang),
-               ctx.t("pulje"): "" if s["pulje"] is None else str(s["pulje"])}
+        kind_text = rolle_label(s["rolle"], lang) + (  # type and pulje in one column
+            "" if s["pulje"] is None else f" ({ctx.t('pulje').lower()} {s['pulje']})")
+        row = {ctx.t("school"): s["skole"], ctx.t("rolle"): kind_text}
         spark = []
         for term in terms:
             cell = by_key.get((s["skole_orgnr"], term))
             if cell is None:
-                text = ""
+                text = ctx.t("landing.cell_no_round")
             elif cell["suppressed"]:
                 text = ctx.t("hidden")
             else:
                 text = fmt_value(cell[value], kind, lang)
                 if cell[value] is not None:
                     spark.append(float(cell[value]) * (100 if kind == "share" else 1))
-            row[term_short(term, lang)] = text
+            if term in shown_terms:
+                row[term_short(term, lang)] = text
         rows.append(row)
         sparks.append(spark)
     if not rows:
@@ -160,6 +164,8 @@ def _compact_table(ctx, schools: pl.DataFrame, cells: pl.DataFrame, terms: list[
         return
     frame = pl.DataFrame(rows, schema={k: pl.String for k in rows[0]})
     table = charts.Table(frame)
+    if len(terms) > len(shown_terms):
+        st.caption(ctx.t("landing.compact_terms", n=len(shown_terms)))
     trend = ctx.t("trend")
     shown = table.display(lang).with_columns(pl.Series(trend, sparks,
                                                        dtype=pl.List(pl.Float64)))
@@ -200,6 +206,16 @@ def _multiples(ctx, cells, terms, kind, value, low, high) -> None:
         pl.struct(value, low, high).map_elements(
             lambda r: fmt_value_ci(r[value], r[low], r[high], kind, lang),
             return_dtype=pl.String).alias("tooltip"))
+    hidden = cells.filter(pl.col("suppressed").fill_null(False))
+    if hidden.height:  # hidden cells are shown as hidden ('skjult'), never as a gap alone
+        chart_data = pl.concat([chart_data.with_columns(
+            pl.lit(None, pl.String).alias("hidden_text")),
+            ui.with_term_labels(hidden, lang, short=True).select(
+                "skole", "x", *[pl.lit(None, pl.Float64).alias(c)
+                                for c in ("value", "ci_low", "ci_high")],
+                pl.lit(ctx.t("landing.cell_hidden")).alias("tooltip"),
+                pl.lit(ctx.t("landing.cell_hidden")).alias("hidden_text"))],
+            how="vertical_relaxed")
     chart = charts.small_multiples(chart_data, kind=kind, lang=lang,
                                    order=ui.term_order(terms, lang, short=True))
     charts.show_chart(chart, _long_table(ctx, cells, kind, value, low, high), lang,
@@ -302,7 +318,10 @@ def _attention(ctx, indicator: str, kind: str, schools: pl.DataFrame) -> None:
     order = ranked["skole"].to_list()
     chart_data = ranked.select(
         pl.col("skole").alias("label"), "value", "ci_low", "ci_high", "reference",
-        pl.col("evidence").cast(pl.String).alias("evidence"),
+        pl.col("evidence").replace_strict(  # the legend in words, not 2/1/0
+            {2: ctx.t("landing.evidence_2"), 1: ctx.t("landing.evidence_1"),
+             0: ctx.t("landing.evidence_0")}, default="", return_dtype=pl.String)
+        .alias("evidence"),
         pl.struct("value", "ci_low", "ci_high").map_elements(
             lambda r: fmt_value_ci(r["value"], r["ci_low"], r["ci_high"], kind, lang),
             return_dtype=pl.String).alias("tooltip"))
@@ -310,7 +329,8 @@ def _attention(ctx, indicator: str, kind: str, schools: pl.DataFrame) -> None:
     axis = alt.Axis(format=".0%") if kind == "share" else alt.Axis()
     y = alt.Y("label:N", sort=order, title=None, axis=alt.Axis(labelLimit=260))
     colour = alt.Color("evidence:N", title=ctx.t("att_signals"), scale=alt.Scale(
-        domain=["2", "1", "0"], range=[charts.OKABE_ITO["vermillion"],
+        domain=[ctx.t("landing.evidence_2"), ctx.t("landing.evidence_1"),
+                ctx.t("landing.evidence_0")], range=[charts.OKABE_ITO["vermillion"],
                                        charts.OKABE_ITO["orange"], charts.OKABE_ITO["grey"]]))
     base = alt.Chart(chart_data).encode(y=y)
     chart = alt.layer(

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import polars as pl
 import streamlit as st
-from lmpdash import charts, data, ui
+from lmpdash import charts, data, national_panel, ui
 from lmpdash.context import current
 from lmpdash.i18n import (
     fmt_change,
@@ -17,6 +17,7 @@ from lmpdash.i18n import (
     term_label,
 )
 
+from lmp_analytics.presentation.labels import estimator_note
 from lmp_analytics.terms import term_index
 
 
@@ -34,20 +35,26 @@ def main() -> None:
         indicator = ui.indicator_picker(ctx, key="sammenligning")
     options = ["", *kommuner["kommunenummer"].to_list()]
     with c2:
+        own = ctx.role.kind == "kommune" and len(options) > 1   # default: own municipality
         kommune = st.selectbox(
-            ctx.t("unit"), options, key="sa_unit",
+            ctx.t("unit"), options, key="sa_unit", index=1 if own else 0,
             format_func=lambda k: f"{names.get(k, k)} ({k})" if k
             else ctx.t("whole_programme")) or None
     kind = ui.indicator_kind(indicator)
-    st.subheader(ctx.t("sa_series_title"))
-    series = _series(ctx, indicator, kommune)
-    _series_chart(ctx, series, kind)
-    st.subheader(ctx.t("sa_did_title"))
-    _did(ctx, indicator, kind, kommune, series)
-    st.subheader(ctx.t("sa_es_title"))
-    _event_study(ctx, indicator, kind)
-    st.subheader(ctx.t("sa_nat_title"))
-    _national(ctx)
+    # Researcher methods on request: a tab (expanders cannot hold the charts' own expanders).
+    plain, analysts = st.tabs([ctx.t("landing.plain_tab"), ctx.t("landing.analysts")])
+    with plain:
+        st.subheader(ctx.t("sa_series_title"))
+        series = _series(ctx, indicator, kommune)
+        _series_chart(ctx, series, kind)
+        st.subheader(ctx.t("sa_nat_title"))
+        _national(ctx)
+        national_panel.section(ctx)
+    with analysts:
+        st.subheader(ctx.t("sa_did_title"))
+        _did(ctx, indicator, kind, kommune, series)
+        st.subheader(ctx.t("sa_es_title"))
+        _event_study(ctx, indicator, kind)
 
 
 def _series(ctx, indicator: str, kommune: str | None) -> pl.DataFrame:
@@ -228,7 +235,11 @@ def _event_study(ctx, indicator: str, kind: str) -> None:
     if view.warnings:
         with st.expander(ctx.t("sa_tech_notes")):
             for w in view.warnings:
-                st.caption(w)
+                note = estimator_note(w, lang)
+                if note is None:   # a library warning: shown as it came
+                    st.code(w, language=None)
+                else:
+                    st.caption(note)
 
 
 def _national(ctx) -> None:

@@ -285,8 +285,10 @@ def _breakdowns(ctx, orgnr: str, indicator: str, kind: str, cells: pl.DataFrame)
                 pl.struct(value, low, high).map_elements(
                     lambda r: fmt_value_ci(r[value], r[low], r[high], kind, lang),
                     return_dtype=pl.String).alias("tooltip"))
+            hidden = parts.filter(pl.col("suppressed").fill_null(False))["label"].to_list()
             chart = charts.breakdown_chart(chart_data, kind=kind, lang=lang,
-                                           order=parts["label"].to_list(), title=title)
+                                           order=parts["label"].to_list(), title=title,
+                                           hidden=hidden)
             scale = 100.0 if kind == "share" else 1.0
             fmt = "pctv" if kind == "share" else "mean"
             frame = parts.select(
@@ -296,7 +298,7 @@ def _breakdowns(ctx, orgnr: str, indicator: str, kind: str, cells: pl.DataFrame)
                 pl.col("suppressed").fill_null(False).alias(ctx.t("hidden_col")))
             table = charts.Table(frame, {ctx.t("value"): fmt, ctx.t("ci_low"): fmt,
                                          ctx.t("ci_high"): fmt}, hidden=ctx.t("hidden_col"))
-            charts.show_chart(chart if visible.height else None, table, lang,
+            charts.show_chart(chart if parts.height else None, table, lang,
                               key=f"sk_{by}", file_name=f"lmp_skole_{by}_{lang}",
                               alt_text=f"{ctx.t('sk_breakdown_title')}: {title}")
 

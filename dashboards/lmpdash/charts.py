@@ -1,8 +1,9 @@
 """Altair charts (accessible Okabe–Ito colours, intervals as error bars or bands) and the
 table + CSV alternative every chart carries.
 
-Chart data are small aggregated frames built from already suppressed rows: hidden cells are left
-out of the chart (never drawn as 0) and appear in the table as "skjult"/"hidden". Tooltips carry
+Chart data are small aggregated frames built from already suppressed rows: a hidden cell is never
+drawn as 0; where a chart has a place for it (a term, a part) the word "skjult"/"hidden" is written
+there (:func:`hidden_marks`), and it appears in the table as "skjult"/"hidden". Tooltips carry
 pre-formatted text in the page language; axes use a Vega number locale for the language.
 """
 
@@ -227,7 +228,13 @@ def small_multiples(frame: pl.DataFrame, *, kind: str, lang: str, order: list[st
     bars = base.mark_rule(color=OKABE_ITO["blue"], opacity=0.6).encode(
         y="ci_low:Q", y2="ci_high:Q")
     line = base.mark_line(color=OKABE_ITO["blue"], opacity=0.5).encode(y="value:Q")
-    return alt.layer(bars, line, points, data=frame).properties(
+    layers = [bars, line, points]
+    if "hidden_text" in frame.columns:   # a hidden cell: the word at the foot of its term
+        layers.append(base.mark_text(angle=270, align="left", fontSize=9,
+                                     color=OKABE_ITO["vermillion"])
+                      .transform_filter("isValid(datum.hidden_text)")
+                      .encode(y=alt.value(106), text="hidden_text:N"))
+    return alt.layer(*layers, data=frame).properties(
         width=170, height=110).facet(
         facet=alt.Facet("skole:N", title=None, header=alt.Header(labelFontSize=11)),
         columns=columns)
@@ -263,11 +270,21 @@ def phase_chart(frame: pl.DataFrame, phases: pl.DataFrame, *, kind: str, lang: s
 
 
 def breakdown_chart(frame: pl.DataFrame, *, kind: str, lang: str, order: list[str],
-                    title: str) -> alt.LayerChart:
-    """Bars with error bars for the parts of a breakdown (trinn or kjønn)."""
-    x = alt.X("label:N", sort=order, title=title, axis=alt.Axis(labelAngle=0))
+                    title: str, hidden: list[str] | None = None) -> alt.LayerChart:
+    """Bars with error bars for the parts of a breakdown (trinn or kjønn); each part in
+    ``hidden`` gets the word 'skjult' in its place instead of a bar."""
+    x = alt.X("label:N", sort=order, title=title, axis=alt.Axis(labelAngle=0),
+              scale=alt.Scale(domain=order))
     base = alt.Chart(frame).encode(x=x)
+    extra = []
+    if hidden:
+        marks = pl.DataFrame({"label": hidden, "hidden_text": [
+            t("landing.cell_hidden", lang)] * len(hidden)})
+        extra.append(alt.Chart(marks).mark_text(
+            angle=270, align="left", fontSize=11, color=OKABE_ITO["vermillion"]).encode(
+            x=x, y=alt.value(250), text="hidden_text:N"))
     return alt.layer(
+        *extra,
         base.mark_bar(color=OKABE_ITO["sky"]).encode(
             y=_y(kind, lang), tooltip=[alt.Tooltip("label:N", title=title),
                                        alt.Tooltip("tooltip:N", title=t("value", lang))]),
@@ -339,19 +356,25 @@ def did_chart(frame: pl.DataFrame, *, lang: str, order: list[str],
 
 def heatmap(frame: pl.DataFrame, *, lang: str, x_order: list[str], y_title: str,
             colour_title: str, fmt: str = ".0%", scheme: str = "viridis",
-            reverse: bool = False) -> alt.LayerChart:
-    """A unit x term grid coloured by a value (frame: x, y, value, tooltip, flag)."""
+            reverse: bool = False, anchor: float | None = None) -> alt.LayerChart:
+    """A unit x term grid coloured by a value (frame: x, y, value, tooltip, flag; ``flag`` is
+    written in the cell). ``anchor``: a threshold the colours diverge at (below it warm, above
+    it cool, white at it; e.g. the 70 % response-rate threshold) instead of ``scheme``."""
     base = alt.Chart(frame).encode(
         x=alt.X("x:O", sort=x_order, title=t("term", lang), axis=alt.Axis(labelAngle=-40)),
         y=alt.Y("y:N", title=y_title, axis=alt.Axis(labelLimit=240)),
     )
+    scale = alt.Scale(scheme=scheme, reverse=reverse)
+    if anchor is not None:
+        low = min([anchor - 0.2, *[v for v in frame["value"].to_list() if v is not None]])
+        scale = alt.Scale(domain=[low, anchor, 1.0], range=[
+            OKABE_ITO["vermillion"], "#F7F7F7", OKABE_ITO["sky"]], clamp=True)
     rect = base.mark_rect().encode(
-        color=alt.Color("value:Q", title=colour_title,
-                        scale=alt.Scale(scheme=scheme, reverse=reverse),
+        color=alt.Color("value:Q", title=colour_title, scale=scale,
                         legend=alt.Legend(format=fmt, orient="right")),
         tooltip=[alt.Tooltip("y:N", title=y_title), alt.Tooltip("x:O", title=t("term", lang)),
                  alt.Tooltip("tooltip:N", title=colour_title)])
-    text = base.mark_text(fontSize=11, color=OKABE_ITO["black"]).encode(text="flag:N")
+    text = base.mark_text(fontSize=10, color=OKABE_ITO["black"]).encode(text="flag:N")
     return alt.layer(rect, text).properties(height=90 + 22 * frame["y"].n_unique())
 
 

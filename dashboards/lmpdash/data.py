@@ -213,12 +213,18 @@ def indicators(src: Source, role: Role, level: str = "skole", *, indicator: str 
                by: str | None = None, school: str | None = None) -> pl.DataFrame:
     """``api.indicators`` for the role (cached at programme scope, then scoped); ``school``:
     that school's cells only (fetched and cached per school)."""
-    frame = _memo.get(src, "indicators", (level, by, school), lambda: api.indicators(
-        level, indicator=None, by=by, role="program", warehouse=_wh(src),
-        schools=None if school is None else [school], surface="dashboard"))
+    frame = _programme_indicators(src, level, by, school)
     if frame.height and indicator is not None:
         frame = frame.filter(pl.col("indicator") == indicator)
     return scope(frame, role, "dashboard") if frame.height else frame
+
+
+def _programme_indicators(src: Source, level: str, by: str | None,
+                          school: str | None) -> pl.DataFrame:
+    """The cached programme-scope cells every role's cut is taken from (not yet scoped)."""
+    return _memo.get(src, "indicators", (level, by, school), lambda: api.indicators(
+        level, indicator=None, by=by, role="program", warehouse=_wh(src),
+        schools=None if school is None else [school], surface="dashboard"))
 
 
 def threshold(src: Source) -> int:
@@ -229,10 +235,14 @@ def threshold(src: Source) -> int:
 
 def compare(src: Source, role: Role, *, indicator: str, phase: str | int) -> pl.DataFrame:
     """``api.compare`` for the role (cached at programme scope, then scoped)."""
-    frame = _memo.get(src, "compare", (indicator, str(phase)), lambda: api.compare(
+    return scope(_programme_compare(src, indicator, phase), role, "dashboard")
+
+
+def _programme_compare(src: Source, indicator: str, phase: str | int) -> pl.DataFrame:
+    """The cached programme-scope changes every role's cut is taken from (not yet scoped)."""
+    return _memo.get(src, "compare", (indicator, str(phase)), lambda: api.compare(
         indicator=indicator, phase=phase, role="program", warehouse=_wh(src),
         surface="dashboard"))
-    return scope(frame, role, "dashboard")
 
 
 def school_changes(src: Source, role: Role, orgnr: str, *, indicator: str) -> pl.DataFrame:
@@ -330,8 +340,8 @@ def event_study(src: Source, indicator: str) -> comparison.EventStudyView:
 def attention(src: Source, role: Role, indicator: str) -> pl.DataFrame:
     """The role's schools ranked among themselves (cached per role)."""
     def compute() -> pl.DataFrame:
-        cells = indicators(src, Role("program"), "skole", indicator=indicator)
-        changes = compare(src, Role("program"), indicator=indicator, phase="runde")
+        cells = _programme_indicators(src, "skole", None, None)  # scoped once, by attention
+        changes = _programme_compare(src, indicator, "runde")
         return attention_list.attention(indicator=indicator, role=role, warehouse=_wh(src),
                                changes=changes, cells=cells)
 
@@ -433,3 +443,38 @@ def alerts(src: Source, role: Role, indicator: str) -> pl.DataFrame:
         indicator=indicator, role=role, warehouse=_wh(src),
         rounds=compare(src, Role("program"), indicator=indicator, phase="runde"),
         phases=_phase_changes(src, indicator)))
+
+
+# --------------------------------------------------------------------------------------------
+# The national panel (lmp_analytics.evaluation.national_view): fitted once per published file
+
+
+def has_national_schools(src: Source) -> bool:
+    """Whether school-level Elevundersøkelsen results are loaded."""
+    def query() -> bool:
+        from lmp_analytics.warehouse import reading
+
+        with reading(_wh(src)) as con:
+            try:
+                return con.execute("SELECT count(*) FROM fct_eu_result WHERE level = 'skole'"
+                                   ).fetchall()[0][0] > 0
+            except Exception:
+                return False
+    return _memo.get(src, "has_national_schools", (), query)
+
+
+def national_programme(src: Source, indicator: str = "mobbet"):
+    """``national_view.programme_view``: the designs and the event study (programme level)."""
+    from lmp_analytics.evaluation import national_view
+
+    return _memo.get(src, "national_programme", (indicator,),
+                     lambda: national_view.programme_view(_wh(src), indicator))
+
+
+def national_kommune(src: Source, kommune: str) -> pl.DataFrame:
+    """``national_view.kommune_view``: the municipality's own LMP schools against the eligible
+    non-participants of the country as one unnamed group."""
+    from lmp_analytics.evaluation import national_view
+
+    return _memo.get(src, "national_kommune", (kommune,),
+                     lambda: national_view.kommune_view(_wh(src), kommune))

@@ -40,9 +40,10 @@ def dashboard_ready(port: int) -> Path:
     app_path = config.dashboard_app()
     if app_path is None:
         raise UsageError(
-            f"cannot start the dashboard: {config.DASHBOARD_APP} is missing (the dashboards "
-            "ship with the project's source checkout, not with the installed package). Run "
-            "from a checkout, or use --no-dashboard / `lmp status` to build without it."
+            f"cannot start the dashboard: its app is missing from this installation (neither "
+            f"{config.INSTALLED_DASHBOARD_APP} nor {config.DASHBOARD_APP} exists). Reinstall "
+            "the package (pip install .), or use --no-dashboard / `lmp status` to build "
+            "without it."
         )
     if importlib.util.find_spec("streamlit") is None:
         raise UsageError("cannot start the dashboard: Streamlit is not installed "

@@ -61,7 +61,9 @@ def _thresholds(text: str) -> dict[int, float]:
 
 @evaluate_app.command("national")
 def evaluate_national_cmd(
-    indicator: Annotated[str, typer.Option(help="National indicator (mobbet).")] = "mobbet",
+    indicator: Annotated[str, typer.Option(
+        help="National indicator: mobbet, or a 1-5 index where loaded (trivsel, stotte_larer, ...)."
+    )] = "mobbet",
     design: Annotated[str, typer.Option(
         help="eligible | never-treated | not-yet-treated | naive | all")] = "all",
     trinn: Annotated[str, typer.Option(help="7 | 10 | pooled | all")] = "all",

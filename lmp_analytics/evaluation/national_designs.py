@@ -34,6 +34,8 @@ from lmp_analytics.errors import LmpError
 from lmp_analytics.evaluation.national_panel import (
     GRADES,
     Warehouse,
+    apply_school_changes,
+    is_index,
     lmp_treatment,
     pooled_panel,
     school_panel,
@@ -78,24 +80,32 @@ def _grade_panel(panel: pl.DataFrame, trinn: str) -> pl.DataFrame:
         pl.col("trinn") == int(trinn))
 
 
-def eligible_schools(panel: pl.DataFrame, trinn: str, *, years: tuple[int, ...],
-                     thresholds: dict[int, float], min_years: int | None = None) -> pl.Series:
-    """Organisation numbers meeting the selection rule for ``trinn`` (``7``, ``10``, ``pooled``
-    = either grade): the unweighted mean of the published shares over ``years`` (at least
-    ``min_years`` of them published; default all) above the grade's threshold (a fraction)."""
+def eligible_schools(panel: pl.DataFrame, trinn: str | None = None, *,
+                     years: tuple[int, ...], thresholds: dict[int, float],
+                     min_years: int | None = None) -> pl.Series:
+    """Organisation numbers meeting the selection rule: on **some** grade with a threshold, the
+    unweighted mean of the published shares over ``years`` (at least ``min_years`` of them
+    published; default all) is above that grade's threshold (a fraction).
+
+    The rule selects schools, not grades (the published rule: above 15 % in 7th grade *or*
+    above 10 % in 10th grade), so the eligible set is the same whichever grade is estimated:
+    LMP schools chosen for their 10th grade are in the 7th-grade estimate too, and their
+    controls must have been chosen the same way. ``panel`` must therefore hold every grade of
+    ``thresholds``; ``trinn`` is accepted for the callers' symmetry and does not narrow the rule.
+    """
+    del trinn
     need = len(years) if min_years is None else min_years
-    grades = GRADES if trinn == "pooled" else (int(trinn),)
     chosen: list[pl.Series] = []
-    for grade in grades:
-        if grade not in thresholds:
-            raise LmpError(f"no selection threshold for grade {grade}; give one, e.g. "
-                           f"{grade}:0.10")
+    for grade, limit in sorted(thresholds.items()):
+        if grade not in GRADES:
+            raise LmpError(f"a selection threshold for grade {grade}: the panel has grades "
+                           f"{', '.join(map(str, GRADES))}")
         means = (
             panel.filter((pl.col("trinn") == grade) & pl.col("survey_year").is_in(list(years))
                          & pl.col("share").is_not_null())
             .group_by("skole_orgnr")
             .agg(pl.col("share").mean().alias("mean"), pl.len().alias("years"))
-            .filter((pl.col("years") >= need) & (pl.col("mean") > thresholds[grade]))
+            .filter((pl.col("years") >= need) & (pl.col("mean") > limit))
         )
         chosen.append(means["skole_orgnr"])
     return pl.concat(chosen).unique().sort() if chosen else pl.Series([], dtype=pl.Utf8)
@@ -248,6 +258,9 @@ def national_evaluation(
     segment: str | None = None,
     panel: pl.DataFrame | None = None,
     treatment: pl.DataFrame | None = None,
+    selection_panel: pl.DataFrame | None = None,
+    school_changes: pl.DataFrame | None = None,
+    bridge_mergers: bool = False,
 ) -> NationalEvaluation:
     """Every requested design × grade on the national panel (:data:`RESULT_COLUMNS`).
 
@@ -258,6 +271,16 @@ def national_evaluation(
     ``bridge_breaks``. The selection rule of the eligible design uses ``selection_years`` (in
     any segment: selection is on levels, not changes) and ``thresholds`` per grade (fractions;
     default :data:`SELECTION_RULE`).
+
+    For a 1–5 index (``indicator`` = ``trivsel``…) the estimates are in scale points and the
+    eligible design still selects on the **bullying share** (the programme's rule):
+    ``selection_panel`` (the ``mobbet`` panel; read from ``warehouse`` unless given).
+
+    ``school_changes`` (closed and merged schools, :func:`~lmp_analytics.evaluation.
+    national_panel.apply_school_changes`): closed schools leave the panel, a merged school's
+    series ends and its successor's is split at the merger unless ``bridge_mergers``; the part
+    of an LMP school's series after such a split is left out (neither treated from its own
+    start nor a control).
     """
     bad = [d for d in designs if d not in DESIGNS]
     if bad:
@@ -275,6 +298,25 @@ def national_evaluation(
                        "(a folder without Spekter exports loads the roster alone)")
     segment = segment or _choose_segment(panel, treatment)
     base = [f"Series segment {segment}."]
+    index = is_index(indicator)
+    if index:
+        base.append(f"Effect on the mean {indicator} index in scale points (1–5), not a share.")
+    if selection_panel is None:
+        selection_panel = (school_panel(warehouse, "mobbet", bridge_breaks=bridge_breaks)
+                           if index and "eligible" in designs else panel)
+    if school_changes is not None and not school_changes.is_empty():
+        panel = apply_school_changes(panel, school_changes, bridge_mergers=bridge_mergers)
+        selection_panel = apply_school_changes(selection_panel, school_changes,
+                                               bridge_mergers=bridge_mergers)
+        split_lmp = panel.filter(
+            pl.col("skole_orgnr").str.contains("@")
+            & pl.col("skole_orgnr").str.split("@").list.first().is_in(
+                treatment["skole_orgnr"].implode()))["skole_orgnr"].unique()
+        if split_lmp.len():
+            panel = panel.filter(~pl.col("skole_orgnr").is_in(split_lmp.implode()))
+            base.append(f"{split_lmp.len()} LMP school series after a merger left out.")
+        base.append(f"{school_changes.height} closed or merged school(s) applied"
+                    + (" (mergers bridged on request)." if bridge_mergers else "."))
     if bridge_breaks:
         base.append("Series breaks bridged on request: levels before and after a break are "
                     "not comparable.")
@@ -292,14 +334,14 @@ def national_evaluation(
                 continue
             sub, control, extra = frame, design.replace("-", "_"), []
             if design == "eligible":
-                chosen = eligible_schools(graded if grade != "pooled" else panel, grade,
-                                          years=selection_years, thresholds=thresholds)
+                chosen = eligible_schools(selection_panel, years=selection_years,
+                                          thresholds=thresholds)
                 sub = frame.filter(pl.col("g").is_not_null()
                                    | (pl.col("skole_orgnr").is_in(chosen.implode())
                                       & ~pl.col("skole_orgnr").is_in(lmp)))
                 control = "never_treated"
                 extra = [f"Controls: non-participants with a {len(selection_years)}-year mean "
-                         f"above {_rule_text(thresholds, grade)} in "
+                         f"above {_rule_text(thresholds)} in "
                          f"{min(selection_years)}–{max(selection_years)}."]
             row, event = _did_row(design, grade, sub, control, [*notes, *extra])
             rows.append(row)
@@ -315,9 +357,8 @@ def national_evaluation(
     return NationalEvaluation(results, event_study)
 
 
-def _rule_text(thresholds: dict[int, float], grade: str) -> str:
-    grades = GRADES if grade == "pooled" else (int(grade),)
-    return " or ".join(f"{thresholds[g]:.0%} in grade {g}" for g in grades)
+def _rule_text(thresholds: dict[int, float]) -> str:
+    return " or ".join(f"{limit:.0%} in grade {g}" for g, limit in sorted(thresholds.items()))
 
 
 def evaluate_national(warehouse: Warehouse = None, indicator: str = "mobbet",

@@ -5,7 +5,10 @@ level ``skole``, the totals of all pupils and all owner types). One row per scho
 year × grade (``trinn``) with
 
 - ``share``: the published share (a fraction, 0.082 for 8.2 %), **null** where Udir suppressed
-  the cell or nothing was published: missing cells are never imputed;
+  the cell or nothing was published: missing cells are never imputed. For a 1–5 index of the
+  survey (``trivsel``, ``stotte_larer``… where loaded: :data:`INDICATORS`) the column holds the
+  published school mean score (1–5) instead; it keeps its name so that every design reads one
+  column, and every estimate on it is in scale points;
 - ``n_answered``: ``AntallBesvart``, the weight of every mean over schools;
 - ``series_version`` and ``segment``: the segment a comparison may stay inside. Each confirmed
   series break (``lmp_analytics/reference/series_breaks.csv``: 2013, 2016) starts a new segment;
@@ -31,6 +34,7 @@ import duckdb
 import polars as pl
 
 from lmp_analytics.errors import LmpError
+from lmp_analytics.national import indicator_catalogue
 from lmp_analytics.national.series import survey_term
 from lmp_analytics.registry import successor_map
 from lmp_analytics.terms import parse_term, term_index
@@ -41,15 +45,27 @@ __all__ = [
     "GRADES",
     "INDICATORS",
     "PANEL_COLUMNS",
+    "apply_school_changes",
     "first_treated_survey_year",
+    "indicator_code",
+    "is_index",
     "lmp_treatment",
     "panel_means",
     "pooled_panel",
     "school_panel",
 ]
 
-#: CLI indicator name -> indicator_code of the statistics bank catalogue (eu_indicators.csv).
-INDICATORS = {"mobbet": "EU_MOBBING"}
+def _indicators() -> dict[str, str]:
+    catalogue = indicator_catalogue()
+    indices = catalogue.filter(pl.col("value_type") == "score_1_5")["indicator_code"]
+    return {"mobbet": "EU_MOBBING"} | {
+        code.removeprefix("EU_").lower(): code for code in indices.to_list()}
+
+
+#: CLI indicator name -> indicator_code of the statistics bank catalogue (eu_indicators.csv):
+#: ``mobbet`` (the bullying share) and the survey's 1–5 indices (``trivsel`` = EU_TRIVSEL,
+#: ``stotte_larer`` = EU_STOTTE_LARER, …), usable wherever their school results are loaded.
+INDICATORS = _indicators()
 #: Grades with public school results (the mandatory grades of the primary school).
 GRADES = (7, 10)
 BRIDGED = "bridged"
@@ -67,6 +83,13 @@ def indicator_code(indicator: str) -> str:
     return INDICATORS[indicator]
 
 
+def is_index(indicator: str) -> bool:
+    """Whether ``indicator`` is a 1–5 index (mean score) rather than a share in percent."""
+    code = indicator_code(indicator)
+    catalogue = indicator_catalogue()
+    return catalogue.filter(pl.col("indicator_code") == code)["value_type"].item() == "score_1_5"
+
+
 def school_panel(warehouse: Warehouse = None, indicator: str = "mobbet", *,
                  bridge_breaks: bool = False) -> pl.DataFrame:
     """School × survey year × grade panel (:data:`PANEL_COLUMNS`) of grades 7 and 10.
@@ -76,6 +99,7 @@ def school_panel(warehouse: Warehouse = None, indicator: str = "mobbet", *,
     of ``indicator``.
     """
     code = indicator_code(indicator)
+    scale = 1.0 if is_index(indicator) else 100.0  # a mean score as published; % -> fraction
     with reading(warehouse) as con:
         raw = con.sql(named("national_panel", "school_results"), params=[code]).pl()
     raw = raw.filter(pl.col("trinn").is_in(list(GRADES)))
@@ -89,7 +113,7 @@ def school_panel(warehouse: Warehouse = None, indicator: str = "mobbet", *,
         pl.col("survey_year").cast(pl.Int64),
         pl.col("trinn").cast(pl.Int64),
         pl.when(pl.col("suppressed")).then(None)
-        .otherwise(pl.col("value") / 100.0).cast(pl.Float64).alias("share"),
+        .otherwise(pl.col("value") / scale).cast(pl.Float64).alias("share"),
         pl.col("n_answered").cast(pl.Int64),
         pl.col("suppressed").cast(pl.Boolean),
         pl.col("series_version"),
@@ -165,3 +189,50 @@ def lmp_treatment(warehouse: Warehouse = None) -> pl.DataFrame:
         pl.col("phase1_term").map_elements(first_treated_survey_year, return_dtype=pl.Int64)
         .alias("first_treated_year"),
     )
+
+
+#: Columns of a school-change table (:func:`apply_school_changes`).
+SCHOOL_CHANGE_COLUMNS = ["skole_orgnr", "event", "survey_year", "successor_orgnr"]
+SCHOOL_EVENTS = ("nedlagt", "sammenslatt")
+
+
+def apply_school_changes(panel: pl.DataFrame, changes: pl.DataFrame, *,
+                         bridge_mergers: bool = False) -> pl.DataFrame:
+    """Schools that closed or merged, by the rule of the national panel.
+
+    ``changes`` has :data:`SCHOOL_CHANGE_COLUMNS`: ``event`` ``nedlagt`` (closed) or
+    ``sammenslatt`` (merged into ``successor_orgnr``), ``survey_year`` the first survey in which
+    the school no longer exists as itself (from the Enhetsregisteret/NSR history of the school).
+
+    - A **closed** school leaves the panel: its rows from ``survey_year`` on are dropped (there
+      should be none; a late row of a closed unit is not carried into the panel).
+    - A **merged** school's series ends at the merger (its rows from ``survey_year`` on are
+      dropped), and the successor's series is **split** there: its rows from ``survey_year``
+      on become a new unit ``<successor>@<year>``, a different school (other pupils, other
+      staff), so no before/after comparison spans the merger. ``bridge_mergers=True`` keeps the
+      successor's series whole (the caller's explicit choice).
+    """
+    if changes.is_empty():
+        return panel
+    bad = changes.filter(~pl.col("event").is_in(list(SCHOOL_EVENTS)))
+    if bad.height:
+        raise LmpError(f"school change '{bad['event'][0]}' for {bad['skole_orgnr'][0]}: expected "
+                       f"one of {', '.join(SCHOOL_EVENTS)}")
+    missing = changes.filter((pl.col("event") == "sammenslatt")
+                             & pl.col("successor_orgnr").is_null())
+    if missing.height:
+        raise LmpError(f"school {missing['skole_orgnr'][0]} merged (sammenslatt) without a "
+                       "successor_orgnr")
+    ended = changes.select("skole_orgnr", pl.col("survey_year").alias("_end"))
+    out = panel.join(ended, on="skole_orgnr", how="left").filter(
+        pl.col("_end").is_null() | (pl.col("survey_year") < pl.col("_end"))).drop("_end")
+    if bridge_mergers:
+        return out
+    splits = (changes.filter(pl.col("event") == "sammenslatt")
+              .group_by(pl.col("successor_orgnr").alias("skole_orgnr"))
+              .agg(pl.col("survey_year").min().alias("_split")))
+    return out.join(splits, on="skole_orgnr", how="left").with_columns(
+        pl.when(pl.col("_split").is_not_null() & (pl.col("survey_year") >= pl.col("_split")))
+        .then(pl.col("skole_orgnr") + "@" + pl.col("_split").cast(pl.Utf8))
+        .otherwise(pl.col("skole_orgnr")).alias("skole_orgnr"),
+    ).drop("_split").sort("skole_orgnr", "survey_year", "trinn")

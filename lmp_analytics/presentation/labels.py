@@ -3,6 +3,9 @@ verdicts, from the language files."""
 
 from __future__ import annotations
 
+import re
+
+from lmp_analytics.presentation import fmt
 from lmp_analytics.presentation.strings import check_lang, has, text
 from lmp_analytics.stats.verdict import Verdict
 
@@ -58,3 +61,44 @@ def version_name(version: str | None, lang: str) -> str:
         return ""
     key = f"version.{version}"
     return text(key, check_lang(lang)) if has(key) else version
+
+# The notes lmp_analytics.stats.did writes (plain English sentences for the log and notebooks),
+# recognised so that a reader sees them in their language.
+_NOTES: tuple[tuple[re.Pattern[str], str], ...] = (
+    (re.compile(r"The panel is unbalanced \((?P<rows>\d+) school-term rows missing\)"),
+     "caveat.did_unbalanced"),
+    (re.compile(r"Pulje g=(?P<pulje>\S+) has only (?P<n>\d+) school\(s\) \(< (?P<min>\d+)\)"),
+     "caveat.did_small_pulje"),
+    (re.compile(r"Pre-trend F test rejects parallel trends at 5 % \(F = (?P<f>[\d.]+), "
+                r"p = (?P<p>[\d.]+), k = (?P<k>\d+)\)"), "caveat.did_pretrend"),
+)
+
+
+def estimator_note(note: str, lang: str = "nb") -> str | None:
+    """A note of the DiD estimator in ``lang`` (None: a note this function does not know, such
+    as a warning of the estimation library, which a page shows verbatim as code)."""
+    for pattern, key in _NOTES:
+        m = pattern.search(note)
+        if m is None:
+            continue
+        parts = m.groupdict()
+        if "f" in parts:
+            parts["f"] = fmt.number(float(parts["f"]), lang, 2)
+            parts["p"] = fmt.p_value(float(parts["p"]), lang)
+        if "pulje" in parts:
+            parts["pulje"] = parts["pulje"].removesuffix(".0")
+        return text(key, check_lang(lang), **parts)
+    return None
+
+
+def question_wording(item: str, lang: str = "nb") -> str:
+    """The question a codebook item id stands for, in the language (from the newest codebook
+    version that has the item; the id itself when no codebook knows it)."""
+    from lmp_analytics.codebook import load_codebooks
+
+    lang = check_lang(lang)
+    for _, book in sorted(load_codebooks().items(), reverse=True):
+        found = book.items.get(item)
+        if found is not None:
+            return found.wording_en if lang == "en" else found.wording_nb
+    return item

@@ -263,10 +263,7 @@ def _tables_holding(target: Path, needles: list[str]) -> list[str]:
     with reading(target) as con:
         con.register("erased", pl.DataFrame({"p": needles}))
         columns: dict[str, list[str]] = {}
-        for table, column in con.execute(
-                "SELECT table_name, column_name FROM information_schema.columns "
-                "WHERE table_catalog = current_database() AND table_schema = 'main' "
-                "AND data_type = 'VARCHAR' ORDER BY table_name, ordinal_position").fetchall():
+        for table, column in con.execute(named("erasure", "varchar_columns")).fetchall():
             columns.setdefault(table, []).append(column)
         for table, cols in columns.items():
             for col in cols:

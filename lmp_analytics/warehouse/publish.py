@@ -36,7 +36,7 @@ from pathlib import Path
 import duckdb
 
 from lmp_analytics.errors import DiskFullError, WarehouseError
-from lmp_analytics.warehouse.queries import sql
+from lmp_analytics.warehouse.queries import named, sql
 from lmp_analytics.warehouse.snapshots import remove_reader_snapshots
 
 SCHEMA_VERSION = "1"
@@ -89,9 +89,7 @@ def check_ours(con: duckdb.DuckDBPyConnection, path: Path) -> None:
     (the marker is added by the next write). Anything else, an empty DuckDB database included,
     belongs to someone else and is left exactly as it is.
     """
-    tables = {r[0] for r in con.execute(
-        "SELECT table_name FROM duckdb_tables() "
-        "WHERE database_name = current_database() AND schema_name = 'main'").fetchall()}
+    tables = {r[0] for r in con.execute(named("publish", "main_tables")).fetchall()}
     if "meta" in tables:
         meta = dict(con.execute("SELECT key, value FROM meta").fetchall())
         if meta.get(SCHEMA_MARKER[0]) == SCHEMA_MARKER[1]:

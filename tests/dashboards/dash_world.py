@@ -70,5 +70,6 @@ def build(root: Path) -> World:
     warehouse = root / "warehouse.duckdb"
     report = ingest_and_build([staged], roster, warehouse=warehouse, key=TEST_KEY)
     assert report.published, report.outcomes
-    ingest_national([world_dir / "elevundersokelsen.csv"], warehouse=warehouse)
+    ingest_national([world_dir / "elevundersokelsen.csv",
+                     world_dir / "elevundersokelsen_skoler.csv"], warehouse=warehouse)
     return World(root, warehouse, last, missing, roster)

@@ -66,6 +66,7 @@ def _idle(page, *, charts: bool) -> None:
     page.wait_for_timeout(300)   # charts of the run mount right after the run ends
     page.wait_for_function(
         """() => [...document.querySelectorAll('[data-testid="stVegaLiteChart"]')]
+                 .filter(c => c.offsetParent !== null)   // not in a tab that is not open
                  .every(c => c.querySelector('.marks'))""", timeout=60_000)
     page.wait_for_timeout(400)
 

@@ -29,7 +29,7 @@ def _invoke(*args: str):
 @pytest.mark.parametrize(("args", "message"), [
     (["--design", "random"], "--design 'random' is not allowed"),
     (["--trinn", "8"], "--trinn '8' is not allowed"),
-    (["--indicator", "trivsel"], "--indicator 'trivsel' is not allowed"),
+    (["--indicator", "lykke"], "--indicator 'lykke' is not allowed"),
     (["--selection-years", "2012-2010"], "--selection-years '2012-2010' is not allowed"),
     (["--threshold", "7:15,10:0.1"], "--threshold '7:15' is not allowed"),
     (["--threshold", "7:0.15"], "must give both grades"),

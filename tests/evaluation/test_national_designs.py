@@ -88,13 +88,19 @@ def test_eligible_selection_matches_a_hand_computation(evaluated) -> None:
                 per_school.setdefault(org, []).append(share)
         hand[grade] = {org for org, v in per_school.items() if len(v) == 3 and
                        sum(v) / 3 > limit}
-    for trinn, expected in (("7", hand[7]), ("10", hand[10]), ("pooled", hand[7] | hand[10])):
-        got = set(eligible_schools(panel, trinn, years=RULE["selection_years"],
-                                   thresholds=RULE["thresholds"]))
-        assert got == expected and 0 < len(expected) < 57
-        if trinn != "10":
-            controls = expected - set(world.lmp["skole_orgnr"])
-            assert _row(result, "eligible", trinn)["n_comparison_schools"] == len(controls)
+    # the rule selects schools (7th grade above its threshold OR 10th grade above its own), so
+    # every grade's estimate uses the same eligible set
+    expected = hand[7] | hand[10]
+    assert hand[7] - hand[10] and hand[10] - hand[7]  # the grades pick different schools
+    got = set(eligible_schools(panel, years=RULE["selection_years"],
+                               thresholds=RULE["thresholds"]))
+    assert got == expected and 0 < len(expected) < 57
+    controls = expected - set(world.lmp["skole_orgnr"])
+    for trinn in ("7", "pooled"):
+        assert _row(result, "eligible", trinn)["n_comparison_schools"] == len(controls)
+    only_seven = set(eligible_schools(panel, years=RULE["selection_years"],
+                                      thresholds={7: RULE["thresholds"][7]}))
+    assert only_seven == hand[7]
 
 
 def _hand_naive(world, window: int = 3) -> tuple[float, float, float]:

@@ -98,7 +98,10 @@ def test_treatment_comes_from_the_roster_in_the_warehouse(loaded) -> None:
 
 def test_unknown_indicator_and_empty_warehouse_are_clear_errors(loaded, tmp_path: Path) -> None:
     _, wh = loaded
-    with pytest.raises(LmpError, match="unknown national indicator 'trivsel'"):
+    with pytest.raises(LmpError, match="unknown national indicator 'lykke'"):
+        school_panel(wh, "lykke")
+    # a known 1-5 index whose school results were not loaded
+    with pytest.raises(LmpError, match="no school-level Elevundersøkelsen results of EU_TRIVSEL"):
         school_panel(wh, "trivsel")
     from lmp_analytics.warehouse.publish import write_session
 

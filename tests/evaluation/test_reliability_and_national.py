@@ -50,3 +50,17 @@ def test_national_comparison_uses_loaded_rows_and_refuses_a_break(sample_warehou
         assert oslo["did"] == pytest.approx(oslo["unit_change"] - 4.0)
         with pytest.raises(SeriesBreakError):
             national_comparison(con, 2015, 2016)
+
+
+def test_first_answer_counts_each_pupil_once_per_version(sample_warehouse):
+    """Notebook 04's per-version alpha: each pupil's first answer only (repeated rounds once)."""
+    with reading(sample_warehouse) as con:
+        every = scale_reliability(con, by_term=False, min_n=2)
+        first = scale_reliability(con, by_term=False, min_n=2, first_answer=True)
+        pupils = con.sql(
+            "SELECT r.versjon, count(DISTINCT a.elev) FROM fct_answer a JOIN fct_response r "
+            "USING (round_id, gruppe, elev) WHERE a.item = 'laerer_bryr' AND a.value IS NOT NULL "
+            "GROUP BY r.versjon").fetchall()
+    row = first.filter(pl.col("indicator") == "relasjon_laerer").row(0, named=True)
+    assert row["n"] <= dict(pupils)[row["versjon"]]
+    assert row["n"] <= every.filter(pl.col("indicator") == "relasjon_laerer")["n"][0]

@@ -176,3 +176,18 @@ def test_a_warehouse_without_reason_codes_gets_the_column_on_the_next_write(tmp_
     with duckdb.connect(str(path), read_only=True) as con:
         assert con.execute("SELECT reason, reason_code FROM quarantine").fetchall() == [
             ("expected a grade from 3 to 10", None)]
+
+
+def test_the_roster_alone_creates_a_warehouse_but_rejected_files_do_not(setup, key, snapshot):
+    """`lmp ingest EMPTY_FOLDER --roster program.csv` before `lmp evaluate national` must load
+    the roster (it reported exit 0 and wrote nothing); a run whose files were all rejected
+    still creates nothing."""
+    roster, warehouse, d = setup
+    bad = d / "bad.csv"
+    bad.parent.mkdir(parents=True, exist_ok=True)
+    bad.write_text("not;a;spekter;file\n1;2;3;4\n", encoding="utf-8")
+    report = ingest_files([bad], roster, warehouse=warehouse, key=key)
+    assert not report.published and not warehouse.exists()
+    report = ingest_files([], roster, warehouse=warehouse, key=key)
+    assert report.published and warehouse.exists()
+    assert {row[0] for row in snapshot(warehouse)["dim_school"]} >= {ORG}

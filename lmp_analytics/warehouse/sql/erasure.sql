@@ -60,3 +60,10 @@ UNION SELECT elev FROM fct_nomination
 UNION SELECT nominee FROM fct_nomination
 UNION SELECT value FROM quarantine
  WHERE length(value) = $hex_chars AND regexp_full_match(value, '[0-9a-f]+');
+
+-- name: varchar_columns
+-- Every text column of the published warehouse (the erasure check looks in each).
+SELECT table_name, column_name
+  FROM information_schema.columns
+ WHERE table_catalog = current_database() AND table_schema = 'main' AND data_type = 'VARCHAR'
+ ORDER BY table_name, ordinal_position;

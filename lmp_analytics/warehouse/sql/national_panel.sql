@@ -17,3 +17,10 @@ FROM dim_school AS s
 JOIN dim_phase AS p ON p.skole_orgnr = s.skole_orgnr AND p.fase = 1
 WHERE s.rolle = 'deltaker'
 ORDER BY s.skole_orgnr;
+
+-- name: lmp_school_names
+-- The LMP schools of the roster with their names (a municipality sees only its own).
+SELECT skole_orgnr, skole, kommunenummer
+FROM dim_school
+WHERE rolle = 'deltaker'
+ORDER BY skole_orgnr;

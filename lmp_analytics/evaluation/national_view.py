@@ -1,0 +1,109 @@
+"""What the dashboards show of the national panel, computed once per warehouse file.
+
+- :func:`programme_view`: the designs × grades and the event study of
+  :func:`~lmp_analytics.evaluation.national_designs.national_evaluation`, **cached per warehouse
+  file identity** (resolved path, inode, size, modification time in ns): a page call reuses the
+  fit; a re-published warehouse (an atomic rename gives a new inode and mtime) is fitted anew.
+- :func:`kommune_view`: a municipality's **own** LMP schools, each by name with its published
+  shares per survey year, against the eligible non-participants of the whole country as one
+  anonymous group (their ``n_answered``-weighted mean and number of schools per year). Only
+  published school cells are used (Udir's suppressed cells are missing); no school outside the
+  municipality's own LMP schools is named or identifiable by number.
+"""
+
+from __future__ import annotations
+
+import os
+from functools import lru_cache
+from pathlib import Path
+
+import polars as pl
+
+from lmp_analytics.evaluation.national_designs import (
+    SELECTION_RULE,
+    NationalEvaluation,
+    eligible_schools,
+    national_evaluation,
+)
+from lmp_analytics.evaluation.national_panel import lmp_treatment, pooled_panel, school_panel
+from lmp_analytics.registry import successor_map
+from lmp_analytics.warehouse import reading
+from lmp_analytics.warehouse.queries import named
+
+__all__ = ["KOMMUNE_COLUMNS", "kommune_view", "programme_view", "selection_years_for",
+           "warehouse_identity"]
+
+KOMMUNE_COLUMNS = ["group", "skole", "survey_year", "share", "schools"]
+ELIGIBLE_GROUP = "eligible"
+OWN_GROUP = "own_lmp"
+
+
+def warehouse_identity(path: str | os.PathLike[str]) -> tuple[str, int, int, int]:
+    """(resolved path, inode, size, mtime_ns) of a warehouse file: the cache key."""
+    resolved = Path(path).resolve()
+    st = resolved.stat()
+    return str(resolved), st.st_ino, st.st_size, st.st_mtime_ns
+
+
+def selection_years_for(path: str | os.PathLike[str]) -> tuple[int, ...]:
+    """The selection window the views use: the published rule's years
+    (``SELECTION_RULE['years']``, the first puljer's) when the panel holds them, else the three
+    survey years before the first LMP school's first treated year: the years a programme that
+    started later selected its schools on. A warehouse without both falls back to the rule."""
+    default = tuple(SELECTION_RULE["years"])
+    years = set(school_panel(path)["survey_year"].unique().to_list())
+    if set(default) <= years:
+        return default
+    first = lmp_treatment(path)["first_treated_year"].drop_nulls()
+    if first.len() == 0:
+        return default
+    start = int(first.min())
+    window = tuple(y for y in (start - 3, start - 2, start - 1) if y in years)
+    return window or default
+
+
+@lru_cache(maxsize=8)
+def _programme_view(identity: tuple[str, int, int, int], indicator: str) -> NationalEvaluation:
+    return national_evaluation(identity[0], indicator,
+                               selection_years=selection_years_for(identity[0]))
+
+
+def programme_view(path: str | os.PathLike[str], indicator: str = "mobbet"
+                   ) -> NationalEvaluation:
+    """Every design × grade and the event study for the warehouse at ``path``, fitted once per
+    warehouse file (see the module docstring), selecting on :func:`selection_years_for`."""
+    return _programme_view(warehouse_identity(path), indicator)
+
+
+def kommune_view(path: str | os.PathLike[str], kommunenummer: str, *, trinn: str = "pooled",
+                 selection_years: tuple[int, ...] | None = None,
+                 thresholds: dict[int, float] | None = None) -> pl.DataFrame:
+    """:data:`KOMMUNE_COLUMNS`: one row per own LMP school and survey year (``group`` own_lmp,
+    ``skole`` its name, ``share`` its published share, ``schools`` 1) and one per survey year for
+    the eligible non-participants of the country (``group`` eligible, ``skole`` null, ``share``
+    the ``n_answered``-weighted mean of their published cells, ``schools`` their number)."""
+    thresholds = dict(SELECTION_RULE["thresholds"] if thresholds is None else thresholds)
+    selection_years = selection_years or selection_years_for(path)
+    kommune = successor_map().get(kommunenummer, kommunenummer)
+    panel = school_panel(path)
+    graded = pooled_panel(panel) if trinn == "pooled" else panel.filter(
+        pl.col("trinn") == int(trinn))
+    published = graded.filter(pl.col("share").is_not_null())
+    treatment = lmp_treatment(path)
+    with reading(path) as con:
+        names = con.sql(named("national_panel", "lmp_school_names")).pl()
+    own = treatment.filter(pl.col("kommunenummer") == kommune).join(
+        names.select("skole_orgnr", "skole"), on="skole_orgnr", how="left")
+    chosen = eligible_schools(panel, years=selection_years, thresholds=thresholds)
+    controls = published.filter(pl.col("skole_orgnr").is_in(chosen.implode())
+                                & ~pl.col("skole_orgnr").is_in(treatment["skole_orgnr"].implode()))
+    group = controls.group_by("survey_year").agg(
+        ((pl.col("share") * pl.col("n_answered")).sum() / pl.col("n_answered").sum())
+        .alias("share"),
+        pl.col("skole_orgnr").n_unique().cast(pl.Int64).alias("schools"),
+    ).select(pl.lit(ELIGIBLE_GROUP).alias("group"), pl.lit(None, pl.Utf8).alias("skole"),
+             "survey_year", "share", "schools")
+    mine = published.join(own.select("skole_orgnr", "skole"), on="skole_orgnr").select(
+        pl.lit(OWN_GROUP).alias("group"), "skole", "survey_year", "share",
+        pl.lit(1, pl.Int64).alias("schools"))
+    return pl.concat([mine, group]).sort("group", "skole", "survey_year", nulls_last=True)
