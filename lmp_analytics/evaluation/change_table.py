@@ -261,7 +261,8 @@ def build_change_table(con: duckdb.DuckDBPyConnection, *, min_n: int | None = No
     marts). Returns how many pairs were (re)computed. ``min_n`` defaults to the warehouse's
     recorded threshold."""
     min_n = writer_min_n(con) if min_n is None else min_n
-    inputs = f"{con.execute(_q('inputs_fingerprint')).fetchall()[0][0]}/min_n={min_n}"
+    # "/p=interval": tables built when p came from another test than the interval are rebuilt
+    inputs = f"{con.execute(_q('inputs_fingerprint')).fetchall()[0][0]}/min_n={min_n}/p=interval"
     tables = _tables(con)
     now = "mart_round_state"  # the marts' fingerprints of the facts, saved just before
     if now not in tables or not {"round_id", "term", "n", "fp"} <= {
