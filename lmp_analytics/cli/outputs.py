@@ -178,6 +178,9 @@ def export(
     lake: Annotated[Path | None, typer.Option(
         "--lake", help="Write the warehouse as Hive-partitioned Parquet in this folder "
         "(program: the publication; forsker: also facts and marts).")] = None,
+    excel_nb: Annotated[bool, typer.Option(
+        "--excel-nb", help="CSV for Norwegian Excel: ';', decimal comma, Norwegian headers, "
+        "rounded values, terms and codes in words.")] = False,
     role: RoleOpt = None,
     warehouse: WarehouseOpt = None,
     debug: DebugOpt = False,
@@ -199,13 +202,13 @@ def export(
         term = _term(term)
         fmt = _output(fmt, out, EXPORT_FORMATS, needs_out=("xlsx", "parquet"))
         result = write_export(out, level=level, indicators=wanted, fmt=fmt, by=by, term=term,
-                              role=_role(role), warehouse=warehouse)
+                              role=_role(role), warehouse=warehouse, excel_nb=excel_nb)
     except (LmpError, ValueError, PermissionError) as exc:
         raise _fail(exc, debug) from None
     except OSError as exc:
         raise _fail(failures.with_path(exc, out), debug) from None
     if out is None:
-        sys.stdout.write(for_stdout(result.data.decode("utf-8")))
+        sys.stdout.write(for_stdout(result.data.decode("utf-8-sig")))
         sys.stdout.flush()
     else:
         err_console.print(f"Wrote {result.rows} rows ({result.suppressed} suppressed) to "

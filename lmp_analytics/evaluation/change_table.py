@@ -2,13 +2,16 @@
 
 :func:`compute_changes` gives, for every pair of rounds and indicator, the estimate columns of
 ``CHANGE_SCHEMA`` (:mod:`lmp_analytics.evaluation.change_pairs`; before BH, verdicts and
-suppression), from one DuckDB query of counts: shares go through the reference-checked
-``risk_difference_change`` / ``linked_change`` on each pair's paired table and unlinked
-counts; scales use the sufficient statistics (n, mean, variance of each round and of the linked
-differences, Wilcoxon rank sums) with the same Welch / paired-t / Wilcoxon formulas scipy uses
-(checked against scipy in the tests). The rare scale rows that need Mann–Whitney (or are
-degenerate: no variance) go through the per-pair code on their pupil values
-(:func:`_scale_change`).
+suppression), from one DuckDB query of counts: shares use the array forms of the
+reference-checked ``risk_difference_change`` / ``linked_change`` on each pair's paired table and
+unlinked counts; scales use the sufficient statistics (n, mean, variance of each round and of
+the linked differences) with the same Welch / paired-t formulas scipy uses (checked against
+scipy in the tests).
+
+Every p-value is the one that belongs to the interval beside it, so the p-value, the interval
+and the verdict (read off the interval) never disagree: p < 0.05 exactly when the 95 % interval
+excludes 0. Shares: the inverted MOVER / Newcombe paired interval (test ``mover_inversion``);
+scales: the Welch t test (``welch_t``) and the paired t test for the linked pupils.
 
 :func:`build_change_table` stores every indicator's changes for every school's round-to-round
 pairs and every participant's phase pairs in ``mart_school_change`` at build time, recomputing
@@ -21,7 +24,6 @@ from __future__ import annotations
 import duckdb
 import numpy as np
 import polars as pl
-from scipy import stats as sps
 
 from lmp_analytics.evaluation import change_vector as vec
 from lmp_analytics.evaluation.change_pairs import (
@@ -31,7 +33,10 @@ from lmp_analytics.evaluation.change_pairs import (
     round_pairs,
 )
 from lmp_analytics.metrics.phases import primary_rounds
-from lmp_analytics.stats.change import linked_change, risk_difference_change
+from lmp_analytics.stats.change import (
+    INVERSION_TEST,
+    mover_p_values,
+)
 from lmp_analytics.warehouse import build, meta
 from lmp_analytics.warehouse.meta import reader_min_n, writer_min_n
 from lmp_analytics.warehouse.queries import named
@@ -49,6 +54,7 @@ PHASE_RANK = {"runde": 0, "1": 1, "2": 2, "3": 3, "4": 4, "program": 5}
 STORED = {c: t for c, t in CHANGE_SCHEMA.items()
           if c not in ("kommunenummer", "skole", "rolle", "p_adjusted", "verdict", "rtm_warning")}
 TABLE_SCHEMA = {**STORED, "phase_rank": pl.Int32, "post_date": pl.Date}
+WELCH_TEST = "welch_t"
 _ESTIMATES = [c for c in STORED if c not in PAIR_COLUMNS and c not in ("indicator", "kind")]
 
 
@@ -108,70 +114,46 @@ def _grid(con, pairs: pl.DataFrame, indicators: list[str]) -> pl.DataFrame:
     )
 
 
-def _share_rows(rows, min_n: int) -> list[dict]:
-    """The scalar reference functions, row by row (rows the array path does not cover)."""
-    out = []
-    for r in rows:
-        a, b, c, d, big_n = r["a"], r["b"], r["c"], r["d"], r["linked_n"]
-        x0, x1 = round(r["x0"]), round(r["x1"])
-        res = risk_difference_change((a, b, c, d), (x0 - a - b, r["n0"] - big_n),
-                                     (x1 - a - c, r["n1"] - big_n), min_n=min_n)
-        rec = {"pair_id": r["pair_id"], "indicator": r["indicator"],
-               "pre_n": res.pre_n, "post_n": res.post_n, "linked_n": res.linked_n,
-               "pre_value": res.pre_share, "post_value": res.post_share, "diff": res.diff,
-               "diff_ci_low": res.ci_low, "diff_ci_high": res.ci_high,
-               "p_value": res.p_value, "test": res.test, "tested": res.tested}
-        if big_n >= min_n:
-            same = linked_change(a, b, c, d, min_n=min_n)
-            rec.update(linked_diff=same.diff, linked_ci_low=same.ci_low,
-                       linked_ci_high=same.ci_high, linked_p_value=same.p_value)
-        out.append(rec)
-    return out
-
-
-def _share_frame(g: pl.DataFrame, min_n: int) -> tuple[pl.DataFrame, pl.DataFrame]:
-    """Share rows on arrays (``risk_difference_change`` + ``linked_change``), and the rows left
-    to the scalar functions: no linked pupils (score test or Boschloo) or a corrected null
-    variance that is not positive."""
+def _share_frame(g: pl.DataFrame, min_n: int) -> pl.DataFrame:
+    """Share rows on arrays: the MOVER interval (``risk_difference_change``) and Newcombe's
+    paired one (``linked_change``), each with the p-value that inverts it
+    (:func:`~lmp_analytics.stats.change.mover_p_values`)."""
     a, b, c, d = (g[k].to_numpy().astype(np.int64) for k in ("a", "b", "c", "d"))
     n0, n1 = g["n0"].to_numpy().astype(np.int64), g["n1"].to_numpy().astype(np.int64)
     x0 = np.rint(g["x0"].to_numpy()).astype(np.int64)
     x1 = np.rint(g["x1"].to_numpy()).astype(np.int64)
     big_n = a + b + c + d
-    all_linked = (big_n > 0) & (n0 == big_n) & (n1 == big_n)
     diff, lo, hi = vec.mover_interval(a, b, c, d, x0, n0, x1, n1)
-    p_overlap, odd = vec.overlap_score_p(a, b, c, d, x0, n0, x1, n1)
-    p_mcnemar = vec.mcnemar_mid_p(b, c)
-    p = np.where(all_linked, p_mcnemar, p_overlap)
+    p = mover_p_values(a, b, c, d, x0, n0, x1, n1)
     tested = (n0 >= min_n) & (n1 >= min_n)
     linked = big_n >= min_n
     with np.errstate(divide="ignore", invalid="ignore"):
         ldiff, llo, lhi = vec.newcombe_paired_interval(a, b, c, d)
-    slow = (big_n == 0) | (odd & ~all_linked)
+        lp = mover_p_values(a, b, c, d, a + b, big_n, a + c, big_n)
 
     def keep(arr, mask):
         return pl.Series(np.where(mask, arr, np.nan)).fill_nan(None)
 
-    frame = g.select(
+    return g.select(
         "pair_id", "indicator", pl.col("n0").alias("pre_n"), pl.col("n1").alias("post_n"),
         "linked_n",
     ).with_columns(
         pl.Series("pre_value", x0 / n0), pl.Series("post_value", x1 / n1),
         pl.Series("diff", diff), pl.Series("diff_ci_low", lo), pl.Series("diff_ci_high", hi),
         keep(p, tested).alias("p_value"),
-        pl.Series("test", np.where(all_linked, "mcnemar_midp", "overlap_score_z")),
+        pl.lit(INVERSION_TEST).alias("test"),
         pl.Series("tested", tested),
         keep(ldiff, linked).alias("linked_diff"), keep(llo, linked).alias("linked_ci_low"),
         keep(lhi, linked).alias("linked_ci_high"),
-        keep(p_mcnemar, linked).alias("linked_p_value"),
+        keep(lp, linked).alias("linked_p_value"),
     )
-    mask = pl.Series(slow)
-    return frame.filter(~mask), g.filter(mask)
 
 
-def _scale_frame(g: pl.DataFrame, min_n: int) -> tuple[pl.DataFrame, pl.DataFrame]:
-    """Vectorised scale rows, and the rows left to the per-pair code (Mann–Whitney, or no
-    variance to form an interval)."""
+def _scale_frame(g: pl.DataFrame, min_n: int) -> pl.DataFrame:
+    """Scale rows on arrays: the Welch interval of the all-respondent difference of means with
+    the Welch t-test p-value, and the paired-t interval of the linked pupils with the paired
+    t-test p-value (each p-value is the dual of its interval: p < 0.05 exactly when the 95 %
+    interval excludes 0)."""
     n0, n1 = g["n0"].to_numpy().astype(float), g["n1"].to_numpy().astype(float)
     m0, m1 = g["m0"].to_numpy().astype(float), g["m1"].to_numpy().astype(float)
     v0 = g["v0"].fill_null(np.nan).to_numpy().astype(float)
@@ -179,95 +161,32 @@ def _scale_frame(g: pl.DataFrame, min_n: int) -> tuple[pl.DataFrame, pl.DataFram
     big_n = g["linked_n"].to_numpy().astype(float)
     d_mean = g["d_mean"].fill_null(np.nan).to_numpy().astype(float)
     d_var = g["d_var"].fill_null(np.nan).to_numpy().astype(float)
-    nnz = g["n_nonzero"].to_numpy().astype(float)
     with np.errstate(divide="ignore", invalid="ignore"):
         lo, hi = vec.welch_interval(m0, v0, n0, m1, v1, n1)
+        wp = vec.welch_p(m0, v0, n0, m1, v1, n1)
         plo, phi = vec.paired_interval(d_mean, d_var, big_n)
-        wp = np.where(nnz > 0, vec.wilcoxon_p(g["r_plus"].fill_null(0.0).to_numpy(), nnz,
-                                          g["tie_term"].fill_null(0.0).to_numpy()), 1.0)
+        pp = vec.paired_p(d_mean, d_var, big_n)
     has_ci = (n0 >= 2) & (n1 >= 2)
     tested = (n0 >= min_n) & (n1 >= min_n) & has_ci
     paired = tested & (big_n >= min_n)
-    fallback = (has_ci & ~(np.isfinite(lo) & np.isfinite(hi) & (v0 + v1 > 0))) | (
-        tested & ~paired) | (paired & ~(np.isfinite(plo) & np.isfinite(phi)))
 
     def keep(arr, mask):
         return pl.Series(np.where(mask, arr, np.nan)).fill_nan(None)
 
-    frame = g.select(
+    return g.select(
         "pair_id", "indicator",
         pl.col("n0").alias("pre_n"), pl.col("n1").alias("post_n"),
         pl.col("linked_n"), pl.col("m0").alias("pre_value"), pl.col("m1").alias("post_value"),
         (pl.col("m1") - pl.col("m0")).alias("diff"),
     ).with_columns(
         keep(lo, has_ci).alias("diff_ci_low"), keep(hi, has_ci).alias("diff_ci_high"),
-        keep(wp, paired).alias("p_value"),
-        pl.Series(np.where(paired, "wilcoxon_signed_rank", "")).alias("test"),
+        keep(wp, tested).alias("p_value"),
+        pl.Series(np.where(tested, WELCH_TEST, "")).alias("test"),
         pl.Series(tested).alias("tested"),
         keep(d_mean, paired).alias("linked_diff"),
         keep(plo, paired).alias("linked_ci_low"), keep(phi, paired).alias("linked_ci_high"),
-        keep(wp, paired).alias("linked_p_value"),
+        keep(pp, paired).alias("linked_p_value"),
     )
-    mask = pl.Series(fallback)
-    return frame.filter(~mask), g.filter(mask)
-
-
-def _scale_change(pre: pl.DataFrame, post: pl.DataFrame, min_n: int) -> dict:
-    x0 = pre.get_column("value").to_numpy()
-    x1 = post.get_column("value").to_numpy()
-    pairs = pre.select("elev", pl.col("value").alias("v0")).join(
-        post.select("elev", pl.col("value").alias("v1")), on="elev", how="inner"
-    )
-    out = {"pre_n": len(x0), "post_n": len(x1), "linked_n": pairs.height,
-           "pre_value": float(x0.mean()) if len(x0) else None,
-           "post_value": float(x1.mean()) if len(x1) else None, "tested": False, "test": ""}
-    if len(x0) and len(x1):
-        out["diff"] = out["post_value"] - out["pre_value"]
-    if len(x0) < 2 or len(x1) < 2:
-        return out
-    # Welch interval for the all-respondent difference of means (rounds share some pupils, which
-    # makes this conservative when the correlation is positive).
-    welch = sps.ttest_ind(x1, x0, equal_var=False)
-    ci = welch.confidence_interval(0.95)
-    out.update(diff_ci_low=float(ci.low), diff_ci_high=float(ci.high))
-    if len(x0) >= min_n and len(x1) >= min_n:
-        out["tested"] = True
-        if pairs.height >= min_n:
-            d = (pairs["v1"] - pairs["v0"]).to_numpy()
-            if np.any(d != 0):
-                w = sps.wilcoxon(d, zero_method="wilcox", correction=False, method="approx")
-                out.update(p_value=float(w.pvalue), test="wilcoxon_signed_rank")
-            else:
-                out.update(p_value=1.0, test="wilcoxon_signed_rank")
-            paired = sps.ttest_rel(pairs["v1"].to_numpy(), pairs["v0"].to_numpy())
-            pci = paired.confidence_interval(0.95)
-            out.update(linked_diff=float(d.mean()), linked_ci_low=float(pci.low),
-                       linked_ci_high=float(pci.high), linked_p_value=out["p_value"])
-        else:
-            mw = sps.mannwhitneyu(x1, x0, alternative="two-sided")
-            out.update(p_value=float(mw.pvalue), test="mann_whitney")
-    return out
-
-
-def _scale_fallback(con, g: pl.DataFrame, min_n: int) -> list[dict]:
-    """The per-pair code on pupil values, reading only the rounds and indicator needed."""
-    out = []
-    empty = pl.DataFrame(schema={"elev": pl.String, "value": pl.Float64})
-    for (indicator,), part in g.partition_by("indicator", as_dict=True).items():
-        rounds = sorted(set(part["pre_round"].to_list()) | set(part["post_round"].to_list()))
-        con.register("wanted_rounds", pl.DataFrame({"round_id": rounds},
-                                                   schema={"round_id": pl.String}))
-        try:
-            values = con.sql(_q("pupil_values"), params=[indicator]).pl()
-        finally:
-            con.unregister("wanted_rounds")
-        by_round = {k[0]: v for k, v in values.partition_by("round_id", as_dict=True).items()}
-        for row in part.select("pair_id", "pre_round", "post_round").iter_rows(named=True):
-            rec = _scale_change(by_round.get(row["pre_round"], empty),
-                                by_round.get(row["post_round"], empty), min_n)
-            rec.update(pair_id=row["pair_id"], indicator=indicator)
-            out.append(rec)
-    return out
 
 
 def compute_changes(
@@ -295,16 +214,7 @@ def compute_changes(
     scales = grid.filter(measured & (pl.col("kind") == "scale"))
     est_schema = {c: STORED[c] for c in _ESTIMATES}
     key_schema = {"pair_id": pl.UInt32, "indicator": pl.String}
-    fast, slow = _share_frame(shares, min_n)
-    parts = [fast]
-    if slow.height:
-        parts.append(pl.DataFrame(_share_rows(slow.iter_rows(named=True), min_n),
-                                  schema={**key_schema, **est_schema}))
-    fast, slow = _scale_frame(scales, min_n)
-    parts.append(fast)
-    if slow.height:
-        parts.append(pl.DataFrame(_scale_fallback(con, slow, min_n),
-                                  schema={**key_schema, **est_schema}))
+    parts = [_share_frame(shares, min_n), _scale_frame(scales, min_n)]
     empty_rows = grid.filter(~measured).select(
         "pair_id", "indicator", pl.col("n0").alias("pre_n"), pl.col("n1").alias("post_n"),
         pl.lit(0, pl.Int64).alias("linked_n"), pl.lit(False).alias("tested"),
@@ -346,7 +256,8 @@ def build_change_table(con: duckdb.DuckDBPyConnection, *, min_n: int | None = No
     marts). Returns how many pairs were (re)computed. ``min_n`` defaults to the warehouse's
     recorded threshold."""
     min_n = writer_min_n(con) if min_n is None else min_n
-    inputs = f"{con.execute(_q('inputs_fingerprint')).fetchall()[0][0]}/min_n={min_n}"
+    # "/p=interval": tables built when p came from another test than the interval are rebuilt
+    inputs = f"{con.execute(_q('inputs_fingerprint')).fetchall()[0][0]}/min_n={min_n}/p=interval"
     # The rounds as the marts last saw them (saved just before), else fingerprinted now.
     now = "school_change_fp_now"
     source = TARGETS[TARGET].keyed_on

@@ -12,6 +12,7 @@ from __future__ import annotations
 import numpy as np
 from scipy import stats as sps
 
+from lmp_analytics.stats.paired import phi_star_arrays
 from lmp_analytics.stats.proportions import wilson_bounds
 
 Z95 = 0.95
@@ -23,15 +24,7 @@ def _half(conf: float) -> float:
 
 # --- shares ---------------------------------------------------------------------------------
 
-def phi_star(a, b, c, d) -> np.ndarray:
-    """``stats.paired.phi_star`` on arrays of paired tables."""
-    a, b, c, d = (np.asarray(v, dtype=np.int64) for v in (a, b, c, d))
-    big_b = a * d - b * c
-    half_n = (a + b + c + d) / 2.0
-    cc = np.where(big_b > half_n, big_b - half_n, np.where(big_b < 0, big_b, 0.0))
-    denom = ((a + b) * (c + d) * (a + c) * (b + d)).astype(float)
-    with np.errstate(divide="ignore", invalid="ignore"):
-        return np.where(denom == 0, 0.0, cc / np.sqrt(denom))
+phi_star = phi_star_arrays  # ``stats.paired.phi_star`` on arrays of paired tables
 
 
 def mover_interval(a, b, c, d, x_pre, n_pre, x_post, n_post, conf: float = Z95):
@@ -51,33 +44,6 @@ def mover_interval(a, b, c, d, x_pre, n_pre, x_post, n_post, conf: float = Z95):
     low = np.maximum(-1.0, diff - np.sqrt(np.maximum(down, 0.0)))
     high = np.minimum(1.0, diff + np.sqrt(np.maximum(up, 0.0)))
     return diff, low, high
-
-
-def overlap_score_p(a, b, c, d, x_pre, n_pre, x_post, n_post):
-    """``stats.change.overlap_score_test`` p-values on arrays, and a mask of the rows whose
-    corrected null variance is not positive (the scalar function then switches to the Wald
-    SE: send those rows to it)."""
-    big_n = a + b + c + d
-    diff = x_post / n_post - x_pre / n_pre
-    pooled = (x_pre + x_post) / (n_pre + n_post)
-    with np.errstate(divide="ignore", invalid="ignore"):
-        cov = np.where(big_n == 0, 0.0, a / big_n - (a + b) * (a + c) / big_n.astype(float) ** 2)
-        var = pooled * (1 - pooled) * (1 / n_pre + 1 / n_post) - 2 * big_n * cov / (
-            n_pre * n_post)
-        degenerate = (pooled == 0.0) | (pooled == 1.0)
-        z = diff / np.sqrt(var)
-        p = np.where(degenerate, 1.0, 2.0 * sps.norm.sf(np.abs(z)))
-    needs_scalar = ~degenerate & (var <= 1e-15)
-    return p, needs_scalar
-
-
-def mcnemar_mid_p(b, c) -> np.ndarray:
-    """``stats.paired.mcnemar_test(b, c).mid_p`` on arrays (1 when b + c = 0)."""
-    m = b + c
-    k = np.minimum(b, c)
-    cdf = sps.binom.cdf(k, m, 0.5)
-    pmf = sps.binom.pmf(k, m, 0.5)
-    return np.where(m == 0, 1.0, np.minimum(1.0, 2.0 * (cdf - 0.5 * pmf)))
 
 
 def newcombe_paired_interval(a, b, c, d, conf: float = Z95):
@@ -117,14 +83,21 @@ def paired_interval(d_mean, d_var, n, conf: float = Z95):
     return d_mean - half, d_mean + half
 
 
-def wilcoxon_p(r_plus, n_nonzero, tie_term):
-    """Two-sided p of the Wilcoxon signed-rank normal approximation (zeros dropped, tie
-    correction, no continuity correction) from T+ over the non-zero differences, their number
-    and sum(t³ − t) over tie groups of |d|; ``scipy.stats.wilcoxon(d, zero_method='wilcox',
-    correction=False, method='approx')``."""
-    n = np.asarray(n_nonzero, dtype=float)
-    mn = n * (n + 1.0) * 0.25
+def welch_p(m0, v0, n0, m1, v1, n1):
+    """Two-sided Welch t-test p of mean1 − mean0, the dual of :func:`welch_interval`;
+    ``scipy.stats.ttest_ind(x1, x0, equal_var=False).pvalue``."""
+    a, b = v1 / n1, v0 / n0
     with np.errstate(divide="ignore", invalid="ignore"):
-        se = np.sqrt((n * (n + 1.0) * (2.0 * n + 1.0) - tie_term / 2.0) / 24.0)
-        z = (r_plus - mn) / se
-    return 2.0 * sps.norm.sf(np.abs(z))
+        df = (a + b) ** 2 / (a**2 / (n1 - 1) + b**2 / (n0 - 1))
+        t = (m1 - m0) / np.sqrt(a + b)
+        return 2.0 * sps.t.sf(np.abs(t), df)
+
+
+def paired_p(d_mean, d_var, n):
+    """Two-sided paired t-test p, the dual of :func:`paired_interval`;
+    ``scipy.stats.ttest_rel(post, pre).pvalue``. With no variance in the differences: 1 when
+    they are all 0, else 0 (the interval is then the single point ``d_mean``)."""
+    with np.errstate(divide="ignore", invalid="ignore"):
+        t = d_mean / np.sqrt(d_var / n)
+        p = 2.0 * sps.t.sf(np.abs(t), n - 1)
+    return np.where(d_var == 0, np.where(d_mean == 0, 1.0, 0.0), p)

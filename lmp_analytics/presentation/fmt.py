@@ -119,6 +119,19 @@ def value_ci(x: float | None, low: float | None, high: float | None, kind: str, 
     return f"{value(x, kind, lang)} ({inner})" if inner else value(x, kind, lang)
 
 
+def term(code: str | None, lang: str, *, empty: str = "") -> str:
+    """A term code in words: ``2025V`` → ``våren 2025``, ``2025H`` → ``høsten 2025`` (nb),
+    ``spring 2025`` / ``autumn 2025`` (en). Anything that is not a term code is returned as
+    it is."""
+    if code is None or code == "":
+        return empty
+    code = str(code)
+    if len(code) != 5 or not code[:4].isdigit() or code[4] not in "VH":
+        return code
+    key = "term.spring" if code[4] == "V" else "term.autumn"
+    return text(key, lang).format(year=code[:4])
+
+
 def p_value(p: float | None, lang: str, *, empty: str = "") -> str:
     """``0,041``, ``0,81`` or ``< 0,001`` (three decimals below 0.1, else two)."""
     if _missing(p):
@@ -150,5 +163,5 @@ def vega_locale(lang: str) -> dict:
 __all__ = [
     "DASH", "HIDDEN", "LANGS", "MINUS", "NBSP", "Lang", "change", "change_interval",
     "check_lang", "integer", "interval", "mean", "number", "p_phrase", "p_value", "percent",
-    "points", "value", "value_ci", "vega_locale",
+    "points", "term", "value", "value_ci", "vega_locale",
 ]

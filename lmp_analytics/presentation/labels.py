@@ -11,8 +11,8 @@ from lmp_analytics.stats.verdict import Verdict
 
 # Every test id lmp_analytics.api.compare and the report's changes can return
 # (lmp_analytics.stats.compare / stats.change); each has a label in every language.
-TEST_IDS: tuple[str, ...] = ("overlap_score_z", "score_z", "boschloo", "mcnemar_midp",
-                             "wilcoxon_signed_rank", "mann_whitney")
+TEST_IDS: tuple[str, ...] = ("mover_inversion", "welch_t", "overlap_score_z", "score_z",
+                             "boschloo", "mcnemar_midp", "wilcoxon_signed_rank", "mann_whitney")
 
 
 def test_name(test: str | None, lang: str, *, none: str = "") -> str:
@@ -53,6 +53,14 @@ def verdict_name(verdict: str | None, lang: str, *, none: str = "") -> str:
     except ValueError:
         return str(verdict)
 
+
+def version_name(version: str | None, lang: str) -> str:
+    """An instrument version id in words (``spekter-2022-forebyggende`` → ``Spekter 2022,
+    forebyggende``); the id itself when the language files do not know it."""
+    if not version:
+        return ""
+    key = f"version.{version}"
+    return text(key, check_lang(lang)) if has(key) else version
 
 # The notes lmp_analytics.stats.did writes (plain English sentences for the log and notebooks),
 # recognised so that a reader sees them in their language.

@@ -168,10 +168,13 @@ def write_export(
     term: str | None = None,
     role: str | Role | None = "program",
     warehouse: WarehouseArg = None,
+    excel_nb: bool = False,
 ) -> ExportResult:
     """Export an indicator table (role-scoped, suppressed) to ``out``, audited
     (:func:`lmp_analytics.warehouse.audit.write_outputs`). ``out`` None: the run is audited
-    (output ``<stdout>``) and the bytes returned for the caller to print."""
+    (output ``<stdout>``) and the bytes returned for the caller to print. ``excel_nb``: the
+    CSV for Norwegian Excel (:mod:`lmp_analytics.reports.export_nb`) instead of the
+    machine-readable one."""
     from lmp_analytics.api import threshold
     from lmp_analytics.privacy.scope import as_role
 
@@ -181,7 +184,16 @@ def write_export(
     frame = export_table(level=level, indicators=indicators, by=by, term=term, role=r,
                          warehouse=warehouse)
     min_n = threshold(warehouse)
-    data = to_bytes(frame, fmt, role=str(r), level=level, min_n=min_n)
+    if excel_nb:
+        from lmp_analytics.reports.export_nb import excel_csv_bytes
+
+        if fmt != "csv":
+            raise ValueError(f"--excel-nb writes CSV for Norwegian Excel; leave out --format "
+                             f"{fmt} (or use --format csv)")
+        data = excel_csv_bytes(frame, "nb")
+        fmt = "csv-excel-nb"
+    else:
+        data = to_bytes(frame, fmt, role=str(r), level=level, min_n=min_n)
     hidden = int(frame["suppressed"].sum()) if frame.height else 0
     entry = dict(
         action="export", role=str(r), warehouse=warehouse, min_n=min_n,

@@ -19,10 +19,11 @@ import jinja2
 from lmp_analytics.presentation import fmt, labels
 from lmp_analytics.presentation.fmt import HIDDEN, Lang
 from lmp_analytics.presentation.labels import power_caveat, rtm_caveat, verdict_label
-from lmp_analytics.presentation.strings import section, text
+from lmp_analytics.presentation.strings import has, section, text
 from lmp_analytics.reports.data import Cell, Change, SchoolReport
 
 FORMATS = ("pdf", "html")
+TEST_MARKS = ("†", "‡", "§", "¶", "‖")  # footnote marks that cannot be read as exponents
 
 
 @cache
@@ -36,6 +37,7 @@ def _environment() -> jinja2.Environment:
         undefined=jinja2.StrictUndefined,
     )
     env.filters["css_string"] = _css_string
+    env.filters["term"] = lambda code, lang: fmt.term(code, lang)
     return env
 
 
@@ -139,7 +141,8 @@ def _key_rows(report: SchoolReport) -> list[KeyRow]:
 def _test_mark(report: SchoolReport, ch: Change | None) -> str:
     if ch is None or not ch.test or ch.test not in report.tests_used:
         return ""
-    return str(report.tests_used.index(ch.test) + 1)
+    # a symbol after the number: a superscript digit would read as an exponent ("−0,10²")
+    return TEST_MARKS[report.tests_used.index(ch.test) % len(TEST_MARKS)]
 
 
 def _phase_rows(report: SchoolReport, changes: dict[str, Change]) -> list[PhaseRow]:
@@ -214,7 +217,8 @@ def _round_rows(report: SchoolReport) -> list[dict]:
         elif r.response_rate is not None:
             rate = fmt.percent(r.response_rate, lang, 0) + (" ⚠" if r.low_rate else "")
         out.append({
-            "term": r.term, "date": _date(r.date, lang), "versjon": r.versjon,
+            "term": r.term, "date": _date(r.date, lang),
+            "versjon": labels.version_name(r.versjon, lang),
             "formal": r.formal or "", "modules": ", ".join(r.modules),
             "respondents": (r.respondents_display or "*") if r.suppressed
             else fmt.integer(r.respondents, lang),
@@ -234,17 +238,18 @@ def _summary(report: SchoolReport) -> list[str]:
     cell = report.latest.get(ind.id)
     out = []
     nb = lang != "en"  # nn uses these bokmål sentences until they move to the strings files
+    now = fmt.term(report.term, lang)
     if cell is None:
-        out.append(f"Mobbing ble ikke målt i {report.term}." if nb
-                   else f"Bullying was not measured in {report.term}.")
+        out.append(f"Mobbing ble ikke målt i {now}." if nb
+                   else f"Bullying was not measured in {now}.")
     elif not cell.shown:
         # one text for every hidden cell: which hidden cells are small is not told
         if nb:
-            out.append(f"Tallet for mobbing i {report.term} vises ikke for å verne elevene: "
+            out.append(f"Tallet for mobbing i {now} vises ikke for å verne elevene: "
                        f"færre enn {report.min_n} elever svarte, eller tallet er skjult for at "
                        "andre skjulte tall ikke skal kunne regnes ut.")
         else:
-            out.append(f"The bullying figure for {report.term} is not shown to protect the "
+            out.append(f"The bullying figure for {now} is not shown to protect the "
                        f"pupils: fewer than {report.min_n} pupils answered, or it is hidden so "
                        "that other hidden numbers cannot be worked out.")
     else:
@@ -252,32 +257,62 @@ def _summary(report: SchoolReport) -> list[str]:
         ci = fmt.interval(cell.ci_low, cell.ci_high, lang)
         n = fmt.integer(cell.n, lang)
         out.append(
-            f"I {report.term} svarte {n} elever på spørsmålet om mobbing. {pct} (95 % KI {ci}) "
+            f"I {now} svarte {n} elever på spørsmålet om mobbing. {pct} (95 % KI {ci}) "
             "sa at de ble mobbet 2–3 ganger i måneden eller oftere." if nb else
-            f"In {report.term}, {n} pupils answered the bullying question. {pct} (95% CI {ci}) "
+            f"In {now}, {n} pupils answered the bullying question. {pct} (95% CI {ci}) "
             "said they were bullied 2–3 times a month or more.")
     ch = report.latest_change.get(ind.id)
     if ch is not None:
+        pre, post = fmt.term(ch.pre_term, lang), fmt.term(ch.post_term, lang)
         if ch.shown:
             out.append(
-                f"Fra {ch.pre_term} til {ch.post_term} endret andelen seg med "
+                f"Fra {pre} til {post} endret andelen seg med "
                 f"{fmt.points(ch.diff, lang)} (95 % KI {fmt.interval(ch.ci_low, ch.ci_high, lang, change=True)}): "  # noqa: E501
                 f"{_verdict(ch, lang)}." if nb else
-                f"From {ch.pre_term} to {ch.post_term} the share changed by "
+                f"From {pre} to {post} the share changed by "
                 f"{fmt.points(ch.diff, lang)} (95% CI {fmt.interval(ch.ci_low, ch.ci_high, lang, change=True)}): "  # noqa: E501
                 f"{_verdict(ch, lang)}.")
         else:
-            out.append(f"Endringen fra {ch.pre_term} kan ikke vises fordi et av tallene er skjult."
+            out.append(f"Endringen fra {pre} kan ikke vises fordi et av tallene er skjult."
                        if nb else
-                       f"The change since {ch.pre_term} cannot be shown because one of the "
+                       f"The change since {pre} cannot be shown because one of the "
                        "numbers is hidden.")
     pc = report.phase_changes.get(ind.id)
     if pc is not None and pc.shown:
+        span = f"{fmt.term(pc.pre_term, lang)} → {fmt.term(pc.post_term, lang)}"
         out.append(
-            f"Før og etter fase {report.finished_phase} ({pc.pre_term} → {pc.post_term}): "
+            f"Før og etter fase {report.finished_phase} ({span}): "
             f"{fmt.points(pc.diff, lang)}, {_verdict(pc, lang)}." if nb else
-            f"Before and after phase {report.finished_phase} ({pc.pre_term} → {pc.post_term}): "
+            f"Before and after phase {report.finished_phase} ({span}): "
             f"{fmt.points(pc.diff, lang)}, {_verdict(pc, lang)}.")
+    whole = report.programme_changes.get(ind.id)
+    if whole is not None and whole.shown:
+        span = f"{fmt.term(whole.pre_term, lang)} → {fmt.term(whole.post_term, lang)}"
+        ci = fmt.interval(whole.ci_low, whole.ci_high, lang, change=True)
+        out.append(text("report.whole_period", lang, span=span,
+                        diff=fmt.points(whole.diff, lang), ci=ci,
+                        verdict=_verdict(whole, lang)))
+        if report.rolle == "deltaker":
+            out.append(rtm_caveat(lang))
+    return out
+
+
+def _questions(report: SchoolReport) -> list[str]:
+    """'Spørsmål til samtalen': a few questions for the supervisor's meeting, each from a
+    fixed template chosen by the numbers (the latest change, response rates, hidden cells)."""
+    lang = report.lang
+    out = []
+    ch = report.latest_change.get(report.headline.id)
+    if ch is not None and ch.shown and ch.tested and ch.verdict is not None:
+        key = {"tydelig økning": "q_up", "tydelig nedgang": "q_down"}.get(
+            ch.verdict, "q_flat")
+        out.append(text(f"report.{key}", lang, pre=fmt.term(ch.pre_term, lang),
+                        post=fmt.term(ch.post_term, lang), diff=fmt.points(ch.diff, lang)))
+    low = [r.term for r in report.rounds if r.low_rate and not r.suppressed]
+    if low:
+        out.append(text("report.q_low_rate", lang, term=fmt.term(low[-1], lang)))
+    if any(c is not None and not c.shown for c in report.latest.values()):
+        out.append(text("report.q_hidden", lang))
     return out
 
 
@@ -325,10 +360,11 @@ def _meta(report: SchoolReport) -> list[tuple[str, str]]:
         role += f", {text('report.pulje', lang)} {report.pulje}"
     if report.oppstart:
         role += f" ({text('report.start', lang)} {report.oppstart})"
-    term = report.term
+    term = fmt.term(report.term, lang)
     if report.requested_term and report.requested_term != report.term:
-        term += (f" (siste runde før eller i {report.requested_term})" if lang != "en"
-                 else f" (latest round in or before {report.requested_term})")
+        asked = fmt.term(report.requested_term, lang)
+        term += (f" (siste runde før eller i {asked})" if lang != "en"
+                 else f" (latest round in or before {asked})")
     if report.phase_in_term is not None:
         term += f" · {text('report.phase_now', lang)} {report.phase_in_term}"
     rows = [
@@ -339,8 +375,19 @@ def _meta(report: SchoolReport) -> list[tuple[str, str]]:
     ]
     if report.data_as_of:
         rows.append((text("report.data_as_of", lang), report.data_as_of))
-    rows.append((text("report.report_role", lang), report.role))
+    rows.append((text("report.report_role", lang), _role_words(report.role, lang)))
     return rows
+
+
+def _role_words(role: str, lang: Lang) -> str:
+    """The role the report was made for, in words (``veileder:974590123,...`` → ``veileder
+    for 2 skoler``), never the raw role string."""
+    kind, _, rest = str(role).partition(":")
+    codes = [c for c in rest.split(",") if c]
+    key = f"report.role_{kind}"
+    if not has(key):
+        return kind
+    return text(key, lang, n=len(codes), codes=", ".join(codes))
 
 
 def view_model(report: SchoolReport, charts: dict[str, str | None]) -> dict:
@@ -362,9 +409,11 @@ def view_model(report: SchoolReport, charts: dict[str, str | None]) -> dict:
         "r": report,
         "meta": _meta(report),
         "summary": _summary(report),
+        "questions": _questions(report),
         "key_rows": _key_rows(report),
         "prev_term": prev.pre_term if prev is not None else None,
-        "tests": [labels.test_name(t, lang) for t in report.tests_used],
+        "tests": [(TEST_MARKS[i % len(TEST_MARKS)], labels.test_name(t, lang))
+                  for i, t in enumerate(report.tests_used)],
         "charts": charts,
         "headline_label": report.headline.label(lang),
         "phase": report.finished_phase,
@@ -383,7 +432,7 @@ def view_model(report: SchoolReport, charts: dict[str, str | None]) -> dict:
                             for r in report.rounds),
         "reading": _reading(report),
         "hidden": HIDDEN,
-        "footer": f"{text('report.footer', lang)} · {report.skole} · {report.term}",
+        "footer": f"{text('report.footer', lang)} · {report.skole} · {fmt.term(report.term, lang)}",
     }
 
 
@@ -394,7 +443,7 @@ def _unassessed(report: SchoolReport) -> str | None:
     if not later:
         return None
     terms = {p.fase: p.termin for p in report.phases}
-    names = ", ".join(f"{k} ({terms[k]})" for k in later)
+    names = ", ".join(f"{k} ({fmt.term(terms[k], report.lang)})" for k in later)
     if report.lang != "en":
         return (f"Fase {names} kan ikke vurderes før og etter: skolen mangler en runde før eller "
                 "etter fasen.")

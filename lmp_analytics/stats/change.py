@@ -10,13 +10,22 @@ and the MOVER interval (Zou & Donner 2008; Newcombe 2011) combines the two Wilso
     L = D − sqrt((p_post−l_post)² + (u_pre−p_pre)² − 2r(p_post−l_post)(u_pre−p_pre))
     U = D + sqrt((u_post−p_post)² + (p_pre−l_pre)² − 2r(u_post−p_post)(p_pre−l_pre)).
 
-The test is the overlap-corrected score z (partially overlapping samples, Derrick et al. 2015):
+The p-value shown with the change is the interval's own (test id ``mover_inversion``): the
+smallest α at which the (1 − α) MOVER interval reaches 0, found by bisection on z
+(:func:`mover_p_values`). So p < 1 − conf exactly when the interval excludes 0, and the p-value,
+the interval and the verdict (read off the interval) always agree. The same inversion of
+Newcombe's paired interval gives the same-pupils p-value.
+
+The overlap-corrected score z (partially overlapping samples, Derrick et al. 2015) remains
+available as a separate test (:func:`overlap_score_test`) but is not what a change row shows:
 
     z = D / sqrt(p̄(1−p̄)(1/n_pre + 1/n_post) − 2·N·ĉ/(n_pre·n_post)),  ĉ = a/N − (a+b)(a+c)/N².
 
-With N = 0 this is exactly Newcombe's (1998a) hybrid interval and the pooled score test (Boschloo
-when an expected cell is < 5); with every pupil linked it is Newcombe's paired interval and the
-test becomes McNemar's mid-p. Neither change is causal: composition, age and secular trend mix in,
+With N = 0 the interval is exactly Newcombe's (1998a) hybrid interval (the classical test: the
+pooled score test, Boschloo when an expected cell is < 5); with every pupil linked it is
+Newcombe's paired interval (classical test: McNemar's mid-p). Those tests can disagree with the
+interval near the 5 % edge (p = 0.033 beside an interval that contains 0), which is why a change
+row does not show them. Neither change is causal: composition, age and secular trend mix in,
 and schools chosen for high bullying regress to the mean.
 """
 
@@ -26,19 +35,28 @@ import math
 from dataclasses import dataclass
 from typing import NamedTuple
 
+import numpy as np
 import polars as pl
+from scipy import stats as sps
 
 from lmp_analytics.stats._common import StatsInputError, check_conf, two_sided_normal_p
-from lmp_analytics.stats.paired import PairedTable, mcnemar_test, newcombe_paired_ci, phi_star
+from lmp_analytics.stats.paired import (
+    PairedTable,
+    newcombe_paired_ci,
+    phi_star,
+    phi_star_arrays,
+)
 from lmp_analytics.stats.proportions import wilson_bounds
-from lmp_analytics.stats.unlinked import DiffInterval, TestResult, unlinked_test
+from lmp_analytics.stats.unlinked import DiffInterval, TestResult
 
 __all__ = [
+    "INVERSION_TEST",
     "OverlapCounts",
     "RiskDifferenceChange",
     "change_from_rounds",
     "linked_change",
     "mover_ci",
+    "mover_p_values",
     "overlap_counts",
     "overlap_score_test",
     "overlap_wald_se",
@@ -47,13 +65,19 @@ __all__ = [
 
 Count = tuple[int, int]
 
+INVERSION_TEST = "mover_inversion"
+"""Test id of the p-value obtained by inverting the MOVER (or Newcombe paired) interval."""
+
+_Z_MAX = 38.0  # 2·Φ(−38) underflows to 0: beyond this the interval excludes 0 at every level
+_BISECTIONS = 52  # z to 38/2⁵² ≈ 1e-14
+
 
 @dataclass(frozen=True, slots=True)
 class RiskDifferenceChange:
     """Before/after change in a share (post − pre), ready for a dashboard row.
 
-    ``test`` names the test that applies: 'overlap_score_z' (linked + unlinked), 'score_z' or
-    'boschloo' (no linked pupils), 'mcnemar_midp' (every pupil linked, or the same-pupils view).
+    ``test`` is 'mover_inversion': ``p_value`` is the inverted interval itself, so
+    ``p_value < 1 − conf`` exactly when the interval excludes 0 (see :func:`mover_p_values`).
     ``tested`` is False, and ``p_value`` None, when a round has fewer than ``min_n`` respondents
     (the same-pupils view: fewer than ``min_n`` linked pupils); such cells do not count in BH.
     ``correlation`` is the r used by MOVER (0 without linked pupils, φ* when all are linked).
@@ -138,6 +162,57 @@ def mover_ci(
     return DiffInterval(diff=diff, ci_low=low, ci_high=high), r
 
 
+def mover_p_values(a, b, c, d, x_pre, n_pre, x_post, n_post) -> np.ndarray:
+    """p-values that invert the MOVER interval of :func:`mover_ci`, element by element.
+
+    Arrays of the linked table (a, b, c, d) and the round totals (x, n of every respondent,
+    linked included). p = 2·Φ(−z*), where z* is the critical value at which the MOVER interval
+    built from Wilson limits at z* just reaches 0 (bisection on z; the Wilson limits widen with
+    z, so the crossing is unique). Hence p < α exactly when the (1 − α) interval excludes 0.
+    p = 1 when the change is 0 and NaN when a round has no respondents. With a = b = c = d = 0
+    this inverts Newcombe's hybrid interval; with every respondent linked, Newcombe's paired one.
+    """
+    a, b, c, d = (np.atleast_1d(np.asarray(v, dtype=np.int64)) for v in (a, b, c, d))
+    x_pre, n_pre, x_post, n_post = (np.atleast_1d(np.asarray(v, dtype=float))
+                                    for v in (x_pre, n_pre, x_post, n_post))
+    big_n = a + b + c + d
+    with np.errstate(divide="ignore", invalid="ignore"):
+        p_pre, p_post = x_pre / n_pre, x_post / n_post
+        r = np.where(big_n == 0, 0.0,
+                     phi_star_arrays(a, b, c, d) * big_n / np.sqrt(n_pre * n_post))
+    diff = p_post - p_pre
+    up = diff > 0  # the lower limit must reach 0 from above; else the upper from below
+    # The one rule of each limit's Wilson side that matters for that direction: up → the
+    # post share's lower and the pre share's upper Wilson distances, down → the other two.
+    x_a, n_a = np.where(up, x_post, x_pre), np.where(up, n_post, n_pre)  # lower Wilson limit
+    x_b, n_b = np.where(up, x_pre, x_post), np.where(up, n_pre, n_post)  # upper Wilson limit
+    q_a, q_b = x_a / n_a, x_b / n_b
+    var_a = x_a * (n_a - x_a) / n_a
+    var_b = x_b * (n_b - x_b) / n_b
+    target = diff * diff
+
+    def excludes_zero(z: np.ndarray) -> np.ndarray:
+        z2 = z * z
+        low_a = np.where(x_a == 0, 0.0, np.maximum(
+            (x_a + z2 / 2) / (n_a + z2) - z / (n_a + z2) * np.sqrt(var_a + z2 / 4), 0.0))
+        high_b = np.where(x_b == n_b, 1.0, np.minimum(
+            (x_b + z2 / 2) / (n_b + z2) + z / (n_b + z2) * np.sqrt(var_b + z2 / 4), 1.0))
+        e_a, e_b = q_a - low_a, high_b - q_b
+        return e_a * e_a + e_b * e_b - 2 * r * e_a * e_b < target
+
+    lo = np.zeros(len(a))
+    hi = np.full(len(a), _Z_MAX)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        for _ in range(_BISECTIONS):
+            mid = (lo + hi) / 2.0
+            ex = excludes_zero(mid)
+            lo = np.where(ex, mid, lo)
+            hi = np.where(ex, hi, mid)
+    p = 2.0 * sps.norm.sf(lo)
+    p = np.where(diff == 0, 1.0, p)
+    return np.where((n_pre > 0) & (n_post > 0), p, np.nan)
+
+
 def overlap_wald_se(
     linked: PairedTable | tuple[int, int, int, int],
     pre_unlinked: Count = (0, 0),
@@ -202,7 +277,7 @@ def risk_difference_change(
     conf: float = 0.95,
     min_n: int = 10,
 ) -> RiskDifferenceChange:
-    """All-respondent change p_post − p_pre: MOVER interval and the applicable test.
+    """All-respondent change p_post − p_pre: MOVER interval and its inverted p-value.
 
     ``linked`` is the (a, b, c, d) table of pupils answering in both rounds; ``pre_unlinked`` and
     ``post_unlinked`` are (x, n) for the remaining respondents of each round.
@@ -211,13 +286,6 @@ def risk_difference_change(
     c = _validate(PairedTable(*linked), pre_unlinked, post_unlinked)
     x_pre, n_pre, x_post, n_post = _round_totals(c)
     n_linked = c.linked.n
-    all_linked = n_linked > 0 and c.pre_unlinked[1] == 0 and c.post_unlinked[1] == 0
-    if n_linked == 0:
-        test_name = "score_z"
-    elif all_linked:
-        test_name = "mcnemar_midp"
-    else:
-        test_name = "overlap_score_z"
     interval: DiffInterval | None = None
     r: float | None = None
     p_value: float | None = None
@@ -225,13 +293,7 @@ def risk_difference_change(
     if n_pre > 0 and n_post > 0:  # else: no change to estimate, only the shares there are
         interval, r = mover_ci(c.linked, c.pre_unlinked, c.post_unlinked, conf)
         tested = n_pre >= min_n and n_post >= min_n
-        if n_linked == 0:
-            result = unlinked_test(x_pre, n_pre, x_post, n_post)
-            test_name, p_value = result.test, result.p_value
-        elif all_linked:
-            p_value = mcnemar_test(c.linked.b, c.linked.c).mid_p
-        else:
-            p_value = overlap_score_test(c.linked, c.pre_unlinked, c.post_unlinked).p_value
+        p_value = float(mover_p_values(*c.linked, x_pre, n_pre, x_post, n_post)[0])
     return RiskDifferenceChange(
         pre_n=n_pre,
         post_n=n_post,
@@ -242,7 +304,7 @@ def risk_difference_change(
         ci_low=interval.ci_low if interval is not None else None,
         ci_high=interval.ci_high if interval is not None else None,
         p_value=p_value if tested else None,
-        test=test_name,
+        test=INVERSION_TEST,
         tested=tested,
         correlation=r,
         conf=conf,
@@ -252,7 +314,8 @@ def risk_difference_change(
 def linked_change(
     a: int, b: int, c: int, d: int, *, conf: float = 0.95, min_n: int = 10
 ) -> RiskDifferenceChange:
-    """Same-pupils view: Newcombe (1998b) paired interval and McNemar mid-p (needs N >= min_n)."""
+    """Same-pupils view: Newcombe (1998b) paired interval and its inverted p-value (tested when
+    N >= min_n); p < 1 − conf exactly when the interval excludes 0."""
     check_conf(conf)
     t = PairedTable(int(a), int(b), int(c), int(d))
     if min(t) < 0:
@@ -260,11 +323,11 @@ def linked_change(
     n = t.n
     if n == 0:
         return RiskDifferenceChange(
-            0, 0, 0, None, None, None, None, None, None, "mcnemar_midp", False, None, conf
+            0, 0, 0, None, None, None, None, None, None, INVERSION_TEST, False, None, conf
         )
     interval = newcombe_paired_ci(*t, conf=conf)
     tested = n >= min_n
-    mid_p = mcnemar_test(t.b, t.c).mid_p
+    p = float(mover_p_values(*t, t.a + t.b, n, t.a + t.c, n)[0])
     return RiskDifferenceChange(
         pre_n=n,
         post_n=n,
@@ -274,8 +337,8 @@ def linked_change(
         diff=interval.diff,
         ci_low=interval.ci_low,
         ci_high=interval.ci_high,
-        p_value=mid_p if tested else None,
-        test="mcnemar_midp",
+        p_value=p if tested else None,
+        test=INVERSION_TEST,
         tested=tested,
         correlation=phi_star(*t),
         conf=conf,

@@ -16,6 +16,7 @@ import math
 from dataclasses import dataclass
 from typing import NamedTuple
 
+import numpy as np
 from scipy import stats as sps
 
 from lmp_analytics.stats._common import StatsInputError, two_sided_normal_p
@@ -28,6 +29,7 @@ __all__ = [
     "mcnemar_test",
     "newcombe_paired_ci",
     "phi_star",
+    "phi_star_arrays",
 ]
 
 
@@ -96,6 +98,17 @@ def phi_star(a: int, b: int, c: int, d: int) -> float:
         cc = 0.0
     denom = (t.a + t.b) * (t.c + t.d) * (t.a + t.c) * (t.b + t.d)
     return 0.0 if denom == 0 else cc / math.sqrt(denom)
+
+
+def phi_star_arrays(a, b, c, d) -> np.ndarray:
+    """:func:`phi_star` on arrays of paired tables (0 where the margin product is 0)."""
+    a, b, c, d = (np.asarray(v, dtype=np.int64) for v in (a, b, c, d))
+    big_b = a * d - b * c
+    half_n = (a + b + c + d) / 2.0
+    cc = np.where(big_b > half_n, big_b - half_n, np.where(big_b < 0, big_b, 0.0))
+    denom = ((a + b) * (c + d) * (a + c) * (b + d)).astype(float)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return np.where(denom == 0, 0.0, cc / np.sqrt(denom))
 
 
 def newcombe_paired_ci(a: int, b: int, c: int, d: int, conf: float = 0.95) -> DiffInterval:

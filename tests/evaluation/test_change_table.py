@@ -85,20 +85,15 @@ def _ref_scale(pre, post, min_n):
     out.update(diff_ci_low=float(ci.low), diff_ci_high=float(ci.high))
     if len(x0) >= min_n and len(x1) >= min_n:
         out["tested"] = True
+        out.update(p_value=float(sps.ttest_ind(x1, x0, equal_var=False).pvalue),
+                   test="welch_t")
         if pairs.height >= min_n:
             d = (pairs["v1"] - pairs["v0"]).to_numpy()
-            if np.any(d != 0):
-                w = sps.wilcoxon(d, zero_method="wilcox", correction=False, method="approx")
-                out.update(p_value=float(w.pvalue), test="wilcoxon_signed_rank")
-            else:
-                out.update(p_value=1.0, test="wilcoxon_signed_rank")
-            pci = sps.ttest_rel(pairs["v1"].to_numpy(), pairs["v0"].to_numpy()
-                                ).confidence_interval(0.95)
+            paired = sps.ttest_rel(pairs["v1"].to_numpy(), pairs["v0"].to_numpy())
+            pci = paired.confidence_interval(0.95)
+            p = paired.pvalue if np.var(d) > 0 else (1.0 if np.all(d == 0) else 0.0)
             out.update(linked_diff=float(d.mean()), linked_ci_low=float(pci.low),
-                       linked_ci_high=float(pci.high), linked_p_value=out["p_value"])
-        else:
-            mw = sps.mannwhitneyu(x1, x0, alternative="two-sided")
-            out.update(p_value=float(mw.pvalue), test="mann_whitney")
+                       linked_ci_high=float(pci.high), linked_p_value=float(p))
     return out
 
 
@@ -313,3 +308,29 @@ def test_an_old_warehouse_without_the_table_computes_on_the_fly(warehouses, tmp_
     for phase in (1, "runde"):
         assert_frame_equal(api.compare(indicator="relasjon_laerer", phase=phase, warehouse=old),
                            _ref_api_compare(old, "relasjon_laerer", phase, "program"), **TOL)
+
+
+def test_every_p_value_agrees_with_its_interval_and_verdict(warehouses):
+    """Issue 19 item 5: the p-value shown comes from the same method as the interval and the
+    verdict. On every row of the stored change table (shares and scales, all respondents and
+    the same-pupils view), p < 0.05 exactly when the 95 % interval excludes 0, and so exactly
+    when the verdict is a clear change (a p of 0.033 beside "ingen tydelig endring" cannot
+    happen)."""
+    with reading(warehouses["second"]) as con:
+        table = con.sql(f"SELECT * FROM {CHANGE_TABLE}").pl()
+        compared = api.compare(indicator="mobbet", phase="runde", warehouse=warehouses["second"])
+    checked = 0
+    for p, low, high in (("p_value", "diff_ci_low", "diff_ci_high"),
+                         ("linked_p_value", "linked_ci_low", "linked_ci_high")):
+        rows = table.filter(pl.col(p).is_not_null() & pl.col(low).is_not_null())
+        excludes = (rows[low] > 0) | (rows[high] < 0)
+        significant = rows[p] < 0.05
+        bad = rows.filter(excludes != significant)
+        assert bad.height == 0, bad.select("indicator", "kind", p, low, high, "test").head()
+        assert significant.any() and (~significant).any()
+        checked += rows.height
+    assert checked > 1000
+    shown = compared.filter(pl.col("p_value").is_not_null() & pl.col("verdict").is_not_null())
+    assert shown.height > 0
+    clear = shown["verdict"] != "ingen tydelig endring"
+    assert ((shown["p_value"] < 0.05) == clear).all()

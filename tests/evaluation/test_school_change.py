@@ -32,7 +32,7 @@ def test_phase_one_change_equals_the_estimator_on_the_same_pupils(sample_warehou
     assert row["diff"] == pytest.approx(ref.diff, abs=1e-12)
     assert row["diff_ci_low"] == pytest.approx(ref.ci_low, abs=1e-12)
     assert row["p_value"] == pytest.approx(ref.p_value, abs=1e-12)
-    assert row["test"] == "overlap_score_z"
+    assert row["test"] == "mover_inversion"
     assert row["verdict"] in ("tydelig nedgang", "ingen tydelig endring", "tydelig økning")
     assert row["rtm_warning"] is (row["diff"] < 0)
 
@@ -57,7 +57,7 @@ def test_untested_below_min_n_and_bh_only_counts_tested(sample_warehouse):
     assert (tested["p_adjusted"] >= tested["p_value"] - 1e-15).all()
 
 
-def test_consecutive_rounds_scale_change_uses_welch_and_wilcoxon(sample_warehouse):
+def test_consecutive_rounds_scale_change_uses_the_welch_interval_and_its_test(sample_warehouse):
     from scipy import stats as sps
 
     with reading(sample_warehouse) as con:
@@ -75,8 +75,9 @@ def test_consecutive_rounds_scale_change_uses_welch_and_wilcoxon(sample_warehous
     assert row["diff"] == pytest.approx(x1.mean() - x0.mean(), abs=1e-12)
     assert (row["diff_ci_low"], row["diff_ci_high"]) == pytest.approx((ci.low, ci.high), abs=1e-9)
     pairs = vals[row["pre_round"]].join(vals[row["post_round"]], on="elev", suffix="_post")
-    d = (pairs["value_post"] - pairs["value"]).to_numpy()
-    ref = sps.wilcoxon(d, zero_method="wilcox", correction=False, method="approx")
-    assert row["test"] == "wilcoxon_signed_rank"
+    ref = sps.ttest_ind(x1, x0, equal_var=False)
+    assert row["test"] == "welch_t"
     assert row["p_value"] == pytest.approx(ref.pvalue, abs=1e-12)
+    paired = sps.ttest_rel(pairs["value_post"].to_numpy(), pairs["value"].to_numpy())
+    assert row["linked_p_value"] == pytest.approx(paired.pvalue, abs=1e-12)
     assert np.isfinite(row["linked_diff"])

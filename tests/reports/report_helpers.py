@@ -45,6 +45,7 @@ def row(lines: list[str], label: str) -> str:
     """The first line starting with ``label`` (its first 2 words: labels wrap in tables)."""
     prefix = " ".join(label.split()[:2])
     for line in lines:
-        if line.strip().startswith(prefix):
+        first = re.split(r"\s{2,}", line.strip())[0]  # the label cell, perhaps wrapped
+        if line.strip().startswith(prefix) or (" " in first and label.startswith(first)):
             return re.sub(r"\s+", " ", line.strip())
     raise AssertionError(f"no row {label!r}")

@@ -41,7 +41,9 @@ def test_cli_bytes_equal_the_dashboard_function_and_audit_once(report_world, cop
     role, action, scope, detail, _ = rows[0]
     assert (role, action, scope) == (f"veileder:{orgnr}", "report", f"skole {orgnr}")
     assert "format=html" in detail
-    assert f"veileder:{orgnr}" in out.read_text("utf-8")  # the report names its role
+    page = out.read_text("utf-8")
+    assert "veileder for 1 skole(r)" in page  # the report names its role, in words
+    assert f"veileder:{orgnr}" not in page
 
 
 def test_school_outside_role_scope_is_refused_without_output_or_audit(

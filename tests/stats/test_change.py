@@ -19,8 +19,8 @@ from lmp_analytics.stats.change import (
     overlap_wald_se,
     risk_difference_change,
 )
-from lmp_analytics.stats.paired import mcnemar_test, newcombe_paired_ci
-from lmp_analytics.stats.unlinked import newcombe_hybrid_ci, unlinked_test
+from lmp_analytics.stats.paired import newcombe_paired_ci
+from lmp_analytics.stats.unlinked import newcombe_hybrid_ci
 
 WORKED = ((6, 9, 3, 132), (5, 40), (2, 35))
 
@@ -42,7 +42,10 @@ def _stacked_rows(linked, pre_unlinked, post_unlinked) -> pd.DataFrame:
 
 def test_worked_example():
     """Reference: methods note §1a worked example: D = −0.0458, MOVER (−0.0950, 0.0004),
-    r = 0.344, overlap score p = 0.044, analytic / OLS-cluster / GEE SE 0.0225."""
+    r = 0.344, overlap score p = 0.044, analytic / OLS-cluster / GEE SE 0.0225.
+
+    The p-value shown with the change is not that score test's 0.044 (it would read as
+    significant beside an interval that contains 0) but the interval's own: 0.0519."""
     res = risk_difference_change(*WORKED)
     assert (res.pre_n, res.post_n, res.linked_n) == (190, 185, 150)
     assert res.pre_share == pytest.approx(20 / 190)
@@ -50,8 +53,11 @@ def test_worked_example():
     assert res.diff == pytest.approx(-0.0458, abs=5e-5)
     assert (res.ci_low, res.ci_high) == pytest.approx((-0.0950, 0.0004), abs=5e-5)
     assert res.correlation == pytest.approx(0.344, abs=5e-4)
-    assert res.p_value == pytest.approx(0.044, abs=5e-4)
-    assert res.test == "overlap_score_z" and res.tested
+    assert overlap_score_test(*WORKED).p_value == pytest.approx(0.044, abs=5e-4)
+    assert res.p_value == pytest.approx(0.0519, abs=5e-5)
+    assert res.test == "mover_inversion" and res.tested
+    edge, _ = mover_ci(*WORKED, conf=1 - res.p_value)  # at that level the interval touches 0
+    assert edge.ci_high == pytest.approx(0.0, abs=1e-7)
     assert overlap_wald_se(*WORKED) == pytest.approx(0.0225, abs=5e-5)
 
 
@@ -103,30 +109,35 @@ def test_wald_se_equals_ols_cluster_for_random_tables(linked, nu0, nu1, data):
 @settings(max_examples=200, deadline=None)
 @given(n0=st.integers(1, 300), n1=st.integers(1, 300), data=st.data())
 def test_no_linked_pupils_reduces_to_newcombe_unlinked(n0, n1, data):
-    """Reference: Newcombe (1998a) hybrid interval and the score / Boschloo test, exactly."""
+    """Reference: Newcombe (1998a) hybrid interval, exactly; the p-value inverts it."""
     x0 = data.draw(st.integers(0, n0))
     x1 = data.draw(st.integers(0, n1))
     res = risk_difference_change((0, 0, 0, 0), (x0, n0), (x1, n1), min_n=1)
     ref = newcombe_hybrid_ci(x0, n0, x1, n1)
     assert (res.diff, res.ci_low, res.ci_high) == (ref.diff, ref.ci_low, ref.ci_high)
     assert res.correlation == 0.0
-    test = unlinked_test(x0, n0, x1, n1)
-    assert (res.test, res.p_value) == (test.test, test.p_value)
+    assert res.test == "mover_inversion"
+    if 1e-6 < res.p_value < 1.0:  # below, 1 − p loses the digits the level needs
+        edge = newcombe_hybrid_ci(x0, n0, x1, n1, conf=1 - res.p_value)
+        assert min(abs(edge.ci_low), abs(edge.ci_high)) == pytest.approx(0.0, abs=1e-7)
 
 
 @settings(max_examples=200, deadline=None)
 @given(cells=st.lists(st.integers(0, 80), min_size=4, max_size=4).filter(lambda v: sum(v) > 0))
 def test_all_linked_reduces_to_newcombe_paired_and_mcnemar(cells):
-    """Reference: Newcombe (1998b) paired interval (r = φ*) and McNemar mid-p."""
+    """Reference: Newcombe (1998b) paired interval (r = φ*); the p-value inverts it."""
     res = risk_difference_change(cells, min_n=1)
     ref = newcombe_paired_ci(*cells)
     assert res.diff == pytest.approx(ref.diff, abs=1e-15)
     assert res.ci_low == pytest.approx(ref.ci_low, abs=1e-12)
     assert res.ci_high == pytest.approx(ref.ci_high, abs=1e-12)
-    assert res.test == "mcnemar_midp"
-    assert res.p_value == mcnemar_test(cells[1], cells[2]).mid_p
+    assert res.test == "mover_inversion"
+    if 1e-6 < res.p_value < 1.0:  # below, 1 − p loses the digits the level needs
+        edge = newcombe_paired_ci(*cells, conf=1 - res.p_value)
+        assert min(abs(edge.ci_low), abs(edge.ci_high)) == pytest.approx(0.0, abs=1e-7)
     same = linked_change(*cells, min_n=1)
     assert (same.ci_low, same.ci_high) == pytest.approx((res.ci_low, res.ci_high), abs=1e-12)
+    assert same.p_value == pytest.approx(res.p_value, abs=1e-12)
 
 
 @settings(max_examples=300, deadline=None)
@@ -156,13 +167,38 @@ def test_overlap_score_reduces_to_pooled_score_without_pairs():
     assert z.statistic == pytest.approx(ref.statistic, abs=1e-12)
 
 
+@settings(max_examples=300, deadline=None)
+@given(
+    linked=st.lists(st.integers(0, 60), min_size=4, max_size=4),
+    nu0=st.integers(0, 60),
+    nu1=st.integers(0, 60),
+    conf=st.sampled_from([0.9, 0.95, 0.99]),
+    data=st.data(),
+)
+def test_p_below_alpha_exactly_when_the_interval_excludes_zero(linked, nu0, nu1, conf, data):
+    """The p-value shown and the interval (hence the verdict) never disagree, at any level."""
+    xu0 = data.draw(st.integers(0, nu0))
+    xu1 = data.draw(st.integers(0, nu1))
+    if sum(linked) + nu0 == 0 or sum(linked) + nu1 == 0:
+        return
+    p = risk_difference_change(linked, (xu0, nu0), (xu1, nu1), min_n=1).p_value
+    res = risk_difference_change(linked, (xu0, nu0), (xu1, nu1), min_n=1, conf=conf)
+    if abs(p - (1 - conf)) < 1e-9:
+        return  # on the edge itself
+    assert (p < 1 - conf) == (res.ci_low > 0 or res.ci_high < 0), (p, res)
+    if sum(linked):
+        same = linked_change(*linked, min_n=1, conf=conf)
+        if abs(same.p_value - (1 - conf)) > 1e-9:
+            assert (same.p_value < 1 - conf) == (same.ci_low > 0 or same.ci_high < 0)
+
+
 def test_small_rounds_are_not_tested():
     """n-only rule: fewer than 10 respondents in a round (or 10 linked pupils) → no p-value."""
     res = risk_difference_change((1, 1, 1, 5), (0, 0), (0, 3))
     assert res.pre_n == 8 and not res.tested and res.p_value is None
     assert res.ci_low is not None  # the interval is still computed; suppression hides the cell
     same = linked_change(1, 2, 3, 3)
-    assert not same.tested and same.p_value is None and same.test == "mcnemar_midp"
+    assert not same.tested and same.p_value is None and same.test == "mover_inversion"
     empty = risk_difference_change((0, 0, 0, 0), (0, 0), (3, 12))
     assert empty.diff is None and empty.pre_share is None and empty.post_share == 0.25
 
