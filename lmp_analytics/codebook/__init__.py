@@ -81,6 +81,7 @@ class Item:
     higher_is_better: bool
     wording_nb: str
     wording_en: str
+    wording_nn: str = ""
     negative_nomination: bool = False
     asked_when: str | None = None
 
@@ -203,6 +204,7 @@ def _parse(path: Path) -> Codebook:
             higher_is_better=bool(entry.get("higher_is_better", True)),
             wording_nb=_require(entry, "wording_nb", f"item '{code}'", path),
             wording_en=entry.get("wording_en", entry["wording_nb"]),
+            wording_nn=entry.get("wording_nn", entry["wording_nb"]),
             negative_nomination=negative,
             asked_when=entry.get("asked_when"),
         )

@@ -168,7 +168,9 @@ def inspect_tables(tables: Sequence[RawTable], books: dict[str, Codebook]) -> In
     item_ids: set[str] = set()
     for book in books.values():
         for item in book.items.values():
-            wordings.setdefault(text_key(item.wording_nb), item.code)
+            for wording in (item.wording_nb, item.wording_nn):  # bokmål and nynorsk exports
+                if wording:
+                    wordings.setdefault(text_key(wording), item.code)
             item_ids.add(item.code)
     dropped = set(identifying_columns(list(headers)))
     matches: list[ColumnMatch] = []

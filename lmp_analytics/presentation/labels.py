@@ -100,5 +100,7 @@ def question_wording(item: str, lang: str = "nb") -> str:
     for _, book in sorted(load_codebooks().items(), reverse=True):
         found = book.items.get(item)
         if found is not None:
+            if lang == "nn":
+                return found.wording_nn or found.wording_nb
             return found.wording_en if lang == "en" else found.wording_nb
     return item

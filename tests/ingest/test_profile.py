@@ -91,3 +91,15 @@ def test_profile_errors_name_file_and_entry(tmp_path, body, expected):
     with pytest.raises(ProfileError, match="mapping profile") as err:
         load_profile(path)
     assert str(path) in str(err.value) and expected in str(err.value)
+
+
+def test_nynorsk_question_texts_match_their_items():
+    """Spekter is answered in nynorsk too: a spreadsheet headed with the nynorsk questions maps
+    to the same items as the bokmål one (before the codebooks had nynorsk, «Eg kjenner meg
+    trygg på skulen» matched no item)."""
+    found = inspect_tables([_table({"Eg trivst på skulen.": ["Stemmer godt"],
+                                    "Eg kjenner meg trygg på skulen": ["Stemmer godt"],
+                                    "versjon": [VERSION]})], load_codebooks())
+    targets = {c.header: c.target for c in found.columns}
+    assert targets["Eg trivst på skulen."] == "trivsel"
+    assert targets["Eg kjenner meg trygg på skulen"] == "trygg"
