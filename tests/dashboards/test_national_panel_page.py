@@ -27,7 +27,8 @@ def test_programme_sees_the_designs_with_the_views_numbers(env, roster):
     number = re.compile(r"[-\u2212]?\d+[.,]\d+")
     on_page = sorted(float(m.group(0).replace(",", ".").replace("\u2212", "-"))
                      for v in shown["Virkning (prosentpoeng)"] if (m := number.search(str(v))))
-    assert on_page == estimates
+    assert len(on_page) == len(estimates)
+    assert all(abs(a - b) <= 0.051 for a, b in zip(on_page, estimates, strict=True))  # 1 dec.
     eligible = view.results.filter((pl.col("design") == "eligible")
                                    & (pl.col("trinn") == "pooled"))
     assert eligible["estimate_pp"].is_not_null().all() and eligible["n_comparison_schools"][0] > 0
