@@ -23,12 +23,13 @@ def test_programme_sees_the_designs_with_the_views_numbers(env, roster):
     shown = tables[0]
     assert "Skoler som oppfylte utvalgskriteriet, men ikke ble med" in set(shown["Sammenligning"])
     assert len(shown) == view.results.height
-    estimates = sorted(round(v * 100, 1) for v in view.results["estimate_pp"].drop_nulls())
+    estimates = sorted(round(v * 100, 2) for v in view.results["estimate_pp"].drop_nulls())
     number = re.compile(r"[-\u2212]?\d+[.,]\d+")
     on_page = sorted(float(m.group(0).replace(",", ".").replace("\u2212", "-"))
                      for v in shown["Virkning (prosentpoeng)"] if (m := number.search(str(v))))
     assert len(on_page) == len(estimates)
-    assert all(abs(a - b) <= 0.051 for a, b in zip(on_page, estimates, strict=True))  # 1 dec.
+    assert all(abs(a - b) <= 0.051 for a, b in zip(on_page, estimates, strict=True)), (
+        str(on_page), str(estimates))  # one decimal on the page
     eligible = view.results.filter((pl.col("design") == "eligible")
                                    & (pl.col("trinn") == "pooled"))
     assert eligible["estimate_pp"].is_not_null().all() and eligible["n_comparison_schools"][0] > 0
