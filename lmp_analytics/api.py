@@ -320,3 +320,31 @@ def _suppress_changes(changes: pl.DataFrame, hidden: set[str], threshold: int) -
         pl.when(pl.col("kind") == "scale").then(pl.col("diff")).alias("diff_mean"),
         pl.lit("skole").alias("level"),
     )
+
+
+def pre_programme_rounds(*, role: str | Role | None = "program",
+                         warehouse: WarehouseArg = None) -> int:
+    """How many of the role's participating schools have a Spekter round in a term before their
+    phase-1 term. Spekter is introduced in phase 1, so on real data this is usually 0: then the
+    'before' round of phase 1 (and of the whole programme) is taken weeks into the programme,
+    the Spekter changes describe development during the programme and not its effect, and the
+    outputs say so (``caveat.no_before``; for the effect see
+    :mod:`lmp_analytics.evaluation.national_designs`). A count of schools, not a statistic of
+    pupils: it is shown to no one, it only decides the note."""
+    from lmp_analytics.terms import term_index
+
+    r = as_role(role)
+    with reading(warehouse) as con:
+        calendar = con.sql(named("reads", "phase_calendar")).pl()
+        rounds = con.sql("SELECT DISTINCT skole_orgnr, term FROM dim_round").pl()
+    first = calendar.filter(pl.col("fase") == 1)
+    first = first.filter(pl.struct("skole_orgnr", "kommunenummer").map_elements(
+        lambda s: r.includes_school(s["skole_orgnr"], s["kommunenummer"]),
+        return_dtype=pl.Boolean))
+    if first.height == 0 or rounds.height == 0:
+        return 0
+    joined = rounds.join(first.select("skole_orgnr", "termin"), on="skole_orgnr")
+    early = joined.filter(
+        pl.col("term").map_elements(term_index, return_dtype=pl.Int64)
+        < pl.col("termin").map_elements(term_index, return_dtype=pl.Int64))
+    return early["skole_orgnr"].n_unique()

@@ -16,7 +16,7 @@ from lmpdash.i18n import (
     verdict_text,
 )
 
-from lmp_analytics.presentation.labels import power_caveat, rtm_caveat
+from lmp_analytics.presentation.labels import no_before_caveat, power_caveat, rtm_caveat
 from lmp_analytics.stats.verdict import Verdict
 
 PHASES = ("1", "2", "3", "4", "program")
@@ -52,6 +52,8 @@ def main() -> None:
     if visible.filter(pl.col("rtm_warning").fill_null(False)).height:
         st.warning(rtm_caveat(lang), icon=":material/trending_down:")
     st.caption(power_caveat(lang))
+    if phase in ("1", "program") and not data.pre_programme_rounds(ctx.src, ctx.role):
+        st.info(no_before_caveat(lang), icon=":material/info:")
     if changes.filter(pl.col("pre_round").is_not_null()
                       & pl.col("post_round").is_not_null()).height == 0:
         st.info(ctx.t("na_phase_pairs"))

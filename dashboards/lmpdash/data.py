@@ -478,3 +478,9 @@ def national_kommune(src: Source, kommune: str) -> pl.DataFrame:
 
     return _memo.get(src, "national_kommune", (kommune,),
                      lambda: national_view.kommune_view(_wh(src), kommune))
+
+
+def pre_programme_rounds(src: Source, role: Role) -> int:
+    """``api.pre_programme_rounds`` for the role (cached per published file)."""
+    return _memo.get(src, "pre_programme_rounds", (str(role),),
+                     lambda: api.pre_programme_rounds(role=role, warehouse=_wh(src)))

@@ -121,6 +121,11 @@ def compare(
         raise _fail(exc, debug) from None
     except OSError as exc:
         raise _fail(failures.with_path(exc, out), debug) from None
+    if phase in (None, "1", "program") and frame.height and not api.pre_programme_rounds(
+            role=_role(role), warehouse=warehouse):
+        from lmp_analytics.presentation.strings import text
+
+        err_console.print(f"Note: {text('caveat.no_before', 'en')}", highlight=False)
 
 
 def report(

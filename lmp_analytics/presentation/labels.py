@@ -44,6 +44,12 @@ def rtm_caveat(lang: str = "nb") -> str:
     return text("caveat.rtm", check_lang(lang))
 
 
+def no_before_caveat(lang: str = "nb") -> str:
+    """Why phase 1's Spekter before/after is not the programme's effect when no school ran
+    Spekter before its phase 1 (:func:`lmp_analytics.api.pre_programme_rounds`)."""
+    return text("caveat.no_before", check_lang(lang))
+
+
 def verdict_name(verdict: str | None, lang: str, *, none: str = "") -> str:
     """A verdict code in words (the code itself when unknown; ``none`` when there is none)."""
     if not verdict:

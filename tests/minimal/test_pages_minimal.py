@@ -8,7 +8,7 @@ from __future__ import annotations
 import polars as pl
 import pytest
 import warehouses as wh
-from dash_helpers import PAGES, app, dataframes, open_page
+from dash_helpers import PAGES, app, dataframes, open_page, problems
 from lmpdash.i18n import t
 
 # The plain messages each warehouse must show, by page (bokmål). The enrolment message is
@@ -137,3 +137,30 @@ def test_a_phase_change_without_a_round_is_not_available_not_hidden(on):
     for col in (t("fa_change"), t("ci_low"), t("ci_high")):
         assert set(rows[col]) == {"–"}, (col, set(rows[col]))
     assert set(rows[t("hidden_col")]) == {t("no")}
+
+
+def test_without_a_pre_programme_round_compare_and_faser_say_so(on):
+    """Spekter starts in phase 1: where no school ran a round before its phase 1, phase 1's
+    before/after is development during the programme, not its effect, and the CLI and the Faser
+    page say so (they showed the change without a word)."""
+    from typer.testing import CliRunner
+
+    from lmp_analytics import api
+    from lmp_analytics.cli import app as cli
+
+    warehouse = on("no_national").warehouse
+    assert api.pre_programme_rounds(warehouse=warehouse) == 0   # the synthetic default
+    result = CliRunner().invoke(cli, ["compare", "--phase", "1", "--role", "program",
+                                      "-w", str(warehouse)])
+    assert result.exit_code == 0, result.output
+    assert "No Spekter round before the programme" in result.output
+    assert "lmp evaluate national" in result.output
+    rounds = CliRunner().invoke(cli, ["compare", "--phase", "runde", "--role", "program",
+                                      "-w", str(warehouse)])
+    assert "No Spekter round before" not in rounds.output   # round to round: no such claim
+
+    at = app(role="program")
+    open_page(at, "faser")
+    assert not problems(at)
+    at.selectbox(key="fa_phase").set_value("1").run()
+    assert any("Ingen Spekter-runde før programmet" in i.value for i in at.info)
