@@ -166,7 +166,7 @@ def _nonresponse(ctx) -> None:
         pl.col("term").map_elements(lambda x: term_label(x, lang),
                                     return_dtype=pl.String).alias(ctx.t("term")),
         pl.col("n").alias(ctx.t("dq_respondents")),
-        (pl.col("skipped_share") * 100).round(2).alias(ctx.t("axis_skipped")),
+        (pl.col("skipped_share") * 100).round(6).alias(ctx.t("axis_skipped")),
         pl.col("suppressed").fill_null(False).alias(ctx.t("hidden_col")))
     table = charts.Table(frame, {ctx.t("dq_respondents"): "int",
                                  ctx.t("axis_skipped"): "pctv"}, hidden=ctx.t("hidden_col"))
@@ -192,7 +192,7 @@ def _nonresponse(ctx) -> None:
         pl.col("term").map_elements(lambda x: term_label(x, lang),
                                     return_dtype=pl.String).alias(ctx.t("term")),
         pl.col("n").alias(ctx.t("dq_respondents")),
-        (pl.col("skipped_share") * 100).round(2).alias(ctx.t("axis_skipped")),
+        (pl.col("skipped_share") * 100).round(6).alias(ctx.t("axis_skipped")),
         pl.col("suppressed").fill_null(False).alias(ctx.t("hidden_col")))
     table = charts.Table(frame, {ctx.t("dq_respondents"): "int",
                                  ctx.t("axis_skipped"): "pctv"}, hidden=ctx.t("hidden_col"))

@@ -236,8 +236,8 @@ def _event_study(ctx, indicator: str, kind: str) -> None:
         with st.expander(ctx.t("sa_tech_notes")):
             for w in view.warnings:
                 note = estimator_note(w, lang)
-                if note is None:   # a library warning: shown as it came
-                    st.code(w, language=None)
+                if note is None:   # a library warning: shown as it came, as code that wraps
+                    st.caption(f"`{w}`")
                 else:
                     st.caption(note)
 

@@ -62,9 +62,9 @@ def _programme(ctx) -> None:
         ctx.t("np.design"): [ctx.t(DESIGN_KEYS.get(d, d)) if d in DESIGN_KEYS else d
                              for d in table["design"]],
         ctx.t("np.grade"): [_grade(ctx, t) for t in table["trinn"]],
-        ctx.t("np.estimate"): (table["estimate_pp"] * 100).round(2),
-        ctx.t("ci_low"): (table["ci_low_pp"] * 100).round(2),
-        ctx.t("ci_high"): (table["ci_high_pp"] * 100).round(2),
+        ctx.t("np.estimate"): (table["estimate_pp"] * 100).round(6),
+        ctx.t("ci_low"): (table["ci_low_pp"] * 100).round(6),
+        ctx.t("ci_high"): (table["ci_high_pp"] * 100).round(6),
         ctx.t("np.lmp_schools"): table["n_lmp_schools"],
         ctx.t("np.comparison_schools"): table["n_comparison_schools"],
     })
@@ -94,8 +94,8 @@ def _programme(ctx) -> None:
     notes = [w for w in res["warning"].drop_nulls().unique().sort().to_list() if w]
     if notes:
         with st.expander(ctx.t("sa_tech_notes")):
-            for w in notes:
-                st.code(w, language=None)
+            for w in notes:   # the estimator's own words, verbatim (wraps, unlike st.code)
+                st.caption(f"`{w}`")
 
 
 def _kommune(ctx, kommune: str) -> None:
@@ -110,7 +110,7 @@ def _kommune(ctx, kommune: str) -> None:
     shown = frame.select(
         pl.when(pl.col("group") == "eligible").then(pl.lit(ctx.t("np.eligible_group")))
         .otherwise(pl.col("skole")).alias("series"),
-        pl.col("survey_year").alias("year"), (pl.col("share") * 100).round(2).alias("share"))
+        pl.col("survey_year").alias("year"), (pl.col("share") * 100).round(6).alias("share"))
     chart = alt.Chart(shown).mark_line(point=True).encode(
         x=alt.X("year:O", title=ctx.t("np.year")),
         y=alt.Y("share:Q", title=ctx.t("np.share")),

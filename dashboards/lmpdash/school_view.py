@@ -137,9 +137,9 @@ def versus_section(ctx: Context, school: dict, cells: pl.DataFrame, indicator: s
         pl.col("series").replace_strict(labels, default=pl.col("series")).alias(
             ctx.t("series")),
         pl.col("x").alias(ctx.t("term")),
-        (pl.col("value") * scale).round(2).alias(ctx.t("value")),
-        (pl.col("ci_low") * scale).round(2).alias(ctx.t("ci_low")),
-        (pl.col("ci_high") * scale).round(2).alias(ctx.t("ci_high")),
+        (pl.col("value") * scale).round(6).alias(ctx.t("value")),
+        (pl.col("ci_low") * scale).round(6).alias(ctx.t("ci_low")),
+        (pl.col("ci_high") * scale).round(6).alias(ctx.t("ci_high")),
         pl.col("n_display").alias(ctx.t("n")),
         pl.col("suppressed").alias(ctx.t("hidden_col")))
     table = charts.Table(frame, {ctx.t("value"): fmt, ctx.t("ci_low"): fmt,

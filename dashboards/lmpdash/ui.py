@@ -107,7 +107,8 @@ def with_school_labels(frame: pl.DataFrame, ctx: Context) -> pl.DataFrame:
 def interval_columns(ctx: Context, value: str, low: str, high: str, *, scale: float,
                      label: str = "value") -> list[pl.Expr]:
     """An estimate and its 95 % interval as every table shows them: scaled (100 for shares, so
-    percent), two decimals, under the translated headings ``label``, ``ci_low``, ``ci_high``."""
-    return [(pl.col(value) * scale).round(2).alias(ctx.t(label)),
-            (pl.col(low) * scale).round(2).alias(ctx.t("ci_low")),
-            (pl.col(high) * scale).round(2).alias(ctx.t("ci_high"))]
+    percent), six decimals (the table shows one; rounding to two first rounded twice: 4.749 was
+    shown as 4,8), under the translated headings ``label``, ``ci_low``, ``ci_high``."""
+    return [(pl.col(value) * scale).round(6).alias(ctx.t(label)),
+            (pl.col(low) * scale).round(6).alias(ctx.t("ci_low")),
+            (pl.col(high) * scale).round(6).alias(ctx.t("ci_high"))]

@@ -29,6 +29,7 @@ def params() -> Params:
         latest_date="2026-03-31", eus_last_year=2025, n_phase_adaptations=1,
         national_series=((2021, 5.9), (2022, 7.3), (2023, 10.0), (2024, 10.4), (2025, 10.6)),
         p_spekter_from_phase1=0.25,  # most participants ran Spekter before LMP: pre-periods
+        school_modules=True,  # older files with school-chosen modules: views must name them
     )
 
 

@@ -82,6 +82,7 @@ def test_every_page_in_nynorsk_has_no_key_and_no_bokmal_or_english_word(env, ros
         for text in _page_words(at):
             for name in names:  # school and municipality names are not ours to translate
                 text = text.replace(name, " ")
+            text = re.sub(r"`[^`]*`", " ", text)   # code spans: messages shown verbatim
             hits = {m.group(0) for m in MARKERS.finditer(text)}
             hits |= {m.group(0) for m in KEY.finditer(text)}
             if hits:

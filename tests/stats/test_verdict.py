@@ -26,10 +26,13 @@ def test_verdict_reads_the_interval():
         verdict_from_interval(0.2, 0.1)
 
 
-def test_worked_example_is_no_clear_change_although_the_test_rejects():
-    """Methods note §1a: CI (−0.0950, 0.0004) with p = 0.044 — the verdict follows the interval."""
+def test_worked_example_p_value_and_verdict_agree():
+    """Methods note §1a: CI (−0.0950, 0.0004). The old score test gave p = 0.044 beside an
+    interval that contains 0 (issue #19: a p-value beside "ingen tydelig endring"); the p-value
+    shown now inverts the interval itself, so both say "no clear change"."""
     res = risk_difference_change((6, 9, 3, 132), (5, 40), (2, 35))
-    assert res.p_value < 0.05
+    assert res.ci_low < 0 < res.ci_high
+    assert res.test == "mover_inversion" and 0.05 <= res.p_value < 0.06
     assert (
         verdict_from_interval(res.ci_low, res.ci_high, tested=res.tested) is Verdict.NO_CLEAR_CHANGE
     )
