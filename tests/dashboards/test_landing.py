@@ -173,14 +173,25 @@ def test_lmp_alerts_prints_the_roles_alerts_and_exits_0(env, roster, monkeypatch
     monkeypatch.delenv("LMP_AUDIT_LOG", raising=False)
     runner = CliRunner()
     wh = str(env["warehouse"])
-    from lmp_analytics.readmodels.catalogue import indicator_catalogue
+    from lmp_analytics import api
 
-    # the first indicator with an alert in the test world (which one depends on the world)
-    indicator, expected = next(
-        ((i, found) for i in indicator_catalogue()
-         if (found := landing.alerts(indicator=i, role="program", warehouse=wh)).height),
-        (None, None))
-    assert indicator is not None, "the test world has no alert to show"
+    indicator = "mobbet"
+    expected = landing.alerts(indicator=indicator, role="program", warehouse=wh)
+    if expected.height == 0:
+        # The test world has no school that went clearly the wrong way (it depends on the
+        # draw). Make one, as the data could: the clear decreases read as increases. The CLI
+        # under test then runs on frames that hold alerts; landing.alerts is the real one.
+        flip = pl.col("verdict").replace({"tydelig nedgang": "tydelig økning"})
+        rounds = api.compare(indicator=indicator, phase="runde", warehouse=wh).with_columns(flip)
+        phases = api.compare(indicator=indicator, phase=None, warehouse=wh).with_columns(flip)
+        real = landing.alerts
+
+        def alerts(**kw):
+            return real(**{**kw, "rounds": rounds, "phases": phases})
+
+        monkeypatch.setattr(landing, "alerts", alerts)
+        expected = landing.alerts(indicator=indicator, role="program", warehouse=wh)
+    assert expected.height > 0, "no alert to show, even with the clear decreases flipped"
     res = runner.invoke(app, ["alerts", "--role", "program", "-w", wh, "--format", "csv",
                               "--indicator", indicator])
     assert res.exit_code == 0, res.output
