@@ -110,14 +110,20 @@ def _check_target(target: Path) -> None:
                         "it is left untouched — choose an empty or new folder")
 
 
+def _literal(path: Path) -> str:
+    """A path as an SQL string literal (COPY takes no parameter): quotes doubled, so a folder
+    named ``it's`` is a path, not SQL."""
+    return "'" + str(path).replace("'", "''") + "'"
+
+
 def _copy(con: duckdb.DuckDBPyConnection, select: str, folder: Path, partition: str | None) -> None:
     folder.mkdir(parents=True)
     empty = con.execute(f"SELECT count(*) FROM ({select})").fetchone()[0] == 0
     if partition is None or empty:
-        con.execute(f"COPY ({select}) TO '{folder / 'data.parquet'}' "
+        con.execute(f"COPY ({select}) TO {_literal(folder / 'data.parquet')} "
                     "(FORMAT parquet, COMPRESSION zstd)")
     else:
-        con.execute(f"COPY ({select}) TO '{folder}' (FORMAT parquet, COMPRESSION zstd, "
+        con.execute(f"COPY ({select}) TO {_literal(folder)} (FORMAT parquet, COMPRESSION zstd, "
                     f"PARTITION_BY ({partition}), OVERWRITE_OR_IGNORE, "
                     "FILENAME_PATTERN 'part-{i}')")
 

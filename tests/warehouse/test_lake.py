@@ -122,6 +122,13 @@ def test_stricter_reader_gets_a_stricter_lake_and_a_careless_one_no_weaker(wareh
     assert shown >= built
 
 
+def test_a_folder_name_with_a_quote_is_a_path_not_sql(warehouse, tmp_path, monkeypatch):
+    monkeypatch.delenv("LMP_MIN_N", raising=False)
+    lake = tmp_path / "it's a lake"
+    result = write_lake(lake, role=parse_role("program"), warehouse=warehouse)
+    assert (lake / LAKE_FILE).is_file() and result.rows["pub_indicator_cells"] > 0
+
+
 def test_a_folder_that_is_not_a_lake_is_left_untouched(warehouse, tmp_path):
     folder = tmp_path / "mine"
     folder.mkdir()
