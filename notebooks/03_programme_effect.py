@@ -746,21 +746,19 @@ def _(mo):
 
 
 @app.cell
-def _(os, pl, reading):
+def _(StatsInputError, os, pl, reading):
     from lmp_analytics.config import warehouse_path
     from lmp_analytics.evaluation.national_designs import national_evaluation
     from lmp_analytics.evaluation.national_panel import lmp_treatment, school_panel
-    from lmp_analytics.evaluation.national_view import selection_years_for
+    from lmp_analytics.evaluation.national_view import has_school_results, selection_years_for
     from lmp_analytics.synth.country_panel import frames_from_truth, truth_of
     from lmp_analytics.synth.truth import find_truth as _find
 
     _path = warehouse_path(None)
     national, national_reason = None, None
     with reading(_path) as _con:
-        _has = _con.execute("SELECT count(*) FROM fct_eu_result WHERE level = 'skole'"
-                            ).fetchall()[0][0] > 0
         _ids = _con.sql("SELECT skole_orgnr FROM dim_school").pl()["skole_orgnr"].to_list()
-    if not _has:
+    if not has_school_results(_path):
         national_reason = ("no school-level Elevundersøkelsen results are loaded "
                            "(lmp ingest-national with the statistics bank's school file)")
     else:

@@ -450,17 +450,11 @@ def alerts(src: Source, role: Role, indicator: str) -> pl.DataFrame:
 
 
 def has_national_schools(src: Source) -> bool:
-    """Whether school-level Elevundersøkelsen results are loaded."""
-    def query() -> bool:
-        from lmp_analytics.warehouse import reading
+    """``national_view.has_school_results``: school-level Elevundersøkelsen results loaded."""
+    from lmp_analytics.evaluation import national_view
 
-        with reading(_wh(src)) as con:
-            try:
-                return con.execute("SELECT count(*) FROM fct_eu_result WHERE level = 'skole'"
-                                   ).fetchall()[0][0] > 0
-            except Exception:
-                return False
-    return _memo.get(src, "has_national_schools", (), query)
+    return _memo.get(src, "has_national_schools", (),
+                     lambda: national_view.has_school_results(_wh(src)))
 
 
 def national_programme(src: Source, indicator: str = "mobbet"):

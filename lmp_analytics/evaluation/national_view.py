@@ -17,6 +17,7 @@ import os
 from functools import lru_cache
 from pathlib import Path
 
+import duckdb
 import polars as pl
 
 from lmp_analytics.evaluation.national_designs import (
@@ -30,12 +31,23 @@ from lmp_analytics.registry import successor_map
 from lmp_analytics.warehouse import reading
 from lmp_analytics.warehouse.queries import named
 
-__all__ = ["KOMMUNE_COLUMNS", "kommune_view", "programme_view", "selection_years_for",
-           "warehouse_identity"]
+__all__ = ["KOMMUNE_COLUMNS", "has_school_results", "kommune_view", "programme_view",
+           "selection_years_for", "warehouse_identity"]
 
 KOMMUNE_COLUMNS = ["group", "skole", "survey_year", "share", "schools"]
 ELIGIBLE_GROUP = "eligible"
 OWN_GROUP = "own_lmp"
+
+
+def has_school_results(path: str | os.PathLike[str] | None = None) -> bool:
+    """Whether school-level Elevundersøkelsen results are loaded (False for a warehouse written
+    before the national tables existed): the views below need them."""
+    with reading(path) as con:
+        try:
+            return bool(con.execute(named("national_panel", "has_school_results")
+                                    ).fetchall()[0][0])
+        except duckdb.CatalogException:
+            return False
 
 
 def warehouse_identity(path: str | os.PathLike[str]) -> tuple[str, int, int, int]:

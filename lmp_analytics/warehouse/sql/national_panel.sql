@@ -24,3 +24,7 @@ SELECT skole_orgnr, skole, kommunenummer
 FROM dim_school
 WHERE rolle = 'deltaker'
 ORDER BY skole_orgnr;
+
+-- name: has_school_results
+-- Whether any school-level Elevundersøkelsen result is loaded (the national panel needs them).
+SELECT count(*) > 0 FROM fct_eu_result WHERE level = 'skole';
