@@ -257,19 +257,8 @@ def _comparison(ctx, indicator: str, kind: str, kommune: str | None) -> None:
             return_dtype=pl.String).alias("tooltip"))
     chart = charts.series_chart(chart_data, kind=kind, lang=lang,
                                 order=ui.term_order(terms, lang), series_labels=labels)
-    scale = 100.0 if kind == "share" else 1.0
-    fmt = "pctv" if kind == "share" else "mean"
-    frame = long.sort(pl.col("term").map_elements(term_index, return_dtype=pl.Int64),
-                      "series").select(
-        pl.col("series").replace_strict(labels, default=pl.col("series")).alias(
-            ctx.t("series")),
-        pl.col("term").map_elements(lambda x: term_label(x, lang),
-                                    return_dtype=pl.String).alias(ctx.t("term")),
-        *ui.interval_columns(ctx, "value", "ci_low", "ci_high", scale=scale),
-        pl.col("n_display").alias(ctx.t("n")),
-        pl.col("suppressed").alias(ctx.t("hidden_col")))
-    table = charts.Table(frame, {ctx.t("value"): fmt, ctx.t("ci_low"): fmt,
-                                 ctx.t("ci_high"): fmt}, hidden=ctx.t("hidden_col"))
+    table = ui.series_table(ctx, long, labels, kind, pl.col("term").map_elements(
+        lambda x: term_label(x, lang), return_dtype=pl.String))
     charts.show_chart(chart, table, lang, key="ov_compare",
                       file_name=f"lmp_sammenligning_{lang}", alt_text=ctx.t("ov_compare_title"))
     st.caption(ctx.t("ov_compare_caption"))

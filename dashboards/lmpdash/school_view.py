@@ -12,7 +12,7 @@ import streamlit as st
 from lmp_analytics.readmodels import catalogue
 from lmp_analytics.terms import term_index
 
-from . import charts, data
+from . import charts, data, ui
 from .context import Context
 from .i18n import (
     fmt_change,
@@ -130,20 +130,7 @@ def versus_section(ctx: Context, school: dict, cells: pl.DataFrame, indicator: s
     hidden = long.filter(pl.col("suppressed") & (pl.col("series") == "skole"))
     if hidden.height:
         chart = alt.layer(chart, charts.hidden_marks(hidden.select("x"), order, lang))
-    scale = 100.0 if kind == "share" else 1.0
-    fmt = "pctv" if kind == "share" else "mean"
-    frame = long.sort(pl.col("term").map_elements(term_index, return_dtype=pl.Int64),
-                      "series").select(
-        pl.col("series").replace_strict(labels, default=pl.col("series")).alias(
-            ctx.t("series")),
-        pl.col("x").alias(ctx.t("term")),
-        (pl.col("value") * scale).round(6).alias(ctx.t("value")),
-        (pl.col("ci_low") * scale).round(6).alias(ctx.t("ci_low")),
-        (pl.col("ci_high") * scale).round(6).alias(ctx.t("ci_high")),
-        pl.col("n_display").alias(ctx.t("n")),
-        pl.col("suppressed").alias(ctx.t("hidden_col")))
-    table = charts.Table(frame, {ctx.t("value"): fmt, ctx.t("ci_low"): fmt,
-                                 ctx.t("ci_high"): fmt}, hidden=ctx.t("hidden_col"))
+    table = ui.series_table(ctx, long, labels, kind, pl.col("x"))
     with st.container(key="school_versus"):
         st.subheader(ctx.t("landing.sv_vs_title"))
         charts.show_chart(chart, table, lang, key="sv_versus",

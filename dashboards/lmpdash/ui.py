@@ -112,3 +112,26 @@ def interval_columns(ctx: Context, value: str, low: str, high: str, *, scale: fl
     return [(pl.col(value) * scale).round(6).alias(ctx.t(label)),
             (pl.col(low) * scale).round(6).alias(ctx.t("ci_low")),
             (pl.col(high) * scale).round(6).alias(ctx.t("ci_high"))]
+
+
+def series_table(ctx: Context, long: pl.DataFrame, labels: dict[str, str], kind: str,
+                 term: pl.Expr):
+    """The table alternative of a series chart (``long``: series, term, value, ci_low, ci_high,
+    n_display, suppressed), in time order, series named by ``labels``, ``term`` as shown,
+    hidden rows marked: the same table on Oversikt and in the supervisor's school view."""
+    from lmp_analytics.terms import term_index
+
+    from .charts import Table
+
+    scale = 100.0 if kind == "share" else 1.0
+    fmt = "pctv" if kind == "share" else "mean"
+    frame = long.sort(pl.col("term").map_elements(term_index, return_dtype=pl.Int64),
+                      "series").select(
+        pl.col("series").replace_strict(labels, default=pl.col("series")).alias(
+            ctx.t("series")),
+        term.alias(ctx.t("term")),
+        *interval_columns(ctx, "value", "ci_low", "ci_high", scale=scale),
+        pl.col("n_display").alias(ctx.t("n")),
+        pl.col("suppressed").alias(ctx.t("hidden_col")))
+    return Table(frame, {ctx.t("value"): fmt, ctx.t("ci_low"): fmt, ctx.t("ci_high"): fmt},
+                 hidden=ctx.t("hidden_col"))
