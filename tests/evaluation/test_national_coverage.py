@@ -15,8 +15,13 @@ from lmp_analytics.ingest.protect import generate_key
 from lmp_analytics.jobs import ingest_national
 from lmp_analytics.pipeline import ingest_files
 from lmp_analytics.synth import Params
-from lmp_analytics.synth.country_panel import country_frames, replicate
-from lmp_analytics.synth.generate import _country_csv, _program_csv
+from lmp_analytics.synth.country_panel import (
+    country_frames,
+    frames_from_truth,
+    replicate,
+    truth_of,
+)
+from lmp_analytics.synth.generate import _country_csv, _country_truth, _program_csv
 from lmp_analytics.synth.world import build_world
 
 SEEDS = range(101, 106)
@@ -52,6 +57,17 @@ def test_country_frames_equal_the_panel_read_from_a_warehouse(tmp_path) -> None:
     assert read["share"].null_count() > 0  # suppressed cells stay missing in both
     treatment = lmp_treatment(wh).select(frames.treatment.columns).sort("skole_orgnr")
     assert treatment.drop("kommunenummer").equals(frames.treatment.drop("kommunenummer"))
+
+    # What notebook 03 does with a warehouse and truth.json gives the coverage run's truth.
+    from_file = frames_from_truth({"country": _country_truth(world)}, read,
+                                  lmp_treatment(wh))
+    assert truth_of(frames, "never-treated", "pooled") is not None
+    for design, trinn in (("eligible", "pooled"), ("naive", "7"), ("never-treated", "10"),
+                          ("never-treated", "pooled")):
+        direct, notebook = truth_of(frames, design, trinn), truth_of(from_file, design, trinn)
+        assert (direct is None) == (notebook is None), (design, trinn)
+        if direct is not None:
+            assert abs(direct - notebook) < 1e-12, (design, trinn)
 
 
 @pytest.fixture(scope="module")
