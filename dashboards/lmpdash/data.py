@@ -417,7 +417,7 @@ def tilstandsrapport(src: Source, role: Role, kommune: str, skoleaar: str, lang:
 
 
 # --------------------------------------------------------------------------------------------
-# The landing panel and alerts (lmp_analytics.landing)
+# The landing panel and alerts (lmp_analytics.readmodels.landing)
 
 
 def _phase_changes(src: Source, indicator: str) -> pl.DataFrame:
@@ -428,7 +428,7 @@ def _phase_changes(src: Source, indicator: str) -> pl.DataFrame:
 
 def phase_summary(src: Source, role: Role, indicator: str) -> pl.DataFrame:
     """``landing.phase_summary`` for the role (cached per role; pools the role's schools)."""
-    from lmp_analytics import landing
+    from lmp_analytics.readmodels import landing
 
     return _memo.get(src, "phase_summary", (str(role), indicator), lambda: (
         landing.phase_summary(indicator=indicator, role=role, warehouse=_wh(src),
@@ -437,7 +437,7 @@ def phase_summary(src: Source, role: Role, indicator: str) -> pl.DataFrame:
 
 def alerts(src: Source, role: Role, indicator: str) -> pl.DataFrame:
     """``landing.alerts`` for the role (cached per role)."""
-    from lmp_analytics import landing
+    from lmp_analytics.readmodels import landing
 
     return _memo.get(src, "alerts", (str(role), indicator), lambda: landing.alerts(
         indicator=indicator, role=role, warehouse=_wh(src),

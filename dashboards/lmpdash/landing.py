@@ -1,5 +1,5 @@
 """The landing panel ("did it work here?") and the alert list, drawn from
-:mod:`lmp_analytics.landing` through the data layer. Formats and draws only."""
+:mod:`lmp_analytics.readmodels.landing` through the data layer. Formats and draws only."""
 
 from __future__ import annotations
 

@@ -34,7 +34,8 @@ def alerts(
 ) -> None:
     """Schools in the role's scope whose latest round or latest phase went clearly the wrong
     way (95 % interval wholly on the bad side of 0). Exit 0 also when there are none."""
-    from lmp_analytics import api, landing
+    from lmp_analytics import api
+    from lmp_analytics.readmodels import landing
 
     try:
         indicator = _indicator(indicator)

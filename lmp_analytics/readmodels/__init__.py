@@ -13,6 +13,8 @@ that shows it (:func:`lmp_analytics.privacy.scope.scope`). Their SQL is in
 - :mod:`~lmp_analytics.readmodels.comparison`: participants vs comparison, DiD, event study,
   the national benchmark;
 - :mod:`~lmp_analytics.readmodels.attention`: the attention list;
+- :mod:`~lmp_analytics.readmodels.landing`: *did it work here?* per phase for the role's
+  schools, and the alert list;
 - :mod:`~lmp_analytics.readmodels.role_picker`: the dashboard's demo role picker.
 
 Every function takes ``role`` (a role string or :class:`~lmp_analytics.privacy.roles.Role`),

@@ -1,13 +1,12 @@
 """The dashboard as its three users see it, in a real browser (Debian's Chromium through
 Playwright) against ``lmp dashboard``: programme, municipality and supervisor roles.
 
-Per role: the landing panel's numbers are ``lmp_analytics.landing.phase_summary`` of that role,
-a hidden cell appears in the charts as "skjult", no raw item id, indicator id or term code shows
-in the page text, and no element reaches past the viewport at 1280 px (every page) and 1920 px
-(Oversikt); the Oversikt tables on view (not those folded into "Vis som tabell")
-show all their columns without scrolling. Screenshots of every page per
-role: ``test-artifacts/dashboards-roles/`` (or ``$LMP_TEST_ARTIFACTS/dashboards-roles``).
-"""
+Per role: the landing panel's numbers are ``lmp_analytics.readmodels.landing.phase_summary`` of
+that role, a hidden cell appears in the charts as "skjult", no raw item id, indicator id or term
+code shows in the page text, and no element reaches past the viewport at 1280 px (every page)
+and 1920 px (Oversikt); the Oversikt tables on view (not those folded into "Vis som tabell")
+show all their columns without scrolling. Screenshots of every page per role: 
+``test-artifacts/dashboards-roles/`` (or ``$LMP_TEST_ARTIFACTS/dashboards-roles``)."""
 
 from __future__ import annotations
 
@@ -118,7 +117,8 @@ def test_each_user_sees_their_answer_plainly_and_unclipped(server, browser, worl
                                                            which):
     from lmpdash.i18n import fmt_change, fmt_change_interval, t
 
-    from lmp_analytics import api, landing
+    from lmp_analytics import api
+    from lmp_analytics.readmodels import landing
 
     role = _role_of(which, roster)
     slug = which

@@ -1,7 +1,7 @@
-"""The landing read models (``lmp_analytics.landing``): the pooled before/after per phase for a
-role's own schools, checked against the per-school changes of ``api.compare`` it pools, a hidden
-school left out of the pool (attack: no hidden school's pupils in the pooled counts), and the
-alert list against the verdicts it is defined by."""
+"""The landing read models (``lmp_analytics.readmodels.landing``): the pooled before/after per
+phase for a role's own schools, checked against the per-school changes of ``api.compare`` it
+pools, a hidden school left out of the pool (attack: no hidden school's pupils in the pooled
+counts), and the alert list against the verdicts it is defined by."""
 
 from __future__ import annotations
 
@@ -9,7 +9,8 @@ import numpy as np
 import polars as pl
 import pytest
 
-from lmp_analytics import api, landing
+from lmp_analytics import api
+from lmp_analytics.readmodels import landing
 from lmp_analytics.stats.pooled_change import pooled_change
 from lmp_analytics.stats.verdict import Verdict
 from lmp_analytics.terms import term_index
