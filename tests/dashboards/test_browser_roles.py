@@ -5,7 +5,7 @@ Per role: the landing panel's numbers are ``lmp_analytics.readmodels.landing.pha
 that role, a hidden cell appears in the charts as "skjult", no raw item id, indicator id or term
 code shows in the page text, and no element reaches past the viewport at 1280 px (every page)
 and 1920 px (Oversikt); the Oversikt tables on view (not those folded into "Vis som tabell")
-show all their columns without scrolling. Screenshots of every page per role: 
+show all their columns without scrolling. Screenshots of every page per role:
 ``test-artifacts/dashboards-roles/`` (or ``$LMP_TEST_ARTIFACTS/dashboards-roles``)."""
 
 from __future__ import annotations
