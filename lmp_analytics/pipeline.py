@@ -57,6 +57,9 @@ class FileOutcome:
     column: str | None = None
     warnings: list[str] = field(default_factory=list)
     replaced: list[load.Replacement] = field(default_factory=list)
+    message_key: str | None = None
+    """The key of ``message`` in the language files (``cli.<key>``), when it has one."""
+    message_values: dict = field(default_factory=dict)
 
 
 @dataclass
@@ -384,7 +387,9 @@ def _prepare(paths: list[Path], done: set[str],
 
 
 def _rejected(path: Path, exc: FileRejected) -> FileOutcome:
-    return FileOutcome(path, "rejected", message=exc.reason, row=exc.row, column=exc.column)
+    return FileOutcome(path, "rejected", message=exc.reason, row=exc.row, column=exc.column,
+                       message_key=getattr(exc, "message_key", None),
+                       message_values=dict(getattr(exc, "message_values", {})))
 
 
 def _load_one(loader: load.BatchLoader, batch: MappedBatch, index: int, prep: _Prepared,
