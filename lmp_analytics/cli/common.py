@@ -4,7 +4,6 @@ option checks and the table/CSV/Parquet output of a frame."""
 
 from __future__ import annotations
 
-import os
 import sys
 from pathlib import Path
 from typing import Annotated
@@ -15,7 +14,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.table import Table
 from typer.core import TyperGroup
 
-from lmp_analytics import failures
+from lmp_analytics import config, failures
 from lmp_analytics.choices import choose
 from lmp_analytics.errors import FileRejected, UsageError, keyed
 from lmp_analytics.presentation.strings import LANGS, has, text
@@ -43,8 +42,8 @@ class LmpGroup(TyperGroup):
 
     def invoke(self, ctx):
         """Run the command; an unhandled exception becomes :func:`_fail`'s line and code."""
-        wanted = os.environ.get("LMP_LANG", "").strip()
-        if wanted and wanted.lower() not in LANGS:  # before any work, like an option value
+        wanted = config.lang_setting()
+        if wanted and wanted not in LANGS:  # before any work, like an option value
             err_console.print(f"[bold red]error:[/] LMP_LANG {safe(repr(wanted))} is not "
                               f"allowed; use one of: {', '.join(LANGS)}", highlight=False)
             raise typer.Exit(2)
@@ -77,7 +76,7 @@ ProfileOpt = Annotated[Path | None, typer.Option(
 def cli_lang() -> str:
     """The language of the CLI's messages: ``$LMP_LANG`` (nb | nn | en), else English. Tables,
     CSV, JSON and exit codes do not change with it."""
-    wanted = os.environ.get("LMP_LANG", "").strip().lower()
+    wanted = config.lang_setting()
     return wanted if wanted in LANGS else "en"
 
 
