@@ -80,3 +80,28 @@ def test_a_roles_refusal_in_nynorsk(lmp_env, tmp_path, wide_console):
     assert f"feil: rollen veileder:{one} har ikke tilgang til skolen {other}" in nb.output
     assert f"error: role veileder:{one} may not see school {other}" in en.output
     assert not (tmp_path / "r.html").exists()
+
+
+def test_every_cli_message_in_nynorsk_is_nynorsk():
+    """No CLI message (``cli.*`` in nn.toml) has a bokmål-only or English word outside code
+    spans (the word list of tests.nynorsk_words)."""
+    from lmp_analytics.presentation.strings import section
+
+    messages = section("cli", "nn")
+    assert len(messages) > 50
+    bad = {k: sorted(offending(v)) for k, v in messages.items() if offending(v)}
+    assert not bad, bad
+
+
+def test_status_in_nynorsk(tmp_path, lmp_env, wide_console):
+    from lmp_analytics.config import SAMPLE_DIR
+
+    wh = tmp_path / "w.duckdb"
+    loaded = _invoke("ingest", SAMPLE_DIR, "--roster", SAMPLE_DIR / "program.csv", "-w", wh,
+                     lang="nn")
+    assert loaded.exit_code in (0, 1), loaded.output
+    assert "Publiserte" in loaded.output and "rader lasta inn" in loaded.output
+    shown = _invoke("status", "-w", wh, lang="nn")
+    assert shown.exit_code == 0, shown.output
+    assert "Datavarehus" in shown.output and "skular med rundar" in shown.output
+    assert "schools with rounds" not in shown.output

@@ -236,28 +236,28 @@ def inspect(
         found = inspect_tables(tables, load_codebooks())
     except (LmpError, OSError) as exc:
         raise _fail(exc, debug) from None
-    table = Table(title=f"inspect: {len(files)} file(s), codebook {safe(found.codebook)}")
-    for col in ("column", "item", "match", "unmatched labels (count)"):
-        table.add_column(col, overflow="fold")
+    table = Table(title=say("insp_title", n=len(files), codebook=safe(found.codebook)))
+    for col in ("column", "item", "match", "unmatched"):
+        table.add_column(say(f"insp_col_{col}"), overflow="fold")
     for col in found.columns:
         unmatched = ", ".join(f"{lab.value} ({lab.count})" for lab in col.unmatched_labels)
         close = [lab for lab in col.labels if lab.how.startswith("nær")]
-        how = col.how + (f"; {len(close)} label(s) close" if close else "")
+        how = col.how + (f"; {say('insp_close', n=len(close))}" if close else "")
         style = "red" if col.target is None and col.how != "fjernes" else ""
         table.add_row(cell(col.header, style), cell(col.target or "-"), cell(how),
                       cell(unmatched, "red" if unmatched else ""))
     console.print(table)
-    console.print(f"codebook {safe(found.codebook)}: {safe(found.version_note)}", highlight=False)
+    console.print(say("insp_codebook", codebook=safe(found.codebook),
+                      note=safe(found.version_note)), highlight=False)
     if profile is not None:
         try:
             profile.write_text(found.profile([p.name for p in files]), encoding="utf-8")
         except OSError as exc:
             raise _fail(failures.with_path(exc, profile), debug) from None
-        console.print(f"Wrote mapping profile [bold]{safe(profile)}[/]; use it with "
-                      f"`lmp ingest --profile {safe(profile)}`.", highlight=False)
+        console.print(say("insp_wrote", path=f"[bold]{safe(profile)}[/]", file=safe(profile)),
+                      highlight=False)
     if not found.complete:
-        console.print("[yellow]Some columns or labels did not match:[/] they are written "
-                      "commented out in the profile; fill them in or leave them out.")
+        console.print(f"[yellow]{say('insp_incomplete')}[/] {say('insp_incomplete_rest')}")
     raise typer.Exit(0 if found.complete else 1)
 
 
