@@ -368,7 +368,8 @@ def _prepare(paths: list[Path], done: set[str],
         digest = hashlib.sha256(data).hexdigest()
         prep = _Prepared(path, digest)
         if digest in done:
-            prep.outcome = FileOutcome(path, "skipped", message="already loaded (same content)")
+            prep.outcome = FileOutcome(path, "skipped", message="already loaded (same content)",
+                               message_key="already_loaded")
         else:
             todo.append((prep, data))
         out.append(prep)
@@ -396,7 +397,8 @@ def _load_one(loader: load.BatchLoader, batch: MappedBatch, index: int, prep: _P
               done: set[str], dry_run: bool) -> FileOutcome:
     path, table = prep.path, prep.table
     if prep.digest in done:  # the same content loaded from another file earlier in this run
-        return FileOutcome(path, "skipped", message="already loaded (same content)")
+        return FileOutcome(path, "skipped", message="already loaded (same content)",
+                               message_key="already_loaded")
     if batch.rejected[index] is not None:
         return _rejected(path, batch.rejected[index])
     try:
@@ -412,7 +414,20 @@ def _load_one(loader: load.BatchLoader, batch: MappedBatch, index: int, prep: _P
         rows_loaded=loaded.rows_loaded, rows_quarantined=loaded.rows_quarantined,
         warnings=table.warnings + batch.warnings[index],
         message=_quarantine_summary(loaded.quarantine), replaced=list(loaded.replaced),
+        **_quarantine_key(loaded.quarantine),
     )
+
+
+def _quarantine_key(quarantine) -> dict:
+    """The key and values of :func:`_quarantine_summary` (``cli.quarantine_summary``; the
+    reason as its code, which the language files name)."""
+    if quarantine.height == 0:
+        return {}
+    first = quarantine.row(0, named=True)
+    return {"message_key": "quarantine_summary", "message_values": {
+        "n": quarantine.get_column("row_number").n_unique(), "row": first["row_number"],
+        "column": first["column_name"], "value": repr(first["value"]),
+        "code": first.get("reason_code")}}
 
 
 def _quarantine_summary(quarantine) -> str:

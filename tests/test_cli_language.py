@@ -101,7 +101,30 @@ def test_status_in_nynorsk(tmp_path, lmp_env, wide_console):
                      lang="nn")
     assert loaded.exit_code in (0, 1), loaded.output
     assert "Publiserte" in loaded.output and "rader lasta inn" in loaded.output
+    again = _invoke("ingest", SAMPLE_DIR, "--roster", SAMPLE_DIR / "program.csv", "-w", wh,
+                    lang="nn")
+    assert "alt lasta inn (same innhald)" in again.output and "Ikkje noko nytt" in again.output
     shown = _invoke("status", "-w", wh, lang="nn")
     assert shown.exit_code == 0, shown.output
     assert "Datavarehus" in shown.output and "skular med rundar" in shown.output
     assert "schools with rounds" not in shown.output
+
+
+def test_a_quarantined_row_is_named_in_nynorsk(tmp_path, lmp_env, wide_console):
+    """The detail of a file with quarantined rows: count, row, column, value and the reason's
+    name in the language files (the JSON report keeps the English detail)."""
+    import json
+
+    roster = sf.write_roster(tmp_path / "ref")
+    d = tmp_path / "in"
+    d.mkdir()
+    rows = sf.make_rows("974590123", "7B", n=6)
+    rows[1]["trinn"] = "1"
+    sf.write_csv(d / "b_quarantine.csv", rows)
+    out = _invoke("ingest", d, "--roster", roster, "-w", tmp_path / "w.duckdb",
+                  "--report", tmp_path / "r.json", lang="nn")
+    assert out.exit_code == 1, out.output
+    assert "1 rad(er) i karantene; første: rad 3, kolonne «trinn»: fekk '1', ugyldig trinn" \
+        in out.output, out.output
+    detail = json.loads((tmp_path / "r.json").read_text("utf-8"))["files"][0]["message"]
+    assert detail.startswith("1 row(s) quarantined; first: row 3, column 'trinn': got '1'")

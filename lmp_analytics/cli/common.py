@@ -99,7 +99,12 @@ def detail_text(outcome) -> str:
     """A file outcome's message in the CLI's language when the core gave it a key."""
     key = getattr(outcome, "message_key", None)
     if cli_lang() != "en" and key and has(f"cli.{key}"):
-        return say(key, **outcome.message_values)
+        values = dict(outcome.message_values)
+        if "code" in values:  # a quarantine reason: its name in the language files
+            from lmp_analytics.ingest.reasons import label
+
+            values["reason"] = label(values.pop("code"), cli_lang()).lower()
+        return say(key, **values)
     return outcome.message
 
 

@@ -47,10 +47,10 @@ def _print_report(report: IngestReport, verb: str) -> None:
         table.title = say("files_title_some", verb=verb, n=len(report.outcomes),
                           shown=len(shown))
     for o in shown:
-        detail = o.message
+        detail = detail_text(o)
         if o.status == "rejected":
             place = where("", o.row, o.column)
-            detail = (place + ": " if place else "") + detail_text(o)
+            detail = (place + ": " if place else "") + detail
         status = say(f"status_{o.status}") if o.status in style else o.status
         table.add_row(
             cell(o.path), cell(status, style.get(o.status, "")),
