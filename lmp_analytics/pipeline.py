@@ -76,6 +76,14 @@ class IngestReport:
     notices: list[str] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
     """Run-level warnings (e.g. a retired kommunenummer in the roster read as its successor)."""
+    notice_keys: dict[str, tuple[str, dict]] = field(default_factory=dict)
+    """For a notice that has one: the key of its text in the language files (``cli.<key>``)
+    and its values."""
+
+    def notice(self, text: str, key: str, **values) -> None:
+        """Add the notice ``text`` (English), keyed ``key`` with ``values``."""
+        self.notices.append(text)
+        self.notice_keys[text] = (key, values)
 
     def count(self, status: str) -> int:
         return sum(1 for o in self.outcomes if o.status == status)
@@ -253,8 +261,9 @@ def ingest_files(
         if not key_known:
             _record_key(con, report, key, key_source, target, entries, held_pupils)
         if threshold.first:
-            report.notices.append(f"threshold min_n = {threshold.after} recorded for this "
-                                  "warehouse (change it with `lmp ingest --min-n N`)")
+            report.notice(f"threshold min_n = {threshold.after} recorded for this "
+                          "warehouse (change it with `lmp ingest --min-n N`)",
+                          "min_n_recorded", min_n=threshold.after)
         if threshold.changed or (min_n is not None and threshold.first):
             entries.append(audit.Entry(
                 "min_n", None, detail=f"threshold min_n {threshold.before} -> "
@@ -289,17 +298,19 @@ def ingest_files(
 
 def _threshold_notices(report: IngestReport, threshold: meta.ThresholdChange) -> None:
     if threshold.changed:
-        report.notices.append(
+        report.notice(
             f"threshold min_n changed from {threshold.before} to {threshold.after}: every "
-            "indicator is suppressed again (recorded in the audit log)")
+            "indicator is suppressed again (recorded in the audit log)",
+            "min_n_changed", before=threshold.before, after=threshold.after)
     try:
         wanted = env_min_n()
     except ValueError:
         wanted = None
     if wanted is not None and wanted != threshold.after:
-        report.notices.append(
+        report.notice(
             f"LMP_MIN_N={wanted} is ignored by ingest: the warehouse's threshold is min_n="
-            f"{threshold.after}; change it with `lmp ingest --min-n N`")
+            f"{threshold.after}; change it with `lmp ingest --min-n N`",
+            "min_n_env_ignored", wanted=wanted, min_n=threshold.after)
 
 
 def _record_key(con: duckdb.DuckDBPyConnection, report: IngestReport, key: bytes,

@@ -101,6 +101,7 @@ def test_status_in_nynorsk(tmp_path, lmp_env, wide_console):
                      lang="nn")
     assert loaded.exit_code in (0, 1), loaded.output
     assert "Publiserte" in loaded.output and "rader lasta inn" in loaded.output
+    assert "merk: terskelen min_n = 10 er registrert for dette datavarehuset" in loaded.output
     again = _invoke("ingest", SAMPLE_DIR, "--roster", SAMPLE_DIR / "program.csv", "-w", wh,
                     lang="nn")
     assert "alt lasta inn (same innhald)" in again.output and "Ikkje noko nytt" in again.output

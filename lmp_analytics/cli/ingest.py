@@ -16,6 +16,7 @@ from lmp_analytics.cli.common import (
     WarehouseOpt,
     _fail,
     _not_a_folder,
+    cli_lang,
     console,
     detail_text,
     err_console,
@@ -64,7 +65,9 @@ def _print_report(report: IngestReport, verb: str) -> None:
         for w in o.warnings:
             console.print(f"[yellow]{say('warning')}:[/] {safe(w)}", highlight=False)
     for notice in report.notices:
-        console.print(f"[yellow]{say('note_lower')}:[/] {safe(notice)}", highlight=False)
+        keyed = report.notice_keys.get(notice) if cli_lang() != "en" else None
+        shown = say(keyed[0], **keyed[1]) if keyed else notice
+        console.print(f"[yellow]{say('note_lower')}:[/] {safe(shown)}", highlight=False)
     for o in report.outcomes:  # what each correction replaced: pupils before -> after
         for r in o.replaced:
             console.print(say("replaced", what=safe(f"{r.round_id} gruppe {r.gruppe}"),
