@@ -37,7 +37,7 @@ from lmp_analytics.stats.change import (
     INVERSION_TEST,
     mover_p_values,
 )
-from lmp_analytics.warehouse import build, meta
+from lmp_analytics.warehouse import build, ddl, meta
 from lmp_analytics.warehouse.meta import reader_min_n, writer_min_n
 from lmp_analytics.warehouse.queries import named
 from lmp_analytics.warehouse.registry import TARGETS
@@ -243,11 +243,7 @@ def all_pairs(con: duckdb.DuckDBPyConnection) -> pl.DataFrame:
 
 
 def _store(con: duckdb.DuckDBPyConnection, frame: pl.DataFrame, *, replace: bool) -> None:
-    con.register("new_school_changes", frame.select(list(TABLE_SCHEMA)))
-    try:
-        con.execute(_q("create_from_new" if replace else "insert_new"))
-    finally:
-        con.unregister("new_school_changes")
+    ddl.insert_frame(con, CHANGE_TABLE, frame.select(list(TABLE_SCHEMA)), replace=replace)
 
 
 def build_change_table(con: duckdb.DuckDBPyConnection, *, min_n: int | None = None,

@@ -20,7 +20,7 @@ import polars as pl
 
 from lmp_analytics.codebook import load_codebooks
 from lmp_analytics.privacy.suppression import Linkage, suppress
-from lmp_analytics.warehouse import build
+from lmp_analytics.warehouse import build, ddl
 from lmp_analytics.warehouse.queries import named
 from lmp_analytics.warehouse.registry import TARGETS
 
@@ -165,13 +165,7 @@ def store_item_nonresponse(
         return
     per_item, respondents, names = read_inputs(con, present, terms)
     cells = nonresponse_cells(per_item, respondents, names, min_n=min_n)
-    con.register("new_item_nonresponse", cells)
-    try:
-        if terms is None:
-            con.execute(named("marts", "item_nonresponse_create"))
-        else:
-            con.execute(named("marts", "item_nonresponse_delete_terms"), [list(terms)])
-            con.execute(named("marts", "item_nonresponse_insert"))
-    finally:
-        con.unregister("new_item_nonresponse")
+    if terms is not None:
+        con.execute(named("marts", "item_nonresponse_delete_terms"), [list(terms)])
+    ddl.insert_frame(con, TABLE, cells, replace=terms is None)
     build.record(con, TARGET, None, inputs_key(min_n))

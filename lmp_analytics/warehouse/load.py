@@ -19,7 +19,7 @@ from lmp_analytics.ingest.mapping import (
 )
 from lmp_analytics.ingest.roster import Roster
 from lmp_analytics.ingest.schemas import answer_table_schema, collect_failures
-from lmp_analytics.warehouse import build
+from lmp_analytics.warehouse import build, ddl
 from lmp_analytics.warehouse.queries import named, sql
 
 
@@ -398,12 +398,14 @@ def rebuild_rounds(con: duckdb.DuckDBPyConnection) -> None:
         fresh = select.format(
             responses=f"(SELECT * FROM fct_response WHERE round_id IN {changed})",
             answers=f"(SELECT * FROM fct_answer WHERE round_id IN {changed})")
-        con.execute(_q("replace_rounds").format(changed=changed, fresh=fresh,
-                                                 order=_ROUND_ORDER))
+        con.execute(_q("replaced_rounds").format(changed=changed, fresh=fresh,
+                                                  order=_ROUND_ORDER))
+        ddl.insert(con, ROUND_TARGET, _q("replaced_rounds_rows"), replace=True)
+        con.execute(_q("drop_replaced_rounds"))
     else:
-        con.execute(_q("create_rounds").format(
+        ddl.insert(con, ROUND_TARGET, _q("rounds_rows").format(
             select=select.format(responses="fct_response", answers="fct_answer"),
-            order=_ROUND_ORDER))
+            order=_ROUND_ORDER), replace=True)
     build.record(con, ROUND_TARGET, "round_fingerprint_now", _ROUND_INPUTS)
 
 

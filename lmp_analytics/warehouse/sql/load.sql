@@ -171,12 +171,19 @@ FROM new_log ORDER BY file_id;
 -- name: next_file_ids
 SELECT nextval('seq_file_id') AS file_id FROM range(?);
 
--- name: replace_rounds
--- dim_round with the rows of the changed rounds replaced by dim_round.sql over their facts.
-CREATE OR REPLACE TABLE dim_round AS SELECT * FROM (
+-- name: replaced_rounds
+-- The rows of dim_round with the changed rounds' rows replaced by dim_round.sql over their
+-- facts, kept aside (dim_round is then made anew from its DDL and these rows).
+CREATE OR REPLACE TEMP TABLE dim_round_next AS SELECT * FROM (
     SELECT * FROM dim_round WHERE round_id NOT IN {changed}
     UNION ALL ({fresh})
 ) {order};
 
--- name: create_rounds
-CREATE OR REPLACE TABLE dim_round AS SELECT * FROM ({select}) {order};
+-- name: replaced_rounds_rows
+SELECT * FROM dim_round_next;
+
+-- name: drop_replaced_rounds
+DROP TABLE dim_round_next;
+
+-- name: rounds_rows
+SELECT * FROM ({select}) {order};

@@ -3,9 +3,9 @@
 -- level sums exactly from the level below and nothing ever averages percentages.
 --
 -- The `*_rows` blocks are SELECTs that lmp_analytics/metrics/marts.py runs either over every
--- round (CREATE TABLE ... AS) or, when only some rounds changed, over those rounds ({answers},
--- {responses}, {pupils}: the facts of the changed rounds; {groups}: the groups of the changed
--- terms) and then DELETEs and INSERTs just those rows.
+-- round (into a table made anew from its DDL in derived.sql) or, when only some rounds changed,
+-- over those rounds ({answers}, {responses}, {pupils}: the facts of the changed rounds; {groups}:
+-- the groups of the changed terms) and then DELETEs and INSERTs just those rows.
 --
 -- Scale sums are summed exactly: a pupil's scale value is a mean of k <= 16 answers, so
 -- value * 720720 (lcm of 1..16) is an integer; the marts add these integers (sum_x, sumsq_x in
@@ -109,10 +109,9 @@ JOIN dim_round AS r USING (round_id)
 JOIN dim_school AS s ON s.skole_orgnr = r.skole_orgnr
 JOIN kinds AS k ON k.versjon = r.versjon AND k.indicator = g.indicator;
 
--- name: school_rounds
+-- name: school_rounds_rows
 -- The round a school contributes to a term's aggregates: its earliest preventive round of the
 -- term (a concrete-suspicion round is a targeted survey, not the school's regular measurement).
-CREATE OR REPLACE TABLE mart_school_round AS
 SELECT round_id, skole_orgnr, term, versjon, runde, first_date,
        row_number() OVER (PARTITION BY skole_orgnr, term
                           ORDER BY (formal = 'mistanke'), first_date, runde, versjon) = 1
@@ -233,35 +232,16 @@ SELECT skole_orgnr, skole, kommunenummer FROM dim_school;
 -- The suppressed item non-response cells (metrics/nonresponse.py), every role's rows.
 SELECT * FROM mart_item_nonresponse;
 
--- name: item_nonresponse_create
-CREATE OR REPLACE TABLE mart_item_nonresponse AS SELECT * FROM new_item_nonresponse;
-
 -- name: item_nonresponse_delete_terms
 DELETE FROM mart_item_nonresponse WHERE list_contains(?, term);
-
--- name: item_nonresponse_insert
-INSERT INTO mart_item_nonresponse BY NAME SELECT * FROM new_item_nonresponse;
 
 -- name: changed_terms
 -- Terms of the rounds an incremental build recomputed (mart_changed, made by _update).
 SELECT DISTINCT term FROM mart_changed ORDER BY term;
 
--- name: replace_indicator_items
--- dim_indicator_item from the codebooks (registered frame `new_indicator_items`).
+-- name: clear_indicator_items
+-- dim_indicator_item is refilled from the codebooks (metrics/marts.py).
 DELETE FROM dim_indicator_item;
-INSERT INTO dim_indicator_item SELECT * FROM new_indicator_items;
-
--- name: create_pupil_indicator
-CREATE OR REPLACE TABLE fct_pupil_indicator AS {rows}
-
--- name: create_group_counts
-CREATE OR REPLACE TABLE mart_group_counts AS {rows}
-
--- name: create_indicator_counts
-CREATE OR REPLACE TABLE mart_indicator_counts AS {rows}
-
--- name: create_item_counts
-CREATE OR REPLACE TABLE mart_item_counts AS {rows}
 
 -- name: delete_changed_rounds
 -- An incremental build: the rows of the rounds it recomputes (mart_changed).
@@ -269,6 +249,3 @@ DELETE FROM {table} WHERE round_id IN (SELECT round_id FROM mart_changed);
 
 -- name: delete_changed_terms
 DELETE FROM {table} WHERE term IN (SELECT DISTINCT term FROM mart_changed);
-
--- name: insert_rows
-INSERT INTO {table} {rows}
