@@ -212,13 +212,13 @@ WHERE round_id IN (SELECT round_id FROM dup)
 GROUP BY round_id, item;
 
 -- name: item_nonresponse_read
--- Read by metrics/nonresponse.py: the per round x item counts (mart_item_counts, or
--- item_counts_rows over fct_answer for a warehouse built before that mart) with the round's
--- school, term and primary flag (from mart_school_round when there is one, else true),
--- conditional items (parameter 1) left out, only the terms in parameter 2 (NULL: every term).
-SELECT c.round_id, r.skole_orgnr, r.term, c.item, {is_primary} AS is_primary,
+-- Read by metrics/nonresponse.py: the per round x item counts (mart_item_counts) with the
+-- round's school, term and primary flag (mart_school_round), conditional items (parameter 1)
+-- left out, only the terms in parameter 2 (NULL: every term).
+SELECT c.round_id, r.skole_orgnr, r.term, c.item, coalesce(m.is_primary, false) AS is_primary,
        c.asked, c.skipped, c.n
-FROM {counts} AS c JOIN dim_round AS r USING (round_id) {primary}
+FROM mart_item_counts AS c JOIN dim_round AS r USING (round_id)
+LEFT JOIN mart_school_round AS m USING (round_id)
 WHERE NOT list_contains(?, c.item)
   AND (?::VARCHAR[] IS NULL OR list_contains(?::VARCHAR[], r.term));
 
