@@ -36,6 +36,7 @@ from lmp_analytics.readmodels.catalogue import (
 from lmp_analytics.readmodels.catalogue import indicator_catalogue as _catalogue
 from lmp_analytics.terms import parse_term, term_index, terms_between
 from lmp_analytics.warehouse import reading
+from lmp_analytics.warehouse.queries import named
 
 WarehouseArg = str | os.PathLike[str] | None
 
@@ -246,11 +247,7 @@ class ReportSource:
         """Schools, phase calendar, rounds, enrolment and the last ingest (no numbers about
         pupils except respondents, which are suppressed before they are shown)."""
         with reading(self.warehouse) as con:
-            schools = con.sql(
-                "SELECT skole_orgnr, skole, kommunenummer, kommune, rolle, "
-                "CAST(pulje AS BIGINT) AS pulje, oppstart FROM dim_school "
-                "ORDER BY kommunenummer, skole, skole_orgnr"
-            ).pl()
+            schools = con.sql(named("report", "schools")).pl()
             calendar = phase_calendar(con)
             primary = primary_rounds(con)
             rounds = rounds_with_primary(con).select(
@@ -258,7 +255,7 @@ class ReportSource:
                 "respondents", "items", "is_primary",
             ).sort("skole_orgnr", "first_date", "round_id", maintain_order=True)
             enrolled = enrolment(con)
-            last = con.sql("SELECT max(finished_at) FROM ingest_run").fetchall()[0][0]
+            last = con.sql(named("report", "last_ingest")).fetchall()[0][0]
         return {
             "schools": schools, "calendar": calendar, "primary": primary, "rounds": rounds,
             "enrolment": enrolled, "data_as_of": last.date().isoformat() if last else None,

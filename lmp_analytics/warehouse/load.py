@@ -345,8 +345,7 @@ def _insert_wide_answers(con: duckdb.DuckDBPyConnection, wide: WideAnswers,
     """Unpivot one block of wide answers into ``fct_answer`` inside DuckDB (no long copy)."""
     columns = ", ".join(f'"{c}"' for c in wide.columns)
     names = "[" + ", ".join(f"'{c}'" for c in wide.columns) + "]::VARCHAR[]"
-    pairs = ("WHERE EXISTS (SELECT 1 FROM new_pairs AS p "
-             "WHERE p.versjon = u.versjon AND p.item = u.item)" if wide.check_pairs else "")
+    pairs = _q("valid_pairs_filter") if wide.check_pairs else ""
     con.register("new_wide", wide.frame)
     if wide.check_pairs:
         con.register("new_pairs", valid_pairs)
