@@ -6,308 +6,34 @@ Every indicator number comes from :func:`lmp_analytics.api.indicators` and
 the same suppressed function the dashboard uses. Nothing is formatted
 here: :mod:`lmp_analytics.reports.render` turns the model into HTML and PDF.
 
-A :class:`ReportSource` fetches each table once per (warehouse, role) and keeps it, so a batch of
-reports for a municipality or pulje reads the warehouse once, not once per school; changes are
-computed only for the batch's schools (``schools``), not for every school in scope.
+A :class:`~lmp_analytics.reports.source.ReportSource` fetches each table once per (warehouse,
+role) and keeps it, so a batch of reports for a municipality or pulje reads the warehouse once, not
+once per school; changes are computed only for the batch's schools (``schools``), not for every
+school in scope. The model's classes are in :mod:`lmp_analytics.reports.model`; this module
+assembles them (:func:`school_report`) and re-exports both modules' names.
 """
 
 from __future__ import annotations
 
-import datetime as dt
-import os
-from collections.abc import Sequence
-from dataclasses import dataclass, field
-from functools import cached_property
-
 import polars as pl
 
-from lmp_analytics import api
-from lmp_analytics.errors import LmpError
 from lmp_analytics.metrics import nonresponse
-from lmp_analytics.metrics.participation import LOW_RESPONSE_RATE, enrolment, response_rates
-from lmp_analytics.metrics.phases import phase_calendar, primary_rounds
-from lmp_analytics.presentation.strings import Lang, check_lang
+from lmp_analytics.metrics.participation import LOW_RESPONSE_RATE, response_rates
+from lmp_analytics.presentation.strings import check_lang
 from lmp_analytics.privacy.roles import Role
-from lmp_analytics.privacy.scope import scope
-from lmp_analytics.readmodels.catalogue import (
-    IndicatorInfo,
-    rounds_with_primary,
+from lmp_analytics.readmodels.catalogue import IndicatorInfo
+from lmp_analytics.reports.model import (
+    Cell,
+    Change,
+    PhaseInfo,
+    ReportError,
+    RoundInfo,
+    SchoolReport,
+    WarehouseArg,
+    indicator_catalogue,
 )
-from lmp_analytics.readmodels.catalogue import indicator_catalogue as _catalogue
+from lmp_analytics.reports.source import ReportSource, select_schools
 from lmp_analytics.terms import parse_term, term_index, terms_between
-from lmp_analytics.warehouse import reading
-from lmp_analytics.warehouse.queries import named
-
-WarehouseArg = str | os.PathLike[str] | None
-
-
-class ReportError(LmpError, ValueError):
-    """A report that cannot be made: unknown school, no rounds, nothing in the role's scope."""
-
-
-# --------------------------------------------------------------------------------------------
-# The model
-
-
-@dataclass(frozen=True)
-class Cell:
-    """One published cell: a share (fraction) or a scale mean with its 95 % interval."""
-
-    indicator: str
-    kind: str
-    term: str
-    n: int | None
-    n_display: str | None
-    value: float | None
-    ci_low: float | None
-    ci_high: float | None
-    suppressed: bool
-    reason: str | None = None
-    breakdown_value: str | None = None
-
-    @property
-    def shown(self) -> bool:
-        return not self.suppressed and self.value is not None
-
-
-@dataclass(frozen=True)
-class Change:
-    """A published change (after − before) of one indicator for the school."""
-
-    indicator: str
-    kind: str
-    phase: str
-    pre_term: str | None
-    post_term: str | None
-    pre_n: int | None
-    post_n: int | None
-    linked_n: int | None
-    pre_value: float | None
-    post_value: float | None
-    diff: float | None
-    ci_low: float | None
-    ci_high: float | None
-    p_value: float | None
-    test: str | None
-    tested: bool
-    verdict: str | None
-    linked_diff: float | None
-    linked_ci_low: float | None
-    linked_ci_high: float | None
-    rtm_warning: bool
-    suppressed: bool
-
-    @property
-    def shown(self) -> bool:
-        return not self.suppressed and self.diff is not None
-
-
-@dataclass(frozen=True)
-class RoundInfo:
-    """One Spekter round of the school, for the data-quality section."""
-
-    term: str
-    date: dt.date
-    versjon: str
-    formal: str | None
-    runde: str
-    modules: tuple[str, ...]
-    n_items: int
-    is_primary: bool
-    respondents: int | None
-    respondents_display: str | None
-    enrolled: int | None
-    response_rate: float | None
-    low_rate: bool
-    suppressed: bool
-
-
-@dataclass(frozen=True)
-class PhaseInfo:
-    fase: int
-    termin: str
-    kilde: str
-
-
-@dataclass(frozen=True)
-class SchoolReport:
-    """Everything one school report shows, unformatted."""
-
-    orgnr: str
-    skole: str
-    kommunenummer: str
-    kommune: str
-    rolle: str  # deltaker | sammenligning
-    pulje: int | None
-    oppstart: str | None
-    term: str  # the report's term: the school's latest primary round at or before the request
-    requested_term: str | None
-    lang: Lang
-    role: str
-    min_n: int
-    data_as_of: str | None  # date of the last ingest (ISO)
-    phases: tuple[PhaseInfo, ...]
-    phase_in_term: int | None  # the phase the school is in during ``term``
-    indicators: tuple[IndicatorInfo, ...]
-    terms: tuple[str, ...]  # x axis: first round term .. report term
-    latest: dict[str, Cell]  # indicator -> cell of ``term`` (missing = not measured)
-    series: dict[str, tuple[Cell, ...]]  # indicator -> primary-round cells up to ``term``
-    reference: dict[str, tuple[Cell, ...]]  # indicator -> all participating schools (programme)
-    latest_change: dict[str, Change]  # indicator -> previous primary round -> ``term``
-    finished_phase: str | None  # phase id ("1".."4") of the before/after section
-    phase_changes: dict[str, Change]  # indicator -> before/after ``finished_phase``
-    programme_changes: dict[str, Change]  # indicator -> pre(1) -> post(4), when observed
-    grades: tuple[str, ...]  # grade values of ``term``
-    grade_cells: dict[tuple[str, str], Cell]  # (indicator, trinn) -> cell
-    rounds: tuple[RoundInfo, ...]
-    tests_used: tuple[str, ...] = field(default=())
-    phases_without_after: tuple[int, ...] = field(default=())  # finished, but no round after
-
-    @property
-    def indicator_map(self) -> dict[str, IndicatorInfo]:
-        return {i.id: i for i in self.indicators}
-
-    @property
-    def headline(self) -> IndicatorInfo:
-        return next(i for i in self.indicators if i.headline)
-
-
-# --------------------------------------------------------------------------------------------
-# Indicators in report order
-
-
-def indicator_catalogue() -> tuple[IndicatorInfo, ...]:
-    """The dashboard's indicator catalogue in report order: headline first, shares, scales."""
-    found = _catalogue()
-    order = list(found)
-    return tuple(sorted(found.values(), key=lambda i: (not i.headline, i.kind != "share",
-                                                       order.index(i.id))))
-
-
-
-
-# --------------------------------------------------------------------------------------------
-# Source: each table fetched once per (warehouse, role)
-
-
-class ReportSource:
-    """The numbers a report may use, fetched through :mod:`lmp_analytics.api` for one role."""
-
-    def __init__(self, *, role: str | Role | None = "program", warehouse: WarehouseArg = None,
-                 schools: Sequence[str] | None = None):
-        self.role = api.as_role(role)
-        self.warehouse = warehouse
-        self.schools = tuple(schools or ())
-        self._changes: dict[tuple[str, tuple[str, ...]], pl.DataFrame] = {}
-        self._cells: dict[tuple[str | None, tuple[str, ...]], pl.DataFrame] = {}
-
-    @cached_property
-    def min_n(self) -> int:
-        """The threshold the report's numbers are suppressed with (:func:`api.threshold`)."""
-        return api.threshold(self.warehouse)
-
-    def _family(self, orgnr: str) -> tuple[str, ...]:
-        """The batch's schools when ``orgnr`` is one of them, else ``orgnr`` alone."""
-        return self.schools if orgnr in self.schools else (orgnr,)
-
-    def school_cells(self, orgnr: str, *, by: str | None = None) -> pl.DataFrame:
-        """The school's published cells of every indicator (``by``: None or 'trinn'), read for
-        the batch's schools at once (one query) when ``orgnr`` is one of them."""
-        key = (by, self._family(orgnr))
-        if key not in self._cells:
-            self._cells[key] = api.indicators("skole", indicator=None, by=by, role=self.role,
-                                              warehouse=self.warehouse, schools=key[1],
-                                              surface="report")
-        return self._cells[key].filter(pl.col("skole_orgnr") == orgnr)
-
-    @cached_property
-    def reference(self) -> pl.DataFrame:
-        frame = api.indicators("program", indicator=None, role=self.role,
-                               warehouse=self.warehouse, surface="report")
-        return frame.filter(pl.col("rolle") == "deltaker") if frame.height else frame
-
-    def changes(self, indicator: str, orgnr: str) -> pl.DataFrame:
-        """Before/after every phase and between consecutive rounds of one school.
-
-        Computed only for the batch's ``schools`` (one call for all of them) when ``orgnr`` is
-        one of them, else for ``orgnr`` alone. The report shows no Benjamini-Hochberg adjusted
-        p-value, so the family a change is computed in does not change what it shows."""
-        family = self._family(orgnr)
-        key = (indicator, family)
-        if key not in self._changes:
-            phases = api.compare(indicator=indicator, phase=None, role=self.role,
-                                 warehouse=self.warehouse, schools=family, surface="report")
-            rounds = api.compare(indicator=indicator, phase="runde", role=self.role,
-                                 warehouse=self.warehouse, schools=family, surface="report")
-            self._changes[key] = pl.concat([phases, rounds], how="vertical_relaxed")
-        return self._changes[key].filter(pl.col("skole_orgnr") == orgnr)
-
-    @cached_property
-    def context(self) -> dict[str, pl.DataFrame | str | None]:
-        """Schools, phase calendar, rounds, enrolment and the last ingest (no numbers about
-        pupils except respondents, which are suppressed before they are shown)."""
-        with reading(self.warehouse) as con:
-            schools = con.sql(named("report", "schools")).pl()
-            calendar = phase_calendar(con)
-            primary = primary_rounds(con)
-            rounds = rounds_with_primary(con).select(
-                "round_id", "skole_orgnr", "term", "versjon", "runde", "formal", "first_date",
-                "respondents", "items", "is_primary",
-            ).sort("skole_orgnr", "first_date", "round_id", maintain_order=True)
-            enrolled = enrolment(con)
-            last = con.sql(named("report", "last_ingest")).fetchall()[0][0]
-        return {
-            "schools": schools, "calendar": calendar, "primary": primary, "rounds": rounds,
-            "enrolment": enrolled, "data_as_of": last.date().isoformat() if last else None,
-        }
-
-    # ----------------------------------------------------------------------------------------
-
-    def schools_in_scope(self) -> pl.DataFrame:
-        """dim_school rows of the schools the role may see."""
-        return scope(self.context["schools"], self.role, "report")
-
-    def school(self, orgnr: str) -> dict:
-        """The school's roster row; ReportError if unknown, PermissionError if out of scope."""
-        schools = self.context["schools"].filter(pl.col("skole_orgnr") == orgnr)
-        if schools.height == 0:
-            raise ReportError(f"no school with orgnr {orgnr} in the warehouse")
-        row = schools.row(0, named=True)
-        if not self.role.includes_school(orgnr, row["kommunenummer"]):
-            raise PermissionError(f"role {self.role} may not see school {orgnr}")
-        return row
-
-
-def select_schools(
-    source: ReportSource,
-    *,
-    schools: list[str] | None = None,
-    kommune: str | None = None,
-    pulje: int | None = None,
-) -> list[str]:
-    """Orgnr of the schools a batch covers, within the role's scope (roster order).
-
-    Exactly one of ``schools``, ``kommune`` and ``pulje``. A school named explicitly but out of
-    scope is a PermissionError; a kommune or pulje is cut to the scope and must keep a school.
-    """
-    given = [x is not None and x != [] for x in (schools, kommune, pulje)]
-    if sum(given) != 1:
-        raise ReportError("name exactly one of: school(s), kommune, pulje")
-    if schools:
-        for orgnr in schools:
-            source.school(orgnr)
-        return list(dict.fromkeys(schools))
-    visible = source.schools_in_scope()
-    if kommune is not None:
-        picked = visible.filter(pl.col("kommunenummer") == kommune)
-        what = f"kommune {kommune}"
-    else:
-        picked = visible.filter(pl.col("pulje") == int(pulje))
-        what = f"pulje {pulje}"
-    if picked.height == 0:
-        raise ReportError(f"no school of {what} in the warehouse within role {source.role}")
-    return picked["skole_orgnr"].to_list()
-
 
 # --------------------------------------------------------------------------------------------
 # Assembly
@@ -506,6 +232,7 @@ __all__ = [
     "ReportSource",
     "RoundInfo",
     "SchoolReport",
+    "WarehouseArg",
     "indicator_catalogue",
     "school_report",
     "select_schools",
