@@ -213,3 +213,14 @@ class Pseudonymiser:
 def identifying_columns(columns: list[str]) -> list[str]:
     """Columns that may never be stored: names and free text."""
     return [c for c in columns if c in DROPPED_EXACT or c.startswith(DROPPED_PREFIXES)]
+
+
+def pseudonymise_cells(data: pl.DataFrame, pseudo: Pseudonymiser,
+                       nomination_cols: list[str]) -> pl.DataFrame:
+    """The cells with ``elev_id`` replaced by ``elev`` (its pseudonym) and the nomination columns
+    pseudonymised: no raw id is left for any later step to read."""
+    data = data.with_columns(pseudo.column(data.get_column("elev_id")).alias("elev")).drop(
+        "elev_id")
+    for col in nomination_cols:
+        data = data.with_columns(pseudo.nominations(data.get_column(col)))
+    return data

@@ -10,7 +10,7 @@ import duckdb
 import polars as pl
 
 from lmp_analytics.errors import FileRejected
-from lmp_analytics.ingest.mapping import (
+from lmp_analytics.ingest.mapped import (
     FILE_COL,
     QUARANTINE_SCHEMA,
     MappedBatch,
@@ -18,7 +18,7 @@ from lmp_analytics.ingest.mapping import (
     WideAnswers,
 )
 from lmp_analytics.ingest.roster import Roster
-from lmp_analytics.ingest.schemas import answer_table_schema, collect_failures
+from lmp_analytics.ingest.validate import check_answer_contract, check_answers, conflict_quarantine
 from lmp_analytics.warehouse import build, ddl
 from lmp_analytics.warehouse.queries import named, sql
 
@@ -158,38 +158,8 @@ def load_file(
     touches_existing = bool(file_rounds & known_rounds)
 
     if touches_existing:
-        con.register("new_responses", responses)
-        con.register("new_groups", groups)
-        conflicts = con.sql(_q("conflicting_pupils")).pl()
-        con.unregister("new_responses")
-        if conflicts.height:
-            extra = conflicts.select(
-                pl.col("row_number"),
-                pl.lit("elev_id").alias("column_name"),
-                pl.col("elev").alias("value"),
-                pl.format(
-                    "expected each pupil once per round (this pupil already answered the round "
-                    "in gruppe {} from {})", "other_gruppe", "other_path"
-                ).alias("reason"),
-                pl.lit("pupil_in_other_group").alias("reason_code"),
-            )
-            quarantine = pl.concat([quarantine, extra.cast(QUARANTINE_SCHEMA)])
-            dropped = conflicts.select("row_number")
-            gone = responses.join(dropped, on="row_number", how="semi").select(
-                "round_id", "elev"
-            )
-            responses = responses.join(dropped, on="row_number", how="anti")
-            answers = answers.join(gone, on=["round_id", "elev"], how="anti")
-            nominations = nominations.join(gone, on=["round_id", "elev"], how="anti")
-            if responses.height == 0:
-                first = conflicts.row(0, named=True)
-                raise FileRejected(
-                    path,
-                    "every row failed validation: each pupil already answered this round in "
-                    f"another group (e.g. gruppe {first['other_gruppe']})",
-                    row=int(first["row_number"]),
-                    column="elev_id",
-                )
+        responses, answers, nominations, quarantine = _drop_conflicts(
+            con, path, responses, answers, nominations, quarantine, groups)
 
     replaced: list[Replacement] = []
     if touches_existing:
@@ -198,9 +168,7 @@ def load_file(
             con.unregister("new_groups")
             raise _refuse_shrink(path, replaced)
 
-    failures = collect_failures(answer_table_schema(), answers)
-    if failures:  # mapping guarantees these; a failure here is a bug, not bad data
-        raise RuntimeError(f"{path}: answer rows broke the warehouse contract: {failures[:3]}")
+    check_answers(path, answers)
 
     file_id = int(con.execute(_q("next_file_id")).fetchall()[0][0])
     con.execute(_q("supersede_same_path"), [path])
@@ -233,6 +201,35 @@ def load_file(
     )
     known_rounds |= file_rounds
     return LoadedFile(file_id, responses.height, rows_quarantined, quarantine, tuple(replaced))
+
+
+def _drop_conflicts(con: duckdb.DuckDBPyConnection, path: str, responses: pl.DataFrame,
+                    answers: pl.DataFrame, nominations: pl.DataFrame, quarantine: pl.DataFrame,
+                    groups: pl.DataFrame) -> tuple[pl.DataFrame, ...]:
+    """Quarantine the pupils who already answered the round in a stored group this file does not
+    replace (registers ``new_groups``); FileRejected when no row is left."""
+    con.register("new_responses", responses)
+    con.register("new_groups", groups)
+    conflicts = con.sql(_q("conflicting_pupils")).pl()
+    con.unregister("new_responses")
+    if not conflicts.height:
+        return responses, answers, nominations, quarantine
+    quarantine = pl.concat([quarantine, conflict_quarantine(conflicts)])
+    dropped = conflicts.select("row_number")
+    gone = responses.join(dropped, on="row_number", how="semi").select("round_id", "elev")
+    responses = responses.join(dropped, on="row_number", how="anti")
+    answers = answers.join(gone, on=["round_id", "elev"], how="anti")
+    nominations = nominations.join(gone, on=["round_id", "elev"], how="anti")
+    if responses.height == 0:
+        first = conflicts.row(0, named=True)
+        raise FileRejected(
+            path,
+            "every row failed validation: each pupil already answered this round in "
+            f"another group (e.g. gruppe {first['other_gruppe']})",
+            row=int(first["row_number"]),
+            column="elev_id",
+        )
+    return responses, answers, nominations, quarantine
 
 
 _NO_QUARANTINE = pl.DataFrame(schema=QUARANTINE_SCHEMA)
@@ -319,7 +316,7 @@ class BatchLoader:
             wide = [WideAnswers(w.frame.filter(pl.col(FILE_COL).is_in(wanted)), w.columns,
                                 w.check_pairs) for w in wide]
         wide = [w for w in wide if w.frame.height]
-        _check_answer_contract(wide, dict(log.select(FILE_COL, "path").iter_rows()))
+        check_answer_contract(wide, dict(log.select(FILE_COL, "path").iter_rows()))
         names = ["new_log", *frames]
         con.register("new_log", log)
         for name, frame in frames.items():
@@ -355,27 +352,6 @@ def _insert_wide_answers(con: duckdb.DuckDBPyConnection, wide: WideAnswers,
         con.unregister("new_wide")
         if wide.check_pairs:
             con.unregister("new_pairs")
-
-
-def _check_answer_contract(wide: list[WideAnswers], paths: dict[int, str]) -> None:
-    """What :func:`load_file` checks per file, for many files: every answer row keeps the
-    ``fct_answer`` contract (mapping guarantees it; a failure is a bug, not bad data).
-
-    The contract's checks are per cell, so a long row fails exactly when its pupil columns or its
-    value fail: the pupil columns are checked once per pupil and the values once per distinct code.
-    """
-    schema = answer_table_schema()
-    for part in wide:
-        f = part.frame
-        pupils = f.select("round_id", "gruppe", "elev", pl.lit(part.columns[0]).alias("item"),
-                          pl.lit(None, pl.Int16).alias("value"), FILE_COL)
-        codes = pl.concat([f.select(pl.col(c).alias("value")) for c in part.columns]).unique()
-        values = pupils.head(1).drop("value").join(codes, how="cross").select(pupils.columns)
-        probe = pl.concat([pupils, values])
-        failures = collect_failures(schema, probe.drop(FILE_COL))
-        if failures:
-            path = paths[int(probe.get_column(FILE_COL)[failures[0].index])]
-            raise RuntimeError(f"{path}: answer rows broke the warehouse contract: {failures[:3]}")
 
 
 _ROUND_ORDER = "ORDER BY skole_orgnr, first_date, runde"

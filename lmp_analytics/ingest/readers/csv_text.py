@@ -1,0 +1,151 @@
+"""CSV text: encoding and delimiter sniffing, the header check, and the fast path for plain
+CSV (no quotes, no ragged lines) parsed by polars."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import polars as pl
+
+from lmp_analytics.errors import FileRejected
+from lmp_analytics.ingest.readers.limits import Limits, too_many_columns
+
+_UTF8_BOM = b"\xef\xbb\xbf"
+_UTF16_BOMS = (b"\xff\xfe", b"\xfe\xff")
+_MAGIC = {b"PK\x03\x04": "an Excel workbook or another zip file", b"PAR1": "a Parquet file",
+          b"\xd0\xcf\x11\xe0": "an old Excel (.xls) workbook"}
+_LINE_BREAK = re.compile(r"\r\n|\r|\n")
+
+
+def check_csv_header(path: Path, text: str, delimiter: str, limits: Limits) -> None:
+    """The CSV header line within the column and cell limits, before the body is parsed."""
+    header = first_line(text)
+    width = header.count(delimiter) + 1
+    if width > limits.columns:
+        raise too_many_columns(path, width, limits)
+    if len(header) > limits.cell_chars:
+        longest = max(header.split(delimiter), key=len)
+        if len(longest) > limits.cell_chars:
+            raise FileRejected(
+                str(path), f"has a column name of {len(longest):,} characters in its header row, "
+                f"more than the limit of {limits.cell_chars:,} per cell (LMP_MAX_CELL_CHARS)",
+                row=1)
+
+
+
+def decode_text(path: Path, data: bytes) -> tuple[str, str]:
+    """Sniff the encoding: BOM -> UTF-8-BOM, valid UTF-8, else Windows-1252; else reject."""
+    if data.startswith(_UTF16_BOMS):
+        raise FileRejected(
+            str(path),
+            "is UTF-16 text (Excel's 'Unicode text'), which is not supported; expected UTF-8, "
+            "UTF-8 with BOM or Windows-1252: save it as 'CSV UTF-8' or 'CSV (semicolon)'",
+        )
+    for magic, what in _MAGIC.items():
+        if data.startswith(magic):
+            raise FileRejected(
+                str(path), f"is {what}, not CSV text; give it the right extension (.xlsx or "
+                ".parquet) or save it as 'CSV UTF-8'",
+            )
+    if b"\x00" in data[:4096]:
+        raise FileRejected(
+            str(path),
+            "is not a text file in UTF-8 or Windows-1252 (it contains NUL bytes; UTF-16 "
+            "exports and binary files are not supported: save it as CSV UTF-8)",
+        )
+    if data.startswith(_UTF8_BOM):
+        try:
+            return data[len(_UTF8_BOM) :].decode("utf-8"), "utf-8-sig"
+        except UnicodeDecodeError as exc:
+            raise FileRejected(
+                str(path), f"starts with a UTF-8 byte-order mark but is not valid UTF-8 ({exc})"
+            ) from exc
+    try:
+        return data.decode("utf-8"), "utf-8"
+    except UnicodeDecodeError:
+        pass
+    try:
+        return data.decode("cp1252"), "cp1252"
+    except UnicodeDecodeError as exc:
+        raise FileRejected(
+            str(path),
+            "is neither UTF-8 nor Windows-1252 text (byte "
+            f"0x{data[exc.start]:02x} at offset {exc.start} is undefined in both); "
+            "save it as CSV UTF-8 or CSV (semicolon) from Excel",
+        ) from exc
+
+
+def sniff_delimiter(header_line: str) -> str:
+    """The most frequent of ``;``, ``,`` and tab in the header line (``;`` on a tie)."""
+    counts = {d: header_line.count(d) for d in (";", ",", "\t")}
+    best = max(counts, key=lambda d: (counts[d], d == ";"))
+    return best if counts[best] > 0 else ";"
+
+
+
+def first_line(text: str) -> str:
+    """The first line with a value (lines end at CRLF, CR or LF), without splitting the text."""
+    pos = 0
+    while True:
+        end = _LINE_BREAK.search(text, pos)
+        line = text[pos:end.start()] if end else text[pos:]
+        if line.strip(" ;,\t"):
+            return line
+        if end is None:
+            return ""
+        pos = end.end()
+
+
+def simple_split(text: str, delimiter: str) -> tuple[list[str], str, int] | None:
+    """(header cells, body text, body lines) of a CSV text without quotes, lone CRs or NULs
+    whose delimiters add up to full lines and that ends with a line end; None otherwise."""
+    if '"' in text or "\x00" in text or not text.endswith("\n"):
+        return None
+    if text.count("\r") != text.count("\r\n"):
+        return None
+    body_start = text.find("\n") + 1
+    header = text[: body_start - 1].removesuffix("\r").split(delimiter)
+    width = len(header)
+    if not "".join(header).strip():
+        return None
+    body = text[body_start:]
+    lines = body.count("\n")
+    if text.count(delimiter) != (lines + 1) * (width - 1):
+        return None
+    return header, body, lines
+
+
+def parse_simple(body: str, delimiter: str, width: int, lines: int) -> pl.DataFrame | None:
+    """The cells of simple CSV body lines, exactly as ``csv`` would split them; None when a line
+    is not (ragged, blank, or polars disagrees about the line count)."""
+    names = [f"c{j}" for j in range(width)]
+    if lines == 0:
+        return pl.DataFrame(schema=dict.fromkeys(names, pl.String))
+    try:
+        frame = pl.read_csv(body.encode("utf-8"), has_header=False, separator=delimiter,
+                            quote_char=None, infer_schema=False, new_columns=names,
+                            raise_if_empty=False, empty_string_is_null=False)
+    except pl.exceptions.PolarsError:
+        return None
+    if frame.height != lines or frame.width != width:
+        return None
+    # Delimiters add up, but every line must have exactly width - 1 of them and a value.
+    # (Python's str.strip, which decides blank records, also strips \x1c-\x1f.)
+    row = pl.concat_str(pl.all(), separator="")
+    if frame.select(row.str.contains(r"^[\s\x1c-\x1f]*$").any()).item():
+        return None
+    return frame
+
+
+def simple_frame(text: str, delimiter: str) -> tuple[list[str], pl.DataFrame] | None:
+    """Header and body of a CSV text without quotes, blank lines, lone CRs or ragged lines, parsed
+    by polars (cells exactly as ``csv`` would split them); None when any of that does not hold, and
+    :func:`_parse_records` with its checks and messages reads the file instead."""
+    split = simple_split(text, delimiter)
+    if split is None:
+        return None
+    header, body, lines = split
+    frame = parse_simple(body, delimiter, len(header), lines)
+    return None if frame is None else (header, frame)
+
