@@ -21,7 +21,7 @@ import polars as pl
 
 from lmp_analytics.metrics.indicators import indicator_table, indicator_tables
 from lmp_analytics.privacy.suppression import Linkage, suppress
-from lmp_analytics.warehouse import build
+from lmp_analytics.warehouse import build, ddl
 from lmp_analytics.warehouse.meta import writer_min_n
 from lmp_analytics.warehouse.queries import named
 from lmp_analytics.warehouse.registry import TARGETS
@@ -140,19 +140,15 @@ def _suppressed(con: duckdb.DuckDBPyConnection, min_n: int) -> pl.DataFrame | No
     return pl.concat(frames, how="vertical_relaxed") if frames else None
 
 
-def _store(con: duckdb.DuckDBPyConnection, frame: pl.DataFrame, statement: str) -> None:
-    con.register("new_publication", frame)
-    try:
-        con.execute(_q(statement))
-    finally:
-        con.unregister("new_publication")
+def _store(con: duckdb.DuckDBPyConnection, frame: pl.DataFrame, *, replace: bool = False) -> None:
+    ddl.insert_frame(con, PUBLICATION_TABLE, frame, replace=replace)
 
 
 def _rebuild(con: duckdb.DuckDBPyConnection, min_n: int) -> None:
     published = _suppressed(con, min_n)
     con.execute(_q("drop_publication"))
     if published is not None:
-        _store(con, published, "create_publication")
+        _store(con, published, replace=True)
 
 
 def _changed_marts(
@@ -188,7 +184,7 @@ def _replace_changed(
         new = None
     if new is None or set(published.columns) != set(old.columns):
         con.execute(_q("delete_changed"))
-        _store(con, published, "append_publication")
+        _store(con, published)
         return
     # Whole rows are compared (nulls equal): a cell whose numbers or suppression changed is
     # deleted and inserted again; an unchanged one stays where it is.
@@ -201,7 +197,7 @@ def _replace_changed(
         finally:
             con.unregister("stale")
     if fresh.height:
-        _store(con, fresh, "append_publication")
+        _store(con, fresh)
 
 
 def _update(con: duckdb.DuckDBPyConnection, min_n: int) -> None:

@@ -37,7 +37,7 @@ from lmp_analytics.stats.change import (
     INVERSION_TEST,
     mover_p_values,
 )
-from lmp_analytics.warehouse import build, meta
+from lmp_analytics.warehouse import build, ddl, meta
 from lmp_analytics.warehouse.meta import reader_min_n, writer_min_n
 from lmp_analytics.warehouse.queries import named
 from lmp_analytics.warehouse.registry import TARGETS
@@ -243,11 +243,7 @@ def all_pairs(con: duckdb.DuckDBPyConnection) -> pl.DataFrame:
 
 
 def _store(con: duckdb.DuckDBPyConnection, frame: pl.DataFrame, *, replace: bool) -> None:
-    con.register("new_school_changes", frame.select(list(TABLE_SCHEMA)))
-    try:
-        con.execute(_q("create_from_new" if replace else "insert_new"))
-    finally:
-        con.unregister("new_school_changes")
+    ddl.insert_frame(con, CHANGE_TABLE, frame.select(list(TABLE_SCHEMA)), replace=replace)
 
 
 def build_change_table(con: duckdb.DuckDBPyConnection, *, min_n: int | None = None,
@@ -305,12 +301,14 @@ def read_changes(
     min_n: int | None = None,
 ) -> pl.DataFrame | None:
     """The stored changes of one indicator and these phases (STORED columns, in the order of
-    the on-the-fly computation), or None when there is no table (a warehouse of an older
-    version; its next ``lmp ingest`` builds it) or it was built with another ``min_n`` (a
-    stricter reader): then the caller computes them on the fly. ``min_n`` defaults to the
-    reader's threshold."""
+    the on-the-fly computation), or None when the table was built with another ``min_n`` (a
+    stricter reader): then the caller computes them at that threshold. A warehouse without the
+    table (written by an older version) raises
+    :class:`~lmp_analytics.warehouse.build.MissingDerivedTable`, saying how to build it: readers
+    only read, and the next write builds it. ``min_n`` defaults to the reader's threshold."""
+    build.require(con, CHANGE_TABLE)
     min_n = reader_min_n(con) if min_n is None else min_n
-    if CHANGE_TABLE not in build.tables(con) or meta.get(con, MIN_N_KEY) != str(min_n):
+    if meta.get(con, MIN_N_KEY) != str(min_n):
         return None
     frame = con.sql(_q("read_changes"),
                     params=[indicator, phases, schools, schools]).pl()

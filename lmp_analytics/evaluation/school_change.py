@@ -10,7 +10,8 @@ No test below ``min_n`` respondents in either round; Benjamini–Hochberg over t
 The estimates of every pair are stored at build time in ``mart_school_change``
 (:mod:`lmp_analytics.evaluation.change_table`); :func:`phase_changes` and
 :func:`consecutive_round_changes` read them and apply BH, verdicts and the RTM flag to the family
-asked for, or compute the pairs now when the table is absent or was built with another ``min_n``.
+asked for, or compute the pairs now when the table was built with another ``min_n`` (a stricter
+reader). A warehouse without the table is refused (``MissingDerivedTable``: run ``lmp ingest``).
 """
 
 from __future__ import annotations
@@ -76,7 +77,7 @@ def phase_changes(
 ) -> pl.DataFrame:
     """Before/after each phase (or one ``phase``: 1-4 or 'program') for every participating
     school (or only ``schools``), CHANGE_SCHEMA columns; BH is applied within the returned
-    family. Read from ``mart_school_change`` when the warehouse has it, else computed now."""
+    family. Read from ``mart_school_change`` (computed now for a stricter reader's ``min_n``)."""
     phases = ["1", "2", "3", "4", "program"] if phase is None else [str(phase)]
     return _stored_or_computed(
         con, lambda: phase_pairs(con, phase=phase, schools=schools), indicator=indicator,
@@ -91,7 +92,7 @@ def consecutive_round_changes(
     schools: list[str] | None = None,
 ) -> pl.DataFrame:
     """Each school's primary round against its previous one (phase column = 'runde'). Read
-    from ``mart_school_change`` when the warehouse has it, else computed now."""
+    from ``mart_school_change`` (computed now for a stricter reader's ``min_n``)."""
     return _stored_or_computed(
         con, lambda: round_pairs(con, schools=schools), indicator=indicator, phases=["runde"],
         min_n=min_n, schools=schools)

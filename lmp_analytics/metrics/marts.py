@@ -17,7 +17,7 @@ import polars as pl
 
 from lmp_analytics.codebook import load_codebooks
 from lmp_analytics.metrics.nonresponse import store_item_nonresponse
-from lmp_analytics.warehouse import build
+from lmp_analytics.warehouse import build, ddl
 from lmp_analytics.warehouse.meta import writer_min_n
 from lmp_analytics.warehouse.queries import named
 from lmp_analytics.warehouse.registry import TARGETS
@@ -56,9 +56,8 @@ def _inputs(con: duckdb.DuckDBPyConnection) -> str:
 
 def build_marts(con: duckdb.DuckDBPyConnection) -> None:
     """Refresh ``dim_indicator_item`` from the codebooks and bring every mart up to date."""
-    con.register("new_indicator_items", indicator_items())
-    con.execute(_q("replace_indicator_items"))
-    con.unregister("new_indicator_items")
+    con.execute(_q("clear_indicator_items"))
+    ddl.insert_frame(con, "dim_indicator_item", indicator_items())
     build.round_fingerprints(con, "mart_fingerprint_now")
     inputs = _inputs(con)
     if build.is_current(con, TARGET, inputs):
@@ -72,43 +71,48 @@ def build_marts(con: duckdb.DuckDBPyConnection) -> None:
 
 
 def _rebuild(con: duckdb.DuckDBPyConnection) -> None:
-    con.execute(_q("create_pupil_indicator", rows=_q(
-        "pupil_indicator_rows", answers="fct_answer", responses="fct_response")))
-    con.execute(_q("create_group_counts", rows=_q(
-        "group_counts_rows", pupils="fct_pupil_indicator")))
-    con.execute(_q("school_rounds"))
-    con.execute(_q("create_indicator_counts", rows=_q(
-        "indicator_counts_rows", groups="mart_group_counts")))
-    con.execute(_q("create_item_counts", rows=_q(
-        "item_counts_rows", answers="fct_answer", responses="fct_response")))
+    ddl.insert(con, "fct_pupil_indicator", _q(
+        "pupil_indicator_rows", answers="fct_answer", responses="fct_response"), replace=True)
+    ddl.insert(con, "mart_group_counts", _q(
+        "group_counts_rows", pupils="fct_pupil_indicator"), replace=True)
+    _school_rounds(con)
+    ddl.insert(con, "mart_indicator_counts", _q(
+        "indicator_counts_rows", groups="mart_group_counts"), replace=True)
+    ddl.insert(con, "mart_item_counts", _q(
+        "item_counts_rows", answers="fct_answer", responses="fct_response"), replace=True)
+
+
+def _school_rounds(con: duckdb.DuckDBPyConnection) -> None:
+    """``mart_school_round`` anew from ``dim_round`` (small: one row per round)."""
+    ddl.insert(con, "mart_school_round", _q("school_rounds_rows"), replace=True)
 
 
 def _update(con: duckdb.DuckDBPyConnection) -> None:
     """Recompute the changed rounds and the terms they are in."""
     if not build.changed(con, TARGET, "mart_fingerprint_now", "mart_changed"):
-        con.execute(_q("school_rounds"))
+        _school_rounds(con)
         return
     rounds = "(SELECT * FROM {table} WHERE round_id IN (SELECT round_id FROM mart_changed))"
     in_terms = "(SELECT * FROM {table} WHERE term IN (SELECT DISTINCT term FROM mart_changed))"
     con.execute(_q("delete_changed_rounds", table="fct_pupil_indicator"))
-    con.execute(_q("insert_rows", table="fct_pupil_indicator", rows=_q(
+    ddl.insert(con, "fct_pupil_indicator", _q(
         "pupil_indicator_rows", answers=rounds.format(table="fct_answer"),
-        responses=rounds.format(table="fct_response"))))
+        responses=rounds.format(table="fct_response")))
     con.execute(_q("delete_changed_rounds", table="mart_group_counts"))
-    con.execute(_q("insert_rows", table="mart_group_counts", rows=_q(
-        "group_counts_rows", pupils=rounds.format(table="fct_pupil_indicator"))))
-    con.execute(_q("school_rounds"))
+    ddl.insert(con, "mart_group_counts", _q(
+        "group_counts_rows", pupils=rounds.format(table="fct_pupil_indicator")))
+    _school_rounds(con)
     # Only what the changed rounds touch: their own group and school rows, and the aggregates
     # of their terms (a whole term's rows, rewritten, cost most of the update and its checkpoint)
     con.execute(_q("delete_changed_indicator_counts"))
-    con.execute(_q("insert_rows", table="mart_indicator_counts", rows=_q(
+    ddl.insert(con, "mart_indicator_counts", _q(
         "changed_indicator_counts_rows", rows=_q(
             "indicator_counts_rows", groups=in_terms.format(table="mart_group_counts")
-        ).rstrip(";"))))
+        ).rstrip(";")))
     con.execute(_q("delete_changed_rounds", table="mart_item_counts"))
-    con.execute(_q("insert_rows", table="mart_item_counts", rows=_q(
+    ddl.insert(con, "mart_item_counts", _q(
         "item_counts_rows", answers=rounds.format(table="fct_answer"),
-        responses=rounds.format(table="fct_response"))))
+        responses=rounds.format(table="fct_response")))
 
 
 def _save_state(con: duckdb.DuckDBPyConnection, inputs: str) -> None:

@@ -20,7 +20,7 @@ import polars as pl
 
 from lmp_analytics.codebook import load_codebooks
 from lmp_analytics.privacy.suppression import Linkage, suppress
-from lmp_analytics.warehouse import build
+from lmp_analytics.warehouse import build, ddl
 from lmp_analytics.warehouse.queries import named
 from lmp_analytics.warehouse.registry import TARGETS
 
@@ -63,30 +63,16 @@ def inputs_key(min_n: int) -> str:
     return hashlib.sha256(text.encode()).hexdigest()
 
 
-def counts_query(tables: set[str]) -> str:
-    """SQL (parameters: the items to leave out, then the terms twice, NULL for all) of the counts
-    per round x item with school, term and primary flag; from ``mart_item_counts`` when the
-    warehouse has it, else counted from ``fct_answer`` (marts that predate it). ``tables``: the
-    warehouse's tables."""
-    if "mart_item_counts" in tables:
-        counts = "mart_item_counts"
-    else:
-        counts = "(" + named("marts", "item_counts_rows").format(
-            answers="fct_answer", responses="fct_response").rstrip(";") + "\n)"
-    has_primary = "mart_school_round" in tables
-    return named("marts", "item_nonresponse_read").format(
-        counts=counts,
-        primary="LEFT JOIN mart_school_round AS m USING (round_id)" if has_primary else "",
-        is_primary="coalesce(m.is_primary, false)" if has_primary else "true")
-
-
 def read_inputs(
-    con: duckdb.DuckDBPyConnection, tables: set[str], terms: Sequence[str] | None = None
+    con: duckdb.DuckDBPyConnection, terms: Sequence[str] | None = None
 ) -> tuple[pl.DataFrame, pl.DataFrame, pl.DataFrame]:
-    """(counts per round x item of ``terms`` (None: all), respondents per round, school names)
-    from the warehouse."""
+    """(counts per round x item of ``terms`` (None: all) from ``mart_item_counts``, with school,
+    term and primary flag; respondents per round; school names) from the warehouse. A warehouse
+    without those marts (written by an older version) raises
+    :class:`~lmp_analytics.warehouse.build.MissingDerivedTable`: the next write builds them."""
+    build.require(con, "mart_item_counts", "mart_school_round")
     wanted = None if terms is None else list(terms)
-    per_item = con.sql(counts_query(tables),
+    per_item = con.sql(named("marts", "item_nonresponse_read"),
                        params=[sorted(conditional_items()), wanted, wanted]).pl()
     respondents = con.sql(named("marts", "item_nonresponse_respondents")).pl()
     names = con.sql(named("marts", "item_nonresponse_names")).pl()
@@ -143,12 +129,12 @@ def tables(con: duckdb.DuckDBPyConnection) -> set[str]:
     return build.tables(con)
 
 
-def stored_cells(
-    con: duckdb.DuckDBPyConnection, min_n: int, tables: set[str]
-) -> pl.DataFrame | None:
-    """The stored cells if they were built with threshold ``min_n`` and today's codebooks
-    (``tables``: the warehouse's tables)."""
-    if not {TABLE, "meta"} <= tables or build.inputs_of(con, TARGET) != inputs_key(min_n):
+def stored_cells(con: duckdb.DuckDBPyConnection, min_n: int) -> pl.DataFrame | None:
+    """The stored cells if they were built with threshold ``min_n`` and today's codebooks (None:
+    compute them from :func:`read_inputs`). A warehouse without the table raises
+    :class:`~lmp_analytics.warehouse.build.MissingDerivedTable`."""
+    build.require(con, TABLE)
+    if build.inputs_of(con, TARGET) != inputs_key(min_n):
         return None
     return con.sql(named("marts", "item_nonresponse_stored")).pl()
 
@@ -158,20 +144,13 @@ def store_item_nonresponse(
 ) -> None:
     """Recompute the stored cells of ``terms`` (None: every term) inside the write transaction;
     every term when the table is missing or was built with other inputs."""
-    present = tables(con)
     if not build.is_current(con, TARGET, inputs_key(min_n)):
         terms = None
     elif terms is not None and not terms:
         return
-    per_item, respondents, names = read_inputs(con, present, terms)
+    per_item, respondents, names = read_inputs(con, terms)
     cells = nonresponse_cells(per_item, respondents, names, min_n=min_n)
-    con.register("new_item_nonresponse", cells)
-    try:
-        if terms is None:
-            con.execute(named("marts", "item_nonresponse_create"))
-        else:
-            con.execute(named("marts", "item_nonresponse_delete_terms"), [list(terms)])
-            con.execute(named("marts", "item_nonresponse_insert"))
-    finally:
-        con.unregister("new_item_nonresponse")
+    if terms is not None:
+        con.execute(named("marts", "item_nonresponse_delete_terms"), [list(terms)])
+    ddl.insert_frame(con, TABLE, cells, replace=terms is None)
     build.record(con, TARGET, None, inputs_key(min_n))

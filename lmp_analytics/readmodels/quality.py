@@ -169,9 +169,9 @@ def item_nonresponse(
         tables = nonresponse.tables(con)
         if not {"fct_answer", "dim_round"} <= tables:
             return empty(NONRESPONSE_SCHEMA)
-        out = nonresponse.stored_cells(con, threshold, tables)
+        out = nonresponse.stored_cells(con, threshold)
         if out is None:
-            inputs = nonresponse.read_inputs(con, tables)
+            inputs = nonresponse.read_inputs(con)
     if out is None:
         out = nonresponse.nonresponse_cells(*inputs, min_n=threshold)
     if out.height == 0:

@@ -6,35 +6,40 @@ Every indicator number comes from :func:`lmp_analytics.api.indicators` and
 the same suppressed function the dashboard uses. Nothing is formatted
 here: :mod:`lmp_analytics.reports.render` turns the model into HTML and PDF.
 
-A :class:`ReportSource` fetches each table once per (warehouse, role) and keeps it, so a batch of
-reports for a municipality or pulje reads the warehouse once, not once per school; changes are
-computed only for the batch's schools (``schools``), not for every school in scope.
+A :class:`~lmp_analytics.reports.source.ReportSource` fetches each table once per (warehouse,
+role) and keeps it, so a batch of reports for a municipality or pulje reads the warehouse once, not
+once per school; changes are computed only for the batch's schools (``schools``), not for every
+school in scope. The model's classes are in :mod:`lmp_analytics.reports.model`; this module
+assembles them (:func:`school_report`) and re-exports both modules' names.
 """
 
 from __future__ import annotations
 
-import datetime as dt
-import os
-from collections.abc import Sequence
-from dataclasses import dataclass, field
-from functools import cached_property
-
 import polars as pl
 
+<<<<<<< HEAD
 from lmp_analytics import api
 from lmp_analytics.errors import LmpError, keyed
+=======
+>>>>>>> arch
 from lmp_analytics.metrics import nonresponse
-from lmp_analytics.metrics.participation import LOW_RESPONSE_RATE, enrolment, response_rates
-from lmp_analytics.metrics.phases import phase_calendar, primary_rounds
-from lmp_analytics.presentation.strings import Lang, check_lang
+from lmp_analytics.metrics.participation import LOW_RESPONSE_RATE, response_rates
+from lmp_analytics.presentation.strings import check_lang
 from lmp_analytics.privacy.roles import Role
-from lmp_analytics.privacy.scope import scope
-from lmp_analytics.readmodels.catalogue import (
-    IndicatorInfo,
-    rounds_with_primary,
+from lmp_analytics.readmodels.catalogue import IndicatorInfo
+from lmp_analytics.reports.model import (
+    Cell,
+    Change,
+    PhaseInfo,
+    ReportError,
+    RoundInfo,
+    SchoolReport,
+    WarehouseArg,
+    indicator_catalogue,
 )
-from lmp_analytics.readmodels.catalogue import indicator_catalogue as _catalogue
+from lmp_analytics.reports.source import ReportSource, select_schools
 from lmp_analytics.terms import parse_term, term_index, terms_between
+<<<<<<< HEAD
 from lmp_analytics.warehouse import reading
 
 WarehouseArg = str | os.PathLike[str] | None
@@ -312,6 +317,8 @@ def select_schools(
         raise ReportError(f"no school of {what} in the warehouse within role {source.role}")
     return picked["skole_orgnr"].to_list()
 
+=======
+>>>>>>> arch
 
 # --------------------------------------------------------------------------------------------
 # Assembly
@@ -510,6 +517,7 @@ __all__ = [
     "ReportSource",
     "RoundInfo",
     "SchoolReport",
+    "WarehouseArg",
     "indicator_catalogue",
     "school_report",
     "select_schools",

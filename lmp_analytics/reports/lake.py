@@ -36,6 +36,7 @@ from lmp_analytics.errors import LmpError
 from lmp_analytics.privacy.roles import Role
 from lmp_analytics.publication import stricter_publication
 from lmp_analytics.warehouse import audit, meta, reading
+from lmp_analytics.warehouse.queries import named
 
 __all__ = ["LAKE_FILE", "LakeError", "LakeResult", "lake_tables", "read_lake_table", "write_lake"]
 
@@ -68,10 +69,7 @@ def _layer(table: str) -> str | None:
 
 
 def _columns(con: duckdb.DuckDBPyConnection, table: str) -> list[tuple[str, str]]:
-    return [tuple(r) for r in con.execute(
-        "SELECT column_name, data_type FROM duckdb_columns() "
-        "WHERE database_name = current_database() AND table_name = ? ORDER BY column_index",
-        [table]).fetchall()]
+    return [tuple(r) for r in con.execute(named("lake", "columns"), [table]).fetchall()]
 
 
 def lake_tables(con: duckdb.DuckDBPyConnection, role: Role) -> list[tuple[str, str]]:
@@ -81,9 +79,7 @@ def lake_tables(con: duckdb.DuckDBPyConnection, role: Role) -> list[tuple[str, s
         raise LakeError(f"role {role} may not export a lake: the lake holds every school of the "
                         "programme (program: the suppressed publication; forsker: also the "
                         "pseudonymised facts and marts)")
-    names = [r[0] for r in con.execute(
-        "SELECT table_name FROM duckdb_tables() WHERE database_name = current_database() "
-        "ORDER BY table_name").fetchall()]
+    names = [r[0] for r in con.execute(named("lake", "tables")).fetchall()]
     return [(t, layer) for t in names if (layer := _layer(t)) in layers]
 
 
@@ -92,14 +88,14 @@ def _partition(con: duckdb.DuckDBPyConnection, table: str,
     """The SELECT for ``table`` and its partition column (None: one file)."""
     names = {c for c, _ in columns}
     quoted = f'"{table}"'
+    whole = named("lake", "whole_table").format(table=quoted)
     if "term" in names:
-        return f"SELECT * FROM {quoted}", "term"
+        return whole, "term"
     if "post_term" in names:
-        return f"SELECT * FROM {quoted}", "post_term"
+        return whole, "post_term"
     if "round_id" in names and table != "dim_round" and _columns(con, "dim_round"):
-        return (f"SELECT t.*, r.term FROM {quoted} t "
-                "JOIN dim_round r USING (round_id)"), "term"
-    return f"SELECT * FROM {quoted}", None
+        return named("lake", "with_round_term").format(table=quoted), "term"
+    return whole, None
 
 
 def _check_target(target: Path) -> None:
@@ -118,14 +114,17 @@ def _literal(path: Path) -> str:
 
 def _copy(con: duckdb.DuckDBPyConnection, select: str, folder: Path, partition: str | None) -> None:
     folder.mkdir(parents=True)
-    empty = con.execute(f"SELECT count(*) FROM ({select})").fetchone()[0] == 0
+    empty = _count(con, select) == 0
     if partition is None or empty:
-        con.execute(f"COPY ({select}) TO {_literal(folder / 'data.parquet')} "
-                    "(FORMAT parquet, COMPRESSION zstd)")
+        con.execute(named("lake", "copy_file").format(
+            select=select, path=_literal(folder / "data.parquet")))
     else:
-        con.execute(f"COPY ({select}) TO {_literal(folder)} (FORMAT parquet, COMPRESSION zstd, "
-                    f"PARTITION_BY ({partition}), OVERWRITE_OR_IGNORE, "
-                    "FILENAME_PATTERN 'part-{i}')")
+        con.execute(named("lake", "copy_partitioned").format(
+            select=select, path=_literal(folder), partition=partition))
+
+
+def _count(con: duckdb.DuckDBPyConnection, select: str) -> int:
+    return con.execute(named("lake", "count_rows").format(select=select)).fetchone()[0]
 
 
 def write_lake(
@@ -167,9 +166,9 @@ def write_lake(
                             "LMP_MIN_N, or rebuild the warehouse with `lmp ingest --min-n`")
                     frame = stricter_publication(con, threshold)
                     con.register("_lake_stricter", frame.to_arrow())
-                    select = "SELECT * FROM _lake_stricter"
+                    select = named("lake", "stricter_publication")
                 _copy(con, select, tmp / table, partition)
-                rows[table] = con.execute(f"SELECT count(*) FROM ({select})").fetchone()[0]
+                rows[table] = _count(con, select)
                 out_columns = [list(c) for c in columns]
                 if partition and partition not in {c for c, _ in columns}:
                     out_columns.append([partition, "VARCHAR"])
@@ -205,9 +204,8 @@ def read_lake_table(directory: str | os.PathLike[str], table: str,
     own = con is None
     con = con or duckdb.connect(":memory:")
     try:
-        return con.sql(
-            "SELECT * FROM read_parquet($files, hive_partitioning = true, union_by_name = true)",
-            params={"files": str(folder / "**" / "*.parquet")}).pl()
+        return con.sql(named("lake", "read_table"),
+                       params={"files": str(folder / "**" / "*.parquet")}).pl()
     finally:
         if own:
             con.close()

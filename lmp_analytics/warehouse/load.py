@@ -19,7 +19,7 @@ from lmp_analytics.ingest.mapped import (
 )
 from lmp_analytics.ingest.roster import Roster
 from lmp_analytics.ingest.validate import check_answer_contract, check_answers, conflict_quarantine
-from lmp_analytics.warehouse import build
+from lmp_analytics.warehouse import build, ddl
 from lmp_analytics.warehouse.queries import named, sql
 
 
@@ -342,8 +342,7 @@ def _insert_wide_answers(con: duckdb.DuckDBPyConnection, wide: WideAnswers,
     """Unpivot one block of wide answers into ``fct_answer`` inside DuckDB (no long copy)."""
     columns = ", ".join(f'"{c}"' for c in wide.columns)
     names = "[" + ", ".join(f"'{c}'" for c in wide.columns) + "]::VARCHAR[]"
-    pairs = ("WHERE EXISTS (SELECT 1 FROM new_pairs AS p "
-             "WHERE p.versjon = u.versjon AND p.item = u.item)" if wide.check_pairs else "")
+    pairs = _q("valid_pairs_filter") if wide.check_pairs else ""
     con.register("new_wide", wide.frame)
     if wide.check_pairs:
         con.register("new_pairs", valid_pairs)
@@ -374,12 +373,14 @@ def rebuild_rounds(con: duckdb.DuckDBPyConnection) -> None:
         fresh = select.format(
             responses=f"(SELECT * FROM fct_response WHERE round_id IN {changed})",
             answers=f"(SELECT * FROM fct_answer WHERE round_id IN {changed})")
-        con.execute(_q("replace_rounds").format(changed=changed, fresh=fresh,
-                                                 order=_ROUND_ORDER))
+        con.execute(_q("replaced_rounds").format(changed=changed, fresh=fresh,
+                                                  order=_ROUND_ORDER))
+        ddl.insert(con, ROUND_TARGET, _q("replaced_rounds_rows"), replace=True)
+        con.execute(_q("drop_replaced_rounds"))
     else:
-        con.execute(_q("create_rounds").format(
+        ddl.insert(con, ROUND_TARGET, _q("rounds_rows").format(
             select=select.format(responses="fct_response", answers="fct_answer"),
-            order=_ROUND_ORDER))
+            order=_ROUND_ORDER), replace=True)
     build.record(con, ROUND_TARGET, "round_fingerprint_now", _ROUND_INPUTS)
 
 

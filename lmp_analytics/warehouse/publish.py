@@ -36,7 +36,7 @@ from pathlib import Path
 import duckdb
 
 from lmp_analytics.errors import DiskFullError, WarehouseError
-from lmp_analytics.warehouse import build, meta
+from lmp_analytics.warehouse import build, ddl, meta
 from lmp_analytics.warehouse.queries import named, sql
 from lmp_analytics.warehouse.snapshots import remove_reader_snapshots
 
@@ -79,6 +79,7 @@ def apply_schema(con: duckdb.DuckDBPyConnection) -> None:
     (:func:`lmp_analytics.warehouse.build.check_schema_version`): the next build rebuilds them
     all from the facts and says so."""
     con.execute(sql("schema"))
+    ddl.ensure(con, "dim_indicator_item")
     build.check_schema_version(con, SCHEMA_VERSION)
     meta.put(con, build.SCHEMA_VERSION_KEY, SCHEMA_VERSION)
     meta.put(con, *SCHEMA_MARKER)

@@ -16,8 +16,12 @@ target whose inputs changed, or that has no recorded state, is rebuilt in full; 
 the units whose fingerprints changed. ``lmp_analytics.jobs.build_derived`` runs the targets in
 :data:`BUILD_ORDER` (each after the targets it reads).
 
+Each table's columns and types are declared once, as a ``-- name: <table>`` block of
+``CREATE TABLE`` in ``warehouse/sql/<ddl>.sql``; builders make their tables from it and insert
+into them (:mod:`lmp_analytics.warehouse.ddl`).
+
 To find where a published number comes from: look up its table in :data:`TARGETS` (``tables``),
-then its ``sql`` file under ``warehouse/sql/`` and its ``builder`` function.
+then its ``sql`` file under ``warehouse/sql/``, its DDL and its ``builder`` function.
 """
 
 from __future__ import annotations
@@ -41,6 +45,7 @@ class Target:
     unit: str = "round_id"         # what its incremental state is kept per
     keyed_on: str | None = None    # the target whose round fingerprints it reuses (None: own)
     always: bool = True            # False: a build without rows leaves no table
+    ddl: str = "derived"           # its tables' columns and types: warehouse/sql/<ddl>.sql
 
 
 TARGETS: dict[str, Target] = {t.name: t for t in (

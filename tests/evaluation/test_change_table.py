@@ -21,8 +21,10 @@ import polars as pl
 import pytest
 from polars.testing import assert_frame_equal
 from scipy import stats as sps
+from typer.testing import CliRunner
 
 from lmp_analytics import api
+from lmp_analytics.cli import app as cli_app
 from lmp_analytics.evaluation import change_table, school_change
 from lmp_analytics.evaluation.change_table import CHANGE_TABLE, build_change_table
 from lmp_analytics.evaluation.school_change import CHANGE_SCHEMA, _finish
@@ -33,6 +35,7 @@ from lmp_analytics.stats.change import change_from_rounds, linked_change, overla
 from lmp_analytics.synth import write_world
 from lmp_analytics.synth.params import Params
 from lmp_analytics.warehouse import reading
+from lmp_analytics.warehouse.build import MissingDerivedTable
 
 KEY = b"change-table-test-key-0123456789abcdef"
 INDICATORS = ["mobbet", "mobbet_digitalt", "trivsel_skala", "relasjon_laerer"]
@@ -299,15 +302,22 @@ def test_the_incremental_table_equals_a_full_rebuild(warehouses, tmp_path):
                        **TOL)
 
 
-def test_an_old_warehouse_without_the_table_computes_on_the_fly(warehouses, tmp_path):
+def test_an_old_warehouse_without_the_table_is_refused_with_how_to_build_it(warehouses,
+                                                                             tmp_path):
+    """Readers only read: a warehouse without mart_school_change is not computed live; the read
+    names the table and the command whose next write builds it."""
     old = tmp_path / "old.duckdb"
     shutil.copyfile(warehouses["first"], old)
     con = duckdb.connect(str(old))
     con.execute(f"DROP TABLE {CHANGE_TABLE}")
     con.close()
     for phase in (1, "runde"):
-        assert_frame_equal(api.compare(indicator="relasjon_laerer", phase=phase, warehouse=old),
-                           _ref_api_compare(old, "relasjon_laerer", phase, "program"), **TOL)
+        with pytest.raises(MissingDerivedTable, match=rf"no {CHANGE_TABLE} table.*`lmp ingest`"):
+            api.compare(indicator="relasjon_laerer", phase=phase, warehouse=old)
+    result = CliRunner().invoke(cli_app, ["compare", "--indicator", "relasjon_laerer",
+                                          "-w", str(old)])
+    assert result.exit_code == 2, result.output
+    assert CHANGE_TABLE in result.output and "lmp ingest" in result.output
 
 
 def test_every_p_value_agrees_with_its_interval_and_verdict(warehouses):

@@ -244,9 +244,9 @@ def test_a_correction_rewrites_only_the_cells_it_changes(world, tmp_path, monkey
     stored: list[int] = []
     store = publication._store
 
-    def recording(con, frame, statement):
+    def recording(con, frame, **options):
         stored.append(frame.height)
-        return store(con, frame, statement)
+        return store(con, frame, **options)
 
     monkeypatch.setattr(publication, "_store", recording)
     fixed = _corrected(csvs[0], tmp_path / "fix")

@@ -19,6 +19,7 @@ from lmp_analytics.readmodels import quality
 from lmp_analytics.synth import write_world
 from lmp_analytics.synth.params import Params
 from lmp_analytics.warehouse import build, reading
+from lmp_analytics.warehouse.build import MissingDerivedTable
 
 KEY = b"item-nonresponse-test-key-0123456789abcdef"
 COLS = list(nonresponse.NONRESPONSE_SCHEMA)
@@ -148,7 +149,10 @@ def test_a_pupil_with_two_responses_in_a_round_is_counted_once(world, tmp_path):
     assert_frame_equal(_mart_counts(copy), _direct_counts(copy))
 
 
-def test_another_threshold_or_a_warehouse_without_the_marts_is_computed_live(world, tmp_path):
+def test_another_threshold_is_computed_live_and_a_warehouse_without_the_marts_refused(
+        world, tmp_path):
+    """A stricter reader's threshold is computed from the stored counts; a warehouse without
+    the marts (an older version) is not computed live: the read says how to build them."""
     wh = world[1]
     with reading(wh) as con:  # a threshold that hides about half of the school rounds
         median = int(con.sql("SELECT median(respondents) FROM dim_round").fetchall()[0][0])
@@ -164,5 +168,12 @@ def test_another_threshold_or_a_warehouse_without_the_marts_is_computed_live(wor
         con.execute("DROP TABLE mart_item_nonresponse")
     finally:
         con.close()
-    assert_frame_equal(_sorted(quality.item_nonresponse(role="forsker", warehouse=old)),
-                       _direct_cells(wh))
+    with pytest.raises(MissingDerivedTable, match=r"no mart_item_(counts|nonresponse) table.*"
+                                                  r"`lmp ingest`"):
+        quality.item_nonresponse(role="forsker", warehouse=old)
+    counts_gone = tmp_path / "counts_gone.duckdb"
+    shutil.copyfile(wh, counts_gone)
+    with duckdb.connect(str(counts_gone)) as con:
+        con.execute("DROP TABLE mart_item_counts")
+    with pytest.raises(MissingDerivedTable, match=r"no mart_item_counts table.*`lmp ingest`"):
+        quality.item_nonresponse(role="forsker", warehouse=counts_gone, min_n=median)

@@ -8,11 +8,12 @@ import shutil
 from pathlib import Path
 
 import duckdb
+import polars as pl
 import pytest
 
 from lmp_analytics.config import SAMPLE_DIR
 from lmp_analytics.jobs import build_derived, ingest_and_build
-from lmp_analytics.warehouse import build
+from lmp_analytics.warehouse import build, ddl
 from lmp_analytics.warehouse.publish import SCHEMA_VERSION
 from lmp_analytics.warehouse.registry import BUILD_ORDER, TARGETS, derived_tables
 
@@ -128,3 +129,39 @@ def test_forgotten_state_means_a_full_rebuild_with_the_same_rows(built, copy):
     finally:
         con.close()
     assert _rows(copy) == before
+
+
+def test_every_derived_table_has_exactly_its_declared_schema(built):
+    """Column names, order and types of every derived table equal its DDL (derived.sql)."""
+    con = duckdb.connect(str(built), read_only=True)
+    try:
+        for table in derived_tables():
+            declared = ddl.declared(table)
+            assert declared, table
+            assert ddl.columns_of(con, table) == declared, table
+    finally:
+        con.close()
+
+
+def _stored_changes() -> pl.DataFrame:
+    """One row with exactly mart_school_change's declared columns."""
+    return pl.DataFrame([{name: None for name, _ in ddl.declared("mart_school_change")}])
+
+
+@pytest.mark.parametrize("change", ["missing", "extra"])
+def test_rows_with_a_missing_or_extra_column_are_refused_naming_table_and_column(change):
+    con = duckdb.connect(":memory:")
+    ddl.insert_frame(con, "mart_school_change", _stored_changes(), replace=True)
+    frame = (_stored_changes().drop("linked_p_value") if change == "missing"
+             else _stored_changes().with_columns(pl.lit(1).alias("surprise")))
+    column = "linked_p_value" if change == "missing" else "surprise"
+    for replace in (False, True):
+        with pytest.raises(ddl.SchemaMismatch, match=rf"mart_school_change .*'{column}'"):
+            ddl.insert_frame(con, "mart_school_change", frame, replace=replace)
+        # nothing was written, and the table kept its declared columns
+        assert con.execute("SELECT count(*) FROM mart_school_change").fetchone() == (1,)
+        assert ddl.columns_of(con, "mart_school_change") == ddl.declared("mart_school_change")
+    select = ("SELECT 'x' AS round_id, 'i' AS item, 1 AS asked, 0 AS skipped"
+              + (", 1 AS n, 2 AS surprise" if change == "extra" else ""))
+    with pytest.raises(ddl.SchemaMismatch, match=r"mart_item_counts .*'(n|surprise)'"):
+        ddl.insert(con, "mart_item_counts", select, replace=True)

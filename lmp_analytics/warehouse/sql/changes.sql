@@ -132,12 +132,5 @@ WHERE EXISTS (
 SELECT DISTINCT round FROM pub_indicator_cells
 WHERE level = 'skole' AND breakdown = 'alle' AND suppressed AND indicator = ?;
 
--- name: create_from_new
--- The computed changes (registered frame `new_school_changes`) become the whole table.
-CREATE OR REPLACE TABLE mart_school_change AS SELECT * FROM new_school_changes;
-
--- name: insert_new
-INSERT INTO mart_school_change SELECT * FROM new_school_changes;
-
 -- name: changed_round_ids
 SELECT round_id FROM school_change_changed;

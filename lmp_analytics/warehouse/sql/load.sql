@@ -145,7 +145,8 @@ FROM new_responses AS r JOIN new_log AS f USING (_file);
 -- name: insert_answers_wide
 -- `new_wide`: one row per pupil with one column per answer item ({columns}); an empty cell is a
 -- skipped item (stored as NULL), so nulls are kept (unnest keeps them, UNPIVOT would not).
--- {pairs} keeps only items of the row's version when the files mix versions.
+-- The pairs placeholder is the valid_pairs_filter block below when the files mix versions (only
+-- items of the row's version are kept), else empty.
 INSERT INTO fct_answer
 SELECT round_id, gruppe, elev, item, value
 FROM (
@@ -153,6 +154,9 @@ FROM (
     FROM new_wide
 ) AS u
 {pairs};
+
+-- name: valid_pairs_filter
+WHERE EXISTS (SELECT 1 FROM new_pairs AS p WHERE p.versjon = u.versjon AND p.item = u.item)
 
 -- name: insert_nominations_batch
 INSERT INTO fct_nomination SELECT round_id, gruppe, elev, item, nominee FROM new_nominations;
@@ -171,12 +175,19 @@ FROM new_log ORDER BY file_id;
 -- name: next_file_ids
 SELECT nextval('seq_file_id') AS file_id FROM range(?);
 
--- name: replace_rounds
--- dim_round with the rows of the changed rounds replaced by dim_round.sql over their facts.
-CREATE OR REPLACE TABLE dim_round AS SELECT * FROM (
+-- name: replaced_rounds
+-- The rows of dim_round with the changed rounds' rows replaced by dim_round.sql over their
+-- facts, kept aside (dim_round is then made anew from its DDL and these rows).
+CREATE OR REPLACE TEMP TABLE dim_round_next AS SELECT * FROM (
     SELECT * FROM dim_round WHERE round_id NOT IN {changed}
     UNION ALL ({fresh})
 ) {order};
 
--- name: create_rounds
-CREATE OR REPLACE TABLE dim_round AS SELECT * FROM ({select}) {order};
+-- name: replaced_rounds_rows
+SELECT * FROM dim_round_next;
+
+-- name: drop_replaced_rounds
+DROP TABLE dim_round_next;
+
+-- name: rounds_rows
+SELECT * FROM ({select}) {order};

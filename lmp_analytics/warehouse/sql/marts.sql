@@ -3,9 +3,9 @@
 -- level sums exactly from the level below and nothing ever averages percentages.
 --
 -- The `*_rows` blocks are SELECTs that lmp_analytics/metrics/marts.py runs either over every
--- round (CREATE TABLE ... AS) or, when only some rounds changed, over those rounds ({answers},
--- {responses}, {pupils}: the facts of the changed rounds; {groups}: the groups of the changed
--- terms) and then DELETEs and INSERTs just those rows.
+-- round (into a table made anew from its DDL in derived.sql) or, when only some rounds changed,
+-- over those rounds ({answers}, {responses}, {pupils}: the facts of the changed rounds; {groups}:
+-- the groups of the changed terms) and then DELETEs and INSERTs just those rows.
 --
 -- Scale sums are summed exactly: a pupil's scale value is a mean of k <= 16 answers, so
 -- value * 720720 (lcm of 1..16) is an integer; the marts add these integers (sum_x, sumsq_x in
@@ -109,10 +109,9 @@ JOIN dim_round AS r USING (round_id)
 JOIN dim_school AS s ON s.skole_orgnr = r.skole_orgnr
 JOIN kinds AS k ON k.versjon = r.versjon AND k.indicator = g.indicator;
 
--- name: school_rounds
+-- name: school_rounds_rows
 -- The round a school contributes to a term's aggregates: its earliest preventive round of the
 -- term (a concrete-suspicion round is a targeted survey, not the school's regular measurement).
-CREATE OR REPLACE TABLE mart_school_round AS
 SELECT round_id, skole_orgnr, term, versjon, runde, first_date,
        row_number() OVER (PARTITION BY skole_orgnr, term
                           ORDER BY (formal = 'mistanke'), first_date, runde, versjon) = 1
@@ -213,13 +212,13 @@ WHERE round_id IN (SELECT round_id FROM dup)
 GROUP BY round_id, item;
 
 -- name: item_nonresponse_read
--- Read by metrics/nonresponse.py: the per round x item counts (mart_item_counts, or
--- item_counts_rows over fct_answer for a warehouse built before that mart) with the round's
--- school, term and primary flag (from mart_school_round when there is one, else true),
--- conditional items (parameter 1) left out, only the terms in parameter 2 (NULL: every term).
-SELECT c.round_id, r.skole_orgnr, r.term, c.item, {is_primary} AS is_primary,
+-- Read by metrics/nonresponse.py: the per round x item counts (mart_item_counts) with the
+-- round's school, term and primary flag (mart_school_round), conditional items (parameter 1)
+-- left out, only the terms in parameter 2 (NULL: every term).
+SELECT c.round_id, r.skole_orgnr, r.term, c.item, coalesce(m.is_primary, false) AS is_primary,
        c.asked, c.skipped, c.n
-FROM {counts} AS c JOIN dim_round AS r USING (round_id) {primary}
+FROM mart_item_counts AS c JOIN dim_round AS r USING (round_id)
+LEFT JOIN mart_school_round AS m USING (round_id)
 WHERE NOT list_contains(?, c.item)
   AND (?::VARCHAR[] IS NULL OR list_contains(?::VARCHAR[], r.term));
 
@@ -233,42 +232,20 @@ SELECT skole_orgnr, skole, kommunenummer FROM dim_school;
 -- The suppressed item non-response cells (metrics/nonresponse.py), every role's rows.
 SELECT * FROM mart_item_nonresponse;
 
--- name: item_nonresponse_create
-CREATE OR REPLACE TABLE mart_item_nonresponse AS SELECT * FROM new_item_nonresponse;
-
 -- name: item_nonresponse_delete_terms
 DELETE FROM mart_item_nonresponse WHERE list_contains(?, term);
-
--- name: item_nonresponse_insert
-INSERT INTO mart_item_nonresponse BY NAME SELECT * FROM new_item_nonresponse;
 
 -- name: changed_terms
 -- Terms of the rounds an incremental build recomputed (mart_changed, made by _update).
 SELECT DISTINCT term FROM mart_changed ORDER BY term;
 
--- name: replace_indicator_items
--- dim_indicator_item from the codebooks (registered frame `new_indicator_items`).
+-- name: clear_indicator_items
+-- dim_indicator_item is refilled from the codebooks (metrics/marts.py).
 DELETE FROM dim_indicator_item;
-INSERT INTO dim_indicator_item SELECT * FROM new_indicator_items;
-
--- name: create_pupil_indicator
-CREATE OR REPLACE TABLE fct_pupil_indicator AS {rows}
-
--- name: create_group_counts
-CREATE OR REPLACE TABLE mart_group_counts AS {rows}
-
--- name: create_indicator_counts
-CREATE OR REPLACE TABLE mart_indicator_counts AS {rows}
-
--- name: create_item_counts
-CREATE OR REPLACE TABLE mart_item_counts AS {rows}
 
 -- name: delete_changed_rounds
 -- An incremental build: the rows of the rounds it recomputes (mart_changed).
 DELETE FROM {table} WHERE round_id IN (SELECT round_id FROM mart_changed);
-
--- name: insert_rows
-INSERT INTO {table} {rows}
 
 -- name: delete_changed_indicator_counts
 -- An incremental build's stale mart_indicator_counts rows: the group and school rows of the

@@ -69,12 +69,6 @@ CREATE TABLE {table} AS SELECT * FROM rows;
 -- name: drop_publication
 DROP TABLE IF EXISTS pub_indicator_cells;
 
--- name: create_publication
-CREATE TABLE pub_indicator_cells AS SELECT * FROM new_publication;
-
--- name: append_publication
-INSERT INTO pub_indicator_cells BY NAME SELECT * FROM new_publication;
-
 -- name: cells_fingerprint
 -- Everything a publication's cells are computed from (the marts, the schools and the indicator
 -- definitions): equal fingerprints, equal cells at any threshold. Keys a stricter reader's cache.

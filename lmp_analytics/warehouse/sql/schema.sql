@@ -113,16 +113,8 @@ CREATE TABLE IF NOT EXISTS audit_log (
     detail   VARCHAR
 );
 
-CREATE TABLE IF NOT EXISTS dim_indicator_item (
-    versjon       VARCHAR NOT NULL,
-    indicator     VARCHAR NOT NULL,
-    kind          VARCHAR NOT NULL,      -- share | scale
-    item          VARCHAR NOT NULL,
-    is_reversed   BOOLEAN NOT NULL,
-    threshold     INTEGER,               -- share: value >= threshold counts
-    min_items     INTEGER,               -- scale: answered items needed for a score
-    top_threshold DOUBLE                 -- scale: mean >= top_threshold counts as "high"
-);
+-- dim_indicator_item, the codebooks' indicator definitions, is a derived table (made by the
+-- marts from the codebooks): declared in derived.sql, created with this schema (publish.py).
 
 CREATE TABLE IF NOT EXISTS fct_eu_result (   -- Elevundersøkelsen, published aggregates only
     level          VARCHAR NOT NULL,         -- nasjon | fylke | kommune | skole
