@@ -11,6 +11,7 @@ from functools import cached_property
 import polars as pl
 
 from lmp_analytics import api
+from lmp_analytics.errors import keyed
 from lmp_analytics.metrics.participation import enrolment
 from lmp_analytics.metrics.phases import phase_calendar, primary_rounds
 from lmp_analytics.privacy.roles import Role
@@ -108,7 +109,8 @@ class ReportSource:
             raise ReportError(f"no school with orgnr {orgnr} in the warehouse")
         row = schools.row(0, named=True)
         if not self.role.includes_school(orgnr, row["kommunenummer"]):
-            raise PermissionError(f"role {self.role} may not see school {orgnr}")
+            raise keyed(PermissionError(f"role {self.role} may not see school {orgnr}"),
+                        "role_not_school", role=self.role, orgnr=orgnr)
         return row
 
 
