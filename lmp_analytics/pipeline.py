@@ -240,6 +240,8 @@ def ingest_files(
                     if progress:
                         progress(first + i + 1, len(files), chunk[i])
                 loader.flush()  # while the worker reads and maps the next chunk
+                if not dry_run:  # frees the chunk's rows: memory bounded by the chunk
+                    commit_stage(con)
                 first += len(chunk)
         loader.flush()
         loaded = report.count("loaded") + report.count("valid")
