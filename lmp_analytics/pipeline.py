@@ -217,32 +217,9 @@ def ingest_files(
         started = dt.datetime.now()
         loader = load.BatchLoader(con, run_id=run_id, known_rounds=known,
                                   allow_shrink=allow_shrink)
-        pseudonymiser = protect.Pseudonymiser(key)
-
-        def read_and_map(chunk: list[Path]) -> tuple[list[_Prepared], MappedBatch]:
-            prepared = _prepare(chunk, done, profile)
-            tables = [p.table for p in prepared if p.table is not None]
-            return prepared, map_tables(tables, books=books, roster_orgnrs=ref.orgnrs, key=key,
-                                        today=today, pseudonymiser=pseudonymiser)
-
-        first = 0
-        with ThreadPoolExecutor(max_workers=1) as worker:
-            for chunk, (prepared, batch) in _prefetched(_chunks(files), read_and_map, worker):
-                loader.start(batch)
-                index = 0
-                for i, prep in enumerate(prepared):
-                    if prep.table is None:
-                        outcome = prep.outcome
-                    else:
-                        outcome = _load_one(loader, batch, index, prep, done, dry_run)
-                        index += 1
-                    report.outcomes.append(outcome)
-                    if progress:
-                        progress(first + i + 1, len(files), chunk[i])
-                loader.flush()  # while the worker reads and maps the next chunk
-                if not dry_run:  # frees the chunk's rows: memory bounded by the chunk
-                    commit_stage(con)
-                first += len(chunk)
+        _load_chunks(con, loader, files, done=done, profile=profile, books=books,
+                     roster_orgnrs=ref.orgnrs, key=key, today=today, report=report,
+                     progress=progress, dry_run=dry_run)
         loader.flush()
         loaded = report.count("loaded") + report.count("valid")
         if not loaded and report.count("rejected"):
@@ -352,6 +329,40 @@ def _dropped_schools(con: duckdb.DuckDBPyConnection, ref: Roster) -> str | None:
         "(`lmp retention --before TERM` deletes whole rounds, `lmp forget --elev-id-file FILE` "
         "single pupils) and then load the new roster"
     )
+
+
+def _load_chunks(con: duckdb.DuckDBPyConnection, loader: load.BatchLoader, files: list[Path], *,
+                 done: set[str], profile: MappingProfile | None, books: dict,
+                 roster_orgnrs: set[str], key: bytes, today: dt.date | None, report: IngestReport,
+                 progress: Progress | None, dry_run: bool) -> None:
+    """Read, map and load ``files`` chunk by chunk, the next chunk read and mapped in a worker
+    thread while this one is inserted; each file's outcome goes to ``report`` in file order."""
+    pseudonymiser = protect.Pseudonymiser(key)
+
+    def read_and_map(chunk: list[Path]) -> tuple[list[_Prepared], MappedBatch]:
+        prepared = _prepare(chunk, done, profile)
+        tables = [p.table for p in prepared if p.table is not None]
+        return prepared, map_tables(tables, books=books, roster_orgnrs=roster_orgnrs, key=key,
+                                    today=today, pseudonymiser=pseudonymiser)
+
+    first = 0
+    with ThreadPoolExecutor(max_workers=1) as worker:
+        for chunk, (prepared, batch) in _prefetched(_chunks(files), read_and_map, worker):
+            loader.start(batch)
+            index = 0
+            for i, prep in enumerate(prepared):
+                if prep.table is None:
+                    outcome = prep.outcome
+                else:
+                    outcome = _load_one(loader, batch, index, prep, done, dry_run)
+                    index += 1
+                report.outcomes.append(outcome)
+                if progress:
+                    progress(first + i + 1, len(files), chunk[i])
+            loader.flush()  # while the worker reads and maps the next chunk
+            if not dry_run:  # frees the chunk's rows: memory bounded by the chunk
+                commit_stage(con)
+            first += len(chunk)
 
 
 def _chunks(files: list[Path]) -> Iterator[list[Path]]:
