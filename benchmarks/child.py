@@ -4,7 +4,7 @@
     python -m benchmarks.child floor polars|duckdb WORLD
     python -m benchmarks.child queries WAREHOUSE REPEAT
     python -m benchmarks.child stats WAREHOUSE REPEAT
-    python -m benchmarks.child decade YEAR_WAREHOUSE DECADE_WAREHOUSE
+    python -m benchmarks.child decade YEAR_WAREHOUSE DECADE_WAREHOUSE [YEARS]
 
 ``ingest`` runs what ``lmp ingest`` runs (``jobs.ingest_and_build``: read, protect, map, validate,
 load, marts, publication, atomic publish) with timers around its phases; with FILEs it ingests
@@ -127,11 +127,11 @@ def stats(warehouse: Path, repeat: int) -> dict:
     return {"stats": results, "peak_rss_mb": _rss_mb()}
 
 
-def decade(year: Path, target: Path) -> dict:
+def decade(year: Path, target: Path, years: int = 10) -> dict:
     from benchmarks.worlds import replicate_years
 
     start = time.perf_counter()
-    info = replicate_years(year, target)
+    info = replicate_years(year, target, years)
     return {"seconds": time.perf_counter() - start, **info, "peak_rss_mb": _rss_mb()}
 
 
@@ -146,7 +146,7 @@ def main(argv: list[str]) -> None:
     elif task == "stats":
         out = stats(Path(args[0]), int(args[1]))
     elif task == "decade":
-        out = decade(Path(args[0]), Path(args[1]))
+        out = decade(Path(args[0]), Path(args[1]), *(int(a) for a in args[2:3]))
     else:
         raise SystemExit(f"unknown task {task}")
     print(json.dumps(out))

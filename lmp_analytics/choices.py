@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from lmp_analytics.errors import UsageError
+from lmp_analytics.errors import UsageError, keyed
 from lmp_analytics.ingest.readers import normalise_column
 
 #: Spellings users type -> the package's value (used only when that value is allowed).
@@ -58,6 +58,8 @@ def choose(option: str, value: object, allowed: Iterable[object]) -> str:
         return by_fold[fold(alias)]
     english = [ENGLISH[v] for v in values if v in ENGLISH and ENGLISH[v] not in by_fold]
     hint = f" (English: {', '.join(english)})" if english else ""
-    raise UsageError(f"{option} {str(value)!r} is not allowed; use one of: "
-                     f"{', '.join(values)}{hint}")
+    raise keyed(UsageError(f"{option} {str(value)!r} is not allowed; use one of: "
+                           f"{', '.join(values)}{hint}"),
+                "not_allowed", option=option, value=repr(str(value)), allowed=", ".join(values),
+                words=", ".join(english))
 

@@ -14,6 +14,7 @@ checkout's ``data/``. Nothing else in the package hard-codes a path. Environment
                           recorded ``min_n`` or ignored (the warehouse's is set by
                           ``lmp ingest --min-n``; see :mod:`lmp_analytics.warehouse.meta`)
 - ``LMP_ROLES``           path of the role configuration (``users.toml``)
+- ``LMP_LANG``            language of the CLI's messages (nb | nn | en; default en)
 """
 
 from __future__ import annotations
@@ -34,6 +35,13 @@ INSTALLED_DASHBOARD_APP = PACKAGE_DIR / "dashboards" / "app.py"
 DASHBOARD_APP = PROJECT_ROOT / "dashboards" / "app.py"
 
 DEFAULT_MIN_N = 10
+
+
+def lang_setting() -> str | None:
+    """``$LMP_LANG`` as given (stripped, lower case), or None when unset or empty; the CLI
+    checks it against the languages it has (``lmp_analytics.cli.common.cli_lang``)."""
+    value = os.environ.get("LMP_LANG", "").strip().lower()
+    return value or None
 
 
 def data_dir() -> Path:

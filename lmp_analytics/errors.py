@@ -69,3 +69,12 @@ class ThresholdError(LmpError, ValueError):
 
 class UsageError(LmpError, ValueError):
     """An option or argument value a command does not accept (the message lists what it does)."""
+
+
+def keyed(exc: BaseException, key: str, **values: object) -> BaseException:
+    """``exc`` marked with the key of its message in the language files (``cli.<key>``) and the
+    message's values, so that the CLI can say it in the reader's language (``LMP_LANG``);
+    ``str(exc)`` stays the English message."""
+    exc.message_key = key  # type: ignore[attr-defined]
+    exc.message_values = values  # type: ignore[attr-defined]
+    return exc

@@ -98,7 +98,8 @@ def ingest_national_files(
                                    else "does not exist")
             digest = hashlib.sha256(path.read_bytes()).hexdigest()
             if digest in done:
-                return FileOutcome(path, "skipped", message="already loaded (same content)")
+                return FileOutcome(path, "skipped", message="already loaded (same content)",
+                               message_key="already_loaded")
             with warnings.catch_warnings(record=True) as caught:
                 warnings.simplefilter("always", EuExportWarning)
                 export = read_eu_export_with_problems(path, schools)

@@ -67,6 +67,9 @@ class FileOutcome:
     column: str | None = None
     warnings: list[str] = field(default_factory=list)
     replaced: list[load.Replacement] = field(default_factory=list)
+    message_key: str | None = None
+    """The key of ``message`` in the language files (``cli.<key>``), when it has one."""
+    message_values: dict = field(default_factory=dict)
 
 
 @dataclass
@@ -83,6 +86,14 @@ class IngestReport:
     notices: list[str] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
     """Run-level warnings (e.g. a retired kommunenummer in the roster read as its successor)."""
+    notice_keys: dict[str, tuple[str, dict]] = field(default_factory=dict)
+    """For a notice that has one: the key of its text in the language files (``cli.<key>``)
+    and its values."""
+
+    def notice(self, text: str, key: str, **values) -> None:
+        """Add the notice ``text`` (English), keyed ``key`` with ``values``."""
+        self.notices.append(text)
+        self.notice_keys[text] = (key, values)
 
     def count(self, status: str) -> int:
         return sum(1 for o in self.outcomes if o.status == status)
@@ -245,8 +256,9 @@ def ingest_files(
         if not key_known:
             _record_key(con, report, key, key_source, target, entries, held_pupils)
         if threshold.first:
-            report.notices.append(f"threshold min_n = {threshold.after} recorded for this "
-                                  "warehouse (change it with `lmp ingest --min-n N`)")
+            report.notice(f"threshold min_n = {threshold.after} recorded for this "
+                          "warehouse (change it with `lmp ingest --min-n N`)",
+                          "min_n_recorded", min_n=threshold.after)
         if threshold.changed or (min_n is not None and threshold.first):
             entries.append(audit.Entry(
                 "min_n", None, detail=f"threshold min_n {threshold.before} -> "
@@ -281,17 +293,19 @@ def ingest_files(
 
 def _threshold_notices(report: IngestReport, threshold: meta.ThresholdChange) -> None:
     if threshold.changed:
-        report.notices.append(
+        report.notice(
             f"threshold min_n changed from {threshold.before} to {threshold.after}: every "
-            "indicator is suppressed again (recorded in the audit log)")
+            "indicator is suppressed again (recorded in the audit log)",
+            "min_n_changed", before=threshold.before, after=threshold.after)
     try:
         wanted = env_min_n()
     except ValueError:
         wanted = None
     if wanted is not None and wanted != threshold.after:
-        report.notices.append(
+        report.notice(
             f"LMP_MIN_N={wanted} is ignored by ingest: the warehouse's threshold is min_n="
-            f"{threshold.after}; change it with `lmp ingest --min-n N`")
+            f"{threshold.after}; change it with `lmp ingest --min-n N`",
+            "min_n_env_ignored", wanted=wanted, min_n=threshold.after)
 
 
 def _record_key(con: duckdb.DuckDBPyConnection, report: IngestReport, key: bytes,
@@ -423,7 +437,8 @@ def _prepare(paths: list[Path], done: set[str],
         digest = hashlib.sha256(data).hexdigest()
         prep = _Prepared(path, digest)
         if digest in done:
-            prep.outcome = FileOutcome(path, "skipped", message="already loaded (same content)")
+            prep.outcome = FileOutcome(path, "skipped", message="already loaded (same content)",
+                               message_key="already_loaded")
         else:
             todo.append((prep, data))
         out.append(prep)
@@ -442,14 +457,17 @@ def _prepare(paths: list[Path], done: set[str],
 
 
 def _rejected(path: Path, exc: FileRejected) -> FileOutcome:
-    return FileOutcome(path, "rejected", message=exc.reason, row=exc.row, column=exc.column)
+    return FileOutcome(path, "rejected", message=exc.reason, row=exc.row, column=exc.column,
+                       message_key=getattr(exc, "message_key", None),
+                       message_values=dict(getattr(exc, "message_values", {})))
 
 
 def _load_one(loader: load.BatchLoader, batch: MappedBatch, index: int, prep: _Prepared,
               done: set[str], dry_run: bool) -> FileOutcome:
     path, table = prep.path, prep.table
     if prep.digest in done:  # the same content loaded from another file earlier in this run
-        return FileOutcome(path, "skipped", message="already loaded (same content)")
+        return FileOutcome(path, "skipped", message="already loaded (same content)",
+                               message_key="already_loaded")
     if batch.rejected[index] is not None:
         return _rejected(path, batch.rejected[index])
     try:
@@ -465,7 +483,20 @@ def _load_one(loader: load.BatchLoader, batch: MappedBatch, index: int, prep: _P
         rows_loaded=loaded.rows_loaded, rows_quarantined=loaded.rows_quarantined,
         warnings=table.warnings + batch.warnings[index],
         message=_quarantine_summary(loaded.quarantine), replaced=list(loaded.replaced),
+        **_quarantine_key(loaded.quarantine),
     )
+
+
+def _quarantine_key(quarantine) -> dict:
+    """The key and values of :func:`_quarantine_summary` (``cli.quarantine_summary``; the
+    reason as its code, which the language files name)."""
+    if quarantine.height == 0:
+        return {}
+    first = quarantine.row(0, named=True)
+    return {"message_key": "quarantine_summary", "message_values": {
+        "n": quarantine.get_column("row_number").n_unique(), "row": first["row_number"],
+        "column": first["column_name"], "value": repr(first["value"]),
+        "code": first.get("reason_code")}}
 
 
 def _quarantine_summary(quarantine) -> str:

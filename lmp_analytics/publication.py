@@ -72,10 +72,11 @@ SLICES = tuple(
 class CellBatch:
     """The unsuppressed cells of some indicators, read with one ``indicator_tables`` call per
     slice (6 reads of the marts) instead of one ``indicator_table`` call per slice and indicator
-    (54): for small warehouses (the incremental build's in-memory scratch), where the per-read
-    overhead, not the data, dominates. Pass it where :func:`indicator_cells` and
-    :func:`suppressed_indicator` take a connection: each indicator's cells are the same rows,
-    computed from the same input rows, as read on their own."""
+    (60). Both builds use it: the incremental one on its small in-memory scratch, where the
+    per-read overhead dominates, and the full one, where it reads every indicator's cells with
+    about half the CPU (a 25 % national year, 124k cells: 1.2-1.3 s -> 0.5-0.6 s). Pass it where
+    :func:`indicator_cells` and :func:`suppressed_indicator` take a connection: each indicator's
+    cells are the same rows, computed from the same input rows, as read on their own."""
 
     def __init__(self, con: duckdb.DuckDBPyConnection, indicators: Sequence[str]) -> None:
         slices = [indicator_tables(con, level, indicators=indicators, by=by)
@@ -129,13 +130,11 @@ def _q(name: str, **parts: str) -> str:
     return text.format(**parts) if parts else text
 
 
-def _suppressed(
-    con: duckdb.DuckDBPyConnection, min_n: int, *, batch: bool = False
-) -> pl.DataFrame | None:
-    """Every indicator's suppressed cells from the marts on ``con`` (None: no cells).
-    ``batch``: read all indicators' cells at once (:class:`CellBatch`; small warehouses only)."""
+def _suppressed(con: duckdb.DuckDBPyConnection, min_n: int) -> pl.DataFrame | None:
+    """Every indicator's suppressed cells from the marts on ``con`` (None: no cells), their
+    cells read at once (:class:`CellBatch`)."""
     indicators = [row[0] for row in con.execute(_q("indicators")).fetchall()]
-    source = CellBatch(con, indicators) if batch else con
+    source = CellBatch(con, indicators)
     frames = [suppressed_indicator(source, ind, min_n=min_n) for ind in indicators]
     frames = [f for f in frames if f.height]
     return pl.concat(frames, how="vertical_relaxed") if frames else None
@@ -213,7 +212,7 @@ def _update(con: duckdb.DuckDBPyConnection, min_n: int) -> None:
         return
     scratch = _changed_marts(con, terms)
     try:
-        published = _suppressed(scratch, min_n, batch=True)
+        published = _suppressed(scratch, min_n)
     finally:
         scratch.close()
     _replace_changed(con, terms, published)

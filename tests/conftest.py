@@ -21,6 +21,7 @@ def lmp_env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     monkeypatch.setenv("LMP_PSEUDONYM_KEY", TEST_KEY)
     monkeypatch.setenv("LMP_PSEUDONYM_KEY_FILE", str(tmp_path / "no-such.key"))
     monkeypatch.setenv("LMP_WAREHOUSE", str(tmp_path / "default-warehouse.duckdb"))
+    monkeypatch.delenv("LMP_LANG", raising=False)  # the CLI's messages in English
     return tmp_path
 
 

@@ -14,6 +14,8 @@ import streamlit as st
 from lmpdash import charts, data
 from lmpdash.i18n import fmt_pp
 
+from lmp_analytics.presentation.labels import national_note
+
 DESIGN_KEYS = {"eligible": "np.design_eligible", "never-treated": "np.design_never",
                "not-yet-treated": "np.design_notyet", "naive": "np.design_naive"}
 DESIGN_ORDER = list(DESIGN_KEYS)
@@ -91,11 +93,29 @@ def _programme(ctx) -> None:
         charts.show_chart(chart, table_es, lang, key="np_es",
                           file_name=f"lmp_elevundersokelsen_hendelse_{lang}",
                           alt_text=ctx.t("np.es_title"))
-    notes = [w for w in res["warning"].drop_nulls().unique().sort().to_list() if w]
+    notes = _notes(ctx, view)
     if notes:
         with st.expander(ctx.t("sa_tech_notes")):
-            for w in notes:   # the estimator's own words, verbatim (wraps, unlike st.code)
-                st.caption(f"`{w}`")
+            for line in notes:
+                st.caption(line)
+
+
+def _notes(ctx, view) -> list[str]:
+    """The designs' notes in the reader's language: those of every row once, then each row's
+    own under its design and grade. A sentence of the estimator this package does not know is
+    shown as it came, as code (wraps, unlike st.code)."""
+    rows = [(d, t) for d, t in view.results.select("design", "trinn").iter_rows()]
+    per_row = {row: [national_note(n.key, dict(n.values), ctx.lang) or f"`{n.english()}`"
+                     for n in view.notes.get(row, ())] for row in rows}
+    common = [n for n in dict.fromkeys(x for v in per_row.values() for x in v)
+              if all(n in v for v in per_row.values())]
+    out = list(common)
+    for (design, trinn), lines in per_row.items():
+        own = [n for n in lines if n not in common]
+        if own:
+            name = ctx.t(DESIGN_KEYS[design]) if design in DESIGN_KEYS else design
+            out.append(f"**{name}, {_grade(ctx, trinn)}:** " + " ".join(own))
+    return out
 
 
 def _kommune(ctx, kommune: str) -> None:

@@ -18,6 +18,7 @@ from lmp_analytics.cli.common import (
     _output,
     _role,
     console,
+    say,
 )
 from lmp_analytics.errors import LmpError
 
@@ -51,10 +52,9 @@ def alerts(
             "post_value", "change", "ci_low", "ci_high", "verdict"]
     try:
         if fmt == "table" and frame.height == 0:
-            console.print(f"No school in scope went clearly the wrong way on {indicator} in "
-                          "its latest round or phase.")
+            console.print(say("no_alerts", indicator=indicator))
             return
-        _emit(frame, fmt, out, cols, f"Clearly the wrong way: {indicator}", audited)
+        _emit(frame, fmt, out, cols, say("alerts_title", indicator=indicator), audited)
     except LmpError as exc:
         raise _fail(exc, debug) from None
     except OSError as exc:

@@ -1,6 +1,6 @@
 """What every ``lmp`` command shares: the command group that turns an unhandled error into
-one plain line, the consoles, the common options, option checks and the table/CSV/Parquet
-output of a frame."""
+one plain line, the consoles, the language of the messages (``LMP_LANG``), the common options,
+option checks and the table/CSV/Parquet output of a frame."""
 
 from __future__ import annotations
 
@@ -14,9 +14,10 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.table import Table
 from typer.core import TyperGroup
 
-from lmp_analytics import failures
+from lmp_analytics import config, failures
 from lmp_analytics.choices import choose
-from lmp_analytics.errors import UsageError
+from lmp_analytics.errors import FileRejected, UsageError, keyed
+from lmp_analytics.presentation.strings import LANGS, has, text
 from lmp_analytics.terminal import cell, plain, safe
 
 #: The command being run (named in the log of an unexpected error).
@@ -41,6 +42,11 @@ class LmpGroup(TyperGroup):
 
     def invoke(self, ctx):
         """Run the command; an unhandled exception becomes :func:`_fail`'s line and code."""
+        wanted = config.lang_setting()
+        if wanted and wanted not in LANGS:  # before any work, like an option value
+            err_console.print(f"[bold red]error:[/] LMP_LANG {safe(repr(wanted))} is not "
+                              f"allowed; use one of: {', '.join(LANGS)}", highlight=False)
+            raise typer.Exit(2)
         try:
             return super().invoke(ctx)
         except (typer.Exit, typer.Abort, typer.TyperException, KeyboardInterrupt,
@@ -67,6 +73,59 @@ ProfileOpt = Annotated[Path | None, typer.Option(
     "contract layout: renames columns and recodes answer labels before mapping.")]
 
 
+def cli_lang() -> str:
+    """The language of the CLI's messages: ``$LMP_LANG`` (nb | nn | en), else English. Tables,
+    CSV, JSON and exit codes do not change with it."""
+    wanted = config.lang_setting()
+    return wanted if wanted in LANGS else "en"
+
+
+def say(key: str, **values) -> str:
+    """The CLI message ``cli.<key>`` in :func:`cli_lang`, with its values filled in."""
+    return text(f"cli.{key}", cli_lang(), **values)
+
+
+def where(path: object, row: int | None, column: str | None) -> str:
+    """``path, row 3, column 'dato'`` in the CLI's language (``path`` may be empty)."""
+    parts = [str(path)] if path else []
+    if row is not None:
+        parts.append(say("where_row", row=row))
+    if column:
+        parts.append(say("where_column", column=column))
+    return ", ".join(parts)
+
+
+def detail_text(outcome) -> str:
+    """A file outcome's message in the CLI's language when the core gave it a key."""
+    key = getattr(outcome, "message_key", None)
+    if cli_lang() != "en" and key and has(f"cli.{key}"):
+        values = dict(outcome.message_values)
+        if "code" in values:  # a quarantine reason: its name in the language files
+            from lmp_analytics.ingest.reasons import label
+
+            values["reason"] = label(values.pop("code"), cli_lang()).lower()
+        return say(key, **values)
+    return outcome.message
+
+
+def in_language(exc: BaseException, line: str) -> str:
+    """``line`` (the English message of ``exc``) in the CLI's language: a message the core
+    marked with a key (:func:`lmp_analytics.errors.keyed`), or a rejected file's place (file,
+    row, column) with its detail; any other message stays as it is."""
+    if cli_lang() == "en":
+        return line
+    key = getattr(exc, "message_key", None)
+    if key and has(f"cli.{key}"):
+        values = dict(getattr(exc, "message_values", {}))
+        if "words" in values:  # the English spellings an option also takes
+            words = values.pop("words")
+            values["hint"] = say("not_allowed_hint", words=words) if words else ""
+        return say(key, **values)
+    if isinstance(exc, FileRejected) and line == str(exc):
+        return f"{where(exc.path, exc.row, exc.column)}: {exc.reason}"
+    return line
+
+
 def progress_bar(target: Console | None = None, *, disable: bool = False) -> Progress:
     """The one progress bar style of the CLI (description, bar, n/total, elapsed)."""
     return Progress(
@@ -89,8 +148,9 @@ def _fail(exc: BaseException, debug: bool, code: int | None = None,
     if debug:
         raise exc
     described, line = failures.report_line(exc, command or _running["command"])
-    err_console.print(f"[bold red]error:[/] {safe(line, keep_newlines=True)}", highlight=False,
-                      soft_wrap=True)
+    line = in_language(exc, line)
+    err_console.print(f"[bold red]{say('error')}:[/] {safe(line, keep_newlines=True)}",
+                      highlight=False, soft_wrap=True)
     return typer.Exit(code if code is not None else described)
 
 
@@ -149,7 +209,7 @@ def _output(fmt: str, out: Path | None, formats: tuple[str, ...],
     fmt = choose("--format", fmt, formats)
     _not_a_folder("--out", out)
     if out is None and fmt in needs_out:
-        raise UsageError(f"--format {fmt} needs --out")
+        raise keyed(UsageError(f"--format {fmt} needs --out"), "needs_out", fmt=fmt)
     return fmt
 
 
@@ -177,13 +237,13 @@ def _emit(frame, fmt: str, out: Path | None, columns: list[str], title: str,
                                                        else v)) for v in row])
         console.print(table)
         if out:
-            console.print("[yellow]--out is ignored with --format table[/]")
+            console.print(f"[yellow]{say('out_ignored')}[/]")
         return
     data = csv_bytes(frame) if fmt == "csv" else _parquet_bytes(frame)
     entry = dict(audited or {}, detail=f"{frame.height} rows, format={fmt}")
     if out:
         audit.write_outputs([(out, data)], **entry)
-        err_console.print(f"Wrote {frame.height} rows to {safe(out)}", highlight=False)
+        err_console.print(say("wrote_rows", n=frame.height, path=safe(out)), highlight=False)
     else:
         audit.record(outputs=["<stdout>"], **entry)
         sys.stdout.write(for_stdout(data.decode("utf-8")))

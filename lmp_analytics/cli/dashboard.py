@@ -10,7 +10,7 @@ from typing import Annotated
 import typer
 
 from lmp_analytics import config
-from lmp_analytics.cli.common import DebugOpt, WarehouseOpt, _fail, console
+from lmp_analytics.cli.common import DebugOpt, WarehouseOpt, _fail, console, say
 from lmp_analytics.errors import LmpError, UsageError
 
 
@@ -71,7 +71,7 @@ def serve_dashboard(warehouse: Path, port: int) -> None:
     app_path = dashboard_ready(port)
     env = dict(os.environ, LMP_WAREHOUSE=str(warehouse))
     url = f"http://127.0.0.1:{port}"
-    console.print(f"Dashboard: [bold link={url}]{url}[/] (Ctrl+C to stop)")
+    console.print(say("dashboard_url", url=f"[bold link={url}]{url}[/]"))
     cmd = [sys.executable, "-m", "streamlit", "run", str(app_path),
            "--server.address", "127.0.0.1", "--server.port", str(port),
            "--server.headless", "true", "--browser.gatherUsageStats", "false"]

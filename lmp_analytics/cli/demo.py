@@ -8,7 +8,14 @@ from typing import Annotated
 import typer
 
 from lmp_analytics.choices import choose
-from lmp_analytics.cli.common import DebugOpt, WarehouseOpt, _fail, console, progress_bar
+from lmp_analytics.cli.common import (
+    DebugOpt,
+    WarehouseOpt,
+    _fail,
+    console,
+    progress_bar,
+    say,
+)
 from lmp_analytics.cli.dashboard import dashboard_ready, serve_dashboard
 from lmp_analytics.cli.ingest import _print_report
 from lmp_analytics.cli.warehouse import status
@@ -40,11 +47,9 @@ def synth(
             )
     except (LmpError, ValueError) as exc:
         raise _fail(exc, debug) from None
-    console.print(
-        f"Wrote {summary.n_files} files ({summary.n_rows} rows; {summary.n_schools} schools, "
-        f"{summary.n_pupils} pupils) to [bold]{safe(summary.out_dir)}[/]; truth in "
-        f"{safe(summary.truth_path)}"
-    )
+    console.print(say("synth_done", files=summary.n_files, rows=summary.n_rows,
+                      schools=summary.n_schools, pupils=summary.n_pupils,
+                      path=f"[bold]{safe(summary.out_dir)}[/]", truth=safe(summary.truth_path)))
 
 
 def demo(
@@ -71,10 +76,8 @@ def demo(
             )
     except LmpError as exc:
         raise _fail(exc, debug) from None
-    console.print(
-        f"Demo world {safe(paths.world)}: {result.count('loaded')} file(s) loaded, "
-        f"{result.count('skipped')} already loaded, {result.count('rejected')} rejected."
-    )
+    console.print(say("demo_done", path=safe(paths.world), loaded=result.count("loaded"),
+                      skipped=result.count("skipped"), rejected=result.count("rejected")))
     if result.exit_code == EXIT_REJECTED:
         _print_report(result, "demo ingest")
         raise typer.Exit(result.exit_code)

@@ -16,7 +16,9 @@ from lmp_analytics.cli.common import (
     _emit,
     _fail,
     _output,
+    cli_lang,
     console,
+    say,
 )
 from lmp_analytics.errors import LmpError, UsageError
 from lmp_analytics.terminal import safe
@@ -84,7 +86,7 @@ def evaluate_national_cmd(
     """Programme effect on the national school panel: three designs side by side with 95 %
     intervals (published school results only; programme-level, no school is shown)."""
     from lmp_analytics.evaluation.national_designs import DESIGNS, RESULT_COLUMNS, TRINN
-    from lmp_analytics.evaluation.national_designs import evaluate_national as run
+    from lmp_analytics.evaluation.national_designs import national_evaluation as run
     from lmp_analytics.evaluation.national_panel import INDICATORS
 
     try:
@@ -94,10 +96,11 @@ def evaluate_national_cmd(
         years = _selection_years(selection_years)
         limits = _thresholds(threshold)
         fmt = _output(fmt, out, ("table", "csv"))
-        frame = run(warehouse, indicator,
+        result = run(warehouse, indicator,
                     designs=DESIGNS if chosen == "all" else (chosen,),
                     trinn=TRINN if grade == "all" else (grade,),
                     selection_years=years, thresholds=limits, bridge_breaks=bridge_breaks)
+        frame = result.results
         audited = dict(action="evaluate national", role=None, warehouse=warehouse,
                        scope=f"indicator={indicator} design={chosen} trinn={grade} "
                              f"selection={selection_years} threshold={threshold}"
@@ -105,14 +108,20 @@ def evaluate_national_cmd(
     except (LmpError, ValueError) as exc:
         raise _fail(exc, debug) from None
     try:
-        _emit(frame, fmt, out, RESULT_COLUMNS[:-1], f"Programme effect on {indicator} "
-              "(Elevundersøkelsen, share as a fraction)", audited)
+        _emit(frame, fmt, out, RESULT_COLUMNS[:-1], say("national_title", indicator=indicator),
+              audited)
     except LmpError as exc:
         raise _fail(exc, debug) from None
     except OSError as exc:
         raise _fail(failures.with_path(exc, out), debug) from None
     if fmt == "table":
+        from lmp_analytics.presentation.labels import national_note
+
+        lang = cli_lang()
         for d, t, warning in frame.select("design", "trinn", "warning").iter_rows():
+            if warning and lang != "en":  # the notes in the reader's language
+                warning = " ".join(national_note(n.key, dict(n.values), lang) or n.english()
+                                   for n in result.notes.get((d, t), ()))
             if warning:
                 console.print(f"[yellow]{safe(d)} {safe(t)}:[/] {safe(warning)}",
                               highlight=False)

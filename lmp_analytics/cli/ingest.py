@@ -16,9 +16,13 @@ from lmp_analytics.cli.common import (
     WarehouseOpt,
     _fail,
     _not_a_folder,
+    cli_lang,
     console,
+    detail_text,
     err_console,
     progress_bar,
+    say,
+    where,
 )
 from lmp_analytics.errors import LmpError, UsageError
 from lmp_analytics.ingest import protect
@@ -30,58 +34,58 @@ MAX_FILE_ROWS = 25
 
 def _print_report(report: IngestReport, verb: str) -> None:
     if report.roster_error:
-        err_console.print(f"[bold red]roster rejected:[/] {safe(report.roster_error)}",
+        err_console.print(f"[bold red]{say('roster_rejected')}:[/] {safe(report.roster_error)}",
                           highlight=False)
-        err_console.print("Nothing was loaded.")
+        err_console.print(say("nothing_loaded"))
         return
-    table = Table(title=f"{verb}: {len(report.outcomes)} file(s)", show_lines=False)
-    for col in ("file", "status", "rows read", "loaded", "quarantined", "detail"):
-        table.add_column(col, overflow="fold")
+    table = Table(title=say("files_title", verb=verb, n=len(report.outcomes)), show_lines=False)
+    for col in ("file", "status", "rows_read", "loaded", "quarantined", "detail"):
+        table.add_column(say(f"col_{col}"), overflow="fold")
     style = {"loaded": "green", "valid": "green", "skipped": "dim", "rejected": "bold red"}
     shown = report.outcomes
     if len(shown) > MAX_FILE_ROWS:
         shown = [o for o in shown if o.status == "rejected" or o.rows_quarantined]
-        table.title = (f"{verb}: {len(report.outcomes)} file(s); listing the "
-                       f"{len(shown)} with rejections or quarantined rows")
+        table.title = say("files_title_some", verb=verb, n=len(report.outcomes),
+                          shown=len(shown))
     for o in shown:
-        detail = o.message
+        detail = detail_text(o)
         if o.status == "rejected":
-            where = []
-            if o.row is not None:
-                where.append(f"row {o.row}")
-            if o.column:
-                where.append(f"column '{o.column}'")
-            detail = (", ".join(where) + ": " if where else "") + o.message
+            place = where("", o.row, o.column)
+            detail = (place + ": " if place else "") + detail
+        status = say(f"status_{o.status}") if o.status in style else o.status
         table.add_row(
-            cell(o.path), cell(o.status, style.get(o.status, "")),
+            cell(o.path), cell(status, style.get(o.status, "")),
             str(o.rows_read), str(o.rows_loaded), str(o.rows_quarantined), cell(detail),
         )
     if shown:
         console.print(table)
     for w in report.warnings:
-        console.print(f"[yellow]warning:[/] {safe(w)}", highlight=False)
+        console.print(f"[yellow]{say('warning')}:[/] {safe(w)}", highlight=False)
     for o in report.outcomes:
         for w in o.warnings:
-            console.print(f"[yellow]warning:[/] {safe(w)}", highlight=False)
+            console.print(f"[yellow]{say('warning')}:[/] {safe(w)}", highlight=False)
     for notice in report.notices:
-        console.print(f"[yellow]note:[/] {safe(notice)}", highlight=False)
+        keyed = report.notice_keys.get(notice) if cli_lang() != "en" else None
+        shown = say(keyed[0], **keyed[1]) if keyed else notice
+        console.print(f"[yellow]{say('note_lower')}:[/] {safe(shown)}", highlight=False)
     for o in report.outcomes:  # what each correction replaced: pupils before -> after
         for r in o.replaced:
-            console.print(f"replaced {safe(f'{r.round_id} gruppe {r.gruppe}')}: {r.before} -> "
-                          f"{r.after} pupils ({safe(o.path)})", highlight=False)
+            console.print(say("replaced", what=safe(f"{r.round_id} gruppe {r.gruppe}"),
+                              before=r.before, after=r.after, path=safe(o.path)),
+                          highlight=False)
     summary = Table.grid(padding=(0, 2))
-    summary.add_row("files loaded", str(report.count("loaded") + report.count("valid")))
-    summary.add_row("files skipped (already loaded)", str(report.count("skipped")))
-    summary.add_row("files rejected", str(report.count("rejected")))
-    summary.add_row("rows loaded", str(report.rows_loaded))
-    summary.add_row("rows quarantined", str(report.rows_quarantined))
+    summary.add_row(say("sum_files_loaded"), str(report.count("loaded") + report.count("valid")))
+    summary.add_row(say("sum_files_skipped"), str(report.count("skipped")))
+    summary.add_row(say("sum_files_rejected"), str(report.count("rejected")))
+    summary.add_row(say("sum_rows_loaded"), str(report.rows_loaded))
+    summary.add_row(say("sum_rows_quarantined"), str(report.rows_quarantined))
     console.print(summary)
     if report.dry_run:
-        console.print("Dry run: nothing was written.")
+        console.print(say("dry_run"))
     elif report.published:
-        console.print(f"Published [bold]{safe(report.warehouse)}[/]")
+        console.print(say("published", path=f"[bold]{safe(report.warehouse)}[/]"))
     else:
-        console.print(f"Nothing new: {safe(report.warehouse)} unchanged.")
+        console.print(say("nothing_new", path=safe(report.warehouse)))
 
 
 def _write_json_report(report: IngestReport, path: Path) -> None:
@@ -235,28 +239,28 @@ def inspect(
         found = inspect_tables(tables, load_codebooks())
     except (LmpError, OSError) as exc:
         raise _fail(exc, debug) from None
-    table = Table(title=f"inspect: {len(files)} file(s), codebook {safe(found.codebook)}")
-    for col in ("column", "item", "match", "unmatched labels (count)"):
-        table.add_column(col, overflow="fold")
+    table = Table(title=say("insp_title", n=len(files), codebook=safe(found.codebook)))
+    for col in ("column", "item", "match", "unmatched"):
+        table.add_column(say(f"insp_col_{col}"), overflow="fold")
     for col in found.columns:
         unmatched = ", ".join(f"{lab.value} ({lab.count})" for lab in col.unmatched_labels)
         close = [lab for lab in col.labels if lab.how.startswith("nær")]
-        how = col.how + (f"; {len(close)} label(s) close" if close else "")
+        how = col.how + (f"; {say('insp_close', n=len(close))}" if close else "")
         style = "red" if col.target is None and col.how != "fjernes" else ""
         table.add_row(cell(col.header, style), cell(col.target or "-"), cell(how),
                       cell(unmatched, "red" if unmatched else ""))
     console.print(table)
-    console.print(f"codebook {safe(found.codebook)}: {safe(found.version_note)}", highlight=False)
+    console.print(say("insp_codebook", codebook=safe(found.codebook),
+                      note=safe(found.version_note)), highlight=False)
     if profile is not None:
         try:
             profile.write_text(found.profile([p.name for p in files]), encoding="utf-8")
         except OSError as exc:
             raise _fail(failures.with_path(exc, profile), debug) from None
-        console.print(f"Wrote mapping profile [bold]{safe(profile)}[/]; use it with "
-                      f"`lmp ingest --profile {safe(profile)}`.", highlight=False)
+        console.print(say("insp_wrote", path=f"[bold]{safe(profile)}[/]", file=safe(profile)),
+                      highlight=False)
     if not found.complete:
-        console.print("[yellow]Some columns or labels did not match:[/] they are written "
-                      "commented out in the profile; fill them in or leave them out.")
+        console.print(f"[yellow]{say('insp_incomplete')}[/] {say('insp_incomplete_rest')}")
     raise typer.Exit(0 if found.complete else 1)
 
 

@@ -25,10 +25,12 @@ from lmp_analytics.cli.common import (
     _output,
     _role,
     _term,
+    cli_lang,
     console,
     err_console,
     for_stdout,
     progress_bar,
+    say,
 )
 from lmp_analytics.errors import LmpError, UsageError
 from lmp_analytics.terminal import safe
@@ -116,7 +118,7 @@ def compare(
 
         frame = frame.with_columns(pl.coalesce("diff_pp", "diff_mean").alias("diff"))
     try:
-        _emit(frame, fmt, out, cols, f"Change in {indicator}", audited)
+        _emit(frame, fmt, out, cols, say("change_in", indicator=indicator), audited)
     except LmpError as exc:
         raise _fail(exc, debug) from None
     except OSError as exc:
@@ -125,7 +127,8 @@ def compare(
             role=_role(role), warehouse=warehouse):
         from lmp_analytics.presentation.strings import text
 
-        err_console.print(f"Note: {text('caveat.no_before', 'en')}", highlight=False)
+        err_console.print(f"{say('note')}: {text('caveat.no_before', cli_lang())}",
+                          highlight=False)
 
 
 def report(
@@ -166,9 +169,8 @@ def report(
     except OSError as exc:
         raise _fail(failures.with_path(exc, out), debug) from None
     where = run.paths[0] if len(run.paths) == 1 else out
-    console.print(f"Wrote {len(run.paths)} report(s) ({safe(run.scope)}) to "
-                  f"[bold]{safe(where)}[/]",
-                  highlight=False)
+    console.print(say("wrote_reports", n=len(run.paths), scope=safe(run.scope),
+                      path=f"[bold]{safe(where)}[/]"), highlight=False)
 
 
 def export(
@@ -216,9 +218,8 @@ def export(
         sys.stdout.write(for_stdout(result.data.decode("utf-8-sig")))
         sys.stdout.flush()
     else:
-        err_console.print(f"Wrote {result.rows} rows ({result.suppressed} suppressed) to "
-                          f"{safe(out)}",
-                          highlight=False)
+        err_console.print(say("wrote_export", n=result.rows, suppressed=result.suppressed,
+                              path=safe(out)), highlight=False)
 
 
 def _export_lake(lake: Path, *, out: Path | None, role: str | None, warehouse: Path | None,
@@ -234,5 +235,5 @@ def _export_lake(lake: Path, *, out: Path | None, role: str | None, warehouse: P
         raise _fail(exc, debug) from None
     except OSError as exc:
         raise _fail(failures.with_path(exc, lake), debug) from None
-    err_console.print(f"Wrote {len(result.rows)} tables ({sum(result.rows.values())} rows, "
-                      f"min_n {result.min_n}) to {safe(result.path)}", highlight=False)
+    err_console.print(say("wrote_lake", n=len(result.rows), rows=sum(result.rows.values()),
+                          min_n=result.min_n, path=safe(result.path)), highlight=False)

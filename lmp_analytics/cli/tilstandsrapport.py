@@ -10,7 +10,15 @@ import typer
 
 from lmp_analytics import failures
 from lmp_analytics.choices import choose
-from lmp_analytics.cli.common import DebugOpt, RoleOpt, WarehouseOpt, _fail, _role, console
+from lmp_analytics.cli.common import (
+    DebugOpt,
+    RoleOpt,
+    WarehouseOpt,
+    _fail,
+    _role,
+    console,
+    say,
+)
 from lmp_analytics.errors import LmpError
 from lmp_analytics.terminal import safe
 
@@ -41,5 +49,4 @@ def tilstandsrapport(
         raise _fail(exc, debug) from None
     except OSError as exc:
         raise _fail(failures.with_path(exc, out), debug) from None
-    console.print(f"Wrote the tilstandsrapport chapter to [bold]{safe(path)}[/]",
-                  highlight=False)
+    console.print(say("wrote_tilstand", path=f"[bold]{safe(path)}[/]"), highlight=False)

@@ -21,6 +21,7 @@ from lmp_analytics.cli.common import (
     _role,
     console,
     err_console,
+    say,
 )
 from lmp_analytics.errors import LmpError, UsageError
 from lmp_analytics.ingest import protect
@@ -40,8 +41,8 @@ def keygen(
         path = protect.write_key_file(out or config.default_key_file(), overwrite=force)
     except (FileExistsError, UsageError) as exc:
         raise _fail(exc, False) from None
-    console.print(f"Created pseudonym key [bold]{safe(path)}[/] (readable only by you).")
-    console.print(f"Use it with: export LMP_PSEUDONYM_KEY_FILE={safe(path)}")
+    console.print(say("key_created", path=f"[bold]{safe(path)}[/]"))
+    console.print(say("key_use", path=safe(path)))
 
 
 def status(warehouse: WarehouseOpt = None, debug: DebugOpt = False) -> None:
@@ -52,12 +53,12 @@ def status(warehouse: WarehouseOpt = None, debug: DebugOpt = False) -> None:
         st = warehouse_status(warehouse)
     except LmpError as exc:
         raise _fail(exc, debug) from None
-    console.print(f"Warehouse [bold]{safe(st.path)}[/]")
+    console.print(say("st_warehouse", path=f"[bold]{safe(st.path)}[/]"))
     if st.rounds.height == 0:
-        console.print("It holds no Spekter rounds yet.")
+        console.print(say("st_empty"))
         raise typer.Exit(0)
     terms = [c for c in st.rounds.columns if c not in ("kommunenummer", "skole", "skole_orgnr")]
-    grid = Table(title="Respondents per school and term (n rounds when more than one)",
+    grid = Table(title=say("st_grid"),
                  box=None, pad_edge=False)
     grid.add_column("kommune", no_wrap=True)
     grid.add_column("skole", no_wrap=True, overflow="ellipsis", max_width=24)
@@ -69,20 +70,21 @@ def status(warehouse: WarehouseOpt = None, debug: DebugOpt = False) -> None:
                      *[cell(row[t] or "·") for t in terms])
     console.print(grid)
     facts = Table.grid(padding=(0, 2))
-    facts.add_row("schools with rounds", str(st.schools))
-    facts.add_row("rounds", str(st.n_rounds))
-    facts.add_row("pupils (pseudonyms)", str(st.pupils))
-    facts.add_row("responses", str(st.responses))
-    facts.add_row("quarantined rows", str(st.quarantined_rows))
-    facts.add_row("last ingest", cell(st.last_ingest or "-"))
-    facts.add_row("threshold (min_n)", str(st.min_n))
-    facts.add_row("pseudonym key fingerprint",
+    facts.add_row(say("st_schools"), str(st.schools))
+    facts.add_row(say("st_rounds"), str(st.n_rounds))
+    facts.add_row(say("st_pupils"), str(st.pupils))
+    facts.add_row(say("st_responses"), str(st.responses))
+    facts.add_row(say("st_quarantined"), str(st.quarantined_rows))
+    facts.add_row(say("st_last_ingest"), cell(st.last_ingest or "-"))
+    facts.add_row(say("st_threshold"), str(st.min_n))
+    facts.add_row(say("st_fingerprint"),
                   f"{st.key_fingerprint[:12]}..." if st.key_fingerprint else
-                  "not recorded (the next ingest records it)")
-    facts.add_row("audit log", cell(f"{st.audit_log} ({st.audit_entries} entries; `lmp audit`)"))
+                  say("st_no_fingerprint"))
+    facts.add_row(say("st_audit"), cell(say("st_audit_entries", path=st.audit_log,
+                                            n=st.audit_entries)))
     console.print(facts)
     if st.quarantine.height:
-        q = Table(title="Quarantine by file and reason")
+        q = Table(title=say("st_quarantine"))
         for c in st.quarantine.columns:
             q.add_column(c, overflow="fold")
         for row in st.quarantine.iter_rows():
@@ -109,8 +111,8 @@ def audit_cmd(
         for entry in shown:
             sys.stdout.write(json.dumps(entry, ensure_ascii=False) + "\n")
         return
-    table = Table(title=f"Audit log {log_path(warehouse)}: {len(shown)} of {len(entries)} "
-                        "entries", box=None, pad_edge=False)
+    table = Table(title=say("audit_title", path=log_path(warehouse), shown=len(shown),
+                            n=len(entries)), box=None, pad_edge=False)
     for c in ("time", "user@host", "role", "action", "scope", "detail", "outputs", "status"):
         table.add_column(c, overflow="fold")
     for e in shown:
@@ -154,9 +156,8 @@ def forget(
     try:
         ids: list[str] = []
         if elev_id is not None:
-            err_console.print("[yellow]warning:[/] --elev-id puts the pupil's id in the process "
-                              "list and your shell history; use --elev-id-file FILE, or "
-                              "--elev-id-file - to read it from standard input.", highlight=False)
+            err_console.print(f"[yellow]{say('warning')}:[/] {say('elev_id_warning')}",
+                              highlight=False)
             ids.append(elev_id)
         if elev_id_file is not None:
             ids += _read_pupil_ids(elev_id_file)
@@ -169,26 +170,23 @@ def forget(
     except (LmpError, ValueError) as exc:
         raise _fail(exc, debug) from None
     if result.found == 0:
-        console.print("No rows of those pupils in the warehouse (the key is the warehouse's "
-                      "own; check the ids).")
+        console.print(say("forget_none"))
     else:
-        console.print(f"Erased {result.responses} response(s), {result.answers} answer(s) and "
-                      f"{result.nominations} nomination(s) of {result.found} of "
-                      f"{result.pupils} pupil(s); marts rebuilt and published.")
-    console.print(f"Published a freshly written warehouse, deleted {result.snapshots} reader "
-                  f"snapshot(s) and checked {result.files_checked} file(s) beside it: the "
-                  "pseudonyms are gone. Also erase the pupils from the source exports and "
-                  "backups (README, Privacy).", highlight=False)
+        console.print(say("forget_done", responses=result.responses, answers=result.answers,
+                          nominations=result.nominations, found=result.found,
+                          pupils=result.pupils))
+    console.print(say("forget_published", snapshots=result.snapshots,
+                      files=result.files_checked), highlight=False)
 
 
 def _print_retention_plan(plan, before: str) -> None:
-    table = Table(title=f"Rounds before {before} that retention deletes")
+    table = Table(title=say("ret_title", before=before))
     for c in plan.columns:
         table.add_column(c, justify="left" if c == "term" else "right")
     for row in plan.iter_rows():
         table.add_row(*[str(v) for v in row])
     total = plan.drop("term").sum().row(0)
-    table.add_row("total", *[str(v) for v in total], style="bold")
+    table.add_row(say("ret_total"), *[str(v) for v in total], style="bold")
     console.print(table)
 
 
@@ -211,11 +209,11 @@ def retention(
         role = _role(role)  # checked before any work
         plan = plan_retention(before, warehouse=warehouse)
         if plan.height == 0:
-            console.print(f"No rounds before {safe(before)}: nothing to delete.")
+            console.print(say("ret_none", before=safe(before)))
             return
         _print_retention_plan(plan, before)
         if dry_run:
-            console.print("Dry run: nothing was deleted.")
+            console.print(say("ret_dry_run"))
             return
         if not yes:
             raise ValueError(f"nothing was deleted: add --yes to delete these "
@@ -224,10 +222,9 @@ def retention(
                                  rebuild=build_derived)
     except (LmpError, ValueError) as exc:
         raise _fail(exc, debug) from None
-    console.print(f"Deleted {result.rounds} round(s) before {safe(before)} "
-                  f"({result.responses} responses); published a freshly written warehouse, "
-                  f"deleted {result.snapshots} reader snapshot(s) and checked "
-                  f"{result.files_checked} file(s) beside it.", highlight=False)
+    console.print(say("ret_done", rounds=result.rounds, before=safe(before),
+                      responses=result.responses, snapshots=result.snapshots,
+                      files=result.files_checked), highlight=False)
 
 
 def rekey(
@@ -250,14 +247,9 @@ def rekey(
                                  role=_role(role), rebuild=build_derived)
     except LmpError as exc:
         raise _fail(exc, debug) from None
-    console.print(
-        f"Re-pseudonymised {result.pupils} pupil(s); key fingerprint "
-        f"{result.old_fingerprint[:12]}... -> {result.new_fingerprint[:12]}...; published.",
-        highlight=False)
-    console.print(
-        f"From now on use [bold]{safe(result.key_file)}[/] (it holds the old key as well, so "
-        "keep it as safe as the old one was). The old key file alone no longer links this "
-        f"warehouse's pseudonyms to ids. Example: export LMP_PSEUDONYM_KEY_FILE={result.key_file}",
-        highlight=False)
+    console.print(say("rekey_done", pupils=result.pupils, old=result.old_fingerprint[:12],
+                      new=result.new_fingerprint[:12]), highlight=False)
+    console.print(say("rekey_use", path=f"[bold]{safe(result.key_file)}[/]",
+                      file=result.key_file), highlight=False)
 
 

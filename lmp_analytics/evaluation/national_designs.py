@@ -15,7 +15,10 @@
 Every row has :data:`RESULT_COLUMNS`: ``estimate_pp`` is the average effect on the bullying
 share over treated school-years as a fraction (−0.03 = three percentage points less bullying),
 ``ci_low_pp``/``ci_high_pp`` its 95 % interval (t_{G−1}, clustered by school), ``pre_trend_p``
-the finite-sample pre-trend F test (null for ``naive``), ``warning`` plain sentences.
+the finite-sample pre-trend F test (null for ``naive``), ``warning`` plain English sentences
+(machine-readable, unchanged). The same sentences as data are :attr:`NationalEvaluation.notes`:
+a :class:`Note` per sentence, an id of :data:`NOTES` (English template here; ``national.<id>``
+in the language files) with its values, so a reader sees them in nb, nn or en.
 
 Suppression: the inputs are Udir's published school cells, already suppressed by Udir (a
 suppressed cell is missing, never imputed). The outputs are programme-level aggregates over at
@@ -26,7 +29,7 @@ so no further suppression by the package's engine is needed.
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import polars as pl
 
@@ -45,9 +48,11 @@ from lmp_analytics.stats.did import MIN_SCHOOLS_PER_PULJE, staggered_did
 
 __all__ = [
     "DESIGNS",
+    "NOTES",
     "RESULT_COLUMNS",
     "SELECTION_RULE",
     "NationalEvaluation",
+    "Note",
     "did_panel",
     "eligible_schools",
     "evaluate_national",
@@ -64,15 +69,65 @@ SELECTION_RULE = {"years": (2010, 2011, 2012), "thresholds": {7: 0.15, 10: 0.10}
 NAIVE_LABEL = ("naive before/after minus the national change (the pilot evaluation's "
                "comparison): biased by regression to the mean")
 MOSTLY_SUPPRESSED = 0.5
+#: Every sentence of the ``warning`` column: id → English template. The language files have
+#: ``national.<id>`` for each (placeholders without format specs; the reader formats numbers).
+#: ``estimator`` is a sentence of the DiD estimator (``stats.did``), kept as it came.
+NOTES: dict[str, str] = {
+    "segment": "Series segment {segment}.",
+    "index_points": "Effect on the mean {indicator} index in scale points (1–5), not a share.",
+    "merger_split": "{n} LMP school series after a merger left out.",
+    "changes_applied": "{n} closed or merged school(s) applied.",
+    "changes_bridged": "{n} closed or merged school(s) applied (mergers bridged on request).",
+    "breaks_bridged": "Series breaks bridged on request: levels before and after a break are "
+                      "not comparable.",
+    "no_pre_period": "{n} LMP school(s) started at or before {first}, the first year of series "
+                     "segment {segment}: no pre-period, left out.",
+    "not_estimated": "Not estimated: {reason}.",
+    "naive_years": NAIVE_LABEL + ". Before: the selection years {years}.",
+    "naive_window": NAIVE_LABEL + ". Before: the {window} years before the start (selection "
+                    "years outside the segment).",
+    "naive_no_before_after": "Not estimated: no LMP school has years before and after.",
+    "naive_too_few": "Not estimated: fewer than 2 LMP schools.",
+    "naive_changes": "LMP change {raw:+.4f}, national change {national:+.4f}.",
+    "small_pulje": "Pulje {pulje} has only {n} school(s) in the panel (< {min}): its "
+                   "contribution is unreliable.",
+    "suppressed_lmp": "Most cells of the LMP schools are suppressed or missing ({n} of "
+                      "{total}).",
+    "suppressed_all": "Most cells of all schools are suppressed or missing ({n} of {total}).",
+    "controls": "Controls: non-participants with a {k}-year mean above {rule} in "
+                "{first}–{last}.",
+    "estimator": "{text}",
+}
+
+
+@dataclass(frozen=True)
+class Note:
+    """One sentence of a result row's ``warning``: an id of :data:`NOTES` and its values."""
+
+    key: str
+    values: tuple[tuple[str, object], ...] = ()
+
+    @classmethod
+    def of(cls, key: str, **values: object) -> Note:
+        """The note ``key`` with ``values`` (KeyError for an id not in :data:`NOTES`)."""
+        if key not in NOTES:
+            raise KeyError(f"no note {key!r} in NOTES")
+        return cls(key, tuple(values.items()))
+
+    def english(self) -> str:
+        """The sentence as the ``warning`` column has it."""
+        return NOTES[self.key].format(**dict(self.values))
 
 
 @dataclass(frozen=True)
 class NationalEvaluation:
     """The result rows (:data:`RESULT_COLUMNS`) and, per DiD design and grade, the event study
-    (columns design, trinn, e, att, se, ci_low, ci_high)."""
+    (columns design, trinn, e, att, se, ci_low, ci_high). ``notes``: per (design, trinn) the
+    :class:`Note` s its ``warning`` is made of, in order."""
 
     results: pl.DataFrame
     event_study: pl.DataFrame
+    notes: dict[tuple[str, str], tuple[Note, ...]] = field(default_factory=dict)
 
 
 def _grade_panel(panel: pl.DataFrame, trinn: str) -> pl.DataFrame:
@@ -112,7 +167,7 @@ def eligible_schools(panel: pl.DataFrame, trinn: str | None = None, *,
 
 
 def did_panel(panel: pl.DataFrame, treatment: pl.DataFrame, segment: str) -> tuple[
-        pl.DataFrame, list[str]]:
+        pl.DataFrame, list[Note]]:
     """The DiD input for one segment: skole_orgnr, t (survey year), g (first treated year, null
     for a school untreated throughout the segment), y (share), w (the school's mean
     n_answered over the segment). LMP schools treated at or before the segment's first year
@@ -121,11 +176,10 @@ def did_panel(panel: pl.DataFrame, treatment: pl.DataFrame, segment: str) -> tup
     first, last = int(seg["survey_year"].min()), int(seg["survey_year"].max())
     frame = seg.join(treatment.select("skole_orgnr", "first_treated_year"), on="skole_orgnr",
                      how="left")
-    notes: list[str] = []
+    notes: list[Note] = []
     early = frame.filter(pl.col("first_treated_year") <= first)["skole_orgnr"].n_unique()
     if early:
-        notes.append(f"{early} LMP school(s) started at or before {first}, the first year of "
-                     f"series segment {segment}: no pre-period, left out.")
+        notes.append(Note.of("no_pre_period", n=early, first=first, segment=segment))
     frame = frame.filter(pl.col("first_treated_year").is_null()
                          | (pl.col("first_treated_year") > first))
     return frame.select(
@@ -157,13 +211,14 @@ def _choose_segment(panel: pl.DataFrame, treatment: pl.DataFrame) -> str:
 
 
 def _row(design: str, trinn: str, est: float | None, low: float | None, high: float | None,
-         n_lmp: int, n_cmp: int, pre_p: float | None, notes: list[str]) -> dict:
+         n_lmp: int, n_cmp: int, pre_p: float | None, notes: list[Note]) -> dict:
     return {"design": design, "trinn": trinn, "estimate_pp": est, "ci_low_pp": low,
             "ci_high_pp": high, "n_lmp_schools": n_lmp, "n_comparison_schools": n_cmp,
-            "pre_trend_p": pre_p, "warning": " ".join(notes) or None}
+            "pre_trend_p": pre_p, "warning": " ".join(n.english() for n in notes) or None,
+            "notes": tuple(notes)}
 
 
-def _did_row(design: str, trinn: str, frame: pl.DataFrame, control: str, notes: list[str]
+def _did_row(design: str, trinn: str, frame: pl.DataFrame, control: str, notes: list[Note]
              ) -> tuple[dict, pl.DataFrame | None]:
     n_cmp = frame.filter(pl.col("g").is_null())["skole_orgnr"].n_unique()
     n_lmp = frame.filter(pl.col("g").is_not_null())["skole_orgnr"].n_unique()
@@ -171,16 +226,17 @@ def _did_row(design: str, trinn: str, frame: pl.DataFrame, control: str, notes: 
         res = staggered_did(frame, y="y", weight="w", control_group=control)
     except StatsInputError as exc:
         return _row(design, trinn, None, None, None, n_lmp, n_cmp, None,
-                    [*notes, f"Not estimated: {exc}."]), None
+                    [*notes, Note.of("not_estimated", reason=str(exc))]), None
     pre_p = res.pre_trend.p_value if res.pre_trend is not None else None
     row = _row(design, trinn, res.simple.att, res.simple.ci_low, res.simple.ci_high,
-               res.treated_units, res.units - n_lmp, pre_p, [*notes, *res.warnings])
+               res.treated_units, res.units - n_lmp, pre_p,
+               [*notes, *(Note.of("estimator", text=w) for w in res.warnings)])
     return row, res.event_study.with_columns(pl.lit(design).alias("design"),
                                              pl.lit(trinn).alias("trinn"))
 
 
 def _naive_row(trinn: str, frame: pl.DataFrame, selection_years: tuple[int, ...],
-               notes: list[str]) -> dict:
+               notes: list[Note]) -> dict:
     """Per LMP school: mean of its years g .. g+k−1 minus the mean of its *before* years, minus
     the same change of the national mean (the weighted mean of the schools not treated in the
     segment, so that the LMP schools' own change does not leak into it); averaged over
@@ -205,12 +261,11 @@ def _naive_row(trinn: str, frame: pl.DataFrame, selection_years: tuple[int, ...]
     )
     needed = {"y_pre", "y_post", "nat_pre", "nat_post"}
     n_cmp = frame.filter(pl.col("g").is_null())["skole_orgnr"].n_unique()
-    label = [NAIVE_LABEL + ". Before: " + (
-        f"the selection years {', '.join(map(str, in_segment))}." if in_segment
-        else f"the {window} years before the start (selection years outside the segment).")]
+    label = [Note.of("naive_years", years=", ".join(map(str, in_segment))) if in_segment
+             else Note.of("naive_window", window=window)]
     if not needed <= set(per.columns):
         return _row("naive", trinn, None, None, None, 0, n_cmp, None,
-                    [*label, *notes, "Not estimated: no LMP school has years before and after."])
+                    [*label, *notes, Note.of("naive_no_before_after")])
     per = per.drop_nulls(list(needed)).with_columns(
         (pl.col("y_post") - pl.col("y_pre") - (pl.col("nat_post") - pl.col("nat_pre")))
         .alias("d"),
@@ -219,30 +274,29 @@ def _naive_row(trinn: str, frame: pl.DataFrame, selection_years: tuple[int, ...]
     g = per.height
     if g < 2:
         return _row("naive", trinn, None, None, None, g, n_cmp, None,
-                    [*label, *notes, "Not estimated: fewer than 2 LMP schools."])
+                    [*label, *notes, Note.of("naive_too_few")])
     w = per["w"].to_numpy()
     d = per["d"].to_numpy()
     est = float((w * d).sum() / w.sum())
     se = math.sqrt(float((w**2 * (d - est) ** 2).sum()) * g / (g - 1)) / float(w.sum())
     half = t_crit(0.95, g - 1) * se
     raw = float((w * (per["y_post"] - per["y_pre"]).to_numpy()).sum() / w.sum())
-    label.append(f"LMP change {raw:+.4f}, national change {raw - est:+.4f}.")
+    label.append(Note.of("naive_changes", raw=raw, national=raw - est))
     return _row("naive", trinn, est, est - half, est + half, g, n_cmp, None, [*label, *notes])
 
 
-def _roster_notes(treatment: pl.DataFrame, frame: pl.DataFrame, cells: pl.DataFrame) -> list[str]:
-    notes: list[str] = []
+def _roster_notes(treatment: pl.DataFrame, frame: pl.DataFrame, cells: pl.DataFrame
+                  ) -> list[Note]:
+    notes: list[Note] = []
     present = treatment.filter(pl.col("skole_orgnr").is_in(
         frame.filter(pl.col("g").is_not_null())["skole_orgnr"].implode()))
     for pulje, n in present.group_by("pulje").len().sort("pulje").iter_rows():
         if n < MIN_SCHOOLS_PER_PULJE:
-            notes.append(f"Pulje {pulje} has only {n} school(s) in the panel (< "
-                         f"{MIN_SCHOOLS_PER_PULJE}): its contribution is unreliable.")
+            notes.append(Note.of("small_pulje", pulje=pulje, n=n, min=MIN_SCHOOLS_PER_PULJE))
     lmp_cells = cells.filter(pl.col("skole_orgnr").is_in(treatment["skole_orgnr"].implode()))
-    for who, part in (("the LMP schools", lmp_cells), ("all schools", cells)):
+    for key, part in (("suppressed_lmp", lmp_cells), ("suppressed_all", cells)):
         if part.height and part["share"].null_count() / part.height > MOSTLY_SUPPRESSED:
-            notes.append(f"Most cells of {who} are suppressed or missing "
-                         f"({part['share'].null_count()} of {part.height}).")
+            notes.append(Note.of(key, n=part["share"].null_count(), total=part.height))
     return notes
 
 
@@ -297,10 +351,10 @@ def national_evaluation(
                        "a phase calendar; load it with `lmp ingest FOLDER --roster program.csv` "
                        "(a folder without Spekter exports loads the roster alone)")
     segment = segment or _choose_segment(panel, treatment)
-    base = [f"Series segment {segment}."]
+    base = [Note.of("segment", segment=segment)]
     index = is_index(indicator)
     if index:
-        base.append(f"Effect on the mean {indicator} index in scale points (1–5), not a share.")
+        base.append(Note.of("index_points", indicator=indicator))
     if selection_panel is None:
         selection_panel = (school_panel(warehouse, "mobbet", bridge_breaks=bridge_breaks)
                            if index and "eligible" in designs else panel)
@@ -314,12 +368,11 @@ def national_evaluation(
                 treatment["skole_orgnr"].implode()))["skole_orgnr"].unique()
         if split_lmp.len():
             panel = panel.filter(~pl.col("skole_orgnr").is_in(split_lmp.implode()))
-            base.append(f"{split_lmp.len()} LMP school series after a merger left out.")
-        base.append(f"{school_changes.height} closed or merged school(s) applied"
-                    + (" (mergers bridged on request)." if bridge_mergers else "."))
+            base.append(Note.of("merger_split", n=split_lmp.len()))
+        base.append(Note.of("changes_bridged" if bridge_mergers else "changes_applied",
+                            n=school_changes.height))
     if bridge_breaks:
-        base.append("Series breaks bridged on request: levels before and after a break are "
-                    "not comparable.")
+        base.append(Note.of("breaks_bridged"))
     rows: list[dict] = []
     events: list[pl.DataFrame] = []
     lmp = treatment["skole_orgnr"].implode()
@@ -340,13 +393,14 @@ def national_evaluation(
                                    | (pl.col("skole_orgnr").is_in(chosen.implode())
                                       & ~pl.col("skole_orgnr").is_in(lmp)))
                 control = "never_treated"
-                extra = [f"Controls: non-participants with a {len(selection_years)}-year mean "
-                         f"above {_rule_text(thresholds)} in "
-                         f"{min(selection_years)}–{max(selection_years)}."]
+                extra = [Note.of("controls", k=len(selection_years), rule=_rule_text(thresholds),
+                                 first=min(selection_years), last=max(selection_years),
+                                 thresholds=tuple(sorted(thresholds.items())))]
             row, event = _did_row(design, grade, sub, control, [*notes, *extra])
             rows.append(row)
             if event is not None:
                 events.append(event)
+    notes_by_row = {(r["design"], r["trinn"]): r.pop("notes") for r in rows}
     results = pl.DataFrame(rows, schema={
         "design": pl.Utf8, "trinn": pl.Utf8, "estimate_pp": pl.Float64, "ci_low_pp": pl.Float64,
         "ci_high_pp": pl.Float64, "n_lmp_schools": pl.Int64, "n_comparison_schools": pl.Int64,
@@ -354,7 +408,7 @@ def national_evaluation(
     event_cols = ["design", "trinn", "e", "att", "se", "ci_low", "ci_high"]
     event_study = (pl.concat([e.select(event_cols) for e in events]) if events
                    else pl.DataFrame(schema=dict.fromkeys(event_cols, pl.Utf8)))
-    return NationalEvaluation(results, event_study)
+    return NationalEvaluation(results, event_study, notes_by_row)
 
 
 def _rule_text(thresholds: dict[int, float]) -> str:

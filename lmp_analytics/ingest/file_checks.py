@@ -14,7 +14,7 @@ from lmp_analytics.codebook import (
     NEGATIVE_NOMINATION_RULE_NB,
     Codebook,
 )
-from lmp_analytics.errors import FileRejected
+from lmp_analytics.errors import FileRejected, keyed
 from lmp_analytics.ingest.mapped import (
     FILE_COL,
     LINE_COL,
@@ -86,24 +86,24 @@ def check_versions_and_schools(data: pl.DataFrame, tables: Sequence[RawTable],
     unknown = pl.col("versjon").is_not_null() & ~pl.col("versjon").is_in(list(books))
     for i, (line, value) in first_per_file(data.filter(alive(rejected)), unknown,
                                            pl.col("versjon")).items():
-        rejected[i] = FileRejected(
+        rejected[i] = keyed(FileRejected(
             str(tables[i].path),
             f"unknown instrument version '{value}'; expected one of {', '.join(sorted(books))}",
             row=line,
             column="versjon",
-        )
+        ), "unknown_version", value=value, expected=", ".join(sorted(books)))
     outside = pl.col("skole_orgnr").is_not_null() & ~pl.col("skole_orgnr").is_in(
         sorted(roster_orgnrs))
     for i, (line, value) in first_per_file(data.filter(alive(rejected)), outside,
                                            pl.col("skole_orgnr")).items():
         typo = orgnr_problem(value)  # a wrong check digit is a typing error, not a new school
-        rejected[i] = FileRejected(
+        rejected[i] = keyed(FileRejected(
             str(tables[i].path),
             f"school '{value}' is not in the programme roster (program.csv); "
             + (f"expected {typo}" if typo else "add it to the roster first"),
             row=line,
             column="skole_orgnr",
-        )
+        ), "not_in_roster_typo" if typo else "not_in_roster", value=value, typo=typo)
 
 
 def file_columns(tables: Sequence[RawTable], live: pl.DataFrame, books: dict[str, Codebook],

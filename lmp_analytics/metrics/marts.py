@@ -98,9 +98,13 @@ def _update(con: duckdb.DuckDBPyConnection) -> None:
     con.execute(_q("insert_rows", table="mart_group_counts", rows=_q(
         "group_counts_rows", pupils=rounds.format(table="fct_pupil_indicator"))))
     con.execute(_q("school_rounds"))
-    con.execute(_q("delete_changed_terms", table="mart_indicator_counts"))
+    # Only what the changed rounds touch: their own group and school rows, and the aggregates
+    # of their terms (a whole term's rows, rewritten, cost most of the update and its checkpoint)
+    con.execute(_q("delete_changed_indicator_counts"))
     con.execute(_q("insert_rows", table="mart_indicator_counts", rows=_q(
-        "indicator_counts_rows", groups=in_terms.format(table="mart_group_counts"))))
+        "changed_indicator_counts_rows", rows=_q(
+            "indicator_counts_rows", groups=in_terms.format(table="mart_group_counts")
+        ).rstrip(";"))))
     con.execute(_q("delete_changed_rounds", table="mart_item_counts"))
     con.execute(_q("insert_rows", table="mart_item_counts", rows=_q(
         "item_counts_rows", answers=rounds.format(table="fct_answer"),

@@ -110,3 +110,34 @@ def question_wording(item: str, lang: str = "nb") -> str:
                 return found.wording_nn or found.wording_nb
             return found.wording_en if lang == "en" else found.wording_nb
     return item
+
+
+def _rule(thresholds, lang: str) -> str:
+    """The selection rule (grade → share) in words: '15 % på 7. trinn eller 10 % på 10. trinn'."""
+    return text("national.rule_or", lang).join(
+        text("national.rule_grade", lang, share=fmt.percent(limit, lang, 0), grade=grade)
+        for grade, limit in thresholds)
+
+
+def national_note(key: str, values: dict, lang: str = "nb") -> str | None:
+    """A note of the national designs (``evaluation.national_designs.Note``: its ``key`` and
+    ``dict(values)``) in ``lang``. None for a sentence of the estimator this package does not
+    know (a page shows it verbatim, as code); an error text from the estimator inside a note
+    stays verbatim in a code span."""
+    lang = check_lang(lang)
+    if key == "estimator":
+        return estimator_note(str(values.get("text", "")), lang)
+    shown: dict[str, str] = {}
+    for name, value in values.items():
+        if name in ("raw", "national"):
+            shown[name] = fmt.number(value, lang, 4, signed=True)
+        elif isinstance(value, int) and not isinstance(value, bool) and name not in (
+                "first", "last", "pulje"):
+            shown[name] = fmt.integer(value, lang)
+        else:
+            shown[name] = str(value)
+    if key == "controls":
+        shown["rule"] = _rule(values.get("thresholds", ()), lang)
+        shown.pop("thresholds", None)
+    key = f"national.{key}"
+    return text(key, lang, **shown) if has(key) else None

@@ -11,6 +11,7 @@ import duckdb
 import polars as pl
 
 from lmp_analytics import api
+from lmp_analytics.errors import keyed
 from lmp_analytics.national.schema import totals_only
 from lmp_analytics.privacy.derived import Level, suppress_derived
 from lmp_analytics.privacy.scope import Surface, as_role, scope
@@ -192,7 +193,8 @@ def did_summary(
 
     r = as_role(role)
     if kommunenummer is not None and not r.includes_kommune(kommunenummer):
-        raise PermissionError(f"role {r} does not include kommune {kommunenummer}")
+        raise keyed(PermissionError(f"role {r} does not include kommune {kommunenummer}"),
+                    "role_not_kommune", role=r, kommune=kommunenummer)
     level = "kommune" if kommunenummer else "program"
     row: dict = dict.fromkeys(DID_SCHEMA)
     row.update(level=level, kommunenummer=kommunenummer, indicator=indicator,

@@ -22,7 +22,7 @@ from functools import cached_property
 import polars as pl
 
 from lmp_analytics import api
-from lmp_analytics.errors import LmpError
+from lmp_analytics.errors import LmpError, keyed
 from lmp_analytics.metrics import nonresponse
 from lmp_analytics.metrics.participation import LOW_RESPONSE_RATE, enrolment, response_rates
 from lmp_analytics.metrics.phases import phase_calendar, primary_rounds
@@ -277,7 +277,8 @@ class ReportSource:
             raise ReportError(f"no school with orgnr {orgnr} in the warehouse")
         row = schools.row(0, named=True)
         if not self.role.includes_school(orgnr, row["kommunenummer"]):
-            raise PermissionError(f"role {self.role} may not see school {orgnr}")
+            raise keyed(PermissionError(f"role {self.role} may not see school {orgnr}"),
+                        "role_not_school", role=self.role, orgnr=orgnr)
         return row
 
 

@@ -18,9 +18,10 @@ import jinja2
 
 from lmp_analytics.presentation import fmt, labels
 from lmp_analytics.presentation.fmt import HIDDEN, Lang
-from lmp_analytics.presentation.labels import power_caveat, rtm_caveat, verdict_label
 from lmp_analytics.presentation.strings import has, section, text
+from lmp_analytics.reports import sentences
 from lmp_analytics.reports.data import Cell, Change, SchoolReport
+from lmp_analytics.reports.sentences import verdict as _verdict
 
 FORMATS = ("pdf", "html")
 TEST_MARKS = ("†", "‡", "§", "¶", "‖")  # footnote marks that cannot be read as exponents
@@ -90,14 +91,6 @@ class GradeRow:
     grade: str
     n: str
     values: tuple[tuple[str, str], ...]  # (value, ci) per grade indicator
-
-
-def _verdict(change: Change | None, lang: Lang) -> str:
-    if change is None or not change.shown:
-        return ""
-    if not change.tested or change.verdict is None:
-        return text("report.not_tested", lang)
-    return verdict_label(change.verdict, lang)
 
 
 def _n_text(cell: Cell | None, lang: Lang) -> str:
@@ -200,7 +193,7 @@ def _grade_label(g: str, lang: Lang) -> str:
         return g
     if k > 10:
         return f"Vg{k - 10}"
-    return f"{k}." if lang != "en" else str(k)
+    return text("report.grade_label", lang, k=k)
 
 
 def _date(day: dt.date, lang: Lang) -> str:
@@ -228,130 +221,6 @@ def _round_rows(report: SchoolReport) -> list[dict]:
     return out
 
 
-# --------------------------------------------------------------------------------------------
-# Sentences
-
-
-def _summary(report: SchoolReport) -> list[str]:
-    lang = report.lang
-    ind = report.headline
-    cell = report.latest.get(ind.id)
-    out = []
-    nb = lang != "en"  # nn uses these bokmål sentences until they move to the strings files
-    now = fmt.term(report.term, lang)
-    if cell is None:
-        out.append(f"Mobbing ble ikke målt i {now}." if nb
-                   else f"Bullying was not measured in {now}.")
-    elif not cell.shown:
-        # one text for every hidden cell: which hidden cells are small is not told
-        if nb:
-            out.append(f"Tallet for mobbing i {now} vises ikke for å verne elevene: "
-                       f"færre enn {report.min_n} elever svarte, eller tallet er skjult for at "
-                       "andre skjulte tall ikke skal kunne regnes ut.")
-        else:
-            out.append(f"The bullying figure for {now} is not shown to protect the "
-                       f"pupils: fewer than {report.min_n} pupils answered, or it is hidden so "
-                       "that other hidden numbers cannot be worked out.")
-    else:
-        pct = fmt.percent(cell.value, lang)
-        ci = fmt.interval(cell.ci_low, cell.ci_high, lang)
-        n = fmt.integer(cell.n, lang)
-        out.append(
-            f"I {now} svarte {n} elever på spørsmålet om mobbing. {pct} (95 % KI {ci}) "
-            "sa at de ble mobbet 2–3 ganger i måneden eller oftere." if nb else
-            f"In {now}, {n} pupils answered the bullying question. {pct} (95% CI {ci}) "
-            "said they were bullied 2–3 times a month or more.")
-    ch = report.latest_change.get(ind.id)
-    if ch is not None:
-        pre, post = fmt.term(ch.pre_term, lang), fmt.term(ch.post_term, lang)
-        if ch.shown:
-            out.append(
-                f"Fra {pre} til {post} endret andelen seg med "
-                f"{fmt.points(ch.diff, lang)} (95 % KI {fmt.interval(ch.ci_low, ch.ci_high, lang, change=True)}): "  # noqa: E501
-                f"{_verdict(ch, lang)}." if nb else
-                f"From {pre} to {post} the share changed by "
-                f"{fmt.points(ch.diff, lang)} (95% CI {fmt.interval(ch.ci_low, ch.ci_high, lang, change=True)}): "  # noqa: E501
-                f"{_verdict(ch, lang)}.")
-        else:
-            out.append(f"Endringen fra {pre} kan ikke vises fordi et av tallene er skjult."
-                       if nb else
-                       f"The change since {pre} cannot be shown because one of the "
-                       "numbers is hidden.")
-    pc = report.phase_changes.get(ind.id)
-    if pc is not None and pc.shown:
-        span = f"{fmt.term(pc.pre_term, lang)} → {fmt.term(pc.post_term, lang)}"
-        out.append(
-            f"Før og etter fase {report.finished_phase} ({span}): "
-            f"{fmt.points(pc.diff, lang)}, {_verdict(pc, lang)}." if nb else
-            f"Before and after phase {report.finished_phase} ({span}): "
-            f"{fmt.points(pc.diff, lang)}, {_verdict(pc, lang)}.")
-    whole = report.programme_changes.get(ind.id)
-    if whole is not None and whole.shown:
-        span = f"{fmt.term(whole.pre_term, lang)} → {fmt.term(whole.post_term, lang)}"
-        ci = fmt.interval(whole.ci_low, whole.ci_high, lang, change=True)
-        out.append(text("report.whole_period", lang, span=span,
-                        diff=fmt.points(whole.diff, lang), ci=ci,
-                        verdict=_verdict(whole, lang)))
-        if report.rolle == "deltaker":
-            out.append(rtm_caveat(lang))
-    return out
-
-
-def _questions(report: SchoolReport) -> list[str]:
-    """'Spørsmål til samtalen': a few questions for the supervisor's meeting, each from a
-    fixed template chosen by the numbers (the latest change, response rates, hidden cells)."""
-    lang = report.lang
-    out = []
-    ch = report.latest_change.get(report.headline.id)
-    if ch is not None and ch.shown and ch.tested and ch.verdict is not None:
-        key = {"tydelig økning": "q_up", "tydelig nedgang": "q_down"}.get(
-            ch.verdict, "q_flat")
-        out.append(text(f"report.{key}", lang, pre=fmt.term(ch.pre_term, lang),
-                        post=fmt.term(ch.post_term, lang), diff=fmt.points(ch.diff, lang)))
-    low = [r.term for r in report.rounds if r.low_rate and not r.suppressed]
-    if low:
-        out.append(text("report.q_low_rate", lang, term=fmt.term(low[-1], lang)))
-    if any(c is not None and not c.shown for c in report.latest.values()):
-        out.append(text("report.q_hidden", lang))
-    return out
-
-
-def _reading(report: SchoolReport) -> list[str]:
-    lang = report.lang
-    nb = lang != "en"  # nn uses these bokmål sentences until they move to the strings files
-    out = [
-        "Et 95 % konfidensintervall (KI) viser hvor det sanne tallet for skolen trolig ligger, "
-        "gitt hvor mange som svarte. Overlapper intervallet for en endring 0, kan endringen "
-        "skyldes tilfeldigheter: hvilke elever som svarte, og hvordan dagen var." if nb else
-        "A 95% confidence interval (CI) shows where the school's true figure probably lies, "
-        "given how many pupils answered. If the interval for a change includes 0, the change may "
-        "be chance: which pupils answered, and what the day was like.",
-    ]
-    cell = report.latest.get(report.headline.id)
-    if cell is not None and cell.shown and cell.n:
-        one = fmt.number(100 / cell.n, lang, 1)
-        out.append(
-            f"Med {fmt.integer(cell.n, lang)} svar utgjør én elev omtrent {one} prosentpoeng. "
-            "Små skoler og trinn svinger derfor mye fra runde til runde." if nb else
-            f"With {fmt.integer(cell.n, lang)} answers, one pupil is about {one} percentage "
-            "points. Small schools and grades therefore vary a lot from round to round.")
-    out.append(power_caveat(lang))
-    if report.rolle == "deltaker":
-        out.append(rtm_caveat(lang))
-    out.append(
-        "Tallene sier ikke noe om enkeltelever eller enkeltklasser, og de kan ikke alene vise at "
-        "en endring skyldes LMP: andre ting skjer også på skolen. Spekter og Elevundersøkelsen "
-        "stiller ulike spørsmål på ulike tidspunkt, så tallene kan ikke sammenlignes direkte."
-        if nb else
-        "The numbers say nothing about single pupils or classes, and they cannot on their own "
-        "show that a change is due to LMP: other things happen at the school too. Spekter and "
-        "the national Pupil Survey ask different questions at different times, so their numbers "
-        "cannot be compared directly.")
-    out.append(text("report.hidden_note", lang, hidden=text("report.hidden", lang),
-                    min_n=report.min_n))
-    return out
-
-
 def _meta(report: SchoolReport) -> list[tuple[str, str]]:
     lang = report.lang
     role = (text(f"report.{report.rolle}", lang)
@@ -363,8 +232,7 @@ def _meta(report: SchoolReport) -> list[tuple[str, str]]:
     term = fmt.term(report.term, lang)
     if report.requested_term and report.requested_term != report.term:
         asked = fmt.term(report.requested_term, lang)
-        term += (f" (siste runde før eller i {asked})" if lang != "en"
-                 else f" (latest round in or before {asked})")
+        term = text("report.term_asked", lang, term=term, asked=asked)
     if report.phase_in_term is not None:
         term += f" · {text('report.phase_now', lang)} {report.phase_in_term}"
     rows = [
@@ -408,8 +276,8 @@ def view_model(report: SchoolReport, charts: dict[str, str | None]) -> dict:
         "grade_note": text("report.grade_note", lang, min_n=report.min_n),
         "r": report,
         "meta": _meta(report),
-        "summary": _summary(report),
-        "questions": _questions(report),
+        "summary": sentences.summary(report),
+        "questions": sentences.questions(report),
         "key_rows": _key_rows(report),
         "prev_term": prev.pre_term if prev is not None else None,
         "tests": [(TEST_MARKS[i % len(TEST_MARKS)], labels.test_name(t, lang))
@@ -421,8 +289,8 @@ def view_model(report: SchoolReport, charts: dict[str, str | None]) -> dict:
         "phase_rows": _phase_rows(report, report.phase_changes),
         "programme_terms": (prog.pre_term, prog.post_term) if prog is not None else None,
         "programme_rows": _phase_rows(report, report.programme_changes),
-        "same_pupils": _same_pupils(report),
-        "unassessed": _unassessed(report),
+        "same_pupils": sentences.same_pupils(report),
+        "unassessed": sentences.unassessed(report),
         "grade_labels": grade_labels,
         "grade_rows": grade_rows,
         "grades_shown": grades_shown,
@@ -430,39 +298,10 @@ def view_model(report: SchoolReport, charts: dict[str, str | None]) -> dict:
         # elevtall.csv is optional: say why a rate is missing (the cell stays empty, never 0)
         "no_enrolment": any(not r.suppressed and r.enrolled is None and r.formal != "mistanke"
                             for r in report.rounds),
-        "reading": _reading(report),
+        "reading": sentences.reading(report),
         "hidden": HIDDEN,
         "footer": f"{text('report.footer', lang)} · {report.skole} · {fmt.term(report.term, lang)}",
     }
-
-
-def _unassessed(report: SchoolReport) -> str | None:
-    """Finished phases that lack a round before or after them."""
-    later = [k for k in report.phases_without_after
-             if report.finished_phase is None or k > int(report.finished_phase)]
-    if not later:
-        return None
-    terms = {p.fase: p.termin for p in report.phases}
-    names = ", ".join(f"{k} ({fmt.term(terms[k], report.lang)})" for k in later)
-    if report.lang != "en":
-        return (f"Fase {names} kan ikke vurderes før og etter: skolen mangler en runde før eller "
-                "etter fasen.")
-    return (f"Phase {names} cannot be assessed before and after: the school lacks a round "
-            "before or after it.")
-
-
-def _same_pupils(report: SchoolReport) -> str | None:
-    ch = report.phase_changes.get(report.headline.id)
-    if ch is None or not ch.shown or ch.linked_diff is None:
-        return None
-    lang = report.lang
-    ci = fmt.interval(ch.linked_ci_low, ch.linked_ci_high, lang, change=True)
-    n = fmt.integer(ch.linked_n, lang)
-    if lang != "en":
-        return (f"Bare elevene som svarte begge gangene (n = {n}): "
-                f"{fmt.points(ch.linked_diff, lang)} (95 % KI {ci}).")
-    return (f"Only pupils who answered both times (n = {n}): "
-            f"{fmt.points(ch.linked_diff, lang)} (95% CI {ci}).")
 
 
 # --------------------------------------------------------------------------------------------

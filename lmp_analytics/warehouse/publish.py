@@ -121,7 +121,33 @@ def copy_published(path: Path, tmp: Path) -> None:
     except OSError:
         tmp.unlink(missing_ok=True)
     with open(path, "rb") as src, _private_file(tmp) as dst:
-        shutil.copyfileobj(src, dst, 16 << 20)
+        if not _kernel_copy(src, dst):
+            shutil.copyfileobj(src, dst, 16 << 20)
+
+
+#: errno of a copy_file_range the file systems cannot do (then the copy goes through Python).
+_NO_KERNEL_COPY = (errno.EXDEV, errno.ENOSYS, errno.EINVAL, errno.EOPNOTSUPP, errno.EBADF,
+                   errno.EPERM)
+
+
+def _kernel_copy(src, dst) -> bool:
+    """Copy ``src`` into the empty ``dst`` inside the kernel (``copy_file_range``: no bytes pass
+    through Python; about half the time of a buffered copy of a large file on ext4). False when
+    the kernel cannot do it before the first byte (another file system pair, an old kernel):
+    the caller copies through Python then. Any other error (a full disk) is raised."""
+    size = os.fstat(src.fileno()).st_size
+    done = 0
+    while done < size:
+        try:
+            n = os.copy_file_range(src.fileno(), dst.fileno(), size - done)
+        except OSError as exc:
+            if done == 0 and exc.errno in _NO_KERNEL_COPY:
+                return False
+            raise
+        if n == 0:  # the file shrank under us: it never does (the writer lock), but never loop
+            break
+        done += n
+    return True
 
 
 def _private_file(path: Path):

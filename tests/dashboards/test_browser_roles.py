@@ -182,3 +182,44 @@ def _check_hidden(page, text: str, role: str, world, api) -> None:
                             "'[data-testid=\"stVegaLiteChart\"] svg text')]"
                             ".map(t => t.textContent).join('\\n')")
         assert "skjult" in svg, "a hidden cell is not shown as 'skjult' in the charts"
+
+
+# The nynorsk run: the page's text as above, without code spans (messages shown verbatim).
+NN_TEXT_JS = TEXT_JS.replace(
+    "' [class*=\"material\"]').forEach(e => e.remove());",
+    "' [class*=\"material\"], code').forEach(e => e.remove());")
+NN_PAGES = (*PAGES, "tilstandsrapport")
+
+
+def test_a_municipality_in_nynorsk_sees_no_key_and_no_bokmal_or_english_word(
+        server, browser, roster):
+    """Every page for a municipality in nynorsk (``?lang=nn``) in the real browser, with the
+    charts drawn: no string key and no bokmål-only or English word (tests.nynorsk_words)
+    outside school and municipality names and code spans."""
+    from tests.nynorsk_words import offending
+
+    assert "code').forEach" in NN_TEXT_JS
+    schools = roster["schools"]
+    names = {n for col in ("skole", "kommune") if col in schools.columns
+             for n in schools[col].to_list() if n}
+    role = _role_of("kommune", roster)
+    page = browser.new_page(viewport={"width": 1280, "height": 4000}, locale="nn-NO")
+    found: dict[str, set[str]] = {}
+    try:
+        for path in NN_PAGES:
+            _open(page, f"{server['url']}/{path}?role={role}&lang=nn")
+            text = page.evaluate(NN_TEXT_JS)
+            assert "Traceback" not in text and "Noko gjekk gale" not in text, \
+                server["log"].read_text()[-3000:]
+            assert re.search(r"\b(skule|skular|skulen|ikkje|elevar|tala)\b", text, re.I), \
+                (path, text[:300])  # the page is in nynorsk at all
+            for line in text.splitlines():
+                hits = offending(line, names)
+                if hits:
+                    found.setdefault(path or "oversikt", set()).update(
+                        f"{h!r} in {line[:90]!r}" for h in hits)
+            page.screenshot(path=str(ARTIFACTS / f"nn_kommune_{path or 'oversikt'}.png"),
+                            full_page=True)
+    finally:
+        page.close()
+    assert not found, "\n".join(f"{p}: {sorted(v)[:12]}" for p, v in found.items())

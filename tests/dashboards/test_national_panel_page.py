@@ -50,3 +50,25 @@ def test_municipality_sees_only_its_own_lmp_schools_by_name(env, roster):
     assert tables, "no own-schools table on the page"
     series = set(tables[0]["Skole"])
     assert series - own_names == {"Sammenlignbare skoler (landet)"}, series - own_names
+
+
+def test_the_designs_notes_are_in_the_readers_language(env, roster):
+    """The notes under the designs (the core's English ``warning`` column) are shown from the
+    language files: in nynorsk the segment and the naive design's caution read in nynorsk, and
+    no known note is shown as English code."""
+    from tests.nynorsk_words import offending
+
+    view = national_view.programme_view(env["warehouse"])
+    english = {n.english() for notes in view.notes.values() for n in notes
+               if n.key != "estimator"}
+    assert any(e.startswith("Series segment") for e in english), english
+    at = app(role="program", lang="nn")
+    open_page(at, "sammenligning")
+    assert not problems(at)
+    captions = [c.value for c in at.caption]
+    assert any(c.startswith("Seriesegment ") for c in captions), captions
+    assert any("skeiv på grunn av regresjon mot gjennomsnittet" in c for c in captions)
+    shown = " ".join(captions)
+    assert not [e for e in english if e in shown], "a known note shown in English"
+    hits = {h for c in captions for h in offending(c)}
+    assert not hits, hits

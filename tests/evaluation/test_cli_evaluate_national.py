@@ -79,3 +79,14 @@ def test_missing_roster_is_a_clear_error(tmp_path: Path) -> None:
     result = _invoke("-w", str(wh))
     assert result.exit_code == 2, result.output
     assert "roster" in result.output
+
+
+def test_the_table_and_its_notes_in_nynorsk(warehouse: Path, wide_console) -> None:
+    """LMP_LANG=nn: the title and the designs' notes in nynorsk (the notes from the language
+    files, not the English warning column)."""
+    result = CliRunner().invoke(app, ["evaluate", "national", "--trinn", "7", *RULE,
+                                      "-w", str(warehouse)], env={"LMP_LANG": "nn"})
+    assert result.exit_code == 0, result.output
+    assert "Verknaden av programmet på mobbet" in result.output
+    assert "Seriesegment" in result.output and "Series segment" not in result.output
+    assert "skeiv på grunn av regresjon mot gjennomsnittet" in result.output

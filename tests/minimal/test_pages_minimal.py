@@ -147,6 +147,7 @@ def test_without_a_pre_programme_round_compare_and_faser_say_so(on):
 
     from lmp_analytics import api
     from lmp_analytics.cli import app as cli
+    from lmp_analytics.presentation import strings
 
     warehouse = on("no_national").warehouse
     assert api.pre_programme_rounds(warehouse=warehouse) == 0   # the synthetic default
@@ -158,6 +159,13 @@ def test_without_a_pre_programme_round_compare_and_faser_say_so(on):
     rounds = CliRunner().invoke(cli, ["compare", "--phase", "runde", "--role", "program",
                                       "-w", str(warehouse)])
     assert "No Spekter round before" not in rounds.output   # round to round: no such claim
+    for lang in ("nn", "nb"):   # LMP_LANG: the note in the reader's language
+        said = CliRunner().invoke(cli, ["compare", "--phase", "1", "--role", "program",
+                                        "-w", str(warehouse)], env={"LMP_LANG": lang})
+        assert said.exit_code == 0, said.output
+        caveat = " ".join(strings.text("caveat.no_before", lang).split())
+        assert f"Merk: {caveat}" in " ".join(said.output.split()), said.output
+        assert "No Spekter round" not in said.output
 
     at = app(role="program")
     open_page(at, "faser")

@@ -7,7 +7,9 @@ import re
 from lmp_analytics.presentation import strings
 from lmp_analytics.reports import school_report
 from lmp_analytics.reports.render import render_html
+from tests.nynorsk_words import offending
 
+NO_CHARTS = {"headline": None, "scales": None}
 SCHOOL = "988202045"  # Solberg barneskole, pulje 1, in the report_world of conftest
 
 
@@ -32,3 +34,28 @@ def test_the_school_report_in_nynorsk_shows_nynorsk_and_no_key_names(report_worl
                     and "_" in k.split(".", 1)[1]}
     bare = sorted(k for k in section_keys if re.search(rf"\b{re.escape(k)}\b", text))
     assert not bare, f"bare key names in the report: {bare}"
+
+
+
+def test_every_sentence_of_the_school_report_in_nynorsk_is_nynorsk(report_world):
+    """Kort fortalt, the questions, the notes under the tables and the reading guide come from
+    nn.toml: no bokmål-only or English word (tests.nynorsk_words) outside the school's and the
+    municipality's names, for two participating schools and a comparison school, asked for a
+    term without a round (the meta line then says which round was used)."""
+    from lmp_analytics.readmodels import catalogue
+
+    schools = catalogue.schools(role="program", warehouse=report_world)
+    others = [o for o in schools.filter(schools["rolle"] == "deltaker")["skole_orgnr"]
+              if o != SCHOOL]
+    picked = [SCHOOL, others[0],
+              schools.filter(schools["rolle"] == "sammenligning")["skole_orgnr"][0]]
+    for orgnr in picked:
+        report = school_report(orgnr, term="2026H", lang="nn", warehouse=report_world)
+        text = _visible(render_html(report, charts=NO_CHARTS))  # charts: the golden tests
+        hits = offending(text, (report.skole, report.kommune))
+        assert not hits, (orgnr, sorted(hits))
+        if orgnr == SCHOOL:
+            nn = strings.strings("nn")
+            assert "Kort fortalt" in text and "Spørsmål til samtalen" in text
+            assert nn["report.read_limits"] in text and nn["caveat.rtm"] in text
+            assert "(siste runde før eller i hausten 2026)" in text

@@ -102,7 +102,8 @@ def test_publish_keeps_the_owner_and_group_of_the_published_file(setup, key):
 # Full disk and SIGTERM
 
 
-def test_a_full_disk_at_the_copy_leaves_no_partial_copy(setup, key, monkeypatch):
+@pytest.mark.parametrize("copier", ["kernel", "python"])
+def test_a_full_disk_at_the_copy_leaves_no_partial_copy(setup, key, monkeypatch, copier):
     roster, warehouse, more = setup
     sha = _sha(warehouse)
 
@@ -114,8 +115,25 @@ def test_a_full_disk_at_the_copy_leaves_no_partial_copy(setup, key, monkeypatch)
         dst.flush()
         raise OSError(errno.ENOSPC, "No space left on device")
 
+    real_range = os.copy_file_range
+    calls = []
+
+    def kernel_half_then_full(src_fd, dst_fd, count, *args):
+        calls.append(count)
+        if len(calls) == 1:  # half the file, then the disk is full
+            return real_range(src_fd, dst_fd, os.path.getsize(warehouse) // 2)
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    def no_kernel_copy(*args):
+        raise OSError(errno.EXDEV, "cross-device")
+
     monkeypatch.setattr(publish.fcntl, "ioctl", no_clone)
-    monkeypatch.setattr(publish.shutil, "copyfileobj", half_then_full)
+    if copier == "kernel":
+        monkeypatch.setattr(publish.os, "copy_file_range", kernel_half_then_full)
+        monkeypatch.setattr(publish.shutil, "copyfileobj", None)  # never falls back after a byte
+    else:  # a file system pair copy_file_range cannot serve: the copy goes through Python
+        monkeypatch.setattr(publish.os, "copy_file_range", no_kernel_copy)
+        monkeypatch.setattr(publish.shutil, "copyfileobj", half_then_full)
     with pytest.raises(WarehouseError, match="no space left") as info:
         ingest_files(more, roster, warehouse=warehouse, key=key)
     assert "unchanged" in str(info.value)

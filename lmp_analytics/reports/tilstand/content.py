@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 import polars as pl
 
 from lmp_analytics import api
-from lmp_analytics.errors import UsageError
+from lmp_analytics.errors import UsageError, keyed
 from lmp_analytics.ingest import reasons
 from lmp_analytics.presentation import fmt
 from lmp_analytics.presentation.strings import check_lang, text
@@ -351,7 +351,8 @@ def chapter(kommune: str, skoleaar: str, *, lang: str = "nb",
     lang = check_lang(lang)
     r = api.as_role(role)
     if not r.includes_kommune(kommune):
-        raise PermissionError(f"role {r} does not include kommune {kommune}")
+        raise keyed(PermissionError(f"role {r} does not include kommune {kommune}"),
+                    "role_not_kommune", role=r, kommune=kommune)
     year_terms = school_year_terms(skoleaar)
     schools = catalogue.schools(role=r, warehouse=warehouse).filter(
         pl.col("kommunenummer") == kommune)

@@ -267,8 +267,21 @@ CREATE OR REPLACE TABLE mart_item_counts AS {rows}
 -- An incremental build: the rows of the rounds it recomputes (mart_changed).
 DELETE FROM {table} WHERE round_id IN (SELECT round_id FROM mart_changed);
 
--- name: delete_changed_terms
-DELETE FROM {table} WHERE term IN (SELECT DISTINCT term FROM mart_changed);
-
 -- name: insert_rows
 INSERT INTO {table} {rows}
+
+-- name: delete_changed_indicator_counts
+-- An incremental build's stale mart_indicator_counts rows: the group and school rows of the
+-- rounds it recomputes (each made from its own round's group counts only) and the aggregates
+-- (kommune, pulje, programme) of their terms (sums over every school's primary round).
+DELETE FROM mart_indicator_counts
+WHERE CASE WHEN level IN ('gruppe', 'skole')
+           THEN round_id IN (SELECT round_id FROM mart_changed)
+           ELSE term IN (SELECT DISTINCT term FROM mart_changed) END;
+
+-- name: changed_indicator_counts_rows
+-- The rows delete_changed_indicator_counts removed, computed again (rows: indicator_counts_rows
+-- over the changed terms' group counts, without its semicolon): unchanged rounds' group and
+-- school rows are kept as they are instead of being deleted and written again.
+SELECT * FROM ({rows}) AS c
+WHERE c.level NOT IN ('gruppe', 'skole') OR c.round_id IN (SELECT round_id FROM mart_changed)
