@@ -45,6 +45,7 @@ def ingest(world: Path, warehouse: Path, files: list[Path]) -> dict:
 
     def derived(con) -> None:
         phases["load_done"] = time.perf_counter()
+        phases["load_peak_rss_mb"] = _rss_mb()
         start = time.perf_counter()
         build_marts(con)
         phases["marts"] = time.perf_counter() - start
@@ -75,6 +76,7 @@ def ingest(world: Path, warehouse: Path, files: list[Path]) -> dict:
         "rejected": report.count("rejected"),
         "exit_code": report.exit_code,
         "peak_rss_mb": _rss_mb(),
+        "load_peak_rss_mb": phases.get("load_peak_rss_mb"),
     }
     return out
 

@@ -2,6 +2,10 @@
 
 - ``year_world(fraction)``: one national school year (2025H + 2026V) of CSV-only Spekter exports
   at ``fraction`` of national scale (1.0 ≈ 2,700 schools, ≈ 620,000 pupils).
+- ``consolidated_world(fraction)``: the same school year as ~165 larger CSV files (at national
+  scale; fewer at a fraction), as a researcher or the programme office receives it: the schools'
+  exports of one term, in municipality order, concatenated ~31 at a time under one header (the
+  union of their columns), UTF-8 with ``;``. Same rows and contract columns as ``year_world``.
 - ``decade_warehouse()``: a 10-year national warehouse (20 terms). Generating and ingesting ten
   years of files would take over an hour on 2 cores, so the one-year warehouse is replicated in
   SQL: each copy shifts terms, dates and round ids back by whole years (pupils keep their
@@ -75,6 +79,73 @@ def year_world(fraction: float = 1.0, *, log=print) -> Path:
     stamp.write_text(json.dumps(meta, indent=1))
     log(f"  {meta['files']} files, {meta['rows']:,} rows, {meta['bytes'] / 1e6:.0f} MB "
         f"in {seconds:.0f} s")
+    return out
+
+
+CONSOLIDATED_FILES = 165  # at national scale: the consolidated exports of a school year
+CONSOLIDATED_VERSION = 1  # bump when consolidated_world changes
+
+
+def _read_export(path: Path):
+    """One small export as text cells (its own delimiter and encoding)."""
+    import polars as pl
+
+    data = path.read_bytes()
+    if data.startswith(b"\xef\xbb\xbf"):
+        text = data[3:].decode("utf-8")
+    else:
+        try:
+            text = data.decode("utf-8")
+        except UnicodeDecodeError:
+            text = data.decode("cp1252")
+    header = text.split("\n", 1)[0]
+    delimiter = ";" if header.count(";") >= header.count(",") else ","
+    return pl.read_csv(text.encode("utf-8"), separator=delimiter, infer_schema=False,
+                       quote_char='"')
+
+
+def consolidated_world(fraction: float = 1.0, *, log=print) -> Path:
+    """``year_world(fraction)`` as ~``CONSOLIDATED_FILES * fraction`` larger CSV files (cached)."""
+    import polars as pl
+
+    source = year_world(fraction, log=log)
+    out = CACHE / (_label(fraction) + "_consolidated")
+    stamp = out / "world.json"
+    want = {"version": CONSOLIDATED_VERSION, "source": world_meta(source)["recipe"]}
+    if stamp.exists() and json.loads(stamp.read_text())["recipe"] == json.loads(json.dumps(want)):
+        return out
+    if out.exists():
+        shutil.rmtree(out)
+    log(f"consolidating world {source.name} into ~{CONSOLIDATED_FILES} files ...")
+    start = time.perf_counter()
+    (out / "spekter").mkdir(parents=True)
+    for name in ("program.csv", "faser.csv", "elevtall.csv"):
+        if (source / name).exists():
+            shutil.copyfile(source / name, out / name)
+    kommune = dict(pl.read_csv(source / "program.csv", separator=";", infer_schema=False)
+                   .select("skole_orgnr", "kommunenummer").iter_rows())
+    files = spekter_files(source)
+    by_term: dict[str, list[Path]] = {}
+    for f in files:  # names are TERM_ORGNR_school.csv
+        by_term.setdefault(f.name.split("_")[0], []).append(f)
+    wanted = max(len(by_term), round(CONSOLIDATED_FILES * fraction))
+    per_file = max(1, -(-len(files) // wanted))
+    n_out = 0
+    for term, members in sorted(by_term.items()):
+        members.sort(key=lambda f: (kommune.get(f.name.split("_")[1], ""), f.name))
+        for k in range(0, len(members), per_file):
+            frame = pl.concat([_read_export(f) for f in members[k:k + per_file]],
+                              how="diagonal")
+            frame.write_csv(out / "spekter" / f"{term}_del{k // per_file + 1:03d}.csv",
+                            separator=";", null_value="")
+            n_out += 1
+    written = spekter_files(out)
+    meta = {"recipe": want, "schools": world_meta(source)["schools"], "files": n_out,
+            "rows": world_meta(source)["rows"],
+            "bytes": sum(f.stat().st_size for f in written),
+            "generated_seconds": round(time.perf_counter() - start, 1)}
+    stamp.write_text(json.dumps(meta, indent=1))
+    log(f"  {meta['files']} files, {meta['bytes'] / 1e6:.0f} MB")
     return out
 
 

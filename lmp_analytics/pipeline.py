@@ -4,19 +4,25 @@ once, atomically, at the end. The steps live in :mod:`lmp_analytics.ingest`, the
 :mod:`lmp_analytics.warehouse`; this module wires them and sits above both, so neither package
 imports the other.
 
-For speed, files go in chunks: each chunk is read file by file, then mapped and validated in one
-pass (:func:`~lmp_analytics.ingest.mapping.map_tables`) and loaded with one insert per table for
-the files whose rounds are new (:class:`~lmp_analytics.warehouse.load.BatchLoader`). Every file
-keeps its own outcome, line numbers, quarantine and rejection, as if it were loaded alone in order.
+For speed, files go in chunks (at most :data:`CHUNK_FILES` files and about :data:`CHUNK_BYTES`
+bytes, so memory is bounded by the chunk, not by the input): each chunk is read, then mapped and
+validated in one pass (:func:`~lmp_analytics.ingest.mapping.map_tables`) and loaded with one
+insert per table for the files whose rounds are new
+(:class:`~lmp_analytics.warehouse.load.BatchLoader`). The next chunk is read and mapped in a
+worker thread while DuckDB inserts the current one (polars and DuckDB release the GIL). Every
+file keeps its own outcome, line numbers, quarantine and rejection, as if it were loaded alone in
+order.
 """
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import hashlib
 import os
 import uuid
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -38,6 +44,10 @@ REFERENCE_FILE_NAMES = {"program", "faser", "elevtall", "truth"}
 CHUNK_FILES = 500
 """Files read and mapped together: bounds memory (a national year is ~5,000 files) while keeping
 the per-file overhead of polars, pandera and DuckDB calls small."""
+CHUNK_BYTES = 24_000_000
+"""Input bytes read and mapped together (a chunk closes at the file that reaches it): bounds the
+memory of a run of large consolidated files, and gives the reader of the next chunk something to
+overlap with the insert of this one. Two chunks are in memory at a time."""
 
 Progress = Callable[[int, int, Path], None]
 AfterLoad = Callable[[duckdb.DuckDBPyConnection], None]
@@ -218,24 +228,9 @@ def ingest_files(
         started = dt.datetime.now()
         loader = load.BatchLoader(con, run_id=run_id, known_rounds=known,
                                   allow_shrink=allow_shrink)
-        pseudonymiser = protect.Pseudonymiser(key)
-        for first in range(0, len(files), CHUNK_FILES):
-            chunk = files[first:first + CHUNK_FILES]
-            prepared = _prepare(chunk, done, profile)
-            tables = [p.table for p in prepared if p.table is not None]
-            batch = map_tables(tables, books=books, roster_orgnrs=ref.orgnrs, key=key,
-                               today=today, pseudonymiser=pseudonymiser)
-            loader.start(batch)
-            index = 0
-            for i, prep in enumerate(prepared):
-                if prep.table is None:
-                    outcome = prep.outcome
-                else:
-                    outcome = _load_one(loader, batch, index, prep, done, dry_run)
-                    index += 1
-                report.outcomes.append(outcome)
-                if progress:
-                    progress(first + i + 1, len(files), chunk[i])
+        _load_chunks(con, loader, files, done=done, profile=profile, books=books,
+                     roster_orgnrs=ref.orgnrs, key=key, today=today, report=report,
+                     progress=progress, dry_run=dry_run)
         loader.flush()
         loaded = report.count("loaded") + report.count("valid")
         if not loaded and report.count("rejected"):
@@ -348,6 +343,69 @@ def _dropped_schools(con: duckdb.DuckDBPyConnection, ref: Roster) -> str | None:
         "(`lmp retention --before TERM` deletes whole rounds, `lmp forget --elev-id-file FILE` "
         "single pupils) and then load the new roster"
     )
+
+
+def _load_chunks(con: duckdb.DuckDBPyConnection, loader: load.BatchLoader, files: list[Path], *,
+                 done: set[str], profile: MappingProfile | None, books: dict,
+                 roster_orgnrs: set[str], key: bytes, today: dt.date | None, report: IngestReport,
+                 progress: Progress | None, dry_run: bool) -> None:
+    """Read, map and load ``files`` chunk by chunk, the next chunk read and mapped in a worker
+    thread while this one is inserted; each file's outcome goes to ``report`` in file order."""
+    pseudonymiser = protect.Pseudonymiser(key)
+
+    def read_and_map(chunk: list[Path]) -> tuple[list[_Prepared], MappedBatch]:
+        prepared = _prepare(chunk, done, profile)
+        tables = [p.table for p in prepared if p.table is not None]
+        return prepared, map_tables(tables, books=books, roster_orgnrs=roster_orgnrs, key=key,
+                                    today=today, pseudonymiser=pseudonymiser)
+
+    first = 0
+    with ThreadPoolExecutor(max_workers=1) as worker:
+        for chunk, (prepared, batch) in _prefetched(_chunks(files), read_and_map, worker):
+            loader.start(batch)
+            index = 0
+            for i, prep in enumerate(prepared):
+                if prep.table is None:
+                    outcome = prep.outcome
+                else:
+                    outcome = _load_one(loader, batch, index, prep, done, dry_run)
+                    index += 1
+                report.outcomes.append(outcome)
+                if progress:
+                    progress(first + i + 1, len(files), chunk[i])
+            loader.flush()  # while the worker reads and maps the next chunk
+            if not dry_run:  # frees the chunk's rows: memory bounded by the chunk
+                commit_stage(con)
+            first += len(chunk)
+
+
+def _chunks(files: list[Path]) -> Iterator[list[Path]]:
+    """``files`` in order, cut into chunks of at most :data:`CHUNK_FILES` files and about
+    :data:`CHUNK_BYTES` bytes."""
+    chunk: list[Path] = []
+    size = 0
+    for path in files:
+        chunk.append(path)
+        with contextlib.suppress(OSError):  # reported when the file is read
+            size += path.stat().st_size
+        if len(chunk) >= CHUNK_FILES or size >= CHUNK_BYTES:
+            yield chunk
+            chunk, size = [], 0
+    if chunk:
+        yield chunk
+
+
+def _prefetched(chunks: Iterator[list[Path]], work: Callable, worker: ThreadPoolExecutor):
+    """(chunk, ``work(chunk)``) in order, with ``work`` of the next chunk already running in
+    ``worker`` while the caller handles this one."""
+    pending = None
+    for chunk in chunks:
+        future = worker.submit(work, chunk)
+        if pending is not None:
+            yield pending[0], pending[1].result()
+        pending = (chunk, future)
+    if pending is not None:
+        yield pending[0], pending[1].result()
 
 
 @dataclass
