@@ -300,3 +300,35 @@ def test_skole_page_report_download_is_the_cli_report_and_is_audited(
     assert audit == [(role, "report", orgnr)]
     expected = render_school_report(orgnr, lang="nb", fmt="pdf", role=role, warehouse=wh)
     assert expected[:5] == b"%PDF-"
+
+
+def test_supervisors_headline_and_comparison_line_are_her_schools(env, roster):
+    """A veileder's Oversikt headline and comparison line pool her own participating schools
+    (their published cells from the API for her role, primary rounds), not the programme."""
+    from lmpdash.i18n import fmt_value, t
+
+    role = "veileder:" + ",".join(roster["veileder"])
+    at = app(role=role)
+    open_page(at, "oversikt")
+    assert not problems(at)
+    cells = api.indicators("skole", indicator="mobbet", role=role, warehouse=env["warehouse"])
+    primary = catalogue.rounds(role=role, warehouse=env["warehouse"]).filter(pl.col("is_primary"))
+    cells = cells.filter(pl.col("round").is_in(primary["round_id"].to_list())
+                         & (pl.col("rolle") == "deltaker") & ~pl.col("suppressed"))
+    assert set(cells["skole_orgnr"]) <= set(roster["veileder"])
+    pooled = cells.group_by("term").agg(((pl.col("share") * pl.col("n")).sum()
+                                         / pl.col("n").sum()).alias("value"))
+    pooled = dict(zip(pooled["term"], pooled["value"], strict=True))
+    latest = max(pooled, key=term_index)
+    metric = next(m for m in at.metric if m.label == t("ov_headline_own", "nb"))
+    assert metric.value == fmt_value(pooled[latest], "share", "nb")
+    programme = comparison.comparison_series(warehouse=env["warehouse"]).filter(
+        (pl.col("level") == "program") & (pl.col("series") == "deltaker")
+        & (pl.col("term") == latest))["value"][0]
+    assert fmt_value(programme, "share", "nb") != metric.value, "still the programme's figure"
+    assert not [m for m in at.metric if m.label == t("ov_headline_part", "nb")]
+    line = [r for r in chart_rows(next(c for c in charts(at) if any(
+        r.get("series_label") == t("ov_own_schools", "nb") for r in chart_rows(c))))
+        if r.get("series_label") == t("ov_own_schools", "nb")]
+    assert {r["x"]: round(r["value"], 10) for r in line} == {
+        term_label(k, "nb"): round(v, 10) for k, v in pooled.items()}
