@@ -352,7 +352,7 @@ def _attention(ctx, indicator: str, kind: str, schools: pl.DataFrame) -> None:
     ).properties(height=110 + 24 * chart_data.height)
     charts.show_chart(chart, table, lang, key="ov_attention",
                       file_name=f"lmp_oppfolging_{lang}", alt_text=ctx.t("ov_attention_title"),
-                      expanded=True)
+                      expanded=True, static=True)
 
 
 main()

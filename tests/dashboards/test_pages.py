@@ -9,7 +9,17 @@ import re
 
 import polars as pl
 import pytest
-from dash_helpers import PAGES, app, chart_rows, charts, dataframes, open_page, problems, texts
+from dash_helpers import (
+    PAGES,
+    all_tables,
+    app,
+    chart_rows,
+    charts,
+    dataframes,
+    open_page,
+    problems,
+    texts,
+)
 from lmpdash.i18n import fmt_change, fmt_pct, fmt_pp, fmt_value_ci, term_label, term_short
 
 from lmp_analytics import api
@@ -70,7 +80,7 @@ def test_english_switch_changes_labels_and_number_format(env):
         assert at.title[0].value == title
         blob = "\n".join(texts(at, main_only=True))
         assert "skjult" not in blob and "Termin" not in blob, page
-        for frame in dataframes(at):
+        for frame in all_tables(at):
             for value in frame.astype(str).to_numpy().ravel():
                 assert "\u00a0%" not in value, (page, value)
                 assert not DECIMAL_COMMA.search(value), (page, value)
@@ -162,7 +172,7 @@ def test_skole_page_every_indicator_equals_api(env, roster):
     open_page(at, "skole")
     assert not problems(at)
     assert at.selectbox(key="sk_school").value == orgnr
-    table = next(f for f in dataframes(at) if "Indikator" in f.columns)
+    table = next(f for f in all_tables(at) if "Indikator" in f.columns)
     cells = api.indicators("skole", indicator=None, role=role, warehouse=env["warehouse"])
     cells = cells.filter(pl.col("skole_orgnr") == orgnr)
     labels = {k: v.label("nb") for k, v in catalogue.indicator_catalogue().items()}
@@ -207,8 +217,13 @@ def test_faser_table_equals_api(env, roster):
     open_page(at, "faser")
     assert not problems(at)
     expected = api.compare(indicator="mobbet", phase="1", role=role, warehouse=env["warehouse"])
-    table = next(f for f in dataframes(at) if "Pre-runde" in f.columns)
-    assert len(table) == expected.height
+    frames = [f for f in all_tables(at) if "Pre-runde" in f.columns]
+    # The change table and its detail (test, responses, same pupils), row for row.
+    main, detail = (next(f for f in frames if "Endring" in f.columns),
+                    next(f for f in frames if "Svar før" in f.columns))
+    assert len(main) == len(detail) == expected.height
+    assert main["Skole"].tolist() == detail["Skole"].tolist()
+    table = main.join(detail.drop(columns=["Skole", "Pre-runde", "Skjult"]))
     for r in expected.iter_rows(named=True):
         # A change without a pre or post round is not available ("–"), not hidden ("skjult").
         empty = "–" if r["pre_round"] is None or r["post_round"] is None else "skjult"
