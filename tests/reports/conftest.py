@@ -1,8 +1,7 @@
 """Fixtures for the report and export tests.
 
 ``report_world``: a small synthetic world (2 kommuner, 7 participants, 3 comparison schools,
-2022H-2026V) ingested once per session through the real ingest (~12 s), with the national
-Elevundersøkelsen figures. ``sample_warehouse``:
+2022H-2026V) ingested once per session through the real ingest (~12 s). ``sample_warehouse``:
 the hand-made sample in data/sample, where most cells are suppressed (one school has n < 10).
 Tests that write to the audit log copy a warehouse first (:func:`copy_of`).
 """
@@ -16,7 +15,7 @@ from pathlib import Path
 import pytest
 
 from lmp_analytics.config import SAMPLE_DIR
-from lmp_analytics.jobs import ingest_and_build, ingest_national
+from lmp_analytics.jobs import ingest_and_build
 from lmp_analytics.synth import write_world
 from lmp_analytics.synth.params import Params
 
@@ -41,8 +40,6 @@ def report_world(tmp_path_factory) -> Path:
     result = ingest_and_build([root / "world" / "spekter"], root / "world" / "program.csv",
                               warehouse=path, key=TEST_KEY)
     assert result.exit_code == 0, result.outcomes
-    # Elevundersøkelsen's national figure: the trend chart draws it beside the school.
-    ingest_national([root / "world" / "elevundersokelsen.csv"], warehouse=path)
     return path
 
 

@@ -5,10 +5,13 @@ the school has) as labelled lines whose numbers are the API's."""
 from __future__ import annotations
 
 import re
+import shutil
 
 import polars as pl
+import pytest
 
 from lmp_analytics import api
+from lmp_analytics.jobs import ingest_national
 from lmp_analytics.readmodels.comparison import national_series
 from lmp_analytics.reports import school_report
 from lmp_analytics.reports.charts import headline_series, headline_spec, to_svg
@@ -18,7 +21,17 @@ SCHOOL = "988202045"   # the golden school of test_report_output
 TERM = "2026V"
 
 
-def test_trend_chart_has_one_interval_per_point_and_labelled_context_lines(report_world):
+@pytest.fixture(scope="module")
+def world(report_world, tmp_path_factory):
+    """The report world with Elevundersøkelsen loaded (a private copy: loading writes)."""
+    path = tmp_path_factory.mktemp("trend_chart") / "warehouse.duckdb"
+    shutil.copyfile(report_world, path)
+    ingest_national([report_world.parent / "world" / "elevundersokelsen.csv"], warehouse=path)
+    return path
+
+
+def test_trend_chart_has_one_interval_per_point_and_labelled_context_lines(world):
+    report_world = world
     report = school_report(SCHOOL, term=TERM, lang="nb", warehouse=report_world)
     lines = {label: pts for _, label, pts in headline_series(report)}
     school_points = next(pts for key, _, pts in headline_series(report) if key == "school")
