@@ -18,7 +18,7 @@ HERE = Path(__file__).resolve().parent
 if str(HERE) not in sys.path:
     sys.path.insert(0, str(HERE))
 
-from lmpdash import context, data  # noqa: E402
+from lmpdash import context, data, ui_print  # noqa: E402
 from lmpdash.i18n import t  # noqa: E402
 
 log = logging.getLogger("lmp_dashboard")
@@ -38,6 +38,7 @@ PAGES = (
 
 def main() -> None:
     st.set_page_config(page_title="LMP", page_icon=":material/groups:", layout="wide")
+    ui_print.inject()   # a browser print fits A4 (no sidebar, charts whole)
     lang = context.resolve_lang()
     context.language_picker(lang)
     src = data.source()

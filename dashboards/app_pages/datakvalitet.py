@@ -7,7 +7,7 @@ import polars as pl
 import streamlit as st
 from lmpdash import charts, data, ui
 from lmpdash.context import current
-from lmpdash.i18n import fmt_num, fmt_pct, term_label, term_short
+from lmpdash.i18n import fmt_num, fmt_pct, term_label
 
 from lmp_analytics.ingest import reasons
 from lmp_analytics.presentation.labels import question_wording
@@ -209,20 +209,21 @@ def _instruments(ctx) -> None:
         return
     rounds = ui.with_school_labels(
         rounds.sort("kommunenummer", "skole", _term_sort(), "runde"), ctx)
-    terms = sorted(set(rounds["term"].to_list()), key=term_index)
     short = {"spekter-2018": "2018", "spekter-2022-forebyggende": "2022-F",
              "spekter-2022-mistanke": "2022-M"}
+    # One row per school and term (a column per term ran past 1280 px): the versions and
+    # modules of the term's rounds together.
     cells: dict[tuple[str, str], list[str]] = {}
     for r in rounds.iter_rows(named=True):
         text = f"{short.get(r['versjon'], r['versjon'])} ({r['modules']})"
         cells.setdefault((r["skole"], r["term"]), []).append(text)
-    rows = []
-    for school in rounds["skole"].unique(maintain_order=True).to_list():
-        row = {ctx.t("school"): school}
-        for term in terms:
-            row[term_short(term, lang)] = " + ".join(cells.get((school, term), []))
-        rows.append(row)
-    table = charts.Table(pl.DataFrame(rows, schema={k: pl.String for k in rows[0]}))
+    frame = pl.DataFrame(
+        [{ctx.t("school"): school, ctx.t("term"): term_label(term, lang),
+          ctx.t("dq_instrument_col"): " + ".join(texts)}
+         for (school, term), texts in cells.items()],
+        schema={ctx.t("school"): pl.String, ctx.t("term"): pl.String,
+                ctx.t("dq_instrument_col"): pl.String})
+    table = charts.Table(frame)
     charts.show_table(table, lang, key="dq_instruments", file_name=f"lmp_versjoner_{lang}")
     st.caption("2018 = spekter-2018 · 2022-F = spekter-2022-forebyggende · "
                "2022-M = spekter-2022-mistanke")

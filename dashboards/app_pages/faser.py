@@ -79,13 +79,23 @@ def main() -> None:
     verdicts = [verdict_text(v.value, lang) for v in Verdict]
     chart = charts.change_chart(chart_data, kind=kind, lang=lang, x_title=x_title,
                                 domain=verdicts) if chart_data.height else None
-    charts.show_chart(chart, _table(ctx, changes, kind, diff_col, scale), lang,
-                      key="fa_changes", file_name=f"lmp_faser_{phase}_{lang}",
-                      alt_text=ctx.t("fa_chart_title"), expanded=True)
+    main_table, detail = _tables(ctx, changes, kind, diff_col, scale)
+    charts.show_chart(chart, main_table, lang, key="fa_changes",
+                      file_name=f"lmp_faser_{phase}_{lang}", alt_text=ctx.t("fa_chart_title"),
+                      expanded=True, static=True)
+    with st.expander(ctx.t("fa_detail")):   # the test used, responses and linked pupils
+        charts.show_table(detail, lang, key="fa_detail",
+                          file_name=f"lmp_faser_{phase}_detaljer_{lang}", static=True)
     st.caption(ctx.t("fa_linked_caption", min_n=ui.min_n_value()))
 
 
-def _table(ctx, changes: pl.DataFrame, kind: str, diff_col: str, scale: float) -> charts.Table:
+DETAIL = ("fa_test", "fa_n_pre", "fa_n_post", "fa_linked", "fa_linked_change")
+
+
+def _tables(ctx, changes: pl.DataFrame, kind: str, diff_col: str,
+            scale: float) -> tuple[charts.Table, charts.Table]:
+    """The change per school (rounds, before, after, change with interval, verdict) and, split
+    off so that each fits 1280 px, its detail (test, responses, same pupils), row for row."""
     lang = ctx.lang
     missing = ctx.t("fa_missing_round")
     fmt_v = "pctv" if kind == "share" else "mean"
@@ -128,7 +138,12 @@ def _table(ctx, changes: pl.DataFrame, kind: str, diff_col: str, scale: float) -
                ctx.t("ci_low"): fmt_d, ctx.t("ci_high"): fmt_d,
                ctx.t("fa_linked_change"): fmt_d, ctx.t("fa_n_pre"): "int",
                ctx.t("fa_n_post"): "int", ctx.t("fa_linked"): "int"}
-    return charts.Table(frame, formats, hidden=ctx.t("hidden_col"))
+    detail = [ctx.t(k) for k in DETAIL]
+    keep = [ctx.t("school"), ctx.t("fa_pre_round")]
+    main_cols = [c for c in frame.columns if c not in detail]
+    detail_cols = keep + detail + [ctx.t("hidden_col")]
+    return (charts.Table(frame.select(main_cols), formats, hidden=ctx.t("hidden_col")),
+            charts.Table(frame.select(detail_cols), formats, hidden=ctx.t("hidden_col")))
 
 
 main()

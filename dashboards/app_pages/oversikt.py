@@ -81,8 +81,19 @@ def main() -> None:
     _attention(ctx, indicator, kind, schools)
 
 
+def _own_schools(ctx) -> bool:
+    """A supervisor's Oversikt speaks of her schools: the headline and the comparison line are
+    her participating schools pooled, beside the programme's comparison schools."""
+    return ctx.role.kind == "veileder"
+
+
 def _series_rows(ctx, indicator: str, kommune: str | None) -> pl.DataFrame:
     series = data.comparison_series(ctx.src, ctx.role, indicator)
+    if _own_schools(ctx):
+        own = data.own_series(ctx.src, ctx.role, indicator)
+        return pl.concat([own, series.filter((pl.col("level") == "program")
+                                             & (pl.col("series") == "sammenligning"))],
+                         how="vertical_relaxed")
     if not kommune and ctx.role.kind == "kommune":
         kommune = next(iter(ctx.role.kommuner))
     if kommune:
@@ -103,15 +114,21 @@ def _headline(ctx, indicator: str, kind: str, kommune: str | None) -> None:
     lang = ctx.lang
     rows = _series_rows(ctx, indicator, kommune)
     cols = st.columns(3)
-    for col, rolle, key in ((cols[0], "deltaker", "ov_headline_part"),
-                            (cols[1], "sammenligning", "ov_headline_comp")):
+    own = _own_schools(ctx)
+    for col, rolle, key in ((cols[0], "deltaker", "ov_headline_own" if own
+                             else "ov_headline_part"),
+                            (cols[1], "sammenligning", "ov_headline_comp_programme" if own
+                             else "ov_headline_comp")):
         part = rows.filter((pl.col("series") == rolle) & ~pl.col("suppressed").fill_null(True))
         if part.height:
             last = part.sort(pl.col("term").map_elements(term_index, return_dtype=pl.Int64)).row(
                 -1, named=True)
             ci = fmt_value_ci(last["value"], last["ci_low"], last["ci_high"], kind, lang)
+            schools = (f" · {ctx.t('ov_own_help', n=last['n_schools'])}"
+                       if own and rolle == "deltaker" else "")
             col.metric(ctx.t(key), fmt_value(last["value"], kind, lang),
-                       help=f"{term_label(last['term'], lang)} · {ci} · n = {last['n_display']}")
+                       help=f"{term_label(last['term'], lang)} · {ci} · n = {last['n_display']}"
+                            + schools)
         else:
             col.metric(ctx.t(key), "–")
     missing = []
@@ -245,8 +262,10 @@ def _comparison(ctx, indicator: str, kind: str, kommune: str | None) -> None:
         return
     long = pl.concat(frames, how="vertical_relaxed")
     terms = sorted(set(long["term"].to_list()), key=term_index)
+    own = _own_schools(ctx)
     labels = {
-        "deltaker": ctx.t("deltaker"), "sammenligning": ctx.t("sammenligning"),
+        "deltaker": ctx.t("ov_own_schools") if own else ctx.t("deltaker"),
+        "sammenligning": ctx.t("ov_comparison_programme") if own else ctx.t("sammenligning"),
         "nasjon_7": f"{ctx.t('nasjonalt')}, {ctx.t('grade_n', n=7)}",
         "nasjon_10": f"{ctx.t('nasjonalt')}, {ctx.t('grade_n', n=10)}",
     }
@@ -333,7 +352,7 @@ def _attention(ctx, indicator: str, kind: str, schools: pl.DataFrame) -> None:
     ).properties(height=110 + 24 * chart_data.height)
     charts.show_chart(chart, table, lang, key="ov_attention",
                       file_name=f"lmp_oppfolging_{lang}", alt_text=ctx.t("ov_attention_title"),
-                      expanded=True)
+                      expanded=True, static=True)
 
 
 main()

@@ -179,7 +179,7 @@ def _did(ctx, indicator: str, kind: str, kommune: str | None, series: pl.DataFra
         ctx.t("eu_did"): "pp",
         ctx.t("ci_low"): "pp", ctx.t("ci_high"): "pp", "p": "p", ctx.t("n_schools"): "int"},
         hidden=ctx.t("hidden_col")), lang, key="sa_did_result",
-        file_name=f"lmp_did_{pre}_{post}_{lang}")
+        file_name=f"lmp_did_{pre}_{post}_{lang}", static=True)
 
 
 def _event_study(ctx, indicator: str, kind: str) -> None:
@@ -311,7 +311,8 @@ def _national(ctx) -> None:
                                          ctx.t("eu_national_change"): "pp",
                                          ctx.t("eu_did"): "pp", ctx.t("trinn"): "int"},
                                    hidden=ctx.t("hidden_col")),
-                      lang, key="sa_bench", file_name=f"lmp_mot_landet_{pre}_{post}_{lang}")
+                      lang, key="sa_bench", file_name=f"lmp_mot_landet_{pre}_{post}_{lang}",
+                      static=True)
 
 
 main()

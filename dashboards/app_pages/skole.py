@@ -247,7 +247,8 @@ def _all_indicators(ctx, cells: pl.DataFrame) -> None:
                 row[col] = fmt_value_ci(cell[value], cell[low], cell[high], info.kind, lang)
         rows.append(row)
     table = charts.Table(pl.DataFrame(rows, schema={k: pl.String for k in rows[0]}))
-    charts.show_table(table, lang, key="sk_all", file_name=f"lmp_skole_indikatorer_{lang}")
+    charts.show_table(table, lang, key="sk_all", file_name=f"lmp_skole_indikatorer_{lang}",
+                      static=True)   # wraps: every round fits 1280 px
 
 
 def _breakdowns(ctx, orgnr: str, indicator: str, kind: str, cells: pl.DataFrame) -> None:

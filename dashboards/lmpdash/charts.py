@@ -151,13 +151,15 @@ def show_table(table: Table, lang: str, *, key: str, file_name: str,
 
 
 def show_chart(chart: alt.TopLevelMixin | None, table: Table, lang: str, *, key: str,
-               file_name: str, alt_text: str, expanded: bool = False) -> None:
-    """A chart with its table alternative and CSV download underneath."""
+               file_name: str, alt_text: str, expanded: bool = False,
+               static: bool = False) -> None:
+    """A chart with its table alternative and CSV download underneath (``static``: see
+    :func:`show_table`)."""
     if chart is not None and table.frame.height:
         st.altair_chart(configure(chart, lang), width="stretch", key=f"chart_{key}",
                         alt=alt_text)
     with st.expander(t("table_alt", lang), expanded=expanded or chart is None):
-        show_table(table, lang, key=key, file_name=file_name)
+        show_table(table, lang, key=key, file_name=file_name, static=static)
 
 
 def configure(chart, lang: str):
@@ -168,6 +170,30 @@ def configure(chart, lang: str):
 
 # --------------------------------------------------------------------------------------------
 # Chart builders
+
+# Axis labels on several lines: a label holds its line breaks ("\n"), the axis splits on them,
+# so a long school name or question wraps instead of being cut off with "…".
+LINES_EXPR = "split(datum.label, '\\n')"
+LABEL_WIDTH = 34
+
+
+def wrap_label(text: str, width: int = LABEL_WIDTH) -> str:
+    """``text`` with line breaks at word boundaries, no line longer than ``width`` characters
+    (a longer word stays whole)."""
+    import textwrap
+
+    return "\n".join(textwrap.wrap(str(text), width=width, break_long_words=False,
+                                   break_on_hyphens=False)) or str(text)
+
+
+def _wrapped(frame: pl.DataFrame, column: str, width: int = LABEL_WIDTH
+             ) -> tuple[pl.DataFrame, int]:
+    """``frame`` with ``column`` wrapped (:func:`wrap_label`) and the most lines of a label."""
+    out = frame.with_columns(pl.col(column).map_elements(
+        lambda v: wrap_label(v, width), return_dtype=pl.String))
+    lines = max((v.count("\n") + 1 for v in out[column].to_list() if v), default=1)
+    return out, lines
+
 
 
 def _y(kind: str, lang: str, field_: str = "value", title: str | None = None,
@@ -299,8 +325,10 @@ def change_chart(frame: pl.DataFrame, *, kind: str, lang: str, x_title: str,
     """Horizontal dot-and-interval plot of a change per unit with a zero line.
     ``frame``: label, change, ci_low, ci_high (already in display units), verdict_label,
     tooltip."""
+    frame, lines = _wrapped(frame, "label")
     order = frame["label"].to_list()
-    y = alt.Y("label:N", sort=order, title=None, axis=alt.Axis(labelLimit=260))
+    y = alt.Y("label:N", sort=order, title=None,
+              axis=alt.Axis(labelExpr=LINES_EXPR, labelLimit=0))
     base = alt.Chart(frame).encode(y=y)
     # Verdicts in a fixed order and colour: decrease, no clear change, increase (the direction of
     # the indicator, not whether it is good: see lmp_analytics.stats.verdict).
@@ -319,7 +347,7 @@ def change_chart(frame: pl.DataFrame, *, kind: str, lang: str, x_title: str,
             x="change:Q", color=colour,
             tooltip=[alt.Tooltip("label:N", title=t("school", lang)),
                      alt.Tooltip("tooltip:N", title=t("fa_change", lang))]),
-    ).properties(height=120 + 26 * frame.height)
+    ).properties(height=120 + (14 + 13 * lines) * frame.height)
 
 
 def event_study_chart(frame: pl.DataFrame, *, lang: str, y_title: str) -> alt.LayerChart:
@@ -360,9 +388,10 @@ def heatmap(frame: pl.DataFrame, *, lang: str, x_order: list[str], y_title: str,
     """A unit x term grid coloured by a value (frame: x, y, value, tooltip, flag; ``flag`` is
     written in the cell). ``anchor``: a threshold the colours diverge at (below it warm, above
     it cool, white at it; e.g. the 70 % response-rate threshold) instead of ``scheme``."""
+    frame, lines = _wrapped(frame, "y")
     base = alt.Chart(frame).encode(
         x=alt.X("x:O", sort=x_order, title=t("term", lang), axis=alt.Axis(labelAngle=-40)),
-        y=alt.Y("y:N", title=y_title, axis=alt.Axis(labelLimit=240)),
+        y=alt.Y("y:N", title=y_title, axis=alt.Axis(labelExpr=LINES_EXPR, labelLimit=0)),
     )
     scale = alt.Scale(scheme=scheme, reverse=reverse)
     if anchor is not None:
@@ -375,7 +404,8 @@ def heatmap(frame: pl.DataFrame, *, lang: str, x_order: list[str], y_title: str,
         tooltip=[alt.Tooltip("y:N", title=y_title), alt.Tooltip("x:O", title=t("term", lang)),
                  alt.Tooltip("tooltip:N", title=colour_title)])
     text = base.mark_text(fontSize=10, color=OKABE_ITO["black"]).encode(text="flag:N")
-    return alt.layer(rect, text).properties(height=90 + 22 * frame["y"].n_unique())
+    return alt.layer(rect, text).properties(
+        height=90 + (10 + 13 * lines) * frame["y"].n_unique())
 
 
 def bar_chart(frame: pl.DataFrame, *, lang: str, x_title: str, y_title: str,

@@ -311,6 +311,13 @@ def comparison_series(src: Source, role: Role, indicator: str) -> pl.DataFrame:
     return scope(frame, role, "dashboard")
 
 
+def own_series(src: Source, role: Role, indicator: str) -> pl.DataFrame:
+    """The role's own participating schools pooled by term (a supervisor's headline)."""
+    return _memo.get(src, "own_series", (str(role), indicator),
+                     lambda: comparison.own_schools_series(indicator=indicator, role=role,
+                                                           warehouse=_wh(src)))
+
+
 def national(src: Source, role: Role) -> pl.DataFrame:
     return _memo.get(src, "national", (str(role),), lambda: comparison.national_series(
         role=role, warehouse=_wh(src)))

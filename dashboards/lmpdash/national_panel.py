@@ -72,7 +72,8 @@ def _programme(ctx) -> None:
     })
     charts.show_table(charts.Table(shown, {ctx.t("np.estimate"): "pp", ctx.t("ci_low"): "pp",
                                            ctx.t("ci_high"): "pp"}),
-                      lang, key="np_designs", file_name=f"lmp_elevundersokelsen_{lang}")
+                      lang, key="np_designs", file_name=f"lmp_elevundersokelsen_{lang}",
+                      static=True)
     es = view.event_study.filter((pl.col("design") == "eligible")
                                  & (pl.col("trinn") == "pooled"))
     if es.height:

@@ -35,6 +35,7 @@ __all__ = [
     "eu_benchmark",
     "event_study",
     "national_series",
+    "own_schools_series",
 ]
 
 
@@ -77,6 +78,58 @@ def comparison_series(
     out = pl.concat(frames, how="vertical_relaxed")
     return out.sort(pl.col("term").map_elements(term_index, return_dtype=pl.Int64), "level",
                     "kommunenummer", "series", nulls_last=False)
+
+
+def own_schools_series(
+    *, indicator: str = "mobbet", role: RoleArg = "program", warehouse: WarehouseArg = None,
+    min_n: int | None = None, surface: Surface = "dashboard",
+) -> pl.DataFrame:
+    """The role's own participating schools pooled by term (SERIES_SCHEMA, ``level='skoler'``,
+    ``series='deltaker'``): a supervisor's headline and comparison line. Pools the school cells
+    the role may see (:func:`lmp_analytics.api.indicators`, scoped there), so a hidden school
+    cell is left out (``n_schools`` says how many were pooled) and the pooled figure is a sum of
+    published cells; it still goes through the suppression engine at the reader's threshold.
+    One round per school and term (the primary one, as the programme cells count). Shares carry
+    a Wilson interval on the pooled counts; a pooled mean has no interval."""
+    from lmp_analytics.readmodels.catalogue import rounds_with_primary
+    from lmp_analytics.stats.proportions import wilson_exprs
+
+    info = indicator_catalogue().get(indicator)
+    kind = info.kind if info else "share"
+    value, _, _ = value_columns(kind)
+    with reading(warehouse) as con:
+        threshold = read_min_n(con, min_n)
+        cells = api.indicators("skole", indicator=indicator, role=role, warehouse=con,
+                               min_n=threshold, surface=surface)
+        primary = rounds_with_primary(con, items=False).filter(pl.col("is_primary"))
+    if cells.height == 0:
+        return empty(SERIES_SCHEMA)
+    cells = cells.filter((pl.col("rolle") == "deltaker")
+                         & pl.col("round").is_in(primary["round_id"].implode())
+                         & ~pl.col("suppressed").fill_null(True)
+                         & pl.col(value).is_not_null())
+    if cells.height == 0:
+        return empty(SERIES_SCHEMA)
+    pooled = cells.group_by("term").agg(
+        (pl.col(value).cast(pl.Float64) * pl.col("n")).sum().alias("total"),
+        pl.col("n").sum().cast(pl.Int64).alias("n"),
+        pl.len().cast(pl.Int64).alias("n_schools"))
+    low, high = wilson_exprs(pl.col("total").round(0), "n")
+    pooled = pooled.with_columns(
+        (pl.col("total") / pl.col("n")).alias("value"),
+        *((low, high) if kind == "share" else (pl.lit(None, pl.Float64).alias("ci_low"),
+                                                pl.lit(None, pl.Float64).alias("ci_high"))),
+        pl.lit(indicator).alias("indicator"))
+    shown = suppress(pooled.select("indicator", "term", "n"), keys=("indicator", "term"),
+                     min_n=threshold).select("term", "suppressed", "n_display")
+    out = pooled.join(shown, on="term").with_columns(
+        *[pl.when(pl.col("suppressed")).then(None).otherwise(pl.col(c)).alias(c)
+          for c in ("value", "ci_low", "ci_high", "n")],
+        pl.lit("skoler").alias("level"), pl.lit(None, pl.String).alias("kommunenummer"),
+        pl.lit(None, pl.String).alias("skole_orgnr"), pl.lit("deltaker").alias("series"),
+        pl.lit(kind).alias("kind"))
+    return out.select(list(SERIES_SCHEMA)).cast(SERIES_SCHEMA).sort(
+        pl.col("term").map_elements(term_index, return_dtype=pl.Int64))
 
 
 NATIONAL_SCHEMA = {

@@ -15,6 +15,8 @@ assembles them (:func:`school_report`) and re-exports both modules' names.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 import polars as pl
 
 from lmp_analytics.metrics import nonresponse
@@ -151,14 +153,8 @@ def school_report(
 
     terms = tuple(terms_between(primary.sort("first_date")["term"][0], report_term))
 
-    reference: dict[str, tuple[Cell, ...]] = {}
-    ref = src.reference
-    if ref.height:
-        ref = ref.filter(pl.col("term").is_in(list(terms)))
-        for ind in catalogue:
-            rows = ref.filter(pl.col("indicator") == ind.id).sort(
-                pl.col("term").map_elements(term_index, return_dtype=pl.Int64))
-            reference[ind.id] = tuple(_cell(r, kind=ind.kind) for r in rows.iter_rows(named=True))
+    reference = _programme_cells(src.reference, terms, catalogue)
+    comparison = _programme_cells(src.comparison, terms, catalogue)
 
     calendar = ctx["calendar"].filter(pl.col("skole_orgnr") == orgnr).sort("fase")
     phases = tuple(PhaseInfo(int(r["fase"]), r["termin"], r["kilde"])
@@ -191,6 +187,7 @@ def school_report(
     grade_frame = src.school_cells(orgnr, by="trinn").filter(pl.col("round") == latest_round)
     grades = tuple(sorted(set(grade_frame["breakdown_value"].to_list()),
                           key=lambda g: (len(g), g)))
+    national = _national_cells(src.national, terms, grades, catalogue)
     grade_cells = {(r["indicator"], r["breakdown_value"]): _cell(r, kind=kinds.get(
         r["indicator"], r["kind"])) for r in grade_frame.iter_rows(named=True)}
 
@@ -207,8 +204,49 @@ def school_report(
         finished_phase=finished, phase_changes=phase_changes, programme_changes=programme,
         grades=grades, grade_cells=grade_cells,
         rounds=_rounds_for(src, orgnr, report_term, min_n), tests_used=tests,
-        phases_without_after=unassessed,
+        phases_without_after=unassessed, comparison=comparison, national=national,
     )
+
+
+NATIONAL_INDICATORS = ("mobbet", "mobbet_samlet")  # Elevundersøkelsen's bullying question
+
+
+def _programme_cells(frame: pl.DataFrame, terms: tuple[str, ...],
+                     catalogue: tuple[IndicatorInfo, ...]) -> dict[str, tuple[Cell, ...]]:
+    """indicator -> the programme-level cells of ``frame`` in ``terms``, in term order."""
+    out: dict[str, tuple[Cell, ...]] = {}
+    if frame.height == 0:
+        return out
+    frame = frame.filter(pl.col("term").is_in(list(terms)))
+    for ind in catalogue:
+        rows = frame.filter(pl.col("indicator") == ind.id).sort(
+            pl.col("term").map_elements(term_index, return_dtype=pl.Int64))
+        out[ind.id] = tuple(_cell(r, kind=ind.kind) for r in rows.iter_rows(named=True))
+    return out
+
+
+def national_grades(grades: Sequence[str]) -> tuple[str, ...]:
+    """The Elevundersøkelsen grades that match a school's grades: 7 for a school with grade 7,
+    10 for one with grades 8-10, both when it has both or neither."""
+    picked = tuple(g for g, own in (("7", {"7"}), ("10", {"8", "9", "10"}))
+                   if own & set(grades))
+    return picked or ("7", "10")
+
+
+def _national_cells(frame: pl.DataFrame, terms: tuple[str, ...], grades: tuple[str, ...],
+                    catalogue: tuple[IndicatorInfo, ...]) -> tuple[Cell, ...]:
+    headline = next(i for i in catalogue if i.headline)
+    if frame.height == 0 or headline.id not in NATIONAL_INDICATORS:
+        return ()
+    wanted = national_grades(grades)
+    rows = frame.filter(pl.col("term").is_in(list(terms))
+                        & pl.col("trinn").cast(pl.String).is_in(list(wanted))).sort(
+        "trinn", pl.col("term").map_elements(term_index, return_dtype=pl.Int64))
+    return tuple(Cell(indicator=headline.id, kind="share", term=r["term"],
+                      n=r["n_answered"], n_display=None if r["n_answered"] is None
+                      else str(r["n_answered"]), value=r["value"] / 100, ci_low=None,
+                      ci_high=None, suppressed=False, breakdown_value=str(r["trinn"]))
+                 for r in rows.iter_rows(named=True))
 
 
 def _finished_phase(rows: dict[str, list[Change]], report_term: str) -> str | None:

@@ -137,6 +137,11 @@ class SchoolReport:
     rounds: tuple[RoundInfo, ...]
     tests_used: tuple[str, ...] = field(default=())
     phases_without_after: tuple[int, ...] = field(default=())  # finished, but no round after
+    # indicator -> the programme's comparison schools (pooled), for the trend chart
+    comparison: dict[str, tuple[Cell, ...]] = field(default_factory=dict)
+    # Elevundersøkelsen, the whole country, for the headline: one cell per grade (7 and/or 10,
+    # ``breakdown_value``) and autumn term, the share as a fraction, no interval
+    national: tuple[Cell, ...] = field(default=())
 
     @property
     def indicator_map(self) -> dict[str, IndicatorInfo]:

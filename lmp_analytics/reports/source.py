@@ -17,6 +17,7 @@ from lmp_analytics.metrics.phases import phase_calendar, primary_rounds
 from lmp_analytics.privacy.roles import Role
 from lmp_analytics.privacy.scope import scope
 from lmp_analytics.readmodels.catalogue import rounds_with_primary
+from lmp_analytics.readmodels.comparison import national_series
 from lmp_analytics.reports.model import ReportError, WarehouseArg
 from lmp_analytics.warehouse import reading
 from lmp_analytics.warehouse.queries import named
@@ -56,10 +57,28 @@ class ReportSource:
         return self._cells[key].filter(pl.col("skole_orgnr") == orgnr)
 
     @cached_property
+    def _programme(self) -> pl.DataFrame:
+        return api.indicators("program", indicator=None, role=self.role,
+                              warehouse=self.warehouse, surface="report")
+
+    @cached_property
     def reference(self) -> pl.DataFrame:
-        frame = api.indicators("program", indicator=None, role=self.role,
-                               warehouse=self.warehouse, surface="report")
+        frame = self._programme
         return frame.filter(pl.col("rolle") == "deltaker") if frame.height else frame
+
+    @cached_property
+    def comparison(self) -> pl.DataFrame:
+        """The programme's comparison schools (pooled cells)."""
+        frame = self._programme
+        return frame.filter(pl.col("rolle") == "sammenligning") if frame.height else frame
+
+    @cached_property
+    def national(self) -> pl.DataFrame:
+        """Elevundersøkelsen's national bullying share by grade and term (published)."""
+        frame = national_series(role=self.role, warehouse=self.warehouse, surface="report",
+                                levels=("nasjon",))
+        return frame.filter((pl.col("value_type") == "pct") & pl.col("trinn").is_in([7, 10])
+                            & ~pl.col("suppressed").fill_null(True))
 
     def changes(self, indicator: str, orgnr: str) -> pl.DataFrame:
         """Before/after every phase and between consecutive rounds of one school.

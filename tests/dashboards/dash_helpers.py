@@ -115,8 +115,22 @@ def texts(at: AppTest, *, main_only: bool = False) -> list[str]:
 
 
 def dataframes(at: AppTest, *, main_only: bool = True) -> list:
+    """The frames of the st.dataframe tables (:func:`all_tables` adds the st.table ones)."""
     return [e.value for e in elements(at, main_only=main_only)
             if getattr(e, "type", "") == "dataframe"]
+
+
+def all_tables(at: AppTest, *, main_only: bool = True) -> list:
+    """Every table's frame: st.dataframe and st.table (whose first column is its index: put
+    back as a column, so both read alike)."""
+    out = []
+    for e in elements(at, main_only=main_only):
+        kind = getattr(e, "type", "")
+        if kind == "dataframe":
+            out.append(e.value)
+        elif kind == "table":
+            out.append(e.value.reset_index())
+    return out
 
 
 def charts(at: AppTest) -> list:

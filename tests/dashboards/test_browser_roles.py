@@ -3,10 +3,12 @@ Playwright) against ``lmp dashboard``: programme, municipality and supervisor ro
 
 Per role: the landing panel's numbers are ``lmp_analytics.readmodels.landing.phase_summary`` of
 that role, a hidden cell appears in the charts as "skjult", no raw item id, indicator id or term
-code shows in the page text, and no element reaches past the viewport at 1280 px (every page)
-and 1920 px (Oversikt); the Oversikt tables on view (not those folded into "Vis som tabell")
-show all their columns without scrolling. Screenshots of every page per role:
-``test-artifacts/dashboards-roles/`` (or ``$LMP_TEST_ARTIFACTS/dashboards-roles``)."""
+code shows in the page text, and on every page, in bokmål and English, at 1280 and 1920 px: no
+element reaches past the viewport, no table or other box on view scrolls sideways (every column
+shows), and no chart label is cut off with "…". A browser print of Oversikt for a municipality
+(``page.pdf``, A4) has the page's headline and content, no sidebar or buttons, and few pages.
+Screenshots of every page per role and language: ``test-artifacts/dashboards-roles/`` (or
+``$LMP_TEST_ARTIFACTS/dashboards-roles``)."""
 
 from __future__ import annotations
 
@@ -23,8 +25,10 @@ pytestmark = pytest.mark.browser
 
 ARTIFACTS = Path(os.environ.get("LMP_TEST_ARTIFACTS", ROOT / "test-artifacts")) / \
     "dashboards-roles"
-PAGES = ("", "skole", "faser", "sammenligning", "datakvalitet", "om-tallene")
-WIDE_PAGES = ("",)
+PAGES = ("", "skole", "faser", "sammenligning", "datakvalitet", "tilstandsrapport",
+         "om-tallene")
+LANGS = ("nb", "en")
+WIDTHS = (1280, 1920)
 TERM_CODE = re.compile(r"\b20\d\d[HV]\b")
 
 # The page's text without Material icon ligatures (their names are text in the DOM).
@@ -47,10 +51,19 @@ OVERFLOW_JS = """() => {
   }
   return out.slice(0, 10);
 }"""
-SCROLLING_TABLES_JS = """() => [...document.querySelectorAll(
-    '[data-testid="stMain"] [data-testid="stDataFrame"] .dvn-scroller')]
-  .filter(s => !s.closest('[data-testid="stExpander"]'))
-  .filter(s => s.scrollWidth > s.clientWidth + 1).length"""
+# Boxes on view that scroll sideways (a table's own scroll area, a wide st.table, a code block):
+# a column or value out of sight. Closed expanders and tabs are not on view.
+SCROLLING_JS = """() => [...document.querySelectorAll('[data-testid="stMain"] *')]
+  .filter(e => e.offsetParent !== null)
+  .filter(e => ['auto', 'scroll'].includes(getComputedStyle(e).overflowX))
+  .filter(e => e.scrollWidth > e.clientWidth + 1)
+  .map(e => (e.closest('[data-testid]')?.getAttribute('data-testid') || e.tagName)
+       + ' ' + e.scrollWidth + '>' + e.clientWidth + ': '
+       + (e.innerText || '').slice(0, 60).replace(/\\s+/g, ' '))"""
+# Chart labels cut off by Vega's label limit end in an ellipsis.
+TRUNCATED_JS = """() => [...document.querySelectorAll('[data-testid="stVegaLiteChart"] svg text')]
+  .filter(t => t.closest('[data-testid="stVegaLiteChart"]').offsetParent !== null)
+  .map(t => t.textContent).filter(t => t.endsWith('…')).slice(0, 5)"""
 
 
 def _lmp() -> list[str]:
@@ -112,6 +125,21 @@ def _role_of(which: str, roster: dict) -> str:
             "veileder": "veileder:" + ",".join(roster["veileder"])}[which]
 
 
+def _layout(page, where: str) -> None:
+    """Nothing past the viewport, nothing on view scrolling sideways, no label cut off."""
+    assert page.evaluate(OVERFLOW_JS) == [], f"{where}: past the viewport"
+    assert page.evaluate(SCROLLING_JS) == [], f"{where}: scrolls sideways"
+    assert page.evaluate(TRUNCATED_JS) == [], f"{where}: chart labels cut off"
+
+
+def _charts_drawn(page) -> None:
+    page.wait_for_function(
+        """() => [...document.querySelectorAll('[data-testid="stVegaLiteChart"]')]
+                 .filter(c => c.offsetParent !== null)
+                 .every(c => c.querySelector('.marks'))""", timeout=60_000)
+    page.wait_for_timeout(600)   # charts drawn to the container's width after a resize
+
+
 @pytest.mark.parametrize("which", ["program", "kommune", "veileder"])
 def test_each_user_sees_their_answer_plainly_and_unclipped(server, browser, world, roster,
                                                            which):
@@ -123,32 +151,36 @@ def test_each_user_sees_their_answer_plainly_and_unclipped(server, browser, worl
     role = _role_of(which, roster)
     slug = which
     summary = landing.phase_summary(role=role, warehouse=world.warehouse)
-    # Tall enough that a page's screenshot needs no resizing (Streamlit scrolls inside main).
-    page = browser.new_page(viewport={"width": 1280, "height": 4000}, locale="nb-NO")
     codes = _codes()
-    try:
-        for path in PAGES:
-            _open(page, f"{server['url']}/{path}?role={role}")
-            text = page.evaluate(TEXT_JS)
-            assert "Traceback" not in text and "Noe gikk galt" not in text, \
-                server["log"].read_text()[-3000:]
-            leaked = sorted(c for c in codes if re.search(rf"\b{re.escape(c)}\b", text))
-            assert not leaked, f"{path or 'oversikt'}: raw ids in the page: {leaked}"
-            terms = sorted(set(TERM_CODE.findall(text)))
-            assert not terms, f"{path or 'oversikt'}: term codes in the page: {terms}"
-            assert page.evaluate(OVERFLOW_JS) == [], f"{path or 'oversikt'} at 1280 px"
-            page.screenshot(path=str(ARTIFACTS / f"{slug}_{path or 'oversikt'}.png"),
-                            full_page=True)
-            if path == "":
-                assert page.evaluate(SCROLLING_TABLES_JS) == 0, "Oversikt table scrolls"
-                _check_panel(page, summary, fmt_change, fmt_change_interval, t)
-                _check_hidden(page, text, role, world, api)
-        page.set_viewport_size({"width": 1920, "height": 1200})
-        for path in WIDE_PAGES:
-            _open(page, f"{server['url']}/{path}?role={role}")
-            assert page.evaluate(OVERFLOW_JS) == [], f"{path or 'oversikt'} at 1920 px"
-    finally:
-        page.close()
+    for lang in LANGS:
+        # Tall enough that a page's screenshot needs no resizing (Streamlit scrolls inside
+        # main); the language comes with a new session (one page load per page and language).
+        page = browser.new_page(viewport={"width": WIDTHS[0], "height": 4000},
+                                locale="nb-NO" if lang == "nb" else "en-GB")
+        try:
+            for path in PAGES:
+                where = f"{path or 'oversikt'} ({lang})"
+                _open(page, f"{server['url']}/{path}?role={role}&lang={lang}")
+                text = page.evaluate(TEXT_JS)
+                assert "Traceback" not in text and "Noe gikk galt" not in text \
+                    and "Something went wrong" not in text, server["log"].read_text()[-3000:]
+                leaked = sorted(c for c in codes if re.search(rf"\b{re.escape(c)}\b", text))
+                assert not leaked, f"{where}: raw ids in the page: {leaked}"
+                terms = sorted(set(TERM_CODE.findall(text)))
+                assert not terms, f"{where}: term codes in the page: {terms}"
+                _layout(page, f"{where} at {WIDTHS[0]} px")
+                page.screenshot(path=str(ARTIFACTS / f"{slug}_{lang}_{path or 'oversikt'}.png"),
+                                full_page=True)
+                if path == "" and lang == "nb":
+                    _check_panel(page, summary, fmt_change, fmt_change_interval, t)
+                    _check_hidden(page, text, role, world, api)
+                for width in WIDTHS[1:]:   # the same page redrawn wider
+                    page.set_viewport_size({"width": width, "height": 1200})
+                    _charts_drawn(page)
+                    _layout(page, f"{where} at {width} px")
+                page.set_viewport_size({"width": WIDTHS[0], "height": 4000})
+        finally:
+            page.close()
 
 
 def _check_panel(page, summary: pl.DataFrame, fmt_change, fmt_change_interval, t) -> None:
@@ -188,7 +220,7 @@ def _check_hidden(page, text: str, role: str, world, api) -> None:
 NN_TEXT_JS = TEXT_JS.replace(
     "' [class*=\"material\"]').forEach(e => e.remove());",
     "' [class*=\"material\"], code').forEach(e => e.remove());")
-NN_PAGES = (*PAGES, "tilstandsrapport")
+NN_PAGES = PAGES  # every page, the tilstandsrapport included
 
 
 def test_a_municipality_in_nynorsk_sees_no_key_and_no_bokmal_or_english_word(
@@ -223,3 +255,53 @@ def test_a_municipality_in_nynorsk_sees_no_key_and_no_bokmal_or_english_word(
     finally:
         page.close()
     assert not found, "\n".join(f"{p}: {sorted(v)[:12]}" for p, v in found.items())
+
+
+HEADINGS_JS = """() => [...document.querySelectorAll(
+    '[data-testid="stMain"] h1, [data-testid="stMain"] h2, [data-testid="stMain"] h3')]
+  .filter(h => h.offsetParent !== null).map(h => h.innerText.trim()).filter(Boolean)"""
+
+
+def _words(text: str) -> str:
+    return " ".join(text.replace("\u00a0", " ").split())
+
+
+def test_browser_print_of_a_municipalitys_oversikt_fits_a4(server, browser, roster, tmp_path):
+    """Print (Chromium's own PDF of the page, A4) of Oversikt for a kommune role: every heading
+    of the page is on paper (the whole page, not the window's part), nothing of the sidebar or
+    the download buttons, no text past the paper's right edge, and a handful of pages."""
+    import shutil
+    import subprocess
+
+    from lmpdash.i18n import t
+
+    if shutil.which("pdftotext") is None or shutil.which("pdfinfo") is None:
+        pytest.fail("poppler-utils (pdftotext, pdfinfo) is missing; .ci/run installs it")
+    role = _role_of("kommune", roster)
+    page = browser.new_page(viewport={"width": 1280, "height": 900}, locale="nb-NO")
+    try:
+        _open(page, f"{server['url']}/?role={role}")
+        headings = page.evaluate(HEADINGS_JS)
+        pdf = tmp_path / "oversikt.pdf"
+        page.pdf(path=str(pdf), format="A4", print_background=True)
+    finally:
+        page.close()
+    shutil.copyfile(pdf, ARTIFACTS / "kommune_oversikt_print.pdf")
+    info = subprocess.run(["pdfinfo", str(pdf)], capture_output=True, text=True,
+                          check=True).stdout
+    pages = int(re.search(r"^Pages:\s+(\d+)", info, re.M).group(1))
+    width = float(re.search(r"^Page size:\s+([\d.]+) x", info, re.M).group(1))
+    assert 595 <= width <= 596, info   # A4 portrait
+    text = _words(subprocess.run(["pdftotext", "-enc", "UTF-8", str(pdf), "-"],
+                                 capture_output=True, text=True, check=True).stdout)
+    assert len(headings) >= 5
+    for heading in headings:
+        assert _words(heading) in text, f"heading not on paper: {heading!r}"
+    for screen_only in (t("download_csv", "nb"), "Språk / Language"):
+        assert screen_only not in text, f"printed: {screen_only!r}"
+    assert 2 <= pages <= 6, pages
+    # Every word inside the paper: none cut off at the right edge.
+    bbox = subprocess.run(["pdftotext", "-bbox", str(pdf), "-"], capture_output=True,
+                          text=True, check=True).stdout
+    right = max(float(x) for x in re.findall(r'xMax="([\d.]+)"', bbox))
+    assert right <= width, f"text reaches {right:.0f} pt on a {width:.0f} pt wide page"

@@ -7,7 +7,7 @@ from __future__ import annotations
 import re
 
 import polars as pl
-from dash_helpers import app, dataframes, open_page, problems
+from dash_helpers import all_tables, app, dataframes, open_page, problems
 
 from lmp_analytics.evaluation import national_view
 from lmp_analytics.evaluation.national_panel import lmp_treatment
@@ -18,7 +18,7 @@ def test_programme_sees_the_designs_with_the_views_numbers(env, roster):
     open_page(at, "sammenligning")
     assert not problems(at)
     view = national_view.programme_view(env["warehouse"])
-    tables = [f for f in dataframes(at) if "Sammenligning" in f.columns]
+    tables = [f for f in all_tables(at) if "Sammenligning" in f.columns]
     assert tables, "no designs table on the page"
     shown = tables[0]
     assert "Skoler som oppfylte utvalgskriteriet, men ikke ble med" in set(shown["Sammenligning"])

@@ -9,7 +9,17 @@ import re
 
 import polars as pl
 import pytest
-from dash_helpers import PAGES, app, chart_rows, charts, dataframes, open_page, problems, texts
+from dash_helpers import (
+    PAGES,
+    all_tables,
+    app,
+    chart_rows,
+    charts,
+    dataframes,
+    open_page,
+    problems,
+    texts,
+)
 from lmpdash.i18n import fmt_change, fmt_pct, fmt_pp, fmt_value_ci, term_label, term_short
 
 from lmp_analytics import api
@@ -70,7 +80,7 @@ def test_english_switch_changes_labels_and_number_format(env):
         assert at.title[0].value == title
         blob = "\n".join(texts(at, main_only=True))
         assert "skjult" not in blob and "Termin" not in blob, page
-        for frame in dataframes(at):
+        for frame in all_tables(at):
             for value in frame.astype(str).to_numpy().ravel():
                 assert "\u00a0%" not in value, (page, value)
                 assert not DECIMAL_COMMA.search(value), (page, value)
@@ -162,7 +172,7 @@ def test_skole_page_every_indicator_equals_api(env, roster):
     open_page(at, "skole")
     assert not problems(at)
     assert at.selectbox(key="sk_school").value == orgnr
-    table = next(f for f in dataframes(at) if "Indikator" in f.columns)
+    table = next(f for f in all_tables(at) if "Indikator" in f.columns)
     cells = api.indicators("skole", indicator=None, role=role, warehouse=env["warehouse"])
     cells = cells.filter(pl.col("skole_orgnr") == orgnr)
     labels = {k: v.label("nb") for k, v in catalogue.indicator_catalogue().items()}
@@ -207,8 +217,13 @@ def test_faser_table_equals_api(env, roster):
     open_page(at, "faser")
     assert not problems(at)
     expected = api.compare(indicator="mobbet", phase="1", role=role, warehouse=env["warehouse"])
-    table = next(f for f in dataframes(at) if "Pre-runde" in f.columns)
-    assert len(table) == expected.height
+    frames = [f for f in all_tables(at) if "Pre-runde" in f.columns]
+    # The change table and its detail (test, responses, same pupils), row for row.
+    main, detail = (next(f for f in frames if "Endring" in f.columns),
+                    next(f for f in frames if "Svar før" in f.columns))
+    assert len(main) == len(detail) == expected.height
+    assert main["Skole"].tolist() == detail["Skole"].tolist()
+    table = main.join(detail.drop(columns=["Skole", "Pre-runde", "Skjult"]))
     for r in expected.iter_rows(named=True):
         # A change without a pre or post round is not available ("–"), not hidden ("skjult").
         empty = "–" if r["pre_round"] is None or r["post_round"] is None else "skjult"
@@ -300,3 +315,35 @@ def test_skole_page_report_download_is_the_cli_report_and_is_audited(
     assert audit == [(role, "report", orgnr)]
     expected = render_school_report(orgnr, lang="nb", fmt="pdf", role=role, warehouse=wh)
     assert expected[:5] == b"%PDF-"
+
+
+def test_supervisors_headline_and_comparison_line_are_her_schools(env, roster):
+    """A veileder's Oversikt headline and comparison line pool her own participating schools
+    (their published cells from the API for her role, primary rounds), not the programme."""
+    from lmpdash.i18n import fmt_value, t
+
+    role = "veileder:" + ",".join(roster["veileder"])
+    at = app(role=role)
+    open_page(at, "oversikt")
+    assert not problems(at)
+    cells = api.indicators("skole", indicator="mobbet", role=role, warehouse=env["warehouse"])
+    primary = catalogue.rounds(role=role, warehouse=env["warehouse"]).filter(pl.col("is_primary"))
+    cells = cells.filter(pl.col("round").is_in(primary["round_id"].to_list())
+                         & (pl.col("rolle") == "deltaker") & ~pl.col("suppressed"))
+    assert set(cells["skole_orgnr"]) <= set(roster["veileder"])
+    pooled = cells.group_by("term").agg(((pl.col("share") * pl.col("n")).sum()
+                                         / pl.col("n").sum()).alias("value"))
+    pooled = dict(zip(pooled["term"], pooled["value"], strict=True))
+    latest = max(pooled, key=term_index)
+    metric = next(m for m in at.metric if m.label == t("ov_headline_own", "nb"))
+    assert metric.value == fmt_value(pooled[latest], "share", "nb")
+    programme = comparison.comparison_series(warehouse=env["warehouse"]).filter(
+        (pl.col("level") == "program") & (pl.col("series") == "deltaker")
+        & (pl.col("term") == latest))["value"][0]
+    assert fmt_value(programme, "share", "nb") != metric.value, "still the programme's figure"
+    assert not [m for m in at.metric if m.label == t("ov_headline_part", "nb")]
+    line = [r for r in chart_rows(next(c for c in charts(at) if any(
+        r.get("series_label") == t("ov_own_schools", "nb") for r in chart_rows(c))))
+        if r.get("series_label") == t("ov_own_schools", "nb")]
+    assert {r["x"]: round(r["value"], 10) for r in line} == {
+        term_label(k, "nb"): round(v, 10) for k, v in pooled.items()}
