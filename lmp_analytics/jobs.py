@@ -82,10 +82,14 @@ def build_estimates(con: duckdb.DuckDBPyConnection, *, full: bool = False) -> bo
                     pl.col("rolle") == "sammenligning"))
             return memo[0]
 
-        for key, role in roles.items():
-            panels[key].append(landing_panel.summarise(
+        try:
+            done = {key: landing_panel.summarise(
                 scope(changes, role, "dashboard"), indicator=indicator, min_n=min_n,
-                cells=cells, panel=panel))
+                cells=cells, panel=panel) for key, role in roles.items()}
+        except Exception:  # not stored: a page call computes it and says what is wrong
+            done = {}
+        for key, frame in done.items():
+            panels[key].append(frame)
         views.append(event_study.event_study_view(con, indicator, min_n=min_n))
     landing_panel.store(con, panels)
     event_study.store(con, views)

@@ -22,7 +22,6 @@ from pathlib import Path
 import duckdb
 import polars as pl
 
-from lmp_analytics.errors import LmpError
 from lmp_analytics.evaluation.national_designs import (
     SELECTION_RULE,
     NationalEvaluation,
@@ -126,7 +125,7 @@ def build_national_estimates(con: duckdb.DuckDBPyConnection) -> bool:
     try:
         years = selection_years_for(con)
         fits = {i: national_evaluation(con, i, selection_years=years) for i in STORED_INDICATORS}
-    except LmpError:  # e.g. no roster yet: a page call says why, as before
+    except Exception:  # e.g. no roster yet, too little data: a page call says why, as before
         return nothing()
     for indicator, fit in fits.items():
         tag = [pl.lit(indicator).alias("indicator"),
