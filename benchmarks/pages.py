@@ -32,7 +32,7 @@ def page_queries(warehouse: Path) -> list[Task]:
     """(page, call, function) for every call each dashboard page makes on first view."""
     from lmp_analytics import api
     from lmp_analytics.readmodels import attention as attention_list
-    from lmp_analytics.readmodels import catalogue, comparison, quality
+    from lmp_analytics.readmodels import catalogue, comparison, landing, quality
 
     wh = str(warehouse)
     terms, kommune, school = _terms(warehouse)
@@ -51,6 +51,13 @@ def page_queries(warehouse: Path) -> list[Task]:
          lambda: comparison.national_series(role=ROLE, warehouse=wh)),
         ("Oversikt", "attention_list.attention",
          lambda: attention_list.attention(indicator=INDICATOR, role=ROLE, warehouse=wh)),
+        ("Oversikt", "landing.phase_summary",
+         lambda: landing.phase_summary(indicator=INDICATOR, role=ROLE, warehouse=wh)),
+        ("Oversikt", "landing.alerts",
+         lambda: landing.alerts(indicator=INDICATOR, role=ROLE, warehouse=wh)),
+        ("Oversikt", "attention_list.attention(kommune)",
+         lambda: attention_list.attention(indicator=INDICATOR, role=f"kommune:{kommune}",
+                                          warehouse=wh)),
         ("Skole", "api.indicators(skole, all, one school)",
          lambda: api.indicators("skole", indicator=None, role=ROLE, warehouse=wh, schools=one)),
         ("Skole", "api.indicators(skole, trinn, one school)",

@@ -112,8 +112,9 @@ def indicators(
                 if schools is not None:
                     out = out.filter(pl.col("skole_orgnr").is_in(list(schools)))
         else:
+            # the role narrows the query (its kommune or schools); scope() below still applies
             out = published_cells(con, level=level, indicators=wanted, breakdown=breakdown,
-                                  schools=schools, min_n=limit)
+                                  schools=schools, role=r, min_n=limit)
             level_has_cells = out.height > 0 or (
                 out.width > 0 and _published_any(con, level, wanted))
     if not level_has_cells:  # nothing published at this level: an all-text empty frame

@@ -22,14 +22,80 @@ def build_derived(con: duckdb.DuckDBPyConnection) -> None:
     (marts with item non-response, per-school changes, suppressed publication), each
     incremental where the build engine's state allows (:mod:`lmp_analytics.warehouse.build`)."""
     from lmp_analytics.evaluation.change_table import build_change_table
+    from lmp_analytics.evaluation.national_view import build_national_estimates
     from lmp_analytics.metrics.marts import build_marts
     from lmp_analytics.publication import build_publication
     from lmp_analytics.warehouse.registry import JOB_STEPS
 
     steps = {"marts": build_marts, "school_changes": build_change_table,
-             "publication": build_publication}
+             "publication": build_publication, "estimates": build_estimates,
+             "national_estimates": build_national_estimates}
     for name in JOB_STEPS:
         steps[name](con)
+
+
+def build_estimates(con: duckdb.DuckDBPyConnection, *, full: bool = False) -> bool:
+    """Compute at publish time what a page would otherwise fit (``estimates`` in
+    :mod:`lmp_analytics.warehouse.registry`), inside the open write transaction, after the
+    changes and the publication: the landing panel (:mod:`lmp_analytics.evaluation.
+    landing_panel`) for the programme and every municipality, and the programme's event study
+    (:mod:`lmp_analytics.evaluation.event_study`), for every indicator, at the warehouse's
+    threshold. The per-school changes are read as every reader reads them
+    (:func:`lmp_analytics.api.compare`, programme scope) and cut to each role by the one role
+    scope, so the stored rows are what the live path computes. Skipped when its inputs (the
+    marts' round fingerprints, the changes' and the publication's inputs) are unchanged.
+    Returns whether it computed."""
+    import polars as pl
+
+    from lmp_analytics import api
+    from lmp_analytics.evaluation import event_study, landing_panel
+    from lmp_analytics.evaluation.programme import school_term_panel
+    from lmp_analytics.privacy.roles import Role
+    from lmp_analytics.privacy.scope import scope
+    from lmp_analytics.warehouse import build, meta
+    from lmp_analytics.warehouse.meta import writer_min_n
+    from lmp_analytics.warehouse.queries import named
+
+    target = "estimates"
+    min_n = writer_min_n(con)
+    inputs = f"{con.execute(named('estimates', 'inputs_fingerprint')).fetchall()[0][0]}" \
+             f"/min_n={min_n}"
+    if not full and build.is_current(con, target, inputs):
+        return False
+    indicators = api._indicator_ids(con) if "mart_indicator_counts" in build.tables(con) else []
+    kommuner = [r[0] for r in con.execute(named("read_models", "kommuner")).fetchall()
+                if r[0] is not None]
+    roles = {"program": Role("program"),
+             **{f"kommune:{k}": Role("kommune", kommuner=frozenset([k])) for k in kommuner}}
+    panels: dict[str, list[pl.DataFrame]] = {key: [] for key in roles}
+    views = []
+    for indicator in indicators:
+        changes = api.compare(indicator=indicator, phase=None, role="program", warehouse=con,
+                              min_n=min_n, surface="dashboard")
+        cells = api.published_cells(con, level="program", indicators=[indicator],
+                                    breakdown="alle", min_n=min_n)
+        memo: list[pl.DataFrame] = []
+
+        def panel(indicator: str = indicator, memo: list = memo) -> pl.DataFrame:
+            if not memo:
+                memo.append(school_term_panel(con, indicator).filter(
+                    pl.col("rolle") == "sammenligning"))
+            return memo[0]
+
+        try:
+            done = {key: landing_panel.summarise(
+                scope(changes, role, "dashboard"), indicator=indicator, min_n=min_n,
+                cells=cells, panel=panel) for key, role in roles.items()}
+        except Exception:  # not stored: a page call computes it and says what is wrong
+            done = {}
+        for key, frame in done.items():
+            panels[key].append(frame)
+        views.append(event_study.event_study_view(con, indicator, min_n=min_n))
+    landing_panel.store(con, panels)
+    event_study.store(con, views)
+    meta.put(con, event_study.MIN_N_KEY, str(min_n))
+    build.record(con, target, None, inputs)
+    return True
 
 
 def ingest_and_build(
@@ -131,9 +197,13 @@ def ingest_national_files(
                            warnings=[str(w.message) for w in caught] + list(export.warnings))
 
     def run(con) -> bool:
+        from lmp_analytics.evaluation.national_view import build_national_estimates
+
         done = load.national_loaded_hashes(con)
         for path in files:
             report.outcomes.append(one(con, path, done))
+        if report.count("loaded") > 0 and not dry_run:
+            build_national_estimates(con)   # the designs the dashboards show, fitted once here
         return report.count("loaded") > 0
 
     if dry_run:

@@ -122,7 +122,9 @@ def _streamlit_pids(port: int) -> list[int]:
             argv = (proc / "cmdline").read_bytes().split(b"\0")
         except OSError:
             continue
-        if b"streamlit" in argv and b"--server.port" in argv and str(port).encode() in argv:
+        # `-m streamlit run`, or dashboards/serve.py (what lmp dashboard runs)
+        server = b"streamlit" in argv or any(a.endswith(b"/serve.py") for a in argv)
+        if server and b"--server.port" in argv and str(port).encode() in argv:
             pids.append(int(proc.name))
     return pids
 

@@ -213,10 +213,13 @@ def indicators(src: Source, role: Role, level: str = "skole", *, indicator: str 
                by: str | None = None, school: str | None = None) -> pl.DataFrame:
     """``api.indicators`` for the role (cached at programme scope, then scoped); ``school``:
     that school's cells only (fetched and cached per school)."""
-    frame = _programme_indicators(src, level, by, school)
-    if frame.height and indicator is not None:
-        frame = frame.filter(pl.col("indicator") == indicator)
-    return scope(frame, role, "dashboard") if frame.height else frame
+    def cut() -> pl.DataFrame:
+        frame = _programme_indicators(src, level, by, school)
+        if frame.height and indicator is not None:
+            frame = frame.filter(pl.col("indicator") == indicator)
+        return scope(frame, role, "dashboard") if frame.height else frame
+
+    return _memo.get(src, "indicators_cut", (str(role), level, by, school, indicator), cut)
 
 
 def _programme_indicators(src: Source, level: str, by: str | None,
@@ -234,8 +237,10 @@ def threshold(src: Source) -> int:
 
 
 def compare(src: Source, role: Role, *, indicator: str, phase: str | int) -> pl.DataFrame:
-    """``api.compare`` for the role (cached at programme scope, then scoped)."""
-    return scope(_programme_compare(src, indicator, phase), role, "dashboard")
+    """``api.compare`` for the role (cached at programme scope, then scoped; the role's cut is
+    cached too, so a page run of a session reuses it)."""
+    return _memo.get(src, "compare_cut", (str(role), indicator, str(phase)), lambda: scope(
+        _programme_compare(src, indicator, phase), role, "dashboard"))
 
 
 def _programme_compare(src: Source, indicator: str, phase: str | int) -> pl.DataFrame:
@@ -262,9 +267,10 @@ def school_changes(src: Source, role: Role, orgnr: str, *, indicator: str) -> pl
 def _scoped(src: Source, role: Role, name: str, fn: Callable[..., pl.DataFrame],
             *args, **kwargs) -> pl.DataFrame:
     """A read model whose last step is the role scope: cached at programme scope."""
-    frame = _memo.get(src, name, (args, tuple(sorted(kwargs.items()))), lambda: fn(
-        *args, role="program", warehouse=_wh(src), **kwargs))
-    return scope(frame, role, "dashboard")
+    key = (args, tuple(sorted(kwargs.items())))
+    return _memo.get(src, name + "_cut", (str(role), *key), lambda: scope(_memo.get(
+        src, name, key, lambda: fn(*args, role="program", warehouse=_wh(src), **kwargs)),
+        role, "dashboard"))
 
 
 def schools(src: Source, role: Role) -> pl.DataFrame:
@@ -306,9 +312,9 @@ def terms(src: Source) -> list[str]:
 
 def comparison_series(src: Source, role: Role, indicator: str) -> pl.DataFrame:
     """Programme rows (shared) and the kommune rows in the role's scope."""
-    frame = _memo.get(src, "series", (indicator,), lambda: comparison.comparison_series(
-        indicator=indicator, role="program", warehouse=_wh(src)))
-    return scope(frame, role, "dashboard")
+    return _memo.get(src, "series_cut", (str(role), indicator), lambda: scope(_memo.get(
+        src, "series", (indicator,), lambda: comparison.comparison_series(
+            indicator=indicator, role="program", warehouse=_wh(src))), role, "dashboard"))
 
 
 def own_series(src: Source, role: Role, indicator: str) -> pl.DataFrame:
@@ -373,15 +379,25 @@ def warm(src: Source, *, background: bool = True) -> None:
     def run() -> None:
         started = time.perf_counter()
         try:
+            # Oversikt first (the landing page), then the other pages
             indicators(src, program, "skole")   # pages read only school cells through this cache
-            compare(src, program, indicator=HEADLINE, phase="runde")
             schools(src, program)
+            kommuner(src, program)
             rounds(src, program)
-            phase_calendar(src, program)
             comparison_series(src, program, HEADLINE)
+            national(src, program)
+            phase_summary(src, program, HEADLINE)
+            compare(src, program, indicator=HEADLINE, phase="runde")
             for phase in ("1", "2", "3", "4", "program"):
                 compare(src, program, indicator=HEADLINE, phase=phase)
+            alerts(src, program, HEADLINE)
+            attention(src, program, HEADLINE)
+            phase_calendar(src, program)
+            terms(src)
+            pre_programme_rounds(src, program)
             event_study(src, HEADLINE)
+            if has_national_schools(src):
+                national_programme(src, HEADLINE)
             response_rates(src, program)
             quarantine(src, program)
             item_nonresponse(src, program)
@@ -434,12 +450,16 @@ def _phase_changes(src: Source, indicator: str) -> pl.DataFrame:
 
 
 def phase_summary(src: Source, role: Role, indicator: str) -> pl.DataFrame:
-    """``landing.phase_summary`` for the role (cached per role; pools the role's schools)."""
+    """``landing.phase_summary`` for the role (cached per role): read from the panel stored at
+    publish time; pooled here only for a role the warehouse does not store (a supervisor's own
+    schools), from the cached changes."""
+    from lmp_analytics.evaluation.landing_panel import stored_role
     from lmp_analytics.readmodels import landing
 
     return _memo.get(src, "phase_summary", (str(role), indicator), lambda: (
         landing.phase_summary(indicator=indicator, role=role, warehouse=_wh(src),
-                              changes=_phase_changes(src, indicator))))
+                              changes=None if stored_role(role) is not None
+                              else _phase_changes(src, indicator))))
 
 
 def alerts(src: Source, role: Role, indicator: str) -> pl.DataFrame:

@@ -72,7 +72,10 @@ def serve_dashboard(warehouse: Path, port: int) -> None:
     env = dict(os.environ, LMP_WAREHOUSE=str(warehouse))
     url = f"http://127.0.0.1:{port}"
     console.print(say("dashboard_url", url=f"[bold link={url}]{url}[/]"))
-    cmd = [sys.executable, "-m", "streamlit", "run", str(app_path),
+    # dashboards/serve.py: `streamlit run` with the caches warming from the server's start
+    serve = app_path.parent / "serve.py"
+    launcher = [str(serve)] if serve.is_file() else ["-m", "streamlit", "run"]
+    cmd = [sys.executable, *launcher, str(app_path),
            "--server.address", "127.0.0.1", "--server.port", str(port),
            "--server.headless", "true", "--browser.gatherUsageStats", "false"]
     # Its own session: a terminal's Ctrl+C reaches lmp only, which forwards it once.

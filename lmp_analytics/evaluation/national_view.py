@@ -1,7 +1,9 @@
 """What the dashboards show of the national panel, computed once per warehouse file.
 
 - :func:`programme_view`: the designs × grades and the event study of
-  :func:`~lmp_analytics.evaluation.national_designs.national_evaluation`, **cached per warehouse
+  :func:`~lmp_analytics.evaluation.national_designs.national_evaluation`, **computed at publish
+  time** (:func:`build_national_estimates`, tables ``mart_national_results`` and
+  ``mart_national_event_study``) and read, or for an indicator not stored **cached per warehouse
   file identity** (resolved path, inode, size, modification time in ns): a page call reuses the
   fit; a re-published warehouse (an atomic rename gives a new inode and mtime) is fitted anew.
 - :func:`kommune_view`: a municipality's **own** LMP schools, each by name with its published
@@ -28,10 +30,11 @@ from lmp_analytics.evaluation.national_designs import (
 )
 from lmp_analytics.evaluation.national_panel import lmp_treatment, pooled_panel, school_panel
 from lmp_analytics.registry import successor_map
-from lmp_analytics.warehouse import reading
+from lmp_analytics.warehouse import build, reading
 from lmp_analytics.warehouse.queries import named
 
-__all__ = ["KOMMUNE_COLUMNS", "has_school_results", "kommune_view", "programme_view",
+__all__ = ["KOMMUNE_COLUMNS", "STORED_INDICATORS", "build_national_estimates",
+           "has_school_results", "kommune_view", "programme_view",
            "selection_years_for", "warehouse_identity"]
 
 KOMMUNE_COLUMNS = ["group", "skole", "survey_year", "share", "schools"]
@@ -74,16 +77,88 @@ def selection_years_for(path: str | os.PathLike[str]) -> tuple[int, ...]:
     return window or default
 
 
+#: The indicators whose national designs are computed at publish time (the dashboards show
+#: the bullying share; another indicator is fitted on its first call, once per file).
+STORED_INDICATORS = ("mobbet",)
+RESULTS_TABLE = "mart_national_results"
+EVENTS_TABLE = "mart_national_event_study"
+
+
+def _years_text(years: tuple[int, ...]) -> str:
+    return ",".join(str(y) for y in years)
+
+
+def _stored(con: duckdb.DuckDBPyConnection, indicator: str,
+            years: tuple[int, ...]) -> NationalEvaluation | None:
+    """The designs stored at publish time for ``indicator`` and selection ``years`` (None: the
+    warehouse has none; an older version or another indicator)."""
+    if not {RESULTS_TABLE, EVENTS_TABLE} <= build.tables(con):
+        return None
+    key = [indicator, _years_text(years)]
+    results = con.sql(named("estimates", "national_result_rows"), params=key).pl()
+    if results.height == 0:
+        return None
+    events = con.sql(named("estimates", "national_event_rows"), params=key).pl()
+    drop = ["indicator", "selection_years", "row_order"]
+    return NationalEvaluation(results.drop(drop), events.drop(drop))
+
+
+def build_national_estimates(con: duckdb.DuckDBPyConnection) -> bool:
+    """Bring the stored national designs (``mart_national_results``,
+    ``mart_national_event_study``) up to date inside the open write transaction: fitted for
+    :data:`STORED_INDICATORS` when the Elevundersøkelsen files or the roster changed since the
+    last build, dropped when no school-level results are loaded. Returns whether it fitted."""
+    inputs = con.execute(named("estimates", "national_inputs_fingerprint")).fetchall()[0][0]
+    target = "national_estimates"
+    if build.inputs_of(con, target) == inputs and (
+            {RESULTS_TABLE, EVENTS_TABLE} <= build.tables(con) or not has_school_results(con)):
+        return False
+    def nothing() -> bool:
+        for table in (RESULTS_TABLE, EVENTS_TABLE):
+            con.execute(named("estimates", "drop_table").format(table=table))
+        build.record(con, target, None, inputs)
+        return False
+
+    if not has_school_results(con):
+        return nothing()
+    results, events = [], []
+    try:
+        years = selection_years_for(con)
+        fits = {i: national_evaluation(con, i, selection_years=years) for i in STORED_INDICATORS}
+    except Exception:  # e.g. no roster yet, too little data: a page call says why, as before
+        return nothing()
+    for indicator, fit in fits.items():
+        tag = [pl.lit(indicator).alias("indicator"),
+               pl.lit(_years_text(years)).alias("selection_years")]
+        results.append(fit.results.with_row_index("row_order").with_columns(tag))
+        events.append(fit.event_study.with_row_index("row_order").with_columns(tag))
+    for table, frames in ((RESULTS_TABLE, results), (EVENTS_TABLE, events)):
+        name = f"__estimates_{table}"
+        con.register(name, pl.concat(frames, how="diagonal_relaxed"))
+        try:
+            con.execute(named("estimates", "replace_table").format(table=table, frame=name))
+        finally:
+            con.unregister(name)
+    build.record(con, target, None, inputs)
+    return True
+
+
 @lru_cache(maxsize=8)
 def _programme_view(identity: tuple[str, int, int, int], indicator: str) -> NationalEvaluation:
-    return national_evaluation(identity[0], indicator,
-                               selection_years=selection_years_for(identity[0]))
+    years = selection_years_for(identity[0])
+    with reading(identity[0]) as con:
+        stored = _stored(con, indicator, years)
+    if stored is not None:
+        return stored
+    return national_evaluation(identity[0], indicator, selection_years=years)
 
 
 def programme_view(path: str | os.PathLike[str], indicator: str = "mobbet"
                    ) -> NationalEvaluation:
-    """Every design × grade and the event study for the warehouse at ``path``, fitted once per
-    warehouse file (see the module docstring), selecting on :func:`selection_years_for`."""
+    """Every design × grade and the event study for the warehouse at ``path``, selecting on
+    :func:`selection_years_for`: read from the designs stored at publish time
+    (:func:`build_national_estimates`), else fitted once per warehouse file (see the module
+    docstring)."""
     return _programme_view(warehouse_identity(path), indicator)
 
 

@@ -5,13 +5,19 @@ and scoped to the role."""
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
 
 import duckdb
 import polars as pl
 
 from lmp_analytics import api
 from lmp_analytics.errors import keyed
+from lmp_analytics.evaluation.event_study import (
+    ES_SCHEMA,
+    SUMMARY_SCHEMA,
+    EventStudyView,
+    event_study_view,
+)
+from lmp_analytics.evaluation.event_study import read_stored as stored_event_study
 from lmp_analytics.national.schema import totals_only
 from lmp_analytics.privacy.derived import Level, suppress_derived
 from lmp_analytics.privacy.scope import Surface, as_role, scope
@@ -303,35 +309,6 @@ def did_summary(
     ).select(**{c: pl.col(c).cast(t) for c, t in DID_SCHEMA.items()})
 
 
-@dataclass(frozen=True)
-class EventStudyView:
-    """The programme's staggered DiD for display (programme-level aggregates over all schools).
-
-    ``event_study``: e (terms since start; e = -1 is the phase-1 term), att, ci_low, ci_high,
-    n (respondents of participating schools at that event time), n_schools, pre (e < 0),
-    suppressed. ``summary``: one row per estimate (overall ATT, naive before/after, static
-    TWFE) with estimate, ci_low, ci_high. ``pre_trend_p``: finite-sample pre-trend p-value.
-    """
-
-    indicator: str
-    event_study: pl.DataFrame
-    summary: pl.DataFrame
-    pre_trend_p: float | None
-    pre_trend_k: int | None
-    warnings: tuple[str, ...]
-    schools: int
-    treated_schools: int
-
-
-ES_SCHEMA = {
-    "indicator": pl.String, "e": pl.Int64, "att": pl.Float64, "ci_low": pl.Float64,
-    "ci_high": pl.Float64, "n": pl.Int64, "n_schools": pl.Int64, "pre": pl.Boolean,
-    "suppressed": pl.Boolean, "n_display": pl.String,
-}
-SUMMARY_SCHEMA = {"estimate": pl.String, "value": pl.Float64, "ci_low": pl.Float64,
-                  "ci_high": pl.Float64, "schools": pl.Int64}
-
-
 def event_study(
     *, indicator: str = "mobbet", role: RoleArg = "program", warehouse: WarehouseArg = None,
     anticipation: int = 0, min_n: int | None = None,
@@ -339,48 +316,19 @@ def event_study(
     """Callaway-Sant'Anna event study of the programme (all participants, not-yet-treated and
     comparison schools as controls). Programme-level aggregates: the same for every role (a
     kommune role sees the programme effect, not a per-kommune estimate). Each event-time
-    estimate carries the respondents behind it and goes through the suppression engine."""
-    from lmp_analytics.evaluation.programme import programme_effect, school_term_panel
+    estimate carries the respondents behind it and goes through the suppression engine.
 
+    Read from the estimates stored at publish time (:mod:`lmp_analytics.evaluation.
+    event_study`); fitted here only for a reader stricter than the warehouse, another
+    ``anticipation`` or a warehouse written before the estimates were stored."""
     as_role(role)  # validates the role; the estimate does not depend on it
-    nothing = EventStudyView(indicator, empty(ES_SCHEMA), empty(SUMMARY_SCHEMA), None, None,
-                             (), 0, 0)
     with reading(warehouse) as con:
         if not has_table(con, "mart_indicator_counts"):
-            return nothing
-        threshold = read_min_n(con, min_n)
-        panel = school_term_panel(con, indicator)
-        treated = panel.filter(pl.col("g").is_not_null())
-        if panel.height == 0 or treated.height == 0 or panel["y"].null_count() == panel.height:
-            return nothing
-        try:
-            effect = programme_effect(con, indicator, anticipation=anticipation, panel=panel)
-        except Exception as exc:  # too few schools or terms for the estimator
             return EventStudyView(indicator, empty(ES_SCHEMA), empty(SUMMARY_SCHEMA), None,
-                                  None, (f"{type(exc).__name__}: {exc}",), 0, 0)
-    did = effect.did
-    support = treated.with_columns((pl.col("t") - pl.col("g")).alias("e")).group_by("e").agg(
-        pl.col("n").sum().cast(pl.Int64).alias("n"),
-        pl.col("skole_orgnr").n_unique().cast(pl.Int64).alias("n_schools"))
-    es = did.event_study.select(
-        pl.lit(indicator).alias("indicator"), pl.col("e").cast(pl.Int64), "att", "ci_low",
-        "ci_high").join(support, on="e", how="left").with_columns(
-        pl.col("n").fill_null(0), pl.col("n_schools").fill_null(0),
-        (pl.col("e") < 0).alias("pre"))
-    es = suppress(es, keys=("indicator", "e"), min_n=threshold, labels=("pre",))
-    es = es.select(list(ES_SCHEMA)).sort("e")
-    rows = [("att", did.simple.att, did.simple.ci_low, did.simple.ci_high, did.treated_units)]
-    if effect.naive is not None:
-        rows.append(("naive", effect.naive.estimate, None, None, effect.naive.schools))
-    if effect.twfe is not None:
-        rows.append(("twfe", effect.twfe.coef, effect.twfe.ci_low, effect.twfe.ci_high,
-                     effect.panel_schools))
-    summary = pl.DataFrame(rows, schema=SUMMARY_SCHEMA, orient="row")
-    pre = did.pre_trend
-    return EventStudyView(
-        indicator=indicator, event_study=es, summary=summary,
-        pre_trend_p=None if pre is None else float(pre.p_value),
-        pre_trend_k=None if pre is None else int(pre.k),
-        warnings=tuple(did.warnings), schools=did.units, treated_schools=did.treated_units,
-    )
-
+                                  None, (), 0, 0)
+        threshold = read_min_n(con, min_n)
+        if anticipation == 0:
+            stored = stored_event_study(con, indicator, min_n=threshold)
+            if stored is not None:
+                return stored
+        return event_study_view(con, indicator, min_n=threshold, anticipation=anticipation)

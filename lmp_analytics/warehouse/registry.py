@@ -70,14 +70,32 @@ TARGETS: dict[str, Target] = {t.name: t for t in (
            ("mart_indicator_counts", "mart_school_round", "dim_school", "dim_indicator_item"),
            "lmp_analytics.publication:build_publication", "publication_inputs",
            unit="rolle", keyed_on="marts", always=False),
+    # Estimates computed at publish time so that no page call fits a statistic: the landing
+    # panel per role key (the programme, every municipality) and indicator, and the programme's
+    # event study per indicator. Rebuilt in full when the marts' rounds, the changes' or the
+    # publication's inputs change (each pools over every school); skipped when none did.
+    Target("estimates", "mart",
+           ("mart_landing_panel", "mart_event_study", "mart_event_summary", "mart_event_info"),
+           "estimates", ("mart_school_change", "pub_indicator_cells", "mart_indicator_counts",
+                         "mart_school_round", "dim_school", "dim_phase"),
+           "lmp_analytics.jobs:build_estimates", "estimates_inputs", unit="none"),
+    # The national panel's designs and event study (Elevundersøkelsen), for the indicators the
+    # dashboards show: refitted when the loaded files or the roster change; no table without
+    # school-level results.
+    Target("national_estimates", "mart", ("mart_national_results", "mart_national_event_study"),
+           "estimates", ("fct_eu_result", "dim_school", "dim_phase"),
+           "lmp_analytics.evaluation.national_view:build_national_estimates",
+           "national_estimates_inputs", unit="none", always=False),
 )}
 
 #: The order a build runs the targets in (each after every target whose tables it reads).
-BUILD_ORDER = ("dim_round", "marts", "item_nonresponse", "school_changes", "publication")
+BUILD_ORDER = ("dim_round", "marts", "item_nonresponse", "school_changes", "publication",
+               "estimates", "national_estimates")
 #: The steps ``lmp_analytics.jobs.build_derived`` calls, in BUILD_ORDER. ``dim_round`` is built by
 #: the load itself (``warehouse.load.rebuild_rounds``: also after an erasure or a rekey), and
-#: item non-response by the marts' step (on the terms the marts changed).
-JOB_STEPS = ("marts", "school_changes", "publication")
+#: item non-response by the marts' step (on the terms the marts changed). ``national_estimates``
+#: also runs after a national ingest (``lmp_analytics.jobs.ingest_national_files``).
+JOB_STEPS = ("marts", "school_changes", "publication", "estimates", "national_estimates")
 
 
 def target_of(table: str) -> Target:
