@@ -18,7 +18,7 @@ import polars as pl
 
 from lmp_analytics.evaluation.programme import programme_effect, school_term_panel
 from lmp_analytics.privacy.suppression import suppress
-from lmp_analytics.warehouse import build, meta
+from lmp_analytics.warehouse import build, ddl, meta
 from lmp_analytics.warehouse.queries import named
 
 __all__ = ["ES_SCHEMA", "MIN_N_KEY", "SUMMARY_SCHEMA", "EventStudyView", "event_study_view",
@@ -108,12 +108,7 @@ def event_study_view(con: duckdb.DuckDBPyConnection, indicator: str, *, min_n: i
 
 
 def _write(con: duckdb.DuckDBPyConnection, table: str, frame: pl.DataFrame) -> None:
-    name = f"__estimates_{table}"
-    con.register(name, frame)
-    try:
-        con.execute(named("estimates", "replace_table").format(table=table, frame=name))
-    finally:
-        con.unregister(name)
+    ddl.insert_frame(con, table, frame, replace=True)
 
 
 def store(con: duckdb.DuckDBPyConnection, views: list[EventStudyView]) -> None:

@@ -27,7 +27,7 @@ from lmp_analytics.stats.cluster import cluster_did
 from lmp_analytics.stats.pooled_change import pooled_change
 from lmp_analytics.stats.verdict import Verdict, verdict_from_interval
 from lmp_analytics.terms import term_index
-from lmp_analytics.warehouse import build, meta
+from lmp_analytics.warehouse import build, ddl, meta
 from lmp_analytics.warehouse.queries import named
 
 __all__ = ["PHASES", "PHASE_SUMMARY_SCHEMA", "TABLE", "read_stored", "store", "stored_role",
@@ -88,12 +88,7 @@ def store(con: duckdb.DuckDBPyConnection, panels: dict[str, list[pl.DataFrame]])
               for key, summaries in panels.items() for frame in summaries]
     out = pl.concat(frames) if frames else pl.DataFrame(schema=PHASE_SUMMARY_SCHEMA).with_columns(
         pl.lit(None, pl.String).alias("role"), pl.lit(None, pl.Int64).alias("phase_order"))
-    name = "__estimates_landing"
-    con.register(name, out)
-    try:
-        con.execute(named("estimates", "replace_table").format(table=TABLE, frame=name))
-    finally:
-        con.unregister(name)
+    ddl.insert_frame(con, TABLE, out, replace=True)
 
 
 def _terms_text(terms: list[str]) -> str | None:

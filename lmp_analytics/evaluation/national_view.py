@@ -15,6 +15,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 from functools import lru_cache
 from pathlib import Path
@@ -25,12 +26,13 @@ import polars as pl
 from lmp_analytics.evaluation.national_designs import (
     SELECTION_RULE,
     NationalEvaluation,
+    Note,
     eligible_schools,
     national_evaluation,
 )
 from lmp_analytics.evaluation.national_panel import lmp_treatment, pooled_panel, school_panel
 from lmp_analytics.registry import successor_map
-from lmp_analytics.warehouse import build, reading
+from lmp_analytics.warehouse import build, ddl, reading
 from lmp_analytics.warehouse.queries import named
 
 __all__ = ["KOMMUNE_COLUMNS", "STORED_INDICATORS", "build_national_estimates",
@@ -96,11 +98,26 @@ def _stored(con: duckdb.DuckDBPyConnection, indicator: str,
         return None
     key = [indicator, _years_text(years)]
     results = con.sql(named("estimates", "national_result_rows"), params=key).pl()
-    if results.height == 0:
+    if results.height == 0 or "notes" not in results.columns:  # none, or an older table
         return None
     events = con.sql(named("estimates", "national_event_rows"), params=key).pl()
     drop = ["indicator", "selection_years", "row_order"]
-    return NationalEvaluation(results.drop(drop), events.drop(drop))
+    notes = {(d, t): _notes_from_json(n)
+             for d, t, n in results.select("design", "trinn", "notes").rows() if n}
+    return NationalEvaluation(results.drop([*drop, "notes"]), events.drop(drop), notes)
+
+
+def _notes_json(notes: tuple[Note, ...]) -> str:
+    """A result row's notes as stored (JSON: [[key, {name: value}], ...])."""
+    return json.dumps([[n.key, dict(n.values)] for n in notes])
+
+
+def _notes_from_json(text: str) -> tuple[Note, ...]:
+    def tuples(value: object) -> object:  # JSON has lists where the notes had tuples
+        return tuple(tuples(v) for v in value) if isinstance(value, list) else value
+
+    return tuple(Note(key, tuple((k, tuples(v)) for k, v in values.items()))
+                 for key, values in json.loads(text))
 
 
 def build_national_estimates(con: duckdb.DuckDBPyConnection) -> bool:
@@ -130,15 +147,13 @@ def build_national_estimates(con: duckdb.DuckDBPyConnection) -> bool:
     for indicator, fit in fits.items():
         tag = [pl.lit(indicator).alias("indicator"),
                pl.lit(_years_text(years)).alias("selection_years")]
-        results.append(fit.results.with_row_index("row_order").with_columns(tag))
+        results.append(fit.results.with_row_index("row_order").with_columns(
+            *tag, pl.Series("notes", [_notes_json(fit.notes.get((d, t), ()))
+                                      for d, t in fit.results.select("design", "trinn").rows()],
+                            dtype=pl.String)))
         events.append(fit.event_study.with_row_index("row_order").with_columns(tag))
     for table, frames in ((RESULTS_TABLE, results), (EVENTS_TABLE, events)):
-        name = f"__estimates_{table}"
-        con.register(name, pl.concat(frames, how="diagonal_relaxed"))
-        try:
-            con.execute(named("estimates", "replace_table").format(table=table, frame=name))
-        finally:
-            con.unregister(name)
+        ddl.insert_frame(con, table, pl.concat(frames, how="diagonal_relaxed"), replace=True)
     build.record(con, target, None, inputs)
     return True
 

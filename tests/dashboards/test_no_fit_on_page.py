@@ -19,6 +19,8 @@ from lmp_analytics.evaluation import event_study, landing_panel, national_view
 from lmp_analytics.evaluation import programme as programme_mod
 from lmp_analytics.evaluation.national_designs import national_evaluation
 from lmp_analytics.readmodels import landing
+from lmp_analytics.warehouse import ddl
+from lmp_analytics.warehouse.registry import TARGETS
 
 FITS = [
     (landing_panel, "pooled_change"),
@@ -127,6 +129,16 @@ def test_stored_event_study_and_national_designs_equal_a_fresh_fit(env):
     assert view.results.height > 0
     assert_frame_equal(view.results, fit.results)
     assert_frame_equal(view.event_study, fit.event_study)
+    # the notes (the warning as data, read in the reader's language) survive the storing
+    def sentences(notes):  # the fit's floats may differ in the last bit between two fits
+        return {row: [n.english() for n in v] for row, v in notes.items()}
+
+    assert sentences(view.notes) == sentences(fit.notes) and any(fit.notes.values())
+    assert {r: [n.key for n in v] for r, v in view.notes.items()} == \
+        {r: [n.key for n in v] for r, v in fit.notes.items()}
+    with duckdb.connect(str(wh), read_only=True) as con:
+        for table in TARGETS["national_estimates"].tables:
+            assert ddl.columns_of(con, table) == ddl.declared(table), table
 
 
 def test_a_stricter_reader_never_gets_the_stored_estimates(env):

@@ -137,9 +137,12 @@ def test_every_derived_table_has_exactly_its_declared_schema(built):
     """Column names, order and types of every derived table equal its DDL (derived.sql)."""
     con = duckdb.connect(str(built), read_only=True)
     try:
+        present = build.tables(con)
         for table in derived_tables():
             declared = ddl.declared(table)
             assert declared, table
+            if table in TARGETS["national_estimates"].tables and table not in present:
+                continue  # no Elevundersøkelsen here: tests/dashboards/test_no_fit_on_page.py
             assert ddl.columns_of(con, table) == declared, table
     finally:
         con.close()

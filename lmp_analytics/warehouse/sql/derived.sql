@@ -222,3 +222,118 @@ INSERT INTO {table} SELECT {columns} FROM {frame};
 -- A table's columns and types in order (parameter: the table's name).
 SELECT column_name, data_type FROM information_schema.columns
 WHERE table_schema = 'main' AND table_name = ? ORDER BY ordinal_position;
+
+-- The estimates stored at publish time (registry targets estimates, national_estimates): their
+-- columns and types, declared once (lmp_analytics/warehouse/ddl.py).
+
+-- name: mart_landing_panel
+-- The landing panel per role key (programme, kommune:NNNN) and indicator, phases in order
+-- (evaluation/landing_panel.py).
+CREATE TABLE IF NOT EXISTS mart_landing_panel (
+    phase              VARCHAR,
+    indicator          VARCHAR,
+    kind               VARCHAR,
+    schools            BIGINT,
+    hidden_schools     BIGINT,
+    no_round_schools   BIGINT,
+    pre_terms          VARCHAR,
+    post_terms         VARCHAR,
+    pre_n              BIGINT,
+    post_n             BIGINT,
+    n_display          VARCHAR,
+    pre_value          DOUBLE,
+    post_value         DOUBLE,
+    change             DOUBLE,
+    ci_low             DOUBLE,
+    ci_high            DOUBLE,
+    tested             BOOLEAN,
+    verdict            VARCHAR,
+    down               BIGINT,
+    unchanged          BIGINT,
+    up                 BIGINT,
+    untested           BIGINT,
+    adjusted           DOUBLE,
+    adjusted_ci_low    DOUBLE,
+    adjusted_ci_high   DOUBLE,
+    adjusted_tested    BOOLEAN,
+    adjusted_verdict   VARCHAR,
+    comparison_change  DOUBLE,
+    comparison_schools BIGINT,
+    adjusted_reason    VARCHAR,
+    rtm_warning        BOOLEAN,
+    suppressed         BOOLEAN,
+    suppression_reason VARCHAR,
+    role               VARCHAR,
+    phase_order        BIGINT
+);
+
+-- name: mart_event_study
+-- The programme's event study per indicator: one row per event time (evaluation/event_study.py).
+CREATE TABLE IF NOT EXISTS mart_event_study (
+    indicator  VARCHAR,
+    e          BIGINT,
+    att        DOUBLE,
+    ci_low     DOUBLE,
+    ci_high    DOUBLE,
+    n          BIGINT,
+    n_schools  BIGINT,
+    pre        BOOLEAN,
+    suppressed BOOLEAN,
+    n_display  VARCHAR
+);
+
+-- name: mart_event_summary
+-- The event study's summary estimates per indicator, in display order.
+CREATE TABLE IF NOT EXISTS mart_event_summary (
+    estimate_order UINTEGER,
+    estimate       VARCHAR,
+    value          DOUBLE,
+    ci_low         DOUBLE,
+    ci_high        DOUBLE,
+    schools        BIGINT,
+    indicator      VARCHAR
+);
+
+-- name: mart_event_info
+-- One row per indicator: the event study's pre-trend test, warnings and school counts.
+CREATE TABLE IF NOT EXISTS mart_event_info (
+    indicator       VARCHAR,
+    pre_trend_p     DOUBLE,
+    pre_trend_k     BIGINT,
+    warnings        VARCHAR[],
+    schools         BIGINT,
+    treated_schools BIGINT
+);
+
+-- name: mart_national_results
+-- The national-panel designs (Elevundersøkelsen) per design and grade (evaluation/national_view.py).
+CREATE TABLE IF NOT EXISTS mart_national_results (
+    row_order            UINTEGER,
+    design               VARCHAR,
+    trinn                VARCHAR,
+    estimate_pp          DOUBLE,
+    ci_low_pp            DOUBLE,
+    ci_high_pp           DOUBLE,
+    n_lmp_schools        BIGINT,
+    n_comparison_schools BIGINT,
+    pre_trend_p          DOUBLE,
+    warning              VARCHAR,
+    indicator            VARCHAR,
+    selection_years      VARCHAR,
+    notes                VARCHAR              -- the warning as data: JSON [[note id, {values}], ...]
+);
+
+-- name: mart_national_event_study
+-- The national designs' event studies per design, grade and event time.
+CREATE TABLE IF NOT EXISTS mart_national_event_study (
+    row_order       UINTEGER,
+    design          VARCHAR,
+    trinn           VARCHAR,
+    e               BIGINT,
+    att             DOUBLE,
+    se              DOUBLE,
+    ci_low          DOUBLE,
+    ci_high         DOUBLE,
+    indicator       VARCHAR,
+    selection_years VARCHAR
+);

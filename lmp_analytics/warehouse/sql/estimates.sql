@@ -22,9 +22,6 @@ SELECT md5(coalesce((SELECT string_agg(sha256, ',' ORDER BY sha256) FROM eu_inge
            || '/' || coalesce((SELECT md5(string_agg(p::VARCHAR, ',' ORDER BY p::VARCHAR))
                                 FROM dim_phase p), ''));
 
--- name: replace_table
-CREATE OR REPLACE TABLE {table} AS SELECT * FROM {frame};
-
 -- name: drop_table
 DROP TABLE IF EXISTS {table};
 
