@@ -36,9 +36,12 @@ from lmp_analytics.terminal import safe
 
 def indicators(
     level: Annotated[
-        str, typer.Option(help="gruppe | skole | kommune | pulje | program")
-    ] = "skole",
-    indicator: Annotated[str | None, typer.Option(help="Indicator id (default: all).")] = None,
+        str | None, typer.Option(help="gruppe | skole | kommune | pulje | program (default: "
+                                 "skole; gruppe for uten_venn)")
+    ] = None,
+    indicator: Annotated[str | None, typer.Option(
+        help="Indicator id (default: all); uten_venn (pupils no classmate named as a friend, "
+             "per class) for --role forsker only.")] = None,
     by: Annotated[str | None, typer.Option(help="trinn | kjonn")] = None,
     role: RoleOpt = None,
     fmt: FormatOpt = "table",
@@ -48,12 +51,16 @@ def indicators(
 ) -> None:
     """Indicator shares and means with 95 % intervals; role-scoped and suppressed."""
     from lmp_analytics import api
+    from lmp_analytics.codebook import indicator_ids
     from lmp_analytics.metrics.indicators import LEVELS
+    from lmp_analytics.metrics.nominations import NO_FRIEND
     from lmp_analytics.reports.export import stable_order
 
     try:
-        level = choose("--level", level, LEVELS)
-        indicator = None if indicator is None else _indicator(indicator)
+        indicator = None if indicator is None else choose(
+            "--indicator", indicator, [*indicator_ids(), NO_FRIEND])
+        level = choose("--level", level or ("gruppe" if indicator == NO_FRIEND else "skole"),
+                       LEVELS)
         by = _by(by)
         fmt = _output(fmt, out, TABLE_FORMATS, needs_out=("parquet",))
         frame = stable_order(api.indicators(level, indicator=indicator, by=by,
