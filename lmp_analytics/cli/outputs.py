@@ -176,6 +176,10 @@ def report(
     console.print(f"Wrote {len(run.paths)} report(s) ({safe(run.scope)}) to "
                   f"[bold]{safe(where)}[/]",
                   highlight=False)
+    if run.without_rounds:
+        console.print(f"No report for {len(run.without_rounds)} school(s) without Spekter "
+                      f"rounds (comparison schools outside LMP normally run no Spekter): "
+                      f"{safe(', '.join(run.without_rounds))}", highlight=False)
 
 
 def export(
