@@ -49,6 +49,7 @@ EXPECTED = {
         "the same-pupils comparison is not available",
     ],
     ("03_programme_effect", "one_round"): ["The programme effect is not available"],
+    ("03_programme_effect", "no_comparison_spekter"): ["The programme effect is not available"],
     ("03_programme_effect", "one_school"): ["The programme effect is not available",
                                             "no control schools"],
     ("03_programme_effect", "one_pulje"): ["Some specifications are not available",
