@@ -34,7 +34,8 @@ def build(directory: Path) -> dict:
     from lmp_analytics.jobs import ingest_national
     from lmp_analytics.pipeline import ingest_files
     from lmp_analytics.synth import Params
-    from lmp_analytics.synth.generate import _country_csv, _program_csv
+    from lmp_analytics.synth.eus_files import country_csv
+    from lmp_analytics.synth.roster_files import program_csv
     from lmp_analytics.synth.world import build_world
 
     params = Params.for_scale("national")
@@ -42,9 +43,9 @@ def build(directory: Path) -> dict:
                              "school_type_shares": (0.0, 0.0, 1.0)})
     world = build_world(params, 2026)
     country = directory / "elevundersokelsen_skoler.csv"
-    country.write_bytes(_country_csv(world))
+    country.write_bytes(country_csv(world))
     roster = directory / "program.csv"
-    roster.write_bytes(_program_csv(world))
+    roster.write_bytes(program_csv(world))
     (directory / "no_exports").mkdir(exist_ok=True)
     warehouse = directory / "national.duckdb"
     key = protect.generate_key().encode("ascii")

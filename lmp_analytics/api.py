@@ -32,7 +32,9 @@ from lmp_analytics.evaluation.school_change import (
     consecutive_round_changes,
     phase_changes,
 )
+from lmp_analytics.metrics import nominations
 from lmp_analytics.metrics.indicators import indicator_table
+from lmp_analytics.metrics.nominations import NO_FRIEND
 from lmp_analytics.privacy.derived import Level, suppress_derived
 from lmp_analytics.privacy.roles import Role
 from lmp_analytics.privacy.scope import Surface, as_role, scope
@@ -83,12 +85,21 @@ def indicators(
     ``schools`` (gruppe and skole level): only those schools' cells (scope still applies).
     ``min_n``: the threshold to apply, at least the warehouse's (None: :func:`threshold`).
     ``surface``: where the cells are shown (:func:`lmp_analytics.privacy.scope.scope`, the
-    one role scope, applied once as the last step).
+    one role scope, applied once as the last step). ``indicator='uten_venn'`` (alone, level
+    ``gruppe``) is the researcher-only :func:`no_friend_share`.
 
     Only the cells asked for leave the warehouse: level, breakdown, indicators and schools are
     filters of the query, so the rows are exactly those of filtering every published cell of
     the level afterwards, in the same order."""
     r = as_role(role)
+    wanted = None if indicator is None else (
+        [indicator] if isinstance(indicator, str) else list(indicator))
+    if wanted is not None and NO_FRIEND in wanted:  # the researcher-only nomination indicator
+        if len(wanted) > 1 or level != "gruppe" or by is not None:
+            raise ValueError(f"{NO_FRIEND!r} is published per class only: ask for it alone, at "
+                             "level 'gruppe' and without a breakdown")
+        return no_friend_share(role=r, warehouse=warehouse, min_n=min_n, schools=schools,
+                               surface=surface)
     if level == "gruppe" and not r.may_see_groups(dashboard=surface == "dashboard"):
         raise PermissionError("group (class) level results are only available to 'forsker', "
                               "and never on a dashboard")
@@ -100,8 +111,6 @@ def indicators(
         )
     if schools is not None and level not in ("gruppe", "skole"):
         raise ValueError(f"schools= selects school or group cells, not level {level!r}")
-    wanted = None if indicator is None else (
-        [indicator] if isinstance(indicator, str) else list(indicator))
     with reading(warehouse) as con:
         limit = read_min_n(con, min_n)
         if level == "gruppe":
@@ -119,6 +128,43 @@ def indicators(
                 out.width > 0 and _published_any(con, level, wanted))
     if not level_has_cells:  # nothing published at this level: an all-text empty frame
         return pl.DataFrame(schema={c: pl.String for c in INDICATOR_COLUMNS})
+    return scope(out, r, surface).select(INDICATOR_COLUMNS)
+
+
+def no_friend_share(
+    *,
+    role: str | Role | None = "forsker",
+    warehouse: WarehouseArg = None,
+    min_n: int | None = None,
+    schools: Sequence[str] | None = None,
+    surface: Surface = "cli",
+) -> pl.DataFrame:
+    """The researcher-only indicator ``uten_venn``: per class of each round that asked the friend
+    nomination, the share of pupils whom no classmate named (``count`` of ``n``), in the columns
+    of :func:`indicators` (level ``gruppe``, no interval). Counts only, suppressed by the one
+    engine at the reader's threshold (:func:`lmp_analytics.metrics.nominations.no_friend_share`);
+    no pseudonym or nomination ever leaves the warehouse. Any role but ``forsker``, and every
+    dashboard, is refused with a PermissionError."""
+    r = as_role(role)
+    if not r.may_see_groups(dashboard=surface == "dashboard"):
+        raise PermissionError(
+            f"{NO_FRIEND!r} (pupils without a friend nomination) is a class-level figure for "
+            f"researchers only: role {r} may not read it, and no dashboard shows it; use "
+            "--role forsker"
+        )
+    with reading(warehouse) as con:
+        cells = nominations.no_friend_share(con, role=r, min_n=read_min_n(con, min_n))
+        places = con.sql(named("reads", "schools")).pl()
+    if schools is not None:
+        cells = cells.filter(pl.col("skole_orgnr").is_in(list(schools)))
+    if not cells.height:
+        return pl.DataFrame(schema={c: pl.String for c in INDICATOR_COLUMNS})
+    out = cells.join(places.select("skole_orgnr", "skole", "kommunenummer", "rolle", "pulje"),
+                     on="skole_orgnr", how="left").with_columns(
+        pl.lit("gruppe").alias("level"), pl.lit("share").alias("kind"),
+        pl.lit("alle").alias("breakdown"), pl.lit("alle").alias("breakdown_value"))
+    missing = [c for c in INDICATOR_COLUMNS if c not in out.columns]
+    out = out.with_columns(pl.lit(None).alias(c) for c in missing)
     return scope(out, r, surface).select(INDICATOR_COLUMNS)
 
 

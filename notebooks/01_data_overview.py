@@ -30,6 +30,7 @@ def _():
     import marimo as mo
     import polars as pl
 
+    from lmp_analytics import api
     from lmp_analytics.config import warehouse_path
     from lmp_analytics.evaluation.school_change import consecutive_round_changes
     from lmp_analytics.metrics.participation import (
@@ -47,6 +48,7 @@ def _():
     return (
         LOW_RESPONSE_RATE,
         alt,
+        api,
         consecutive_round_changes,
         enrolment,
         mo,
@@ -384,6 +386,32 @@ def _(alt, pl, transitions):
 @app.cell
 def _(attrition_summary):
     attrition_summary
+    return
+
+
+@app.cell(hide_code=True)
+def _(mo):
+    mo.md(r"""
+    ## Pupils without a friend nomination (researchers only)
+
+    Per class of each round that asked the friend nomination (`nom_venn`), the share of pupils
+    whom no classmate named as someone they would most like to be with at break (`uten_venn`).
+    Read through `api.no_friend_share`: counts per class only, never a name, pseudonym or
+    network, and a class below the suppression threshold is hidden like every other number.
+    """)
+    return
+
+
+@app.cell
+def _(WAREHOUSE, api, mo, pct, pl):
+    no_friend = api.no_friend_share(role="forsker", warehouse=WAREHOUSE, surface="notebook")
+    _shown = no_friend.filter(~pl.col("suppressed").cast(pl.Boolean))
+    _median = _shown["share"].cast(pl.Float64).median() if _shown.height else None
+    mo.vstack([
+        mo.md(f"{no_friend.height} classes asked it, {no_friend.height - _shown.height} hidden "
+              f"(small classes); median share without a friend nomination: {pct(_median)}."),
+        no_friend.select("skole", "term", "gruppe", "n_display", "count", "share", "suppressed"),
+    ])
     return
 
 

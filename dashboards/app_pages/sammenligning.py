@@ -46,6 +46,8 @@ def main() -> None:
     with plain:
         st.subheader(ctx.t("sa_series_title"))
         series = _series(ctx, indicator, kommune)
+        if series.height and series.filter(pl.col("series") == "sammenligning").height == 0:
+            st.info(ctx.t("sa_no_comparison_spekter"))  # the usual case: Spekter comes with LMP
         _series_chart(ctx, series, kind)
         st.subheader(ctx.t("sa_nat_title"))
         _national(ctx)

@@ -38,9 +38,12 @@ from lmp_analytics.terminal import safe
 
 def indicators(
     level: Annotated[
-        str, typer.Option(help="gruppe | skole | kommune | pulje | program")
-    ] = "skole",
-    indicator: Annotated[str | None, typer.Option(help="Indicator id (default: all).")] = None,
+        str | None, typer.Option(help="gruppe | skole | kommune | pulje | program (default: "
+                                 "skole; gruppe for uten_venn)")
+    ] = None,
+    indicator: Annotated[str | None, typer.Option(
+        help="Indicator id (default: all); uten_venn (pupils no classmate named as a friend, "
+             "per class) for --role forsker only.")] = None,
     by: Annotated[str | None, typer.Option(help="trinn | kjonn")] = None,
     role: RoleOpt = None,
     fmt: FormatOpt = "table",
@@ -50,12 +53,16 @@ def indicators(
 ) -> None:
     """Indicator shares and means with 95 % intervals; role-scoped and suppressed."""
     from lmp_analytics import api
+    from lmp_analytics.codebook import indicator_ids
     from lmp_analytics.metrics.indicators import LEVELS
+    from lmp_analytics.metrics.nominations import NO_FRIEND
     from lmp_analytics.reports.export import stable_order
 
     try:
-        level = choose("--level", level, LEVELS)
-        indicator = None if indicator is None else _indicator(indicator)
+        indicator = None if indicator is None else choose(
+            "--indicator", indicator, [*indicator_ids(), NO_FRIEND])
+        level = choose("--level", level or ("gruppe" if indicator == NO_FRIEND else "skole"),
+                       LEVELS)
         by = _by(by)
         fmt = _output(fmt, out, TABLE_FORMATS, needs_out=("parquet",))
         frame = stable_order(api.indicators(level, indicator=indicator, by=by,
@@ -171,6 +178,9 @@ def report(
     where = run.paths[0] if len(run.paths) == 1 else out
     console.print(say("wrote_reports", n=len(run.paths), scope=safe(run.scope),
                       path=f"[bold]{safe(where)}[/]"), highlight=False)
+    if run.without_rounds:
+        console.print(say("reports_without_rounds", n=len(run.without_rounds),
+                          schools=safe(", ".join(run.without_rounds))), highlight=False)
 
 
 def export(

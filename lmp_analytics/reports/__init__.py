@@ -32,6 +32,7 @@ from lmp_analytics.reports.data import (
     WarehouseArg,
     school_report,
     select_schools,
+    split_by_rounds,
 )
 from lmp_analytics.reports.export import EXPORT_FORMATS, export_table, to_bytes
 from lmp_analytics.reports.render import FORMATS, render, render_html
@@ -92,6 +93,8 @@ class ReportRun:
     paths: tuple[Path, ...]
     schools: tuple[str, ...]
     scope: str
+    without_rounds: tuple[str, ...] = ()
+    """Schools of a kommune or pulje batch left out: no Spekter rounds (comparison schools)."""
 
 
 def write_school_reports(
@@ -117,6 +120,14 @@ def write_school_reports(
     source = ReportSource(role=role, warehouse=warehouse)
     orgnrs = select_schools(source, schools=list(schools) if schools else None,
                             kommune=kommune, pulje=pulje)
+    without: list[str] = []
+    if kommune is not None or pulje is not None:
+        orgnrs, without = split_by_rounds(source, orgnrs)
+        if not orgnrs:
+            raise ReportError(
+                f"no school of {'kommune ' + kommune if kommune else f'pulje {pulje}'} has "
+                "Spekter rounds in the warehouse (comparison schools outside LMP normally run "
+                "no Spekter)")
     source.schools = tuple(orgnrs)
     single = bool(schools) and len(orgnrs) == 1 and kommune is None and pulje is None
     out = Path(out)
@@ -145,7 +156,7 @@ def write_school_reports(
                f"term={term or 'latest'}",
         min_n=source.min_n,
     )
-    return ReportRun(tuple(p for p, _ in rendered), tuple(orgnrs), scope)
+    return ReportRun(tuple(p for p, _ in rendered), tuple(orgnrs), scope, tuple(without))
 
 
 @dataclass(frozen=True)

@@ -37,6 +37,15 @@ from lmp_analytics.reports.model import (
 from lmp_analytics.reports.source import ReportSource, select_schools
 from lmp_analytics.terms import parse_term, term_index, terms_between
 
+
+def split_by_rounds(source: ReportSource, orgnrs: list[str]) -> tuple[list[str], list[str]]:
+    """(schools with Spekter rounds, schools without) of ``orgnrs``, each in the given order.
+    A kommune's comparison schools are outside LMP and normally run no Spekter: a batch
+    reports the first and names the second."""
+    have = set(source.context["rounds"]["skole_orgnr"].to_list())
+    return [o for o in orgnrs if o in have], [o for o in orgnrs if o not in have]
+
+
 # --------------------------------------------------------------------------------------------
 # Assembly
 
@@ -129,6 +138,12 @@ def school_report(
     min_n = src.min_n
     ctx = src.context
     primary = ctx["primary"].filter(pl.col("skole_orgnr") == orgnr)
+    if primary.height == 0 and school["rolle"] == "sammenligning":
+        raise ReportError(
+            f"school {orgnr} is a comparison school with no Spekter rounds in the warehouse: "
+            "schools outside LMP normally do not run Spekter, so there is no school report; "
+            "compare with the programme on Elevundersøkelsen instead (lmp evaluate national, "
+            "the Sammenligning page)")
     report_term = _report_term(primary, requested, orgnr)
     until = term_index(report_term)
     primary = primary.filter(pl.col("term").map_elements(term_index, return_dtype=pl.Int64)
@@ -274,4 +289,5 @@ __all__ = [
     "indicator_catalogue",
     "school_report",
     "select_schools",
+    "split_by_rounds",
 ]

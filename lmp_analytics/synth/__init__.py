@@ -14,10 +14,12 @@ whose planted effects are recorded. ``write_world(out_dir)`` writes::
     truth.json             every parameter, calibration, per-school effects and phases, planted
                            ORs, expected prevalence per group and term, planted errors
 
-Modules: :mod:`params` (every realism parameter), :mod:`world` (schools, selection, phases,
-rounds, pupils), :mod:`responses` (answer model, calibration), :mod:`exports` (a round as a
-table), :mod:`writers` (file formats), :mod:`faults` (planted errors), :mod:`country` (the
-country in Elevundersøkelsen and the selection rule), :mod:`generate`.
+Modules: :mod:`params` (every realism parameter), :mod:`world` (schools, selection, phases;
+built from :mod:`ids`, :mod:`model`, :mod:`places`, :mod:`rounds`, :mod:`pupils`),
+:mod:`responses` (answer model, calibration), :mod:`exports` (a round as a table), :mod:`writers`
+(file formats), :mod:`faults` (planted errors), :mod:`country` (the country in
+Elevundersøkelsen and the selection rule), :mod:`generate` (writes it all, with
+:mod:`prevalence`, :mod:`roster_files`, :mod:`eus_files` and :mod:`truth_file`).
 """
 
 from lmp_analytics.synth.generate import WorldSummary, write_world

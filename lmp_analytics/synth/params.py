@@ -54,12 +54,11 @@ class Params:
     n_comparison: int = 18
     """Comparison schools (rolle ``sammenligning``): never join LMP; in Elevundersøkelsen like
     every school, in Spekter only when ``comparison_spekter`` asks for it."""
-    comparison_spekter: bool = True
-    """Comparison schools run Spekter too (rounds from ``first_term``). In reality Spekter is
-    introduced by the programme (phase 1), so a supervisor has no Spekter files of schools outside
-    it and the programme's effect is estimated on Elevundersøkelsen (``lmp evaluate national``);
-    ``False`` gives that world. Still ``True`` by default until the tests that read comparison
-    schools' Spekter rounds ask for them explicitly (issue 18, item 3)."""
+    comparison_spekter: bool = False
+    """Comparison schools run Spekter too (rounds from ``first_term``). Off by default, as in
+    reality: Spekter is introduced by the programme (phase 1), so a supervisor has no Spekter files
+    of schools outside it and the programme's effect is estimated on Elevundersøkelsen (``lmp
+    evaluate national``). ``True`` gives a world for the Spekter comparison-school estimators."""
     first_term: str = "2021H"
     last_term: str = "2026H"
     version_switch_term: str = "2022H"

@@ -1,7 +1,8 @@
 """A small synthetic programme world for the dashboard tests, built through the real ingest.
 
-Two kommuner, 7 participating and 6 comparison schools, rounds from 2022H to 2026V, planted data
-errors (quarantined rows), Elevundersøkelsen results. The warehouse leaves out the last term and
+Two kommuner, 7 participating and 6 comparison schools (with Spekter rounds, unlike the default
+world), rounds from 2022H to 2026V, planted data errors (quarantined rows), Elevundersøkelsen
+results. The warehouse leaves out the last term and
 every file of one participating school (``missing_school``: "a school without rounds"); the
 browser test ingests the rest while the dashboard is serving (``ingest_all``).
 """
@@ -29,6 +30,9 @@ def params() -> Params:
         latest_date="2026-03-31", eus_last_year=2025, n_phase_adaptations=1,
         national_series=((2021, 5.9), (2022, 7.3), (2023, 10.0), (2024, 10.4), (2025, 10.6)),
         p_spekter_from_phase1=0.25,  # most participants ran Spekter before LMP: pre-periods
+        # Comparison schools run Spekter too (not the default world): the pages' comparison
+        # series, difference-in-differences and event study need their rounds to be tested.
+        comparison_spekter=True,
         school_modules=True,  # older files with school-chosen modules: views must name them
     )
 

@@ -21,7 +21,9 @@ from lmp_analytics.synth.country_panel import (
     replicate,
     truth_of,
 )
-from lmp_analytics.synth.generate import _country_csv, _country_truth, _program_csv
+from lmp_analytics.synth.eus_files import country_csv
+from lmp_analytics.synth.roster_files import program_csv
+from lmp_analytics.synth.truth_file import country_truth
 from lmp_analytics.synth.world import build_world
 
 SEEDS = range(101, 106)
@@ -31,8 +33,8 @@ SCHOOLS = 600
 def test_country_frames_equal_the_panel_read_from_a_warehouse(tmp_path) -> None:
     # a small country with Udir's threshold raised to 30 answers, so that cells are suppressed
     world = build_world(Params(country_schools=100, country_min_n=30), 3)
-    (tmp_path / "country.csv").write_bytes(_country_csv(world))
-    (tmp_path / "program.csv").write_bytes(_program_csv(world))
+    (tmp_path / "country.csv").write_bytes(country_csv(world))
+    (tmp_path / "program.csv").write_bytes(program_csv(world))
     (tmp_path / "none").mkdir()
     wh = tmp_path / "wh.duckdb"
     ingest_national([tmp_path / "country.csv"], warehouse=wh)
@@ -59,7 +61,7 @@ def test_country_frames_equal_the_panel_read_from_a_warehouse(tmp_path) -> None:
     assert treatment.drop("kommunenummer").equals(frames.treatment.drop("kommunenummer"))
 
     # What notebook 03 does with a warehouse and truth.json gives the coverage run's truth.
-    from_file = frames_from_truth({"country": _country_truth(world)}, read,
+    from_file = frames_from_truth({"country": country_truth(world)}, read,
                                   lmp_treatment(wh))
     assert truth_of(frames, "never-treated", "pooled") is not None
     for design, trinn in (("eligible", "pooled"), ("naive", "7"), ("never-treated", "10"),

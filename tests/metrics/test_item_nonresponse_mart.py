@@ -95,6 +95,10 @@ def world(tmp_path_factory):
     params = dataclasses.replace(
         Params(), n_kommuner=2, puljer=(("2023H", 2), ("2024V", 2)), n_comparison=3,
         first_term="2022H", last_term="2024H",
+        # Comparison schools with Spekter rounds (not the default world): the planted errors
+        # need more rounds than four participants from 2023H have, and the mart's counts are
+        # checked for both groups (rolle).
+        comparison_spekter=True,
     )
     write_world(root, seed=5, params=params, with_errors=True)
     wh = root / "w.duckdb"

@@ -43,6 +43,9 @@ def world(tmp_path_factory):
     params = dataclasses.replace(
         Params(), n_kommuner=2, puljer=(("2023H", 2), ("2024V", 2)), n_comparison=3,
         first_term="2022H", last_term="2024H",
+        # Comparison schools with Spekter rounds (not the default world): the direct count is
+        # checked over both groups (rolle) and over more than ten rounds.
+        comparison_spekter=True,
     )
     write_world(root, seed=11, params=params)
     wh = root / "w.duckdb"

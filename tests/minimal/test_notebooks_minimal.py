@@ -30,6 +30,7 @@ CASES = [
 ] + [
     ("02_phase_effects", "one_round"), ("02_phase_effects", "one_school"),
     ("03_programme_effect", "one_pulje"), ("03_programme_effect", "one_round"),
+    ("03_programme_effect", "no_comparison_spekter"),
     ("03_programme_effect", "one_school"), ("03_programme_effect", "no_comparison"),
     ("04_scales_mechanisms", "one_pulje"), ("04_scales_mechanisms", "one_round"),
     ("04_scales_mechanisms", "one_school"),
@@ -48,6 +49,7 @@ EXPECTED = {
         "the same-pupils comparison is not available",
     ],
     ("03_programme_effect", "one_round"): ["The programme effect is not available"],
+    ("03_programme_effect", "no_comparison_spekter"): ["The programme effect is not available"],
     ("03_programme_effect", "one_school"): ["The programme effect is not available",
                                             "no control schools"],
     ("03_programme_effect", "one_pulje"): ["Some specifications are not available",

@@ -23,7 +23,11 @@ EXPECTED = {
     },
     "no_comparison": {
         "oversikt": [t("na_comparison"), t("na_reference_programme")],
-        "sammenligning": [t("na_comparison")],
+        "sammenligning": [t("na_comparison"), t("sa_no_comparison_spekter")],
+    },
+    "no_comparison_spekter": {
+        "oversikt": [t("na_comparison")],
+        "sammenligning": [t("na_comparison"), t("sa_no_comparison_spekter")],
     },
     "one_pulje": {},
     "one_round": {
@@ -33,9 +37,11 @@ EXPECTED = {
     },
     "one_school": {
         "oversikt": [t("na_comparison")],
-        "sammenligning": [t("na_comparison"), t("sa_es_empty")],
+        "sammenligning": [t("na_comparison"), t("sa_no_comparison_spekter"), t("sa_es_empty")],
     },
 }
+#: Warehouses without any comparison school's Spekter rounds.
+WITHOUT_COMPARISON_ROUNDS = ("no_comparison", "no_comparison_spekter", "one_school")
 
 
 def _messages(at) -> str:
@@ -88,8 +94,9 @@ def test_every_page_runs_and_says_what_is_not_available(on, name):
     # A message about missing data appears only where the data is missing.
     if name != "no_enrolment":
         assert t("na_enrolment_all") not in shown["datakvalitet"]
-    if name not in ("no_comparison", "one_school"):
+    if name not in WITHOUT_COMPARISON_ROUNDS:
         assert t("na_comparison") not in shown["sammenligning"] + shown["oversikt"]
+        assert t("sa_no_comparison_spekter") not in shown["sammenligning"]
     if name != "no_national":
         assert t("na_national") not in shown["oversikt"]
 

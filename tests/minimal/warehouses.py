@@ -2,12 +2,15 @@
 world, each missing one thing a real programme may lack.
 
 The base world: two kommuner, two puljer (2023H with 2 schools, 2024H with 2), 3 comparison
-schools, small schools (40-80 pupils), terms 2022H-2025V, Elevundersøkelsen results. Every
-warehouse is that world cut down:
+schools that run Spekter too (not the synthetic default: the base has everything, and
+``no_comparison_spekter`` takes their rounds away), small schools (40-80 pupils), terms
+2022H-2025V, Elevundersøkelsen results. Every warehouse is that world cut down:
 
 - ``no_enrolment``: no ``elevtall.csv`` (optional input): response rates cannot be computed.
 - ``no_national``: no Elevundersøkelsen file was ever loaded.
 - ``no_comparison``: no comparison schools (roster and files).
+- ``no_comparison_spekter``: comparison schools on the roster (and in Elevundersøkelsen) but
+  without Spekter files: the usual case, since Spekter comes with LMP (the synthetic default).
 - ``one_pulje``: only pulje 1 (and the comparison schools).
 - ``one_round``: every school kept with the files of one term only (terms differ between
   schools), so there is no before/after for any school.
@@ -29,8 +32,8 @@ from lmp_analytics.synth.params import Params
 
 TEST_KEY = b"minimal-warehouse-key-0123456789abcdef"
 SEED = 11
-VARIANTS = ("no_enrolment", "no_national", "no_comparison", "one_pulje", "one_round",
-            "one_school")
+VARIANTS = ("no_enrolment", "no_national", "no_comparison", "no_comparison_spekter",
+            "one_pulje", "one_round", "one_school")
 
 
 def params() -> Params:
@@ -40,6 +43,7 @@ def params() -> Params:
         n_comparison=3, school_size=(40, 60, 80), first_term="2022H", last_term="2025V",
         latest_date="2025-03-31", eus_last_year=2024, n_phase_adaptations=1,
         national_series=((2021, 5.9), (2022, 7.3), (2023, 10.0), (2024, 10.4)),
+        comparison_spekter=True,  # the complete base; no_comparison_spekter removes their files
     )
 
 
@@ -113,7 +117,9 @@ def build(variant: str, world: Path, root: Path) -> Minimal:
     _filter_csv(world / "faser.csv", home / "faser.csv", orgnrs)
     if variant != "no_enrolment":
         _filter_csv(world / "elevtall.csv", home / "elevtall.csv", orgnrs)
-    for f in _files(variant, world / "spekter", orgnrs):
+    with_files = orgnrs if variant != "no_comparison_spekter" else [
+        r[2] for r in rows if r[4] == "deltaker"]
+    for f in _files(variant, world / "spekter", with_files):
         shutil.copyfile(f, staged / f.name)
     warehouse = home / "warehouse.duckdb"
     report = ingest_and_build([staged], home / "program.csv", warehouse=warehouse, key=TEST_KEY)

@@ -9,7 +9,7 @@ from pathlib import Path
 import polars as pl
 
 from lmp_analytics.national import read_eu_export_with_problems
-from lmp_analytics.synth.generate import _eus_csv
+from lmp_analytics.synth.eus_files import eus_csv
 from lmp_analytics.synth.params import Params
 from lmp_analytics.synth.world import build_world
 
@@ -22,7 +22,7 @@ def _read(tmp_path: Path, world, layout: str) -> tuple[str, pl.DataFrame]:
     eus = {(2023, s.number, 7): (25 + i, 3 + i % 4) for i, s in enumerate(world.schools)}
     eus[(2024, world.schools[0].number, 10)] = (12, 1)  # below the suppression threshold
     path = tmp_path / f"{layout}.csv"
-    path.write_bytes(_eus_csv(world, eus, 7))
+    path.write_bytes(eus_csv(world, eus, 7))
     export = read_eu_export_with_problems(path)
     assert export.problems.height == 0, export.problems.to_dicts()
     return export.layout, export.results.select(KEEP).sort(KEEP[:5], nulls_last=True)

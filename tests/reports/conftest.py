@@ -1,9 +1,10 @@
 """Fixtures for the report and export tests.
 
-``report_world``: a small synthetic world (2 kommuner, 7 participants, 3 comparison schools,
-2022H-2026V) ingested once per session through the real ingest (~12 s). ``sample_warehouse``:
-the hand-made sample in data/sample, where most cells are suppressed (one school has n < 10).
-Tests that write to the audit log copy a warehouse first (:func:`copy_of`).
+``report_world``: a small synthetic world (2 kommuner, 7 participants, 3 comparison schools
+without Spekter rounds, as by default, 2022H-2026V) ingested once per session through the real
+ingest (~12 s). ``sample_warehouse``: the hand-made sample in data/sample, where most cells are
+suppressed (one school has n < 10). Tests that write to the audit log copy a warehouse first
+(:func:`copy_of`).
 """
 
 from __future__ import annotations

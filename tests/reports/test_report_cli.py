@@ -64,12 +64,19 @@ def test_batch_for_a_kommune_writes_one_file_per_school_in_scope(
         report_world, copy_of, tmp_path, schools):
     wh = copy_of(report_world)
     kommune = sorted(schools["kommunenummer"].unique().to_list())[0]
-    expected = schools.filter(pl.col("kommunenummer") == kommune)["skole_orgnr"].to_list()
+    mine = schools.filter(pl.col("kommunenummer") == kommune)
+    # The kommune's comparison schools have no Spekter rounds (the default world): no report,
+    # and the run names them.
+    expected = mine.filter(pl.col("rolle") == "deltaker")["skole_orgnr"].to_list()
+    left_out = mine.filter(pl.col("rolle") == "sammenligning")["skole_orgnr"].to_list()
+    assert expected and left_out
     out = tmp_path / "batch"
     result = runner.invoke(app, ["report", "--kommune", kommune, "--format", "html", "--lang",
                                  "en", "--out", str(out), "-w", str(wh), "--role",
                                  f"kommune:{kommune}"])
     assert result.exit_code == 0, result.output
+    assert "without Spekter rounds" in result.output
+    assert all(orgnr in result.output for orgnr in left_out)
     files = sorted(p.name for p in out.iterdir())
     assert len(files) == len(expected)
     for orgnr in expected:

@@ -45,6 +45,8 @@ def demo_errors(tmp_path_factory) -> Generated:
 
 @pytest.fixture(scope="session")
 def demo_early(tmp_path_factory) -> Generated:
-    """The demo world where 75 % of participants ran Spekter before LMP (rounds from 2021H)."""
-    params = Params(p_spekter_from_phase1=0.25)
+    """The demo world where 75 % of participants ran Spekter before LMP (rounds from 2021H) and
+    comparison schools run Spekter too: not the default world, but the one the checks of
+    pre-programme rounds and of the comparison group's truth need."""
+    params = Params(p_spekter_from_phase1=0.25, comparison_spekter=True)
     return _generate(tmp_path_factory.mktemp("demo_early"), seed=SEED, params=params)

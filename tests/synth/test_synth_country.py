@@ -67,11 +67,11 @@ def test_suppression_threshold_is_the_parameter() -> None:
     """The demo's schools rarely have a grade with < 10 answers; a higher threshold shows the
     writer suppresses exactly the cells below it."""
     from lmp_analytics.synth import Params
-    from lmp_analytics.synth.generate import _country_csv
+    from lmp_analytics.synth.eus_files import country_csv
     from lmp_analytics.synth.world import build_world
 
     world = build_world(Params(country_min_n=30), 5)
-    country = pl.read_csv(_country_csv(world), separator=";", infer_schema=False)
+    country = pl.read_csv(country_csv(world), separator=";", infer_schema=False)
     c = world.country
     by_cand = {s.candidate: s.orgnr for s in [*world.schools, *world.country_schools]}
     rows = [

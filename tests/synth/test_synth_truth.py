@@ -7,6 +7,7 @@ from collections import defaultdict
 
 import polars as pl
 import pytest
+from scipy.stats import chi2
 from synth_helpers import answered_mobbet
 
 from lmp_analytics.synth import Params
@@ -30,10 +31,11 @@ def recount(demo):
 
 def test_truth_counts_equal_the_files(demo, recount) -> None:
     cells = demo.truth["prevalence"]
-    # Comparison schools answer every term (11); participants from the first phase-1 term
-    # (2023H: 7 terms), since Spekter starts in phase 1 by default.
-    assert len(cells) == len(recount) == 11 + 7
-    assert min(c["term"] for c in cells if c["group"] == "deltaker") == "2023H"
+    # By default only participants run Spekter, from the first phase-1 term (2023H: 7 terms);
+    # comparison schools have no Spekter rounds (they are in Elevundersøkelsen only).
+    assert len(cells) == len(recount) == 7
+    assert {c["group"] for c in cells} == {"deltaker"}
+    assert min(c["term"] for c in cells) == "2023H"
     for cell in cells:
         assert recount[(cell["group"], cell["term"])] == [cell["n_answered"], cell["n_mobbet_ge3"]]
 
@@ -58,12 +60,16 @@ def test_prevalence_matches_the_planted_truth(demo) -> None:
         e = cell["expected_given_schools"]
         assert abs(obs - e) < 4 * math.sqrt(deff * e * (1 - e) / n), cell
     assert max(abs(z) for z in z_exact) < 4
-    assert sum(z * z for z in z_exact) / len(z_exact) < 2.0  # chi-square / df
+    # chi-square with one df per cell, at a fixed 0.1 % false-alarm rate whatever the cell count
+    assert sum(z * z for z in z_exact) < chi2.ppf(0.999, len(z_exact))
 
 
 def test_planted_effect_and_selection_show_in_the_truth(demo_early) -> None:
-    """Needs participants' Spekter rounds before the programme (2021H): the early-rounds world."""
+    """Needs participants' Spekter rounds before the programme (2021H) and comparison schools'
+    rounds: the early-rounds world."""
     cells = {(c["group"], c["term"]): c for c in demo_early.truth["prevalence"]}
+    # Comparison schools asked to run Spekter answer every term of the world (11).
+    assert sum(g == "sammenligning" for g, _ in cells) == 11
     for term in ("2021H", "2022V", "2022H", "2023V", "2023H"):  # before any exposure
         c = cells[("deltaker", term)]
         assert c["expected"] == pytest.approx(c["expected_no_programme"])

@@ -82,12 +82,13 @@ def test_round_calendar(world) -> None:
             assert r.versjon in expected
             assert not r.nominations or r.versjon != VERSION_FOREBYGGENDE
     n_rounds = sum(r.kind == "regular" for s in world.schools for r in s.rounds)
-    # Participants run Spekter from their phase-1 term, comparison schools from the first term.
+    # Participants run Spekter from their phase-1 term; comparison schools not at all (default).
     possible = sum(
         sum(term_index(t) >= term_index(s.spekter_from) for t in world.terms)
-        for s in world.schools
+        for s in world.schools if s.participant
     )
     assert all(s.spekter_from == s.phases[1] for s in world.schools if s.participant)
+    assert all(not s.rounds for s in world.schools if not s.participant)
     assert 0.8 * possible < n_rounds < possible
     assert possible < n_terms * len(world.schools)
     assert 1 <= sum(r.kind == "mistanke" for s in world.schools for r in s.rounds) <= 3
