@@ -157,7 +157,10 @@ def test_oidc_sign_in_scopes_to_the_kommune_refuses_no_role_and_signs_out(
             assert all(any(name in o for name in mine) for o in shown), (shown, mine)
             text = _main_text(page) + "\n".join(shown)
             assert not [name for name in others if name in text]
-            # Tables offer only the formula-safe "Last ned CSV", not Streamlit's raw export.
+            # Tables offer only the formula-safe "Last ned CSV", not Streamlit's raw export
+            # (on Datakvalitet: the Skole page's tables are static st.table, with no toolbar).
+            page.locator("[data-testid='stSidebarNav'] a", has_text="Datakvalitet").first.click()
+            _heading(page, "Datakvalitet")
             assert _toolbar_labels(page), "no table toolbar appeared"
             assert "Download as CSV" not in _toolbar_labels(page)
             assert page.locator("[data-testid='stDownloadButton']").count() > 0

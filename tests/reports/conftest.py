@@ -33,15 +33,26 @@ def world_params() -> Params:
     )
 
 
-@pytest.fixture(scope="session")
-def report_world(tmp_path_factory) -> Path:
-    root = tmp_path_factory.mktemp("report_world")
-    write_world(root / "world", seed=SEED, params=world_params())
+def _ingested_world(root: Path, params: Params) -> Path:
+    write_world(root / "world", seed=SEED, params=params)
     path = root / "warehouse.duckdb"
     result = ingest_and_build([root / "world" / "spekter"], root / "world" / "program.csv",
                               warehouse=path, key=TEST_KEY)
     assert result.exit_code == 0, result.outcomes
     return path
+
+
+@pytest.fixture(scope="session")
+def report_world(tmp_path_factory) -> Path:
+    return _ingested_world(tmp_path_factory.mktemp("report_world"), world_params())
+
+
+@pytest.fixture(scope="session")
+def report_world_with_comparison(tmp_path_factory) -> Path:
+    """The same world where the comparison schools did run Spekter (older worlds, other
+    programmes): the report's comparison line and a comparison school's own report."""
+    return _ingested_world(tmp_path_factory.mktemp("report_world_cmp"),
+                           dataclasses.replace(world_params(), comparison_spekter=True))
 
 
 @pytest.fixture(scope="session")

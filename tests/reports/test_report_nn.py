@@ -37,12 +37,14 @@ def test_the_school_report_in_nynorsk_shows_nynorsk_and_no_key_names(report_worl
 
 
 
-def test_every_sentence_of_the_school_report_in_nynorsk_is_nynorsk(report_world):
+def test_every_sentence_of_the_school_report_in_nynorsk_is_nynorsk(report_world_with_comparison):
     """Kort fortalt, the questions, the notes under the tables and the reading guide come from
     nn.toml: no bokmål-only or English word (tests.nynorsk_words) outside the school's and the
     municipality's names, for two participating schools and a comparison school, asked for a
     term without a round (the meta line then says which round was used)."""
     from lmp_analytics.readmodels import catalogue
+
+    report_world = report_world_with_comparison  # a comparison school with rounds
 
     schools = catalogue.schools(role="program", warehouse=report_world)
     others = [o for o in schools.filter(schools["rolle"] == "deltaker")["skole_orgnr"]

@@ -22,11 +22,13 @@ TERM = "2026V"
 
 
 @pytest.fixture(scope="module")
-def world(report_world, tmp_path_factory):
-    """The report world with Elevundersøkelsen loaded (a private copy: loading writes)."""
+def world(report_world_with_comparison, tmp_path_factory):
+    """The report world whose comparison schools ran Spekter, with Elevundersøkelsen loaded (a
+    private copy: loading writes)."""
+    source = report_world_with_comparison
     path = tmp_path_factory.mktemp("trend_chart") / "warehouse.duckdb"
-    shutil.copyfile(report_world, path)
-    ingest_national([report_world.parent / "world" / "elevundersokelsen.csv"], warehouse=path)
+    shutil.copyfile(source, path)
+    ingest_national([source.parent / "world" / "elevundersokelsen.csv"], warehouse=path)
     return path
 
 
