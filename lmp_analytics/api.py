@@ -378,20 +378,21 @@ def pre_programme_rounds(*, role: str | Role | None = "program",
     outputs say so (``caveat.no_before``; for the effect see
     :mod:`lmp_analytics.evaluation.national_designs`). A count of schools, not a statistic of
     pupils: it is shown to no one, it only decides the note."""
-    from lmp_analytics.terms import term_index
+    from lmp_analytics.terms import term_order
 
     r = as_role(role)
     with reading(warehouse) as con:
         calendar = con.sql(named("reads", "phase_calendar")).pl()
         rounds = con.sql("SELECT DISTINCT skole_orgnr, term FROM dim_round").pl()
     first = calendar.filter(pl.col("fase") == 1)
-    first = first.filter(pl.struct("skole_orgnr", "kommunenummer").map_elements(
-        lambda s: r.includes_school(s["skole_orgnr"], s["kommunenummer"]),
-        return_dtype=pl.Boolean))
+    # No Python callback inside a polars expression here: the dashboard's warm-up calls this in
+    # a thread beside the page runs, and a polars UDF running while another thread converts a
+    # frame (to_pandas) deadlocks both (pola-rs/polars#26821, #27396).
+    mine = [r.includes_school(o, k) for o, k in first.select("skole_orgnr",
+                                                             "kommunenummer").rows()]
+    first = first.filter(pl.Series(mine, dtype=pl.Boolean))
     if first.height == 0 or rounds.height == 0:
         return 0
     joined = rounds.join(first.select("skole_orgnr", "termin"), on="skole_orgnr")
-    early = joined.filter(
-        pl.col("term").map_elements(term_index, return_dtype=pl.Int64)
-        < pl.col("termin").map_elements(term_index, return_dtype=pl.Int64))
+    early = joined.filter(term_order("term") < term_order("termin"))
     return early["skole_orgnr"].n_unique()

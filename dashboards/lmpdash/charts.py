@@ -12,6 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 import altair as alt
+import pandas as pd
 import polars as pl
 import streamlit as st
 
@@ -141,7 +142,11 @@ def show_table(table: Table, lang: str, *, key: str, file_name: str,
         st.caption(t("no_rows", lang))
         return
     if static:
-        st.table(table.display(lang).to_pandas().set_index(table.frame.columns[0]))
+        # Built from Python lists, not DataFrame.to_pandas: that conversion holds the GIL while
+        # it waits for polars' thread pool, which deadlocks beside a polars UDF running in the
+        # warm-up thread or another session (pola-rs/polars#26821, #27396).
+        shown = pd.DataFrame(table.display(lang).to_dict(as_series=False))
+        st.table(shown.set_index(table.frame.columns[0]))
     else:
         st.dataframe(table.display(lang), hide_index=True, key=f"tbl_{key}", height=height)
     st.download_button(
