@@ -42,13 +42,17 @@ def main() -> None:
     options = ([""] if ctx.role.sees_all_units else []) + kommuner["kommunenummer"].to_list()
     names = dict(zip(kommuner["kommunenummer"].to_list(), kommuner["kommune"].to_list(),
                      strict=True))
+    if _own_schools(ctx):  # a supervisor whose schools lie in several municipalities
+        names = dict(zip(schools["kommunenummer"].to_list(), schools["kommune"].to_list(),
+                         strict=True))
+        options = ["", *sorted(names)] if len(names) > 1 else []
     kommune = ""
     if options:
         with c2:
             kommune = st.selectbox(
                 ctx.t("ov_scope"), options, key="ov_scope",
                 format_func=lambda k: f"{names.get(k, k)} ({k})" if k
-                else ctx.t("whole_programme"))
+                else ctx.t("ov_all_own_schools" if _own_schools(ctx) else "whole_programme"))
     if schools.height == 0:
         st.info(ctx.t("empty_scope"))
         return
@@ -90,7 +94,7 @@ def _own_schools(ctx) -> bool:
 def _series_rows(ctx, indicator: str, kommune: str | None) -> pl.DataFrame:
     series = data.comparison_series(ctx.src, ctx.role, indicator)
     if _own_schools(ctx):
-        own = data.own_series(ctx.src, ctx.role, indicator)
+        own = data.own_series(ctx.src, ctx.role, indicator, kommune or None)
         return pl.concat([own, series.filter((pl.col("level") == "program")
                                              & (pl.col("series") == "sammenligning"))],
                          how="vertical_relaxed")
@@ -131,6 +135,8 @@ def _headline(ctx, indicator: str, kind: str, kommune: str | None) -> None:
                             + schools)
         else:
             col.metric(ctx.t(key), "–")
+    if own:
+        st.caption(ctx.t("ov_own_method"))
     missing = []
     if rows.filter(pl.col("series") == "sammenligning").height == 0:
         missing.append(ctx.t("na_comparison"))
@@ -281,6 +287,8 @@ def _comparison(ctx, indicator: str, kind: str, kommune: str | None) -> None:
     charts.show_chart(chart, table, lang, key="ov_compare",
                       file_name=f"lmp_sammenligning_{lang}", alt_text=ctx.t("ov_compare_title"))
     st.caption(ctx.t("ov_compare_caption"))
+    if own:
+        st.caption(ctx.t("ov_own_method"))
 
 
 def _attention(ctx, indicator: str, kind: str, schools: pl.DataFrame) -> None:

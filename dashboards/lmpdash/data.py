@@ -317,11 +317,14 @@ def comparison_series(src: Source, role: Role, indicator: str) -> pl.DataFrame:
             indicator=indicator, role="program", warehouse=_wh(src))), role, "dashboard"))
 
 
-def own_series(src: Source, role: Role, indicator: str) -> pl.DataFrame:
-    """The role's own participating schools pooled by term (a supervisor's headline)."""
-    return _memo.get(src, "own_series", (str(role), indicator),
+def own_series(src: Source, role: Role, indicator: str,
+               kommune: str | None = None) -> pl.DataFrame:
+    """The role's own participating schools pooled by term (a supervisor's headline); with
+    ``kommune``, those of her schools in that municipality."""
+    return _memo.get(src, "own_series", (str(role), indicator, kommune or ""),
                      lambda: comparison.own_schools_series(indicator=indicator, role=role,
-                                                           warehouse=_wh(src)))
+                                                           warehouse=_wh(src),
+                                                           kommunenummer=kommune or None))
 
 
 def national(src: Source, role: Role) -> pl.DataFrame:

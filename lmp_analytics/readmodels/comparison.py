@@ -24,7 +24,7 @@ from lmp_analytics.privacy.scope import Surface, as_role, scope
 from lmp_analytics.privacy.suppression import suppress
 from lmp_analytics.readmodels._common import RoleArg, WarehouseArg, empty, has_table
 from lmp_analytics.readmodels.catalogue import indicator_catalogue, value_columns
-from lmp_analytics.terms import term_index
+from lmp_analytics.terms import term_order
 from lmp_analytics.warehouse import reading
 from lmp_analytics.warehouse.meta import read_min_n
 from lmp_analytics.warehouse.queries import named
@@ -82,21 +82,24 @@ def comparison_series(
     if not frames:
         return empty(SERIES_SCHEMA)
     out = pl.concat(frames, how="vertical_relaxed")
-    return out.sort(pl.col("term").map_elements(term_index, return_dtype=pl.Int64), "level",
+    return out.sort(term_order(), "level",
                     "kommunenummer", "series", nulls_last=False)
 
 
 def own_schools_series(
     *, indicator: str = "mobbet", role: RoleArg = "program", warehouse: WarehouseArg = None,
-    min_n: int | None = None, surface: Surface = "dashboard",
+    min_n: int | None = None, surface: Surface = "dashboard", kommunenummer: str | None = None,
 ) -> pl.DataFrame:
     """The role's own participating schools pooled by term (SERIES_SCHEMA, ``level='skoler'``,
     ``series='deltaker'``): a supervisor's headline and comparison line. Pools the school cells
     the role may see (:func:`lmp_analytics.api.indicators`, scoped there), so a hidden school
     cell is left out (``n_schools`` says how many were pooled) and the pooled figure is a sum of
     published cells; it still goes through the suppression engine at the reader's threshold.
-    One round per school and term (the primary one, as the programme cells count). Shares carry
-    a Wilson interval on the pooled counts; a pooled mean has no interval."""
+    With ``kommunenummer``, only those of the role's schools in that municipality (a picked
+    municipality narrows what the scope gave; it never widens it: the row is kept as
+    ``kommunenummer``). One round per school and term (the primary one, as the programme cells
+    count). Shares carry a Wilson interval on the pooled counts; a pooled mean has no
+    interval."""
     from lmp_analytics.readmodels.catalogue import rounds_with_primary
     from lmp_analytics.stats.proportions import wilson_exprs
 
@@ -108,6 +111,8 @@ def own_schools_series(
         cells = api.indicators("skole", indicator=indicator, role=role, warehouse=con,
                                min_n=threshold, surface=surface)
         primary = rounds_with_primary(con, items=False).filter(pl.col("is_primary"))
+    if kommunenummer:
+        cells = cells.filter(pl.col("kommunenummer") == kommunenummer)
     if cells.height == 0:
         return empty(SERIES_SCHEMA)
     cells = cells.filter((pl.col("rolle") == "deltaker")
@@ -134,8 +139,7 @@ def own_schools_series(
         pl.lit("skoler").alias("level"), pl.lit(None, pl.String).alias("kommunenummer"),
         pl.lit(None, pl.String).alias("skole_orgnr"), pl.lit("deltaker").alias("series"),
         pl.lit(kind).alias("kind"))
-    return out.select(list(SERIES_SCHEMA)).cast(SERIES_SCHEMA).sort(
-        pl.col("term").map_elements(term_index, return_dtype=pl.Int64))
+    return out.select(list(SERIES_SCHEMA)).cast(SERIES_SCHEMA).sort(term_order())
 
 
 NATIONAL_SCHEMA = {
@@ -196,7 +200,7 @@ def national_series(
         pl.col("trinn").cast(pl.Int64), "indicator", "value_type",
         pl.col("value").cast(pl.Float64), pl.col("n_answered").cast(pl.Int64),
         pl.col("suppressed").cast(pl.Boolean), "series_version",
-    ).sort(pl.col("term").map_elements(term_index, return_dtype=pl.Int64), "level",
+    ).sort(term_order(), "level",
            "unit_name", "trinn", nulls_last=False)
 
 

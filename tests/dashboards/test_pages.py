@@ -317,6 +317,19 @@ def test_skole_page_report_download_is_the_cli_report_and_is_audited(
     assert expected[:5] == b"%PDF-"
 
 
+def _own_pooled(warehouse, role: str, schools: list[str]) -> dict[str, float]:
+    """The share of ``schools``' published primary-round cells for ``role``, pooled by term
+    (the supervisor's headline, computed here from the API)."""
+    cells = api.indicators("skole", indicator="mobbet", role=role, warehouse=warehouse)
+    primary = catalogue.rounds(role=role, warehouse=warehouse).filter(pl.col("is_primary"))
+    cells = cells.filter(pl.col("round").is_in(primary["round_id"].to_list())
+                         & (pl.col("rolle") == "deltaker") & ~pl.col("suppressed")
+                         & pl.col("skole_orgnr").is_in(schools))
+    pooled = cells.group_by("term").agg(((pl.col("share") * pl.col("n")).sum()
+                                         / pl.col("n").sum()).alias("value"))
+    return dict(zip(pooled["term"], pooled["value"], strict=True))
+
+
 def test_supervisors_headline_and_comparison_line_are_her_schools(env, roster):
     """A veileder's Oversikt headline and comparison line pool her own participating schools
     (their published cells from the API for her role, primary rounds), not the programme."""
@@ -326,14 +339,9 @@ def test_supervisors_headline_and_comparison_line_are_her_schools(env, roster):
     at = app(role=role)
     open_page(at, "oversikt")
     assert not problems(at)
-    cells = api.indicators("skole", indicator="mobbet", role=role, warehouse=env["warehouse"])
-    primary = catalogue.rounds(role=role, warehouse=env["warehouse"]).filter(pl.col("is_primary"))
-    cells = cells.filter(pl.col("round").is_in(primary["round_id"].to_list())
-                         & (pl.col("rolle") == "deltaker") & ~pl.col("suppressed"))
-    assert set(cells["skole_orgnr"]) <= set(roster["veileder"])
-    pooled = cells.group_by("term").agg(((pl.col("share") * pl.col("n")).sum()
-                                         / pl.col("n").sum()).alias("value"))
-    pooled = dict(zip(pooled["term"], pooled["value"], strict=True))
+    assert set(api.indicators("skole", indicator="mobbet", role=role,
+                              warehouse=env["warehouse"])["skole_orgnr"]) <= set(roster["veileder"])
+    pooled = _own_pooled(env["warehouse"], role, roster["veileder"])
     latest = max(pooled, key=term_index)
     metric = next(m for m in at.metric if m.label == t("ov_headline_own", "nb"))
     assert metric.value == fmt_value(pooled[latest], "share", "nb")
@@ -347,3 +355,37 @@ def test_supervisors_headline_and_comparison_line_are_her_schools(env, roster):
         if r.get("series_label") == t("ov_own_schools", "nb")]
     assert {r["x"]: round(r["value"], 10) for r in line} == {
         term_label(k, "nb"): round(v, 10) for k, v in pooled.items()}
+
+
+def test_supervisor_picking_a_municipality_pools_only_its_schools(env, roster):
+    """A veileder whose schools lie in two municipalities picks one on Oversikt: the headline
+    and the comparison line pool her schools in that municipality only (before: all her
+    schools, whatever she picked); the method note says hidden cells are left out."""
+    from lmpdash.i18n import fmt_value, t
+
+    parts = roster["schools"].filter(pl.col("rolle") == "deltaker").sort("skole_orgnr")
+    by_kommune = {k: parts.filter(pl.col("kommunenummer") == k)["skole_orgnr"].to_list()
+                  for k in roster["kommuner"]}
+    first, second = roster["kommuner"][:2]
+    mine = by_kommune[first][:1] + by_kommune[second][:2]
+    role = "veileder:" + ",".join(sorted(mine))
+    whole = _own_pooled(env["warehouse"], role, mine)
+    picked = _own_pooled(env["warehouse"], role, by_kommune[second][:2])
+    latest = max(picked, key=term_index)
+    assert fmt_value(picked[latest], "share", "nb") != fmt_value(whole[latest], "share", "nb")
+    at = app(role=role)
+    open_page(at, "oversikt")
+    assert not problems(at)
+    assert at.selectbox(key="ov_scope").options[0] == t("ov_all_own_schools", "nb")
+    metric = next(m for m in at.metric if m.label == t("ov_headline_own", "nb"))
+    assert metric.value == fmt_value(whole[max(whole, key=term_index)], "share", "nb")
+    at.selectbox(key="ov_scope").set_value(second).run()
+    assert not problems(at)
+    metric = next(m for m in at.metric if m.label == t("ov_headline_own", "nb"))
+    assert metric.value == fmt_value(picked[latest], "share", "nb")
+    line = [r for r in chart_rows(next(c for c in charts(at) if any(
+        r.get("series_label") == t("ov_own_schools", "nb") for r in chart_rows(c))))
+        if r.get("series_label") == t("ov_own_schools", "nb")]
+    assert {r["x"]: round(r["value"], 10) for r in line} == {
+        term_label(k, "nb"): round(v, 10) for k, v in picked.items()}
+    assert t("ov_own_method", "nb") in [c.value for c in at.caption]
