@@ -1,7 +1,9 @@
-"""Helpers shared by the report tests: PDF text and rows of a -layout text."""
+"""Helpers shared by the report tests: PDF text and rows of a -layout text, and a CSV opened
+by LibreOffice as a spreadsheet program opens it."""
 
 from __future__ import annotations
 
+import os
 import re
 import shutil
 import subprocess
@@ -49,3 +51,26 @@ def row(lines: list[str], label: str) -> str:
         if line.strip().startswith(prefix) or (" " in first and label.startswith(first)):
             return re.sub(r"\s+", " ", line.strip())
     raise AssertionError(f"no row {label!r}")
+
+
+SOFFICE = shutil.which("soffice") or shutil.which("libreoffice")
+
+
+def libreoffice_opens_csv(src: Path, workdir: Path, *, separator: str, language: int) -> Path:
+    """``src`` imported by Debian's headless LibreOffice the way a spreadsheet program opens a
+    CSV (``separator``, '"' text delimiter, UTF-8, from line 1, no column formats, locale
+    ``language`` (1033 en-US, 1044 Norwegian bokmål), formula evaluation on) and saved as
+    XLSX in ``workdir / 'lo'``: the converted file."""
+    assert SOFFICE, ("LibreOffice is missing: apt-get install libreoffice-calc-nogui "
+                     "(.ci/run installs it)")
+    profile = (workdir / "lo-profile").as_uri()
+    # Tokens: separator, text delimiter, charset (76: UTF-8), first line, column formats,
+    # language, ..., token 13: evaluate formulas = true.
+    options = f"CSV:{ord(separator)},34,76,1,,{language},false,false,false,false,false,-1,true"
+    proc = subprocess.run(
+        [SOFFICE, f"-env:UserInstallation={profile}", "--headless", "--convert-to", "xlsx",
+         f"--infilter={options}", "--outdir", str(workdir / "lo"), str(src)],
+        capture_output=True, text=True, timeout=180, env=dict(os.environ, HOME=str(workdir)))
+    converted = workdir / "lo" / (src.stem + ".xlsx")
+    assert converted.exists(), proc.stdout + proc.stderr
+    return converted

@@ -10,17 +10,14 @@ from __future__ import annotations
 
 import csv
 import io
-import os
-import shutil
-import subprocess
 
 import openpyxl
+from report_helpers import libreoffice_opens_csv
 from typer.testing import CliRunner
 
 from lmp_analytics.cli import app
 
 runner = CliRunner()
-SOFFICE = shutil.which("soffice") or shutil.which("libreoffice")
 
 
 def _export(tmp_path, warehouse, *extra: str):
@@ -67,19 +64,8 @@ def test_the_machine_readable_csv_stays_the_default(sample_warehouse, tmp_path):
 
 
 def test_libreoffice_in_norwegian_reads_numbers_as_numbers(sample_warehouse, tmp_path):
-    assert SOFFICE, ("LibreOffice is missing: apt-get install libreoffice-calc-nogui "
-                     "(.ci/run installs it)")
     src = _export(tmp_path, sample_warehouse)
-    profile = (tmp_path / "lo-profile").as_uri()
-    # Tokens: ';' (59) separator, '"' text delimiter, UTF-8 (76), from line 1, no column
-    # formats, language 1044 (Norwegian bokmål: decimal comma), ..., evaluate formulas.
-    options = "CSV:59,34,76,1,,1044,false,false,false,false,false,-1,true"
-    proc = subprocess.run(
-        [SOFFICE, f"-env:UserInstallation={profile}", "--headless", "--convert-to", "xlsx",
-         f"--infilter={options}", "--outdir", str(tmp_path / "lo"), str(src)],
-        capture_output=True, text=True, timeout=180, env=dict(os.environ, HOME=str(tmp_path)))
-    converted = tmp_path / "lo" / "eksport.xlsx"
-    assert converted.exists(), proc.stdout + proc.stderr
+    converted = libreoffice_opens_csv(src, tmp_path, separator=";", language=1044)
     sheet = openpyxl.load_workbook(converted).active
     header = [c.value for c in sheet[1]]
     assert len(header) > 10  # one column per field, not one column per row

@@ -12,16 +12,14 @@ from __future__ import annotations
 
 import csv
 import io
-import os
 import re
-import shutil
-import subprocess
 from pathlib import Path
 
 import openpyxl
 import polars as pl
 import pytest
 import spekter_factory as sf
+from report_helpers import libreoffice_opens_csv
 from typer.testing import CliRunner
 
 from lmp_analytics import spreadsheet
@@ -42,7 +40,6 @@ TRIGGERS = ("=", "+", "-", "@", "\t", "\r")
 PLAIN_NUMBER = re.compile(r"[+-]?(\d+([.,]\d*)?|[.,]\d+)([eE][+-]?\d+)?")
 NUMBER_COLUMNS = ("n", "count", "share", "ci_low", "ci_high", "mean", "sd", "mean_ci_low",
                   "mean_ci_high")
-SOFFICE = shutil.which("soffice") or shutil.which("libreoffice")
 
 
 @pytest.fixture(scope="module")
@@ -134,21 +131,10 @@ def test_xlsx_export_has_no_formula_and_numbers_stay_numbers(hostile_warehouse, 
 def test_libreoffice_opens_the_csv_export_with_names_as_text(hostile_warehouse, tmp_path):
     """Debian's headless LibreOffice imports the CSV with formula evaluation on (as Excel does)
     and saves it as XLSX: every name is a text cell showing the name, none a formula."""
-    assert SOFFICE, ("LibreOffice is missing: apt-get install libreoffice-calc-nogui "
-                     "(.ci/run installs it)")
     src = tmp_path / "export.csv"
     _cli("export", "--level", "school", "--format", "csv", "--out", str(src),
          "-w", str(hostile_warehouse))
-    profile = (tmp_path / "lo-profile").as_uri()
-    # Tokens: ',' separator, '"' text delimiter, UTF-8, from line 1, no column formats,
-    # en-US, ..., token 13: evaluate formulas = true.
-    options = "CSV:44,34,76,1,,1033,false,false,false,false,false,-1,true"
-    proc = subprocess.run(
-        [SOFFICE, f"-env:UserInstallation={profile}", "--headless", "--convert-to", "xlsx",
-         f"--infilter={options}", "--outdir", str(tmp_path / "lo"), str(src)],
-        capture_output=True, text=True, timeout=180, env=dict(os.environ, HOME=str(tmp_path)))
-    converted = tmp_path / "lo" / "export.xlsx"
-    assert converted.exists(), proc.stdout + proc.stderr
+    converted = libreoffice_opens_csv(src, tmp_path, separator=",", language=1033)
     shown = openpyxl.load_workbook(converted, data_only=True).active
     book = openpyxl.load_workbook(converted).active
     header = [c.value for c in book[1]]
