@@ -316,6 +316,8 @@ def compare(
     min_n: int | None = None,
     schools: Sequence[str] | None = None,
     surface: Surface = "cli",
+    post_rounds: Sequence[str] | None = None,
+    latest: bool = False,
 ) -> pl.DataFrame:
     """Per-school change before/after each phase (``phase`` 1-4 or 'program'), or between
     consecutive rounds (``phase='runde'``), scoped and suppressed (COMPARE_COLUMNS).
@@ -326,6 +328,12 @@ def compare(
     those schools (scope still applies); Benjamini-Hochberg then runs within that family.
     ``min_n``: the threshold to apply, at least the warehouse's (None: :func:`threshold`).
     ``surface``: where the changes are shown (the role scope, applied once).
+
+    ``post_rounds`` keeps only the changes into those rounds, ``latest`` only each school's
+    change into its latest round (by term): for a reader that needs no more (the attention list,
+    the alerts). Both cuts, and the role scope, are made after Benjamini-Hochberg (so its family
+    and every figure are those of the uncut call) and before the suppression, which decides each
+    change from its own pre and post cells alone; a kept row is the uncut call's row.
     """
     r = as_role(role)
     wanted = None if schools is None else list(schools)
@@ -338,8 +346,16 @@ def compare(
             changes = phase_changes(con, indicator=indicator, phase=phase, min_n=threshold,
                                     schools=wanted)
         hidden = _hidden_rounds(con, indicator, threshold)
-    return scope(_suppress_changes(changes, hidden, threshold), r, surface).select(
-        COMPARE_COLUMNS)
+    changes = scope(changes, r, surface)
+    if post_rounds is not None:
+        changes = changes.filter(pl.col("post_round").is_in(list(post_rounds)))
+    if latest:
+        from lmp_analytics.terms import term_order
+
+        changes = (changes.filter(pl.col("post_round").is_not_null())
+                   .sort("skole_orgnr", term_order("post_term"), "post_round")
+                   .group_by("skole_orgnr", maintain_order=True).last())
+    return _suppress_changes(changes, hidden, threshold).select(COMPARE_COLUMNS)
 
 
 def _suppress_changes(changes: pl.DataFrame, hidden: set[str], threshold: int) -> pl.DataFrame:

@@ -85,9 +85,9 @@ def _attention(indicator: str, role: RoleArg, surface: Surface, con: duckdb.Duck
     gap = (pl.col(low) - pl.col("reference")) if bad_high else (pl.col("reference") - pl.col(high))
     latest = latest.with_columns(gap.alias("gap_lower_bound")).with_columns(
         (pl.col("gap_lower_bound") > 0).fill_null(False).alias("above_reference"))
-    if changes is None:
+    if changes is None:  # only the changes the list shows: into each school's latest round
         changes = api.compare(indicator=indicator, phase="runde", role=role, warehouse=con,
-                              surface=surface)
+                              surface=surface, post_rounds=latest["round"].to_list())
     else:
         changes = scope(changes.filter(pl.col("indicator") == indicator), role, surface)
     diff_col = "diff_pp" if kind == "share" else "diff_mean"

@@ -102,3 +102,32 @@ def test_published_cells_role_filter_keeps_every_row_the_scope_keeps(world, rost
             if role.startswith(("kommune", "veileder")):
                 assert narrowed.height < every_cell.height
         assert_frame_equal(api.published_cells(con), every_cell, check_exact=True)
+
+
+@pytest.mark.parametrize("min_n", [None, 9])
+def test_compare_cut_to_rounds_or_latest_is_the_uncut_calls_rows(world, roster, min_n):
+    """``api.compare(post_rounds=...)`` and ``latest=True`` (the attention list's and the alerts'
+    reads) give exactly the uncut call's rows for those rounds / each school's latest round, for
+    every role and also for a stricter reader: Benjamini-Hochberg still runs over the whole
+    family, the scope and the suppression decide each kept row as before."""
+    from lmp_analytics.terms import term_index
+
+    for role in roster["roles"]:
+        whole = api.compare(indicator="mobbet", phase="runde", role=role,
+                            warehouse=world.warehouse, min_n=min_n, surface="dashboard")
+        rounds = sorted(set(whole["post_round"].drop_nulls().to_list()))[::3]
+        assert rounds, role
+        cut = api.compare(indicator="mobbet", phase="runde", role=role, min_n=min_n,
+                          warehouse=world.warehouse, surface="dashboard", post_rounds=rounds)
+        assert_frame_equal(cut, whole.filter(pl.col("post_round").is_in(rounds)))
+        latest = api.compare(indicator="mobbet", phase="runde", role=role, min_n=min_n,
+                             warehouse=world.warehouse, surface="dashboard", latest=True)
+        last = {}
+        for row in whole.filter(pl.col("post_round").is_not_null()).iter_rows(named=True):
+            seen = last.get(row["skole_orgnr"])
+            if seen is None or term_index(row["post_term"]) > term_index(seen["post_term"]):
+                last[row["skole_orgnr"]] = row
+        assert sorted(latest.iter_rows(named=True), key=lambda r: r["skole_orgnr"]) == \
+            sorted(last.values(), key=lambda r: r["skole_orgnr"])
+        assert latest.height == len(last) and latest["suppressed"].any() == any(
+            r["suppressed"] for r in last.values())
