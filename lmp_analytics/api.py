@@ -178,10 +178,8 @@ def threshold(warehouse: WarehouseArg = None) -> int:
 
 
 def _has_publication(con) -> bool:
-    return bool(con.sql(
-        "SELECT count(*) FROM information_schema.tables WHERE table_name = ?",
-        params=[PUBLICATION_TABLE],
-    ).fetchall()[0][0])
+    return bool(con.sql(named("reads", "table_exists"), params=[PUBLICATION_TABLE]
+                        ).fetchall()[0][0])
 
 
 def _stricter_cells(con, min_n: int, indicators: Sequence[str] | None) -> pl.DataFrame:

@@ -14,8 +14,8 @@ CREATE TABLE IF NOT EXISTS build_state (
 );
 
 -- name: tables
--- The warehouse's permanent tables.
-SELECT table_name FROM duckdb_tables() WHERE NOT temporary;
+-- The warehouse's permanent tables (its own catalog only: see reads.sql table_exists).
+SELECT table_name FROM duckdb_tables() WHERE NOT temporary AND database_name = current_database();
 
 -- name: columns_of
 SELECT column_name FROM duckdb_columns() WHERE table_name = ?;

@@ -62,7 +62,10 @@ FROM fct_enrolment
 GROUP BY ALL
 
 -- name: table_exists
-SELECT count(*) > 0 FROM information_schema.tables WHERE table_name = ?
+-- Only the warehouse's own catalog: a catalog query over every attached database (system and
+-- temp too) costs ~15-30 ms on a fresh read connection, this one ~2 ms.
+SELECT count(*) > 0 FROM information_schema.tables
+WHERE table_catalog = current_database() AND table_name = ?
 
 -- name: quarantine_rows_by_code
 -- Quarantined rows per file and reason code; rows written before codes were stored (NULL code)
@@ -82,4 +85,5 @@ FROM quarantine
 GROUP BY ALL
 
 -- name: column_exists
-SELECT count(*) > 0 FROM information_schema.columns WHERE table_name = ? AND column_name = ?
+SELECT count(*) > 0 FROM information_schema.columns
+WHERE table_catalog = current_database() AND table_name = ? AND column_name = ?
