@@ -65,9 +65,10 @@ def comparison_series(
     kind = info.kind if info else "share"
     value, low, high = value_columns(kind)
     frames = []
-    for level in ("program", "kommune"):
-        cells = api.indicators(level, indicator=indicator, role=role, warehouse=warehouse,
-                               surface=surface)
+    with reading(warehouse) as con:  # one connection and one published snapshot for both levels
+        levels = [api.indicators(level, indicator=indicator, role=role, warehouse=con,
+                                 surface=surface) for level in ("program", "kommune")]
+    for cells in levels:
         if cells.height == 0:
             continue
         frames.append(cells.select(
