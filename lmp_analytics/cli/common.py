@@ -99,12 +99,7 @@ def detail_text(outcome) -> str:
     """A file outcome's message in the CLI's language when the core gave it a key."""
     key = getattr(outcome, "message_key", None)
     if cli_lang() != "en" and key and has(f"cli.{key}"):
-        values = dict(outcome.message_values)
-        if "code" in values:  # a quarantine reason: its name in the language files
-            from lmp_analytics.ingest.reasons import label
-
-            values["reason"] = label(values.pop("code"), cli_lang()).lower()
-        return say(key, **values)
+        return say(key, **_localized_values(outcome.message_values))
     return outcome.message
 
 
@@ -115,15 +110,48 @@ def in_language(exc: BaseException, line: str) -> str:
     if cli_lang() == "en":
         return line
     key = getattr(exc, "message_key", None)
+    if isinstance(exc, FileRejected) and line == str(exc):
+        return f"{where(exc.path, exc.row, exc.column)}: {localized(exc)}"
     if key and has(f"cli.{key}"):
         values = dict(getattr(exc, "message_values", {}))
         if "words" in values:  # the English spellings an option also takes
             words = values.pop("words")
             values["hint"] = say("not_allowed_hint", words=words) if words else ""
         return say(key, **values)
-    if isinstance(exc, FileRejected) and line == str(exc):
-        return f"{where(exc.path, exc.row, exc.column)}: {exc.reason}"
     return line
+
+
+def localized(message: object) -> str:
+    """A keyed message of the core in the CLI's language: a
+    :class:`~lmp_analytics.errors.Message` (notice, warning) or a refused file's reason
+    (:class:`~lmp_analytics.errors.FileRejected` marked by
+    :func:`~lmp_analytics.errors.keyed`); its English text when it has no key or the language
+    is English."""
+    english = message.reason if isinstance(message, FileRejected) else str(message)
+    key = getattr(message, "message_key", None)
+    if cli_lang() == "en" or not key or not has(f"cli.{key}"):
+        return english
+    return say(key, **_localized_values(getattr(message, "message_values", {})))
+
+
+def _localized_values(values: dict) -> dict:
+    """A message's values with each keyed value (and each element of a list value, one line
+    each) in the CLI's language; a quarantine reason's ``code`` becomes its name (``reason``)
+    from the language files."""
+    from lmp_analytics.presentation.messages import joined
+
+    values = dict(values)
+    if "code" in values:  # a quarantine reason: its name in the language files
+        from lmp_analytics.ingest.reasons import label
+
+        values["reason"] = label(values.pop("code"), cli_lang()).lower()
+
+    def one(value):
+        if isinstance(value, list | tuple):
+            return joined(value, lambda v: str(one(v)))
+        return localized(value) if getattr(value, "message_key", None) else value
+
+    return {k: one(v) for k, v in values.items()}
 
 
 def progress_bar(target: Console | None = None, *, disable: bool = False) -> Progress:

@@ -20,6 +20,8 @@ from lmp_analytics.cli.common import (
     console,
     detail_text,
     err_console,
+    in_language,
+    localized,
     progress_bar,
     say,
     where,
@@ -34,7 +36,9 @@ MAX_FILE_ROWS = 25
 
 def _print_report(report: IngestReport, verb: str) -> None:
     if report.roster_error:
-        err_console.print(f"[bold red]{say('roster_rejected')}:[/] {safe(report.roster_error)}",
+        shown = (in_language(report.roster_rejection, report.roster_error)
+                 if report.roster_rejection is not None else localized(report.roster_error))
+        err_console.print(f"[bold red]{say('roster_rejected')}:[/] {safe(shown)}",
                           highlight=False)
         err_console.print(say("nothing_loaded"))
         return
@@ -60,13 +64,13 @@ def _print_report(report: IngestReport, verb: str) -> None:
     if shown:
         console.print(table)
     for w in report.warnings:
-        console.print(f"[yellow]{say('warning')}:[/] {safe(w)}", highlight=False)
+        console.print(f"[yellow]{say('warning')}:[/] {safe(localized(w))}", highlight=False)
     for o in report.outcomes:
         for w in o.warnings:
-            console.print(f"[yellow]{say('warning')}:[/] {safe(w)}", highlight=False)
+            console.print(f"[yellow]{say('warning')}:[/] {safe(localized(w))}", highlight=False)
     for notice in report.notices:
         keyed = report.notice_keys.get(notice) if cli_lang() != "en" else None
-        shown = say(keyed[0], **keyed[1]) if keyed else notice
+        shown = say(keyed[0], **keyed[1]) if keyed else localized(notice)
         console.print(f"[yellow]{say('note_lower')}:[/] {safe(shown)}", highlight=False)
     for o in report.outcomes:  # what each correction replaced: pupils before -> after
         for r in o.replaced:
@@ -222,6 +226,7 @@ def inspect(
     from lmp_analytics.errors import FileRejected
     from lmp_analytics.ingest.inspect import inspect_tables
     from lmp_analytics.ingest.readers import read_many
+    from lmp_analytics.presentation.messages import rejection
 
     try:
         _not_a_folder("--profile", profile)
@@ -230,8 +235,7 @@ def inspect(
         files = [Path(p) for p in paths]
         for path in files:
             if not path.is_file():
-                raise FileRejected(str(path), "is a folder, not a file" if path.is_dir()
-                                   else "does not exist")
+                raise rejection(path, "folder" if path.is_dir() else "missing")
         tables = read_many([(path, path.read_bytes()) for path in files])
         for table in tables:
             if isinstance(table, FileRejected):

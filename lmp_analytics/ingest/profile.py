@@ -28,9 +28,10 @@ from pathlib import Path
 import polars as pl
 
 from lmp_analytics.codebook import Codebook, load_codebooks, normalise_label
-from lmp_analytics.errors import FileRejected, LmpError
+from lmp_analytics.errors import LmpError
 from lmp_analytics.ingest.mapping import OPTIONAL_COLUMNS, REQUIRED_COLUMNS
 from lmp_analytics.ingest.readers import RawTable, normalise_column
+from lmp_analytics.presentation.messages import rejection
 
 #: Columns of the data contract a profile may map a column to (besides the codebook's items).
 CONTRACT_COLUMNS = tuple(REQUIRED_COLUMNS + OPTIONAL_COLUMNS)
@@ -134,9 +135,8 @@ def apply_profile(table: RawTable, profile: MappingProfile) -> RawTable:
             continue
         if target in frame.columns and profile.columns.get(target, target) == target:
             original = table.original_columns.get(name, name)
-            raise FileRejected(
-                str(table.path), f"the mapping profile {profile.source} maps this column to "
-                f"'{target}', but the file also has a column '{target}'", column=original)
+            raise rejection(table.path, "profile_collision", profile=profile.source,
+                            target=target, column=original)
         rename[name] = target
     originals = {rename.get(n, n): table.original_columns.get(n, n) for n in frame.columns}
     frame = frame.rename(rename)
