@@ -117,7 +117,7 @@ def in_language(exc: BaseException, line: str) -> str:
         if "words" in values:  # the English spellings an option also takes
             words = values.pop("words")
             values["hint"] = say("not_allowed_hint", words=words) if words else ""
-        return say(key, **values)
+        return say(key, **_localized_values(values))
     return line
 
 

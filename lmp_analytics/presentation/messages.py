@@ -15,7 +15,7 @@ from functools import cache
 from lmp_analytics.errors import FileRejected, Message, keyed
 from lmp_analytics.presentation.strings import section, text
 
-__all__ = ["ITEMS", "LINES", "expectation", "joined", "message", "rejection"]
+__all__ = ["ITEMS", "LINES", "expectation", "joined", "message", "refusal", "rejection"]
 
 #: How a list value of a message is joined (one line each, indented), in every language;
 #: a tuple value is joined by :data:`ITEMS`.
@@ -49,6 +49,13 @@ def expectation(english: str) -> str:
     exact text under ``cli.expect``; else the text as it is."""
     key = _expectations().get(english)
     return Message(english, key, {}) if key else english
+
+
+def refusal(cls: type[Exception], key: str, **values: object) -> Exception:
+    """An exception ``cls`` (a refusal the CLI prints, e.g. ``ReportError``, ``UsageError``)
+    whose message is ``cli.refusal.<key>`` in English, keyed for the CLI."""
+    full = f"refusal.{key}"
+    return keyed(cls(text(f"cli.{full}", "en", **_english(values))), full, **values)
 
 
 def rejection(path: object, key: str, *, row: int | None = None, column: str | None = None,
