@@ -17,6 +17,7 @@ from typer.core import TyperGroup
 from lmp_analytics import config, failures
 from lmp_analytics.choices import choose
 from lmp_analytics.errors import FileRejected, UsageError, keyed
+from lmp_analytics.presentation.messages import refusal
 from lmp_analytics.presentation.strings import LANGS, has, text
 from lmp_analytics.terminal import cell, plain, safe
 
@@ -165,7 +166,7 @@ def progress_bar(target: Console | None = None, *, disable: bool = False) -> Pro
 def _not_a_folder(option: str, path: Path | None) -> None:
     """UsageError when the file an option names is a folder (checked before any work)."""
     if path is not None and path.is_dir():
-        raise UsageError(f"{option} {path} is a folder; give the path of a file to write")
+        raise refusal(UsageError, "out_is_folder", option=option, path=path)
 
 
 def _fail(exc: BaseException, debug: bool, code: int | None = None,

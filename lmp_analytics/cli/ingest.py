@@ -29,6 +29,7 @@ from lmp_analytics.cli.common import (
 from lmp_analytics.errors import LmpError, UsageError
 from lmp_analytics.ingest import protect
 from lmp_analytics.pipeline import IngestReport
+from lmp_analytics.presentation.messages import refusal
 from lmp_analytics.terminal import cell, safe
 
 MAX_FILE_ROWS = 25
@@ -231,7 +232,7 @@ def inspect(
     try:
         _not_a_folder("--profile", profile)
         if profile is not None and profile.exists() and not force:
-            raise UsageError(f"--profile {profile} exists already; give --force to overwrite it")
+            raise refusal(UsageError, "profile_exists", path=profile)
         files = [Path(p) for p in paths]
         for path in files:
             if not path.is_file():
@@ -249,13 +250,13 @@ def inspect(
     for col in found.columns:
         unmatched = ", ".join(f"{lab.value} ({lab.count})" for lab in col.unmatched_labels)
         close = [lab for lab in col.labels if lab.how.startswith("nær")]
-        how = col.how + (f"; {say('insp_close', n=len(close))}" if close else "")
+        how = localized(col.match) + (f"; {say('insp_close', n=len(close))}" if close else "")
         style = "red" if col.target is None and col.how != "fjernes" else ""
         table.add_row(cell(col.header, style), cell(col.target or "-"), cell(how),
                       cell(unmatched, "red" if unmatched else ""))
     console.print(table)
     console.print(say("insp_codebook", codebook=safe(found.codebook),
-                      note=safe(found.version_note)), highlight=False)
+                      note=safe(localized(found.version_note))), highlight=False)
     if profile is not None:
         try:
             profile.write_text(found.profile([p.name for p in files]), encoding="utf-8")

@@ -33,6 +33,7 @@ from lmp_analytics.cli.common import (
     say,
 )
 from lmp_analytics.errors import LmpError, UsageError
+from lmp_analytics.presentation.messages import refusal
 from lmp_analytics.terminal import safe
 
 
@@ -106,8 +107,7 @@ def compare(
 
     try:
         if choose("--level", level, LEVELS) != "skole":
-            raise UsageError("compare --level supports 'skole'; programme-level effects are in "
-                             "the notebooks and lmp_analytics.evaluation.programme")
+            raise refusal(UsageError, "compare_level")
         indicator = _indicator(indicator)
         phase = None if phase is None else choose("--phase", phase, PHASE_RANK)
         fmt = _output(fmt, out, TABLE_FORMATS, needs_out=("parquet",))
