@@ -81,6 +81,21 @@ def cli_lang() -> str:
     return wanted if wanted in LANGS else "en"
 
 
+#: ``--lang`` of the Norwegian documents (``report``, ``tilstandsrapport``).
+DocLangOpt = Annotated[str | None, typer.Option(
+    "--lang", help="nb | nn | en (default: $LMP_LANG if set, else nb: these are Norwegian "
+    "documents).")]
+
+
+def document_lang(lang: str | None) -> str:
+    """The language of a Norwegian document (school report, tilstandsrapport): ``--lang``
+    (checked), else ``$LMP_LANG`` when set, else bokmål."""
+    if lang is None:
+        wanted = config.lang_setting()
+        return wanted if wanted in LANGS else "nb"
+    return choose("--lang", lang, LANGS)
+
+
 def say(key: str, **values) -> str:
     """The CLI message ``cli.<key>`` in :func:`cli_lang`, with its values filled in."""
     return text(f"cli.{key}", cli_lang(), **values)

@@ -127,8 +127,8 @@ def read_roster(
     dups = idx.filter(pl.col("skole_orgnr").is_duplicated())
     for org, group in dups.group_by("skole_orgnr", maintain_order=True).agg("i").iter_rows():
         where = ", ".join(str(table.line_of(int(i))) for i in group)
-        failures += [RowFailure(int(i), "skole_orgnr", "an organisation number that is unique "
-                                f"in the file ({org} is listed on lines {where})")
+        failures += [RowFailure(int(i), "skole_orgnr",
+                                message("expect.unique_orgnr", orgnr=org, lines=where))
                      for i in group]
     for i in idx.filter(
         (pl.col("rolle") == "deltaker") & (pl.col("pulje").is_null() | pl.col("oppstart").is_null())

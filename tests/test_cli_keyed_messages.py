@@ -1,0 +1,117 @@
+"""Every user-facing refusal of a file, a report or an option is a key of the language files,
+never an English literal: an AST scan of the raise sites of the exception classes the CLI prints,
+and the bad-input cases of ``tests/ingest/test_bad_inputs.py`` run through ``lmp validate`` with
+``LMP_LANG=nn`` (no English or bokmål-only word, no key name, the same exit codes)."""
+
+from __future__ import annotations
+
+import ast
+import re
+from pathlib import Path
+
+import pytest
+import spekter_factory as sf
+from typer.testing import CliRunner
+
+from tests.nynorsk_words import offending
+
+PACKAGE = Path(__file__).resolve().parents[1] / "lmp_analytics"
+
+#: The exception classes whose message the CLI prints as a refusal (file, roster, mapping
+#: profile, report, option value).
+REFUSALS = {"FileRejected", "RosterError", "ProfileError", "ReportError", "UsageError"}
+#: Lists of user-facing ingest texts (the CLI prints them as warnings and notes).
+NOTICE_LISTS = {"warnings", "notices"}
+
+
+def _literal(node: ast.AST) -> bool:
+    return isinstance(node, ast.Constant | ast.JoinedStr) or (
+        isinstance(node, ast.BinOp) and (_literal(node.left) or _literal(node.right)))
+
+
+def literal_sites(tree: ast.AST) -> list[tuple[int, str]]:
+    """(line, what) of each refusal built from a literal message without a key, and each
+    literal appended to a ``warnings``/``notices`` list."""
+    keyed_args = {id(a) for n in ast.walk(tree) if isinstance(n, ast.Call)
+                  and isinstance(n.func, ast.Name) and n.func.id == "keyed" for a in n.args}
+    out = []
+    for node in ast.walk(tree):
+        if not isinstance(node, ast.Call):
+            continue
+        func = node.func
+        if isinstance(func, ast.Name) and func.id in REFUSALS and id(node) not in keyed_args:
+            if any(_literal(a) for a in node.args):
+                out.append((node.lineno, func.id))
+        if (isinstance(func, ast.Attribute) and func.attr == "append"
+                and isinstance(func.value, ast.Name | ast.Attribute)
+                and (getattr(func.value, "id", None) or getattr(func.value, "attr", None))
+                in NOTICE_LISTS and node.args and _literal(node.args[0])):
+            out.append((node.lineno, "notice"))
+    return out
+
+
+def test_the_scan_finds_a_literal_refusal_and_passes_a_keyed_one():
+    code = ("raise FileRejected(str(p), f'has {n} rows')\n"
+            "raise keyed(UsageError(f'--x {v}'), 'k', v=v)\n"
+            "raise rejection(p, 'empty')\n"
+            "report.notices.append('threshold changed')\n"
+            "table.warnings.append(message('notice.none'))\n")
+    assert literal_sites(ast.parse(code)) == [(1, "FileRejected"), (4, "notice")]
+
+
+def test_no_refusal_or_notice_is_an_english_literal():
+    found = []
+    for path in sorted(PACKAGE.rglob("*.py")):
+        rel = path.relative_to(PACKAGE.parent)
+        found += [f"{rel}:{line} ({what})"
+                  for line, what in literal_sites(ast.parse(path.read_text("utf-8")))]
+    assert not found, ("user-facing refusals must be keys of the language files "
+                       "(presentation.messages.rejection/refusal/message, errors.keyed): "
+                       + ", ".join(found))
+
+
+#: Our own keys' sections, which must never be shown as text.
+OWN_KEYS = re.compile(r"\b(reject|notice|expect|refusal|profile|insp_how)\.[a-z_0-9]+\b")
+
+
+def _case_names() -> list[str]:
+    from tests.ingest.test_bad_inputs import CASES
+
+    return sorted(n for n in CASES if n not in NEEDS_A_WAREHOUSE)
+
+
+#: Cases about rows already stored (``lmp validate`` checks against an empty warehouse).
+NEEDS_A_WAREHOUSE = {"pupil_in_two_groups_two_files"}
+
+
+def _validate(files: list[Path], roster: Path, lang: str | None):
+    from lmp_analytics.cli import app
+
+    env = {"LMP_LANG": lang} if lang else None
+    return CliRunner().invoke(app, ["validate", *map(str, files), "--roster", str(roster)],
+                              env=env)
+
+
+@pytest.mark.parametrize("name", _case_names())
+def test_a_bad_input_is_explained_in_nynorsk(name, tmp_path, lmp_env, wide_console):
+    """``lmp validate`` of each bad input with ``LMP_LANG=nn``: the same exit code as in English,
+    the file named, and no English or bokmål-only word or key name in what it prints (file
+    names, the folder and values from the file aside)."""
+    from tests.ingest.test_bad_inputs import CASES
+
+    case = CASES[name]
+    d = tmp_path / "in"
+    d.mkdir()
+    built = case.build(d)
+    if case.roster:
+        roster, files = built, [sf.write_csv(d / "good.csv", sf.make_rows("974590247", "8A"))]
+    else:
+        roster, files = sf.write_roster(tmp_path / "ref"), [built]
+    en = _validate(files, roster, None)
+    nn = _validate(files, roster, "nn")
+    assert nn.exit_code == en.exit_code == case.exit_code, (en.output, nn.output)
+    assert built.name in nn.output
+    shown = nn.output.replace(str(tmp_path), " ")
+    values = [built.name, *re.findall(r"'[^']*'|\"[^\"]*\"", shown)]  # the file's, as given
+    assert not OWN_KEYS.search(shown), shown
+    assert not offending(shown, values), (sorted(offending(shown, values)), shown)
