@@ -39,9 +39,9 @@ def literal_sites(tree: ast.AST) -> list[tuple[int, str]]:
         if not isinstance(node, ast.Call):
             continue
         func = node.func
-        if isinstance(func, ast.Name) and func.id in REFUSALS and id(node) not in keyed_args:
-            if any(_literal(a) for a in node.args):
-                out.append((node.lineno, func.id))
+        if (isinstance(func, ast.Name) and func.id in REFUSALS and id(node) not in keyed_args
+                and any(_literal(a) for a in node.args)):
+            out.append((node.lineno, func.id))
         if (isinstance(func, ast.Attribute) and func.attr == "append"
                 and isinstance(func.value, ast.Name | ast.Attribute)
                 and (getattr(func.value, "id", None) or getattr(func.value, "attr", None))
