@@ -115,3 +115,39 @@ def test_a_bad_input_is_explained_in_nynorsk(name, tmp_path, lmp_env, wide_conso
     values = [built.name, *re.findall(r"'[^']*'|\"[^\"]*\"", shown)]  # the file's, as given
     assert not OWN_KEYS.search(shown), shown
     assert not offending(shown, values), (sorted(offending(shown, values)), shown)
+
+
+def test_every_help_text_has_its_three_languages():
+    """Each ``--help`` text of ``lmp`` (commands and options) is a ``cli.help`` string, unless
+    it only lists values: a new option without nb/nn text fails here."""
+    import typer.main
+
+    from lmp_analytics.cli import app
+    from lmp_analytics.cli.help import VALUES_ONLY, help_texts, key_of, normalised
+
+    texts = {normalised(getattr(o, a)) for o, a in help_texts(typer.main.get_command(app))
+             if getattr(o, a)}
+    assert len(texts) > 80
+    missing = sorted(t for t in texts if key_of(t) is None and not VALUES_ONLY.match(t))
+    assert not missing, missing
+
+
+#: Click's and Rich's own words in a help page (not ours to translate) and option names.
+CLICK_WORDS = re.compile(r"Show this message and exit\.|Usage:|Options|Commands|--[\w-]+")
+
+
+def test_help_follows_lmp_lang(lmp_env):
+    from lmp_analytics.cli import app
+
+    runner = CliRunner()
+    nn = runner.invoke(app, ["--help"], env={"LMP_LANG": "nn", "COLUMNS": "200"})
+    assert nn.exit_code == 0, nn.output
+    assert "innlasting av Spekter-rundar" in nn.output and "Elevundersøkinga" in nn.output
+    assert not offending(CLICK_WORDS.sub(" ", nn.output)), offending(nn.output)
+    ingest_nn = runner.invoke(app, ["ingest", "--help"], env={"LMP_LANG": "nn", "COLUMNS": "200"})
+    assert "Last Spekter-eksportar inn i datavarehuset" in ingest_nn.output
+    assert "Prikkegrensa for publiseringa" in " ".join(ingest_nn.output.split())
+    nb = runner.invoke(app, ["report", "--help"], env={"LMP_LANG": "nb", "COLUMNS": "200"})
+    assert "Utskrivbare skolerapporter" in nb.output
+    en = runner.invoke(app, ["--help"], env={"COLUMNS": "200"})  # back to English, unset
+    assert "ingest Spekter rounds" in en.output and "innlasting" not in en.output

@@ -31,8 +31,12 @@ class LmpGroup(TyperGroup):
     traceback on screen unless ``--debug`` is given."""
 
     def parse_args(self, ctx, args):
-        """Note ``--debug`` before the command runs (the handler below needs it)."""
+        """Note ``--debug`` before the command runs (the handler below needs it); the help
+        texts in the language of ``LMP_LANG`` (before ``--help`` is answered)."""
+        from lmp_analytics.cli.help import localize
+
         ctx.meta["lmp_debug"] = "--debug" in args
+        localize(self, cli_lang())
         return super().parse_args(ctx, args)
 
     def resolve_command(self, ctx, args):
