@@ -161,3 +161,31 @@ def test_help_follows_lmp_lang(lmp_env):
     assert "Utskrivbare skolerapporter" in nb.output
     en = runner.invoke(app, ["--help"], env={"COLUMNS": "200"})  # back to English, unset
     assert "ingest Spekter rounds" in en.output and "innlasting" not in en.output
+
+
+def test_report_follows_lmp_lang_without_lang(tmp_path, lmp_env):
+    """``lmp report`` without ``--lang``: ``LMP_LANG`` when set, else bokmål; ``--lang`` wins."""
+    from lmp_analytics.cli import app
+    from lmp_analytics.config import SAMPLE_DIR
+    from lmp_analytics.jobs import ingest_and_build
+    from lmp_analytics.presentation.strings import text
+    from lmp_analytics.readmodels import catalogue
+    from tests.spekter_factory import TEST_KEY
+
+    wh = tmp_path / "w.duckdb"
+    assert ingest_and_build([SAMPLE_DIR], SAMPLE_DIR / "program.csv", warehouse=wh,
+                            key=TEST_KEY.encode()).exit_code in (0, 1)
+    school = catalogue.schools(role="program", warehouse=wh)["skole_orgnr"][0]
+    runner = CliRunner()
+    made = {}
+    for name, env, extra in (("nn", {"LMP_LANG": "nn"}, []), ("unset", None, []),
+                             ("en_wins", {"LMP_LANG": "nn"}, ["--lang", "en"])):
+        out = tmp_path / f"{name}.html"
+        result = runner.invoke(app, ["report", "--school", school, "-w", str(wh), "--format",
+                                     "html", "--out", str(out), *extra], env=env)
+        assert result.exit_code == 0, result.output
+        made[name] = out.read_text("utf-8")
+    assert text("report.title", "nn") in made["nn"]
+    assert text("report.title", "nb") in made["unset"]
+    assert text("report.title", "nn") not in made["unset"]
+    assert text("report.title", "en") in made["en_wins"]
