@@ -96,3 +96,7 @@ class Message(str):
         made.message_key = key
         made.message_values = dict(values)
         return made
+
+    def __getnewargs__(self) -> tuple[str, str, dict]:
+        """Copies and pickles keep the key and values."""
+        return str(self), self.message_key, self.message_values
