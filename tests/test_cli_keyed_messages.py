@@ -189,3 +189,38 @@ def test_report_follows_lmp_lang_without_lang(tmp_path, lmp_env):
     assert text("report.title", "nb") in made["unset"]
     assert text("report.title", "nn") not in made["unset"]
     assert text("report.title", "en") in made["en_wins"]
+
+
+def test_inspect_match_column_in_the_readers_language(tmp_path, lmp_env, wide_console):
+    """``lmp inspect``'s match column and codebook note: English in English (it was bokmål in
+    every language), nynorsk in nynorsk."""
+    from lmp_analytics.cli import app
+
+    rows = [{**r, "Jeg trives på skolen": "Stemmer godt"}
+            for r in sf.make_rows("974590123", "7A", n=3)]
+    path = sf.write_csv(tmp_path / "klasse.csv", rows)
+    runner = CliRunner()
+    en = runner.invoke(app, ["inspect", str(path)])
+    nn = runner.invoke(app, ["inspect", str(path)], env={"LMP_LANG": "nn"})
+    assert en.exit_code == nn.exit_code, (en.output, nn.output)
+    assert "contract column" in en.output and "item id" in en.output
+    assert "none (2 columns fit 'trivsel')" in en.output  # the item twice: neither guessed
+    assert "kontrakt" not in en.output and "ingen" not in en.output
+    assert "kontraktkolonne" in nn.output and "spørsmåls-id" in nn.output
+    assert "ingen (2 kolonnar passar til 'trivsel')" in nn.output
+    assert "frå versjon-kolonnen i fila" in nn.output and "versjon column" not in nn.output
+
+
+def test_a_message_keeps_its_key_through_copy_and_pickle():
+    import copy
+    import json
+    import pickle
+
+    from lmp_analytics.presentation.messages import message
+
+    made = message("notice.hint_delimiter", delimiter=";")
+    assert made == "; the delimiter was read as ';'"
+    for again in (copy.deepcopy(made), pickle.loads(pickle.dumps(made))):
+        assert again == made and again.message_key == "notice.hint_delimiter"
+        assert again.message_values == {"delimiter": ";"}
+    assert json.loads(json.dumps({"w": [made]})) == {"w": [str(made)]}
