@@ -36,7 +36,7 @@ class LmpGroup(TyperGroup):
         from lmp_analytics.cli.help import localize
 
         ctx.meta["lmp_debug"] = "--debug" in args
-        localize(self, cli_lang())
+        localize(self, cli_lang(), ctx)
         return super().parse_args(ctx, args)
 
     def resolve_command(self, ctx, args):

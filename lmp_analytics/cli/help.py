@@ -4,7 +4,8 @@ en (default en). The commands keep their English help in the code (the README's 
 and ``lmp --help`` without ``LMP_LANG`` stay as they are); a help text that is only a list of
 values (``table | csv | parquet``) needs no translation.
 
-Click's own words (``Usage``, ``Options``, ``Commands``, ``[default: ...]``) stay English."""
+Click's own words (``Usage``, ``Options``, ``Commands``, ``[default: ...]``) stay English;
+the ``--help`` option's own text is translated."""
 
 from __future__ import annotations
 
@@ -33,22 +34,26 @@ def key_of(text: str) -> str | None:
     return _keys().get(normalised(text))
 
 
-def help_texts(command) -> list[tuple[object, str]]:
+def help_texts(command, ctx=None) -> list[tuple[object, str]]:
     """(owner, attribute) of every help text under ``command`` (the command, its parameters,
-    its subcommands), English as the code gives it."""
+    its subcommands), English as the code gives it; with ``ctx``, also each command's
+    ``--help`` option (made here as click would make it)."""
     out = [(command, "help")]
     out += [(param, "help") for param in command.params if getattr(param, "help", None)]
+    helper = command.get_help_option(ctx) if ctx is not None else None
+    if helper is not None:
+        out.append((helper, "help"))
     for sub in getattr(command, "commands", {}).values():
-        out += help_texts(sub)
+        out += help_texts(sub, ctx)
     return out
 
 
-def localize(command, lang: str) -> None:
+def localize(command, lang: str, ctx=None) -> None:
     """Put every help text under ``command`` into ``lang`` (``en``: back to the English of the
-    code). The English text is kept on the owner, so that this can run again in another
-    language."""
+    code); ``ctx`` (the command's context) adds the ``--help`` options. The English text is
+    kept on the owner, so that this can run again in another language."""
     strings = section("cli.help", lang)
-    for owner, attr in help_texts(command):
+    for owner, attr in help_texts(command, ctx):
         english = owner.__dict__.setdefault("_lmp_help_en", getattr(owner, attr))
         if not english:
             continue
