@@ -21,6 +21,7 @@ import polars as pl
 
 from lmp_analytics.metrics import nonresponse
 from lmp_analytics.metrics.participation import LOW_RESPONSE_RATE, response_rates
+from lmp_analytics.presentation.messages import refusal
 from lmp_analytics.presentation.strings import check_lang
 from lmp_analytics.privacy.roles import Role
 from lmp_analytics.readmodels.catalogue import IndicatorInfo
@@ -107,13 +108,13 @@ def _rounds_for(source: ReportSource, orgnr: str, until: str, min_n: int) -> tup
 def _report_term(primary: pl.DataFrame, requested: str | None, orgnr: str) -> str:
     terms = sorted(set(primary["term"].to_list()), key=term_index)
     if not terms:
-        raise ReportError(f"school {orgnr} has no Spekter rounds in the warehouse")
+        raise refusal(ReportError, "no_rounds", orgnr=orgnr)
     if requested is None:
         return terms[-1]
     upto = [t for t in terms if term_index(t) <= term_index(requested)]
     if not upto:
-        raise ReportError(f"school {orgnr} has no round in or before {requested} "
-                          f"(first round: {terms[0]})")
+        raise refusal(ReportError, "no_round_before", orgnr=orgnr, term=requested,
+                      first=terms[0])
     return upto[-1]
 
 
@@ -139,11 +140,7 @@ def school_report(
     ctx = src.context
     primary = ctx["primary"].filter(pl.col("skole_orgnr") == orgnr)
     if primary.height == 0 and school["rolle"] == "sammenligning":
-        raise ReportError(
-            f"school {orgnr} is a comparison school with no Spekter rounds in the warehouse: "
-            "schools outside LMP normally do not run Spekter, so there is no school report; "
-            "compare with the programme on Elevundersøkelsen instead (lmp evaluate national, "
-            "the Sammenligning page)")
+        raise refusal(ReportError, "comparison_school", orgnr=orgnr)
     report_term = _report_term(primary, requested, orgnr)
     until = term_index(report_term)
     primary = primary.filter(term_order("term")

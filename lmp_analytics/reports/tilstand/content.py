@@ -17,6 +17,7 @@ from lmp_analytics import api
 from lmp_analytics.errors import UsageError, keyed
 from lmp_analytics.ingest import reasons
 from lmp_analytics.presentation import fmt
+from lmp_analytics.presentation.messages import refusal
 from lmp_analytics.presentation.strings import check_lang, text
 from lmp_analytics.privacy.roles import Role
 from lmp_analytics.readmodels import catalogue, comparison, quality
@@ -71,7 +72,7 @@ def school_year_terms(skoleaar: str) -> tuple[str, str]:
     """'2025-26' -> ('2025H', '2026V'); UsageError for anything else."""
     m = re.fullmatch(r"(\d{4})-(\d{2})", skoleaar.strip())
     if not m or (int(m[1]) + 1) % 100 != int(m[2]):
-        raise UsageError(f"--skoleaar {skoleaar!r} is not a school year; use e.g. 2025-26")
+        raise refusal(UsageError, "not_a_school_year", value=repr(skoleaar))
     return f"{m[1]}H", f"{int(m[1]) + 1}V"
 
 
@@ -355,7 +356,7 @@ def chapter(kommune: str, skoleaar: str, *, lang: str = "nb",
     schools = catalogue.schools(role=r, warehouse=warehouse).filter(
         pl.col("kommunenummer") == kommune)
     if schools.height == 0:
-        raise UsageError(f"kommune {kommune} has no schools in the warehouse")
+        raise refusal(UsageError, "kommune_no_schools", kommune=kommune)
     kommune_name = schools["kommune"][0] or kommune
     school_rows = list(schools.iter_rows(named=True))
     orgnrs = [s["skole_orgnr"] for s in school_rows]
