@@ -83,7 +83,7 @@ def comparison_series(
     if not frames:
         return empty(SERIES_SCHEMA)
     out = pl.concat(frames, how="vertical_relaxed")
-    return out.sort(term_order(), "level",
+    return out.sort(term_order("term"), "level",
                     "kommunenummer", "series", nulls_last=False)
 
 
@@ -140,7 +140,8 @@ def own_schools_series(
         pl.lit("skoler").alias("level"), pl.lit(None, pl.String).alias("kommunenummer"),
         pl.lit(None, pl.String).alias("skole_orgnr"), pl.lit("deltaker").alias("series"),
         pl.lit(kind).alias("kind"))
-    return out.select(list(SERIES_SCHEMA)).cast(SERIES_SCHEMA).sort(term_order())
+    return out.select(list(SERIES_SCHEMA)).cast(SERIES_SCHEMA).sort(
+        term_order("term"))
 
 
 NATIONAL_SCHEMA = {
@@ -201,7 +202,7 @@ def national_series(
         pl.col("trinn").cast(pl.Int64), "indicator", "value_type",
         pl.col("value").cast(pl.Float64), pl.col("n_answered").cast(pl.Int64),
         pl.col("suppressed").cast(pl.Boolean), "series_version",
-    ).sort(term_order(), "level",
+    ).sort(term_order("term"), "level",
            "unit_name", "trinn", nulls_last=False)
 
 
