@@ -90,7 +90,10 @@ def build_estimates(con: duckdb.DuckDBPyConnection, *, full: bool = False) -> bo
             done = {}
         for key, frame in done.items():
             panels[key].append(frame)
-        views.append(event_study.event_study_view(con, indicator, min_n=min_n))
+        school_cells = api.published_cells(con, level="skole", indicators=[indicator],
+                                           breakdown="alle", min_n=min_n)
+        views.append(event_study.event_study_view(con, indicator, min_n=min_n,
+                                                  cells=school_cells))
     landing_panel.store(con, panels)
     event_study.store(con, views)
     meta.put(con, event_study.MIN_N_KEY, str(min_n))

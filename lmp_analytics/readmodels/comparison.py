@@ -331,4 +331,7 @@ def event_study(
             stored = stored_event_study(con, indicator, min_n=threshold)
             if stored is not None:
                 return stored
-        return event_study_view(con, indicator, min_n=threshold, anticipation=anticipation)
+        cells = api.published_cells(con, level="skole", indicators=[indicator],
+                                    breakdown="alle", min_n=threshold)
+        return event_study_view(con, indicator, min_n=threshold, cells=cells,
+                                anticipation=anticipation)
