@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import polars as pl
 
+from lmp_analytics import api
 from lmp_analytics.ingest.reasons import code_from_text
 from lmp_analytics.metrics import nonresponse, participation
 from lmp_analytics.metrics.participation import LOW_RESPONSE_RATE
@@ -41,6 +42,15 @@ RATE_SCHEMA = {
 }
 
 
+def _hidden_rounds(con, threshold: int) -> list[str]:
+    """The rounds of which the publication the reader sees (at ``threshold``) hides a school
+    cell, of any indicator: a count of the round's respondents must be hidden with it."""
+    cells = api.published_cells(con, level="skole", breakdown="alle", min_n=threshold)
+    if cells.height == 0:
+        return []
+    return cells.filter(pl.col("suppressed").fill_null(True))["round"].unique().sort().to_list()
+
+
 def response_rates(
     *, role: RoleArg = "program", warehouse: WarehouseArg = None,
     surface: Surface = "dashboard", min_n: int | None = None
@@ -48,17 +58,20 @@ def response_rates(
     """Participation per school x round: respondents (``n``), enrolled pupils of the school year
     (``fct_enrolment``, trinn that took part in Spekter), ``response_rate`` and ``low_rate``
     (below :data:`LOW_RESPONSE_RATE`). A concrete-suspicion round surveys one class, so it gets no
-    rate. Rounds with fewer than ``min_n`` respondents are suppressed."""
+    rate. Rounds with fewer than ``min_n`` respondents are suppressed, and so is every round of
+    which the publication hides a school cell (any indicator, at the reader's threshold): its
+    respondents would give the hidden cell's n away by subtraction from the kommune's."""
     with reading(warehouse) as con:
         threshold = read_min_n(con, min_n)
         frame = rounds_with_primary(con, items=False)
         enrolled = participation.enrolment(con)
+        hidden = _hidden_rounds(con, threshold)
     if frame.height == 0:
         return empty(RATE_SCHEMA)
     labels = [c for c in RATE_SCHEMA if c in frame.columns]
     out = participation.response_rates(frame.select(*labels, "respondents"), enrolled,
                                        keys=("level", "skole_orgnr", "round_id"),
-                                       min_n=threshold)
+                                       min_n=threshold, hidden_rounds=hidden)
     return scope(out.select(list(RATE_SCHEMA)), role, surface)
 
 
@@ -161,7 +174,9 @@ def item_nonresponse(
     answers asked, ``skipped``, ``skipped_share``), and ``level='program'`` per term x item and
     term x 'alle' over the schools' primary rounds. Follow-up items asked after a filter answer
     are left out. Suppressed (``n`` < ``min_n``; the programme total of a term is linked to its
-    schools' primary rounds), then cut to the role's scope. Read from the cells the marts store
+    schools' primary rounds), every school row of a round the publication hides a cell of
+    hidden with it (:func:`~lmp_analytics.metrics.nonresponse.hide_rounds`), then cut to the
+    role's scope. Read from the cells the marts store
     (:mod:`lmp_analytics.metrics.nonresponse`) when they were built with this threshold, else
     computed from the per round x item counts."""
     with reading(warehouse) as con:
@@ -172,10 +187,14 @@ def item_nonresponse(
         out = nonresponse.stored_cells(con, threshold)
         if out is None:
             inputs = nonresponse.read_inputs(con)
+        hidden = _hidden_rounds(con, threshold)
+        rounds = rounds_with_primary(con, items=False)
     if out is None:
         out = nonresponse.nonresponse_cells(*inputs, min_n=threshold)
     if out.height == 0:
         return empty(NONRESPONSE_SCHEMA)
+    primary = rounds.filter(pl.col("is_primary"))["round_id"].to_list() if rounds.height else []
+    out = nonresponse.hide_rounds(out, hidden, primary=primary, min_n=threshold)
     out = out.sort("level", "kommunenummer", "skole", term_order(), "item", "round_id",
                    nulls_last=True)
     return scope(out.select(list(NONRESPONSE_SCHEMA)), role, surface)
