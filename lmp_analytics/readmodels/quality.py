@@ -24,6 +24,7 @@ __all__ = [
     "NONRESPONSE_SCHEMA",
     "QUARANTINE_SCHEMA",
     "RATE_SCHEMA",
+    "hidden_rounds",
     "instrument_overview",
     "item_nonresponse",
     "quarantine_summary",
@@ -42,7 +43,7 @@ RATE_SCHEMA = {
 }
 
 
-def _hidden_rounds(con, threshold: int) -> list[str]:
+def hidden_rounds(con, threshold: int) -> list[str]:
     """The rounds of which the publication the reader sees (at ``threshold``) hides a school
     cell, of any indicator: a count of the round's respondents must be hidden with it."""
     cells = api.published_cells(con, level="skole", breakdown="alle", min_n=threshold)
@@ -65,7 +66,7 @@ def response_rates(
         threshold = read_min_n(con, min_n)
         frame = rounds_with_primary(con, items=False)
         enrolled = participation.enrolment(con)
-        hidden = _hidden_rounds(con, threshold)
+        hidden = hidden_rounds(con, threshold)
     if frame.height == 0:
         return empty(RATE_SCHEMA)
     labels = [c for c in RATE_SCHEMA if c in frame.columns]
@@ -187,7 +188,7 @@ def item_nonresponse(
         out = nonresponse.stored_cells(con, threshold)
         if out is None:
             inputs = nonresponse.read_inputs(con)
-        hidden = _hidden_rounds(con, threshold)
+        hidden = hidden_rounds(con, threshold)
         rounds = rounds_with_primary(con, items=False)
     if out is None:
         out = nonresponse.nonresponse_cells(*inputs, min_n=threshold)

@@ -22,6 +22,7 @@ from spekter_factory import TEST_KEY, make_rows, many_schools, write_csv, write_
 from lmp_analytics import api, config
 from lmp_analytics.jobs import ingest_and_build
 from lmp_analytics.readmodels import quality
+from lmp_analytics.reports.data import school_report
 
 MIN_N = 10
 SCHOOLS = [*many_schools(2),  # kommune 0301, pulje 1
@@ -90,3 +91,15 @@ def test_a_round_the_publication_hides_wears_the_same_mark_in_the_quality_views(
     marks = set(shown["suppression_reason"].to_list())
     small = rates.filter(pl.col("skole_orgnr") == next(o for o, n in SIZES.items() if n < MIN_N))
     assert marks == set(small["suppression_reason"].to_list())
+
+
+def test_the_school_report_of_a_school_hidden_to_protect_another_shows_no_respondents(
+        warehouse):
+    """``lmp report`` of the school of 30 (hidden in the publication to protect the school of
+    4): its table of rounds shows no respondents, no enrolment and no rate."""
+    cover = next(o for o, n in SIZES.items() if n == 30)
+    report = school_report(cover, role="kommune:0301", warehouse=warehouse)
+    assert report.rounds
+    for r in report.rounds:
+        assert r.suppressed and r.respondents is None and r.enrolled is None
+        assert r.response_rate is None and r.respondents_display == "*"
