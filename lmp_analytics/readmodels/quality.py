@@ -10,7 +10,7 @@ from lmp_analytics.ingest.reasons import code_from_text
 from lmp_analytics.metrics import nonresponse, participation
 from lmp_analytics.metrics.participation import LOW_RESPONSE_RATE
 from lmp_analytics.privacy.scope import Surface, scope
-from lmp_analytics.privacy.suppression import Linkage, suppress
+from lmp_analytics.privacy.suppression import PRIMARY, REASON, SUPPRESSED, Linkage, suppress
 from lmp_analytics.readmodels._common import RoleArg, WarehouseArg, empty, has_table
 from lmp_analytics.readmodels.catalogue import rounds_with_primary
 from lmp_analytics.terms import term_order
@@ -46,10 +46,14 @@ RATE_SCHEMA = {
 def hidden_rounds(con, threshold: int) -> list[str]:
     """The rounds of which the publication the reader sees (at ``threshold``) hides a school
     cell, of any indicator: a count of the round's respondents must be hidden with it."""
+    return _hidden_school_cells(con, threshold)["round"].unique().sort().to_list()
+
+
+def _hidden_school_cells(con, threshold: int) -> pl.DataFrame:
     cells = api.published_cells(con, level="skole", breakdown="alle", min_n=threshold)
     if cells.height == 0:
-        return []
-    return cells.filter(pl.col("suppressed").fill_null(True))["round"].unique().sort().to_list()
+        return pl.DataFrame(schema={"round": pl.String, "skole_orgnr": pl.String})
+    return cells.filter(pl.col("suppressed").fill_null(True)).select("round", "skole_orgnr")
 
 
 def response_rates(
@@ -97,11 +101,13 @@ def quarantine_summary(
     (0 when none), so the sums school -> kommune -> programme hold and the engine can protect
     them like any other cell. Never shows a quarantined value (they may hold pupil pseudonyms).
     A file is attributed to a school when its loaded rows all belong to that school; other
-    files count only in the programme total. Then cut to the role's scope."""
+    files count only in the programme total. A school of which the publication hides a cell
+    (at the reader's threshold) has its rows hidden too. Then cut to the role's scope."""
     with reading(warehouse) as con:
         if not all(has_table(con, t) for t in ("quarantine", "fct_response", "ingest_log")):
             return empty(QUARANTINE_SCHEMA)
         threshold = read_min_n(con, min_n)
+        hidden = _hidden_school_cells(con, threshold)["skole_orgnr"].unique().sort().to_list()
         files = con.sql(named("read_models", "quarantine_files")).pl()
         has_code = con.sql(named("reads", "column_exists"),
                            params=["quarantine", "reason_code"]).fetchall()[0][0]
@@ -140,6 +146,12 @@ def quarantine_summary(
                                    pl.col("count").fill_null(0).cast(pl.Int64)))
     cells = pl.concat(frames).with_columns((pl.col("count") / pl.col("n")).alias("share"))
     lv = pl.col("level")
+    # A school the publication hides a cell of keeps its rows read hidden too (they would stand
+    # in for its respondents, e.g. pulje minus this school = a small school): marked as the
+    # engine marks a small cell, and protected with the other cells below.
+    pre = (lv == "skole") & pl.col("skole_orgnr").is_in(hidden)
+    cells = cells.with_columns(pre.alias(SUPPRESSED), pl.when(pre).then(pl.lit(PRIMARY))
+                               .otherwise(pl.lit(None, pl.String)).alias(REASON))
     linkages = [
         Linkage(("kommunenummer", "reason_code"), lv == "kommune", lv == "skole", "skole->kommune"),
         Linkage(("reason_code",), lv == "program", lv == "kommune", "kommune->program"),
