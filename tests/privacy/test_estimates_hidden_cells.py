@@ -85,3 +85,40 @@ def test_no_shown_event_study_number_moves_with_a_hidden_school_cell(warehouse, 
         assert _same(before, after), (
             f"the event study shown at min_n={READER_MIN_N} changes with the hidden cell of "
             f"{round_id}:\nbefore {before}\nafter  {after}")
+
+
+def test_forget_leaves_no_estimate_computed_with_the_erased_pupils(warehouse, tmp_path):
+    """Attack on erasure: after ``lmp forget`` of six pupils of one school, the stored
+    estimates (landing panel, event study) must be those a full recompute gives without them,
+    not numbers kept from before the erasure."""
+    import glob
+
+    from lmp_analytics.jobs import build_derived, build_estimates
+    from lmp_analytics.warehouse.erasure import forget_pupils
+
+    tables = ("mart_landing_panel", "mart_event_study", "mart_event_summary")
+
+    def stored(path: Path) -> dict[str, pl.DataFrame]:
+        with duckdb.connect(str(path), read_only=True) as con:
+            return {t: con.sql(f"SELECT * FROM {t}").pl() for t in tables}
+
+    erased = tmp_path / "erased.duckdb"
+    shutil.copyfile(warehouse, erased)
+    world = warehouse.parents[1] / "world" / "spekter"
+    export = sorted(glob.glob(str(world / "*.csv")))[-1]
+    header, *rows = Path(export).read_text(encoding="cp1252").splitlines()
+    column = header.split(";").index("elev_id")
+    ids = [row.split(";")[column] for row in rows[:6]]
+    before = stored(erased)
+    result = forget_pupils(ids, key=minimal_worlds.TEST_KEY, warehouse=erased,
+                           rebuild=build_derived)
+    assert result.found == 6
+    after = stored(erased)
+    assert any(not before[t].equals(after[t]) for t in tables), "the erasure changed nothing"
+    fresh_path = tmp_path / "fresh.duckdb"
+    shutil.copyfile(erased, fresh_path)
+    with duckdb.connect(str(fresh_path)) as con:
+        build_estimates(con, full=True)
+    fresh = stored(fresh_path)
+    for t in tables:
+        assert after[t].equals(fresh[t]), t
