@@ -35,6 +35,7 @@ from lmp_analytics.evaluation.school_change import (
 from lmp_analytics.metrics import nominations
 from lmp_analytics.metrics.indicators import indicator_table
 from lmp_analytics.metrics.nominations import NO_FRIEND
+from lmp_analytics.presentation.messages import refusal
 from lmp_analytics.privacy.derived import Level, suppress_derived
 from lmp_analytics.privacy.roles import Role
 from lmp_analytics.privacy.scope import Surface, as_role, scope
@@ -96,13 +97,11 @@ def indicators(
         [indicator] if isinstance(indicator, str) else list(indicator))
     if wanted is not None and NO_FRIEND in wanted:  # the researcher-only nomination indicator
         if len(wanted) > 1 or level != "gruppe" or by is not None:
-            raise ValueError(f"{NO_FRIEND!r} is published per class only: ask for it alone, at "
-                             "level 'gruppe' and without a breakdown")
+            raise refusal(ValueError, "no_friend_alone", name=repr(NO_FRIEND))
         return no_friend_share(role=r, warehouse=warehouse, min_n=min_n, schools=schools,
                                surface=surface)
     if level == "gruppe" and not r.may_see_groups(dashboard=surface == "dashboard"):
-        raise PermissionError("group (class) level results are only available to 'forsker', "
-                              "and never on a dashboard")
+        raise refusal(PermissionError, "groups_forsker_only")
     breakdown = by or "alle"
     if by is not None and level not in ("gruppe", "skole"):
         raise ValueError(
@@ -147,11 +146,7 @@ def no_friend_share(
     dashboard, is refused with a PermissionError."""
     r = as_role(role)
     if not r.may_see_groups(dashboard=surface == "dashboard"):
-        raise PermissionError(
-            f"{NO_FRIEND!r} (pupils without a friend nomination) is a class-level figure for "
-            f"researchers only: role {r} may not read it, and no dashboard shows it; use "
-            "--role forsker"
-        )
+        raise refusal(PermissionError, "no_friend_role", name=repr(NO_FRIEND), role=r)
     with reading(warehouse) as con:
         cells = nominations.no_friend_share(con, role=r, min_n=read_min_n(con, min_n))
         places = con.sql(named("reads", "schools")).pl()

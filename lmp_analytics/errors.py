@@ -78,3 +78,25 @@ def keyed(exc: BaseException, key: str, **values: object) -> BaseException:
     exc.message_key = key  # type: ignore[attr-defined]
     exc.message_values = values  # type: ignore[attr-defined]
     return exc
+
+
+class Message(str):
+    """A user-facing text (a notice, a warning, a refusal's reason) in English that carries
+    the key of its text in the language files (``cli.<key>``) and its values, like
+    :func:`keyed` marks an exception: the CLI says it in the reader's language, while JSON
+    reports and logs keep the English text (it *is* a ``str``).
+    :func:`lmp_analytics.presentation.messages.message` makes one from its key."""
+
+    message_key: str
+    message_values: dict
+
+    def __new__(cls, english: str, key: str, values: dict) -> Message:
+        """``english`` marked with ``key`` and ``values``."""
+        made = super().__new__(cls, english)
+        made.message_key = key
+        made.message_values = dict(values)
+        return made
+
+    def __getnewargs__(self) -> tuple[str, str, dict]:
+        """Copies and pickles keep the key and values."""
+        return str(self), self.message_key, self.message_values

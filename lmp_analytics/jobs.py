@@ -145,6 +145,7 @@ def ingest_national_files(
     from lmp_analytics.national import EuExportWarning, read_eu_export_with_problems
     from lmp_analytics.national.schema import RowProblem
     from lmp_analytics.pipeline import FileOutcome
+    from lmp_analytics.presentation.messages import message, rejection
     from lmp_analytics.warehouse import load
     from lmp_analytics.warehouse.publish import scratch_session, write_session
 
@@ -155,7 +156,7 @@ def ingest_national_files(
         try:
             ref = read_roster(roster)
         except (RosterError, FileRejected) as exc:
-            report.roster_error = str(exc)
+            report.roster_error, report.roster_rejection = str(exc), exc
             return report
         schools = ref.schools
         report.warnings += ref.warnings
@@ -164,8 +165,7 @@ def ingest_national_files(
     def one(con, path: Path, done: set[str]) -> FileOutcome:
         try:
             if not path.is_file():
-                raise FileRejected(str(path), "is a folder, not a file" if path.is_dir()
-                                   else "does not exist")
+                raise rejection(path, "folder" if path.is_dir() else "missing")
             digest = hashlib.sha256(path.read_bytes()).hexdigest()
             if digest in done:
                 return FileOutcome(path, "skipped", message="already loaded (same content)",
@@ -175,29 +175,35 @@ def ingest_national_files(
                 export = read_eu_export_with_problems(path, schools)
         except FileRejected as exc:
             return FileOutcome(path, "rejected", message=exc.reason, row=exc.row,
-                               column=exc.column)
+                               column=exc.column, message_key=getattr(exc, "message_key", None),
+                               message_values=dict(getattr(exc, "message_values", {})))
         problems = export.problems
         bad_rows = problems.get_column("row").n_unique() if problems.height else 0
         if export.results.height == 0 and problems.height:
             first = RowProblem(**problems.row(0, named=True))
-            more = f" ({problems.height - 1} more problem(s))" if problems.height > 1 else ""
+            values = {"detail": first.detail, "more": problems.height - 1}
+            key = "reject.no_row_loaded_more" if problems.height > 1 else "reject.no_row_loaded"
             return FileOutcome(path, "rejected", rows_read=export.rows_read,
-                               message="no row could be loaded; first: " + first.detail + more,
-                               row=first.row, column=first.column)
+                               message=message(key, **values), row=first.row,
+                               column=first.column, message_key=key, message_values=values)
         load.load_national_file(
             con, export.results, problems, path=str(path.resolve()), sha256=digest,
             layout=export.layout, file_format=export.file_format, rows_read=export.rows_read)
         done.add(digest)
-        message = ""
+        parts = []
         if problems.height:
             first = RowProblem(**problems.row(0, named=True))
-            message = f"{bad_rows} row(s) quarantined; first: {first.message}"
+            parts.append(message("notice.eu_quarantined", n=bad_rows, first=first.message))
         if export.rows_without_data:
-            message += ("; " if message else "") + (
-                f"{export.rows_without_data} cell(s) without data ('.' or empty) skipped")
+            parts.append(message("notice.eu_no_data", n=export.rows_without_data))
+        key, values = None, {}
+        if len(parts) == 1:
+            key, values = parts[0].message_key, parts[0].message_values
+        elif parts:
+            key, values = "notice.joined2", {"first": parts[0], "second": parts[1]}
         return FileOutcome(path, "valid" if dry_run else "loaded", rows_read=export.rows_read,
                            rows_loaded=export.results.height, rows_quarantined=bad_rows,
-                           message=message,
+                           message="; ".join(parts), message_key=key, message_values=values,
                            warnings=[str(w.message) for w in caught] + list(export.warnings))
 
     def run(con) -> bool:

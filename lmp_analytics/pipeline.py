@@ -36,6 +36,7 @@ from lmp_analytics.ingest.mapping import MappedBatch, map_tables
 from lmp_analytics.ingest.profile import MappingProfile, apply_profile
 from lmp_analytics.ingest.readers import SUPPORTED_SUFFIXES, RawTable, read_many
 from lmp_analytics.ingest.roster import Roster, read_roster
+from lmp_analytics.presentation.messages import message, rejection
 from lmp_analytics.warehouse import audit, build, load, meta
 from lmp_analytics.warehouse.publish import commit_stage, scratch_session, write_session
 
@@ -78,6 +79,9 @@ class IngestReport:
 
     outcomes: list[FileOutcome] = field(default_factory=list)
     roster_error: str | None = None
+    roster_rejection: FileRejected | None = None
+    """The refusal behind ``roster_error`` when the roster file itself was refused (its key
+    lets the CLI say it in the reader's language)."""
     warehouse: Path | None = None
     published: bool = False
     dry_run: bool = False
@@ -202,7 +206,7 @@ def ingest_files(
             _companion(roster_path, enrolment, "elevtall.csv"),
         )
     except (RosterError, FileRejected) as exc:
-        report.roster_error = str(exc)
+        report.roster_error, report.roster_rejection = str(exc), exc
         return report
     report.warnings += ref.warnings
     if key is None:
@@ -318,10 +322,8 @@ def _record_key(con: duckdb.DuckDBPyConnection, report: IngestReport, key: bytes
         return
     fingerprint = protect.key_fingerprint(key)[:12]
     report.notices.append(
-        f"this warehouse recorded no pseudonym key; the key from {source or 'the configured key'}"
-        f" (fingerprint {fingerprint}...) is now recorded as the key of all its pseudonyms. If "
-        "its earlier rounds were made with another key, their pupils are not linked to this "
-        "round's: restore the warehouse from before this ingest and ingest with that key.")
+        message("notice.key_adopted", fingerprint=fingerprint, source=source)
+        if source else message("notice.key_adopted_configured", fingerprint=fingerprint))
     entries.append(audit.Entry(
         "key", None, detail=f"key fingerprint {fingerprint}... recorded for a warehouse that held "
         "pupils without one", warehouse=target))
@@ -333,16 +335,11 @@ def _dropped_schools(con: duckdb.DuckDBPyConnection, ref: Roster) -> str | None:
     gone = [(org, name, n) for org, name, n in load.stored_schools(con) if org not in ref.orgnrs]
     if not gone:
         return None
-    listed = "; ".join(f"{org} {name} ({n} responses)" if name else f"{org} ({n} responses)"
-                       for org, name, n in gone[:10])
-    more = f" and {len(gone) - 10} more" if len(gone) > 10 else ""
-    return (
-        f"{ref.source}: the roster leaves out {len(gone)} school(s) whose responses are stored "
-        f"in the warehouse: {listed}{more}. Nothing was changed. A school stays in program.csv "
-        "as long as its data are kept; if the intent is to remove its data, delete them first "
-        "(`lmp retention --before TERM` deletes whole rounds, `lmp forget --elev-id-file FILE` "
-        "single pupils) and then load the new roster"
-    )
+    listed = tuple(message("notice.school_responses", name=f"{org} {name}" if name else org,
+                           n=n) for org, name, n in gone[:10])
+    return message("notice.roster_drops_schools_more" if len(gone) > 10
+                   else "notice.roster_drops_schools", source=ref.source, n=len(gone),
+                   listed=listed, more=len(gone) - 10)
 
 
 def _load_chunks(con: duckdb.DuckDBPyConnection, loader: load.BatchLoader, files: list[Path], *,
@@ -428,8 +425,7 @@ def _prepare(paths: list[Path], done: set[str],
     for path in paths:
         try:
             if not path.is_file():
-                raise FileRejected(str(path), "is a folder, not a file" if path.is_dir()
-                                   else "does not exist")
+                raise rejection(path, "folder" if path.is_dir() else "missing")
             data = path.read_bytes()
         except FileRejected as exc:
             out.append(_Prepared(path, outcome=_rejected(path, exc)))

@@ -17,6 +17,7 @@ from typer.core import TyperGroup
 from lmp_analytics import config, failures
 from lmp_analytics.choices import choose
 from lmp_analytics.errors import FileRejected, UsageError, keyed
+from lmp_analytics.presentation.messages import refusal
 from lmp_analytics.presentation.strings import LANGS, has, text
 from lmp_analytics.terminal import cell, plain, safe
 
@@ -30,8 +31,12 @@ class LmpGroup(TyperGroup):
     traceback on screen unless ``--debug`` is given."""
 
     def parse_args(self, ctx, args):
-        """Note ``--debug`` before the command runs (the handler below needs it)."""
+        """Note ``--debug`` before the command runs (the handler below needs it); the help
+        texts in the language of ``LMP_LANG`` (before ``--help`` is answered)."""
+        from lmp_analytics.cli.help import localize
+
         ctx.meta["lmp_debug"] = "--debug" in args
+        localize(self, cli_lang(), ctx)
         return super().parse_args(ctx, args)
 
     def resolve_command(self, ctx, args):
@@ -80,6 +85,21 @@ def cli_lang() -> str:
     return wanted if wanted in LANGS else "en"
 
 
+#: ``--lang`` of the Norwegian documents (``report``, ``tilstandsrapport``).
+DocLangOpt = Annotated[str | None, typer.Option(
+    "--lang", help="nb | nn | en (default: $LMP_LANG if set, else nb: these are Norwegian "
+    "documents).")]
+
+
+def document_lang(lang: str | None) -> str:
+    """The language of a Norwegian document (school report, tilstandsrapport): ``--lang``
+    (checked), else ``$LMP_LANG`` when set, else bokmål."""
+    if lang is None:
+        wanted = config.lang_setting()
+        return wanted if wanted in LANGS else "nb"
+    return choose("--lang", lang, LANGS)
+
+
 def say(key: str, **values) -> str:
     """The CLI message ``cli.<key>`` in :func:`cli_lang`, with its values filled in."""
     return text(f"cli.{key}", cli_lang(), **values)
@@ -99,12 +119,7 @@ def detail_text(outcome) -> str:
     """A file outcome's message in the CLI's language when the core gave it a key."""
     key = getattr(outcome, "message_key", None)
     if cli_lang() != "en" and key and has(f"cli.{key}"):
-        values = dict(outcome.message_values)
-        if "code" in values:  # a quarantine reason: its name in the language files
-            from lmp_analytics.ingest.reasons import label
-
-            values["reason"] = label(values.pop("code"), cli_lang()).lower()
-        return say(key, **values)
+        return say(key, **_localized_values(outcome.message_values))
     return outcome.message
 
 
@@ -115,15 +130,48 @@ def in_language(exc: BaseException, line: str) -> str:
     if cli_lang() == "en":
         return line
     key = getattr(exc, "message_key", None)
+    if isinstance(exc, FileRejected) and line == str(exc):
+        return f"{where(exc.path, exc.row, exc.column)}: {localized(exc)}"
     if key and has(f"cli.{key}"):
         values = dict(getattr(exc, "message_values", {}))
         if "words" in values:  # the English spellings an option also takes
             words = values.pop("words")
             values["hint"] = say("not_allowed_hint", words=words) if words else ""
-        return say(key, **values)
-    if isinstance(exc, FileRejected) and line == str(exc):
-        return f"{where(exc.path, exc.row, exc.column)}: {exc.reason}"
+        return say(key, **_localized_values(values))
     return line
+
+
+def localized(message: object) -> str:
+    """A keyed message of the core in the CLI's language: a
+    :class:`~lmp_analytics.errors.Message` (notice, warning) or a refused file's reason
+    (:class:`~lmp_analytics.errors.FileRejected` marked by
+    :func:`~lmp_analytics.errors.keyed`); its English text when it has no key or the language
+    is English."""
+    english = message.reason if isinstance(message, FileRejected) else str(message)
+    key = getattr(message, "message_key", None)
+    if cli_lang() == "en" or not key or not has(f"cli.{key}"):
+        return english
+    return say(key, **_localized_values(getattr(message, "message_values", {})))
+
+
+def _localized_values(values: dict) -> dict:
+    """A message's values with each keyed value (and each element of a list value, one line
+    each) in the CLI's language; a quarantine reason's ``code`` becomes its name (``reason``)
+    from the language files."""
+    from lmp_analytics.presentation.messages import joined
+
+    values = dict(values)
+    if "code" in values:  # a quarantine reason: its name in the language files
+        from lmp_analytics.ingest.reasons import label
+
+        values["reason"] = label(values.pop("code"), cli_lang()).lower()
+
+    def one(value):
+        if isinstance(value, list | tuple):
+            return joined(value, lambda v: str(one(v)))
+        return localized(value) if getattr(value, "message_key", None) else value
+
+    return {k: one(v) for k, v in values.items()}
 
 
 def progress_bar(target: Console | None = None, *, disable: bool = False) -> Progress:
@@ -137,7 +185,7 @@ def progress_bar(target: Console | None = None, *, disable: bool = False) -> Pro
 def _not_a_folder(option: str, path: Path | None) -> None:
     """UsageError when the file an option names is a folder (checked before any work)."""
     if path is not None and path.is_dir():
-        raise UsageError(f"{option} {path} is a folder; give the path of a file to write")
+        raise refusal(UsageError, "out_is_folder", option=option, path=path)
 
 
 def _fail(exc: BaseException, debug: bool, code: int | None = None,

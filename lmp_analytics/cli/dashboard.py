@@ -12,6 +12,7 @@ import typer
 from lmp_analytics import config
 from lmp_analytics.cli.common import DebugOpt, WarehouseOpt, _fail, console, say
 from lmp_analytics.errors import LmpError, UsageError
+from lmp_analytics.presentation.messages import refusal
 
 
 def dashboard(
@@ -39,22 +40,16 @@ def dashboard_ready(port: int) -> Path:
 
     app_path = config.dashboard_app()
     if app_path is None:
-        raise UsageError(
-            f"cannot start the dashboard: its app is missing from this installation (neither "
-            f"{config.INSTALLED_DASHBOARD_APP} nor {config.DASHBOARD_APP} exists). Reinstall "
-            "the package (pip install .), or use --no-dashboard / `lmp status` to build "
-            "without it."
-        )
+        raise refusal(UsageError, "dashboard_missing", installed=config.INSTALLED_DASHBOARD_APP,
+                      source=config.DASHBOARD_APP)
     if importlib.util.find_spec("streamlit") is None:
-        raise UsageError("cannot start the dashboard: Streamlit is not installed "
-                         "(pip install streamlit), or use --no-dashboard")
+        raise refusal(UsageError, "no_streamlit")
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
         probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         try:
             probe.bind(("127.0.0.1", port))
         except OSError as exc:
-            raise UsageError(f"cannot start the dashboard: port {port} on 127.0.0.1 is in use "
-                             f"({exc.strerror}); choose another with --port") from None
+            raise refusal(UsageError, "port_in_use", port=port, detail=exc.strerror) from None
     return app_path
 
 

@@ -21,6 +21,7 @@ from lmp_analytics.cli.common import (
     say,
 )
 from lmp_analytics.errors import LmpError, UsageError
+from lmp_analytics.presentation.messages import refusal
 from lmp_analytics.terminal import safe
 
 # `lmp evaluate national`: the programme effect on the national school panel (issue 17).
@@ -38,8 +39,7 @@ def _selection_years(text: str) -> tuple[int, ...]:
 
     m = re.fullmatch(r"\s*(\d{4})\s*(?:-\s*(\d{4})\s*)?", text)
     if not m or int(m.group(2) or m.group(1)) < int(m.group(1)):
-        raise UsageError(f"--selection-years {text!r} is not allowed; use a span of survey "
-                         "years like 2010-2012")
+        raise refusal(UsageError, "selection_years", value=repr(text))
     return tuple(range(int(m.group(1)), int(m.group(2) or m.group(1)) + 1))
 
 
@@ -53,11 +53,10 @@ def _thresholds(text: str) -> dict[int, float]:
         except ValueError:
             g, v = "", float("nan")
         if not g or not 0 < v < 1:
-            raise UsageError(f"--threshold {part!r} is not allowed; use grade:share with grade "
-                             "7 or 10 and the share as a fraction, e.g. 7:0.15,10:0.10")
+            raise refusal(UsageError, "threshold_part", value=repr(part))
         out[int(g)] = v
     if set(out) != {7, 10}:
-        raise UsageError(f"--threshold {text!r} must give both grades, e.g. 7:0.15,10:0.10")
+        raise refusal(UsageError, "threshold_grades", value=repr(text))
     return out
 
 

@@ -20,6 +20,8 @@ from lmp_analytics.cli.common import (
     console,
     detail_text,
     err_console,
+    in_language,
+    localized,
     progress_bar,
     say,
     where,
@@ -27,6 +29,7 @@ from lmp_analytics.cli.common import (
 from lmp_analytics.errors import LmpError, UsageError
 from lmp_analytics.ingest import protect
 from lmp_analytics.pipeline import IngestReport
+from lmp_analytics.presentation.messages import refusal
 from lmp_analytics.terminal import cell, safe
 
 MAX_FILE_ROWS = 25
@@ -34,7 +37,9 @@ MAX_FILE_ROWS = 25
 
 def _print_report(report: IngestReport, verb: str) -> None:
     if report.roster_error:
-        err_console.print(f"[bold red]{say('roster_rejected')}:[/] {safe(report.roster_error)}",
+        shown = (in_language(report.roster_rejection, report.roster_error)
+                 if report.roster_rejection is not None else localized(report.roster_error))
+        err_console.print(f"[bold red]{say('roster_rejected')}:[/] {safe(shown)}",
                           highlight=False)
         err_console.print(say("nothing_loaded"))
         return
@@ -60,13 +65,13 @@ def _print_report(report: IngestReport, verb: str) -> None:
     if shown:
         console.print(table)
     for w in report.warnings:
-        console.print(f"[yellow]{say('warning')}:[/] {safe(w)}", highlight=False)
+        console.print(f"[yellow]{say('warning')}:[/] {safe(localized(w))}", highlight=False)
     for o in report.outcomes:
         for w in o.warnings:
-            console.print(f"[yellow]{say('warning')}:[/] {safe(w)}", highlight=False)
+            console.print(f"[yellow]{say('warning')}:[/] {safe(localized(w))}", highlight=False)
     for notice in report.notices:
         keyed = report.notice_keys.get(notice) if cli_lang() != "en" else None
-        shown = say(keyed[0], **keyed[1]) if keyed else notice
+        shown = say(keyed[0], **keyed[1]) if keyed else localized(notice)
         console.print(f"[yellow]{say('note_lower')}:[/] {safe(shown)}", highlight=False)
     for o in report.outcomes:  # what each correction replaced: pupils before -> after
         for r in o.replaced:
@@ -222,16 +227,16 @@ def inspect(
     from lmp_analytics.errors import FileRejected
     from lmp_analytics.ingest.inspect import inspect_tables
     from lmp_analytics.ingest.readers import read_many
+    from lmp_analytics.presentation.messages import rejection
 
     try:
         _not_a_folder("--profile", profile)
         if profile is not None and profile.exists() and not force:
-            raise UsageError(f"--profile {profile} exists already; give --force to overwrite it")
+            raise refusal(UsageError, "profile_exists", path=profile)
         files = [Path(p) for p in paths]
         for path in files:
             if not path.is_file():
-                raise FileRejected(str(path), "is a folder, not a file" if path.is_dir()
-                                   else "does not exist")
+                raise rejection(path, "folder" if path.is_dir() else "missing")
         tables = read_many([(path, path.read_bytes()) for path in files])
         for table in tables:
             if isinstance(table, FileRejected):
@@ -245,13 +250,13 @@ def inspect(
     for col in found.columns:
         unmatched = ", ".join(f"{lab.value} ({lab.count})" for lab in col.unmatched_labels)
         close = [lab for lab in col.labels if lab.how.startswith("nær")]
-        how = col.how + (f"; {say('insp_close', n=len(close))}" if close else "")
+        how = localized(col.match) + (f"; {say('insp_close', n=len(close))}" if close else "")
         style = "red" if col.target is None and col.how != "fjernes" else ""
         table.add_row(cell(col.header, style), cell(col.target or "-"), cell(how),
                       cell(unmatched, "red" if unmatched else ""))
     console.print(table)
     console.print(say("insp_codebook", codebook=safe(found.codebook),
-                      note=safe(found.version_note)), highlight=False)
+                      note=safe(localized(found.version_note))), highlight=False)
     if profile is not None:
         try:
             profile.write_text(found.profile([p.name for p in files]), encoding="utf-8")

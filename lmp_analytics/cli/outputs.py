@@ -13,6 +13,7 @@ from lmp_analytics.choices import choose
 from lmp_analytics.cli.common import (
     TABLE_FORMATS,
     DebugOpt,
+    DocLangOpt,
     FormatOpt,
     OutOpt,
     RoleOpt,
@@ -27,12 +28,14 @@ from lmp_analytics.cli.common import (
     _term,
     cli_lang,
     console,
+    document_lang,
     err_console,
     for_stdout,
     progress_bar,
     say,
 )
 from lmp_analytics.errors import LmpError, UsageError
+from lmp_analytics.presentation.messages import refusal
 from lmp_analytics.terminal import safe
 
 
@@ -106,8 +109,7 @@ def compare(
 
     try:
         if choose("--level", level, LEVELS) != "skole":
-            raise UsageError("compare --level supports 'skole'; programme-level effects are in "
-                             "the notebooks and lmp_analytics.evaluation.programme")
+            raise refusal(UsageError, "compare_level")
         indicator = _indicator(indicator)
         phase = None if phase is None else choose("--phase", phase, PHASE_RANK)
         fmt = _output(fmt, out, TABLE_FORMATS, needs_out=("parquet",))
@@ -147,7 +149,7 @@ def report(
     pulje: Annotated[int | None, typer.Option(help="Every school of a pulje (batch).")] = None,
     term: Annotated[str | None, typer.Option(help="Term, e.g. 2025V (default: the school's "
                                              "latest round).")] = None,
-    lang: Annotated[str, typer.Option(help="nb | nn | en")] = "nb",
+    lang: DocLangOpt = None,
     fmt: Annotated[str, typer.Option("--format", help="pdf | html")] = "pdf",
     role: RoleOpt = None,
     warehouse: WarehouseOpt = None,
@@ -155,12 +157,11 @@ def report(
 ) -> None:
     """Printable school report(s): indicators over time, latest change, before/after the phase
     just finished, grades, data quality; role-scoped, suppressed and audited."""
-    from lmp_analytics.presentation.strings import LANGS
     from lmp_analytics.reports import FORMATS, write_school_reports
 
     try:
         fmt = choose("--format", fmt, FORMATS)
-        lang = choose("--lang", lang, LANGS)
+        lang = document_lang(lang)
         term = _term(term)
         role = _role(role)
         with progress_bar(err_console) as bar:

@@ -12,11 +12,13 @@ from lmp_analytics import failures
 from lmp_analytics.choices import choose
 from lmp_analytics.cli.common import (
     DebugOpt,
+    DocLangOpt,
     RoleOpt,
     WarehouseOpt,
     _fail,
     _role,
     console,
+    document_lang,
     say,
 )
 from lmp_analytics.errors import LmpError
@@ -27,7 +29,7 @@ def tilstandsrapport(
     kommune: Annotated[str, typer.Option(help="Kommunenummer, e.g. 5530.")],
     skoleaar: Annotated[str, typer.Option("--skoleaar", help="School year, e.g. 2025-26.")],
     fmt: Annotated[str, typer.Option("--format", help="docx | pdf | html | md")] = "docx",
-    lang: Annotated[str, typer.Option(help="nb | nn | en")] = "nb",
+    lang: DocLangOpt = None,
     out: Annotated[Path | None, typer.Option(
         "--out", help="File to write (default: lmp-tilstandsrapport-<kommune>-<skoleår>-"
                       "<lang>.<format> here).")] = None,
@@ -37,12 +39,11 @@ def tilstandsrapport(
 ) -> None:
     """The kommune's chapter on learning environment and bullying for the annual state report
     (tilstandsrapport): Spekter per school, Elevundersøkelsen, LMP phases, data quality."""
-    from lmp_analytics.presentation.strings import LANGS
     from lmp_analytics.reports.tilstand import FORMATS, write_tilstandsrapport
 
     try:
         fmt = choose("--format", fmt, FORMATS)
-        lang = choose("--lang", lang, LANGS)
+        lang = document_lang(lang)
         path = write_tilstandsrapport(out, kommune.strip(), skoleaar, fmt=fmt, lang=lang,
                                       role=_role(role), warehouse=warehouse)
     except (LmpError, ValueError, PermissionError) as exc:

@@ -11,10 +11,9 @@ import polars as pl
 
 from lmp_analytics.codebook import (
     NEGATIVE_NOMINATION_RULE_DATE,
-    NEGATIVE_NOMINATION_RULE_NB,
     Codebook,
 )
-from lmp_analytics.errors import FileRejected, keyed
+from lmp_analytics.errors import FileRejected
 from lmp_analytics.ingest.mapped import (
     FILE_COL,
     LINE_COL,
@@ -23,6 +22,7 @@ from lmp_analytics.ingest.mapped import (
 )
 from lmp_analytics.ingest.readers import RawTable, check_duplicate_columns, normalise_column
 from lmp_analytics.ingest.values import date_expr, item_sets
+from lmp_analytics.presentation.messages import message, rejection
 from lmp_analytics.registry import orgnr_problem
 
 
@@ -57,17 +57,13 @@ def check_headers(tables: Sequence[RawTable], rows_read: list[int],
         missing = [c for c in REQUIRED_COLUMNS if c not in table.frame.columns]
         try:
             if missing:
-                found = ", ".join(table.frame.columns) or "(none)"
-                raise FileRejected(
-                    path,
-                    f"lacks the required column(s) {', '.join(missing)} in its header row (line "
-                    f"{table.header_line}) (found: {found}{header_hint(table)})",
-                    row=table.header_line,
-                    column=missing[0],
-                )
+                found = ", ".join(table.frame.columns) or message("notice.none")
+                raise rejection(path, "required_columns", missing=", ".join(missing),
+                                line=table.header_line, found=found, hint=header_hint(table),
+                                row=table.header_line, column=missing[0])
             check_duplicate_columns(table, known)
             if rows_read[i] == 0:
-                raise FileRejected(path, "has a header row but no data rows")
+                raise rejection(path, "no_data_rows")
         except FileRejected as exc:
             rejected[i] = exc
     return rejected
@@ -86,24 +82,15 @@ def check_versions_and_schools(data: pl.DataFrame, tables: Sequence[RawTable],
     unknown = pl.col("versjon").is_not_null() & ~pl.col("versjon").is_in(list(books))
     for i, (line, value) in first_per_file(data.filter(alive(rejected)), unknown,
                                            pl.col("versjon")).items():
-        rejected[i] = keyed(FileRejected(
-            str(tables[i].path),
-            f"unknown instrument version '{value}'; expected one of {', '.join(sorted(books))}",
-            row=line,
-            column="versjon",
-        ), "unknown_version", value=value, expected=", ".join(sorted(books)))
+        rejected[i] = rejection(tables[i].path, "unknown_version", value=value,
+                                expected=", ".join(sorted(books)), row=line, column="versjon")
     outside = pl.col("skole_orgnr").is_not_null() & ~pl.col("skole_orgnr").is_in(
         sorted(roster_orgnrs))
     for i, (line, value) in first_per_file(data.filter(alive(rejected)), outside,
                                            pl.col("skole_orgnr")).items():
         typo = orgnr_problem(value)  # a wrong check digit is a typing error, not a new school
-        rejected[i] = keyed(FileRejected(
-            str(tables[i].path),
-            f"school '{value}' is not in the programme roster (program.csv); "
-            + (f"expected {typo}" if typo else "add it to the roster first"),
-            row=line,
-            column="skole_orgnr",
-        ), "not_in_roster_typo" if typo else "not_in_roster", value=value, typo=typo)
+        rejected[i] = rejection(tables[i].path, "not_in_roster_typo" if typo else "not_in_roster",
+                                value=value, typo=typo, row=line, column="skole_orgnr")
 
 
 def file_columns(tables: Sequence[RawTable], live: pl.DataFrame, books: dict[str, Codebook],
@@ -152,16 +139,15 @@ def _column_warnings(path: str, cols: list[str], versions: tuple[str, ...], item
     """The file's answer columns; warnings for unknown columns and items of other versions."""
     extra = [c for c in cols if c not in sets.known]
     if extra:
-        warnings.append(f"{path}: ignored unknown column(s) {', '.join(extra)} "
-                        "(not stored)")
+        warnings.append(message("notice.unknown_columns_ignored", path=path,
+                                columns=", ".join(extra)))
     answer_cols = [c for c in cols if c in item_codes]
     not_in_versions = [c for c in cols
                        if c in sets.items and c not in item_codes and c not in sets.nominations]
     if not_in_versions:
-        warnings.append(
-            f"{path}: column(s) {', '.join(not_in_versions)} are not items of "
-            f"{', '.join(versions)}; ignored"
-        )
+        warnings.append(message("notice.items_of_other_versions", path=path,
+                                columns=", ".join(not_in_versions),
+                                versions=", ".join(versions)))
     return answer_cols
 
 
@@ -171,16 +157,14 @@ def header_hint(table: RawTable) -> str:
     wanted = set(REQUIRED_COLUMNS)
     for line, cells in table.head[1:]:
         if len({normalise_column(c) for c in cells if c is not None} & wanted) >= 3:
-            return (f"; the header seems to be on line {line}: delete the rows above it so that "
-                    "the header is the first row")
+            return message("notice.hint_header_below", line=line)
     first_cells = {normalise_column(cells[0]) for _, cells in table.head if cells and cells[0]}
     if len(first_cells & wanted) >= 3:
-        return ("; the field names run down the first column: the sheet seems to be transposed "
-                "(one row per field), expected one column per field with the names in row 1")
+        return message("notice.hint_transposed")
     if table.file_format == "xlsx":
-        return "; the header must be row 1 of the first sheet, one column per field"
+        return message("notice.hint_xlsx_header")
     if len(table.frame.columns) == 1:
-        return f"; the delimiter was read as '{table.delimiter}'"
+        return message("notice.hint_delimiter", delimiter=table.delimiter)
     return ""
 
 
@@ -198,15 +182,10 @@ def check_nominations(path: str, frame: pl.DataFrame, nomination_cols: list[str]
     for col in nomination_cols:
         filled = is_prev & frame.get_column(col).is_not_null()
         if filled.any() or is_prev.all():
-            raise FileRejected(
-                path,
-                f"has the negative-nomination column '{col}' in a "
-                f"'{sorted(preventive)[0]}' export; naming pupils in negative relations is "
-                "only lawful in the concrete-suspicion version (spekter-2022-mistanke). "
-                "Remove the column and its contents before importing",
+            raise rejection(
+                path, "negative_nominations_preventive", name=col, version=sorted(preventive)[0],
                 row=int(frame.get_column(LINE_COL).filter(filled)[0]) if filled.any() else None,
-                column=col,
-            )
+                column=col)
 
 
 def check_nomination_rule(path: str, frame: pl.DataFrame, negative_cols: list[str],
@@ -233,17 +212,11 @@ def check_nomination_rule(path: str, frame: pl.DataFrame, negative_cols: list[st
             flags.get_column(col).str.strip_chars() != "")
         if filled.any() or is_bound.all():
             at = flags.filter(filled if filled.any() else is_bound).row(0, named=True)
-            raise FileRejected(
-                path,
-                f"has the negative-nomination column '{col}' in a round dated {at['dato']} "
-                f"(version '{at['versjon']}'), on or after {rule}: under the "
-                f"{NEGATIVE_NOMINATION_RULE_NB} pupils may be named in negative relations only in "
-                "a concrete-suspicion survey (spekter-2022-mistanke), whatever the version "
-                "label says. Remove the column and its contents before importing, or import "
-                "the round as a concrete-suspicion round if it was one",
-                row=int(at[LINE_COL]),
-                column=col,
-            )
+            raise rejection(
+                path, "negative_nominations_rule", name=col, date=at["dato"],
+                version=at["versjon"], rule=rule,
+                regulation=message("notice.nomination_regulation"), row=int(at[LINE_COL]),
+                column=col)
 
 
 def _ordered_union(lists) -> list[str]:

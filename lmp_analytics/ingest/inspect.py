@@ -19,6 +19,7 @@ from lmp_analytics.codebook import Codebook, normalise_label
 from lmp_analytics.ingest.profile import CONTRACT_COLUMNS, profile_text
 from lmp_analytics.ingest.protect import identifying_columns
 from lmp_analytics.ingest.readers import RawTable, normalise_column
+from lmp_analytics.presentation.messages import message
 
 HEADER_CUTOFF = 0.85
 """Smallest difflib ratio for a header to match a question text it is not equal to."""
@@ -65,6 +66,13 @@ class ColumnMatch:
     target: str | None
     how: str  # "id", "kontrakt", "tekst", "nær (0.93)", "fjernes", "ingen"
     labels: list[LabelMatch] = field(default_factory=list)
+    match: str = ""
+    """What ``how`` says, for a person: a :class:`~lmp_analytics.errors.Message` keyed
+    ``cli.insp_how.*`` (English text; the CLI says it in ``LMP_LANG``)."""
+
+    def __post_init__(self) -> None:
+        if not self.match:
+            self.match = _match_text(self.how)
 
     @property
     def unmatched_labels(self) -> list[LabelMatch]:
@@ -113,6 +121,15 @@ class Inspection:
                             header)
 
 
+def _match_text(how: str) -> str:
+    """The keyed text of a column's ``how`` (``nær (0.93)``: close, with its ratio)."""
+    if how.startswith("nær ("):
+        return message("insp_how.close", ratio=how[len("nær ("):-1])
+    kinds = {"id": "id", "kontrakt": "contract", "tekst": "text", "fjernes": "dropped",
+             "ingen": "none"}
+    return message(f"insp_how.{kinds[how]}") if how in kinds else how
+
+
 def _columns_and_values(tables: Sequence[RawTable]) -> tuple[dict[str, str], dict[str, Counter]]:
     headers: dict[str, str] = {}
     values: dict[str, Counter] = {}
@@ -130,15 +147,14 @@ def _choose_version(found: set[str], values: dict[str, Counter],
                     books: dict[str, Codebook]) -> tuple[str, str]:
     named = [v for v in values.get("versjon", Counter()) if v in books]
     if len(named) == 1:
-        return named[0], "from the file's versjon column"
+        return named[0], message("insp_how.version_named")
 
     def fit(version: str) -> tuple[int, int]:
         items = set(books[version].items)
         return len(found & items), -len(items - found)
 
     best = max(sorted(books), key=fit)
-    return best, (f"chosen from the columns ({fit(best)[0]} items of {best} found): the file has "
-                  "no single versjon; check it")
+    return best, message("insp_how.version_guessed", n=fit(best)[0], version=best)
 
 
 def _match_labels(counts: Counter, book: Codebook, item: str) -> list[LabelMatch]:
@@ -191,6 +207,7 @@ def inspect_tables(tables: Sequence[RawTable], books: dict[str, Codebook]) -> In
     for m in matches:  # two columns for one item: neither is guessed
         if m.target and taken[m.target] > 1 and m.how != "kontrakt":
             m.how = f"ingen ({taken[m.target]} kolonner passer '{m.target}')"
+            m.match = message("insp_how.ambiguous", n=taken[m.target], item=m.target)
             m.target = None
     found = {m.target for m in matches if m.target}
     version, note = _choose_version(found, values, books)
@@ -199,5 +216,6 @@ def inspect_tables(tables: Sequence[RawTable], books: dict[str, Codebook]) -> In
         if m.target in book.items and not book.items[m.target].is_nomination:
             m.labels = _match_labels(values[name], book, m.target)
         elif m.target and m.target in item_ids and m.target not in book.items:
+            m.match = message("insp_how.not_in_version", item=m.target, version=version)
             m.target, m.how = None, f"ingen (item '{m.target}' finnes ikke i {version})"
     return Inspection(version, note, matches)

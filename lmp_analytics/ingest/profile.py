@@ -28,9 +28,10 @@ from pathlib import Path
 import polars as pl
 
 from lmp_analytics.codebook import Codebook, load_codebooks, normalise_label
-from lmp_analytics.errors import FileRejected, LmpError
+from lmp_analytics.errors import LmpError, keyed
 from lmp_analytics.ingest.mapping import OPTIONAL_COLUMNS, REQUIRED_COLUMNS
 from lmp_analytics.ingest.readers import RawTable, normalise_column
+from lmp_analytics.presentation.messages import message, rejection
 
 #: Columns of the data contract a profile may map a column to (besides the codebook's items).
 CONTRACT_COLUMNS = tuple(REQUIRED_COLUMNS + OPTIONAL_COLUMNS)
@@ -53,8 +54,11 @@ class MappingProfile:
     """The codebook version's purpose (``forebyggende``/``mistanke``)."""
 
 
-def _fail(path: Path, what: str) -> ProfileError:
-    return ProfileError(f"mapping profile {path}: {what}")
+def _fail(path: Path, key: str, **values: object) -> ProfileError:
+    """The refusal ``cli.profile.<key>`` of the profile at ``path`` (keyed for the CLI)."""
+    why = message(f"profile.{key}", **values)
+    return keyed(ProfileError(str(message("profile.refused", path=path, why=why))),
+                 "profile.refused", path=path, why=why)
 
 
 def load_profile(path: str | Path, books: dict[str, Codebook] | None = None) -> MappingProfile:
@@ -64,16 +68,16 @@ def load_profile(path: str | Path, books: dict[str, Codebook] | None = None) -> 
     try:
         raw = tomllib.loads(path.read_text(encoding="utf-8"))
     except FileNotFoundError as exc:
-        raise _fail(path, "does not exist") from exc
+        raise _fail(path, "missing") from exc
     except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
-        raise _fail(path, f"cannot be read as TOML ({exc})") from exc
+        raise _fail(path, "not_toml", detail=exc) from exc
     unknown = sorted(set(raw) - {"codebook", "columns", "labels"})
     if unknown:
-        raise _fail(path, f"unknown entry '{unknown[0]}' (allowed: codebook, columns, labels)")
+        raise _fail(path, "unknown_entry", entry=unknown[0])
     version = raw.get("codebook")
     if not isinstance(version, str) or version not in books:
-        raise _fail(path, f"codebook = {version!r} is not a known version; known: "
-                    f"{', '.join(sorted(books))}")
+        raise _fail(path, "unknown_codebook", version=repr(version),
+                    known=", ".join(sorted(books)))
     book = books[version]
     targets = set(book.items) | set(CONTRACT_COLUMNS)
     columns: dict[str, str] = {}
@@ -81,34 +85,33 @@ def load_profile(path: str | Path, books: dict[str, Codebook] | None = None) -> 
     headers: dict[str, str] = {}
     for header, target in _table(raw, "columns", path).items():
         if not isinstance(target, str) or target not in targets:
-            raise _fail(path, f"[columns] \"{header}\" = {target!r}: not an item of {version} "
-                        "nor a contract column")
+            raise _fail(path, "not_a_target", header=header, target=repr(target),
+                        version=version)
         if target in mapped_from:
-            raise _fail(path, f"[columns] item '{target}' is mapped twice: from "
-                        f"\"{mapped_from[target]}\" and from \"{header}\"")
+            raise _fail(path, "mapped_twice", target=target, first=mapped_from[target],
+                        header=header)
         key = normalise_column(header)
         if key in columns:
-            raise _fail(path, f"[columns] \"{headers[key]}\" and \"{header}\" are the same "
-                        "column (names are compared case- and space-insensitively)")
+            raise _fail(path, "same_column", first=headers[key], header=header)
         headers[key] = header
         mapped_from[target] = header
         columns[key] = target
     labels: dict[str, dict[str, int]] = {}
     for item, entries in _table(raw, "labels", path).items():
         if item not in book.items or book.items[item].is_nomination:
-            raise _fail(path, f"[labels.{item}]: '{item}' is not an answer item of {version}")
+            raise _fail(path, "not_an_answer_item", item=item, version=version)
         if not isinstance(entries, dict):
-            raise _fail(path, f"[labels.{item}] must be a table of label = code")
+            raise _fail(path, "labels_not_a_table", item=item)
         codes = book.scales[book.items[item].scale].codes
         seen: dict[str, tuple[str, int]] = {}
         for label, code in entries.items():
             if isinstance(code, bool) or not isinstance(code, int) or code not in codes:
-                raise _fail(path, f"[labels.{item}] \"{label}\" = {code!r}: the scale "
-                            f"'{book.items[item].scale}' has the codes {list(codes)}")
+                raise _fail(path, "code_not_in_scale", item=item, label=label, code=repr(code),
+                            scale=book.items[item].scale, codes=str(list(codes)))
             key = normalise_label(label)
             if key in seen and seen[key][1] != code:
-                raise _fail(path, f"[labels.{item}] the label \"{label}\" is mapped to two "
-                            f"codes: {seen[key][1]} (as \"{seen[key][0]}\") and {code}")
+                raise _fail(path, "label_twice", item=item, label=label, first=seen[key][1],
+                            spelled=seen[key][0], code=code)
             seen[key] = (label, code)
         labels[item] = {key: code for key, (_, code) in seen.items()}
     return MappingProfile(path, version, columns, labels, book.formal)
@@ -117,7 +120,7 @@ def load_profile(path: str | Path, books: dict[str, Codebook] | None = None) -> 
 def _table(raw: dict, name: str, path: Path) -> dict:
     value = raw.get(name, {})
     if not isinstance(value, dict):
-        raise _fail(path, f"[{name}] must be a table")
+        raise _fail(path, "not_a_table", name=name)
     return value
 
 
@@ -134,9 +137,8 @@ def apply_profile(table: RawTable, profile: MappingProfile) -> RawTable:
             continue
         if target in frame.columns and profile.columns.get(target, target) == target:
             original = table.original_columns.get(name, name)
-            raise FileRejected(
-                str(table.path), f"the mapping profile {profile.source} maps this column to "
-                f"'{target}', but the file also has a column '{target}'", column=original)
+            raise rejection(table.path, "profile_collision", profile=profile.source,
+                            target=target, column=original)
         rename[name] = target
     originals = {rename.get(n, n): table.original_columns.get(n, n) for n in frame.columns}
     frame = frame.rename(rename)

@@ -19,6 +19,7 @@ from lmp_analytics.ingest.schemas import (
     phases_schema,
     roster_schema,
 )
+from lmp_analytics.presentation.messages import expectation, message, rejection
 from lmp_analytics.registry import check_kommunenummer, orgnr_problem
 from lmp_analytics.terms import parse_term, shift_term
 
@@ -55,15 +56,11 @@ def _require_columns(
     check_duplicate_columns(table, set(required))
     missing = [c for c in required if c not in table.frame.columns]
     if missing:
-        found = ", ".join(table.frame.columns) or "(none)"
-        raise RosterError(
-            str(table.path),
-            f"lacks the required column(s) {', '.join(missing)} (found: {found}; "
-            f"delimiter read as '{table.delimiter or '-'}')",
-            column=missing[0],
-        )
+        found = ", ".join(table.frame.columns) or message("notice.none")
+        raise rejection(table.path, "roster_columns", missing=", ".join(missing), found=found,
+                        delimiter=table.delimiter or "-", column=missing[0], cls=RosterError)
     if table.frame.height == 0 and not allow_empty:
-        raise RosterError(str(table.path), "has a header but no rows")
+        raise rejection(table.path, "roster_no_rows", cls=RosterError)
 
 
 def _as_int(table: RawTable, column: str) -> pl.Expr:
@@ -88,16 +85,12 @@ def _raise_failures(table: RawTable, failures: list[RowFailure]) -> None:
     lines = []
     for f in failures[:10]:
         raw = table.frame.get_column(f.column)[f.index] if f.column in table.frame.columns else None
-        lines.append(f"row {table.line_of(f.index)}, column '{f.column}': got {raw!r}, "
-                     f"expected {f.reason}")
-    more = f" (and {len(failures) - 10} more)" if len(failures) > 10 else ""
+        lines.append(message("notice.invalid_cell", row=table.line_of(f.index), column=f.column,
+                             value=repr(raw), expected=expectation(f.reason)))
     first = failures[0]
-    raise RosterError(
-        str(table.path),
-        f"{len(failures)} invalid cell(s){more}:\n  " + "\n  ".join(lines),
-        row=table.line_of(first.index),
-        column=first.column,
-    )
+    raise rejection(table.path, "roster_cells_more" if len(failures) > 10 else "roster_cells",
+                    n=len(failures), more=len(failures) - 10, lines=lines,
+                    row=table.line_of(first.index), column=first.column, cls=RosterError)
 
 
 def _non_integer_failures(table: RawTable, typed: pl.DataFrame, columns: list[str]) -> list:
@@ -134,8 +127,8 @@ def read_roster(
     dups = idx.filter(pl.col("skole_orgnr").is_duplicated())
     for org, group in dups.group_by("skole_orgnr", maintain_order=True).agg("i").iter_rows():
         where = ", ".join(str(table.line_of(int(i))) for i in group)
-        failures += [RowFailure(int(i), "skole_orgnr", "an organisation number that is unique "
-                                f"in the file ({org} is listed on lines {where})")
+        failures += [RowFailure(int(i), "skole_orgnr",
+                                message("expect.unique_orgnr", orgnr=org, lines=where))
                      for i in group]
     for i in idx.filter(
         (pl.col("rolle") == "deltaker") & (pl.col("pulje").is_null() | pl.col("oppstart").is_null())
@@ -181,8 +174,8 @@ def _registry_checks(
             continue  # the schema already reports the form
         check = check_kommunenummer(code)
         if check.status == "retired":
-            notes.append(f"{table.path}, row {table.line_of(i)}, column 'kommunenummer': "
-                         f"{check.message}")
+            notes.append(message("notice.kommune_retired", path=table.path,
+                                 row=table.line_of(i), detail=check.message))
             kommune[i] = check.code
         elif not check.ok:
             failures.append(RowFailure(i, "kommunenummer", check.message or ""))

@@ -23,6 +23,7 @@ from lmp_analytics.ingest.schemas import (
     collect_failures,
     early_date_reason,
 )
+from lmp_analytics.presentation.messages import rejection
 
 KEY_COLS = [FILE_COL, "skole_orgnr", "term", "versjon", "runde", "elev"]
 
@@ -86,13 +87,10 @@ def split_valid(typed: pl.DataFrame, quarantine: pl.DataFrame, tables: list[RawT
         n_bad = bad_per_file.get(i, 0)
         if n_bad and n_bad == rows_per_file.get(i, 0):
             first = quarantine.filter(pl.col(FILE_COL) == i).row(0, named=True)
-            rejected[i] = FileRejected(
-                str(tables[i].path),
-                f"every row failed validation ({n_bad} rows); the first: got "
-                f"{first['value']!r}, {first['reason']}",
-                row=first["row_number"],
-                column=first["column_name"],
-            )
+            rejected[i] = rejection(tables[i].path, "every_row_failed", n=n_bad,
+                                    value=repr(first["value"]), reason=first["reason"],
+                                    code=first.get("reason_code"), row=first["row_number"],
+                                    column=first["column_name"])
     keep = [i for i in files if rejected[i] is None]
     good = typed.join(bad.select(INDEX_COL), on=INDEX_COL, how="anti") if bad.height else typed
     if len(keep) < len(files):

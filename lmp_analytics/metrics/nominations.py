@@ -14,6 +14,7 @@ from __future__ import annotations
 import duckdb
 import polars as pl
 
+from lmp_analytics.presentation.messages import refusal
 from lmp_analytics.privacy.roles import Role, parse_role
 from lmp_analytics.privacy.suppression import suppress
 from lmp_analytics.warehouse.meta import reader_min_n
@@ -35,8 +36,7 @@ def no_friend_share(con: duckdb.DuckDBPyConnection, *, role: Role | str,
     warehouse's threshold unless stricter). Only ``forsker`` may read it (PermissionError)."""
     role = parse_role(role) if isinstance(role, str) else role
     if not role.may_see_groups(dashboard=False):
-        raise PermissionError("the share of pupils without a friend nomination is a class-level "
-                              "figure, only available to 'forsker'")
+        raise refusal(PermissionError, "no_friend_forsker_only")
     threshold = max(reader_min_n(con), min_n or 0)
     query = named("nominations", "no_friend_counts")
     rows = con.execute(query, [FRIEND_ITEM, FRIEND_ITEM]).fetchall()

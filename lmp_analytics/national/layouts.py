@@ -30,8 +30,8 @@ from typing import Any
 
 import polars as pl
 
-from lmp_analytics.errors import FileRejected
 from lmp_analytics.ingest.readers import RawTable, normalise_column, read_table
+from lmp_analytics.presentation.messages import message, rejection
 from lmp_analytics.registry import fylker, kommuner
 
 STATBANK = "statistikkbank"
@@ -86,14 +86,13 @@ def read_json_table(path: Path) -> RawTable:
     try:
         data = json.loads(path.read_bytes().decode("utf-8-sig"))
     except (UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise FileRejected(str(path), f"is not valid JSON in UTF-8: {exc}") from exc
+        raise rejection(path, "eu_json", detail=exc) from exc
     if isinstance(data, dict):
         data = data.get("data", data.get("Data"))
     if not isinstance(data, list) or not all(isinstance(r, dict) for r in data):
-        raise FileRejected(str(path), "expected a JSON array of row objects (or an object with "
-                           "'data': [...]), as the statistics bank's Eksport/<report>/data gives")
+        raise rejection(path, "eu_json_shape")
     if not data:
-        raise FileRejected(str(path), "holds no rows")
+        raise rejection(path, "eu_no_rows")
     names: list[str] = []
     for row in data:
         names += [k for k in row if k not in names]
@@ -131,14 +130,9 @@ def _value_column(table: RawTable) -> tuple[str, str]:
     scores = [c for c in cols if c in _SCORE_COLUMNS or c.startswith(_SCORE_PREFIX)]
     found = [(c, "pct") for c in shares] + [(c, "score_1_5") for c in scores]
     if len(found) != 1:
-        what = ", ".join(table.original_columns.get(c, c) for c, _ in found) or "none"
-        raise FileRejected(
-            str(table.path),
-            "expected exactly one value column named after the measure (e.g. 'AndelMobbet' "
-            f"for a share in percent, 'Score' or 'Snitt…' for a mean index 1-5); found {what}. "
-            "Participation tables (AndelDeltatt) are not survey results",
-            row=table.header_line,
-        )
+        what = (", ".join(table.original_columns.get(c, c) for c, _ in found)
+                or message("notice.none"))
+        raise rejection(table.path, "eu_value_column", found=what, row=table.header_line)
     return found[0]
 
 

@@ -41,6 +41,7 @@ from lmp_analytics.national.schema import (
     validate_results,
 )
 from lmp_analytics.national.series import parse_school_year, series_version
+from lmp_analytics.presentation.messages import rejection
 
 LEGACY_KEYS = {"skolear", "enhetsniva", "enhetskode", "indikator", "antall_besvart"}
 
@@ -81,9 +82,7 @@ def _decode(path: Path, raw: bytes) -> tuple[str, str]:
         try:
             return raw.decode("utf-16"), "utf-16"
         except UnicodeDecodeError as exc:
-            raise FileRejected(
-                str(path), f"starts like UTF-16 but cannot be decoded: {exc}"
-            ) from exc
+            raise rejection(path, "eu_utf16", detail=exc) from exc
     try:
         encoding = "utf-8-sig" if raw.startswith(codecs.BOM_UTF8) else "utf-8"
         return raw.decode("utf-8-sig"), encoding
@@ -92,11 +91,8 @@ def _decode(path: Path, raw: bytes) -> tuple[str, str]:
     try:
         return raw.decode("cp1252"), "cp1252"
     except UnicodeDecodeError as exc:
-        raise FileRejected(
-            str(path),
-            f"not text in UTF-8 or Windows-1252 (byte 0x{raw[exc.start]:02x} at offset "
-            f"{exc.start}); save the export as CSV (UTF-8)",
-        ) from exc
+        raise rejection(path, "eu_encoding", byte=f"0x{raw[exc.start]:02x}",
+                        offset=exc.start) from exc
 
 
 def _sniff_delimiter(header_line: str) -> str:
@@ -120,23 +116,15 @@ def _map_header(path: str, header: list[str], line: int) -> tuple[dict[str, int]
             unknown.append(name.strip())
             continue
         if column in index:
-            raise FileRejected(
-                path,
-                f"column '{name.strip()}' appears twice (also as '{labels[column]}')",
-                row=line,
-                column=name.strip(),
-            )
+            raise rejection(path, "eu_column_twice", name=name.strip(), other=labels[column],
+                            row=line, column=name.strip())
         index[column] = i
         labels[column] = name.strip()
     missing = [CANONICAL_HEADER[c] for c in _HEADERS if c not in index]
     if missing:
         found = ", ".join(repr(h.strip()) for h in header)
-        raise FileRejected(
-            path,
-            f"missing column(s) {', '.join(missing)}; found {found}. Expected the Udir "
-            "statistikkbank columns " + ", ".join(CANONICAL_HEADER.values()),
-            row=line,
-        )
+        raise rejection(path, "eu_missing_columns", missing=", ".join(missing), found=found,
+                        expected=", ".join(CANONICAL_HEADER.values()), row=line)
     if unknown:
         warnings.warn(
             f"{path}: ignoring unknown column(s) {', '.join(map(repr, unknown))}",
@@ -227,10 +215,10 @@ def read_legacy(file: Path) -> EuExport:
     try:
         raw = file.read_bytes()
     except OSError as exc:
-        raise FileRejected(name, f"cannot be read: {exc.strerror or exc}") from exc
+        raise rejection(name, "unreadable", detail=exc.strerror or exc) from exc
     text, encoding = _decode(file, raw)
     if not text.strip():
-        raise FileRejected(name, "is empty; expected a header row and data rows")
+        raise rejection(name, "eu_empty")
 
     first_line = next(line for line in text.splitlines() if line.strip())
     delimiter = _sniff_delimiter(first_line)
@@ -287,7 +275,7 @@ def read_legacy(file: Path) -> EuExport:
         raw_cells[line] = {labels[col]: text for col, text in cells.items()}
 
     if header is None:  # pragma: no cover - text.strip() above guarantees a header
-        raise FileRejected(name, "has no header row")
+        raise rejection(name, "no_header")
     frame = (
         pl.DataFrame(rows, schema=RESULT_SCHEMA, orient="row")
         if rows

@@ -9,7 +9,6 @@ from typing import Any
 
 import polars as pl
 
-from lmp_analytics.errors import FileRejected
 from lmp_analytics.national.export import EuExport, flag_duplicates
 from lmp_analytics.national.layouts import (
     STATBANK,
@@ -37,6 +36,7 @@ from lmp_analytics.national.schema import (
     validate_results,
 )
 from lmp_analytics.national.series import parse_school_year, series_version
+from lmp_analytics.presentation.messages import rejection
 
 PRELIMINARY_RE = re.compile(r"^\s*forel(ø|o|oe)pige\s+tall\s*:?\s*", re.IGNORECASE)
 _KJONN = {"a": "alle", "alle": "alle", "alle kjønn": "alle", "begge kjønn": "alle",
@@ -154,14 +154,8 @@ def read_published(file: Path, roster: pl.DataFrame | None) -> EuExport:
     layout = detect(table)
     if layout is None:
         found = ", ".join(repr(table.original_columns.get(c, c)) for c in table.frame.columns)
-        raise FileRejected(
-            name,
-            f"is not an Elevundersøkelsen layout this package reads; found columns {found}. "
-            "Expected the statistics bank's export (Skoleaarnavn, EnhetNivaa, …, AndelMobbet or "
-            "Score, AntallBesvart), Skoleporten's nedlasting.csv (Enhetsnavn;…;Indikator/delskår;"
-            "Periode;…;Verdi;Måleenhet) or " + ", ".join(CANONICAL_HEADER.values()),
-            row=table.header_line,
-        )
+        raise rejection(name, "eu_layout", found=found,
+                        legacy=", ".join(CANONICAL_HEADER.values()), row=table.header_line)
     all_cells = statbank_cells(table) if layout == STATBANK else skoleporten_cells(table, roster)
     by_code, by_name = _catalogue_maps()
     rows: list[dict[str, Any]] = []

@@ -19,7 +19,6 @@ from pathlib import Path
 
 import polars as pl
 
-from lmp_analytics.errors import FileRejected
 from lmp_analytics.national.export import LEGACY, EuExport, EuExportWarning
 from lmp_analytics.national.legacy import is_legacy, read_legacy
 from lmp_analytics.national.parsing import (
@@ -31,6 +30,7 @@ from lmp_analytics.national.parsing import (
 )
 from lmp_analytics.national.published import read_published
 from lmp_analytics.national.schema import RowProblem
+from lmp_analytics.presentation.messages import rejection
 
 __all__ = ["LEGACY", "NO_DATA", "SUPPRESSED", "EuExport", "EuExportWarning", "parse_count",
            "parse_number", "parse_trinn", "read_eu_export", "read_eu_export_with_problems"]
@@ -71,8 +71,8 @@ def read_eu_export(
     if export.problems.height:
         first = RowProblem(**export.problems.row(0, named=True))
         more = export.problems.height - 1
-        reason = first.detail
-        if more:
-            reason += f" ({more} more problem{'s' if more > 1 else ''} in this file)"
-        raise FileRejected(export.source_file, reason, row=first.row, column=first.column)
+        key = ("eu_row_problem" if not more else
+               "eu_row_problem_more1" if more == 1 else "eu_row_problem_more")
+        raise rejection(export.source_file, key, detail=first.detail, more=more, row=first.row,
+                        column=first.column)
     return export.results

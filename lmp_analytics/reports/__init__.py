@@ -24,6 +24,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+from lmp_analytics.presentation.messages import refusal
 from lmp_analytics.privacy.roles import Role
 from lmp_analytics.reports.data import (
     ReportError,
@@ -124,10 +125,8 @@ def write_school_reports(
     if kommune is not None or pulje is not None:
         orgnrs, without = split_by_rounds(source, orgnrs)
         if not orgnrs:
-            raise ReportError(
-                f"no school of {'kommune ' + kommune if kommune else f'pulje {pulje}'} has "
-                "Spekter rounds in the warehouse (comparison schools outside LMP normally run "
-                "no Spekter)")
+            raise (refusal(ReportError, "kommune_no_rounds", kommune=kommune) if kommune
+                   else refusal(ReportError, "pulje_no_rounds", pulje=pulje))
     source.schools = tuple(orgnrs)
     single = bool(schools) and len(orgnrs) == 1 and kommune is None and pulje is None
     out = Path(out)

@@ -21,6 +21,7 @@ import polars as pl
 
 from lmp_analytics.metrics import nonresponse
 from lmp_analytics.metrics.participation import LOW_RESPONSE_RATE, response_rates
+from lmp_analytics.presentation.messages import refusal
 from lmp_analytics.presentation.strings import check_lang
 from lmp_analytics.privacy.roles import Role
 from lmp_analytics.readmodels.catalogue import IndicatorInfo
@@ -35,7 +36,7 @@ from lmp_analytics.reports.model import (
     indicator_catalogue,
 )
 from lmp_analytics.reports.source import ReportSource, select_schools
-from lmp_analytics.terms import parse_term, term_index, terms_between
+from lmp_analytics.terms import parse_term, term_index, term_order, terms_between
 
 
 def split_by_rounds(source: ReportSource, orgnrs: list[str]) -> tuple[list[str], list[str]]:
@@ -82,7 +83,7 @@ def _change(row: dict) -> Change:
 def _rounds_for(source: ReportSource, orgnr: str, until: str, min_n: int) -> tuple[RoundInfo, ...]:
     ctx = source.context
     rounds = ctx["rounds"].filter(pl.col("skole_orgnr") == orgnr)
-    rounds = rounds.filter(pl.col("term").map_elements(term_index, return_dtype=pl.Int64)
+    rounds = rounds.filter(term_order("term")
                            <= term_index(until))
     if rounds.height == 0:
         return ()
@@ -108,13 +109,13 @@ def _rounds_for(source: ReportSource, orgnr: str, until: str, min_n: int) -> tup
 def _report_term(primary: pl.DataFrame, requested: str | None, orgnr: str) -> str:
     terms = sorted(set(primary["term"].to_list()), key=term_index)
     if not terms:
-        raise ReportError(f"school {orgnr} has no Spekter rounds in the warehouse")
+        raise refusal(ReportError, "no_rounds", orgnr=orgnr)
     if requested is None:
         return terms[-1]
     upto = [t for t in terms if term_index(t) <= term_index(requested)]
     if not upto:
-        raise ReportError(f"school {orgnr} has no round in or before {requested} "
-                          f"(first round: {terms[0]})")
+        raise refusal(ReportError, "no_round_before", orgnr=orgnr, term=requested,
+                      first=terms[0])
     return upto[-1]
 
 
@@ -140,14 +141,10 @@ def school_report(
     ctx = src.context
     primary = ctx["primary"].filter(pl.col("skole_orgnr") == orgnr)
     if primary.height == 0 and school["rolle"] == "sammenligning":
-        raise ReportError(
-            f"school {orgnr} is a comparison school with no Spekter rounds in the warehouse: "
-            "schools outside LMP normally do not run Spekter, so there is no school report; "
-            "compare with the programme on Elevundersøkelsen instead (lmp evaluate national, "
-            "the Sammenligning page)")
+        raise refusal(ReportError, "comparison_school", orgnr=orgnr)
     report_term = _report_term(primary, requested, orgnr)
     until = term_index(report_term)
-    primary = primary.filter(pl.col("term").map_elements(term_index, return_dtype=pl.Int64)
+    primary = primary.filter(term_order("term")
                              <= until)
     primary_ids = set(primary["round_id"].to_list())
     latest_round = primary.filter(pl.col("term") == report_term)["round_id"][0]
@@ -160,7 +157,7 @@ def school_report(
     latest: dict[str, Cell] = {}
     for ind in catalogue:
         rows = cells.filter(pl.col("indicator") == ind.id).sort(
-            pl.col("term").map_elements(term_index, return_dtype=pl.Int64))
+            term_order("term"))
         found = tuple(_cell(r, kind=ind.kind) for r in rows.iter_rows(named=True))
         series[ind.id] = found
         for c, rid in zip(found, rows["round"].to_list(), strict=True):
@@ -236,7 +233,7 @@ def _programme_cells(frame: pl.DataFrame, terms: tuple[str, ...],
     frame = frame.filter(pl.col("term").is_in(list(terms)))
     for ind in catalogue:
         rows = frame.filter(pl.col("indicator") == ind.id).sort(
-            pl.col("term").map_elements(term_index, return_dtype=pl.Int64))
+            term_order("term"))
         out[ind.id] = tuple(_cell(r, kind=ind.kind) for r in rows.iter_rows(named=True))
     return out
 
@@ -257,7 +254,7 @@ def _national_cells(frame: pl.DataFrame, terms: tuple[str, ...], grades: tuple[s
     wanted = national_grades(grades)
     rows = frame.filter(pl.col("term").is_in(list(terms))
                         & pl.col("trinn").cast(pl.String).is_in(list(wanted))).sort(
-        "trinn", pl.col("term").map_elements(term_index, return_dtype=pl.Int64))
+        "trinn", term_order("term"))
     return tuple(Cell(indicator=headline.id, kind="share", term=r["term"],
                       n=r["n_answered"], n_display=None if r["n_answered"] is None
                       else str(r["n_answered"]), value=r["value"] / 100, ci_low=None,

@@ -14,6 +14,7 @@ from lmp_analytics import api
 from lmp_analytics.errors import keyed
 from lmp_analytics.metrics.participation import enrolment
 from lmp_analytics.metrics.phases import phase_calendar, primary_rounds
+from lmp_analytics.presentation.messages import refusal
 from lmp_analytics.privacy.roles import Role
 from lmp_analytics.privacy.scope import scope
 from lmp_analytics.readmodels.catalogue import rounds_with_primary
@@ -133,7 +134,7 @@ class ReportSource:
         """The school's roster row; ReportError if unknown, PermissionError if out of scope."""
         schools = self.context["schools"].filter(pl.col("skole_orgnr") == orgnr)
         if schools.height == 0:
-            raise ReportError(f"no school with orgnr {orgnr} in the warehouse")
+            raise refusal(ReportError, "no_such_school", orgnr=orgnr)
         row = schools.row(0, named=True)
         if not self.role.includes_school(orgnr, row["kommunenummer"]):
             raise keyed(PermissionError(f"role {self.role} may not see school {orgnr}"),
@@ -155,7 +156,7 @@ def select_schools(
     """
     given = [x is not None and x != [] for x in (schools, kommune, pulje)]
     if sum(given) != 1:
-        raise ReportError("name exactly one of: school(s), kommune, pulje")
+        raise refusal(ReportError, "one_scope")
     if schools:
         for orgnr in schools:
             source.school(orgnr)
@@ -163,10 +164,10 @@ def select_schools(
     visible = source.schools_in_scope()
     if kommune is not None:
         picked = visible.filter(pl.col("kommunenummer") == kommune)
-        what = f"kommune {kommune}"
+        if picked.height == 0:
+            raise refusal(ReportError, "kommune_not_in_role", kommune=kommune, role=source.role)
     else:
         picked = visible.filter(pl.col("pulje") == int(pulje))
-        what = f"pulje {pulje}"
-    if picked.height == 0:
-        raise ReportError(f"no school of {what} in the warehouse within role {source.role}")
+        if picked.height == 0:
+            raise refusal(ReportError, "pulje_not_in_role", pulje=pulje, role=source.role)
     return picked["skole_orgnr"].to_list()

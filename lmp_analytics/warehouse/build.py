@@ -16,9 +16,12 @@ table from the facts and the ingest report says so.
 
 from __future__ import annotations
 
+import re
+
 import duckdb
 
 from lmp_analytics.errors import LmpError
+from lmp_analytics.presentation.messages import message
 from lmp_analytics.warehouse import meta
 from lmp_analytics.warehouse.queries import named
 from lmp_analytics.warehouse.registry import TARGETS, derived_tables, target_of
@@ -143,9 +146,8 @@ def check_schema_version(con: duckdb.DuckDBPyConnection, current: str) -> str | 
         return None
     for name in TARGETS:
         forget(con, name)
-    reason = (f"warehouse schema version {before} -> {current}: every derived table is rebuilt "
-              "from the facts")
-    meta.put(con, REBUILD_KEY, reason)
+    reason = message("notice.schema_version", before=before, after=current)
+    meta.put(con, REBUILD_KEY, str(reason))
     return reason
 
 
@@ -160,13 +162,19 @@ def rebuild_reason(con: duckdb.DuckDBPyConnection) -> str | None:
     """Why the next build must rebuild derived tables of an existing warehouse even when no
     file changed (None: nothing to do): another schema version, or missing derived tables."""
     reason = meta.get(con, REBUILD_KEY)
-    if reason is not None:
-        return reason
+    if reason is not None:  # stored as English text: keyed again when it is the usual one
+        known = _SCHEMA_REASON.fullmatch(reason)
+        return (message("notice.schema_version", before=known[1], after=known[2]) if known
+                else reason)
     gone = missing(con)
     if gone:
-        return (f"the warehouse had no {', '.join(gone)}: every derived table is built from "
-                "the facts")
+        return message("notice.tables_missing", tables=", ".join(gone))
     return None
+
+
+#: The English text of ``cli.notice.schema_version`` (a reason stored in ``meta``).
+_SCHEMA_REASON = re.compile(r"warehouse schema version (\S+) -> (\S+): every derived table "
+                            r"is rebuilt from the facts")
 
 
 def clear_rebuild_reason(con: duckdb.DuckDBPyConnection) -> None:

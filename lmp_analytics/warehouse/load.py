@@ -19,6 +19,7 @@ from lmp_analytics.ingest.mapped import (
 )
 from lmp_analytics.ingest.roster import Roster
 from lmp_analytics.ingest.validate import check_answer_contract, check_answers, conflict_quarantine
+from lmp_analytics.presentation.messages import message, rejection
 from lmp_analytics.warehouse import build, ddl
 from lmp_analytics.warehouse.queries import named, sql
 
@@ -75,16 +76,10 @@ def _replacements(con: duckdb.DuckDBPyConnection, responses: pl.DataFrame,
 
 def _refuse_shrink(path: str, replaced: list[Replacement]) -> FileRejected:
     shrunk = [r for r in replaced if r.shrinks]
-    listed = "; ".join(f"round {r.round_id} gruppe {r.gruppe}: {r.before} -> {r.after} pupils"
-                       for r in shrunk[:5])
-    more = f" (and {len(shrunk) - 5} more)" if len(shrunk) > 5 else ""
-    return FileRejected(
-        path,
-        f"would replace stored group(s) by fewer than half of their pupils ({listed}{more}); "
-        "nothing of the file was loaded. If this correction is intended, run again with "
-        "--allow-shrink",
-        column="gruppe",
-    )
+    listed = tuple(message("notice.shrunk_group", round=r.round_id, gruppe=r.gruppe,
+                           before=r.before, after=r.after) for r in shrunk[:5])
+    return rejection(path, "shrink_more" if len(shrunk) > 5 else "shrink", listed=listed,
+                     more=len(shrunk) - 5, column="gruppe")
 
 
 def existing_rounds(con: duckdb.DuckDBPyConnection) -> set[str]:
@@ -222,13 +217,8 @@ def _drop_conflicts(con: duckdb.DuckDBPyConnection, path: str, responses: pl.Dat
     nominations = nominations.join(gone, on=["round_id", "elev"], how="anti")
     if responses.height == 0:
         first = conflicts.row(0, named=True)
-        raise FileRejected(
-            path,
-            "every row failed validation: each pupil already answered this round in "
-            f"another group (e.g. gruppe {first['other_gruppe']})",
-            row=int(first["row_number"]),
-            column="elev_id",
-        )
+        raise rejection(path, "other_group", gruppe=first["other_gruppe"],
+                        row=int(first["row_number"]), column="elev_id")
     return responses, answers, nominations, quarantine
 
 

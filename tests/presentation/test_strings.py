@@ -159,7 +159,8 @@ def test_nynorsk_uses_the_school_vocabulary_and_no_bokmal_only_words():
     nn = strings.strings("nn")
     for key, want in NN_TERMS.items():
         assert nn[key] == want, key
-    offenders = {k: v for k, v in nn.items() if BOKMAL_ONLY.search(v)}
+    # a code span is a value the user types as it is (`skole`, `mobbet`), not a word
+    offenders = {k: v for k, v in nn.items() if BOKMAL_ONLY.search(re.sub(r"`[^`]*`", " ", v))}
     assert not offenders, offenders
 
 

@@ -10,7 +10,6 @@ from pathlib import Path
 
 import polars as pl
 
-from lmp_analytics.errors import FileRejected
 from lmp_analytics.ingest.readers.csv_text import (
     check_csv_header,
     decode_text,
@@ -20,6 +19,7 @@ from lmp_analytics.ingest.readers.csv_text import (
 )
 from lmp_analytics.ingest.readers.limits import Limits
 from lmp_analytics.ingest.readers.table import RawTable, finish_table, is_blank, normalise_column
+from lmp_analytics.presentation.messages import rejection
 
 _LINE_END = ("\n", "\r")
 _LINE_BREAK = re.compile(r"\r\n|\r|\n")
@@ -80,16 +80,10 @@ def _parse_records(path: Path, text: str, delimiter: str,
             column = (normalise_column(header[index]) or None
                       if header is not None and index is not None and index < len(header)
                       else None)
-            raise FileRejected(
-                str(path), f"has a cell of more than {limits.cell_chars:,} characters, the "
-                "limit per cell (LMP_MAX_CELL_CHARS); is the file garbled, or is a quote missing "
-                "its closing quote?", row=start, column=column) from exc
-        raise FileRejected(
-            str(path),
-            f"cannot be parsed as a '{delimiter}'-separated CSV file from line {start} on "
-            f"({exc}); is it truncated or garbled, or does a quote lack its closing quote?",
-            row=start,
-        ) from exc
+            raise rejection(path, "cell_over_limit", limit=limits.cell_chars, row=start,
+                            column=column) from exc
+        raise rejection(path, "csv_unparsable", delimiter=delimiter, line=start, detail=exc,
+                        row=start) from exc
     finally:
         csv.field_size_limit(field_limit)
     return records, lines
@@ -101,25 +95,17 @@ def _check_field_counts(path: Path, text: str, records: list[list[str]], lines: 
     width = len(records[0])
     for fields, line in zip(records[1:], lines[1:], strict=True):
         if len(fields) > width and not is_blank(fields[width:]):
-            raise FileRejected(
-                str(path),
-                f"has {len(fields)} fields on this line but {width} columns in the header; "
-                f"is a value with '{delimiter}' in it missing its quotes, or is the line garbled?",
-                row=line,
-            )
+            raise rejection(path, "csv_field_count", fields=len(fields), width=width,
+                            delimiter=delimiter, row=line)
     last = records[-1]
     if len(records) > 1 and len(last) < width and not text.endswith(_LINE_END):
-        raise FileRejected(
-            str(path),
-            f"looks truncated: its last line has {len(last)} of {width} fields and no line end",
-            row=lines[-1],
-        )
+        raise rejection(path, "csv_truncated", fields=len(last), width=width, row=lines[-1])
 
 
 def read_csv(path: Path, data: bytes, limits: Limits) -> RawTable:
     text, encoding = decode_text(path, data)
     if not text.strip():
-        raise FileRejected(str(path), "is empty (no header row and no data)")
+        raise rejection(path, "empty")
     delimiter = sniff_delimiter(first_line(text))
     check_csv_header(path, text, delimiter, limits)
     simple = simple_frame(text, delimiter)
@@ -130,7 +116,7 @@ def read_csv(path: Path, data: bytes, limits: Limits) -> RawTable:
                        delimiter=delimiter)
     records, lines = _parse_records(path, text, delimiter, limits)
     if not records:
-        raise FileRejected(str(path), "is empty (no header row and no data)")
+        raise rejection(path, "empty")
     _check_field_counts(path, text, records, lines, delimiter)
     header, body = records[0], records[1:]
     width = len(header)

@@ -8,13 +8,13 @@ from pathlib import Path
 
 import polars as pl
 
-from lmp_analytics.errors import FileRejected
 from lmp_analytics.ingest.readers.limits import Limits, too_many_columns
+from lmp_analytics.presentation.messages import rejection
 
 _UTF8_BOM = b"\xef\xbb\xbf"
 _UTF16_BOMS = (b"\xff\xfe", b"\xfe\xff")
-_MAGIC = {b"PK\x03\x04": "an Excel workbook or another zip file", b"PAR1": "a Parquet file",
-          b"\xd0\xcf\x11\xe0": "an old Excel (.xls) workbook"}
+#: What a binary file's first bytes say it is (``cli.reject.binary_<what>``).
+_MAGIC = {b"PK\x03\x04": "zip", b"PAR1": "parquet", b"\xd0\xcf\x11\xe0": "xls"}
 _LINE_BREAK = re.compile(r"\r\n|\r|\n")
 
 
@@ -27,40 +27,25 @@ def check_csv_header(path: Path, text: str, delimiter: str, limits: Limits) -> N
     if len(header) > limits.cell_chars:
         longest = max(header.split(delimiter), key=len)
         if len(longest) > limits.cell_chars:
-            raise FileRejected(
-                str(path), f"has a column name of {len(longest):,} characters in its header row, "
-                f"more than the limit of {limits.cell_chars:,} per cell (LMP_MAX_CELL_CHARS)",
-                row=1)
+            raise rejection(path, "header_name_over_limit", length=len(longest),
+                            limit=limits.cell_chars, row=1)
 
 
 
 def decode_text(path: Path, data: bytes) -> tuple[str, str]:
     """Sniff the encoding: BOM -> UTF-8-BOM, valid UTF-8, else Windows-1252; else reject."""
     if data.startswith(_UTF16_BOMS):
-        raise FileRejected(
-            str(path),
-            "is UTF-16 text (Excel's 'Unicode text'), which is not supported; expected UTF-8, "
-            "UTF-8 with BOM or Windows-1252: save it as 'CSV UTF-8' or 'CSV (semicolon)'",
-        )
+        raise rejection(path, "utf16")
     for magic, what in _MAGIC.items():
         if data.startswith(magic):
-            raise FileRejected(
-                str(path), f"is {what}, not CSV text; give it the right extension (.xlsx or "
-                ".parquet) or save it as 'CSV UTF-8'",
-            )
+            raise rejection(path, f"binary_{what}")
     if b"\x00" in data[:4096]:
-        raise FileRejected(
-            str(path),
-            "is not a text file in UTF-8 or Windows-1252 (it contains NUL bytes; UTF-16 "
-            "exports and binary files are not supported: save it as CSV UTF-8)",
-        )
+        raise rejection(path, "nul_bytes")
     if data.startswith(_UTF8_BOM):
         try:
             return data[len(_UTF8_BOM) :].decode("utf-8"), "utf-8-sig"
         except UnicodeDecodeError as exc:
-            raise FileRejected(
-                str(path), f"starts with a UTF-8 byte-order mark but is not valid UTF-8 ({exc})"
-            ) from exc
+            raise rejection(path, "bad_bom", detail=exc) from exc
     try:
         return data.decode("utf-8"), "utf-8"
     except UnicodeDecodeError:
@@ -68,12 +53,8 @@ def decode_text(path: Path, data: bytes) -> tuple[str, str]:
     try:
         return data.decode("cp1252"), "cp1252"
     except UnicodeDecodeError as exc:
-        raise FileRejected(
-            str(path),
-            "is neither UTF-8 nor Windows-1252 text (byte "
-            f"0x{data[exc.start]:02x} at offset {exc.start} is undefined in both); "
-            "save it as CSV UTF-8 or CSV (semicolon) from Excel",
-        ) from exc
+        raise rejection(path, "bad_encoding", byte=f"0x{data[exc.start]:02x}",
+                        offset=exc.start) from exc
 
 
 def sniff_delimiter(header_line: str) -> str:

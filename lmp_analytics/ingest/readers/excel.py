@@ -13,6 +13,7 @@ import polars as pl
 from lmp_analytics.errors import FileRejected
 from lmp_analytics.ingest.readers.limits import Limits, megabytes
 from lmp_analytics.ingest.readers.table import RawTable, finish_table, is_blank
+from lmp_analytics.presentation.messages import rejection
 
 _XLSX_NS = {"m": "http://schemas.openxmlformats.org/spreadsheetml/2006/main",
             "r": "http://schemas.openxmlformats.org/officeDocument/2006/relationships"}
@@ -26,10 +27,8 @@ def check_xlsx_size(path: Path, limits: Limits) -> None:
     limit = limits.xlsx_bytes
 
     def refuse(size: int, what: str) -> FileRejected:
-        return FileRejected(
-            str(path), f"decompresses to {what}{megabytes(size)}, more than the limit of "
-            f"{megabytes(limit)} for a workbook (LMP_MAX_XLSX_BYTES); save the sheet as CSV, "
-            "or split it")
+        return rejection(path, f"xlsx_over_limit{what}", size=megabytes(size),
+                         limit=megabytes(limit))
 
     try:
         with zipfile.ZipFile(path) as book:
@@ -43,12 +42,10 @@ def check_xlsx_size(path: Path, limits: Limits) -> None:
                     while chunk := stream.read(1 << 20):
                         total += len(chunk)
                         if total > limit:
-                            raise refuse(total, "more than ")
+                            raise refuse(total, "_more")
     except (zipfile.BadZipFile, OSError, EOFError, ValueError, NotImplementedError,
             RuntimeError, zlib.error) as exc:  # a broken or encrypted zip
-        raise FileRejected(
-            str(path), f"cannot be read as an Excel workbook ({type(exc).__name__}: {exc})"
-        ) from exc
+        raise rejection(path, "not_xlsx", detail=f"{type(exc).__name__}: {exc}") from exc
 
 
 
@@ -83,11 +80,9 @@ def read_excel(path: Path, limits: Limits) -> RawTable:
         sheet = fastexcel.read_excel(path).load_sheet(0, header_row=None, dtypes="string")
         grid = sheet.to_polars()
     except Exception as exc:  # calamine raises its own error types for broken workbooks
-        raise FileRejected(
-            str(path), f"cannot be read as an Excel workbook ({type(exc).__name__}: {exc})"
-        ) from exc
+        raise rejection(path, "not_xlsx", detail=f"{type(exc).__name__}: {exc}") from exc
     if grid.height == 0 or is_blank(grid.row(0)):
-        raise FileRejected(str(path), "has an empty first sheet (no header row and no data)")
+        raise rejection(path, "empty_sheet")
     grid = grid.select(pl.all().cast(pl.String))
     body = grid.slice(1)
     top = _sheet_first_row(path)  # sheet rows, even when the sheet starts with empty rows

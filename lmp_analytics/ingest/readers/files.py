@@ -12,6 +12,7 @@ from lmp_analytics.ingest.readers.excel import read_excel
 from lmp_analytics.ingest.readers.limits import Limits, check_cells
 from lmp_analytics.ingest.readers.parquet import read_parquet
 from lmp_analytics.ingest.readers.table import RawTable
+from lmp_analytics.presentation.messages import rejection
 
 CSV_SUFFIXES = {".csv", ".txt", ".tsv"}
 EXCEL_SUFFIXES = {".xlsx", ".xlsm"}
@@ -48,9 +49,9 @@ def read_cells(path: str | Path, data: bytes | None = None,
     limits = limits or Limits.current()
     path = Path(path)
     if not path.exists():
-        raise FileRejected(str(path), "does not exist")
+        raise rejection(path, "missing")
     if path.is_dir():
-        raise FileRejected(str(path), "is a folder, not a file")
+        raise rejection(path, "folder")
     suffix = path.suffix.lower()
     if suffix in CSV_SUFFIXES:
         table = read_csv(path, path.read_bytes() if data is None else data, limits)
@@ -59,13 +60,10 @@ def read_cells(path: str | Path, data: bytes | None = None,
     elif suffix in PARQUET_SUFFIXES:
         table = read_parquet(path, limits)
     else:
-        raise FileRejected(
-            str(path),
-            f"has the unsupported extension '{path.suffix}'; expected .csv, .xlsx or .parquet"
-            + (" (save an old .xls workbook as .xlsx)" if suffix == ".xls" else ""),
-        )
+        raise rejection(path, "extension_xls" if suffix == ".xls" else "extension",
+                        suffix=path.suffix)
     if not table.frame.columns:
-        raise FileRejected(str(path), "has no named columns in its header row (line 1)", row=1)
+        raise rejection(path, "no_named_columns", row=1)
     check_cells(table, limits)
     return table
 

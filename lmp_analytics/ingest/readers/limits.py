@@ -10,6 +10,7 @@ import polars as pl
 from lmp_analytics import config
 from lmp_analytics.errors import FileRejected
 from lmp_analytics.ingest.readers.table import RawTable
+from lmp_analytics.presentation.messages import rejection
 
 
 @dataclass(frozen=True)
@@ -34,15 +35,11 @@ def megabytes(n: int) -> str:
 
 
 def too_many_columns(path: Path, width: int, limits: Limits, line: int = 1) -> FileRejected:
-    return FileRejected(
-        str(path), f"has {width:,} columns in its header row, more than the limit of "
-        f"{limits.columns:,} (LMP_MAX_COLUMNS); a Spekter export has about 30", row=line)
+    return rejection(path, "columns_over_limit", width=width, limit=limits.columns, row=line)
 
 
 def too_many_rows(path: Path, rows: int, limits: Limits) -> FileRejected:
-    return FileRejected(
-        str(path), f"has {rows:,} data rows, more than the limit of {limits.rows:,} per file "
-        "(LMP_MAX_ROWS); split it into smaller files")
+    return rejection(path, "rows_over_limit", rows=rows, limit=limits.rows)
 
 
 
@@ -60,9 +57,6 @@ def check_cells(table: RawTable, limits: Limits) -> None:
     for name, length in zip(frame.columns, longest, strict=True):
         if length > limits.cell_chars:
             index = int(frame.get_column(name).str.len_chars().arg_max())
-            raise FileRejected(
-                str(table.path), f"has a cell of {length:,} characters, more than the limit of "
-                f"{limits.cell_chars:,} per cell (LMP_MAX_CELL_CHARS); is the file garbled, or "
-                "is a quote missing its closing quote?",
-                row=table.line_of(index), column=name)
+            raise rejection(table.path, "cell_length_over_limit", length=length,
+                            limit=limits.cell_chars, row=table.line_of(index), column=name)
 

@@ -6,9 +6,9 @@ from pathlib import Path
 
 import polars as pl
 
-from lmp_analytics.errors import FileRejected
 from lmp_analytics.ingest.readers.limits import Limits, megabytes, too_many_columns, too_many_rows
 from lmp_analytics.ingest.readers.table import RawTable, finish_table
+from lmp_analytics.presentation.messages import rejection
 
 
 def check_parquet_metadata(path: Path, limits: Limits) -> None:
@@ -18,16 +18,15 @@ def check_parquet_metadata(path: Path, limits: Limits) -> None:
     try:
         meta = pq.ParquetFile(path).metadata
     except Exception as exc:  # pyarrow raises several error types for broken files
-        raise FileRejected(str(path), f"cannot be read as Parquet ({exc})") from exc
+        raise rejection(path, "not_parquet", detail=exc) from exc
     if meta.num_columns > limits.columns:
         raise too_many_columns(path, meta.num_columns, limits)
     if meta.num_rows > limits.rows:
         raise too_many_rows(path, meta.num_rows, limits)
     size = sum(meta.row_group(i).total_byte_size for i in range(meta.num_row_groups))
     if size > limits.parquet_bytes:
-        raise FileRejected(
-            str(path), f"holds {megabytes(size)} of uncompressed data, more than the limit of "
-            f"{megabytes(limits.parquet_bytes)} (LMP_MAX_PARQUET_BYTES); split it")
+        raise rejection(path, "parquet_over_limit", size=megabytes(size),
+                        limit=megabytes(limits.parquet_bytes))
 
 
 
@@ -49,21 +48,16 @@ def read_parquet(path: Path, limits: Limits) -> RawTable:
     try:
         frame = pl.read_parquet(path)
     except Exception as exc:  # polars raises several error types for broken files
-        raise FileRejected(str(path), f"cannot be read as Parquet ({exc})") from exc
+        raise rejection(path, "not_parquet", detail=exc) from exc
     nested = [n for n, t in frame.schema.items() if t.is_nested()]
     if nested:
-        raise FileRejected(
-            str(path), f"has column(s) {', '.join(nested)} of a nested type (list/struct); "
-            "expected one plain value per cell", column=nested[0],
-        )
+        raise rejection(path, "parquet_nested", columns=", ".join(nested), column=nested[0])
     columns = []
     for i, (name, dtype) in enumerate(frame.schema.items()):
         try:
             columns.append(frame.select(_parquet_text(name, dtype).alias(f"c{i}")).to_series())
         except pl.exceptions.PolarsError as exc:
-            raise FileRejected(
-                str(path), f"has a column of type {dtype} that cannot be read as text "
-                f"({str(exc).splitlines()[0]}); expected text, numbers or dates", column=name,
-            ) from exc
+            raise rejection(path, "parquet_type", dtype=dtype, detail=str(exc).splitlines()[0],
+                            column=name) from exc
     return finish_table(path, frame.columns, pl.DataFrame(columns), "parquet")
 

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import polars as pl
 
-from lmp_analytics.errors import FileRejected
+from lmp_analytics.presentation.messages import message, rejection
 
 _TRANSLIT = str.maketrans({"æ": "ae", "ø": "o", "å": "a", "é": "e"})
 _NON_WORD = re.compile(r"[\s\-\u2013\u2014]+")
@@ -77,8 +77,8 @@ def finish_table(path: Path, header: Sequence[object], frame: pl.DataFrame, fmt:
     for position, (raw_col, name) in enumerate(zip(frame.columns, names, strict=True), 1):
         if name == "":
             if frame.get_column(raw_col).str.strip_chars().fill_null("").str.len_chars().sum():
-                warnings.append(f"{path}: ignored column {position}, which has data but no name "
-                                f"in the header row (line {header_line})")
+                warnings.append(message("notice.unnamed_column_ignored", path=path,
+                                        position=position, line=header_line))
             continue
         positions.setdefault(name, []).append(position)
         if len(positions[name]) == 1:
@@ -98,14 +98,11 @@ def finish_table(path: Path, header: Sequence[object], frame: pl.DataFrame, fmt:
 def check_duplicate_columns(table: RawTable, used: set[str]) -> None:
     """A column the ingest uses must occur once; other repeated columns are ignored (warning)."""
     for name, places in table.duplicates.items():
-        where = " and ".join(str(p) for p in places)
+        where = message("notice.and", head=", ".join(str(p) for p in places[:-1]),
+                        last=places[-1])
         if name in used:
-            raise FileRejected(
-                str(table.path),
-                f"has the column '{name}' more than once in the header row (columns {where}, "
-                f"line {table.header_line}); expected each column once",
-                row=table.header_line, column=name,
-            )
-        table.warnings.append(f"{table.path}: the column '{name}' occurs more than once "
-                              f"(columns {where}); it is not used and was ignored")
+            raise rejection(table.path, "duplicate_column", name=name, where=where,
+                            line=table.header_line, row=table.header_line, column=name)
+        table.warnings.append(message("notice.duplicate_column_ignored", path=table.path,
+                                      name=name, where=where))
 

@@ -17,10 +17,11 @@ from lmp_analytics import api
 from lmp_analytics.errors import UsageError, keyed
 from lmp_analytics.ingest import reasons
 from lmp_analytics.presentation import fmt
+from lmp_analytics.presentation.messages import refusal
 from lmp_analytics.presentation.strings import check_lang, text
 from lmp_analytics.privacy.roles import Role
 from lmp_analytics.readmodels import catalogue, comparison, quality
-from lmp_analytics.terms import shift_term, term_index
+from lmp_analytics.terms import shift_term, term_index, term_order
 
 HEADLINE = "mobbet"
 
@@ -71,7 +72,7 @@ def school_year_terms(skoleaar: str) -> tuple[str, str]:
     """'2025-26' -> ('2025H', '2026V'); UsageError for anything else."""
     m = re.fullmatch(r"(\d{4})-(\d{2})", skoleaar.strip())
     if not m or (int(m[1]) + 1) % 100 != int(m[2]):
-        raise UsageError(f"--skoleaar {skoleaar!r} is not a school year; use e.g. 2025-26")
+        raise refusal(UsageError, "not_a_school_year", value=repr(skoleaar))
     return f"{m[1]}H", f"{int(m[1]) + 1}V"
 
 
@@ -288,8 +289,7 @@ def _lmp_section(role: Role, warehouse, kommune: str, year_terms: tuple[str, str
     cal = catalogue.phase_calendar(role=role, warehouse=warehouse).filter(
         (pl.col("kommunenummer") == kommune) & pl.col("termin").is_in(list(year_terms)))
     if cal.height:
-        cal = cal.sort("skole", pl.col("termin").map_elements(term_index,
-                                                              return_dtype=pl.Int64))
+        cal = cal.sort("skole", term_order("termin"))
         out.append(Table((_t("phase_school", lang), _t("phase_term", lang), _t("phase", lang)),
                          tuple((r["skole"], _term(r["termin"], lang), str(r["fase"]))
                                for r in cal.iter_rows(named=True))))
@@ -315,8 +315,7 @@ def _quality_section(role: Role, warehouse, kommune: str, year_terms: tuple[str,
     out.append(Para(_t("rounds_run", lang, n=fmt.integer(rates.height, lang))))
     if rates.height:
         rows = []
-        for r in rates.sort("skole", pl.col("term").map_elements(
-                term_index, return_dtype=pl.Int64), "runde").iter_rows(named=True):
+        for r in rates.sort("skole", term_order("term"), "runde").iter_rows(named=True):
             hidden = bool(r["suppressed"])
             rows.append((r["skole"], _term(r["term"], lang),
                          (r["n_display"] or _hidden(lang)) if hidden
@@ -357,7 +356,7 @@ def chapter(kommune: str, skoleaar: str, *, lang: str = "nb",
     schools = catalogue.schools(role=r, warehouse=warehouse).filter(
         pl.col("kommunenummer") == kommune)
     if schools.height == 0:
-        raise UsageError(f"kommune {kommune} has no schools in the warehouse")
+        raise refusal(UsageError, "kommune_no_schools", kommune=kommune)
     kommune_name = schools["kommune"][0] or kommune
     school_rows = list(schools.iter_rows(named=True))
     orgnrs = [s["skole_orgnr"] for s in school_rows]
