@@ -49,7 +49,7 @@ def build_estimates(con: duckdb.DuckDBPyConnection, *, full: bool = False) -> bo
 
     from lmp_analytics import api
     from lmp_analytics.evaluation import event_study, landing_panel
-    from lmp_analytics.evaluation.programme import school_term_panel
+    from lmp_analytics.evaluation.programme import school_term_panel, visible_panel
     from lmp_analytics.privacy.roles import Role
     from lmp_analytics.privacy.scope import scope
     from lmp_analytics.warehouse import build, meta
@@ -74,11 +74,14 @@ def build_estimates(con: duckdb.DuckDBPyConnection, *, full: bool = False) -> bo
                               min_n=min_n, surface="dashboard")
         cells = api.published_cells(con, level="program", indicators=[indicator],
                                     breakdown="alle", min_n=min_n)
+        school_cells = api.published_cells(con, level="skole", indicators=[indicator],
+                                           breakdown="alle", min_n=min_n)
         memo: list[pl.DataFrame] = []
 
-        def panel(indicator: str = indicator, memo: list = memo) -> pl.DataFrame:
+        def panel(indicator: str = indicator, memo: list = memo,
+                  shown: pl.DataFrame = school_cells) -> pl.DataFrame:
             if not memo:
-                memo.append(school_term_panel(con, indicator).filter(
+                memo.append(visible_panel(school_term_panel(con, indicator), shown).filter(
                     pl.col("rolle") == "sammenligning"))
             return memo[0]
 
@@ -90,7 +93,8 @@ def build_estimates(con: duckdb.DuckDBPyConnection, *, full: bool = False) -> bo
             done = {}
         for key, frame in done.items():
             panels[key].append(frame)
-        views.append(event_study.event_study_view(con, indicator, min_n=min_n))
+        views.append(event_study.event_study_view(con, indicator, min_n=min_n,
+                                                  cells=school_cells))
     landing_panel.store(con, panels)
     event_study.store(con, views)
     meta.put(con, event_study.MIN_N_KEY, str(min_n))

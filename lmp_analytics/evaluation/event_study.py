@@ -1,7 +1,8 @@
 """The programme's event study for display, computed at publish time.
 
 :func:`event_study_view` fits the staggered DiD (:func:`~lmp_analytics.evaluation.programme.
-programme_effect`) and sends each event-time estimate through the suppression engine;
+programme_effect`) on the school cells the reader's publication shows and sends each
+event-time estimate through the suppression engine;
 :func:`lmp_analytics.jobs.build_estimates` stores it for every indicator in
 ``mart_event_study`` / ``mart_event_summary`` / ``mart_event_info`` and
 :func:`read_stored` gives it back (what :func:`lmp_analytics.readmodels.comparison.event_study`
@@ -16,7 +17,11 @@ from dataclasses import dataclass
 import duckdb
 import polars as pl
 
-from lmp_analytics.evaluation.programme import programme_effect, school_term_panel
+from lmp_analytics.evaluation.programme import (
+    programme_effect,
+    school_term_panel,
+    visible_panel,
+)
 from lmp_analytics.privacy.suppression import suppress
 from lmp_analytics.warehouse import build, ddl, meta
 from lmp_analytics.warehouse.queries import named
@@ -64,14 +69,20 @@ def _empty(schema: dict) -> pl.DataFrame:
 
 
 def event_study_view(con: duckdb.DuckDBPyConnection, indicator: str, *, min_n: int,
-                     anticipation: int = 0) -> EventStudyView:
+                     cells: pl.DataFrame, anticipation: int = 0) -> EventStudyView:
     """Fit the programme's event study of ``indicator`` (Callaway-Sant'Anna; not-yet-treated
-    and comparison schools as controls) and suppress each event-time estimate at ``min_n``."""
+    and comparison schools as controls) and suppress each event-time estimate at ``min_n``.
+
+    Fitted on the school-terms whose cell the reader's publication shows (``cells``: the
+    indicator's published school cells at ``min_n``, :func:`lmp_analytics.api.published_cells`;
+    :func:`~lmp_analytics.evaluation.programme.visible_panel`): a school cell the engine hides
+    is left out as a missing round, so no estimate, interval or count moves with a hidden
+    number."""
     nothing = EventStudyView(indicator, _empty(ES_SCHEMA), _empty(SUMMARY_SCHEMA), None, None,
                              (), 0, 0)
     if "mart_indicator_counts" not in build.tables(con):
         return nothing
-    panel = school_term_panel(con, indicator)
+    panel = visible_panel(school_term_panel(con, indicator), cells)
     treated = panel.filter(pl.col("g").is_not_null())
     if panel.height == 0 or treated.height == 0 or panel["y"].null_count() == panel.height:
         return nothing

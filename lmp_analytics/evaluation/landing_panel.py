@@ -107,7 +107,10 @@ def _adjusted(rows: pl.DataFrame, cells: pl.DataFrame,
     before/after terms (school-clustered, :func:`cluster_did`); shares only. The comparison arm
     is the published programme cell of the comparison schools in those terms (``cells``: the
     indicator's published programme cells, breakdown 'alle'): no estimate when one of them is
-    hidden or missing. ``panel``: the indicator's school x term panel of comparison schools."""
+    hidden or missing. ``panel``: the indicator's school x term panel of comparison schools,
+    cut to the cells the reader's publication shows
+    (:func:`~lmp_analytics.evaluation.programme.visible_panel`): no estimate or interval moves
+    with a hidden comparison cell."""
     if rows["kind"][0] != "share":
         return {}, "not_share"
     terms = set(rows["pre_term"].to_list()) | set(rows["post_term"].to_list())

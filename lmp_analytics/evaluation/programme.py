@@ -1,6 +1,8 @@
 """Programme level: participants against comparison schools, and the staggered programme effect.
 
 - :func:`school_term_panel`: the school x term panel of an indicator (primary round per term).
+- :func:`visible_panel`: that panel cut to the cells a reader's publication shows, so that an
+  estimate shown to a reader is a function of published numbers only.
 - :func:`programme_effect`: Callaway & Sant'Anna (2021) ATT(g,t) on that panel with
   not-yet-treated (and comparison) schools as controls, its event study, the finite-sample
   pre-trend test, the naive before/after drop of participants for contrast (biased by regression
@@ -40,9 +42,26 @@ def school_term_panel(con: duckdb.DuckDBPyConnection, indicator: str = "mobbet")
             (pl.col("total") / pl.col("n")).alias("y"),
         )
         .join(groups, on="skole_orgnr", how="left")
-        .select("skole_orgnr", "rolle", "pulje", "kommunenummer", "term", "t", "g", "n", "y")
+        .select("skole_orgnr", "rolle", "pulje", "kommunenummer", "term", "t", "g", "n", "y",
+                "round_id")
         .sort("skole_orgnr", "t")
     )
+
+
+def visible_panel(panel: pl.DataFrame, cells: pl.DataFrame) -> pl.DataFrame:
+    """The rows of ``panel`` (:func:`school_term_panel`) whose school cell the reader sees.
+
+    ``cells``: the indicator's published school cells (breakdown ``alle``) of the publication
+    the reader sees (:func:`lmp_analytics.api.published_cells` at the reader's threshold). A
+    school-term whose primary round's cell is hidden by the suppression engine, or missing from
+    the publication, is left out, as a school without that round would be: an estimate fitted on
+    the result (event study, comparison arm) changes with no hidden number."""
+    if cells.height == 0 or panel.height == 0:
+        return panel.head(0)
+    shown = cells.filter((pl.col("level") == "skole") & (pl.col("breakdown") == "alle")
+                         & ~pl.col("suppressed").fill_null(True)).select(
+        pl.col("round").alias("round_id")).unique()
+    return panel.join(shown, on="round_id", how="semi")
 
 
 @dataclass(frozen=True)

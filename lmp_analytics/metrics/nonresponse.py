@@ -12,14 +12,14 @@ computes it live from the counts with :func:`nonresponse_cells`. No Streamlit he
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from functools import cache
 
 import duckdb
 import polars as pl
 
 from lmp_analytics.codebook import load_codebooks
-from lmp_analytics.privacy.suppression import Linkage, suppress
+from lmp_analytics.privacy.suppression import PRIMARY, REASON, SUPPRESSED, Linkage, suppress
 from lmp_analytics.warehouse import build, ddl
 from lmp_analytics.warehouse.queries import named
 from lmp_analytics.warehouse.registry import TARGETS
@@ -111,6 +111,12 @@ def nonresponse_cells(
         (pl.col("skipped") / pl.col("asked")).alias("skipped_share"),
         pl.col("item").replace_strict(item_modules(), default="alle").alias("module"),
     )
+    return _suppressed(cells, min_n)
+
+
+def _suppressed(cells: pl.DataFrame, min_n: int | None) -> pl.DataFrame:
+    """The cells through the engine term by term, the programme total of a term linked to its
+    schools' primary rounds."""
     lv = pl.col("level")
     linkage = Linkage(("term", "item"), lv == "program",
                       (lv == "skole") & pl.col("is_primary"), "skole->program")
@@ -122,6 +128,25 @@ def nonresponse_cells(
         for part in parts
     ], how="vertical_relaxed")
     return out.select(list(NONRESPONSE_SCHEMA))
+
+
+def hide_rounds(cells: pl.DataFrame, rounds: Collection[str], *, primary: Collection[str],
+                min_n: int | None) -> pl.DataFrame:
+    """``cells`` (:func:`nonresponse_cells` or :func:`stored_cells`) with the school rows of
+    ``rounds`` hidden too, through the engine again with the same lines (``primary``: the
+    schools' primary rounds, whose rows add up to the programme's): the rounds of which the
+    publication the reader sees hides a cell, whose respondents would otherwise stand in for
+    that cell's n. Unchanged when no such row is visible."""
+    wanted = (pl.col("level") == "skole") & pl.col("round_id").is_in(sorted(rounds))
+    newly = wanted & ~pl.col(SUPPRESSED)
+    if cells.height == 0 or cells.filter(newly).height == 0:
+        return cells
+    marked = cells.with_columns(
+        pl.when(newly).then(pl.lit(PRIMARY)).otherwise(pl.col(REASON)).alias(REASON),
+        (pl.col(SUPPRESSED) | newly).alias(SUPPRESSED),
+        ((pl.col("level") == "program") | pl.col("round_id").is_in(sorted(primary)))
+        .alias("is_primary"))
+    return _suppressed(marked, min_n)
 
 
 def tables(con: duckdb.DuckDBPyConnection) -> set[str]:

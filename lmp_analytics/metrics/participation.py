@@ -7,12 +7,12 @@ the same numbers.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 
 import duckdb
 import polars as pl
 
-from lmp_analytics.privacy.suppression import suppress
+from lmp_analytics.privacy.suppression import PRIMARY, REASON, SUPPRESSED, suppress
 from lmp_analytics.terms import school_year
 from lmp_analytics.warehouse.queries import named
 
@@ -40,10 +40,16 @@ def response_rates(
     *,
     keys: Sequence[str] = ("skole_orgnr", "round_id"),
     min_n: int | None = None,
+    hidden_rounds: Collection[str] = (),
 ) -> pl.DataFrame:
     """Rounds with respondents ``n``, ``enrolled`` (the school year's enrolment),
     ``response_rate`` = n / enrolled and ``low_rate`` (below :data:`LOW_RESPONSE_RATE`),
     suppressed below ``min_n`` respondents.
+
+    ``hidden_rounds``: the rounds of which the publication the reader sees hides a cell (small
+    or hidden to protect another). They are hidden here too, with the engine's mark: a round's
+    respondents would otherwise stand in for the hidden cell's n, and "kommune total minus the
+    visible schools minus this round" would give a small school's n.
 
     ``rounds`` needs ``skole_orgnr``, ``round_id``, ``term``, ``formal`` and ``respondents``;
     its other columns are kept as labels (never blanked). A concrete-suspicion round
@@ -63,4 +69,7 @@ def response_rates(
     frame = frame.with_columns(rate.alias("response_rate")).with_columns(
         (pl.col("response_rate") < LOW_RESPONSE_RATE).alias("low_rate"))
     labels = [c for c in frame.columns if c not in keys and c not in _COMPUTED]
+    hidden = pl.col("round_id").is_in(sorted(hidden_rounds))
+    frame = frame.with_columns(hidden.alias(SUPPRESSED), pl.when(hidden).then(pl.lit(PRIMARY))
+                               .otherwise(pl.lit(None, pl.String)).alias(REASON))
     return suppress(frame, keys=keys, min_n=min_n, labels=labels)

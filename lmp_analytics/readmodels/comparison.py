@@ -253,8 +253,15 @@ def did_summary(
     (:func:`~lmp_analytics.privacy.derived.suppress_derived`) hides the row (reason
     ``derived``) whenever one of those four cells is hidden or missing in the publication this
     reader sees (:func:`lmp_analytics.api.published_cells`, at a stricter reader's threshold
-    too). Shares only (scales: the DiD of means is not offered here; reason ``not_share``)."""
-    from lmp_analytics.evaluation.programme import participants_vs_comparison
+    too). Shares only (scales: the DiD of means is not offered here; reason ``not_share``).
+    The school-clustered interval and p-value read every school cell of the two terms: they
+    are blanked (``tested`` false) when the reader's publication hides one of them
+    (:func:`~lmp_analytics.evaluation.programme.visible_panel`)."""
+    from lmp_analytics.evaluation.programme import (
+        participants_vs_comparison,
+        school_term_panel,
+        visible_panel,
+    )
 
     r = as_role(role)
     if kommunenummer is not None and not r.includes_kommune(kommunenummer):
@@ -287,9 +294,20 @@ def did_summary(
         for rolle, term in sides:
             n, hidden = levels.get((rolle, term), (None, True))
             row[f"__n_{rolle}_{term}"], row[f"__hidden_{rolle}_{term}"] = n, hidden
+        row["__schools_hidden"], row["__schools_n"] = True, None
         if all(not levels.get(side, (None, True))[1] for side in sides):
             res = participants_vs_comparison(con, pre_term, post_term, indicator,
                                              kommunenummer=kommunenummer)
+            # The interval is school-clustered: it reads every school cell of the panel, so it
+            # is shown only when the reader's publication shows each of them.
+            panel = school_term_panel(con, indicator).filter(
+                pl.col("term").is_in([pre_term, post_term]))
+            if kommunenummer:
+                panel = panel.filter(pl.col("kommunenummer") == kommunenummer)
+            shown = visible_panel(panel, api.published_cells(
+                con, level="skole", indicators=[indicator], breakdown="alle", min_n=threshold))
+            row["__schools_hidden"] = shown.height < panel.height or panel.height == 0
+            row["__schools_n"] = shown["n"].min() if shown.height else None
             row.update(
                 treated_schools=res.treated_clusters, comparison_schools=res.comparison_clusters,
                 treated_pre=res.treated_pre, treated_post=res.treated_post,
@@ -303,15 +321,20 @@ def did_summary(
         return Level(f"{rolle}_{term}", pl.col(f"__n_{rolle}_{term}"),
                      pl.col(f"__hidden_{rolle}_{term}"))
 
+    def schools(side: str) -> Level:
+        return Level(f"schools_{side}", pl.col("__schools_n"), pl.col("__schools_hidden"))
+
     values = [c for c, t in DID_SCHEMA.items() if t in (pl.Float64, pl.Int64)]
-    out = suppress_derived(pl.DataFrame([row]), {"did": (values, [
-        (level(rolle, pre_term), level(rolle, post_term))
-        for rolle in ("deltaker", "sammenligning")])}, min_n=threshold)
+    out = suppress_derived(pl.DataFrame([row]), {
+        "did": (values, [(level(rolle, pre_term), level(rolle, post_term))
+                         for rolle in ("deltaker", "sammenligning")]),
+        "interval": (["ci_low", "ci_high", "p_value"], [(schools("pre"), schools("post"))]),
+    }, min_n=threshold)
     return out.with_columns(
         pl.col("did_suppressed").alias("suppressed"),
         pl.col("did_suppression_reason").alias("suppression_reason"),
-        pl.when(pl.col("did_suppressed")).then(False).otherwise(pl.col("tested"))
-        .alias("tested"),
+        pl.when(pl.col("did_suppressed") | pl.col("interval_suppressed")).then(False)
+        .otherwise(pl.col("tested")).alias("tested"),
     ).select(**{c: pl.col(c).cast(t) for c, t in DID_SCHEMA.items()})
 
 
@@ -337,4 +360,7 @@ def event_study(
             stored = stored_event_study(con, indicator, min_n=threshold)
             if stored is not None:
                 return stored
-        return event_study_view(con, indicator, min_n=threshold, anticipation=anticipation)
+        cells = api.published_cells(con, level="skole", indicators=[indicator],
+                                    breakdown="alle", min_n=threshold)
+        return event_study_view(con, indicator, min_n=threshold, cells=cells,
+                                anticipation=anticipation)

@@ -25,7 +25,7 @@ import polars as pl
 from lmp_analytics import api
 from lmp_analytics.evaluation import landing_panel
 from lmp_analytics.evaluation.landing_panel import PHASE_SUMMARY_SCHEMA
-from lmp_analytics.evaluation.programme import school_term_panel
+from lmp_analytics.evaluation.programme import school_term_panel, visible_panel
 from lmp_analytics.privacy.roles import Role
 from lmp_analytics.privacy.scope import Surface
 from lmp_analytics.stats.verdict import Verdict
@@ -76,8 +76,9 @@ def phase_summary(
                                     breakdown="alle", min_n=threshold)
         out = landing_panel.summarise(
             changes, indicator=indicator, min_n=threshold, cells=cells,
-            panel=lambda: school_term_panel(con, indicator).filter(
-                pl.col("rolle") == "sammenligning"))
+            panel=lambda: visible_panel(school_term_panel(con, indicator), api.published_cells(
+                con, level="skole", indicators=[indicator], breakdown="alle",
+                min_n=threshold)).filter(pl.col("rolle") == "sammenligning"))
     return api.scope(out, r, surface)
 
 

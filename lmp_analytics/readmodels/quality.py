@@ -5,12 +5,13 @@ from __future__ import annotations
 
 import polars as pl
 
+from lmp_analytics import api
 from lmp_analytics.frames import each_row
 from lmp_analytics.ingest.reasons import code_from_text
 from lmp_analytics.metrics import nonresponse, participation
 from lmp_analytics.metrics.participation import LOW_RESPONSE_RATE
 from lmp_analytics.privacy.scope import Surface, scope
-from lmp_analytics.privacy.suppression import Linkage, suppress
+from lmp_analytics.privacy.suppression import PRIMARY, REASON, SUPPRESSED, Linkage, suppress
 from lmp_analytics.readmodels._common import RoleArg, WarehouseArg, empty, has_table
 from lmp_analytics.readmodels.catalogue import rounds_with_primary
 from lmp_analytics.terms import term_order
@@ -24,6 +25,7 @@ __all__ = [
     "NONRESPONSE_SCHEMA",
     "QUARANTINE_SCHEMA",
     "RATE_SCHEMA",
+    "hidden_rounds",
     "instrument_overview",
     "item_nonresponse",
     "quarantine_summary",
@@ -42,6 +44,19 @@ RATE_SCHEMA = {
 }
 
 
+def hidden_rounds(con, threshold: int) -> list[str]:
+    """The rounds of which the publication the reader sees (at ``threshold``) hides a school
+    cell, of any indicator: a count of the round's respondents must be hidden with it."""
+    return _hidden_school_cells(con, threshold)["round"].unique().sort().to_list()
+
+
+def _hidden_school_cells(con, threshold: int) -> pl.DataFrame:
+    cells = api.published_cells(con, level="skole", breakdown="alle", min_n=threshold)
+    if cells.height == 0:
+        return pl.DataFrame(schema={"round": pl.String, "skole_orgnr": pl.String})
+    return cells.filter(pl.col("suppressed").fill_null(True)).select("round", "skole_orgnr")
+
+
 def response_rates(
     *, role: RoleArg = "program", warehouse: WarehouseArg = None,
     surface: Surface = "dashboard", min_n: int | None = None
@@ -49,17 +64,20 @@ def response_rates(
     """Participation per school x round: respondents (``n``), enrolled pupils of the school year
     (``fct_enrolment``, trinn that took part in Spekter), ``response_rate`` and ``low_rate``
     (below :data:`LOW_RESPONSE_RATE`). A concrete-suspicion round surveys one class, so it gets no
-    rate. Rounds with fewer than ``min_n`` respondents are suppressed."""
+    rate. Rounds with fewer than ``min_n`` respondents are suppressed, and so is every round of
+    which the publication hides a school cell (any indicator, at the reader's threshold): its
+    respondents would give the hidden cell's n away by subtraction from the kommune's."""
     with reading(warehouse) as con:
         threshold = read_min_n(con, min_n)
         frame = rounds_with_primary(con, items=False)
         enrolled = participation.enrolment(con)
+        hidden = hidden_rounds(con, threshold)
     if frame.height == 0:
         return empty(RATE_SCHEMA)
     labels = [c for c in RATE_SCHEMA if c in frame.columns]
     out = participation.response_rates(frame.select(*labels, "respondents"), enrolled,
                                        keys=("level", "skole_orgnr", "round_id"),
-                                       min_n=threshold)
+                                       min_n=threshold, hidden_rounds=hidden)
     return scope(out.select(list(RATE_SCHEMA)), role, surface)
 
 
@@ -84,11 +102,13 @@ def quarantine_summary(
     (0 when none), so the sums school -> kommune -> programme hold and the engine can protect
     them like any other cell. Never shows a quarantined value (they may hold pupil pseudonyms).
     A file is attributed to a school when its loaded rows all belong to that school; other
-    files count only in the programme total. Then cut to the role's scope."""
+    files count only in the programme total. A school of which the publication hides a cell
+    (at the reader's threshold) has its rows hidden too. Then cut to the role's scope."""
     with reading(warehouse) as con:
         if not all(has_table(con, t) for t in ("quarantine", "fct_response", "ingest_log")):
             return empty(QUARANTINE_SCHEMA)
         threshold = read_min_n(con, min_n)
+        hidden = _hidden_school_cells(con, threshold)["skole_orgnr"].unique().sort().to_list()
         files = con.sql(named("read_models", "quarantine_files")).pl()
         has_code = con.sql(named("reads", "column_exists"),
                            params=["quarantine", "reason_code"]).fetchall()[0][0]
@@ -127,6 +147,12 @@ def quarantine_summary(
                                    pl.col("count").fill_null(0).cast(pl.Int64)))
     cells = pl.concat(frames).with_columns((pl.col("count") / pl.col("n")).alias("share"))
     lv = pl.col("level")
+    # A school the publication hides a cell of keeps its rows read hidden too (they would stand
+    # in for its respondents, e.g. pulje minus this school = a small school): marked as the
+    # engine marks a small cell, and protected with the other cells below.
+    pre = (lv == "skole") & pl.col("skole_orgnr").is_in(hidden)
+    cells = cells.with_columns(pre.alias(SUPPRESSED), pl.when(pre).then(pl.lit(PRIMARY))
+                               .otherwise(pl.lit(None, pl.String)).alias(REASON))
     linkages = [
         Linkage(("kommunenummer", "reason_code"), lv == "kommune", lv == "skole", "skole->kommune"),
         Linkage(("reason_code",), lv == "program", lv == "kommune", "kommune->program"),
@@ -162,7 +188,9 @@ def item_nonresponse(
     answers asked, ``skipped``, ``skipped_share``), and ``level='program'`` per term x item and
     term x 'alle' over the schools' primary rounds. Follow-up items asked after a filter answer
     are left out. Suppressed (``n`` < ``min_n``; the programme total of a term is linked to its
-    schools' primary rounds), then cut to the role's scope. Read from the cells the marts store
+    schools' primary rounds), every school row of a round the publication hides a cell of
+    hidden with it (:func:`~lmp_analytics.metrics.nonresponse.hide_rounds`), then cut to the
+    role's scope. Read from the cells the marts store
     (:mod:`lmp_analytics.metrics.nonresponse`) when they were built with this threshold, else
     computed from the per round x item counts."""
     with reading(warehouse) as con:
@@ -173,10 +201,14 @@ def item_nonresponse(
         out = nonresponse.stored_cells(con, threshold)
         if out is None:
             inputs = nonresponse.read_inputs(con)
+        hidden = hidden_rounds(con, threshold)
+        rounds = rounds_with_primary(con, items=False)
     if out is None:
         out = nonresponse.nonresponse_cells(*inputs, min_n=threshold)
     if out.height == 0:
         return empty(NONRESPONSE_SCHEMA)
+    primary = rounds.filter(pl.col("is_primary"))["round_id"].to_list() if rounds.height else []
+    out = nonresponse.hide_rounds(out, hidden, primary=primary, min_n=threshold)
     out = out.sort("level", "kommunenummer", "skole", term_order(), "item", "round_id",
                    nulls_last=True)
     return scope(out.select(list(NONRESPONSE_SCHEMA)), role, surface)

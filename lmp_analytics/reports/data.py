@@ -87,7 +87,8 @@ def _rounds_for(source: ReportSource, orgnr: str, until: str, min_n: int) -> tup
                            <= term_index(until))
     if rounds.height == 0:
         return ()
-    rounds = response_rates(rounds, ctx["enrolment"], min_n=min_n)
+    rounds = response_rates(rounds, ctx["enrolment"], min_n=min_n,
+                            hidden_rounds=source.hidden_rounds)
     modules = nonresponse.item_modules()
     out = []
     for r in rounds.iter_rows(named=True):

@@ -19,6 +19,7 @@ from lmp_analytics.privacy.roles import Role
 from lmp_analytics.privacy.scope import scope
 from lmp_analytics.readmodels.catalogue import rounds_with_primary
 from lmp_analytics.readmodels.comparison import national_series
+from lmp_analytics.readmodels.quality import hidden_rounds
 from lmp_analytics.reports.model import ReportError, WarehouseArg
 from lmp_analytics.warehouse import reading
 from lmp_analytics.warehouse.queries import named
@@ -42,6 +43,13 @@ class ReportSource:
     def min_n(self) -> int:
         """The threshold the report's numbers are suppressed with (:func:`api.threshold`)."""
         return api.threshold(self.warehouse)
+
+    @cached_property
+    def hidden_rounds(self) -> list[str]:
+        """The rounds of which the publication the report reads hides a school cell: their
+        respondents are hidden too (:func:`lmp_analytics.readmodels.quality.hidden_rounds`)."""
+        with reading(self.warehouse) as con:
+            return hidden_rounds(con, self.min_n)
 
     def _family(self, orgnr: str) -> tuple[str, ...]:
         """The batch's schools when ``orgnr`` is one of them, else ``orgnr`` alone."""

@@ -76,6 +76,48 @@ def test_phase_summary_leaves_hidden_schools_out_of_the_pool(world):
         assert row["post_n"] == visible["post_n"].sum()
 
 
+def test_comparison_adjusted_estimate_does_not_move_with_a_hidden_comparison_cell(
+        world, tmp_path):
+    """Attack: the comparison arm of the adjusted estimate pooled every comparison school's
+    cell, hidden ones included, so its estimate and interval moved with a hidden number. Each
+    hidden comparison cell's count is changed in a copy of the warehouse (its n, and so every
+    suppression decision, stays); no shown number of the landing panel may change."""
+    import shutil
+
+    import duckdb
+
+    from lmp_analytics.readmodels.catalogue import rounds_with_primary
+
+    strict = 60
+    shown_columns = ["pre_value", "post_value", "change", "ci_low", "ci_high", "adjusted",
+                     "adjusted_ci_low", "adjusted_ci_high", "comparison_change",
+                     "comparison_schools", "down", "unchanged", "up"]
+    before = landing.phase_summary(role="program", warehouse=world.warehouse, min_n=strict)
+    assert before["adjusted"].drop_nulls().len() > 0, "the attack needs an adjusted estimate"
+    cells = api.indicators("skole", indicator="mobbet", role="program",
+                           warehouse=world.warehouse, min_n=strict)
+    with duckdb.connect(str(world.warehouse), read_only=True) as con:
+        primary = rounds_with_primary(con, items=False).filter(pl.col("is_primary"))
+    hidden = cells.filter((pl.col("rolle") == "sammenligning") & pl.col("suppressed")
+                          & pl.col("round").is_in(primary["round_id"].implode()))
+    rounds = hidden["round"].unique().sort().to_list()
+    assert rounds, "the attack needs a hidden comparison cell"
+    for i, round_id in enumerate(rounds[:4]):
+        copy = tmp_path / f"perturbed{i}.duckdb"
+        shutil.copyfile(world.warehouse, copy)
+        with duckdb.connect(str(copy)) as con:
+            con.execute(
+                "UPDATE mart_indicator_counts SET count = CASE WHEN 2 * count + 1 <= n "
+                "THEN 2 * count + 1 ELSE 0 END WHERE round_id = ? AND indicator = 'mobbet' "
+                "AND level = 'skole' AND breakdown = 'alle'", [round_id])
+        after = landing.phase_summary(role="program", warehouse=copy, min_n=strict)
+        for column in shown_columns:
+            a, b = before[column].to_list(), after[column].to_list()
+            assert all(x == y or (x is not None and y is not None and abs(x - y) < 1e-12)
+                       for x, y in zip(a, b, strict=True)), (
+                f"{column} moves with the hidden cell of {round_id}: {a} -> {b}")
+
+
 def test_pooled_change_interval_is_the_cluster_robust_ols_one():
     """CR1 of the one-arm ratio change equals statsmodels' cluster sandwich of ``y ~ post``
     on pupil rows (uncorrected) times G/(G-1)."""

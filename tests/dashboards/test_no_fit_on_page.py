@@ -115,7 +115,9 @@ def test_stored_event_study_and_national_designs_equal_a_fresh_fit(env):
         threshold = api.threshold(con)
         for indicator in _indicators(con):
             stored = event_study.read_stored(con, indicator, min_n=threshold)
-            fresh = event_study.event_study_view(con, indicator, min_n=threshold)
+            cells = api.published_cells(con, level="skole", indicators=[indicator],
+                                        breakdown="alle", min_n=threshold)
+            fresh = event_study.event_study_view(con, indicator, min_n=threshold, cells=cells)
             assert stored is not None
             assert_frame_equal(stored.event_study, fresh.event_study)
             assert_frame_equal(stored.summary, fresh.summary)

@@ -135,6 +135,33 @@ def test_did_is_hidden_when_a_published_cell_is_hidden(world, roster):
                           warehouse=world.warehouse)
 
 
+def test_did_interval_does_not_move_with_a_hidden_school_cell(world, monkeypatch, tmp_path):
+    """Attack: the DiD's school-clustered interval read every school cell of its two terms,
+    hidden ones included. Each school cell a stricter reader (LMP_MIN_N=60) does not see has
+    its count changed in a copy of the warehouse (its n stays): the interval, p-value and
+    verdict shown must not change."""
+    monkeypatch.setenv("LMP_MIN_N", "60")
+    pre, post = "2024V", "2024H"
+    shown = ("ci_low", "ci_high", "p_value", "tested")
+    before = comparison.did_summary(indicator="mobbet", pre_term=pre, post_term=post,
+                                    warehouse=world.warehouse).row(0, named=True)
+    assert not before["suppressed"], "the attack needs a DiD the reader is shown"
+    cells = api.indicators("skole", indicator="mobbet", warehouse=world.warehouse)
+    hidden = cells.filter(pl.col("suppressed") & pl.col("term").is_in([pre, post]))
+    assert hidden.height, "the attack needs a hidden school cell in the two terms"
+    for i, round_id in enumerate(hidden["round"].unique().sort().to_list()[:3]):
+        copy = tmp_path / f"perturbed{i}.duckdb"
+        shutil.copyfile(world.warehouse, copy)
+        with duckdb.connect(str(copy)) as con:
+            con.execute(
+                "UPDATE mart_indicator_counts SET count = CASE WHEN 2 * count + 1 <= n "
+                "THEN 2 * count + 1 ELSE 0 END WHERE round_id = ? AND indicator = 'mobbet' "
+                "AND level = 'skole' AND breakdown = 'alle'", [round_id])
+        after = comparison.did_summary(indicator="mobbet", pre_term=pre, post_term=post,
+                                       warehouse=copy).row(0, named=True)
+        assert {c: after[c] for c in shown} == {c: before[c] for c in shown}, round_id
+
+
 def test_event_study_is_programme_level_and_suppressed(world, roster):
     a = comparison.event_study(indicator="mobbet", warehouse=world.warehouse)
     b = comparison.event_study(indicator="mobbet", role=roster["roles"][1],

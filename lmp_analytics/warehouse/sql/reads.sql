@@ -31,7 +31,7 @@ SELECT * FROM mart_indicator_counts WHERE level = ?;
 -- name: school_term_panel
 -- School x term panel of one indicator (all respondents), the schools' primary rounds only.
 SELECT m.skole_orgnr, s.rolle, s.pulje, s.kommunenummer, m.term, m.n,
-       CASE WHEN m.kind = 'share' THEN m.count ELSE m.sum END AS total
+       CASE WHEN m.kind = 'share' THEN m.count ELSE m.sum END AS total, m.round_id
 FROM mart_indicator_counts AS m
 JOIN mart_school_round AS r ON r.round_id = m.round_id AND r.is_primary
 JOIN dim_school AS s ON s.skole_orgnr = m.skole_orgnr
