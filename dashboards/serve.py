@@ -8,10 +8,11 @@ published warehouse in a background thread (``lmpdash.data.warm``). Every sessio
 imports the same ``lmpdash.data`` module, so the first page after the server starts reads what
 the warm-up has computed (or waits for the one computation in progress) instead of starting it.
 
-Before that, from the first second (beside Streamlit's own start), a second thread imports
-what every page run needs (the package, polars, DuckDB, Altair, the dashboard's modules and
-what the pages import): a page run finds them in ``sys.modules`` instead of paying ~2 s of
-imports in the first session. After the warm-up, ``gc.freeze()`` moves everything loaded so
+Before the server starts, this process imports what every page run needs (the package,
+polars, DuckDB, Altair, the dashboard's modules and what the pages import), as a server loads
+its application before it listens: a page run finds them in ``sys.modules`` instead of paying
+~2 s of imports in the first session (imports hold the GIL: done beside Streamlit's start, they
+only slowed both). After the warm-up, ``gc.freeze()`` moves everything loaded so
 far out of the collector's reach, so Streamlit's full collection after every script run
 (``runner.postScriptGC``) walks only what the runs allocate (~0.2 s less per page).
 
@@ -52,33 +53,24 @@ PRELOAD = ("lmpdash.data", "lmpdash.charts", "lmpdash.context", "lmpdash.landing
 
 def preload() -> None:
     """Import :data:`PRELOAD` (a module that fails to import is left to the page that needs
-    it, which shows its error) and the page scripts' own imports."""
+    it, which shows its error)."""
     import contextlib
     import importlib
 
     for name in PRELOAD:
         with contextlib.suppress(Exception):  # the page that imports it reports the error
             importlib.import_module(name)
-    try:
-        # Streamlit's once-per-process check whether it runs in a REPL walks the whole stack
-        # of the first script run (``inspect.stack``, ~0.3 s there); here the stack is short.
-        from streamlit import delta_generator
-
-        delta_generator._maybe_print_use_warning()
-    except Exception:
-        pass
 
 
 def _warm_when_serving(port: int, wait: float = 120.0) -> None:
-    """Preload the imports at once, then, once the server accepts connections (so the data
-    warm-up never delays its start), warm the caches (``lmpdash.data.warm``) in a non-daemon
+    """Once the server accepts connections (so the data warm-up never delays its start), warm
+    the caches (``lmpdash.data.warm``) in a non-daemon
     thread (a DuckDB query cut off at interpreter exit aborts the process) and freeze what is
     loaded. This waiter is a daemon: a server that never comes up is not kept alive by it."""
     import socket
     import threading
     import time
 
-    preload()
     deadline = time.monotonic() + wait
     while time.monotonic() < deadline:
         try:
@@ -86,6 +78,15 @@ def _warm_when_serving(port: int, wait: float = 120.0) -> None:
                 break
         except OSError:
             time.sleep(0.2)
+    try:
+        # Streamlit's once-per-process check whether it runs in a REPL walks the whole stack
+        # of the first script run (``inspect.stack``, ~0.3 s there); here the stack is short
+        # (and the runtime exists, so it warns of nothing).
+        from streamlit import delta_generator
+
+        delta_generator._maybe_print_use_warning()
+    except Exception:
+        pass
     threading.Thread(target=_warm, name="lmp-dashboard-warmup", daemon=False).start()
 
 
@@ -112,6 +113,7 @@ def main() -> int:
     import threading
 
     args = sys.argv[1:]
+    preload()
     threading.Thread(target=_warm_when_serving, args=(_port(args),), daemon=True,
                      name="lmp-dashboard-warmup-waiter").start()
     from streamlit.web import cli as stcli
