@@ -9,16 +9,17 @@ from lmpdash import charts, data, ui
 from lmpdash.context import current
 from lmpdash.i18n import fmt_num, fmt_pct, term_label
 
+from lmp_analytics.frames import each_row, each_value, lookup
 from lmp_analytics.ingest import reasons
 from lmp_analytics.presentation.labels import question_wording
 from lmp_analytics.readmodels.quality import LOW_RESPONSE_RATE
-from lmp_analytics.terms import term_index
+from lmp_analytics.terms import term_index, term_order
 
 WARN = "⚠"
 
 
 def _term_sort() -> pl.Expr:
-    return pl.col("term").map_elements(term_index, return_dtype=pl.Int64)
+    return term_order("term")
 
 
 def main() -> None:
@@ -38,11 +39,10 @@ def main() -> None:
     _instruments(ctx)
 
 
-def _round_label(lang: str) -> pl.Expr:
-    return pl.struct("term", "runde", "formal").map_elements(
-        lambda r: term_label(r["term"], lang) + ("" if str(r["runde"]) == "1"
-                                                 else f" ({r['runde']})"),
-        return_dtype=pl.String)
+def _round_label(rates: pl.DataFrame, lang: str) -> pl.Series:
+    return each_row(rates, ("term", "runde"),
+                    lambda r: term_label(r["term"], lang) + ("" if str(r["runde"]) == "1"
+                                                             else f" ({r['runde']})"))
 
 
 def _rates(ctx) -> None:
@@ -58,21 +58,21 @@ def _rates(ctx) -> None:
     grid = rates.filter(pl.col("is_primary") & ~pl.col("suppressed")
                         & pl.col("response_rate").is_not_null())
     terms = sorted(set(rates["term"].to_list()), key=term_index)
-    chart_data = ui.with_term_labels(grid, lang, short=True).select(
+    labelled = ui.with_term_labels(grid, lang, short=True)
+    chart_data = labelled.select(
         "x", pl.col("skole").alias("y"), pl.col("response_rate").alias("value"),
-        pl.struct("response_rate", "low_rate").map_elements(  # the number in the cell
-            lambda r: fmt_pct(r["response_rate"], lang, 0) + (f" {WARN}" if r["low_rate"]
-                                                                else ""),
-            return_dtype=pl.String).alias("flag"),
-        pl.struct("response_rate", "n", "enrolled").map_elements(
-            lambda r: f"{fmt_pct(r['response_rate'], lang)} ({fmt_num(r['n'], lang)} / "
-                      f"{fmt_num(r['enrolled'], lang)})", return_dtype=pl.String).alias("tooltip"))
+        each_row(labelled, ("response_rate", "low_rate"),  # the number in the cell
+                 lambda r: fmt_pct(r["response_rate"], lang, 0) + (f" {WARN}" if r["low_rate"]
+                                                                     else "")).alias("flag"),
+        each_row(labelled, ("response_rate", "n", "enrolled"),
+                 lambda r: f"{fmt_pct(r['response_rate'], lang)} ({fmt_num(r['n'], lang)} / "
+                           f"{fmt_num(r['enrolled'], lang)})").alias("tooltip"))
     chart = charts.heatmap(chart_data, lang=lang, x_order=ui.term_order(terms, lang, short=True),
                            y_title=ctx.t("school"), colour_title=ctx.t("axis_rate"),
                            anchor=LOW_RESPONSE_RATE)
     frame = rates.select(
         pl.col("skole").alias(ctx.t("school")),
-        _round_label(lang).alias(ctx.t("round")),
+        _round_label(rates, lang).alias(ctx.t("round")),
         pl.col("versjon").alias(ctx.t("dq_version")),
         pl.col("formal").fill_null("").replace_strict(
             {"mistanke": ctx.t("formal_mistanke"), "forebyggende": ctx.t("formal_forebyggende")},
@@ -109,8 +109,8 @@ def _quarantine(ctx) -> None:
     if rows.height == 0 or rows.filter(pl.col("count").fill_null(1) > 0).height == 0:
         st.success(ctx.t("dq_quarantine_none"))
         return
-    rows = rows.with_columns(pl.col("reason_code").map_elements(
-        lambda code: reasons.label(code, lang), return_dtype=pl.String).alias("reason"))
+    rows = rows.with_columns(
+        lookup(rows, "reason_code", lambda code: reasons.label(code, lang)).alias("reason"))
     level_names = {"skole": ctx.t("school"), "kommune": ctx.t("kommune"),
                    "program": ctx.t("whole_programme")}
     top = "program" if ctx.role.sees_all_units else (
@@ -120,8 +120,7 @@ def _quarantine(ctx) -> None:
     label = pl.col("reason") if top != "skole" else pl.format("{}: {}", pl.col("skole"),
                                                               pl.col("reason"))
     chart_data = focus.select(label.alias("label"), pl.col("count").alias("value"),
-                              pl.col("count").map_elements(lambda v: fmt_num(v, lang),
-                                                           return_dtype=pl.String).alias(
+                              each_value(focus, "count", lambda v: fmt_num(v, lang)).alias(
                                   "tooltip"))
     chart = charts.bar_chart(chart_data, lang=lang, x_title=ctx.t("axis_rows"),
                              y_title=ctx.t("dq_reason"), x_format="d") \
@@ -154,17 +153,16 @@ def _nonresponse(ctx) -> None:
     order = ui.term_order(terms, lang, short=True)
     grid = schools.filter(~pl.col("suppressed") & pl.col("skipped_share").is_not_null())
     grid = grid.sort(_term_sort()).group_by("skole_orgnr", "term", maintain_order=True).first()
-    chart_data = ui.with_term_labels(grid, lang, short=True).select(
+    labelled = ui.with_term_labels(grid, lang, short=True)
+    chart_data = labelled.select(
         "x", pl.col("skole").alias("y"), pl.col("skipped_share").alias("value"),
         pl.lit("").alias("flag"),
-        pl.col("skipped_share").map_elements(lambda v: fmt_pct(v, lang),
-                                             return_dtype=pl.String).alias("tooltip"))
+        each_value(labelled, "skipped_share", lambda v: fmt_pct(v, lang)).alias("tooltip"))
     chart = charts.heatmap(chart_data, lang=lang, x_order=order, y_title=ctx.t("school"),
                            colour_title=ctx.t("axis_skipped"), fmt=".0%", scheme="oranges")
     frame = schools.sort("kommunenummer", "skole", _term_sort()).select(
         pl.col("skole").alias(ctx.t("school")),
-        pl.col("term").map_elements(lambda x: term_label(x, lang),
-                                    return_dtype=pl.String).alias(ctx.t("term")),
+        lookup(schools, "term", lambda x: term_label(x, lang)).alias(ctx.t("term")),
         pl.col("n").alias(ctx.t("dq_respondents")),
         (pl.col("skipped_share") * 100).round(6).alias(ctx.t("axis_skipped")),
         pl.col("suppressed").fill_null(False).alias(ctx.t("hidden_col")))
@@ -176,21 +174,20 @@ def _nonresponse(ctx) -> None:
 
     st.markdown(f"**{ctx.t('dq_by_item')}**")
     items = rows.filter((pl.col("level") == "program") & (pl.col("item") != "alle"))
-    items = items.with_columns(pl.col("item").map_elements(  # the question, not its id
-        lambda i: question_wording(i, lang), return_dtype=pl.String).alias("item"))
+    items = items.with_columns(  # the question, not its id
+        lookup(items, "item", lambda i: question_wording(i, lang)).alias("item"))
     visible = items.filter(~pl.col("suppressed") & pl.col("skipped_share").is_not_null())
-    chart_data = ui.with_term_labels(visible, lang, short=True).select(
+    labelled = ui.with_term_labels(visible, lang, short=True)
+    chart_data = labelled.select(
         "x", pl.col("item").alias("y"), pl.col("skipped_share").alias("value"),
         pl.lit("").alias("flag"),
-        pl.col("skipped_share").map_elements(lambda v: fmt_pct(v, lang),
-                                             return_dtype=pl.String).alias("tooltip"))
+        each_value(labelled, "skipped_share", lambda v: fmt_pct(v, lang)).alias("tooltip"))
     chart = charts.heatmap(chart_data, lang=lang, x_order=order, y_title=ctx.t("dq_item"),
                            colour_title=ctx.t("axis_skipped"), fmt=".0%", scheme="oranges")
     frame = items.sort(_term_sort(), "item").select(
         pl.col("item").alias(ctx.t("dq_item")),
         pl.col("module").alias(ctx.t("dq_module")),
-        pl.col("term").map_elements(lambda x: term_label(x, lang),
-                                    return_dtype=pl.String).alias(ctx.t("term")),
+        lookup(items, "term", lambda x: term_label(x, lang)).alias(ctx.t("term")),
         pl.col("n").alias(ctx.t("dq_respondents")),
         (pl.col("skipped_share") * 100).round(6).alias(ctx.t("axis_skipped")),
         pl.col("suppressed").fill_null(False).alias(ctx.t("hidden_col")))

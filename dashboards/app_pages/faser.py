@@ -16,6 +16,7 @@ from lmpdash.i18n import (
     verdict_text,
 )
 
+from lmp_analytics.frames import each_row, lookup
 from lmp_analytics.presentation.labels import no_before_caveat, power_caveat, rtm_caveat
 from lmp_analytics.stats.verdict import Verdict
 
@@ -61,20 +62,17 @@ def main() -> None:
     st.subheader(ctx.t("fa_chart_title"))
     chart_data = visible.select(
         pl.format("{} ({} → {})", pl.col("skole"),
-                  pl.col("pre_term").map_elements(lambda x: term_label(x, lang),
-                                                  return_dtype=pl.String),
-                  pl.col("post_term").map_elements(lambda x: term_label(x, lang),
-                                                   return_dtype=pl.String)).alias("label"),
+                  lookup(visible, "pre_term", lambda x: term_label(x, lang)),
+                  lookup(visible, "post_term", lambda x: term_label(x, lang))).alias("label"),
         (pl.col(diff_col) * scale).alias("change"),
         (pl.col("diff_ci_low") * scale).alias("ci_low"),
         (pl.col("diff_ci_high") * scale).alias("ci_high"),
-        pl.col("verdict").map_elements(lambda v: verdict_text(v, lang),
-                                       return_dtype=pl.String).fill_null(
+        lookup(visible, "verdict", lambda v: verdict_text(v, lang)).fill_null(
             verdict_text(Verdict.NO_CLEAR_CHANGE.value, lang)).alias("verdict_label"),
-        pl.struct(diff_col, "diff_ci_low", "diff_ci_high").map_elements(
-            lambda r: f"{fmt_change(r[diff_col], kind, lang)} "
-                      f"({fmt_change_interval(r['diff_ci_low'], r['diff_ci_high'], kind, lang)})",
-            return_dtype=pl.String).alias("tooltip"))
+        each_row(visible, (diff_col, "diff_ci_low", "diff_ci_high"), lambda r: (
+            f"{fmt_change(r[diff_col], kind, lang)} "
+            f"({fmt_change_interval(r['diff_ci_low'], r['diff_ci_high'], kind, lang)})"),
+        ).alias("tooltip"))
     x_title = ctx.t("axis_change_pp") if kind == "share" else ctx.t("axis_change_mean")
     verdicts = [verdict_text(v.value, lang) for v in Verdict]
     chart = charts.change_chart(chart_data, kind=kind, lang=lang, x_title=x_title,

@@ -20,8 +20,9 @@ from lmpdash.i18n import (
     verdict_text,
 )
 
+from lmp_analytics.frames import each_row, lookup
 from lmp_analytics.readmodels import catalogue
-from lmp_analytics.terms import term_index
+from lmp_analytics.terms import term_index, term_order
 
 NATIONAL_INDICATORS = ("mobbet", "mobbet_samlet")
 COMPACT_TERMS = 4
@@ -121,8 +122,7 @@ def _headline(ctx, indicator: str, kind: str, kommune: str | None) -> None:
                              else "ov_headline_comp")):
         part = rows.filter((pl.col("series") == rolle) & ~pl.col("suppressed").fill_null(True))
         if part.height:
-            last = part.sort(pl.col("term").map_elements(term_index, return_dtype=pl.Int64)).row(
-                -1, named=True)
+            last = part.sort(term_order("term")).row(-1, named=True)
             ci = fmt_value_ci(last["value"], last["ci_low"], last["ci_high"], kind, lang)
             schools = (f" · {ctx.t('ov_own_help', n=last['n_schools'])}"
                        if own and rolle == "deltaker" else "")
@@ -201,11 +201,9 @@ def _long_table(ctx, cells: pl.DataFrame, kind: str, value: str, low: str,
     lang = ctx.lang
     scale = 100.0 if kind == "share" else 1.0
     fmt = "pctv" if kind == "share" else "mean"
-    frame = cells.sort("skole", pl.col("term").map_elements(term_index,
-                                                            return_dtype=pl.Int64)).select(
+    frame = cells.sort("skole", term_order("term")).select(
         pl.col("skole").alias(ctx.t("school")),
-        pl.col("term").map_elements(lambda x: term_label(x, lang),
-                                    return_dtype=pl.String).alias(ctx.t("term")),
+        lookup(cells, "term", lambda x: term_label(x, lang)).alias(ctx.t("term")),
         *ui.interval_columns(ctx, value, low, high, scale=scale),
         pl.col("n_display").alias(ctx.t("n")),
         pl.col("suppressed").fill_null(False).alias(ctx.t("hidden_col")),
@@ -217,12 +215,13 @@ def _long_table(ctx, cells: pl.DataFrame, kind: str, value: str, low: str,
 def _multiples(ctx, cells, terms, kind, value, low, high) -> None:
     lang = ctx.lang
     visible = cells.filter(~pl.col("suppressed").fill_null(True) & pl.col(value).is_not_null())
-    chart_data = ui.with_term_labels(visible, lang, short=True).select(
+    labelled = ui.with_term_labels(visible, lang, short=True)
+    chart_data = labelled.select(
         "skole", "x", pl.col(value).alias("value"), pl.col(low).alias("ci_low"),
         pl.col(high).alias("ci_high"),
-        pl.struct(value, low, high).map_elements(
-            lambda r: fmt_value_ci(r[value], r[low], r[high], kind, lang),
-            return_dtype=pl.String).alias("tooltip"))
+        each_row(labelled, (value, low, high),
+                 lambda r: fmt_value_ci(r[value], r[low], r[high], kind, lang),
+                 ).alias("tooltip"))
     hidden = cells.filter(pl.col("suppressed").fill_null(False))
     if hidden.height:  # hidden cells are shown as hidden ('skjult'), never as a gap alone
         chart_data = pl.concat([chart_data.with_columns(
@@ -270,14 +269,15 @@ def _comparison(ctx, indicator: str, kind: str, kommune: str | None) -> None:
         "nasjon_10": f"{ctx.t('nasjonalt')}, {ctx.t('grade_n', n=10)}",
     }
     visible = long.filter(~pl.col("suppressed") & pl.col("value").is_not_null())
-    chart_data = ui.with_term_labels(visible, lang).with_columns(
-        pl.struct("value", "ci_low", "ci_high").map_elements(
-            lambda r: fmt_value_ci(r["value"], r["ci_low"], r["ci_high"], kind, lang),
-            return_dtype=pl.String).alias("tooltip"))
+    labelled = ui.with_term_labels(visible, lang)
+    chart_data = labelled.with_columns(
+        each_row(labelled, ("value", "ci_low", "ci_high"),
+                 lambda r: fmt_value_ci(r["value"], r["ci_low"], r["ci_high"], kind, lang),
+                 ).alias("tooltip"))
     chart = charts.series_chart(chart_data, kind=kind, lang=lang,
                                 order=ui.term_order(terms, lang), series_labels=labels)
-    table = ui.series_table(ctx, long, labels, kind, pl.col("term").map_elements(
-        lambda x: term_label(x, lang), return_dtype=pl.String))
+    table = ui.series_table(ctx, long, labels, kind,
+                            lookup(long, "term", lambda x: term_label(x, lang)))
     charts.show_chart(chart, table, lang, key="ov_compare",
                       file_name=f"lmp_sammenligning_{lang}", alt_text=ctx.t("ov_compare_title"))
     st.caption(ctx.t("ov_compare_caption"))
@@ -330,9 +330,9 @@ def _attention(ctx, indicator: str, kind: str, schools: pl.DataFrame) -> None:
             {2: ctx.t("landing.evidence_2"), 1: ctx.t("landing.evidence_1"),
              0: ctx.t("landing.evidence_0")}, default="", return_dtype=pl.String)
         .alias("evidence"),
-        pl.struct("value", "ci_low", "ci_high").map_elements(
-            lambda r: fmt_value_ci(r["value"], r["ci_low"], r["ci_high"], kind, lang),
-            return_dtype=pl.String).alias("tooltip"))
+        each_row(ranked, ("value", "ci_low", "ci_high"),
+                 lambda r: fmt_value_ci(r["value"], r["ci_low"], r["ci_high"], kind, lang),
+                 ).alias("tooltip"))
     x_title = ctx.t("axis_share") if kind == "share" else ctx.t("axis_mean")
     axis = alt.Axis(format=".0%") if kind == "share" else alt.Axis()
     y = alt.Y("label:N", sort=order, title=None, axis=alt.Axis(labelLimit=260))

@@ -17,8 +17,9 @@ from lmpdash.i18n import (
     term_label,
 )
 
+from lmp_analytics.frames import each_row, each_value, lookup
 from lmp_analytics.presentation.labels import estimator_note
-from lmp_analytics.terms import term_index
+from lmp_analytics.terms import term_index, term_order
 
 
 def main() -> None:
@@ -74,12 +75,10 @@ def _value_table(ctx, frame: pl.DataFrame, kind: str) -> charts.Table:
     lang = ctx.lang
     scale = 100.0 if kind == "share" else 1.0
     fmt = "pctv" if kind == "share" else "mean"
-    out = frame.sort(pl.col("term").map_elements(term_index, return_dtype=pl.Int64),
-                     "series").select(
+    out = frame.sort(term_order("term"), "series").select(
         pl.col("series").replace_strict(_labels(ctx), default=pl.col("series")).alias(
             ctx.t("series")),
-        pl.col("term").map_elements(lambda x: term_label(x, lang),
-                                    return_dtype=pl.String).alias(ctx.t("term")),
+        lookup(frame, "term", lambda x: term_label(x, lang)).alias(ctx.t("term")),
         *ui.interval_columns(ctx, "value", "ci_low", "ci_high", scale=scale),
         pl.col("n_display").alias(ctx.t("n")),
         pl.col("n_schools").alias(ctx.t("n_schools")),
@@ -91,11 +90,12 @@ def _value_table(ctx, frame: pl.DataFrame, kind: str) -> charts.Table:
 def _chart_rows(ctx, frame: pl.DataFrame, kind: str) -> pl.DataFrame:
     lang = ctx.lang
     visible = frame.filter(~pl.col("suppressed").fill_null(True) & pl.col("value").is_not_null())
-    return ui.with_term_labels(visible, lang).select(
+    labelled = ui.with_term_labels(visible, lang)
+    return labelled.select(
         "x", "series", "value", "ci_low", "ci_high",
-        pl.struct("value", "ci_low", "ci_high").map_elements(
-            lambda r: fmt_value_ci(r["value"], r["ci_low"], r["ci_high"], kind, lang),
-            return_dtype=pl.String).alias("tooltip"))
+        each_row(labelled, ("value", "ci_low", "ci_high"),
+                 lambda r: fmt_value_ci(r["value"], r["ci_low"], r["ci_high"], kind, lang),
+                 ).alias("tooltip"))
 
 
 def _series_chart(ctx, series: pl.DataFrame, kind: str) -> None:
@@ -204,10 +204,10 @@ def _event_study(ctx, indicator: str, kind: str) -> None:
         (pl.col("ci_high") * scale).alias("ci_high"), "pre",
         pl.when(pl.col("pre")).then(pl.lit(ctx.t("pre_period")))
         .otherwise(pl.lit(ctx.t("post_period"))).alias("period"),
-        pl.struct("att", "ci_low", "ci_high").map_elements(
-            lambda r: f"{fmt_change(r['att'], kind, lang)} "
-                      f"({fmt_change_interval(r['ci_low'], r['ci_high'], kind, lang)})",
-            return_dtype=pl.String).alias("tooltip"))
+        each_row(visible, ("att", "ci_low", "ci_high"),
+                 lambda r: f"{fmt_change(r['att'], kind, lang)} "
+                           f"({fmt_change_interval(r['ci_low'], r['ci_high'], kind, lang)})",
+                 ).alias("tooltip"))
     y_title = ctx.t("axis_effect_pp") if kind == "share" else ctx.t("axis_effect_mean")
     chart = charts.event_study_chart(chart_data, lang=lang, y_title=y_title)
     fmt = "pp" if kind == "share" else "meand"
@@ -256,22 +256,20 @@ def _national(ctx) -> None:
     nat = nat.with_columns(pl.format(
         "{}, {}", pl.when(pl.col("level") == "nasjon").then(pl.lit(ctx.t("nasjonalt")))
         .otherwise(pl.col("unit_name")),
-        pl.col("trinn").map_elements(lambda g: ctx.t("grade_n", n=g),
-                                     return_dtype=pl.String)).alias("series"))
+        lookup(nat, "trinn", lambda g: ctx.t("grade_n", n=g))).alias("series"))
     terms = sorted(set(nat["term"].to_list()), key=term_index)
     visible = nat.filter(~pl.col("suppressed") & pl.col("value").is_not_null())
-    chart_data = ui.with_term_labels(visible, lang).select(
+    labelled = ui.with_term_labels(visible, lang)
+    chart_data = labelled.select(
         "x", "series", (pl.col("value") / 100).alias("value"),
         pl.lit(None, dtype=pl.Float64).alias("ci_low"),
         pl.lit(None, dtype=pl.Float64).alias("ci_high"),
-        pl.col("value").map_elements(lambda v: fmt_pct_value(v, lang),
-                                     return_dtype=pl.String).alias("tooltip"))
+        each_value(labelled, "value", lambda v: fmt_pct_value(v, lang)).alias("tooltip"))
     chart = charts.series_chart(chart_data, kind="share", lang=lang,
                                 order=ui.term_order(terms, lang), series_labels={})
     frame = nat.select(
         pl.col("series").alias(ctx.t("series")),
-        pl.col("term").map_elements(lambda x: term_label(x, lang),
-                                    return_dtype=pl.String).alias(ctx.t("term")),
+        lookup(nat, "term", lambda x: term_label(x, lang)).alias(ctx.t("term")),
         pl.col("value").alias(ctx.t("value")),
         pl.col("n_answered").alias(ctx.t("n")),
         pl.col("suppressed").alias(ctx.t("hidden_col")))
@@ -313,8 +311,7 @@ def _national(ctx) -> None:
 
 def _bench_table(ctx, bench: pl.DataFrame) -> charts.Table:
     out = bench.select(
-        pl.col("level").map_elements(lambda v: ctx.t(f"eu_level_{v}"),
-                                     return_dtype=pl.String).alias(ctx.t("level")),
+        lookup(bench, "level", lambda v: ctx.t(f"eu_level_{v}")).alias(ctx.t("level")),
         pl.col("unit_name").alias(ctx.t("name")),
         pl.col("trinn").cast(pl.Int64).alias(ctx.t("trinn")),
         pl.col("unit_pre").alias(ctx.t("eu_pre")),
@@ -328,5 +325,6 @@ def _bench_table(ctx, bench: pl.DataFrame) -> charts.Table:
                               ctx.t("eu_national_change"): "pp",
                               ctx.t("eu_did"): "pp", ctx.t("trinn"): "int"},
                         hidden=ctx.t("hidden_col"))
+
 
 main()

@@ -20,10 +20,11 @@ from lmpdash.i18n import (
     verdict_text,
 )
 
+from lmp_analytics.frames import each_row, lookup
 from lmp_analytics.presentation.labels import power_caveat
 from lmp_analytics.readmodels.catalogue import indicator_catalogue, value_columns
 from lmp_analytics.stats.verdict import Verdict
-from lmp_analytics.terms import term_index, terms_between
+from lmp_analytics.terms import term_index, term_order, terms_between
 
 SCHOOL_KEY = "sk_school"
 
@@ -112,8 +113,7 @@ def _changed(ctx, orgnr: str, indicator: str, kind: str) -> None:
     if changes.height == 0:
         st.caption(ctx.t("sk_changed_none"))
         return
-    last = changes.sort(pl.col("post_term").map_elements(term_index,
-                                                         return_dtype=pl.Int64)).row(-1, named=True)
+    last = changes.sort(term_order("post_term")).row(-1, named=True)
     diff = last["diff_pp"] if kind == "share" else last["diff_mean"]
     if last["suppressed"]:
         st.markdown(ctx.t("sk_changed_hidden", indicator=label))
@@ -133,8 +133,7 @@ def _changed(ctx, orgnr: str, indicator: str, kind: str) -> None:
         if last["verdict"] == Verdict.NO_CLEAR_CHANGE.value:
             st.caption(power_caveat(lang))
     rows = []
-    for r in changes.sort(pl.col("post_term").map_elements(
-            term_index, return_dtype=pl.Int64)).iter_rows(named=True):
+    for r in changes.sort(term_order("post_term")).iter_rows(named=True):
         d = r["diff_pp"] if kind == "share" else r["diff_mean"]
         rows.append({
             ctx.t("fa_pre_round"): term_label(r["pre_term"], lang),
@@ -158,12 +157,12 @@ def _phase_rows(ctx, orgnr: str) -> pl.DataFrame:
 def _time_chart(ctx, orgnr: str, cells: pl.DataFrame, kind: str) -> None:
     lang = ctx.lang
     value, low, high = value_columns(kind)
-    cells = cells.sort(pl.col("term").map_elements(term_index, return_dtype=pl.Int64), "round")
+    cells = cells.sort(term_order("term"), "round")
     # A second round in a term (e.g. a targeted one) gets its own label on the axis.
     cells = cells.with_columns(pl.col("round").cum_count().over("term").alias("_k"))
-    label = pl.struct("term", "_k", "versjon").map_elements(
-        lambda r: term_label(r["term"], lang) + (f" ({r['_k']})" if r["_k"] > 1 else ""),
-        return_dtype=pl.String)
+    label = each_row(
+        cells, ("term", "_k"),
+        lambda r: term_label(r["term"], lang) + (f" ({r['_k']})" if r["_k"] > 1 else ""))
     cells = cells.with_columns(label.alias("x"))
     phases = _phase_rows(ctx, orgnr)
     all_terms = sorted(set(cells["term"].to_list()) | set(phases["termin"].to_list()),
@@ -175,25 +174,23 @@ def _time_chart(ctx, orgnr: str, cells: pl.DataFrame, kind: str) -> None:
         xs = cells.filter(pl.col("term") == term)["x"].to_list()
         order += xs or [term_label(term, lang)]
     phase_data = phases.select(
-        pl.col("termin").map_elements(lambda x: term_label(x, lang),
-                                      return_dtype=pl.String).alias("x"),
+        lookup(phases, "termin", lambda x: term_label(x, lang)).alias("x"),
         pl.format("{} {}", pl.lit(ctx.t("phase")), pl.col("fase")).alias("phase_label"),
         pl.format("F{}", pl.col("fase")).alias("phase_short"))
     visible = cells.filter(~pl.col("suppressed").fill_null(True) & pl.col(value).is_not_null())
     chart_data = visible.select(
         "x", pl.col(value).alias("value"), pl.col(low).alias("ci_low"),
         pl.col(high).alias("ci_high"), pl.col("n_display").alias("n_text"),
-        pl.struct(value, low, high).map_elements(
-            lambda r: fmt_value_ci(r[value], r[low], r[high], kind, lang),
-            return_dtype=pl.String).alias("tooltip"))
+        each_row(visible, (value, low, high),
+                 lambda r: fmt_value_ci(r[value], r[low], r[high], kind, lang),
+                 ).alias("tooltip"))
     chart = charts.phase_chart(chart_data, phase_data, kind=kind, lang=lang, order=order)
     scale = 100.0 if kind == "share" else 1.0
     fmt = "pctv" if kind == "share" else "mean"
     phase_of = dict(zip(phases["termin"].to_list(), phases["fase"].to_list(), strict=True))
     frame = cells.select(
         pl.col("x").alias(ctx.t("round")),
-        pl.col("term").map_elements(lambda x: str(phase_of.get(x, "")),
-                                    return_dtype=pl.String).alias(ctx.t("phase")),
+        lookup(cells, "term", lambda x: str(phase_of.get(x, ""))).alias(ctx.t("phase")),
         *ui.interval_columns(ctx, value, low, high, scale=scale),
         pl.col("n_display").alias(ctx.t("n")),
         pl.col("suppressed").fill_null(False).alias(ctx.t("hidden_col")))
@@ -211,8 +208,7 @@ def _phase_table(ctx, orgnr: str) -> None:
     lang = ctx.lang
     frame = phases.select(
         pl.col("fase").cast(pl.String).alias(ctx.t("phase")),
-        pl.col("termin").map_elements(lambda x: term_label(x, lang),
-                                      return_dtype=pl.String).alias(ctx.t("term")),
+        lookup(phases, "termin", lambda x: term_label(x, lang)).alias(ctx.t("term")),
         pl.col("kilde").replace_strict({"faser": ctx.t("source_faser"),
                                         "program": ctx.t("source_program")},
                                        default=pl.col("kilde")).alias(" "))
@@ -225,10 +221,9 @@ def _all_indicators(ctx, cells: pl.DataFrame) -> None:
     """Every indicator x round, value with its 95 % interval (text), hidden cells marked."""
     lang = ctx.lang
     catalogue = indicator_catalogue()
-    cells = cells.sort(pl.col("term").map_elements(term_index, return_dtype=pl.Int64), "round")
+    cells = cells.sort(term_order("term"), "round")
     cells = cells.with_columns(pl.col("round").rank("dense").over("term").alias("_k"))
-    rounds = cells.select("term", "round", "_k").unique().sort(
-        pl.col("term").map_elements(term_index, return_dtype=pl.Int64), "_k")
+    rounds = cells.select("term", "round", "_k").unique().sort(term_order("term"), "_k")
     col_of = {}
     for term, rnd, k in rounds.iter_rows():
         col_of[rnd] = term_short(term, lang) + (f" ({k})" if k > 1 else "")
@@ -254,8 +249,8 @@ def _all_indicators(ctx, cells: pl.DataFrame) -> None:
 def _breakdowns(ctx, orgnr: str, indicator: str, kind: str, cells: pl.DataFrame) -> None:
     lang = ctx.lang
     value, low, high = value_columns(kind)
-    rounds = cells.sort(pl.col("term").map_elements(term_index, return_dtype=pl.Int64),
-                        "round", descending=True)["round"].unique(maintain_order=True).to_list()
+    rounds = cells.sort(term_order("term"), "round", descending=True)["round"].unique(
+        maintain_order=True).to_list()
     term_of = dict(zip(cells["round"].to_list(), cells["term"].to_list(), strict=True))
     if not rounds:
         return
@@ -274,18 +269,18 @@ def _breakdowns(ctx, orgnr: str, indicator: str, kind: str, cells: pl.DataFrame)
                 order = {"jente": 0, "gutt": 1, "annet": 2, "ukjent": 3}
                 parts = parts.sort(pl.col("breakdown_value").replace_strict(
                     order, default=9, return_dtype=pl.Int64))
-            parts = parts.with_columns(pl.col("breakdown_value").map_elements(
-                lambda v, by=by: breakdown_label(by, v, lang),
-                return_dtype=pl.String).alias("label"))
+            parts = parts.with_columns(lookup(
+                parts, "breakdown_value", lambda v, by=by: breakdown_label(by, v, lang),
+            ).alias("label"))
             title = ctx.t(by)
             visible = parts.filter(~pl.col("suppressed").fill_null(True)
                                    & pl.col(value).is_not_null())
             chart_data = visible.select(
                 "label", pl.col(value).alias("value"), pl.col(low).alias("ci_low"),
                 pl.col(high).alias("ci_high"),
-                pl.struct(value, low, high).map_elements(
-                    lambda r: fmt_value_ci(r[value], r[low], r[high], kind, lang),
-                    return_dtype=pl.String).alias("tooltip"))
+                each_row(visible, (value, low, high),
+                         lambda r: fmt_value_ci(r[value], r[low], r[high], kind, lang),
+                         ).alias("tooltip"))
             hidden = parts.filter(pl.col("suppressed").fill_null(False))["label"].to_list()
             chart = charts.breakdown_chart(chart_data, kind=kind, lang=lang,
                                            order=parts["label"].to_list(), title=title,

@@ -17,6 +17,7 @@ import polars as pl
 import streamlit as st
 
 from lmp_analytics import spreadsheet
+from lmp_analytics.frames import lookup
 
 from .i18n import (
     DASH,
@@ -214,8 +215,7 @@ def wrap_label(text: str, width: int = LABEL_WIDTH) -> str:
 def _wrapped(frame: pl.DataFrame, column: str, width: int = LABEL_WIDTH
              ) -> tuple[pl.DataFrame, int]:
     """``frame`` with ``column`` wrapped (:func:`wrap_label`) and the most lines of a label."""
-    out = frame.with_columns(pl.col(column).map_elements(
-        lambda v: wrap_label(v, width), return_dtype=pl.String))
+    out = frame.with_columns(lookup(frame, column, lambda v: wrap_label(v, width)))
     lines = max((v.count("\n") + 1 for v in out[column].to_list() if v), default=1)
     return out, lines
 

@@ -9,8 +9,9 @@ import altair as alt
 import polars as pl
 import streamlit as st
 
+from lmp_analytics.frames import each_row, lookup
 from lmp_analytics.readmodels import catalogue
-from lmp_analytics.terms import term_index
+from lmp_analytics.terms import term_index, term_order
 
 from . import charts, data, ui
 from .context import Context
@@ -113,18 +114,17 @@ def versus_section(ctx: Context, school: dict, cells: pl.DataFrame, indicator: s
     own_terms = set(own["term"].to_list())
     if own_terms:
         first = min(term_index(x) for x in own_terms)
-        long = long.filter(pl.col("term").map_elements(term_index, return_dtype=pl.Int64)
-                           >= first)
+        long = long.filter(term_order("term") >= first)
     if long.height == 0:
         return
     terms = sorted(set(long["term"].to_list()), key=term_index)
     order = [term_label(x, lang) for x in terms]
-    long = long.with_columns(pl.col("term").map_elements(
-        lambda x: term_label(x, lang), return_dtype=pl.String).alias("x"))
-    visible = long.filter(~pl.col("suppressed") & pl.col("value").is_not_null()).with_columns(
-        pl.struct("value", "ci_low", "ci_high").map_elements(
-            lambda r: fmt_value_ci(r["value"], r["ci_low"], r["ci_high"], kind, lang),
-            return_dtype=pl.String).alias("tooltip"))
+    long = long.with_columns(lookup(long, "term", lambda x: term_label(x, lang)).alias("x"))
+    visible = long.filter(~pl.col("suppressed") & pl.col("value").is_not_null())
+    visible = visible.with_columns(each_row(
+        visible, ("value", "ci_low", "ci_high"),
+        lambda r: fmt_value_ci(r["value"], r["ci_low"], r["ci_high"], kind, lang),
+    ).alias("tooltip"))
     chart = charts.series_chart(visible, kind=kind, lang=lang, order=order,
                                 series_labels=labels, band=False)
     hidden = long.filter(pl.col("suppressed") & (pl.col("series") == "skole"))

@@ -7,6 +7,7 @@ import streamlit as st
 
 from lmp_analytics.config import DEFAULT_MIN_N
 from lmp_analytics.errors import LmpError
+from lmp_analytics.frames import lookup
 from lmp_analytics.readmodels.catalogue import indicator_catalogue
 
 from . import data
@@ -77,8 +78,7 @@ def suppression_caption(ctx: Context) -> None:
 def with_term_labels(frame: pl.DataFrame, lang: str, column: str = "term",
                      short: bool = False) -> pl.DataFrame:
     fmt = term_short if short else term_label
-    return frame.with_columns(
-        pl.col(column).map_elements(lambda x: fmt(x, lang), return_dtype=pl.String).alias("x"))
+    return frame.with_columns(lookup(frame, column, lambda x: fmt(x, lang)).alias("x"))
 
 
 def school_labels(ctx: Context) -> dict[str, str]:
@@ -119,14 +119,13 @@ def series_table(ctx: Context, long: pl.DataFrame, labels: dict[str, str], kind:
     """The table alternative of a series chart (``long``: series, term, value, ci_low, ci_high,
     n_display, suppressed), in time order, series named by ``labels``, ``term`` as shown,
     hidden rows marked: the same table on Oversikt and in the supervisor's school view."""
-    from lmp_analytics.terms import term_index
+    from lmp_analytics.terms import term_order as term_key
 
     from .charts import Table
 
     scale = 100.0 if kind == "share" else 1.0
     fmt = "pctv" if kind == "share" else "mean"
-    frame = long.sort(pl.col("term").map_elements(term_index, return_dtype=pl.Int64),
-                      "series").select(
+    frame = long.sort(term_key("term"), "series").select(
         pl.col("series").replace_strict(labels, default=pl.col("series")).alias(
             ctx.t("series")),
         term.alias(ctx.t("term")),

@@ -34,6 +34,7 @@ import duckdb
 import polars as pl
 
 from lmp_analytics.errors import LmpError
+from lmp_analytics.frames import each_value
 from lmp_analytics.national import indicator_catalogue
 from lmp_analytics.national.series import survey_term
 from lmp_analytics.registry import successor_map
@@ -186,7 +187,7 @@ def lmp_treatment(warehouse: Warehouse = None) -> pl.DataFrame:
         pl.col("kommunenummer").replace(successors),
         pl.col("pulje").cast(pl.Int64),
         pl.col("phase1_term"),
-        pl.col("phase1_term").map_elements(first_treated_survey_year, return_dtype=pl.Int64)
+        each_value(raw, "phase1_term", first_treated_survey_year, pl.Int64)
         .alias("first_treated_year"),
     )
 

@@ -17,7 +17,7 @@ from __future__ import annotations
 import duckdb
 import polars as pl
 
-from lmp_analytics.terms import term_index
+from lmp_analytics.terms import term_index, term_order
 from lmp_analytics.warehouse.queries import named
 
 PHASES = (1, 2, 3, 4)
@@ -97,6 +97,6 @@ def event_groups(calendar: pl.DataFrame) -> pl.DataFrame:
     """skole_orgnr -> first exposed term index g (term after the phase-1 term)."""
     first = calendar.filter(pl.col("fase") == 1).select(
         "skole_orgnr",
-        (pl.col("termin").map_elements(term_index, return_dtype=pl.Int64) + 1).alias("g"),
+        (term_order("termin") + 1).alias("g"),
     )
     return first

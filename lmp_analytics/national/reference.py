@@ -19,6 +19,7 @@ import polars as pl
 
 from lmp_analytics.config import REFERENCE_DIR
 from lmp_analytics.errors import LmpError
+from lmp_analytics.frames import each_value
 
 NATIONAL_BULLYING_FILE = "national_bullying.csv"
 SERIES_BREAKS_FILE = "series_breaks.csv"
@@ -132,7 +133,7 @@ def _indicator_catalogue(directory: Path | None) -> pl.DataFrame:
     if not frame["value_type"].is_in(VALUE_TYPES).all():
         raise ReferenceDataError(f"{INDICATOR_FILE}: value_type must be one of {VALUE_TYPES}")
     frame = frame.with_columns(
-        pl.col("indicator").map_elements(normalise_name, return_dtype=pl.String).alias("name_key")
+        each_value(frame, "indicator", normalise_name).alias("name_key")
     )
     if frame["name_key"].is_duplicated().any() or frame["indicator_code"].is_duplicated().any():
         raise ReferenceDataError(f"{INDICATOR_FILE}: indicator names and codes must be unique")

@@ -11,6 +11,7 @@ from collections.abc import Sequence
 import polars as pl
 
 from lmp_analytics.config import REFERENCE_DIR
+from lmp_analytics.frames import each_value
 from lmp_analytics.national.reference import (
     NATIONAL_BULLYING_FILE,
     indicator_catalogue,
@@ -29,12 +30,12 @@ MEASURE_INDICATOR = {
 }
 
 
-def _term_columns(year: pl.Expr) -> list[pl.Expr]:
-    term = year.map_elements(survey_term, return_dtype=pl.String)
+def _term_columns(frame: pl.DataFrame, year: str) -> list[pl.Series]:
+    terms = each_value(frame, year, survey_term).alias("term")
     return [
-        term.alias("term"),
-        term.map_elements(school_year, return_dtype=pl.String).alias("school_year"),
-        term.map_elements(series_version, return_dtype=pl.String).alias("series_version"),
+        terms,
+        each_value(terms.to_frame(), "term", school_year).alias("school_year"),
+        each_value(terms.to_frame(), "term", series_version).alias("series_version"),
     ]
 
 
@@ -48,7 +49,7 @@ def national_bullying() -> pl.DataFrame:
     raw = national_bullying_raw().with_row_index("source_row", offset=2)
     return raw.select(
         "survey_year",
-        *_term_columns(pl.col("survey_year")),
+        *_term_columns(raw, "survey_year"),
         "trinn_from",
         "trinn_to",
         pl.when(pl.col("trinn_from") == pl.col("trinn_to"))
@@ -99,7 +100,7 @@ def national_series_by_term(
     wanted = pl.DataFrame({"term": [parse_term(t) for t in terms]}, schema={"term": pl.String})
     aligned = wanted.join(series.drop("school_year"), on="term", how="left", maintain_order="left")
     return aligned.with_columns(
-        pl.col("term").map_elements(school_year, return_dtype=pl.String).alias("school_year"),
+        each_value(aligned, "term", school_year).alias("school_year"),
         pl.col("measure").fill_null(measure),
         pl.lit(trinn, dtype=pl.Int8).alias("trinn"),
     ).select(series.columns)

@@ -10,6 +10,7 @@ import duckdb
 import polars as pl
 
 from lmp_analytics.codebook import load_codebooks
+from lmp_analytics.frames import each_value
 from lmp_analytics.privacy.scope import Surface, as_role, scope
 from lmp_analytics.readmodels._common import RoleArg, WarehouseArg, empty, has_table
 from lmp_analytics.terms import term_index
@@ -94,8 +95,7 @@ def kommuner(*, role: RoleArg = "program", warehouse: WarehouseArg = None) -> pl
         if not has_table(con, "dim_school"):
             return empty({"kommunenummer": pl.String, "kommune": pl.String})
         frame = con.sql(named("read_models", "kommuner")).pl()
-    return frame.filter(pl.col("kommunenummer").map_elements(
-        r.includes_kommune, return_dtype=pl.Boolean))
+    return frame.filter(each_value(frame, "kommunenummer", r.includes_kommune, pl.Boolean))
 
 
 def terms(*, warehouse: WarehouseArg = None) -> list[str]:

@@ -24,7 +24,7 @@ from lmp_analytics.privacy.scope import Surface, as_role, scope
 from lmp_analytics.privacy.suppression import suppress
 from lmp_analytics.readmodels._common import RoleArg, WarehouseArg, empty, has_table
 from lmp_analytics.readmodels.catalogue import indicator_catalogue, value_columns
-from lmp_analytics.terms import term_index
+from lmp_analytics.terms import term_order
 from lmp_analytics.warehouse import reading
 from lmp_analytics.warehouse.meta import read_min_n
 from lmp_analytics.warehouse.queries import named
@@ -82,7 +82,7 @@ def comparison_series(
     if not frames:
         return empty(SERIES_SCHEMA)
     out = pl.concat(frames, how="vertical_relaxed")
-    return out.sort(pl.col("term").map_elements(term_index, return_dtype=pl.Int64), "level",
+    return out.sort(term_order("term"), "level",
                     "kommunenummer", "series", nulls_last=False)
 
 
@@ -135,7 +135,7 @@ def own_schools_series(
         pl.lit(None, pl.String).alias("skole_orgnr"), pl.lit("deltaker").alias("series"),
         pl.lit(kind).alias("kind"))
     return out.select(list(SERIES_SCHEMA)).cast(SERIES_SCHEMA).sort(
-        pl.col("term").map_elements(term_index, return_dtype=pl.Int64))
+        term_order("term"))
 
 
 NATIONAL_SCHEMA = {
@@ -196,7 +196,7 @@ def national_series(
         pl.col("trinn").cast(pl.Int64), "indicator", "value_type",
         pl.col("value").cast(pl.Float64), pl.col("n_answered").cast(pl.Int64),
         pl.col("suppressed").cast(pl.Boolean), "series_version",
-    ).sort(pl.col("term").map_elements(term_index, return_dtype=pl.Int64), "level",
+    ).sort(term_order("term"), "level",
            "unit_name", "trinn", nulls_last=False)
 
 

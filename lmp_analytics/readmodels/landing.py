@@ -29,7 +29,7 @@ from lmp_analytics.evaluation.programme import school_term_panel
 from lmp_analytics.privacy.roles import Role
 from lmp_analytics.privacy.scope import Surface
 from lmp_analytics.stats.verdict import Verdict
-from lmp_analytics.terms import term_index
+from lmp_analytics.terms import term_order
 from lmp_analytics.warehouse import reading
 from lmp_analytics.warehouse.meta import read_min_n
 
@@ -121,7 +121,7 @@ def alerts(
                                  min_n=threshold, surface=surface)
     rounds = api.scope(rounds.filter(pl.col("indicator") == indicator), r, surface)
     phases = api.scope(phases.filter(pl.col("indicator") == indicator), r, surface)
-    order = pl.col("post_term").map_elements(term_index, return_dtype=pl.Int64)
+    order = term_order("post_term")
     rounds = rounds.filter(pl.col("post_round").is_not_null())
     latest_round = (rounds.sort("skole_orgnr", order).group_by("skole_orgnr", maintain_order=True)
                     .last().with_columns(pl.lit("runde").alias("scope")))

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import polars as pl
 
+from lmp_analytics.frames import each_row
 from lmp_analytics.ingest.reasons import code_from_text
 from lmp_analytics.metrics import nonresponse, participation
 from lmp_analytics.metrics.participation import LOW_RESPONSE_RATE
@@ -139,8 +140,8 @@ def quarantine_summary(
 def _rows_by_code(rows: pl.DataFrame) -> pl.DataFrame:
     """file_id, reason_code, count (distinct rows) from the quarantine read by code; a NULL code
     (an old row) is derived from the row's column and English detail."""
-    derived = pl.struct("column_name", "reason").map_elements(
-        lambda r: code_from_text(r["column_name"], r["reason"]), return_dtype=pl.String)
+    derived = each_row(rows, ("column_name", "reason"),
+                       lambda r: code_from_text(r["column_name"], r["reason"]))
     return (rows.with_columns(pl.coalesce(pl.col("reason_code"), derived).alias("reason_code"))
             .explode("rows")
             .group_by("file_id", "reason_code")

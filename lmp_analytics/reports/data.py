@@ -35,7 +35,7 @@ from lmp_analytics.reports.model import (
     indicator_catalogue,
 )
 from lmp_analytics.reports.source import ReportSource, select_schools
-from lmp_analytics.terms import parse_term, term_index, terms_between
+from lmp_analytics.terms import parse_term, term_index, term_order, terms_between
 
 
 def split_by_rounds(source: ReportSource, orgnrs: list[str]) -> tuple[list[str], list[str]]:
@@ -82,7 +82,7 @@ def _change(row: dict) -> Change:
 def _rounds_for(source: ReportSource, orgnr: str, until: str, min_n: int) -> tuple[RoundInfo, ...]:
     ctx = source.context
     rounds = ctx["rounds"].filter(pl.col("skole_orgnr") == orgnr)
-    rounds = rounds.filter(pl.col("term").map_elements(term_index, return_dtype=pl.Int64)
+    rounds = rounds.filter(term_order("term")
                            <= term_index(until))
     if rounds.height == 0:
         return ()
@@ -146,7 +146,7 @@ def school_report(
             "the Sammenligning page)")
     report_term = _report_term(primary, requested, orgnr)
     until = term_index(report_term)
-    primary = primary.filter(pl.col("term").map_elements(term_index, return_dtype=pl.Int64)
+    primary = primary.filter(term_order("term")
                              <= until)
     primary_ids = set(primary["round_id"].to_list())
     latest_round = primary.filter(pl.col("term") == report_term)["round_id"][0]
@@ -159,7 +159,7 @@ def school_report(
     latest: dict[str, Cell] = {}
     for ind in catalogue:
         rows = cells.filter(pl.col("indicator") == ind.id).sort(
-            pl.col("term").map_elements(term_index, return_dtype=pl.Int64))
+            term_order("term"))
         found = tuple(_cell(r, kind=ind.kind) for r in rows.iter_rows(named=True))
         series[ind.id] = found
         for c, rid in zip(found, rows["round"].to_list(), strict=True):
@@ -235,7 +235,7 @@ def _programme_cells(frame: pl.DataFrame, terms: tuple[str, ...],
     frame = frame.filter(pl.col("term").is_in(list(terms)))
     for ind in catalogue:
         rows = frame.filter(pl.col("indicator") == ind.id).sort(
-            pl.col("term").map_elements(term_index, return_dtype=pl.Int64))
+            term_order("term"))
         out[ind.id] = tuple(_cell(r, kind=ind.kind) for r in rows.iter_rows(named=True))
     return out
 
@@ -256,7 +256,7 @@ def _national_cells(frame: pl.DataFrame, terms: tuple[str, ...], grades: tuple[s
     wanted = national_grades(grades)
     rows = frame.filter(pl.col("term").is_in(list(terms))
                         & pl.col("trinn").cast(pl.String).is_in(list(wanted))).sort(
-        "trinn", pl.col("term").map_elements(term_index, return_dtype=pl.Int64))
+        "trinn", term_order("term"))
     return tuple(Cell(indicator=headline.id, kind="share", term=r["term"],
                       n=r["n_answered"], n_display=None if r["n_answered"] is None
                       else str(r["n_answered"]), value=r["value"] / 100, ci_low=None,

@@ -21,6 +21,7 @@ import polars as pl
 
 from lmp_analytics import spreadsheet
 from lmp_analytics.codebook import load_codebooks
+from lmp_analytics.frames import each_value
 from lmp_analytics.presentation import fmt
 from lmp_analytics.presentation.strings import check_lang, has, text
 
@@ -70,13 +71,13 @@ def excel_table(frame: pl.DataFrame, lang: str = "nb") -> pl.DataFrame:
         elif how == "int":
             expr = col.cast(pl.Int64)
         elif how == "term":
-            expr = col.cast(pl.String).map_elements(lambda t: fmt.term(t, lang),
-                                                    return_dtype=pl.String)
+            expr = each_value(frame.select(col.cast(pl.String)), column,
+                              lambda t: fmt.term(t, lang))
         elif how == "indicator":
             expr = col.cast(pl.String).replace(labels)
         elif how == "code":
-            expr = col.cast(pl.String).map_elements(lambda v: _code(v, lang),
-                                                    return_dtype=pl.String)
+            expr = each_value(frame.select(col.cast(pl.String)), column,
+                              lambda v: _code(v, lang))
         elif how == "yesno":
             expr = (pl.when(col).then(pl.lit(text("export.yes", lang)))
                     .otherwise(pl.lit(text("export.no", lang))))

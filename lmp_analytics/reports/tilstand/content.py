@@ -20,7 +20,7 @@ from lmp_analytics.presentation import fmt
 from lmp_analytics.presentation.strings import check_lang, text
 from lmp_analytics.privacy.roles import Role
 from lmp_analytics.readmodels import catalogue, comparison, quality
-from lmp_analytics.terms import shift_term, term_index
+from lmp_analytics.terms import shift_term, term_index, term_order
 
 HEADLINE = "mobbet"
 
@@ -288,8 +288,7 @@ def _lmp_section(role: Role, warehouse, kommune: str, year_terms: tuple[str, str
     cal = catalogue.phase_calendar(role=role, warehouse=warehouse).filter(
         (pl.col("kommunenummer") == kommune) & pl.col("termin").is_in(list(year_terms)))
     if cal.height:
-        cal = cal.sort("skole", pl.col("termin").map_elements(term_index,
-                                                              return_dtype=pl.Int64))
+        cal = cal.sort("skole", term_order("termin"))
         out.append(Table((_t("phase_school", lang), _t("phase_term", lang), _t("phase", lang)),
                          tuple((r["skole"], _term(r["termin"], lang), str(r["fase"]))
                                for r in cal.iter_rows(named=True))))
@@ -315,8 +314,7 @@ def _quality_section(role: Role, warehouse, kommune: str, year_terms: tuple[str,
     out.append(Para(_t("rounds_run", lang, n=fmt.integer(rates.height, lang))))
     if rates.height:
         rows = []
-        for r in rates.sort("skole", pl.col("term").map_elements(
-                term_index, return_dtype=pl.Int64), "runde").iter_rows(named=True):
+        for r in rates.sort("skole", term_order("term"), "runde").iter_rows(named=True):
             hidden = bool(r["suppressed"])
             rows.append((r["skole"], _term(r["term"], lang),
                          (r["n_display"] or _hidden(lang)) if hidden
