@@ -53,13 +53,20 @@ PRELOAD = ("lmpdash.data", "lmpdash.charts", "lmpdash.context", "lmpdash.landing
 
 def preload() -> None:
     """Import :data:`PRELOAD` (a module that fails to import is left to the page that needs
-    it, which shows its error)."""
+    it, which shows its error) and read the user-facing strings of every language."""
     import contextlib
     import importlib
 
     for name in PRELOAD:
         with contextlib.suppress(Exception):  # the page that imports it reports the error
             importlib.import_module(name)
+    with contextlib.suppress(Exception):   # the language picker names every language
+        from lmpdash.i18n import LANGS
+
+        from lmp_analytics.presentation.strings import strings
+
+        for lang in LANGS:
+            strings(lang)   # parsed once per process (cached)
 
 
 def _warm_when_serving(port: int, wait: float = 120.0) -> None:
