@@ -295,7 +295,22 @@ def _national(ctx) -> None:
     if bench.height == 0:
         st.caption(ctx.t("no_rows"))
         return
-    out = bench.sort("level", "unit_name", "trinn").select(
+    rows = bench.sort("level", "unit_name", "trinn")
+    schools = rows.filter(pl.col("level") == "skole")
+    whole = _bench_table(ctx, rows)
+    file_name = f"lmp_mot_landet_{pre}_{post}_{lang}"
+    if schools.height <= charts.ON_DEMAND_ROWS:
+        charts.show_table(whole, lang, key="sa_bench", file_name=file_name, static=True)
+        return
+    # the schools' rows (hundreds in the programme) are drawn when asked for; the CSV has all
+    charts.show_table(_bench_table(ctx, rows.filter(pl.col("level") != "skole")), lang,
+                      key="sa_bench", file_name=file_name, static=True, download=whole)
+    charts.on_demand_table(_bench_table(ctx, schools), lang, key="sa_bench_schools",
+                           label=ctx.t("sa_bench_schools", n=schools.height))
+
+
+def _bench_table(ctx, bench: pl.DataFrame) -> charts.Table:
+    out = bench.select(
         lookup(bench, "level", lambda v: ctx.t(f"eu_level_{v}")).alias(ctx.t("level")),
         pl.col("unit_name").alias(ctx.t("name")),
         pl.col("trinn").cast(pl.Int64).alias(ctx.t("trinn")),
@@ -305,13 +320,11 @@ def _national(ctx) -> None:
         pl.col("national_change").alias(ctx.t("eu_national_change")),
         pl.col("did").alias(ctx.t("eu_did")),
         (pl.col("unit_pre").is_null() | pl.col("unit_post").is_null()).alias(ctx.t("hidden_col")))
-    charts.show_table(charts.Table(out, {ctx.t("eu_pre"): "pctv", ctx.t("eu_post"): "pctv",
-                                         ctx.t("eu_unit_change"): "pp",
-                                         ctx.t("eu_national_change"): "pp",
-                                         ctx.t("eu_did"): "pp", ctx.t("trinn"): "int"},
-                                   hidden=ctx.t("hidden_col")),
-                      lang, key="sa_bench", file_name=f"lmp_mot_landet_{pre}_{post}_{lang}",
-                      static=True)
+    return charts.Table(out, {ctx.t("eu_pre"): "pctv", ctx.t("eu_post"): "pctv",
+                              ctx.t("eu_unit_change"): "pp",
+                              ctx.t("eu_national_change"): "pp",
+                              ctx.t("eu_did"): "pp", ctx.t("trinn"): "int"},
+                        hidden=ctx.t("hidden_col"))
 
 
 main()

@@ -135,25 +135,45 @@ def _fmt(v, kind: str, lang: str) -> str:
     return str(v)
 
 
+#: A static table longer than this is drawn on demand (an expander that runs only when opened):
+#: st.table puts every cell in the page, and 384 rows cost a browser ~1.7 s of CPU per visit.
+ON_DEMAND_ROWS = 40
+
+
+def _static(table: Table, lang: str) -> None:
+    # Built from Python lists, not DataFrame.to_pandas: that conversion holds the GIL while
+    # it waits for polars' thread pool, which deadlocks beside a polars UDF running in the
+    # warm-up thread or another session (pola-rs/polars#26821, #27396).
+    shown = pd.DataFrame(table.display(lang).to_dict(as_series=False))
+    st.table(shown.set_index(table.frame.columns[0]))
+
+
 def show_table(table: Table, lang: str, *, key: str, file_name: str,
-               height: int | str = "auto", static: bool = False) -> None:
+               height: int | str = "auto", static: bool = False,
+               download: Table | None = None) -> None:
     """The table (st.dataframe; ``static``: st.table, which wraps its text instead of scrolling,
-    for a few rows) and a CSV download of exactly its rows and columns."""
-    if table.frame.height == 0:
+    for a few rows) and a CSV download of exactly its rows and columns (``download``: of that
+    table instead, e.g. the whole table when ``table`` is its first part)."""
+    download = table if download is None else download
+    if table.frame.height == 0 and download.frame.height == 0:
         st.caption(t("no_rows", lang))
         return
-    if static:
-        # Built from Python lists, not DataFrame.to_pandas: that conversion holds the GIL while
-        # it waits for polars' thread pool, which deadlocks beside a polars UDF running in the
-        # warm-up thread or another session (pola-rs/polars#26821, #27396).
-        shown = pd.DataFrame(table.display(lang).to_dict(as_series=False))
-        st.table(shown.set_index(table.frame.columns[0]))
-    else:
+    if table.frame.height and static:
+        _static(table, lang)
+    elif table.frame.height:
         st.dataframe(table.display(lang), hide_index=True, key=f"tbl_{key}", height=height)
     st.download_button(
-        t("download_csv", lang), data=table.csv(lang), file_name=f"{file_name}.csv",
+        t("download_csv", lang), data=download.csv(lang), file_name=f"{file_name}.csv",
         mime="text/csv", key=f"dl_{key}", on_click="ignore", icon=":material/download:",
     )
+
+
+def on_demand_table(table: Table, lang: str, *, key: str, label: str) -> None:
+    """A static table in an expander that is drawn only while it is open (the expander reruns
+    the page when it is opened or closed): nothing of it is sent to the browser before."""
+    with st.expander(label, key=f"open_{key}", on_change="rerun") as box:
+        if box.open:
+            _static(table, lang)
 
 
 def show_chart(chart: alt.TopLevelMixin | None, table: Table, lang: str, *, key: str,

@@ -184,8 +184,6 @@ def login_flow(lang: str) -> tuple[Role, str] | None:
 
 def demo_role_choices(src: data.Source) -> tuple[str, ...]:
     """program, each kommune, a veileder per kommune, and roles from users.toml if present."""
-    from lmp_analytics.readmodels import role_picker
-
     extra: list[str] = []
     try:
         config = load_role_config()
@@ -197,7 +195,7 @@ def demo_role_choices(src: data.Source) -> tuple[str, ...]:
     if not src.exists:
         return tuple(dict.fromkeys(["program", *extra]))
     try:
-        return tuple(role_picker.demo_roles(warehouse=src.reads, extra=extra))
+        return tuple(data.demo_roles(src, tuple(extra)))
     except Exception:
         log.warning("demo roles could not be read from the warehouse", exc_info=True)
         return tuple(dict.fromkeys(["program", *extra]))

@@ -306,6 +306,15 @@ def kommuner(src: Source, role: Role) -> pl.DataFrame:
         role=role, warehouse=_wh(src)))
 
 
+def demo_roles(src: Source, extra: tuple[str, ...]) -> list[str]:
+    """``role_picker.demo_roles`` (the demo's role picker; every run of app.py asks), cached
+    per published file and extra roles."""
+    from lmp_analytics.readmodels import role_picker
+
+    return _memo.get(src, "demo_roles", extra, lambda: role_picker.demo_roles(
+        warehouse=_wh(src), extra=extra))
+
+
 def terms(src: Source) -> list[str]:
     return _memo.get(src, "terms", (), lambda: catalogue.terms(warehouse=_wh(src)))
 
