@@ -197,7 +197,11 @@ def demo_role_choices(src: data.Source) -> tuple[str, ...]:
     if not src.exists:
         return tuple(dict.fromkeys(["program", *extra]))
     try:
-        return tuple(role_picker.demo_roles(warehouse=src.reads, extra=extra))
+        # Once per published version and role file, not per run: every run of every session
+        # asks (it read the warehouse each time: an eighth of the server's time with 20
+        # sessions at once, issue #21).
+        return data._memo.get(src, "demo_roles", tuple(extra), lambda: tuple(
+            role_picker.demo_roles(warehouse=src.reads, extra=extra)))
     except Exception:
         log.warning("demo roles could not be read from the warehouse", exc_info=True)
         return tuple(dict.fromkeys(["program", *extra]))
