@@ -25,6 +25,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
 from browser_helpers import free_port, serve
 
 from benchmarks.sessions import run_concurrent
@@ -62,6 +63,7 @@ def _server_pid(launcher: subprocess.Popen) -> int:
     return int(children[0]) if children else launcher.pid
 
 
+@pytest.mark.slow
 def test_concurrent_sessions_page_through_every_page_without_errors(world, tmp_path):
     warehouse = world.copy(tmp_path / "served.duckdb")
     roles = tmp_path / "users.toml"
