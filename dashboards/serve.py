@@ -13,13 +13,15 @@ polars, DuckDB, Altair, the dashboard's modules and what the pages import), as a
 its application before it listens: a page run finds them in ``sys.modules`` instead of paying
 ~2 s of imports in the first session (imports hold the GIL: done beside Streamlit's start, they
 only slowed both). After the warm-up, ``gc.freeze()`` moves everything loaded so
-far out of the collector's reach, so Streamlit's full collection after every script run
-(``runner.postScriptGC``) walks only what the runs allocate (~0.2 s less per page).
+far out of the collector's reach, so Python's generational collection walks only what the runs
+allocate (Streamlit's full collection after every run is off: ``runner.postScriptGC`` in
+``.streamlit/config.toml``).
 
 The server runs without a file watcher (``--server.fileWatcherType none`` unless given):
 users do not edit the pages, and the watcher polls every module file and resolves every
-module path on the server's event loop after each run. Developers who want reload on save run
-``streamlit run dashboards/app.py``.
+module path on the server's event loop after each run (``.streamlit/config.toml`` says the same
+for ``streamlit run``). Developers who want reload on save pass
+``--server.fileWatcherType auto --server.runOnSave true``.
 """
 
 from __future__ import annotations

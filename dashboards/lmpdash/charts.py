@@ -162,8 +162,10 @@ def show_table(table: Table, lang: str, *, key: str, file_name: str,
         _static(table, lang)
     elif table.frame.height:
         st.dataframe(table.display(lang), hide_index=True, key=f"tbl_{key}", height=height)
+    # The CSV is made when the button is clicked, not on every run of every session (it was an
+    # eighth of the server's time with 20 sessions at once, issue #21).
     st.download_button(
-        t("download_csv", lang), data=download.csv(lang), file_name=f"{file_name}.csv",
+        t("download_csv", lang), data=lambda: download.csv(lang), file_name=f"{file_name}.csv",
         mime="text/csv", key=f"dl_{key}", on_click="ignore", icon=":material/download:",
     )
 

@@ -68,7 +68,9 @@ def downloads(monkeypatch) -> list[dict]:
     original = st.download_button
 
     def recorder(label, data, file_name=None, *args, **kwargs):
-        calls.append({"label": label, "data": data, "file_name": file_name})
+        # a deferred download (a callable: made on click) is recorded as what the click gets
+        calls.append({"label": label, "data": data() if callable(data) else data,
+                      "file_name": file_name})
         return original(label, data, file_name, *args, **kwargs)
 
     monkeypatch.setattr(st, "download_button", recorder)
