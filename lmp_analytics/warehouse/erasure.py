@@ -31,6 +31,7 @@ import polars as pl
 from lmp_analytics.config import warehouse_path
 from lmp_analytics.errors import KeyMismatchError, TermError, WarehouseError
 from lmp_analytics.ingest import protect
+from lmp_analytics.presentation.messages import refusal
 from lmp_analytics.terms import parse_term, term_index, term_of_date
 from lmp_analytics.warehouse import audit, meta, reading
 from lmp_analytics.warehouse.load import rebuild_rounds
@@ -111,7 +112,7 @@ def forget_pupils(
     key = protect.load_key() if key is None else key
     target = warehouse_path(warehouse)
     if not target.exists():
-        raise WarehouseError(f"no warehouse at {target}")
+        raise refusal(WarehouseError, "no_warehouse", target=target)
     pseudonyms = sorted({protect.pseudonym(key, i) for i in ids})
     gone = pl.DataFrame({"elev": pseudonyms})
     with (audit.pending("forget", role=role, warehouse=target) as entry,
@@ -146,10 +147,7 @@ def _check_before(before: str, today: dt.date | None) -> str:
     before = parse_term(before)
     now = term_of_date(today or dt.date.today())
     if term_index(before) > term_index(now):
-        raise TermError(
-            f"--before {before} is a future term (this term is {now}): it would delete every "
-            f"round, the ones still being collected too. Give a term up to {now}."
-        )
+        raise refusal(TermError, "future_term", before=before, now=now)
     return before
 
 
@@ -190,7 +188,7 @@ def apply_retention(
     before = _check_before(before, today)
     target = warehouse_path(warehouse)
     if not target.exists():
-        raise WarehouseError(f"no warehouse at {target}")
+        raise refusal(WarehouseError, "no_warehouse", target=target)
     hex_chars = {"hex_chars": protect.PSEUDONYM_HEX_CHARS}
     with (audit.pending("retention", role=role, scope=f"before {before}",
                         warehouse=target) as entry,

@@ -1,0 +1,124 @@
+"""The CLI's common refusals in the reader's language (``LMP_LANG``): a wrong role, a missing
+pseudonym key, a term that is not one, no warehouse. Nynorsk with no English or bokmål-only word
+and no key name, the same exit code as in English; the English text unchanged. And the English
+text a lower layer (``privacy``, ``terms``: below ``presentation``) keeps beside its key is the
+language file's English text for that key."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+from typer.testing import CliRunner
+
+from tests.nynorsk_words import offending
+
+#: Our own keys' sections, which must never be shown as text.
+OWN_KEYS = re.compile(r"\b(refusal|reject|notice)\.[a-z_0-9]+\b")
+#: English words of these refusals that no nynorsk sentence has.
+ENGLISH = re.compile(r"\b(is|not|no|unknown|expected|found|build|one|holds|key|refuses|"
+                     r"warehouse|term|autumn|spring|role)\b")
+
+
+def _invoke(*args: object, lang: str | None = None, env: dict | None = None):
+    from lmp_analytics.cli import app
+
+    env = {**(env or {}), **({"LMP_LANG": lang} if lang else {})}
+    return CliRunner().invoke(app, [str(a) for a in args], env=env)
+
+
+def _cases(tmp_path):
+    from lmp_analytics.config import SAMPLE_DIR
+
+    none = tmp_path / "none.duckdb"
+    return {
+        "wrong role": (("compare", "--role", "bogus", "-w", none), {},
+                       "unknown role 'bogus'; expected program, kommune:<4-digit",
+                       "ukjend rolle 'bogus'; venta program, kommune:<firesifra"),
+        "kommune role": (("compare", "--role", "kommune:12", "-w", none), {},
+                         "role 'kommune:12': expected kommune:<4-digit kommunenummer>",
+                         "rolle 'kommune:12': venta kommune:<firesifra kommunenummer>"),
+        "missing key": (("ingest", SAMPLE_DIR, "--roster", SAMPLE_DIR / "program.csv", "-w",
+                         tmp_path / "w.duckdb", "--key-file", tmp_path / "nokey"),
+                        {"LMP_PSEUDONYM_KEY": ""},
+                        "no pseudonym key: ingest refuses to store pupils without one.",
+                        "ingen pseudonymnøkkel: innlastinga lagrar ikkje elevar utan ein."),
+        "unknown term": (("retention", "--before", "2024X", "-w", none), {},
+                         "'2024X' is not a term; expected YYYYH (autumn) or YYYYV (spring)",
+                         "'2024X' er ikkje ein termin; venta ÅÅÅÅH (haust) eller ÅÅÅÅV (vår)"),
+        "no warehouse": (("compare", "-w", none), {},
+                         f"no warehouse at {none}; build one with `lmp ingest ...`",
+                         f"finn ikkje noko datavarehus på {none}; bygg eitt med"),
+    }
+
+
+@pytest.mark.parametrize("name", ["wrong role", "kommune role", "missing key", "unknown term",
+                                  "no warehouse"])
+def test_a_common_refusal_in_nynorsk(name, tmp_path, lmp_env, wide_console):
+    args, env, english, nynorsk = _cases(tmp_path)[name]
+    en = _invoke(*args, env=env)
+    nn = _invoke(*args, env=env, lang="nn")
+    assert en.exit_code == nn.exit_code != 0, (en.output, nn.output)
+    assert english in " ".join(en.output.split()), en.output
+    shown = " ".join(nn.output.split())
+    assert nynorsk in shown, shown
+    assert shown.startswith("feil: "), shown
+    shown = shown.replace(str(tmp_path), " ")
+    assert not OWN_KEYS.search(shown), shown
+    assert not offending(shown), (sorted(offending(shown)), shown)
+    plain = re.sub(r"`[^`]*`|'[^']*'|--[\w-]+|LMP_\w+|<[^>]*>", " ", shown)
+    assert not ENGLISH.search(plain), (ENGLISH.findall(plain), shown)
+
+
+def _lower_layer_refusals(tmp_path) -> list[BaseException]:
+    """One raised refusal of each keyed site in privacy.roles and terms."""
+    from lmp_analytics.privacy.roles import Role, load_role_config, parse_role
+    from lmp_analytics.terms import parse_term
+
+    made = []
+
+    def catch(call, *args, **kwargs):
+        with pytest.raises(Exception) as info:
+            call(*args, **kwargs)
+        made.append(info.value)
+
+    for text in ("", "bogus", "program:1", "kommune:", "kommune:12", "veileder:12,974590247"):
+        catch(parse_role, text)
+    catch(Role, "boss")
+    catch(Role, "kommune", kommuner={"03x1"})
+    catch(Role, "kommune")
+    catch(parse_term, "2024X")
+    import polars as pl
+
+    schools = pl.DataFrame({"skole_orgnr": ["974590247"]})
+    catch(Role("kommune", kommuner={"0301"}).apply_scope, schools)
+    files = {"missing": None, "toml": "users = [", "keys": "x = 1",
+             "table": "users = 3", "empty": '[users]\n" " = "program"',
+             "twice": '[users]\n"a@b.no" = "program"\n"A@b.no" = "forsker"',
+             "type": '[users]\n"a@b.no" = 3', "user": '[users]\n"a@b.no" = "boss"',
+             "dtype": "default_role = 3", "default": 'default_role = "boss"'}
+    for name, body in files.items():
+        path = tmp_path / f"{name}.toml"
+        if body is not None:
+            path.write_text(body, encoding="utf-8")
+        catch(load_role_config, path)
+    return made
+
+
+def test_a_lower_layer_keeps_the_english_text_of_its_key(tmp_path, monkeypatch):
+    """Roles and terms sit below ``presentation``, so they raise their English text with the
+    key beside it: that text must be the language file's English for the key and values, and
+    the nynorsk text must fill in (no missing value, no key shown)."""
+    from lmp_analytics.presentation.messages import _english
+    from lmp_analytics.presentation.strings import text
+
+    monkeypatch.delenv("LMP_ROLES", raising=False)
+    raised = _lower_layer_refusals(tmp_path)
+    keys = {getattr(e, "message_key", None) for e in raised}
+    assert None not in keys, [str(e) for e in raised if not hasattr(e, "message_key")]
+    assert len(keys) == 21, sorted(keys)
+    for exc in raised:
+        values = {k: str(v) if hasattr(v, "message_key") else v
+                  for k, v in _english(exc.message_values).items()}
+        assert text(f"cli.{exc.message_key}", "en", **values) == str(exc), exc.message_key
+        assert not OWN_KEYS.search(text(f"cli.{exc.message_key}", "nn", **values))
