@@ -122,3 +122,56 @@ def test_a_lower_layer_keeps_the_english_text_of_its_key(tmp_path, monkeypatch):
                   for k, v in _english(exc.message_values).items()}
         assert text(f"cli.{exc.message_key}", "en", **values) == str(exc), exc.message_key
         assert not OWN_KEYS.search(text(f"cli.{exc.message_key}", "nn", **values))
+
+
+#: Registry checks (organisation number, kommunenummer, fylkesnummer) with the English word
+#: each nynorsk text must have lost.
+REGISTRY_CASES = {
+    "orgnr form": ("orgnr", "12"),
+    "orgnr check digit": ("orgnr", "974590248"),
+    "orgnr impossible": ("orgnr", "000000010"),
+    "leading zero lost": ("kommune", "301"),
+    "unknown kommune": ("kommune", "9999"),
+    "svalbard": ("kommune", "2100"),
+    "retired and split": ("kommune", "1507"),
+    "retired kommune": ("kommune", "3001"),
+    "retired fylke": ("fylke", None),  # the first retired county of the shipped list
+}
+
+
+@pytest.mark.parametrize("name", sorted(REGISTRY_CASES))
+def test_a_registry_check_is_keyed_and_says_itself_in_nynorsk(name, monkeypatch):
+    """The registry sits below ``presentation``: its checks return an
+    :class:`~lmp_analytics.errors.Message` (English text, key and values) that the CLI says in
+    ``LMP_LANG``; the English is the language file's for that key."""
+    from lmp_analytics.cli.common import localized
+    from lmp_analytics.presentation.strings import text
+    from lmp_analytics.registry import (
+        check_fylkesnummer,
+        check_kommunenummer,
+        fylker,
+        orgnr_problem,
+    )
+
+    kind, given = REGISTRY_CASES[name]
+    if kind == "fylke":
+        retired = fylker().filter(fylker()["valid_to"].is_not_null())
+        given = retired["fylkesnummer"][0]
+    said = {"orgnr": orgnr_problem,
+            "kommune": lambda v: check_kommunenummer(v).message,
+            "fylke": lambda v: check_fylkesnummer(v).message}[kind](given)
+    assert said and said.message_key.startswith("expect."), said
+
+    values = {k: str(v) for k, v in said.message_values.items()}
+    assert text(f"cli.{said.message_key}", "en", **values) == str(said)
+    monkeypatch.setenv("LMP_LANG", "nn")
+    shown = localized(said)
+    assert shown != str(said)
+    assert not OWN_KEYS.search(shown) and not offending(shown), shown
+    plain = re.sub(r"\([^)]*\)|\b\d+\b", " ", shown)
+    assert not REGISTRY_ENGLISH.search(plain), (REGISTRY_ENGLISH.findall(plain), shown)
+
+
+REGISTRY_ENGLISH = re.compile(r"\b(a|of|digits|probably|lost|write|official|list|valid|retired|"
+                              r"read|successor|split|into|check|should|typing|error|appears|"
+                              r"only|national|statistics|is|not|one)\b")
