@@ -175,3 +175,31 @@ def test_a_registry_check_is_keyed_and_says_itself_in_nynorsk(name, monkeypatch)
 REGISTRY_ENGLISH = re.compile(r"\b(a|of|digits|probably|lost|write|official|list|valid|retired|"
                               r"read|successor|split|into|check|should|typing|error|appears|"
                               r"only|national|statistics|is|not|one)\b")
+
+
+def test_elevundersokelsen_warnings_in_nynorsk(tmp_path, lmp_env, wide_console):
+    """``lmp validate-national`` of a file with a retired kommunenummer and of one with an
+    unknown column: the warnings in nynorsk (they were English in every language)."""
+    from tests.national.test_ingest_national import FIXTURES, _export
+
+    retired = _export(tmp_path / "tromso.csv", {"Skoleaarnavn": "2023-24", "EnhetNivaa": "3",
+                                                "Kommunekode": "5401", "AndelMobbet": "10,0",
+                                                "AntallBesvart": "812"})
+    extra = FIXTURES / "statistikkbank_utf8_bom.csv"  # has an unknown 'Eierform' column
+    cases = ((retired, "rad 2, kolonne «Kommunekode»: kommunenummer 5401 (Tromsø) vart avvikla "
+                       "2023-12-31; tolka som etterfølgjaren 5501",
+              "row 2, column 'Kommunekode': kommunenummer 5401 (Tromsø) was retired on "
+              "2023-12-31; read as its successor 5501"),
+             (extra, "hoppar over ukjend(e) kolonne/kolonnar 'Eierform'",
+              "ignoring unknown column(s) 'Eierform'"))
+    for path, nynorsk, english in cases:
+        en = _invoke("validate-national", path, env={"COLUMNS": "250"})
+        nn = _invoke("validate-national", path, env={"COLUMNS": "250"}, lang="nn")
+        assert en.exit_code == nn.exit_code == 0, nn.output
+        assert english in en.output, en.output
+        warned = [line for line in nn.output.splitlines() if line.startswith("åtvaring:")]
+        assert any(nynorsk in line for line in warned), nn.output
+        shown = " ".join(warned).replace(str(path), " ")
+        assert not OWN_KEYS.search(shown) and not offending(shown, ["Tromsø"]), shown
+        plain = re.sub(r"'[^']*'|«[^»]*»", " ", shown)
+        assert not REGISTRY_ENGLISH.search(plain), (REGISTRY_ENGLISH.findall(plain), shown)
