@@ -21,7 +21,7 @@ PACKAGE = Path(__file__).resolve().parents[1] / "lmp_analytics"
 #: profile, report, option value).
 REFUSALS = {"FileRejected", "RosterError", "ProfileError", "ReportError", "UsageError",
             "WarehouseError", "DiskFullError", "KeyMissingError", "RoleError", "TermError",
-            "LakeError"}
+            "LakeError", "KeyMismatchError", "ThresholdError"}
 #: Lists of user-facing ingest texts (the CLI prints them as warnings and notes).
 NOTICE_LISTS = {"warnings", "notices"}
 

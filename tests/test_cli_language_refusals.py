@@ -27,7 +27,19 @@ def _invoke(*args: object, lang: str | None = None, env: dict | None = None):
     return CliRunner().invoke(app, [str(a) for a in args], env=env)
 
 
-def _cases(tmp_path):
+def _made_with_another_key(tmp_path):
+    """A warehouse of the sample made with key ``'a' * 40`` (its fingerprint recorded)."""
+    from lmp_analytics.config import SAMPLE_DIR
+    from lmp_analytics.jobs import ingest_and_build
+
+    wh = tmp_path / "keyed.duckdb"
+    if not wh.exists():
+        assert ingest_and_build([SAMPLE_DIR], SAMPLE_DIR / "program.csv", warehouse=wh,
+                                key=b"a" * 40).exit_code in (0, 1)
+    return wh
+
+
+def _cases(tmp_path, name: str):
     from lmp_analytics.config import SAMPLE_DIR
 
     none = tmp_path / "none.duckdb"
@@ -46,6 +58,17 @@ def _cases(tmp_path):
         "unknown term": (("retention", "--before", "2024X", "-w", none), {},
                          "'2024X' is not a term; expected YYYYH (autumn) or YYYYV (spring)",
                          "'2024X' er ikkje ein termin; venta ÅÅÅÅH (haust) eller ÅÅÅÅV (vår)"),
+        "min-n below 5": (("ingest", SAMPLE_DIR, "--roster", SAMPLE_DIR / "program.csv", "-w",
+                           tmp_path / "w.duckdb", "--min-n", "3"), {},
+                          "--min-n 3 is below 5: cells of so few pupils",
+                          "--min-n 3 er under 5: celler med så få elevar"),
+        "wrong key": (("ingest", SAMPLE_DIR, "--roster", SAMPLE_DIR / "program.csv", "-w",
+                       _made_with_another_key(tmp_path) if name == "wrong key" else none),
+                      {"LMP_PSEUDONYM_KEY": "b" * 40},
+                      "the pseudonym key from the environment variable LMP_PSEUDONYM_KEY is not "
+                      "the key that made this warehouse's pseudonyms",
+                      "pseudonymnøkkelen frå miljøvariabelen LMP_PSEUDONYM_KEY er ikkje nøkkelen "
+                      "som laga pseudonyma i dette datavarehuset"),
         "no warehouse": (("compare", "-w", none), {},
                          f"no warehouse at {none}; build one with `lmp ingest ...`",
                          f"finn ikkje noko datavarehus på {none}; bygg eitt med"),
@@ -53,9 +76,9 @@ def _cases(tmp_path):
 
 
 @pytest.mark.parametrize("name", ["wrong role", "kommune role", "missing key", "unknown term",
-                                  "no warehouse"])
+                                  "no warehouse", "min-n below 5", "wrong key"])
 def test_a_common_refusal_in_nynorsk(name, tmp_path, lmp_env, wide_console):
-    args, env, english, nynorsk = _cases(tmp_path)[name]
+    args, env, english, nynorsk = _cases(tmp_path, name)[name]
     en = _invoke(*args, env=env)
     nn = _invoke(*args, env=env, lang="nn")
     assert en.exit_code == nn.exit_code != 0, (en.output, nn.output)

@@ -27,7 +27,7 @@ import polars as pl
 
 from lmp_analytics.config import key_file_path
 from lmp_analytics.errors import KeyMissingError
-from lmp_analytics.presentation.messages import refusal
+from lmp_analytics.presentation.messages import message, refusal
 
 PSEUDONYM_HEX_CHARS = 20
 MIN_KEY_CHARS = 32
@@ -98,11 +98,11 @@ def key_source(key_file: str | os.PathLike[str] | None = None) -> str:
     """Where :func:`load_key` takes the key from, for messages (never the key itself)."""
     env = os.environ.get("LMP_PSEUDONYM_KEY")
     if env and env.strip():
-        return "the environment variable LMP_PSEUDONYM_KEY"
+        return message("refusal.source_env")
     path = key_file_path(key_file)
     if key_file is None and os.environ.get("LMP_PSEUDONYM_KEY_FILE"):
-        return f"the key file {path} (LMP_PSEUDONYM_KEY_FILE)"
-    return f"the key file {path}"
+        return message("refusal.source_file_env", path=path)
+    return message("refusal.source_file", path=path)
 
 
 def key_chain(key: bytes) -> list[bytes]:

@@ -31,7 +31,7 @@ import polars as pl
 from lmp_analytics.config import warehouse_path
 from lmp_analytics.errors import KeyMismatchError, TermError, WarehouseError
 from lmp_analytics.ingest import protect
-from lmp_analytics.presentation.messages import refusal
+from lmp_analytics.presentation.messages import message, refusal
 from lmp_analytics.terms import parse_term, term_index, term_of_date
 from lmp_analytics.warehouse import audit, meta, reading
 from lmp_analytics.warehouse.load import rebuild_rounds
@@ -81,12 +81,8 @@ def check_erasure_key(con: duckdb.DuckDBPyConnection, key: bytes, found: int,
     if found:
         meta.record_key(con, key)
         return
-    raise KeyMismatchError(
-        f"no rows of that pupil, and this warehouse records no key fingerprint (it was made "
-        f"before they were recorded), so the key from {source or 'the configured key'} cannot "
-        "be checked: a wrong key also finds no rows. Check the id and that this is the key the "
-        "warehouse was built with; the next ingest records the key's fingerprint."
-    )
+    raise refusal(KeyMismatchError, "no_fingerprint_erasure",
+                  source=source or message("refusal.source_configured"))
 
 
 def read_pupil_ids(lines: Iterable[str]) -> list[str]:

@@ -36,7 +36,7 @@ from lmp_analytics.codebook import load_codebooks
 from lmp_analytics.config import warehouse_path
 from lmp_analytics.errors import KeyMismatchError, KeyMissingError, WarehouseError
 from lmp_analytics.ingest import protect
-from lmp_analytics.presentation.messages import refusal
+from lmp_analytics.presentation.messages import message, refusal
 from lmp_analytics.warehouse import audit, meta
 from lmp_analytics.warehouse.load import rebuild_rounds
 from lmp_analytics.warehouse.publish import write_session
@@ -131,12 +131,9 @@ def rekey_warehouse(
         with (audit.pending("rekey", role=role, warehouse=target) as entry,
               write_session(target, erase=True) as session):
             con = session.con
-            if not meta.check_key(con, old, source=f"the key file {old_path}", action="Rekey"):
-                raise KeyMismatchError(
-                    "this warehouse records no key fingerprint (it was made before they were "
-                    f"recorded), so {old_path} cannot be checked as the key of its pseudonyms. "
-                    "Record it first: the next `lmp ingest` with that key does (or a `lmp "
-                    "forget` that finds a pupil); then run rekey again.")
+            if not meta.check_key(con, old, source=message("refusal.source_file", path=old_path),
+                                  action="Rekey"):
+                raise refusal(KeyMismatchError, "no_fingerprint_rekey", path=old_path)
             mapping = _mapping(con, secret)
             con.register("rekey_map", mapping)
             con.register("rekey_nomination_columns",
