@@ -69,6 +69,9 @@ def _cases(tmp_path, name: str):
                       "the key that made this warehouse's pseudonyms",
                       "pseudonymnøkkelen frå miljøvariabelen LMP_PSEUDONYM_KEY er ikkje nøkkelen "
                       "som laga pseudonyma i dette datavarehuset"),
+        "forget without ids": (("forget", "-w", none), {},
+                               "give the pupils' ids with --elev-id-file FILE (one per line)",
+                               "gje id-ane til elevane med --elev-id-file FIL (éin per linje)"),
         "no warehouse": (("compare", "-w", none), {},
                          f"no warehouse at {none}; build one with `lmp ingest ...`",
                          f"finn ikkje noko datavarehus på {none}; bygg eitt med"),
@@ -76,7 +79,8 @@ def _cases(tmp_path, name: str):
 
 
 @pytest.mark.parametrize("name", ["wrong role", "kommune role", "missing key", "unknown term",
-                                  "no warehouse", "min-n below 5", "wrong key"])
+                                  "no warehouse", "min-n below 5", "wrong key",
+                                  "forget without ids"])
 def test_a_common_refusal_in_nynorsk(name, tmp_path, lmp_env, wide_console):
     args, env, english, nynorsk = _cases(tmp_path, name)[name]
     en = _invoke(*args, env=env)

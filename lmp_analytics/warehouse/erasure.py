@@ -29,7 +29,7 @@ import duckdb
 import polars as pl
 
 from lmp_analytics.config import warehouse_path
-from lmp_analytics.errors import KeyMismatchError, TermError, WarehouseError
+from lmp_analytics.errors import KeyMismatchError, TermError, UsageError, WarehouseError
 from lmp_analytics.ingest import protect
 from lmp_analytics.presentation.messages import message, refusal
 from lmp_analytics.terms import parse_term, term_index, term_of_date
@@ -104,7 +104,7 @@ def forget_pupils(
     ``key_source`` names where the key came from, for the message when it is refused."""
     ids = read_pupil_ids(elev_ids)
     if not ids:
-        raise ValueError("no pupil ids given (one id per line)")
+        raise refusal(UsageError, "ids_none")
     key = protect.load_key() if key is None else key
     target = warehouse_path(warehouse)
     if not target.exists():
