@@ -112,6 +112,13 @@ def ingest_and_build(
 NATIONAL_SUFFIXES = {".csv", ".txt", ".tsv", ".xlsx", ".xlsm", ".json", ".parquet"}
 
 
+def _said(warning: Warning) -> str:
+    """A caught warning's text: the keyed message it was raised with (a national reader's
+    :class:`~lmp_analytics.errors.Message`), else its plain text."""
+    first = warning.args[0] if warning.args else None
+    return first if isinstance(first, str) else str(warning)
+
+
 def _national_files(paths: Iterable[str | os.PathLike[str]]) -> list[Path]:
     out: list[Path] = []
     for p in map(Path, paths):
@@ -204,7 +211,7 @@ def ingest_national_files(
         return FileOutcome(path, "valid" if dry_run else "loaded", rows_read=export.rows_read,
                            rows_loaded=export.results.height, rows_quarantined=bad_rows,
                            message="; ".join(parts), message_key=key, message_values=values,
-                           warnings=[str(w.message) for w in caught] + list(export.warnings))
+                           warnings=[_said(w.message) for w in caught] + list(export.warnings))
 
     def run(con) -> bool:
         from lmp_analytics.evaluation.national_view import build_national_estimates

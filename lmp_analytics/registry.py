@@ -23,6 +23,7 @@ from pathlib import Path
 import polars as pl
 
 from lmp_analytics.config import REFERENCE_DIR
+from lmp_analytics.errors import Message
 
 KOMMUNE_FILE = "kommuner.csv"
 FYLKE_FILE = "fylker.csv"
@@ -47,14 +48,16 @@ def orgnr_problem(text: str | None) -> str | None:
     """``None`` if ``text`` is a valid organisation number, else what was expected."""
     value = "" if text is None else str(text).strip()
     if len(value) != 9 or not value.isdigit():
-        return "a 9-digit organisation number (orgnr)"
+        return Message("a 9-digit organisation number (orgnr)", "expect.orgnr_form", {})
     digit = orgnr_check_digit(value[:8])
     if digit is None:
-        return ("a valid organisation number: no orgnr can start with "
-                f"{value[:8]} (modulus-11 remainder 1); check for a typing error")
+        return Message("a valid organisation number: no orgnr can start with "
+                       f"{value[:8]} (modulus-11 remainder 1); check for a typing error",
+                       "expect.orgnr_no_such", {"first": value[:8]})
     if digit != int(value[8]):
-        return (f"a valid organisation number: the check digit (last digit) of {value} should "
-                f"be {digit} (modulus 11, weights 3 2 7 6 5 4 3 2); check for a typing error")
+        return Message(f"a valid organisation number: the check digit (last digit) of {value} "
+                       f"should be {digit} (modulus 11, weights 3 2 7 6 5 4 3 2); check for a "
+                       "typing error", "expect.orgnr_check_digit", {"value": value, "digit": digit})
     return None
 
 
@@ -114,31 +117,43 @@ def _check(kind: str, text: str | None, width: int, national: bool) -> CodeCheck
     if not given.isdigit() or len(given) != width:
         hint = ""
         if given.isdigit() and len(given) == width - 1:
-            hint = f"; it probably lost its leading zero (write 0{given})"
+            hint = Message(f"; it probably lost its leading zero (write 0{given})",
+                           "expect.code_leading_zero", {"given": given})
         return CodeCheck(given, "malformed", None, None,
-                         f"a {label} of {width} digits{hint}")
+                         Message(f"a {label} of {width} digits{hint}", "expect.code_malformed",
+                                 {"label": label, "width": width, "hint": hint}))
     row = _index(kind).get(given)
     if row is None:
         return CodeCheck(given, "unknown", None, None,
-                         f"a {label} in the official list (valid from {CURRENT_FROM}, or "
-                         f"retired since 2020); {given} is not one")
+                         Message(f"a {label} in the official list (valid from {CURRENT_FROM}, or "
+                                 f"retired since 2020); {given} is not one", "expect.code_unknown",
+                                 {"label": label, "since": CURRENT_FROM, "given": given}))
     name = row.get("kommune") or row.get("fylke")
     if row["national_only"] == "true" and not national:
         return CodeCheck(given, "national_only", None, name,
-                         f"a {label} of the school registry; {given} ({name}) appears only "
-                         "in national statistics")
+                         Message(f"a {label} of the school registry; {given} ({name}) appears "
+                                 "only in national statistics", "expect.code_national_only",
+                                 {"label": label, "given": given, "name": name}))
     if row["valid_to"]:
         successors = row["successor"].split("|")
         if kind == "fylke":
             return CodeCheck(given, "retired", None, name,
-                             f"{label} {given} ({name}) was retired on {row['valid_to']} "
-                             f"and split into {', '.join(successors)}")
+                             Message(f"{label} {given} ({name}) was retired on {row['valid_to']} "
+                                     f"and split into {', '.join(successors)}",
+                                     "expect.fylke_retired",
+                                     {"label": label, "given": given, "name": name,
+                                      "date": row["valid_to"],
+                                      "successors": ", ".join(successors)}))
         first = successors[0]
-        split = (f"; split into {', '.join(successors)}: check that {first} is right"
+        split = (Message(f"; split into {', '.join(successors)}: check that {first} is right",
+                         "expect.kommune_split", {"successors": ", ".join(successors),
+                                                  "first": first})
                  if len(successors) > 1 else "")
         return CodeCheck(given, "retired", first, name,
-                         f"{label} {given} ({name}) was retired on {row['valid_to']}; "
-                         f"read as its successor {first}{split}")
+                         Message(f"{label} {given} ({name}) was retired on {row['valid_to']}; "
+                                 f"read as its successor {first}{split}", "expect.kommune_retired",
+                                 {"label": label, "given": given, "name": name,
+                                  "date": row["valid_to"], "first": first, "split": split}))
     return CodeCheck(given, "valid", given, name, None)
 
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 import datetime as dt
 import re
 
-from lmp_analytics.errors import TermError
+from lmp_analytics.errors import TermError, keyed
 
 _TERM_RE = re.compile(r"^\s*(\d{4})\s*([HhVv])\s*$")
 
@@ -19,7 +19,8 @@ def parse_term(code: str) -> str:
     """Normalise a term code (``2024h`` -> ``2024H``); raise TermError if it is not one."""
     m = _TERM_RE.match(str(code))
     if not m:
-        raise TermError(f"'{code}' is not a term; expected YYYYH (autumn) or YYYYV (spring)")
+        raise keyed(TermError(f"'{code}' is not a term; expected YYYYH (autumn) or YYYYV (spring)"),
+                    "refusal.not_a_term", term=code)
     return f"{m.group(1)}{m.group(2).upper()}"
 
 

@@ -19,7 +19,9 @@ PACKAGE = Path(__file__).resolve().parents[1] / "lmp_analytics"
 
 #: The exception classes whose message the CLI prints as a refusal (file, roster, mapping
 #: profile, report, option value).
-REFUSALS = {"FileRejected", "RosterError", "ProfileError", "ReportError", "UsageError"}
+REFUSALS = {"FileRejected", "RosterError", "ProfileError", "ReportError", "UsageError",
+            "WarehouseError", "DiskFullError", "KeyMissingError", "RoleError", "TermError",
+            "LakeError", "KeyMismatchError", "ThresholdError"}
 #: Lists of user-facing ingest texts (the CLI prints them as warnings and notes).
 NOTICE_LISTS = {"warnings", "notices"}
 

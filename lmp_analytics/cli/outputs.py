@@ -240,7 +240,7 @@ def _export_lake(lake: Path, *, out: Path | None, role: str | None, warehouse: P
 
     try:
         if out is not None:
-            raise LmpError("--lake writes a folder; leave out --out (and --format)")
+            raise refusal(UsageError, "lake_no_out")
         result = write_lake(lake, role=parse_role(_role(role)), warehouse=warehouse)
     except (LmpError, ValueError, PermissionError) as exc:
         raise _fail(exc, debug) from None

@@ -25,6 +25,7 @@ from lmp_analytics.cli.common import (
 )
 from lmp_analytics.errors import LmpError, UsageError
 from lmp_analytics.ingest import protect
+from lmp_analytics.presentation.messages import refusal
 from lmp_analytics.terminal import cell, safe
 
 
@@ -133,7 +134,7 @@ def _read_pupil_ids(path: Path) -> list[str]:
         with open(path, encoding="utf-8-sig") as fh:
             return read_pupil_ids(fh)
     except (OSError, UnicodeDecodeError) as exc:
-        raise ValueError(f"{path}: cannot read the pupil ids ({exc})") from exc
+        raise refusal(UsageError, "ids_unreadable", path=path, detail=exc) from exc
 
 
 def forget(
@@ -162,8 +163,7 @@ def forget(
         if elev_id_file is not None:
             ids += _read_pupil_ids(elev_id_file)
         if elev_id is None and elev_id_file is None:
-            raise ValueError("give the pupils' ids with --elev-id-file FILE (one per line) or "
-                             "--elev-id-file - (standard input)")
+            raise refusal(UsageError, "ids_missing")
         result = forget_pupils(ids, key=protect.load_key(key_file), warehouse=warehouse,
                                role=_role(role), rebuild=build_derived,
                                key_source=protect.key_source(key_file))
@@ -216,8 +216,7 @@ def retention(
             console.print(say("ret_dry_run"))
             return
         if not yes:
-            raise ValueError(f"nothing was deleted: add --yes to delete these "
-                             f"{int(plan['rounds'].sum())} round(s)")
+            raise refusal(UsageError, "retention_needs_yes", n=int(plan["rounds"].sum()))
         result = apply_retention(before, warehouse=warehouse, role=role,
                                  rebuild=build_derived)
     except (LmpError, ValueError) as exc:

@@ -27,6 +27,7 @@ import polars as pl
 
 from lmp_analytics.config import key_file_path
 from lmp_analytics.errors import KeyMissingError
+from lmp_analytics.presentation.messages import message, refusal
 
 PSEUDONYM_HEX_CHARS = 20
 MIN_KEY_CHARS = 32
@@ -61,14 +62,10 @@ def write_key_file(path: Path, *, overwrite: bool = False) -> Path:
 def _checked_secrets(lines: list[str], where: str) -> bytes:
     secrets_ = [line.strip() for line in lines if line.strip()]
     if not secrets_:
-        raise KeyMissingError(f"{where} holds no key")
+        raise refusal(KeyMissingError, "key_empty", where=where)
     for secret in secrets_:
         if len(secret) < MIN_KEY_CHARS:
-            raise KeyMissingError(
-                f"{where} is too short (needs at least {MIN_KEY_CHARS} characters): a "
-                "short key lets anyone who guesses it turn pseudonyms back into Feide ids. "
-                "Make one with `lmp keygen`."
-            )
+            raise refusal(KeyMissingError, "key_short", where=where, n=MIN_KEY_CHARS)
     return KEY_SEPARATOR.join(s.encode("utf-8") for s in secrets_)
 
 
@@ -76,23 +73,16 @@ def read_key_file(path: str | os.PathLike[str]) -> bytes:
     """The key (one secret, or a chain after ``lmp rekey``) in a key file; tightened to 0600."""
     path = Path(path)
     if not path.exists():
-        raise KeyMissingError(
-            "no pseudonym key: ingest refuses to store pupils without one.\n"
-            f"Create a key file with `lmp keygen --out {path}` (keep it outside the warehouse "
-            "and back it up: without it new rounds cannot be linked to old ones), or set "
-            "LMP_PSEUDONYM_KEY / LMP_PSEUDONYM_KEY_FILE."
-        )
+        raise refusal(KeyMissingError, "key_missing", path=path)
     if path.is_dir():
-        raise KeyMissingError(f"{path} is a folder, not a key file: give the path of the file "
-                              "`lmp keygen` made (--key-file or LMP_PSEUDONYM_KEY_FILE)")
+        raise refusal(KeyMissingError, "key_folder", path=path)
     mode = path.stat().st_mode
     if mode & (stat.S_IRWXG | stat.S_IRWXO):
         os.chmod(path, 0o600)
     try:  # UTF-8 like LMP_PSEUDONYM_KEY (an ASCII key gives the same bytes as before)
         text = path.read_text(encoding="utf-8")
     except UnicodeDecodeError:
-        raise KeyMissingError(f"{path} is not a key file (not UTF-8 text); make one with "
-                              "`lmp keygen`") from None
+        raise refusal(KeyMissingError, "key_not_utf8", path=path) from None
     return _checked_secrets(text.splitlines(), str(path))
 
 
@@ -108,11 +98,11 @@ def key_source(key_file: str | os.PathLike[str] | None = None) -> str:
     """Where :func:`load_key` takes the key from, for messages (never the key itself)."""
     env = os.environ.get("LMP_PSEUDONYM_KEY")
     if env and env.strip():
-        return "the environment variable LMP_PSEUDONYM_KEY"
+        return message("refusal.source_env")
     path = key_file_path(key_file)
     if key_file is None and os.environ.get("LMP_PSEUDONYM_KEY_FILE"):
-        return f"the key file {path} (LMP_PSEUDONYM_KEY_FILE)"
-    return f"the key file {path}"
+        return message("refusal.source_file_env", path=path)
+    return message("refusal.source_file", path=path)
 
 
 def key_chain(key: bytes) -> list[bytes]:

@@ -41,7 +41,7 @@ from lmp_analytics.national.schema import (
     validate_results,
 )
 from lmp_analytics.national.series import parse_school_year, series_version
-from lmp_analytics.presentation.messages import rejection
+from lmp_analytics.presentation.messages import message, rejection
 
 LEGACY_KEYS = {"skolear", "enhetsniva", "enhetskode", "indikator", "antall_besvart"}
 
@@ -127,7 +127,8 @@ def _map_header(path: str, header: list[str], line: int) -> tuple[dict[str, int]
                         expected=", ".join(CANONICAL_HEADER.values()), row=line)
     if unknown:
         warnings.warn(
-            f"{path}: ignoring unknown column(s) {', '.join(map(repr, unknown))}",
+            message("notice.eu_unknown_columns", path=path,
+                    columns=", ".join(map(repr, unknown))),
             EuExportWarning,
             stacklevel=4,
         )

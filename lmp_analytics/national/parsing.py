@@ -11,6 +11,7 @@ import re
 from functools import lru_cache
 
 from lmp_analytics.national.reference import normalise_name
+from lmp_analytics.presentation.messages import message
 from lmp_analytics.registry import check_fylkesnummer, check_kommunenummer, orgnr_problem
 
 SUPPRESSED = "*"
@@ -85,7 +86,8 @@ def registry_unit(
     if check.status == "retired":
         if check.code is None:  # a county of 2020-2023: its own number stays valid for its years
             return code, [], []
-        return check.code, [], [f"row {line}, column '{column}': {check.message}"]
+        return check.code, [], [message("notice.eu_retired_number", row=line, column=column,
+                                        detail=check.message)]
     if not check.ok:
         return None, [(column, code, check.message or "")], []
     return code, [], []

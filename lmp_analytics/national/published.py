@@ -36,7 +36,7 @@ from lmp_analytics.national.schema import (
     validate_results,
 )
 from lmp_analytics.national.series import parse_school_year, series_version
-from lmp_analytics.presentation.messages import rejection
+from lmp_analytics.presentation.messages import message, rejection
 
 PRELIMINARY_RE = re.compile(r"^\s*forel(ø|o|oe)pige\s+tall\s*:?\s*", re.IGNORECASE)
 _KJONN = {"a": "alle", "alle": "alle", "alle kjønn": "alle", "begge kjønn": "alle",
@@ -185,8 +185,8 @@ def read_published(file: Path, roster: pl.DataFrame | None) -> EuExport:
     if duplicates:
         valid = valid.filter(~pl.col("source_row").is_in([p.row for p in duplicates]))
     if len(warnings_out) > 5:
-        warnings_out = [*warnings_out[:5], f"… and {len(warnings_out) - 5} more retired numbers "
-                        "read as their successors"]
+        warnings_out = [*warnings_out[:5],
+                        message("notice.eu_more_retired", n=len(warnings_out) - 5)]
     return EuExport(
         results=valid.sort("source_row"), problems=problems_frame(problems), source_file=name,
         encoding=table.encoding, delimiter=table.delimiter, layout=layout,

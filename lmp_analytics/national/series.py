@@ -18,6 +18,7 @@ from functools import cache, lru_cache
 
 from lmp_analytics.errors import LmpError, TermError
 from lmp_analytics.national.reference import series_breaks
+from lmp_analytics.presentation.messages import message, refusal
 from lmp_analytics.terms import parse_term, school_year, term_index
 
 FIRST_AUTUMN_SURVEY = 2013
@@ -60,7 +61,7 @@ def survey_term(when: int | str) -> str:
     if isinstance(when, str):
         return parse_term(when)
     if isinstance(when, bool) or not isinstance(when, int):
-        raise TermError(f"{when!r} is not a survey year or term code")
+        raise refusal(TermError, "not_a_survey_year", when=when)
     return f"{when}{'H' if when >= FIRST_AUTUMN_SURVEY else 'V'}"
 
 
@@ -69,10 +70,9 @@ def survey_year_of_term(term: str) -> int:
     code = parse_term(term)
     year = int(code[:4])
     if survey_term(year) != code:
-        season = "autumn (H)" if year >= FIRST_AUTUMN_SURVEY else "spring (V)"
-        raise TermError(
-            f"no national Elevundersøkelsen in term {code}: in {year} it ran in {season}"
-        )
+        season = "autumn" if year >= FIRST_AUTUMN_SURVEY else "spring"
+        raise refusal(TermError, "no_survey_in_term", term=code, year=year,
+                      season=message(f"refusal.season_{season}"))
     return year
 
 

@@ -32,7 +32,7 @@ from typing import Literal
 import polars as pl
 
 from lmp_analytics import config
-from lmp_analytics.errors import LmpError
+from lmp_analytics.errors import LmpError, Message, keyed
 
 __all__ = [
     "ROLE_KINDS",
@@ -51,6 +51,10 @@ ROLE_KINDS: tuple[RoleKind, ...] = ("program", "kommune", "veileder", "forsker")
 _KOMMUNE_RE = re.compile(r"^\d{4}$")
 _ORGNR_RE = re.compile(r"^\d{9}$")
 _FORMAT = "program, kommune:<4-digit kommunenummer>, veileder:<9-digit orgnr,...> or forsker"
+#: :data:`_FORMAT` keyed for the CLI (this layer sits below ``presentation``: a role's refusal
+#: keeps its English text here and carries the key of ``cli.refusal.*``; a test checks that the
+#: two agree).
+_EXPECTED = Message(_FORMAT, "refusal.role_format", {})
 
 
 class RoleError(LmpError, ValueError):
@@ -67,22 +71,25 @@ class Role:
 
     def __post_init__(self) -> None:
         if self.kind not in ROLE_KINDS:
-            raise RoleError(f"unknown role kind {self.kind!r}; expected {_FORMAT}")
+            raise keyed(RoleError(f"unknown role kind {self.kind!r}; expected {_FORMAT}"),
+                        "refusal.role_kind", kind=self.kind, format=_EXPECTED)
         object.__setattr__(self, "kommuner", frozenset(self.kommuner))
         object.__setattr__(self, "schools", frozenset(self.schools))
         bad_k = sorted(k for k in self.kommuner if not _KOMMUNE_RE.match(k))
         bad_s = sorted(s for s in self.schools if not _ORGNR_RE.match(s))
         if bad_k or bad_s:
-            raise RoleError(f"role {self.kind}: not a kommunenummer/orgnr: {bad_k + bad_s}")
+            raise keyed(RoleError(f"role {self.kind}: not a kommunenummer/orgnr: {bad_k + bad_s}"),
+                        "refusal.role_ids", kind=self.kind, bad=str(bad_k + bad_s))
         wants = {
             "kommune": (len(self.kommuner) == 1, not self.schools),
             "veileder": (not self.kommuner, bool(self.schools)),
         }.get(self.kind, (not self.kommuner, not self.schools))
         if not all(wants):
-            raise RoleError(
+            raise keyed(RoleError(
                 f"role {self.kind} with kommuner={sorted(self.kommuner)} "
                 f"schools={sorted(self.schools)}; expected {_FORMAT}"
-            )
+            ), "refusal.role_shape", kind=self.kind, kommuner=str(sorted(self.kommuner)),
+                schools=str(sorted(self.schools)), format=_EXPECTED)
 
     @classmethod
     def parse(cls, text: str) -> Role:
@@ -161,10 +168,10 @@ class Role:
         """Rows of ``frame`` this role may see (skole_orgnr/kommunenummer/gruppe if present)."""
         cols = set(frame.columns)
         if self.kind == "kommune" and "kommunenummer" not in cols and "skole_orgnr" in cols:
-            raise RoleError(
+            raise keyed(RoleError(
                 f"role {self}: the frame has school rows but no 'kommunenummer' column to scope "
                 f"them by (columns: {frame.columns})"
-            )
+            ), "refusal.role_frame", role=str(self), columns=str(frame.columns))
         expr = self.scope_filter(
             school_column="skole_orgnr" if "skole_orgnr" in cols else None,
             kommune_column="kommunenummer" if "kommunenummer" in cols else None,
@@ -178,25 +185,31 @@ class Role:
 def parse_role(text: str) -> Role:
     """``'kommune:0301'`` -> ``Role('kommune', kommuner={'0301'})``; raises :class:`RoleError`."""
     if not isinstance(text, str) or not text.strip():
-        raise RoleError(f"empty role {text!r}; expected {_FORMAT}")
+        raise keyed(RoleError(f"empty role {text!r}; expected {_FORMAT}"), "refusal.role_empty",
+                    role=text, format=_EXPECTED)
     kind, sep, rest = text.strip().partition(":")
     kind = kind.strip().lower()
     if kind not in ROLE_KINDS:
-        raise RoleError(f"unknown role {text!r}; expected {_FORMAT}")
+        raise keyed(RoleError(f"unknown role {text!r}; expected {_FORMAT}"), "refusal.role_unknown",
+                    role=text, format=_EXPECTED)
     if kind in ("program", "forsker"):
         if sep:
-            raise RoleError(f"role {text!r}: '{kind}' takes no argument")
+            raise keyed(RoleError(f"role {text!r}: '{kind}' takes no argument"),
+                        "refusal.role_no_argument", role=text, kind=kind)
         return Role(kind)
     items = [x.strip() for x in rest.split(",")] if sep else []
     if not items or any(not x for x in items):
-        raise RoleError(f"role {text!r}: '{kind}:' needs a value; expected {_FORMAT}")
+        raise keyed(RoleError(f"role {text!r}: '{kind}:' needs a value; expected {_FORMAT}"),
+                    "refusal.role_needs_value", role=text, kind=kind, format=_EXPECTED)
     if kind == "kommune":
         if len(items) != 1 or not _KOMMUNE_RE.match(items[0]):
-            raise RoleError(f"role {text!r}: expected kommune:<4-digit kommunenummer>")
+            raise keyed(RoleError(f"role {text!r}: expected kommune:<4-digit kommunenummer>"),
+                        "refusal.role_kommune", role=text)
         return Role("kommune", kommuner=frozenset(items))
     bad = [x for x in items if not _ORGNR_RE.match(x)]
     if bad:
-        raise RoleError(f"role {text!r}: {bad} are not 9-digit organisasjonsnumre")
+        raise keyed(RoleError(f"role {text!r}: {bad} are not 9-digit organisasjonsnumre"),
+                    "refusal.role_orgnr", role=text, bad=str(bad))
     return Role("veileder", schools=frozenset(items))
 
 
@@ -230,39 +243,51 @@ def load_role_config(path: str | os.PathLike[str] | None = None) -> RoleConfig:
     file = roles_path(path)
     if not file.exists():
         if named:
-            raise RoleError(f"{file}: role configuration not found")
+            raise keyed(RoleError(f"{file}: role configuration not found"),
+                        "refusal.roles_not_found", file=file)
         return RoleConfig(path=None)
     try:
         data = tomllib.loads(file.read_text(encoding="utf-8"))
     except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
-        raise RoleError(f"{file}: not valid TOML: {exc}") from exc
+        raise keyed(RoleError(f"{file}: not valid TOML: {exc}"), "refusal.roles_toml", file=file,
+                    detail=exc) from exc
     unknown = sorted(set(data) - {"users", "default_role"})
     if unknown:
-        raise RoleError(f"{file}: unknown key(s) {unknown}; expected [users] and default_role")
+        raise keyed(RoleError(f"{file}: unknown key(s) {unknown}; expected [users] and "
+                              "default_role"),
+                    "refusal.roles_unknown_keys", file=file, unknown=str(unknown))
     table = data.get("users", {})
     if not isinstance(table, dict):
-        raise RoleError(f"{file}: 'users' must be a table of \"email\" = \"role\"")
+        raise keyed(RoleError(f"{file}: 'users' must be a table of \"email\" = \"role\""),
+                    "refusal.roles_users_table", file=file)
     users: dict[str, Role] = {}
     for email, text in table.items():
         key = email.strip().lower()
         if not key:
-            raise RoleError(f"{file}: [users] has an empty e-mail address")
+            raise keyed(RoleError(f"{file}: [users] has an empty e-mail address"),
+                        "refusal.roles_empty_email", file=file)
         if key in users:
-            raise RoleError(f"{file}: user {email!r} is listed twice (e-mail is case-insensitive)")
+            raise keyed(RoleError(f"{file}: user {email!r} is listed twice (e-mail is "
+                                  "case-insensitive)"),
+                        "refusal.roles_twice", file=file, email=email)
         if not isinstance(text, str):
-            raise RoleError(f"{file}: user {email!r}: role must be a string, got {text!r}")
+            raise keyed(RoleError(f"{file}: user {email!r}: role must be a string, got {text!r}"),
+                        "refusal.roles_not_string", file=file, email=email, got=text)
         try:
             users[key] = parse_role(text)
         except RoleError as exc:
-            raise RoleError(f"{file}: user {email!r}: {exc}") from exc
+            raise keyed(RoleError(f"{file}: user {email!r}: {exc}"), "refusal.roles_user",
+                        file=file, email=email, detail=exc) from exc
     default = data.get("default_role")
     if default is not None:
         if not isinstance(default, str):
-            raise RoleError(f"{file}: default_role must be a string, got {default!r}")
+            raise keyed(RoleError(f"{file}: default_role must be a string, got {default!r}"),
+                        "refusal.roles_default_string", file=file, got=default)
         try:
             default = parse_role(default)
         except RoleError as exc:
-            raise RoleError(f"{file}: default_role: {exc}") from exc
+            raise keyed(RoleError(f"{file}: default_role: {exc}"), "refusal.roles_default",
+                        file=file, detail=exc) from exc
     return RoleConfig(users=users, default_role=default, path=file)
 
 

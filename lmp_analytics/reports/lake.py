@@ -33,6 +33,7 @@ import duckdb
 import polars as pl
 
 from lmp_analytics.errors import LmpError
+from lmp_analytics.presentation.messages import refusal
 from lmp_analytics.privacy.roles import Role
 from lmp_analytics.publication import stricter_publication
 from lmp_analytics.warehouse import audit, meta, reading
@@ -76,9 +77,7 @@ def lake_tables(con: duckdb.DuckDBPyConnection, role: Role) -> list[tuple[str, s
     """(table, layer) of every table ``role`` may take out as a lake, in name order."""
     layers = _ROLE_LAYERS.get(role.kind)
     if layers is None:
-        raise LakeError(f"role {role} may not export a lake: the lake holds every school of the "
-                        "programme (program: the suppressed publication; forsker: also the "
-                        "pseudonymised facts and marts)")
+        raise refusal(LakeError, "lake_role", role=role)
     names = [r[0] for r in con.execute(named("lake", "tables")).fetchall()]
     return [(t, layer) for t in names if (layer := _layer(t)) in layers]
 
@@ -100,10 +99,9 @@ def _partition(con: duckdb.DuckDBPyConnection, table: str,
 
 def _check_target(target: Path) -> None:
     if target.is_symlink() or (target.exists() and not target.is_dir()):
-        raise LakeError(f"{target}: exists and is not a folder; choose a new folder for the lake")
+        raise refusal(LakeError, "lake_not_folder", target=target)
     if target.is_dir() and any(target.iterdir()) and not (target / LAKE_FILE).is_file():
-        raise LakeError(f"{target}: a folder that is not an lmp lake (no {LAKE_FILE}); "
-                        "it is left untouched — choose an empty or new folder")
+        raise refusal(LakeError, "lake_foreign", target=target, file=LAKE_FILE)
 
 
 def _literal(path: Path) -> str:
@@ -160,10 +158,8 @@ def write_lake(
                 select, partition = _partition(con, table, columns)
                 if layer == "pub" and stricter:
                     if table != "pub_indicator_cells":
-                        raise LakeError(
-                            f"{table} is published at min_n {meta.applied_min_n(con)} and cannot "
-                            f"be suppressed again at {threshold}: export without a stricter "
-                            "LMP_MIN_N, or rebuild the warehouse with `lmp ingest --min-n`")
+                        raise refusal(LakeError, "lake_stricter", table=table,
+                                      min_n=meta.applied_min_n(con), threshold=threshold)
                     frame = stricter_publication(con, threshold)
                     con.register("_lake_stricter", frame.to_arrow())
                     select = named("lake", "stricter_publication")

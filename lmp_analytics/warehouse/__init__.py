@@ -15,6 +15,7 @@ import duckdb
 
 from lmp_analytics.config import warehouse_path
 from lmp_analytics.errors import WarehouseError
+from lmp_analytics.presentation.messages import refusal
 
 
 def connect(path: str | os.PathLike[str] | None = None) -> duckdb.DuckDBPyConnection:
@@ -28,9 +29,7 @@ def connect(path: str | os.PathLike[str] | None = None) -> duckdb.DuckDBPyConnec
     """
     target = warehouse_path(path)
     if not target.exists():
-        raise WarehouseError(
-            f"no warehouse at {target}; build one with `lmp ingest ...` or `lmp demo`"
-        )
+        raise refusal(WarehouseError, "no_warehouse_build", target=target)
     # DuckDB shares one database instance per path inside a process: while any connection to
     # the previous file is still open, a plain connect(path) would return the old snapshot after
     # a publish (os.replace). Attaching the file to a fresh in-memory database always opens the
@@ -41,7 +40,7 @@ def connect(path: str | os.PathLike[str] | None = None) -> duckdb.DuckDBPyConnec
         con.execute("USE warehouse")
     except duckdb.Error as exc:
         con.close()
-        raise WarehouseError(f"{target}: cannot open the warehouse read-only ({exc})") from exc
+        raise refusal(WarehouseError, "read_only", target=target, detail=exc) from exc
     return con
 
 

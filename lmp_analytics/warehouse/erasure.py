@@ -29,8 +29,9 @@ import duckdb
 import polars as pl
 
 from lmp_analytics.config import warehouse_path
-from lmp_analytics.errors import KeyMismatchError, TermError, WarehouseError
+from lmp_analytics.errors import KeyMismatchError, TermError, UsageError, WarehouseError
 from lmp_analytics.ingest import protect
+from lmp_analytics.presentation.messages import message, refusal
 from lmp_analytics.terms import parse_term, term_index, term_of_date
 from lmp_analytics.warehouse import audit, meta, reading
 from lmp_analytics.warehouse.load import rebuild_rounds
@@ -80,12 +81,8 @@ def check_erasure_key(con: duckdb.DuckDBPyConnection, key: bytes, found: int,
     if found:
         meta.record_key(con, key)
         return
-    raise KeyMismatchError(
-        f"no rows of that pupil, and this warehouse records no key fingerprint (it was made "
-        f"before they were recorded), so the key from {source or 'the configured key'} cannot "
-        "be checked: a wrong key also finds no rows. Check the id and that this is the key the "
-        "warehouse was built with; the next ingest records the key's fingerprint."
-    )
+    raise refusal(KeyMismatchError, "no_fingerprint_erasure",
+                  source=source or message("refusal.source_configured"))
 
 
 def read_pupil_ids(lines: Iterable[str]) -> list[str]:
@@ -107,11 +104,11 @@ def forget_pupils(
     ``key_source`` names where the key came from, for the message when it is refused."""
     ids = read_pupil_ids(elev_ids)
     if not ids:
-        raise ValueError("no pupil ids given (one id per line)")
+        raise refusal(UsageError, "ids_none")
     key = protect.load_key() if key is None else key
     target = warehouse_path(warehouse)
     if not target.exists():
-        raise WarehouseError(f"no warehouse at {target}")
+        raise refusal(WarehouseError, "no_warehouse", target=target)
     pseudonyms = sorted({protect.pseudonym(key, i) for i in ids})
     gone = pl.DataFrame({"elev": pseudonyms})
     with (audit.pending("forget", role=role, warehouse=target) as entry,
@@ -146,10 +143,7 @@ def _check_before(before: str, today: dt.date | None) -> str:
     before = parse_term(before)
     now = term_of_date(today or dt.date.today())
     if term_index(before) > term_index(now):
-        raise TermError(
-            f"--before {before} is a future term (this term is {now}): it would delete every "
-            f"round, the ones still being collected too. Give a term up to {now}."
-        )
+        raise refusal(TermError, "future_term", before=before, now=now)
     return before
 
 
@@ -190,7 +184,7 @@ def apply_retention(
     before = _check_before(before, today)
     target = warehouse_path(warehouse)
     if not target.exists():
-        raise WarehouseError(f"no warehouse at {target}")
+        raise refusal(WarehouseError, "no_warehouse", target=target)
     hex_chars = {"hex_chars": protect.PSEUDONYM_HEX_CHARS}
     with (audit.pending("retention", role=role, scope=f"before {before}",
                         warehouse=target) as entry,

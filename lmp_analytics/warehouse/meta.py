@@ -28,6 +28,7 @@ import duckdb
 from lmp_analytics.config import DEFAULT_MIN_N, env_min_n
 from lmp_analytics.errors import KeyMismatchError, ThresholdError
 from lmp_analytics.ingest import protect
+from lmp_analytics.presentation.messages import message, refusal
 from lmp_analytics.warehouse.queries import named
 
 KEY_FINGERPRINT = "pseudonym_key_fingerprint"
@@ -76,16 +77,20 @@ def has_pupils(con: duckdb.DuckDBPyConnection) -> bool:
         return False
 
 
+#: The commands a key is refused for (``action`` of :func:`check_key`), keyed for the CLI.
+_ACTIONS = {"The command": "action_command", "Ingest": "action_ingest",
+            "Erasure": "action_erasure", "Rekey": "action_rekey"}
+
+
+def _mismatch_values(stored: str, key: bytes, source: str | None, action: str) -> dict:
+    return {"source": source or message("refusal.source_configured"), "stored": stored[:12],
+            "given": protect.key_fingerprint(key)[:12],
+            "action": message(f"refusal.{_ACTIONS[action]}") if action in _ACTIONS else action}
+
+
 def mismatch_message(stored: str, key: bytes, source: str | None, action: str) -> str:
     """What an operator reads when the key is refused (no key, only fingerprint prefixes)."""
-    given = protect.key_fingerprint(key)
-    return (
-        f"the pseudonym key from {source or 'the configured key'} is not the key that made "
-        f"this warehouse's pseudonyms (recorded key fingerprint {stored[:12]}..., this key's "
-        f"{given[:12]}...). {action} refused; nothing was changed. Use the key this warehouse "
-        "was built with (--key-file, LMP_PSEUDONYM_KEY_FILE or LMP_PSEUDONYM_KEY). To move the "
-        "warehouse to a new key, run `lmp rekey --old-key-file OLD --new-key-file NEW`."
-    )
+    return message("refusal.key_mismatch", **_mismatch_values(stored, key, source, action))
 
 
 def check_key(con: duckdb.DuckDBPyConnection, key: bytes, *, source: str | None = None,
@@ -96,7 +101,8 @@ def check_key(con: duckdb.DuckDBPyConnection, key: bytes, *, source: str | None 
     if stored is None:
         return False
     if protect.key_fingerprint(key) != stored:
-        raise KeyMismatchError(mismatch_message(stored, key, source, action))
+        raise refusal(KeyMismatchError, "key_mismatch",
+                      **_mismatch_values(stored, key, source, action))
     return True
 
 
@@ -148,12 +154,9 @@ class ThresholdChange:
 def check_min_n(value: int, *, allow_below_5: bool = False) -> int:
     """``value`` if it is an acceptable threshold; ThresholdError otherwise."""
     if value < 1:
-        raise ThresholdError(f"--min-n must be at least 1, got {value}")
+        raise refusal(ThresholdError, "min_n_one", value=value)
     if value < MIN_N_FLOOR and not allow_below_5:
-        raise ThresholdError(
-            f"--min-n {value} is below {MIN_N_FLOOR}: cells of so few pupils let readers "
-            "recognise individuals. Add --allow-min-n-below-5 if that is really intended."
-        )
+        raise refusal(ThresholdError, "min_n_floor", value=value, floor=MIN_N_FLOOR)
     return value
 
 

@@ -36,6 +36,7 @@ from pathlib import Path
 import duckdb
 
 from lmp_analytics.errors import DiskFullError, WarehouseError
+from lmp_analytics.presentation.messages import message, refusal
 from lmp_analytics.warehouse import build, ddl, meta
 from lmp_analytics.warehouse.queries import named, sql
 from lmp_analytics.warehouse.snapshots import remove_reader_snapshots
@@ -100,12 +101,9 @@ def check_ours(con: duckdb.DuckDBPyConnection, path: Path) -> None:
             return
         if "schema_version" in meta and "fct_response" in tables:
             return
-    raise WarehouseError(
-        f"{path}: a DuckDB file that is not a warehouse of lmp_analytics (it has no "
-        f"'{SCHEMA_MARKER[0]} = {SCHEMA_MARKER[1]}' row in a meta table; tables: "
-        f"{', '.join(sorted(tables)[:8]) or 'none'}). It was left unchanged; choose another "
-        "--warehouse (or LMP_WAREHOUSE), or move that file away."
-    )
+    raise refusal(WarehouseError, "not_a_warehouse", path=path,
+                  marker=f"{SCHEMA_MARKER[0]} = {SCHEMA_MARKER[1]}",
+                  tables=", ".join(sorted(tables)[:8]) or message("refusal.no_tables"))
 
 
 _FICLONE = 0x40049409  # Linux ioctl: copy-on-write clone of a whole file (btrfs, XFS, ...)
@@ -324,9 +322,7 @@ def _writer_lock(path: Path) -> Iterator[None]:
         try:
             fcntl.flock(fh, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError as exc:
-            raise WarehouseError(
-                f"{path}: another process is writing to this warehouse; try again when it ends"
-            ) from exc
+            raise refusal(WarehouseError, "locked", path=path) from exc
         yield
     finally:
         fh.close()
@@ -337,10 +333,8 @@ def _open_copy(path: Path, tmp: Path) -> duckdb.DuckDBPyConnection:
         return duckdb.connect(str(tmp))
     except duckdb.Error as exc:
         tmp.unlink(missing_ok=True)
-        raise WarehouseError(
-            f"{path}: cannot be opened as a DuckDB warehouse ({type(exc).__name__}: "
-            f"{str(exc).splitlines()[0]}); is it a warehouse of this package?"
-        ) from exc
+        raise refusal(WarehouseError, "cannot_open", path=path,
+                      detail=f"{type(exc).__name__}: {str(exc).splitlines()[0]}") from exc
 
 
 def commit_stage(con: duckdb.DuckDBPyConnection) -> None:
@@ -424,12 +418,8 @@ def write_session(path: str | os.PathLike[str], *, erase: bool = False
                     writeback.join()  # normally finished long before (the same pages)
         except BaseException as exc:
             if _disk_full(exc):
-                raise DiskFullError(
-                    f"{path.parent}: no space left on the device for the writer's private copy "
-                    f"(it needs about {_size_mb(path)} MB free beside the warehouse"
-                    f"{', twice that for forget and retention' if erase else ''}). The "
-                    "copy was removed; the published warehouse is unchanged."
-                ) from exc
+                raise refusal(DiskFullError, "disk_full", path=path.parent, mb=_size_mb(path),
+                              twice=message("refusal.disk_twice") if erase else "") from exc
             raise
         finally:
             guard.disarm()

@@ -36,6 +36,7 @@ from lmp_analytics.codebook import load_codebooks
 from lmp_analytics.config import warehouse_path
 from lmp_analytics.errors import KeyMismatchError, KeyMissingError, WarehouseError
 from lmp_analytics.ingest import protect
+from lmp_analytics.presentation.messages import message, refusal
 from lmp_analytics.warehouse import audit, meta
 from lmp_analytics.warehouse.load import rebuild_rounds
 from lmp_analytics.warehouse.publish import write_session
@@ -69,12 +70,9 @@ def _new_secret(path: Path, old: bytes) -> tuple[bytes, bytes | None]:
     before = path.read_bytes()
     chain = protect.key_chain(protect.read_key_file(path))
     if len(chain) != 1:
-        raise KeyMissingError(
-            f"{path} holds a key chain already; --new-key-file must be a file made by "
-            "`lmp keygen` (one new key) or a path that does not exist yet (a key is made)")
+        raise refusal(KeyMissingError, "key_chain_already", path=path)
     if chain[0] in protect.key_chain(old):
-        raise KeyMissingError(f"{path} holds a key the warehouse uses already; make a new one "
-                              "with `lmp keygen` or name a path that does not exist yet")
+        raise refusal(KeyMissingError, "key_in_use", path=path)
     return chain[0], before
 
 
@@ -120,10 +118,10 @@ def rekey_warehouse(
     derived tables (``lmp_analytics.jobs.build_derived``)."""
     target = warehouse_path(warehouse)
     if not target.exists():
-        raise WarehouseError(f"no warehouse at {target}")
+        raise refusal(WarehouseError, "no_warehouse", target=target)
     old_path, new_path = Path(old_key_file).resolve(), Path(new_key_file).resolve()
     if old_path == new_path:
-        raise KeyMissingError("--old-key-file and --new-key-file must be different files")
+        raise refusal(KeyMissingError, "key_files_same")
     old = protect.read_key_file(old_path)
     secret, before = _new_secret(new_path, old)
     chain = old + protect.KEY_SEPARATOR + secret
@@ -133,12 +131,9 @@ def rekey_warehouse(
         with (audit.pending("rekey", role=role, warehouse=target) as entry,
               write_session(target, erase=True) as session):
             con = session.con
-            if not meta.check_key(con, old, source=f"the key file {old_path}", action="Rekey"):
-                raise KeyMismatchError(
-                    "this warehouse records no key fingerprint (it was made before they were "
-                    f"recorded), so {old_path} cannot be checked as the key of its pseudonyms. "
-                    "Record it first: the next `lmp ingest` with that key does (or a `lmp "
-                    "forget` that finds a pupil); then run rekey again.")
+            if not meta.check_key(con, old, source=message("refusal.source_file", path=old_path),
+                                  action="Rekey"):
+                raise refusal(KeyMismatchError, "no_fingerprint_rekey", path=old_path)
             mapping = _mapping(con, secret)
             con.register("rekey_map", mapping)
             con.register("rekey_nomination_columns",
@@ -154,8 +149,7 @@ def rekey_warehouse(
                         "SELECT table_name FROM duckdb_tables()").fetchall()}:
                     left += con.execute(_q("old_left_derived")).fetchall()[0][0]
                 if left:
-                    raise WarehouseError(f"{target}: {left} old pseudonym(s) were left after "
-                                         "re-pseudonymising; nothing was changed")
+                    raise refusal(WarehouseError, "pseudonyms_left", target=target, left=left)
             finally:
                 con.unregister("rekey_map")
                 con.unregister("rekey_nomination_columns")
