@@ -25,7 +25,7 @@ import tempfile
 import traceback
 from pathlib import Path
 
-from lmp_analytics.errors import DiskFullError, LmpError
+from lmp_analytics.errors import DiskFullError, LmpError, Message
 from lmp_analytics.pipeline import EXIT_REJECTED
 
 #: 2: a file rejected, or a usage / configuration error (0, 1 and 2 are the ingest's codes).
@@ -56,8 +56,15 @@ def _where(exc: OSError) -> str:
     return f" {exc.filename}" if exc.filename else ""
 
 
+def _said(english: str, key: str, **values: object) -> Message:
+    """``english`` keyed ``cli.fail.<key>`` (the CLI says it in ``LMP_LANG``; logs and tests
+    read the English)."""
+    return Message(english, f"fail.{key}", values)
+
+
 def describe(exc: BaseException) -> tuple[int, str]:
-    """The exit code and the one plain line (without the log's location) for ``exc``."""
+    """The exit code and the one plain line (without the log's location) for ``exc``; the line
+    is a keyed :class:`~lmp_analytics.errors.Message` where this module words it."""
     if isinstance(exc, DiskFullError):
         return EXIT_INTERNAL, str(exc)
     if isinstance(exc, LmpError):
@@ -68,30 +75,38 @@ def describe(exc: BaseException) -> tuple[int, str]:
             return EXIT_USAGE, str(exc)
         what = exc.strerror or str(exc)
         where = _where(exc)
+        path = exc.filename
         if isinstance(exc, IsADirectoryError):
-            return EXIT_USAGE, f"{exc.filename or 'the path'} is a folder; give the path of a file"
+            return EXIT_USAGE, _said(f"{path or 'the path'} is a folder; give the path of a file",
+                                     "is_folder" if path else "is_folder_unnamed", path=path)
         if isinstance(exc, NotADirectoryError):
-            return EXIT_USAGE, (f"{exc.filename or 'the path'}: part of the path is a file where "
-                                "a folder is expected")
+            return EXIT_USAGE, _said(
+                f"{path or 'the path'}: part of the path is a file where a folder is expected",
+                "not_folder" if path else "not_folder_unnamed", path=path)
         if isinstance(exc, FileExistsError):
-            return EXIT_USAGE, f"{exc.filename or 'the file'} exists already"
+            return EXIT_USAGE, _said(f"{path or 'the file'} exists already",
+                                     "exists" if path else "exists_unnamed", path=path)
         if isinstance(exc, FileNotFoundError):
-            return EXIT_USAGE, f"{exc.filename or 'the file'} does not exist"
+            return EXIT_USAGE, _said(f"{path or 'the file'} does not exist",
+                                     "missing" if path else "missing_unnamed", path=path)
         if isinstance(exc, PermissionError):
-            if not exc.filename:  # a refusal of the package (e.g. a role's scope), not the disk
+            if not path:  # a refusal of the package (e.g. a role's scope), not the disk
                 return EXIT_USAGE, str(exc)
-            return EXIT_USAGE, (f"no permission to use {exc.filename}: choose a file or folder "
-                                "you may write to, or change its permissions")
+            return EXIT_USAGE, _said(f"no permission to use {path}: choose a file or folder "
+                                     "you may write to, or change its permissions",
+                                     "permission", path=path)
         if exc.errno in (errno.ENOSPC, errno.EDQUOT):
-            return EXIT_INTERNAL, (f"the disk is full (writing{where or ' a file'}): free some "
-                                   "space and run the command again")
+            return EXIT_INTERNAL, _said(
+                f"the disk is full (writing{where or ' a file'}): free some space and run the "
+                "command again", "disk_full" if path else "disk_full_unnamed", path=path)
         return EXIT_INTERNAL, f"{what}{(':' + where) if where else ''}"
     if os.strerror(errno.ENOSPC) in str(exc):  # DuckDB's IOException on a full disk
-        return EXIT_INTERNAL, (f"the disk is full ({exc}): free some space and run the "
-                               "command again")
+        return EXIT_INTERNAL, _said(f"the disk is full ({exc}): free some space and run the "
+                                    "command again", "disk_full_detail", detail=str(exc))
     if type(exc) is ValueError:  # how the package's layers refuse a bad argument or value
         return EXIT_USAGE, str(exc)
-    return EXIT_INTERNAL, f"unexpected internal error ({type(exc).__name__}: {exc})"
+    return EXIT_INTERNAL, _said(f"unexpected internal error ({type(exc).__name__}: {exc})",
+                                "internal", kind=type(exc).__name__, detail=str(exc))
 
 
 def write_log(
@@ -122,16 +137,23 @@ def write_log(
 
 def report_line(exc: BaseException, command: str | None) -> tuple[int, str]:
     """Exit code and the whole plain line for ``exc``; for code 3 the traceback is logged and
-    the line says where."""
+    the line says where (a keyed :class:`~lmp_analytics.errors.Message` whose ``line`` value is
+    the described line, or ``exc`` itself when the package keyed it)."""
     code, line = describe(exc)
     if code != EXIT_INTERNAL:
         return code, line
     log = write_log(exc, command)
     prefix = f"lmp {command} failed: " if command else ""
     if log is None:
-        tail = "the traceback could not be saved; rerun with --debug to see it"
+        tail = _said("the traceback could not be saved; rerun with --debug to see it",
+                     "tail_unsaved")
     else:
-        tail = f"traceback written to {log} (rerun with --debug to see it)"
-    if not isinstance(exc, OSError) and not line.startswith("the disk is full"):
-        tail += "; this is a bug: please report it with that traceback"
-    return code, f"{prefix}{line}; {tail}"
+        tail = _said(f"traceback written to {log} (rerun with --debug to see it)", "tail_log",
+                     log=str(log))
+    bug = not isinstance(exc, OSError) and not getattr(line, "message_key", "").startswith(
+        "fail.disk_full")
+    english = f"{prefix}{line}; {tail}" + ("; this is a bug: please report it with that "
+                                           "traceback" if bug else "")
+    said = exc if (getattr(exc, "message_key", None) and str(exc) == str(line)) else line
+    key = ("line" if command else "bare_line") + ("_bug" if bug else "")
+    return code, _said(english, key, command=command, line=said, tail=tail)

@@ -129,6 +129,8 @@ def in_language(exc: BaseException, line: str) -> str:
     row, column) with its detail; any other message stays as it is."""
     if cli_lang() == "en":
         return line
+    if getattr(line, "message_key", None):  # worded by lmp_analytics.failures
+        return localized(line)
     key = getattr(exc, "message_key", None)
     if isinstance(exc, FileRejected) and line == str(exc):
         return f"{where(exc.path, exc.row, exc.column)}: {localized(exc)}"
