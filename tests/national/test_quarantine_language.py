@@ -105,3 +105,34 @@ def test_every_quarantine_reason_keeps_its_english_and_has_a_key(tmp_path):
         problem = RowProblem(**row)
         assert english(problem.said) == problem.message == str(problem.said)
         assert problem.reason == row["reason"]
+
+
+#: Reasons of the statistics-bank and Skoleporten layouts and of the school-year check (as
+#: the readers write them), which the CLI must say in nynorsk too.
+MORE_REASONS = [
+    "no national survey is placed in school year 2012-13: the spring survey ran until 2012 "
+    "(school year 2011-12) and the autumn survey from 2013 (2013-14)",
+    "expected a school year like '2024-25' (or 'Foreløpige tall 2025-26')",
+    "1 (nasjon), 2 (fylke), 3 (kommune) or 4 (skole)",
+    "a known measure: say in 'Måleenhet' whether it is 'prosent' or 'poeng'",
+    "a share in percent for 'Trivsel'; the file gives it as a mean index (1-5) (a share and a "
+    "mean index are never mixed)",
+    "expected a number with decimal comma and optional space thousands separator (e.g. '4,2' "
+    "or '63 187'), '*' (suppressed) or '.' (no data)",
+    "expected 'Alle kjønn' (or 'Begge kjønn'), 'Jenter' or 'Gutter'",
+    "expected 'Alle eierformer', 'Offentlig' or 'Privat'",
+]
+
+
+@pytest.mark.parametrize("english", MORE_REASONS)
+def test_a_reason_of_the_other_layouts_is_keyed_and_nynorsk(english, monkeypatch):
+    from lmp_analytics.cli.common import localized
+    from lmp_analytics.presentation.messages import keyed_reason
+
+    said = keyed_reason(english)
+    assert getattr(said, "message_key", None) and str(said) == english
+    monkeypatch.setenv("LMP_LANG", "nn")
+    shown = localized(said)
+    assert not offending(shown), (sorted(offending(shown)), shown)
+    plain = re.sub(r"'[^']*'|`[^`]*`", " ", shown)
+    assert not ENGLISH.search(plain), (ENGLISH.findall(plain), shown)
