@@ -17,6 +17,7 @@ from lmp_analytics.config import demo_dir, warehouse_path
 from lmp_analytics.errors import LmpError
 from lmp_analytics.ingest import protect
 from lmp_analytics.pipeline import IngestReport
+from lmp_analytics.presentation.messages import refusal
 
 DEMO_SEED = 2026
 DEMO_ORIGIN = "lmp demo"
@@ -67,10 +68,7 @@ def check_demo_warehouse(path: Path) -> None:
     finally:
         con.close()
     if not rows or rows[0][0] != DEMO_ORIGIN:
-        raise LmpError(
-            f"{path} exists and was not built by `lmp demo`; the demo will not touch it. "
-            "Set LMP_WAREHOUSE (or --warehouse) to another file for the demo."
-        )
+        raise refusal(LmpError, "demo_not_ours", path=path)
 
 
 def mark_demo(con: duckdb.DuckDBPyConnection) -> None:

@@ -188,7 +188,7 @@ def ingest_national_files(
         bad_rows = problems.get_column("row").n_unique() if problems.height else 0
         if export.results.height == 0 and problems.height:
             first = RowProblem(**problems.row(0, named=True))
-            values = {"detail": first.detail, "more": problems.height - 1}
+            values = {"detail": first.said_detail, "more": problems.height - 1}
             key = "reject.no_row_loaded_more" if problems.height > 1 else "reject.no_row_loaded"
             return FileOutcome(path, "rejected", rows_read=export.rows_read,
                                message=message(key, **values), row=first.row,
@@ -200,7 +200,7 @@ def ingest_national_files(
         parts = []
         if problems.height:
             first = RowProblem(**problems.row(0, named=True))
-            parts.append(message("notice.eu_quarantined", n=bad_rows, first=first.message))
+            parts.append(message("notice.eu_quarantined", n=bad_rows, first=first.said))
         if export.rows_without_data:
             parts.append(message("notice.eu_no_data", n=export.rows_without_data))
         key, values = None, {}

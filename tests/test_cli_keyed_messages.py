@@ -31,9 +31,9 @@ def _literal(node: ast.AST) -> bool:
         isinstance(node, ast.BinOp) and (_literal(node.left) or _literal(node.right)))
 
 
-def literal_sites(tree: ast.AST) -> list[tuple[int, str]]:
-    """(line, what) of each refusal built from a literal message without a key, and each
-    literal appended to a ``warnings``/``notices`` list."""
+def literal_sites(tree: ast.AST, refusals: set[str] = REFUSALS) -> list[tuple[int, str]]:
+    """(line, what) of each refusal (a class of ``refusals``) built from a literal message
+    without a key, and each literal appended to a ``warnings``/``notices`` list."""
     keyed_args = {id(a) for n in ast.walk(tree) if isinstance(n, ast.Call)
                   and isinstance(n.func, ast.Name) and n.func.id == "keyed" for a in n.args}
     out = []
@@ -41,7 +41,7 @@ def literal_sites(tree: ast.AST) -> list[tuple[int, str]]:
         if not isinstance(node, ast.Call):
             continue
         func = node.func
-        if (isinstance(func, ast.Name) and func.id in REFUSALS and id(node) not in keyed_args
+        if (isinstance(func, ast.Name) and func.id in refusals and id(node) not in keyed_args
                 and any(_literal(a) for a in node.args)):
             out.append((node.lineno, func.id))
         if (isinstance(func, ast.Attribute) and func.attr == "append"
@@ -70,6 +70,19 @@ def test_no_refusal_or_notice_is_an_english_literal():
     assert not found, ("user-facing refusals must be keys of the language files "
                        "(presentation.messages.rejection/refusal/message, errors.keyed): "
                        + ", ".join(found))
+
+
+#: Modules whose every ``LmpError`` is a refusal the CLI prints (``lmp evaluate national``,
+#: ``lmp demo`` and their neighbours): there even the generic error must be keyed.
+GENERIC_REFUSERS = ("evaluation/national_designs.py", "evaluation/national_panel.py",
+                    "national/benchmark.py", "evaluation/school_change.py", "demo.py")
+
+
+@pytest.mark.parametrize("module", GENERIC_REFUSERS)
+def test_no_generic_refusal_of_the_national_evaluation_is_an_english_literal(module):
+    tree = ast.parse((PACKAGE / module).read_text("utf-8"))
+    found = literal_sites(tree, REFUSALS | {"LmpError", "StatsInputError"})
+    assert not found, f"{module}: literal refusals at {found}"
 
 
 #: Our own keys' sections, which must never be shown as text.

@@ -39,6 +39,18 @@ def _made_with_another_key(tmp_path):
     return wh
 
 
+def _not_a_demo(tmp_path):
+    """A DuckDB file that ``lmp demo`` did not build (a table, no demo origin)."""
+    import duckdb
+
+    path = tmp_path / "real.duckdb"
+    if not path.exists():
+        con = duckdb.connect(str(path))
+        con.execute("CREATE TABLE t (x INTEGER)")
+        con.close()
+    return path
+
+
 def _cases(tmp_path, name: str):
     from lmp_analytics.config import SAMPLE_DIR
 
@@ -72,6 +84,17 @@ def _cases(tmp_path, name: str):
         "forget without ids": (("forget", "-w", none), {},
                                "give the pupils' ids with --elev-id-file FILE (one per line)",
                                "gje id-ane til elevane med --elev-id-file FIL (éin per linje)"),
+        "not a demo": (("demo", "-w", _not_a_demo(tmp_path), "--no-dashboard"), {},
+                       "exists and was not built by `lmp demo`; the demo will not touch it",
+                       "finst og vart ikkje bygd av `lmp demo`; demoen rører han ikkje"),
+        "no national results": (("evaluate", "national", "-w",
+                                 _made_with_another_key(tmp_path)
+                                 if name == "no national results" else none),
+                                {"LMP_PSEUDONYM_KEY": "a" * 40},
+                                "the warehouse has no school-level Elevundersøkelsen results of "
+                                "EU_MOBBING for grade 7 or 10",
+                                "datavarehuset har ingen resultat frå elevundersøkinga på "
+                                "skulenivå for EU_MOBBING på 7. eller 10. trinn"),
         "no warehouse": (("compare", "-w", none), {},
                          f"no warehouse at {none}; build one with `lmp ingest ...`",
                          f"finn ikkje noko datavarehus på {none}; bygg eitt med"),
@@ -80,7 +103,8 @@ def _cases(tmp_path, name: str):
 
 @pytest.mark.parametrize("name", ["wrong role", "kommune role", "missing key", "unknown term",
                                   "no warehouse", "min-n below 5", "wrong key",
-                                  "forget without ids"])
+                                  "forget without ids", "not a demo",
+                                  "no national results"])
 def test_a_common_refusal_in_nynorsk(name, tmp_path, lmp_env, wide_console):
     args, env, english, nynorsk = _cases(tmp_path, name)[name]
     en = _invoke(*args, env=env)

@@ -43,6 +43,7 @@ from lmp_analytics.evaluation.national_panel import (
     pooled_panel,
     school_panel,
 )
+from lmp_analytics.presentation.messages import refusal
 from lmp_analytics.stats._common import StatsInputError, t_crit
 from lmp_analytics.stats.did import MIN_SCHOOLS_PER_PULJE, staggered_did
 
@@ -153,8 +154,8 @@ def eligible_schools(panel: pl.DataFrame, trinn: str | None = None, *,
     chosen: list[pl.Series] = []
     for grade, limit in sorted(thresholds.items()):
         if grade not in GRADES:
-            raise LmpError(f"a selection threshold for grade {grade}: the panel has grades "
-                           f"{', '.join(map(str, GRADES))}")
+            raise refusal(LmpError, "national_threshold_grade", grade=grade,
+                          grades=", ".join(map(str, GRADES)))
         means = (
             panel.filter((pl.col("trinn") == grade) & pl.col("survey_year").is_in(list(years))
                          & pl.col("share").is_not_null())
@@ -204,9 +205,7 @@ def _choose_segment(panel: pl.DataFrame, treatment: pl.DataFrame) -> str:
         if n > best_n:
             best, best_n = seg, n
     if best is None or best_n == 0:
-        raise LmpError("no LMP school of the roster starts inside a series segment of the "
-                       "national panel with an earlier year to compare with; load more years "
-                       "or bridge the series breaks explicitly")
+        raise refusal(LmpError, "national_no_segment")
     return best
 
 
@@ -338,7 +337,8 @@ def national_evaluation(
     """
     bad = [d for d in designs if d not in DESIGNS]
     if bad:
-        raise LmpError(f"unknown design(s) {bad}; expected {', '.join(DESIGNS)}")
+        raise refusal(LmpError, "national_unknown_design", bad=str(bad),
+                      designs=", ".join(DESIGNS))
     thresholds = dict(SELECTION_RULE["thresholds"] if thresholds is None else thresholds)
     if panel is None:
         panel = school_panel(warehouse, indicator, bridge_breaks=bridge_breaks)
@@ -347,9 +347,7 @@ def national_evaluation(
     if treatment is None:
         treatment = lmp_treatment(warehouse)
     if treatment.is_empty():
-        raise LmpError("the roster in the warehouse has no LMP school (rolle 'deltaker') with "
-                       "a phase calendar; load it with `lmp ingest FOLDER --roster program.csv` "
-                       "(a folder without Spekter exports loads the roster alone)")
+        raise refusal(LmpError, "national_no_lmp_school")
     segment = segment or _choose_segment(panel, treatment)
     base = [Note.of("segment", segment=segment)]
     index = is_index(indicator)

@@ -37,6 +37,7 @@ from lmp_analytics.errors import LmpError
 from lmp_analytics.frames import each_value
 from lmp_analytics.national import indicator_catalogue
 from lmp_analytics.national.series import survey_term
+from lmp_analytics.presentation.messages import refusal
 from lmp_analytics.registry import successor_map
 from lmp_analytics.terms import parse_term, term_index
 from lmp_analytics.warehouse import reading
@@ -79,8 +80,8 @@ Warehouse = str | os.PathLike[str] | duckdb.DuckDBPyConnection | None
 def indicator_code(indicator: str) -> str:
     """The catalogue code of a panel indicator name (``mobbet`` -> ``EU_MOBBING``)."""
     if indicator not in INDICATORS:
-        raise LmpError(f"unknown national indicator '{indicator}'; expected one of "
-                       f"{', '.join(INDICATORS)}")
+        raise refusal(LmpError, "national_unknown_indicator", indicator=indicator,
+                      indicators=", ".join(INDICATORS))
     return INDICATORS[indicator]
 
 
@@ -105,10 +106,7 @@ def school_panel(warehouse: Warehouse = None, indicator: str = "mobbet", *,
         raw = con.sql(named("national_panel", "school_results"), params=[code]).pl()
     raw = raw.filter(pl.col("trinn").is_in(list(GRADES)))
     if raw.is_empty():
-        raise LmpError(
-            f"the warehouse has no school-level Elevundersøkelsen results of {code} for grade 7 "
-            "or 10; load the statistics bank's school export with `lmp ingest-national`"
-        )
+        raise refusal(LmpError, "national_no_school_results", indicator_code=code)
     return raw.select(
         pl.col("skole_orgnr").cast(pl.Utf8),
         pl.col("survey_year").cast(pl.Int64),
@@ -217,13 +215,12 @@ def apply_school_changes(panel: pl.DataFrame, changes: pl.DataFrame, *,
         return panel
     bad = changes.filter(~pl.col("event").is_in(list(SCHOOL_EVENTS)))
     if bad.height:
-        raise LmpError(f"school change '{bad['event'][0]}' for {bad['skole_orgnr'][0]}: expected "
-                       f"one of {', '.join(SCHOOL_EVENTS)}")
+        raise refusal(LmpError, "school_change_event", event=bad["event"][0],
+                      orgnr=bad["skole_orgnr"][0], events=", ".join(SCHOOL_EVENTS))
     missing = changes.filter((pl.col("event") == "sammenslatt")
                              & pl.col("successor_orgnr").is_null())
     if missing.height:
-        raise LmpError(f"school {missing['skole_orgnr'][0]} merged (sammenslatt) without a "
-                       "successor_orgnr")
+        raise refusal(LmpError, "school_merged_no_successor", orgnr=missing["skole_orgnr"][0])
     ended = changes.select("skole_orgnr", pl.col("survey_year").alias("_end"))
     out = panel.join(ended, on="skole_orgnr", how="left").filter(
         pl.col("_end").is_null() | (pl.col("survey_year") < pl.col("_end"))).drop("_end")

@@ -21,6 +21,7 @@ import polars as pl
 
 from lmp_analytics.evaluation.change_pairs import CHANGE_SCHEMA, phase_pairs, round_pairs
 from lmp_analytics.evaluation.change_table import compute_changes, read_changes
+from lmp_analytics.presentation.messages import refusal
 from lmp_analytics.stats._common import StatsInputError
 from lmp_analytics.stats.multiplicity import adjusted_p_values
 from lmp_analytics.stats.verdict import verdict_expr
@@ -49,8 +50,8 @@ def _finish(frame: pl.DataFrame) -> pl.DataFrame:
     adjusted = pl.Series("p_adjusted", adjusted_p_values(p), dtype=pl.Float64).fill_nan(None)
     wrong = frame.filter(pl.col("diff_ci_low") > pl.col("diff_ci_high"))
     if wrong.height:
-        raise StatsInputError(f"{wrong.height} change interval(s) have their limits in the wrong "
-                              f"order, e.g. {wrong.select('diff_ci_low', 'diff_ci_high').row(0)}")
+        raise refusal(StatsInputError, "change_interval_order", n=wrong.height,
+                      example=str(wrong.select("diff_ci_low", "diff_ci_high").row(0)))
     return frame.with_columns(
         adjusted,
         verdict_expr("diff_ci_low", "diff_ci_high", "tested").alias("verdict"),

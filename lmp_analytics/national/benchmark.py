@@ -29,6 +29,7 @@ from lmp_analytics.national.series import (
     series_version,
     survey_term,
 )
+from lmp_analytics.presentation.messages import refusal
 
 #: Columns of :func:`benchmark_changes` (in order).
 BENCHMARK_COLUMNS = (
@@ -178,10 +179,8 @@ def _at(frame: pl.DataFrame, term: str, keys: list[str], prefix: str) -> pl.Data
     duplicated = at.select(keys).is_duplicated()
     if duplicated.any():
         example = at.filter(duplicated).select(keys).row(0, named=True)
-        raise LmpError(
-            f"more than one {prefix.split('_')[0]} value for {term} and {example}; "
-            "de-duplicate the results (e.g. overlapping exports) before comparing"
-        )
+        raise refusal(LmpError, f"benchmark_duplicate_{prefix.split('_')[0]}", term=term,
+                      example=str(example))
     columns = [
         *keys,
         pl.col("value").alias(prefix),

@@ -15,6 +15,9 @@ import pandera.polars as pa
 import polars as pl
 from pandera.api.polars.types import PolarsData
 
+from lmp_analytics.errors import Message
+from lmp_analytics.presentation.messages import keyed_reason
+
 LEVELS = ("nasjon", "fylke", "kommune", "skole")
 
 #: Column -> dtype of the frame returned by the reader (order is the output order).
@@ -98,6 +101,30 @@ class RowProblem:
         if self.column is not None:
             where += f", column '{self.column}'"
         return f"{where}: {self.detail}"
+
+    @property
+    def said(self) -> str:
+        """:attr:`message` as a :class:`~lmp_analytics.errors.Message` keyed for the CLI
+        (``cli.notice.eu_problem*``; the reason keyed by its English text,
+        :func:`~lmp_analytics.presentation.messages.keyed_reason`), so the reader gets it in
+        ``LMP_LANG``; ``str()`` is :attr:`message`."""
+        values: dict[str, object] = {"file": self.source_file, "detail": self.said_detail}
+        key = "notice.eu_problem"
+        if self.row is not None:
+            key, values["row"] = key + "_row", self.row
+        if self.column is not None:
+            key = "notice.eu_problem_cell" if self.row is not None else key + "_column"
+            values["column"] = self.column
+        return Message(self.message, key, values)
+
+    @property
+    def said_detail(self) -> str:
+        """:attr:`detail` keyed for the CLI like :attr:`said`."""
+        reason = keyed_reason(self.reason)
+        if self.value is None:
+            return reason
+        return Message(self.detail, "notice.eu_value_reason",
+                       {"value": repr(self.value), "reason": reason})
 
 
 def totals_only(frame: pl.DataFrame) -> pl.DataFrame:

@@ -10,12 +10,14 @@ written once.
 
 from __future__ import annotations
 
+import re
 from functools import cache
 
 from lmp_analytics.errors import FileRejected, Message, keyed
 from lmp_analytics.presentation.strings import section, text
 
-__all__ = ["ITEMS", "LINES", "expectation", "joined", "message", "refusal", "rejection"]
+__all__ = ["ITEMS", "LINES", "expectation", "joined", "keyed_reason", "message", "refusal",
+           "rejection"]
 
 #: How a list value of a message is joined (one line each, indented), in every language;
 #: a tuple value is joined by :data:`ITEMS`.
@@ -66,3 +68,39 @@ def rejection(path: object, key: str, *, row: int | None = None, column: str | N
     full = f"reject.{key}"
     return keyed(cls(str(path), text(f"cli.{full}", "en", **_english(values)), row=row,
                      column=column), full, **values)  # type: ignore[return-value]
+
+
+_FIELD = re.compile(r"\{(\w+)\}")
+
+
+@cache
+def _reason_templates(name: str) -> tuple[tuple[re.Pattern[str], str], ...]:
+    """The English texts of section ``cli.<name>`` as patterns (a ``{field}`` matches any
+    text), the most literal first, each with its key."""
+    made = []
+    for short, english in section(f"cli.{name}", "en").items():
+        parts, seen, literal = [], set(), 0
+        for i, piece in enumerate(_FIELD.split(english)):
+            if i % 2 == 0:
+                parts.append(re.escape(piece))
+                literal += len(piece)
+            else:
+                parts.append(f"(?P={piece})" if piece in seen else f"(?P<{piece}>.+?)")
+                seen.add(piece)
+        if literal:
+            made.append((literal, re.compile("".join(parts), re.DOTALL), f"{name}.{short}"))
+    return tuple((pattern, key) for _, pattern, key in sorted(made, key=lambda m: -m[0]))
+
+
+def keyed_reason(english: str, names: tuple[str, ...] = ("eu_reason", "expect")) -> str:
+    """A reason the core stored as English text (e.g. why an Elevundersøkelsen row was
+    quarantined) as a :class:`Message` keyed by the text of sections ``cli.<name>`` (of
+    ``names``, in order) it is, its values taken back from the text (each keyed in turn where
+    it is one); the text as it is when no text of those sections matches it."""
+    for name in names:
+        for pattern, key in _reason_templates(name):
+            found = pattern.fullmatch(english)
+            if found:
+                values = {k: keyed_reason(v, names) for k, v in found.groupdict().items()}
+                return Message(english, key, values)
+    return english
