@@ -14,6 +14,7 @@ from lmp_analytics.readmodels import landing
 from lmp_analytics.stats.pooled_change import pooled_change
 from lmp_analytics.stats.verdict import Verdict
 from lmp_analytics.terms import term_index
+from tests.privacy.perturb import perturbed_copy
 
 
 def _pool(rows: pl.DataFrame) -> tuple[float, float, int, int]:
@@ -82,7 +83,6 @@ def test_comparison_adjusted_estimate_does_not_move_with_a_hidden_comparison_cel
     cell, hidden ones included, so its estimate and interval moved with a hidden number. Each
     hidden comparison cell's count is changed in a copy of the warehouse (its n, and so every
     suppression decision, stays); no shown number of the landing panel may change."""
-    import shutil
 
     import duckdb
 
@@ -103,13 +103,7 @@ def test_comparison_adjusted_estimate_does_not_move_with_a_hidden_comparison_cel
     rounds = hidden["round"].unique().sort().to_list()
     assert rounds, "the attack needs a hidden comparison cell"
     for i, round_id in enumerate(rounds[:4]):
-        copy = tmp_path / f"perturbed{i}.duckdb"
-        shutil.copyfile(world.warehouse, copy)
-        with duckdb.connect(str(copy)) as con:
-            con.execute(
-                "UPDATE mart_indicator_counts SET count = CASE WHEN 2 * count + 1 <= n "
-                "THEN 2 * count + 1 ELSE 0 END WHERE round_id = ? AND indicator = 'mobbet' "
-                "AND level = 'skole' AND breakdown = 'alle'", [round_id])
+        copy = perturbed_copy(world.warehouse, tmp_path / f"perturbed{i}.duckdb", round_id)
         after = landing.phase_summary(role="program", warehouse=copy, min_n=strict)
         for column in shown_columns:
             a, b = before[column].to_list(), after[column].to_list()

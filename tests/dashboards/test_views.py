@@ -15,6 +15,7 @@ from lmp_analytics.ingest import reasons
 from lmp_analytics.privacy.scope import scope
 from lmp_analytics.readmodels import attention as attention_list
 from lmp_analytics.readmodels import catalogue, comparison, quality
+from tests.privacy.perturb import perturbed_copy
 
 NUMBERS = {  # view -> (its number columns, a min_n that hides some of its cells)
     "response_rates": (("n", "enrolled", "response_rate"), 100),
@@ -150,13 +151,7 @@ def test_did_interval_does_not_move_with_a_hidden_school_cell(world, monkeypatch
     hidden = cells.filter(pl.col("suppressed") & pl.col("term").is_in([pre, post]))
     assert hidden.height, "the attack needs a hidden school cell in the two terms"
     for i, round_id in enumerate(hidden["round"].unique().sort().to_list()[:3]):
-        copy = tmp_path / f"perturbed{i}.duckdb"
-        shutil.copyfile(world.warehouse, copy)
-        with duckdb.connect(str(copy)) as con:
-            con.execute(
-                "UPDATE mart_indicator_counts SET count = CASE WHEN 2 * count + 1 <= n "
-                "THEN 2 * count + 1 ELSE 0 END WHERE round_id = ? AND indicator = 'mobbet' "
-                "AND level = 'skole' AND breakdown = 'alle'", [round_id])
+        copy = perturbed_copy(world.warehouse, tmp_path / f"perturbed{i}.duckdb", round_id)
         after = comparison.did_summary(indicator="mobbet", pre_term=pre, post_term=post,
                                        warehouse=copy).row(0, named=True)
         assert {c: after[c] for c in shown} == {c: before[c] for c in shown}, round_id

@@ -23,6 +23,7 @@ import pytest
 
 from lmp_analytics import api
 from lmp_analytics.readmodels import comparison
+from tests.privacy.perturb import perturbed_copy
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "minimal"))
 import warehouses as minimal_worlds
@@ -51,13 +52,7 @@ def _shown(path: Path) -> dict:
 
 def _perturbed(src: Path, dest: Path, round_id: str) -> Path:
     """A copy of ``src`` where the school cell of ``round_id`` holds another count (same n)."""
-    shutil.copyfile(src, dest)
-    with duckdb.connect(str(dest)) as con:
-        con.execute(
-            "UPDATE mart_indicator_counts SET count = CASE WHEN 2 * count + 1 <= n "
-            "THEN 2 * count + 1 ELSE 0 END WHERE round_id = ? AND indicator = ? "
-            "AND level = 'skole' AND breakdown = 'alle'", [round_id, INDICATOR])
-    return dest
+    return perturbed_copy(src, dest, round_id, INDICATOR)
 
 
 def _close(a: object, b: object) -> bool:
