@@ -14,6 +14,7 @@ import spekter_factory as sf
 from typer.testing import CliRunner
 
 from tests.nynorsk_words import offending
+from tests.python_sources import parsed_modules
 
 PACKAGE = Path(__file__).resolve().parents[1] / "lmp_analytics"
 
@@ -63,10 +64,9 @@ def test_the_scan_finds_a_literal_refusal_and_passes_a_keyed_one():
 
 def test_no_refusal_or_notice_is_an_english_literal():
     found = []
-    for path in sorted(PACKAGE.rglob("*.py")):
-        rel = path.relative_to(PACKAGE.parent)
-        found += [f"{rel}:{line} ({what})"
-                  for line, what in literal_sites(ast.parse(path.read_text("utf-8")))]
+    for path, _, tree, root in parsed_modules(PACKAGE):
+        rel = path.relative_to(root.parent)
+        found += [f"{rel}:{line} ({what})" for line, what in literal_sites(tree)]
     assert not found, ("user-facing refusals must be keys of the language files "
                        "(presentation.messages.rejection/refusal/message, errors.keyed): "
                        + ", ".join(found))

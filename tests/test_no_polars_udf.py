@@ -16,6 +16,8 @@ from __future__ import annotations
 import ast
 from pathlib import Path
 
+from tests.python_sources import parsed_modules
+
 ROOT = Path(__file__).resolve().parents[1]
 
 #: Methods that hand a Python function to polars to run on its thread pool: on expressions and
@@ -44,27 +46,25 @@ def _imported_from_polars(tree: ast.AST) -> set[str]:
 def polars_udfs(*roots: Path) -> list[str]:
     """``path:line: call`` of every call that hands a Python function to polars."""
     hits = []
-    for root in roots:
-        for path in sorted(root.rglob("*.py")):
-            tree = ast.parse(path.read_text(encoding="utf-8"))
-            polars_names = _polars_aliases(tree)
-            direct = _imported_from_polars(tree)
-            for node in ast.walk(tree):
-                if not isinstance(node, ast.Call):
-                    continue
-                func = node.func
-                name = None
-                if isinstance(func, ast.Attribute):
-                    owner = func.value
-                    if func.attr in UDF_METHODS:
-                        name = func.attr
-                    elif (func.attr in UDF_FUNCTIONS and isinstance(owner, ast.Name)
-                          and owner.id in polars_names):
-                        name = f"{owner.id}.{func.attr}"
-                elif isinstance(func, ast.Name) and func.id in direct:
-                    name = func.id
-                if name:
-                    hits.append(f"{path.relative_to(root.parent)}:{node.lineno}: {name}")
+    for path, _, tree, root in parsed_modules(*roots):
+        polars_names = _polars_aliases(tree)
+        direct = _imported_from_polars(tree)
+        for node in ast.walk(tree):
+            if not isinstance(node, ast.Call):
+                continue
+            func = node.func
+            name = None
+            if isinstance(func, ast.Attribute):
+                owner = func.value
+                if func.attr in UDF_METHODS:
+                    name = func.attr
+                elif (func.attr in UDF_FUNCTIONS and isinstance(owner, ast.Name)
+                      and owner.id in polars_names):
+                    name = f"{owner.id}.{func.attr}"
+            elif isinstance(func, ast.Name) and func.id in direct:
+                name = func.id
+            if name:
+                hits.append(f"{path.relative_to(root.parent)}:{node.lineno}: {name}")
     return hits
 
 

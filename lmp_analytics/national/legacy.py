@@ -21,7 +21,7 @@ from typing import Any
 import polars as pl
 
 from lmp_analytics.errors import FileRejected
-from lmp_analytics.ingest.readers import normalise_column
+from lmp_analytics.ingest.readers import normalise_column, sniff_delimiter
 from lmp_analytics.national.export import EuExport, EuExportWarning, flag_duplicates
 from lmp_analytics.national.parsing import (
     CODE_WIDTH,
@@ -74,6 +74,7 @@ _LEVEL_NAMES = {
     "kommune": "kommune",
     "skole": "skole",
 }
+#: Delimiters of an Elevundersøkelsen export, in the order a tie goes to.
 _DELIMITERS = (";", "\t", ",")
 
 
@@ -93,12 +94,6 @@ def _decode(path: Path, raw: bytes) -> tuple[str, str]:
     except UnicodeDecodeError as exc:
         raise rejection(path, "eu_encoding", byte=f"0x{raw[exc.start]:02x}",
                         offset=exc.start) from exc
-
-
-def _sniff_delimiter(header_line: str) -> str:
-    counts = {d: header_line.count(d) for d in _DELIMITERS}
-    best = max(_DELIMITERS, key=lambda d: counts[d])
-    return best if counts[best] else ";"
 
 
 def _map_header(path: str, header: list[str], line: int) -> tuple[dict[str, int], dict[str, str]]:
@@ -222,7 +217,7 @@ def read_legacy(file: Path) -> EuExport:
         raise rejection(name, "eu_empty")
 
     first_line = next(line for line in text.splitlines() if line.strip())
-    delimiter = _sniff_delimiter(first_line)
+    delimiter = sniff_delimiter(first_line, _DELIMITERS)
     reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
 
     header: list[str] | None = None
@@ -315,7 +310,7 @@ def is_legacy(file: Path) -> bool:
         return True  # let the reader of the package's layout explain it
     line = next((ln for ln in text.splitlines() if ln.strip()), "")
     header = {normalise_column(h) for h in
-              next(csv.reader([line], delimiter=_sniff_delimiter(line)), [])}
+              next(csv.reader([line], delimiter=sniff_delimiter(line, _DELIMITERS)), [])}
     if header & {"enhetnivaa", "skoleaarnavn", "indikator/delskar", "periode"}:
         return False
     return bool(header & LEGACY_KEYS)

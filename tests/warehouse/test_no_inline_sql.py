@@ -9,6 +9,8 @@ import ast
 import re
 from pathlib import Path
 
+from tests.python_sources import parsed_modules
+
 ROOT = Path(__file__).resolve().parents[2]
 #: Statements that make a string SQL (upper case, as every query of the package is written).
 SQL = re.compile(r"\b(SELECT|INSERT\s+INTO|CREATE\s+(OR\s+REPLACE\s+)?(TEMP\s+)?TABLE|"
@@ -29,22 +31,19 @@ def _docstrings(tree: ast.AST) -> set[int]:
 def inline_sql(*roots: Path) -> list[str]:
     """``path:line`` of every string constant or f-string spanning lines that holds SQL."""
     hits = []
-    for root in roots:
-        for path in sorted(root.rglob("*.py")):
-            source = path.read_text(encoding="utf-8")
-            tree = ast.parse(source)
-            skip = _docstrings(tree)
-            inner = {id(v) for n in ast.walk(tree) if isinstance(n, ast.JoinedStr)
-                     for v in n.values}
-            for node in ast.walk(tree):
-                if id(node) in skip or id(node) in inner:
-                    continue
-                is_text = isinstance(node, ast.JoinedStr) or (
-                    isinstance(node, ast.Constant) and isinstance(node.value, str))
-                if not is_text or node.end_lineno == node.lineno:
-                    continue
-                if SQL.search(ast.get_source_segment(source, node) or ""):
-                    hits.append(f"{path.relative_to(root.parent)}:{node.lineno}")
+    for path, source, tree, root in parsed_modules(*roots):
+        skip = _docstrings(tree)
+        inner = {id(v) for n in ast.walk(tree) if isinstance(n, ast.JoinedStr)
+                 for v in n.values}
+        for node in ast.walk(tree):
+            if id(node) in skip or id(node) in inner:
+                continue
+            is_text = isinstance(node, ast.JoinedStr) or (
+                isinstance(node, ast.Constant) and isinstance(node.value, str))
+            if not is_text or node.end_lineno == node.lineno:
+                continue
+            if SQL.search(ast.get_source_segment(source, node) or ""):
+                hits.append(f"{path.relative_to(root.parent)}:{node.lineno}")
     return hits
 
 

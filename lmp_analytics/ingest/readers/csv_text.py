@@ -57,10 +57,11 @@ def decode_text(path: Path, data: bytes) -> tuple[str, str]:
                         offset=exc.start) from exc
 
 
-def sniff_delimiter(header_line: str) -> str:
-    """The most frequent of ``;``, ``,`` and tab in the header line (``;`` on a tie)."""
-    counts = {d: header_line.count(d) for d in (";", ",", "\t")}
-    best = max(counts, key=lambda d: (counts[d], d == ";"))
+def sniff_delimiter(header_line: str, candidates: tuple[str, ...] = (";", ",", "\t")) -> str:
+    """The most frequent of ``candidates`` in the header line (the earlier one on a tie; ``;``
+    when none occurs)."""
+    counts = {d: header_line.count(d) for d in candidates}
+    best = max(candidates, key=lambda d: (counts[d], -candidates.index(d)))
     return best if counts[best] > 0 else ";"
 
 
