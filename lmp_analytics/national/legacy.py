@@ -22,6 +22,7 @@ import polars as pl
 
 from lmp_analytics.errors import FileRejected
 from lmp_analytics.ingest.readers import normalise_column, sniff_delimiter
+from lmp_analytics.ingest.readers.csv_text import utf8_or_cp1252
 from lmp_analytics.national.export import EuExport, EuExportWarning, flag_duplicates
 from lmp_analytics.national.parsing import (
     CODE_WIDTH,
@@ -84,16 +85,12 @@ def _decode(path: Path, raw: bytes) -> tuple[str, str]:
             return raw.decode("utf-16"), "utf-16"
         except UnicodeDecodeError as exc:
             raise rejection(path, "eu_utf16", detail=exc) from exc
-    try:
-        encoding = "utf-8-sig" if raw.startswith(codecs.BOM_UTF8) else "utf-8"
-        return raw.decode("utf-8-sig"), encoding
-    except UnicodeDecodeError:
-        pass
-    try:
-        return raw.decode("cp1252"), "cp1252"
-    except UnicodeDecodeError as exc:
-        raise rejection(path, "eu_encoding", byte=f"0x{raw[exc.start]:02x}",
-                        offset=exc.start) from exc
+    if raw.startswith(codecs.BOM_UTF8):
+        try:
+            return raw.decode("utf-8-sig"), "utf-8-sig"
+        except UnicodeDecodeError:
+            pass   # not UTF-8 after all: read as Windows-1252 below, BOM bytes included
+    return utf8_or_cp1252(path, raw, "eu_encoding")
 
 
 def _map_header(path: str, header: list[str], line: int) -> tuple[dict[str, int], dict[str, str]]:

@@ -46,6 +46,12 @@ def decode_text(path: Path, data: bytes) -> tuple[str, str]:
             return data[len(_UTF8_BOM) :].decode("utf-8"), "utf-8-sig"
         except UnicodeDecodeError as exc:
             raise rejection(path, "bad_bom", detail=exc) from exc
+    return utf8_or_cp1252(path, data, "bad_encoding")
+
+
+def utf8_or_cp1252(path: Path, data: bytes, reject_key: str) -> tuple[str, str]:
+    """``data`` as UTF-8, else as Windows-1252 (what Excel's "CSV" saves), else the rejection
+    ``cli.reject.<reject_key>`` naming the first byte undefined in both and its offset."""
     try:
         return data.decode("utf-8"), "utf-8"
     except UnicodeDecodeError:
@@ -53,7 +59,7 @@ def decode_text(path: Path, data: bytes) -> tuple[str, str]:
     try:
         return data.decode("cp1252"), "cp1252"
     except UnicodeDecodeError as exc:
-        raise rejection(path, "bad_encoding", byte=f"0x{data[exc.start]:02x}",
+        raise rejection(path, reject_key, byte=f"0x{data[exc.start]:02x}",
                         offset=exc.start) from exc
 
 
