@@ -287,17 +287,30 @@ def _indicator_ids(con) -> list[str]:
     ).fetchall()]
 
 
+def hidden_school_cells(con, min_n: int,
+                        indicators: Sequence[str] | None = None) -> pl.DataFrame:
+    """The (``round``, ``skole_orgnr``) pairs of which the publication a reader of threshold
+    ``min_n`` sees hides the school cell (all pupils) of any of ``indicators`` (None: any
+    indicator). Read from the stored publication's flags at the warehouse's own threshold, and
+    from :func:`published_cells` (suppressed again) for a stricter reader."""
+    schema = {"round": pl.String, "skole_orgnr": pl.String}
+    if not _has_publication(con):
+        return pl.DataFrame(schema=schema)
+    if min_n > applied_min_n(con):
+        cells = published_cells(con, level="skole", indicators=indicators, breakdown="alle",
+                                min_n=min_n)
+        if cells.height == 0:
+            return pl.DataFrame(schema=schema)
+        return (cells.filter(pl.col("suppressed").fill_null(True))
+                .select("round", "skole_orgnr").unique().sort("round", "skole_orgnr"))
+    params = [list(indicators) if indicators else None]
+    return con.sql(named("cells", "hidden_school_cells"), params=params).pl().cast(schema)
+
+
 def _hidden_rounds(con, indicator: str, min_n: int) -> set[str]:
     """Rounds whose school cell (all pupils) of ``indicator`` is hidden in the publication a
     reader of threshold ``min_n`` sees."""
-    if not _has_publication(con):
-        return set()
-    if min_n > applied_min_n(con):
-        cells = published_cells(con, level="skole", indicators=[indicator], breakdown="alle",
-                                min_n=min_n)
-        return set(cells.filter(pl.col("suppressed"))["round"].to_list())
-    return {r[0] for r in con.sql(named("changes", "hidden_rounds"), params=[indicator])
-            .fetchall()}
+    return set(hidden_school_cells(con, min_n, [indicator])["round"].to_list())
 
 
 def compare(

@@ -47,14 +47,7 @@ RATE_SCHEMA = {
 def hidden_rounds(con, threshold: int) -> list[str]:
     """The rounds of which the publication the reader sees (at ``threshold``) hides a school
     cell, of any indicator: a count of the round's respondents must be hidden with it."""
-    return _hidden_school_cells(con, threshold)["round"].unique().sort().to_list()
-
-
-def _hidden_school_cells(con, threshold: int) -> pl.DataFrame:
-    cells = api.published_cells(con, level="skole", breakdown="alle", min_n=threshold)
-    if cells.height == 0:
-        return pl.DataFrame(schema={"round": pl.String, "skole_orgnr": pl.String})
-    return cells.filter(pl.col("suppressed").fill_null(True)).select("round", "skole_orgnr")
+    return api.hidden_school_cells(con, threshold)["round"].unique().sort().to_list()
 
 
 def response_rates(
@@ -108,7 +101,7 @@ def quarantine_summary(
         if not all(has_table(con, t) for t in ("quarantine", "fct_response", "ingest_log")):
             return empty(QUARANTINE_SCHEMA)
         threshold = read_min_n(con, min_n)
-        hidden = _hidden_school_cells(con, threshold)["skole_orgnr"].unique().sort().to_list()
+        hidden = api.hidden_school_cells(con, threshold)["skole_orgnr"].unique().sort().to_list()
         files = con.sql(named("read_models", "quarantine_files")).pl()
         has_code = con.sql(named("reads", "column_exists"),
                            params=["quarantine", "reason_code"]).fetchall()[0][0]

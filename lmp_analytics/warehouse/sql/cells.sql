@@ -21,3 +21,11 @@ SELECT EXISTS (
     SELECT 1 FROM pub_indicator_cells
     WHERE level = $1 AND ($2::VARCHAR[] IS NULL OR list_contains($2, indicator))
 );
+
+-- name: hidden_school_cells
+-- The (round, school) pairs whose school cell (all pupils) of any of the indicators ($1; NULL =
+-- any) is hidden in the stored publication (a NULL flag counts as hidden).
+SELECT DISTINCT round, skole_orgnr FROM pub_indicator_cells
+WHERE level = 'skole' AND breakdown = 'alle' AND coalesce(suppressed, true)
+  AND ($1::VARCHAR[] IS NULL OR list_contains($1, indicator))
+ORDER BY round, skole_orgnr;

@@ -127,10 +127,5 @@ WHERE EXISTS (
       AND s.post_round IS NOT DISTINCT FROM c.post_round
 );
 
--- name: hidden_rounds
--- Rounds whose school cell (all pupils) of one indicator is hidden in the publication.
-SELECT DISTINCT round FROM pub_indicator_cells
-WHERE level = 'skole' AND breakdown = 'alle' AND suppressed AND indicator = ?;
-
 -- name: changed_round_ids
 SELECT round_id FROM school_change_changed;
