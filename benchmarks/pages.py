@@ -29,7 +29,22 @@ def _terms(warehouse: Path) -> tuple[list[str], str, str | None]:
 
 
 def page_queries(warehouse: Path) -> list[Task]:
-    """(page, call, function) for every call each dashboard page makes on first view."""
+    """(page, call, function) for every call each dashboard page makes on first view, each
+    reading as the dashboard's data layer reads (inside ``warehouse.shared.sharing``)."""
+    return [(page, name, _shared(fn)) for page, name, fn in _page_calls(warehouse)]
+
+
+def _shared(fn: Callable[[], object]) -> Callable[[], object]:
+    from lmp_analytics.warehouse.shared import sharing
+
+    def call() -> object:
+        with sharing():
+            return fn()
+
+    return call
+
+
+def _page_calls(warehouse: Path) -> list[Task]:
     from lmp_analytics import api
     from lmp_analytics.readmodels import attention as attention_list
     from lmp_analytics.readmodels import catalogue, comparison, landing, quality

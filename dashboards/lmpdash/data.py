@@ -1,8 +1,10 @@
 """The dashboard's data layer: cached calls of :mod:`lmp_analytics.api` and
 :mod:`lmp_analytics.readmodels`, keyed on the published warehouse file.
 
-Every call opens short-lived read-only connections (inside the package functions); nothing
-caches a connection. Results are cached per warehouse *stamp* (inode, size, mtime): an ingest
+Every call reads inside :func:`lmp_analytics.warehouse.shared.sharing`: the package functions'
+short-lived connections are cursors of one DuckDB instance per published version, opened once
+and closed 2 s after its last read (so a page's reads do not each open the file, and an erased
+version is not held open). Results are cached per warehouse *stamp* (inode, size, mtime): an ingest
 publishes by ``os.replace``, which changes the stamp, so the next page run reads the new data
 without a restart, and the previous stamp's entries are dropped. Expensive role-independent
 results (the publication, per-school changes, the event study) are cached once at programme
@@ -30,6 +32,7 @@ from lmp_analytics.privacy.roles import Role
 from lmp_analytics.privacy.scope import scope
 from lmp_analytics.readmodels import attention as attention_list
 from lmp_analytics.readmodels import catalogue, comparison, quality
+from lmp_analytics.warehouse.shared import sharing
 from lmp_analytics.warehouse.snapshots import READ_INFIX, snapshot_path, snapshot_tmp_path
 
 log = logging.getLogger("lmp_dashboard")
@@ -162,7 +165,8 @@ class _Memo:
                 hit = self._store.get(key)
                 if hit is not None and time.monotonic() - hit[0] < TTL_SECONDS:
                     return hit[1]
-            value = compute()
+            with sharing():
+                value = compute()
             with self._lock:
                 self._store[key] = (time.monotonic(), value)
                 if len(self._store) > MAX_ENTRIES:
@@ -431,7 +435,8 @@ def school_report(src: Source, role: Role, orgnr: str, lang: str) -> bytes:
     from lmp_analytics.reports import render_school_report
     from lmp_analytics.warehouse.audit import record
 
-    pdf = render_school_report(orgnr, lang=lang, fmt="pdf", role=role, warehouse=_wh(src))
+    with sharing():
+        pdf = render_school_report(orgnr, lang=lang, fmt="pdf", role=role, warehouse=_wh(src))
     record("report", role=str(role), scope=orgnr, detail=f"dashboard download lang={lang}",
            warehouse=src.path, outputs=["<dashboard download>"])
     return pdf
@@ -444,7 +449,9 @@ def tilstandsrapport(src: Source, role: Role, kommune: str, skoleaar: str, lang:
     from lmp_analytics.reports.tilstand import render_tilstand
     from lmp_analytics.warehouse.audit import record
 
-    out = render_tilstand(kommune, skoleaar, fmt=fmt, lang=lang, role=role, warehouse=_wh(src))
+    with sharing():
+        out = render_tilstand(kommune, skoleaar, fmt=fmt, lang=lang, role=role,
+                              warehouse=_wh(src))
     record("tilstandsrapport", role=str(role), scope=f"kommune {kommune}",
            detail=f"dashboard download skoleaar={skoleaar}, format={fmt}, lang={lang}",
            warehouse=src.path, outputs=["<dashboard download>"])

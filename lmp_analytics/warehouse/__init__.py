@@ -1,7 +1,9 @@
 """The DuckDB warehouse: one file, published atomically, read through short-lived connections.
 
-Readers use :func:`connect` (read-only). Open one per query or page and close it soon: a
-connection keeps seeing the file it opened, so a long-lived one would miss a newer publish.
+Readers use :func:`reading` or :func:`connect` (read-only). Keep one for a query or a page: it
+keeps seeing the version it opened, so a long-lived one would miss a newer publish. A long-lived
+reader (the dashboard) reads inside :func:`lmp_analytics.warehouse.shared.sharing`, where
+:func:`reading` hands out cursors of one instance per published version instead.
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ import duckdb
 from lmp_analytics.config import warehouse_path
 from lmp_analytics.errors import WarehouseError
 from lmp_analytics.presentation.messages import refusal
+from lmp_analytics.warehouse.shared import is_sharing, readers
 
 
 def connect(path: str | os.PathLike[str] | None = None) -> duckdb.DuckDBPyConnection:
@@ -48,13 +51,20 @@ def connect(path: str | os.PathLike[str] | None = None) -> duckdb.DuckDBPyConnec
 def reading(
     path: str | os.PathLike[str] | duckdb.DuckDBPyConnection | None = None,
 ) -> Iterator[duckdb.DuckDBPyConnection]:
-    """Context manager around :func:`connect` that always closes the connection.
+    """A read-only connection to the version of the warehouse published now (:func:`connect`),
+    closed after the block. Inside :func:`lmp_analytics.warehouse.shared.sharing`: a cursor of
+    the process's one instance of that version instead, so the reads of a page open the file
+    once; it too sees only the version it was opened on.
 
     Given an open connection instead of a path it yields that connection and leaves it open:
     a caller that makes several reads (``api`` / ``readmodels`` functions take it as ``warehouse``)
-    opens the file once and reads one published snapshot throughout."""
+    reads one published snapshot throughout."""
     if isinstance(path, duckdb.DuckDBPyConnection):
         yield path
+        return
+    if is_sharing():
+        with readers.cursor(warehouse_path(path), connect) as con:
+            yield con
         return
     con = connect(path)
     try:
