@@ -51,7 +51,6 @@ def build_estimates(con: duckdb.DuckDBPyConnection, *, full: bool = False) -> bo
     from lmp_analytics.evaluation import event_study, landing_panel
     from lmp_analytics.evaluation.programme import school_term_panel, visible_panel
     from lmp_analytics.privacy.roles import Role
-    from lmp_analytics.privacy.scope import scope
     from lmp_analytics.warehouse import build, meta
     from lmp_analytics.warehouse.meta import writer_min_n
     from lmp_analytics.warehouse.queries import named
@@ -86,9 +85,8 @@ def build_estimates(con: duckdb.DuckDBPyConnection, *, full: bool = False) -> bo
             return memo[0]
 
         try:
-            done = {key: landing_panel.summarise(
-                scope(changes, role, "dashboard"), indicator=indicator, min_n=min_n,
-                cells=cells, panel=panel) for key, role in roles.items()}
+            done = _landing_panels(changes, roles, indicator=indicator, min_n=min_n,
+                                   cells=cells, panel=panel)
         except Exception:  # not stored: a page call computes it and says what is wrong
             done = {}
         for key, frame in done.items():
@@ -100,6 +98,40 @@ def build_estimates(con: duckdb.DuckDBPyConnection, *, full: bool = False) -> bo
     meta.put(con, event_study.MIN_N_KEY, str(min_n))
     build.record(con, target, None, inputs)
     return True
+
+
+def _landing_panels(changes, roles: dict, *, indicator: str, min_n: int, cells,
+                    panel) -> dict:
+    """:func:`~lmp_analytics.evaluation.landing_panel.summarise` of every role key: the role's
+    rows cut by the one role scope, as a page's live call cuts them. A municipality's scope is
+    taken from its own schools' changes (the scope keeps no other school's row, so the rows are
+    the same), and every municipality without a participating school's change shares one
+    summary (every phase "no schools": it reads neither the cells nor the panel). At national
+    scale most of the ~350 municipalities have no participant."""
+    import polars as pl
+
+    from lmp_analytics.evaluation import landing_panel
+    from lmp_analytics.privacy.scope import scope
+
+    mine = changes.filter((pl.col("indicator") == indicator) & (pl.col("rolle") == "deltaker"))
+    by_kommune = {key[0]: part for key, part in
+                  mine.partition_by("kommunenummer", as_dict=True).items()}
+    done: dict = {}
+    nobody = None
+    for key, role in roles.items():
+        rows = mine
+        if role.kind == "kommune":
+            (kommune,) = role.kommuner
+            rows = by_kommune.get(kommune, mine.clear())
+            if rows.height == 0:
+                if nobody is None:
+                    nobody = landing_panel.summarise(mine.clear(), indicator=indicator,
+                                                     min_n=min_n, cells=cells, panel=panel)
+                done[key] = nobody
+                continue
+        done[key] = landing_panel.summarise(scope(rows, role, "dashboard"), indicator=indicator,
+                                            min_n=min_n, cells=cells, panel=panel)
+    return done
 
 
 def ingest_and_build(
