@@ -8,6 +8,11 @@ client only reads the messages, so N sessions cost the machine almost nothing on
 side, unlike N Chromium renderers on the same two cores. What it does not time is the browser
 drawing the charts (``benchmarks.browser`` times that for one user).
 
+Behind a proxy that keeps a browser on one server process with a cookie (``lmp dashboard
+--processes N``: haproxy's ``lmp_process``), a session keeps the cookie set on its websocket's
+handshake and sends it again, as a browser does, on its downloads (:meth:`Session.download`)
+and on a reconnect (``Session(url, cookie=...)``).
+
 A page counts as failed when its run shows an exception or the app's generic error
 (``error_generic``), ends other than successfully, or does not end within the timeout.
 """
@@ -40,6 +45,7 @@ class PageRun:
 class SessionResult:
     runs: list[PageRun] = field(default_factory=list)
     error: str | None = None      # the session could not go on (connection, timeout)
+    cookie: str | None = None     # what a proxy in front set (which process served it)
 
 
 def _problems(msg) -> list[str]:
@@ -59,18 +65,29 @@ def _problems(msg) -> list[str]:
 class Session:
     """One websocket session of the app at ``url`` (http://host:port)."""
 
-    def __init__(self, url: str, *, timeout: float = 120.0) -> None:
+    def __init__(self, url: str, *, timeout: float = 120.0, cookie: str | None = None) -> None:
+        self.http = url.rstrip("/")
         self.url = url.replace("http://", "ws://", 1).rstrip("/") + "/_stcore/stream"
         self.timeout = timeout
+        #: ``name=value; ...`` of the cookies this session sends (set on its handshake)
+        self.cookie = cookie
+        self.session_id = ""
         self.pages: dict[str, str] = {}     # url path -> page script hash
+        #: (label, deferred file id) of the download buttons of the last run
+        self.downloads: list[tuple[str, str]] = []
         self._ws = None
 
     async def __aenter__(self) -> Session:
         from websockets.asyncio.client import connect
 
+        headers = {"Cookie": self.cookie} if self.cookie else None
         self._ws = await asyncio.wait_for(connect(
             self.url, subprotocols=["streamlit"], max_size=None, open_timeout=self.timeout,
-            ping_interval=None), self.timeout)
+            ping_interval=None, additional_headers=headers), self.timeout)
+        set_cookies = [c.split(";", 1)[0].strip()
+                       for c in self._ws.response.headers.get_all("Set-Cookie")]
+        if set_cookies:
+            self.cookie = "; ".join([*filter(None, [self.cookie]), *set_cookies])
         return self
 
     async def __aexit__(self, *exc) -> None:
@@ -83,6 +100,7 @@ class Session:
         from streamlit.proto.BackMsg_pb2 import BackMsg
         from streamlit.proto.ForwardMsg_pb2 import ForwardMsg
 
+        self.downloads = []
         back = BackMsg()
         back.rerun_script.query_string = ""
         back.rerun_script.page_script_hash = self.pages.get(page, "")
@@ -108,9 +126,16 @@ class Session:
             if kind == "navigation":
                 self.pages = {p.url_pathname: p.page_script_hash
                               for p in msg.navigation.app_pages}
-            elif kind == "new_session" and msg.new_session.app_pages and not self.pages:
-                self.pages = {p.url_pathname: p.page_script_hash
-                              for p in msg.new_session.app_pages}
+            elif kind == "new_session":
+                self.session_id = msg.new_session.initialize.session_id or self.session_id
+                if msg.new_session.app_pages and not self.pages:
+                    self.pages = {p.url_pathname: p.page_script_hash
+                                  for p in msg.new_session.app_pages}
+            elif (kind == "delta" and msg.delta.WhichOneof("type") == "new_element"
+                  and msg.delta.new_element.WhichOneof("type") == "download_button"):
+                button = msg.delta.new_element.download_button
+                if button.HasField("deferred_file_id"):
+                    self.downloads.append((button.label, button.deferred_file_id))
             problems += _problems(msg)
             if kind == "script_finished":
                 status = ForwardMsg.ScriptFinishedStatus.Name(msg.script_finished)
@@ -121,6 +146,53 @@ class Session:
                 return PageRun(page or "(default)", time.perf_counter() - started, problems)
 
 
+    async def download(self, file_id: str) -> bytes:
+        """The file of a deferred download button (``file_id`` from :attr:`downloads`), as a
+        browser gets it on the click: the server makes it (a backend operation on the
+        websocket) and answers with a ``/media/`` URL, fetched over HTTP with the session's
+        cookies."""
+        return await self.fetch(await self.deferred_url(file_id))
+
+    async def fetch(self, url: str, cookie: str | None = None) -> bytes:
+        """GET ``url`` (a path of the server, e.g. ``/media/...``) with the session's cookies
+        (``cookie``: these instead)."""
+        import urllib.request
+
+        cookie = self.cookie if cookie is None else cookie
+        get = urllib.request.Request(url if "://" in url else self.http + url,
+                                     headers={"Cookie": cookie} if cookie else {})
+
+        def fetch() -> bytes:
+            with urllib.request.urlopen(get, timeout=self.timeout) as response:
+                return response.read()
+
+        return await asyncio.to_thread(fetch)
+
+    async def deferred_url(self, file_id: str) -> str:
+        """Ask the server to make the file of deferred download ``file_id``; its URL."""
+        import uuid
+
+        from streamlit.proto.BackMsg_pb2 import BackMsg
+        from streamlit.proto.ForwardMsg_pb2 import ForwardMsg
+
+        back = BackMsg()
+        request = back.backend_operation_request
+        request.request_id = uuid.uuid4().hex
+        request.session_id = self.session_id
+        request.deferred_file.file_id = file_id
+        await self._ws.send(back.SerializeToString())
+        while True:
+            msg = ForwardMsg()
+            msg.ParseFromString(await asyncio.wait_for(self._ws.recv(), self.timeout))
+            answer = msg.backend_operation_response
+            if (msg.WhichOneof("type") == "backend_operation_response"
+                    and answer.request_id == request.request_id):
+                break
+        if answer.error_msg:
+            raise RuntimeError(f"download {file_id}: {answer.error_msg}")
+        return answer.deferred_file.url
+
+
 async def tour(url: str, *, rounds: int = 1, timeout: float = 120.0,
                start_delay: float = 0.0) -> SessionResult:
     """One session: the default page, then every page of the navigation ``rounds`` times."""
@@ -128,6 +200,7 @@ async def tour(url: str, *, rounds: int = 1, timeout: float = 120.0,
     await asyncio.sleep(start_delay)
     try:
         async with Session(url, timeout=timeout) as session:
+            result.cookie = session.cookie
             result.runs.append(await session.run())
             for _ in range(rounds):
                 for page in list(session.pages):

@@ -18,23 +18,30 @@ from lmp_analytics.presentation.messages import refusal
 def dashboard(
     warehouse: WarehouseOpt = None,
     port: Annotated[int, typer.Option(help="Port on 127.0.0.1.", min=1, max=65535)] = 8501,
+    processes: ProcessesOpt = 1,
     debug: DebugOpt = False,
 ) -> None:
     """Start the Streamlit dashboard on 127.0.0.1 for the warehouse."""
     try:
-        dashboard_ready(port)
+        dashboard_ready(port, processes)
     except LmpError as exc:
         raise _fail(exc, debug) from None
-    serve_dashboard(config.warehouse_path(warehouse), port)
+    serve_dashboard(config.warehouse_path(warehouse), port, processes)
 
+
+#: ``--processes``: Streamlit processes behind one address (haproxy in front when more than 1).
+ProcessesOpt = Annotated[int, typer.Option(
+    help="Streamlit processes serving the dashboard (more than 1: behind haproxy on the "
+         "port, one per core).", min=1, max=64)]
 
 #: Seconds the dashboard gets to stop after a forwarded signal before it is killed.
 DASHBOARD_GRACE = 10.0
 
 
-def dashboard_ready(port: int) -> Path:
+def dashboard_ready(port: int, processes: int = 1) -> Path:
     """The Streamlit app to run; UsageError when this installation has none, Streamlit is
-    missing or ``port`` is taken on 127.0.0.1 (checked before any other work)."""
+    missing, ``port`` is taken on 127.0.0.1, or ``processes`` > 1 and haproxy is not installed
+    (checked before any other work)."""
     import importlib.util
     import socket
 
@@ -50,29 +57,45 @@ def dashboard_ready(port: int) -> Path:
             probe.bind(("127.0.0.1", port))
         except OSError as exc:
             raise refusal(UsageError, "port_in_use", port=port, detail=exc.strerror) from None
+    if processes > 1:
+        from lmp_analytics.cli.processes import haproxy_program
+
+        haproxy_program()
     return app_path
 
 
-def serve_dashboard(warehouse: Path, port: int) -> None:
+def streamlit_command(app_path: Path, port: int) -> list[str]:
+    """The command that serves the Streamlit app ``app_path`` on 127.0.0.1:``port``."""
+    # dashboards/serve.py: `streamlit run` with the caches warming from the server's start
+    serve = app_path.parent / "serve.py"
+    launcher = [str(serve)] if serve.is_file() else ["-m", "streamlit", "run"]
+    return [sys.executable, *launcher, str(app_path),
+            "--server.address", "127.0.0.1", "--server.port", str(port),
+            "--server.headless", "true", "--browser.gatherUsageStats", "false"]
+
+
+def serve_dashboard(warehouse: Path, port: int, processes: int = 1) -> None:
     """Run the Streamlit app on 127.0.0.1 (blocking) with the warehouse in LMP_WAREHOUSE.
 
     SIGTERM, SIGINT and SIGHUP sent to ``lmp`` are forwarded to the Streamlit child, which gets
     :data:`DASHBOARD_GRACE` seconds to stop before it is killed; ``lmp`` returns only when the
-    child is gone (exit 0 after a requested stop, else the child's exit code)."""
+    child is gone (exit 0 after a requested stop, else the child's exit code). With
+    ``processes`` > 1, that many Streamlit servers behind haproxy on ``port``
+    (:mod:`lmp_analytics.cli.processes`)."""
     import signal
     import subprocess
     import time
 
-    app_path = dashboard_ready(port)
+    app_path = dashboard_ready(port, processes)
     env = dict(os.environ, LMP_WAREHOUSE=str(warehouse))
     url = f"http://127.0.0.1:{port}"
     console.print(say("dashboard_url", url=f"[bold link={url}]{url}[/]"))
-    # dashboards/serve.py: `streamlit run` with the caches warming from the server's start
-    serve = app_path.parent / "serve.py"
-    launcher = [str(serve)] if serve.is_file() else ["-m", "streamlit", "run"]
-    cmd = [sys.executable, *launcher, str(app_path),
-           "--server.address", "127.0.0.1", "--server.port", str(port),
-           "--server.headless", "true", "--browser.gatherUsageStats", "false"]
+    if processes > 1:
+        from lmp_analytics.cli.processes import serve_processes
+
+        raise typer.Exit(serve_processes(lambda p: streamlit_command(app_path, p), env, port,
+                                         processes, DASHBOARD_GRACE))
+    cmd = streamlit_command(app_path, port)
     # Its own session: a terminal's Ctrl+C reaches lmp only, which forwards it once.
     child = subprocess.Popen(cmd, env=env, start_new_session=True)
     asked: list[float] = []

@@ -16,7 +16,7 @@ from lmp_analytics.cli.common import (
     progress_bar,
     say,
 )
-from lmp_analytics.cli.dashboard import dashboard_ready, serve_dashboard
+from lmp_analytics.cli.dashboard import ProcessesOpt, dashboard_ready, serve_dashboard
 from lmp_analytics.cli.ingest import _print_report
 from lmp_analytics.cli.warehouse import status
 from lmp_analytics.errors import LmpError
@@ -59,6 +59,7 @@ def demo(
     no_dashboard: Annotated[
         bool, typer.Option("--no-dashboard", help="Build only; print the status.")
     ] = False,
+    processes: ProcessesOpt = 1,
     debug: DebugOpt = False,
 ) -> None:
     """From nothing to a running dashboard: synthetic world -> ingest -> marts -> dashboard."""
@@ -66,7 +67,7 @@ def demo(
 
     try:
         if not no_dashboard:  # before any work: a dashboard that cannot start is an error
-            dashboard_ready(port)
+            dashboard_ready(port, processes)
         with progress_bar() as bar:
             task = bar.add_task("demo ingest", total=None)
             paths, result = build_demo(
@@ -84,6 +85,6 @@ def demo(
     if no_dashboard:
         status(warehouse=paths.warehouse, debug=debug)
         return
-    serve_dashboard(paths.warehouse, port)
+    serve_dashboard(paths.warehouse, port, processes)
 
 
