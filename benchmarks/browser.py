@@ -1,7 +1,7 @@
 """The dashboard in a real browser: what a user waits for (Playwright, Debian's chromium).
 
     .venv/bin/python -m benchmarks.browser [-w WAREHOUSE] [--sessions 20] [--rounds 2] [--json F]
-        [--concurrent-client protocol|browser]
+        [--concurrent-client protocol|browser] [--processes N]
 
 Starts ``lmp dashboard`` on a free port and measures, each from the click (or the navigation) to
 the page's main chart drawn (its first Vega-Lite chart with marks; a page without charts: its
@@ -72,15 +72,19 @@ def demo_warehouse() -> Path:
     return target
 
 
-def start_server(warehouse: Path, log: Path) -> tuple[subprocess.Popen, str, float]:
-    """``lmp dashboard`` on a free port; the process, its URL and seconds until healthy."""
+def start_server(warehouse: Path, log: Path, processes: int = 1
+                 ) -> tuple[subprocess.Popen, str, float]:
+    """``lmp dashboard`` on a free port (``processes`` > 1: that many Streamlit processes
+    behind haproxy); the process, its URL and seconds until healthy."""
     port = _free_port()
     url = f"http://127.0.0.1:{port}"
     env = {**os.environ, "LMP_ROLES": str(log.parent / "no-users.toml")}
     (log.parent / "no-users.toml").write_text('default_role = "program"\n[users]\n')
     t0 = time.perf_counter()
     proc = subprocess.Popen([sys.executable, "-m", "lmp_analytics.cli", "dashboard", "-w",
-                             str(warehouse), "--port", str(port)], cwd=ROOT, env=env,
+                             str(warehouse), "--port", str(port),
+                             *(["--processes", str(processes)] if processes > 1 else [])],
+                            cwd=ROOT, env=env,
                             stdout=log.open("w"), stderr=subprocess.STDOUT,
                             start_new_session=True)
     while True:
@@ -109,6 +113,17 @@ def server_cpu(pid: int) -> float:
         except (OSError, ValueError, IndexError):
             continue
     return total / os.sysconf("SC_CLK_TCK") if hasattr(os, "sysconf") else 0.0
+
+
+def cpu_by_process(pid: int) -> dict[str, float]:
+    """CPU seconds so far of each child of ``pid`` (with its descendants), by pid and program
+    (``lmp dashboard --processes N``: each Streamlit process and haproxy)."""
+    out = {}
+    for task in Path(f"/proc/{pid}/task").iterdir():
+        for child in (task / "children").read_text().split():
+            name = Path(f"/proc/{child}/comm").read_text().strip()
+            out[f"{name}:{child}"] = server_cpu(int(child))
+    return out
 
 
 def stop_server(proc: subprocess.Popen) -> None:
@@ -244,6 +259,7 @@ async def measure(url: str, sessions: int, rounds: int, *, client: str = "protoc
             out["concurrent_client"] = client
             out["concurrent_load_average_start"] = list(os.getloadavg())
             cpu0 = server_cpu(server_pid) if server_pid else None
+            each0 = cpu_by_process(server_pid) if server_pid else {}
             t0 = time.perf_counter()
             if client == "protocol":
                 found = await _concurrent_protocol(url, sessions)
@@ -258,6 +274,9 @@ async def measure(url: str, sessions: int, rounds: int, *, client: str = "protoc
                 failures = [repr(f)[:300] for f in failed]
             out["concurrent_wall_s"] = time.perf_counter() - t0
             cpu1 = server_cpu(server_pid) if server_pid else None
+            each1 = cpu_by_process(server_pid) if server_pid else {}
+            out["concurrent_server_cpu_by_process_s"] = {
+                k: round(v - each0.get(k, 0.0), 2) for k, v in each1.items()}
             out["concurrent_server_cpu_s"] = (None if cpu0 is None or cpu1 is None
                                               else cpu1 - cpu0)
             out["concurrent_load_average_end"] = list(os.getloadavg())
@@ -281,15 +300,18 @@ def main(argv: list[str] | None = None) -> int:
                         default="protocol",
                         help="the concurrent sessions as websocket clients (default) or as "
                              "Chromium contexts")
+    parser.add_argument("--processes", type=int, default=1,
+                        help="lmp dashboard --processes: Streamlit processes behind haproxy")
     parser.add_argument("--json", type=Path, default=Path(__file__).parent / "results" /
                         "browser.json")
     args = parser.parse_args(argv)
     warehouse = args.warehouse or demo_warehouse()
     work = CACHE / "browser"
     work.mkdir(parents=True, exist_ok=True)
-    proc, url, started = start_server(warehouse, work / "server.log")
+    proc, url, started = start_server(warehouse, work / "server.log", args.processes)
     try:
-        res = {"warehouse": str(warehouse), "server_start_s": started,
+        res = {"warehouse": str(warehouse), "processes": args.processes,
+               "server_start_s": started,
                "load_average_start": list(os.getloadavg()),
                **asyncio.run(measure(url, args.sessions, args.rounds,
                                      client=args.concurrent_client, server_pid=proc.pid))}

@@ -81,17 +81,21 @@ def test_a_run_whose_snapshot_was_erased_reads_the_new_file(built):
     assert _holders(built.parent, pseudonym(KEY.encode(), PUPIL).encode()) == []
 
 
-@pytest.fixture
-def served(built, tmp_path):
+@pytest.fixture(params=[1, 2], ids=["one-process", "two-processes"])
+def served(built, tmp_path, request):
+    """``lmp dashboard`` on the built warehouse; also with ``--processes 2`` (two Streamlit
+    processes behind haproxy, each with its own reader snapshot: the erasure must reach
+    both, and the browser's session stays on its process through the proxy)."""
     warehouse = built
+    processes = ["--processes", str(request.param)] if request.param > 1 else []
     roles = tmp_path / "users.toml"
     roles.write_text("[users]\n", encoding="utf-8")
     port = free_port()
     url = f"http://127.0.0.1:{port}"
     log_path = tmp_path / "server.log"
     env = dict(os.environ, LMP_ROLES=str(roles), PYTHONPATH=str(ROOT))
-    with serve([*_lmp(), "dashboard", "-w", str(warehouse), "--port", str(port)], url=url,
-               env=env, log_path=log_path, what="lmp dashboard"):
+    with serve([*_lmp(), "dashboard", "-w", str(warehouse), "--port", str(port), *processes],
+               url=url, env=env, log_path=log_path, what="lmp dashboard"):
         yield {"url": url, "warehouse": warehouse, "log": log_path, "roles": roles}
 
 
