@@ -106,6 +106,8 @@ def test_the_wheel_ships_the_dashboard_app_and_its_settings(venv, tmp_path):
                 for p in (ROOT / "dashboards").rglob("*.py") if "__pycache__" not in p.parts}
     assert expected <= shipped and ".streamlit/config.toml" in shipped
     assert ".streamlit/secrets.toml" not in shipped
+    # `lmp dashboard --processes N` fills in haproxy's configuration from the package
+    assert (package / "cli" / "haproxy.cfg").is_file()
 
 
 def test_lmp_dashboard_of_an_installed_wheel_answers_outside_the_checkout(venv, tmp_path):
