@@ -96,7 +96,14 @@ class Child:
     proc: subprocess.Popen
     port: int
     reported: bool = False
+    signalled: bool = False
     relay: threading.Thread | None = None
+
+    def signal(self, signum: int) -> None:
+        """Send ``signum`` if it still runs (SIGTERM instead to haproxy: its fast stop)."""
+        self.signalled = True
+        if self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGTERM if self.name == "haproxy" else signum)
 
 
 _print_lock = threading.Lock()
@@ -147,8 +154,7 @@ def serve_processes(command: Callable[[int], list[str]], env: dict[str, str], po
         if not asked:
             asked.append(time.monotonic())
         for child in [*proxy, *servers]:
-            if child.proc.poll() is None:
-                child.proc.send_signal(signal.SIGTERM if child in proxy else signum)
+            child.signal(signum)
 
     signals = [signal.SIGTERM, signal.SIGINT, signal.SIGHUP]
     previous = {sig: signal.signal(sig, stop) for sig in signals}
@@ -228,8 +234,7 @@ def _supervise(servers: list[Child], proxy: Child, asked: list[float], grace: fl
                           or all(c.proc.poll() is not None for c in servers)):
             asked.append(time.monotonic())
             for child in everyone:
-                if child.proc.poll() is None:
-                    child.proc.send_signal(signal.SIGTERM)
+                child.signal(signal.SIGTERM)
             _drain(everyone, asked[0], grace)
             return 1
     _drain(everyone, asked[0], grace)
@@ -238,7 +243,11 @@ def _supervise(servers: list[Child], proxy: Child, asked: list[float], grace: fl
 
 def _drain(children: list[Child], since: float, grace: float) -> None:
     """Wait until every child has ended, killing those still there ``grace`` seconds after
-    ``since`` (when they were asked to stop)."""
+    ``since`` (when they were asked to stop). A child started after the stop was asked (a
+    signal during the start) is asked now."""
+    for child in children:
+        if not child.signalled:
+            child.signal(signal.SIGTERM)
     while any(c.proc.poll() is None for c in children):
         if time.monotonic() - since > grace:
             for child in children:

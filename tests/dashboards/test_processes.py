@@ -211,3 +211,36 @@ def test_the_haproxy_config_is_valid_and_names_every_process(tmp_path):
     checked = subprocess.run([HAPROXY, "-c", "-f", str(cfg)], capture_output=True, text=True,
                              timeout=30)
     assert checked.returncode == 0, checked.stdout + checked.stderr
+
+
+def test_a_process_that_ends_before_it_answers_stops_the_start(capsys):
+    """A server that dies at start is reported by name and exit code, the others are stopped,
+    and the exit code is not 0 (nothing is left half-served)."""
+    from lmp_analytics.cli import processes
+
+    _require_haproxy()
+    started: list[int] = []
+    marker = f"lmp-test-{os.getpid()}-{time.monotonic_ns()}"
+
+    def command(port: int) -> list[str]:
+        started.append(port)
+        if len(started) == 1:   # p1 fails at once; p2 would serve forever
+            return [sys.executable, "-c", "import sys; sys.exit(3)"]
+        return [sys.executable, "-c", "import time; time.sleep(600)", marker]
+
+    code = processes.serve_processes(command, dict(os.environ, LMP_LANG="en"), free_port(),
+                                     2, grace=5.0)
+    said = " ".join(capsys.readouterr().err.split())
+    assert code == 1
+    assert "Dashboard process p1" in said and "exit code 3" in said, said
+    assert len(started) == 2
+    left = [p for p in Path("/proc").iterdir() if p.name.isdigit() and _alive(int(p.name))
+            and marker.encode() in _cmdline(p)]
+    assert left == [], left
+
+
+def _cmdline(proc: Path) -> bytes:
+    try:
+        return (proc / "cmdline").read_bytes()
+    except OSError:
+        return b""
