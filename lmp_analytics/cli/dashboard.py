@@ -14,6 +14,11 @@ from lmp_analytics.cli.common import DebugOpt, WarehouseOpt, _fail, console, say
 from lmp_analytics.errors import LmpError, UsageError
 from lmp_analytics.presentation.messages import refusal
 
+#: ``--processes``: Streamlit processes behind one address (haproxy in front when more than 1).
+ProcessesOpt = Annotated[int, typer.Option(
+    help="Streamlit processes serving the dashboard (more than 1: behind haproxy on the "
+         "port, one per core).", min=1, max=64)]
+
 
 def dashboard(
     warehouse: WarehouseOpt = None,
@@ -28,11 +33,6 @@ def dashboard(
         raise _fail(exc, debug) from None
     serve_dashboard(config.warehouse_path(warehouse), port, processes)
 
-
-#: ``--processes``: Streamlit processes behind one address (haproxy in front when more than 1).
-ProcessesOpt = Annotated[int, typer.Option(
-    help="Streamlit processes serving the dashboard (more than 1: behind haproxy on the "
-         "port, one per core).", min=1, max=64)]
 
 #: Seconds the dashboard gets to stop after a forwarded signal before it is killed.
 DASHBOARD_GRACE = 10.0
