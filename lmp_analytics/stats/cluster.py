@@ -230,7 +230,10 @@ def cluster_did(
     contrib = cells.join(weights, on=["treated", "post"]).with_columns(
         (pl.col("sign") * (pl.col("x") - pl.col("p_c") * pl.col("n")) / pl.col("N")).alias("if_")
     )
-    per_unit = contrib.group_by("unit", "treated").agg(pl.col("if_").sum())
+    # Sorted, so the sum of squares below adds in one order: the same data always gives the
+    # same last bit (a hash group_by returns its groups in any order).
+    per_unit = contrib.group_by("unit", "treated").agg(pl.col("if_").sum()).sort("unit",
+                                                                                "treated")
     g = per_unit.height
     g_t = per_unit.filter(pl.col("treated")).height
     g_c = g - g_t
