@@ -116,22 +116,21 @@ def _landing_panels(changes, roles: dict, *, indicator: str, min_n: int, cells,
     mine = changes.filter((pl.col("indicator") == indicator) & (pl.col("rolle") == "deltaker"))
     by_kommune = {key[0]: part for key, part in
                   mine.partition_by("kommunenummer", as_dict=True).items()}
-    done: dict = {}
-    nobody = None
+    parts = {NOBODY: mine.clear()}
     for key, role in roles.items():
         rows = mine
         if role.kind == "kommune":
             (kommune,) = role.kommuner
             rows = by_kommune.get(kommune, mine.clear())
             if rows.height == 0:
-                if nobody is None:
-                    nobody = landing_panel.summarise(mine.clear(), indicator=indicator,
-                                                     min_n=min_n, cells=cells, panel=panel)
-                done[key] = nobody
                 continue
-        done[key] = landing_panel.summarise(scope(rows, role, "dashboard"), indicator=indicator,
-                                            min_n=min_n, cells=cells, panel=panel)
-    return done
+        parts[key] = scope(rows, role, "dashboard")
+    done = landing_panel.summarise_roles(parts, indicator=indicator, min_n=min_n, cells=cells,
+                                         panel=panel)
+    return {key: done.get(key, done[NOBODY]) for key in roles}
+
+
+NOBODY = ""  # the summary every municipality without a participant's change shares
 
 
 def ingest_and_build(

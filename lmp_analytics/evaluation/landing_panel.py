@@ -15,7 +15,7 @@ suppression engine (:func:`lmp_analytics.privacy.suppression.suppress`) at the t
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 
 import duckdb
 import polars as pl
@@ -31,7 +31,7 @@ from lmp_analytics.warehouse import build, ddl, meta
 from lmp_analytics.warehouse.queries import named
 
 __all__ = ["PHASES", "PHASE_SUMMARY_SCHEMA", "TABLE", "read_stored", "store", "stored_role",
-           "summarise"]
+           "summarise", "summarise_roles"]
 
 PHASES = ("1", "2", "3", "4", "program")
 TABLE = "mart_landing_panel"
@@ -158,8 +158,17 @@ def summarise(changes: pl.DataFrame, *, indicator: str, min_n: int, cells: pl.Da
     ``indicator`` (``api.compare`` rows, already suppressed and scoped to the role; only the
     participants' rows are used). ``cells`` and ``panel``: see :func:`_adjusted`. See
     :func:`lmp_analytics.readmodels.landing.phase_summary` for what each column means."""
-    changes = changes.filter((pl.col("indicator") == indicator)
-                             & (pl.col("rolle") == "deltaker"))
+    return summarise_roles({"": changes}, indicator=indicator, min_n=min_n, cells=cells,
+                           panel=panel)[""]
+
+
+def summarise_roles(parts: Mapping[str, pl.DataFrame], *, indicator: str, min_n: int,
+                    cells: pl.DataFrame,
+                    panel: Callable[[], pl.DataFrame]) -> dict[str, pl.DataFrame]:
+    """:func:`summarise` of each role's changes (role key -> that role's ``api.compare`` rows),
+    the pooled figures of every role through the suppression engine in one call: with no sums
+    declared between them the engine decides each row by itself, so each role's rows are those
+    of its own call (publish time: the programme and every municipality at once)."""
     memo: list[pl.DataFrame] = []
 
     def once() -> pl.DataFrame:
@@ -167,10 +176,23 @@ def summarise(changes: pl.DataFrame, *, indicator: str, min_n: int, cells: pl.Da
             memo.append(panel())
         return memo[0]
 
-    rows = [_phase_row(changes.filter(pl.col("phase") == phase), phase, indicator, cells, once)
-            for phase in PHASES]
-    out = pl.DataFrame(rows, schema=PHASE_SUMMARY_SCHEMA, orient="row")
-    return _suppressed(out, min_n)
+    frames = []
+    for key, changes in parts.items():
+        mine = changes.filter((pl.col("indicator") == indicator)
+                              & (pl.col("rolle") == "deltaker"))
+        by_phase = {p[0]: part for p, part in mine.partition_by("phase", as_dict=True).items()}
+        rows = [_phase_row(by_phase.get(phase, mine.clear()), phase, indicator, cells, once)
+                for phase in PHASES]
+        frames.append(pl.DataFrame(rows, schema=PHASE_SUMMARY_SCHEMA, orient="row")
+                      .with_columns(pl.lit(key).alias(_ROLE)))
+    if not frames:
+        return {}
+    done = _suppressed(pl.concat(frames), min_n)
+    return {key[0]: frame.drop(_ROLE) for key, frame in
+            done.partition_by(_ROLE, as_dict=True, maintain_order=True).items()}
+
+
+_ROLE = "_role_key"
 
 
 def _phase_row(part: pl.DataFrame, phase: str, indicator: str, cells: pl.DataFrame,
@@ -221,13 +243,13 @@ def _suppressed(frame: pl.DataFrame, min_n: int) -> pl.DataFrame:
     verdict are counts of schools, not of pupils, and stay."""
     numbers = [c for c, t in PHASE_SUMMARY_SCHEMA.items() if t == pl.Float64]
     cells = frame.select(
-        "indicator", "phase",
+        _ROLE, "indicator", "phase",
         pl.when(pl.col("suppressed")).then(None)
         .otherwise(pl.min_horizontal("pre_n", "post_n")).alias("n"))
-    engine = suppress(cells, keys=("indicator", "phase"), min_n=min_n).select(
-        "phase", pl.col("suppressed").alias("_hidden"),
+    engine = suppress(cells, keys=(_ROLE, "indicator", "phase"), min_n=min_n).select(
+        _ROLE, "phase", pl.col("suppressed").alias("_hidden"),
         pl.col("suppression_reason").alias("_reason"), pl.col("n_display").alias("_shown"))
-    out = frame.join(engine, on="phase", how="left", maintain_order="left")
+    out = frame.join(engine, on=[_ROLE, "phase"], how="left", maintain_order="left")
     newly = pl.col("_hidden") & ~pl.col("suppressed")
     out = out.with_columns(
         *[pl.when(newly).then(None).otherwise(pl.col(c)).alias(c)
@@ -238,4 +260,4 @@ def _suppressed(frame: pl.DataFrame, min_n: int) -> pl.DataFrame:
         .otherwise(pl.min_horizontal("pre_n", "post_n").cast(pl.String)).alias("n_display"),
         (pl.col("suppressed") | newly).alias("suppressed"),
     )
-    return out.select(list(PHASE_SUMMARY_SCHEMA)).cast(PHASE_SUMMARY_SCHEMA)
+    return out.select(_ROLE, *PHASE_SUMMARY_SCHEMA).cast(PHASE_SUMMARY_SCHEMA)
