@@ -9,12 +9,21 @@ pre-formatted text in the page language; axes use a Vega number locale for the l
 
 from __future__ import annotations
 
+import copy
+import hashlib
+import threading
+from collections import OrderedDict
+from collections.abc import Callable
 from dataclasses import dataclass, field
+from functools import wraps
 
 import altair as alt
 import pandas as pd
 import polars as pl
 import streamlit as st
+from streamlit.elements.vega_charts import (
+    _convert_altair_to_vega_lite_spec as _streamlit_altair_to_vega,
+)
 
 from lmp_analytics import spreadsheet
 from lmp_analytics.frames import lookup
@@ -73,9 +82,15 @@ class Table:
     hidden: str | None = None
 
     def display(self, lang: str) -> pl.DataFrame:
-        """The same rows and columns as text formatted for the language."""
+        """The same rows and columns as text formatted for the language (made once per content
+        and language: formatting cell by cell in Python was a tenth of a page run)."""
         if self.frame.height == 0:
             return self.frame
+        key = ("table", _fingerprint(self.frame), _fingerprint(self.formats),
+               _fingerprint(self.hidden), lang)
+        return _remember(key, lambda: self._display(lang))
+
+    def _display(self, lang: str) -> pl.DataFrame:
         hidden_word = t("hidden", lang)
         hide = (self.frame[self.hidden].fill_null(False).to_list() if self.hidden
                 else [False] * self.frame.height)
@@ -178,22 +193,151 @@ def on_demand_table(table: Table, lang: str, *, key: str, label: str) -> None:
             _static(table, lang)
 
 
-def show_chart(chart: alt.TopLevelMixin | None, table: Table, lang: str, *, key: str,
+def show_chart(chart: ChartSpec | None, table: Table, lang: str, *, key: str,
                file_name: str, alt_text: str, expanded: bool = False,
                static: bool = False) -> None:
     """A chart with its table alternative and CSV download underneath (``static``: see
-    :func:`show_table`)."""
+    :func:`show_table`). ``chart`` comes from a builder of this module (:func:`chart_builder`):
+    its Vega-Lite spec is made once per content (:func:`vega_lite_spec`)."""
     if chart is not None and table.frame.height:
-        st.altair_chart(configure(chart, lang), width="stretch", key=f"chart_{key}",
-                        alt=alt_text)
+        st.vega_lite_chart(spec=vega_lite_spec(chart, lang), width="stretch",
+                           key=f"chart_{key}", alt=alt_text)
     with st.expander(t("table_alt", lang), expanded=expanded or chart is None):
         show_table(table, lang, key=key, file_name=file_name, static=static)
 
 
-def configure(chart, lang: str):
-    return chart.configure(locale=vega_locale(lang)).configure_axis(
-        labelFontSize=12, titleFontSize=12, labelLimit=220,
-    ).configure_legend(labelFontSize=12, titleFontSize=12, orient="bottom", labelLimit=320)
+def chart_config(lang: str) -> dict:
+    """The top-level Vega-Lite ``config`` of every chart: the number locale of the language,
+    axis and legend fonts and label limits (what ``chart.configure(...).configure_axis(...)
+    .configure_legend(...)`` wrote, set on the spec instead of deep-copying the chart three
+    times)."""
+    return {
+        "locale": vega_locale(lang),
+        "axis": {"labelFontSize": 12, "titleFontSize": 12, "labelLimit": 220},
+        "legend": {"labelFontSize": 12, "titleFontSize": 12, "orient": "bottom",
+                   "labelLimit": 320},
+    }
+
+
+# --------------------------------------------------------------------------------------------
+# One way from a chart to the browser: built lazily, converted without validation, cached by
+# content (issue #21: Altair's validated to_dict was about a fifth of a page run, and building
+# the Altair objects as much again, the same for every session that sees the same numbers).
+
+
+@dataclass(frozen=True)
+class ChartSpec:
+    """A chart to draw: a builder of this module and its arguments. Nothing is built until
+    :func:`vega_lite_spec` is asked for it and has no spec of the same content yet."""
+
+    builder: Callable[..., alt.TopLevelMixin]
+    args: tuple
+    kwargs: dict
+
+    def build(self) -> alt.TopLevelMixin:
+        """The Altair chart (not configured: :func:`chart_config` is added to its spec)."""
+        return self.builder(*self.args, **self.kwargs)
+
+    def key(self) -> tuple:
+        """What the chart is made of: the builder and a fingerprint of every argument (a data
+        frame by a hash of its Arrow IPC bytes: schema and values). Equal keys mean equal
+        inputs, so equal charts; a role's cut only ever meets its own numbers' key."""
+        return (self.builder.__module__, self.builder.__qualname__,
+                _fingerprint(self.args), _fingerprint(sorted(self.kwargs.items())))
+
+
+def chart_builder(builder: Callable[..., alt.TopLevelMixin]) -> Callable[..., ChartSpec]:
+    """Make ``builder`` (a pure function of its arguments: frames, strings, numbers, lists and
+    dicts of them, and ``lang``) return a :class:`ChartSpec` for :func:`show_chart`; the Altair
+    chart itself stays reachable as ``.altair`` (tests)."""
+    @wraps(builder)
+    def spec(*args, **kwargs) -> ChartSpec:
+        return ChartSpec(builder, args, kwargs)
+
+    spec.altair = builder  # type: ignore[attr-defined]
+    return spec
+
+
+def _fingerprint(value) -> object:
+    if isinstance(value, pl.DataFrame):
+        # The values row by row, hashed with two seeds (128 bits a row), then all rows
+        # in order; the column names and types beside them. (Not the Arrow bytes: a string
+        # column's buffers differ between equal frames, so equal charts missed the cache.)
+        digest = hashlib.blake2b(digest_size=20)
+        if value.width:
+            for seed in (0, 0x5EED_CAFE):
+                digest.update(value.hash_rows(seed=seed).to_numpy().tobytes())
+        return ("frame", value.height, tuple((n, str(d)) for n, d in value.schema.items()),
+                digest.hexdigest())
+    if isinstance(value, str | int | float | bool | type(None)):
+        return (type(value).__name__, value)
+    if isinstance(value, list | tuple):
+        return (type(value).__name__, tuple(_fingerprint(v) for v in value))
+    if isinstance(value, dict):
+        return ("dict", tuple((_fingerprint(k), _fingerprint(v)) for k, v in value.items()))
+    raise TypeError(f"a chart argument of type {type(value).__name__} has no fingerprint")
+
+
+#: Chart specs and formatted tables by content (:meth:`ChartSpec.key`, :meth:`Table.display`)
+#: and language, least recently used dropped first.
+SPEC_CACHE_ENTRIES = 1024
+_specs: OrderedDict[tuple, object] = OrderedDict()
+_specs_lock = threading.Lock()
+
+
+class _Unvalidated:
+    """An Altair chart whose ``to_dict`` skips the jsonschema validation (two thirds of the
+    conversion's time). Every spec the pages make is validated against Altair's schema in the
+    tests instead (tests/dashboards/test_chart_specs.py)."""
+
+    def __init__(self, chart: alt.TopLevelMixin) -> None:
+        self._chart = chart
+
+    def to_dict(self, *args, **kwargs) -> dict:
+        return self._chart.to_dict(*args, **{**kwargs, "validate": False})
+
+
+def altair_spec(chart: alt.TopLevelMixin) -> dict:
+    """The Vega-Lite spec Streamlit's ``st.altair_chart`` makes of ``chart`` (its own
+    conversion: no theme, the data as named Arrow datasets, under its lock of Altair's global
+    settings), without the schema validation."""
+    return _streamlit_altair_to_vega(_Unvalidated(chart))
+
+
+def vega_lite_spec(chart: ChartSpec, lang: str) -> dict:
+    """The spec of ``chart`` with :func:`chart_config` for ``lang``, built once per content
+    and language and then answered from memory. A copy: Streamlit adjusts the spec it is
+    given."""
+    def make() -> dict:
+        spec = altair_spec(chart.build())
+        if "config" in spec:
+            raise ValueError("a chart builder set its own config: set it in chart_config")
+        spec["config"] = chart_config(lang)
+        return spec
+
+    return copy.deepcopy(_remember(("chart", chart.key(), lang), make))
+
+
+def _remember(key: tuple, make: Callable[[], object]):
+    """The value remembered for ``key`` (a content key: see :meth:`ChartSpec.key`), else
+    ``make()`` remembered. Two sessions missing at once both make it (same result)."""
+    with _specs_lock:
+        value = _specs.get(key)
+        if value is not None:
+            _specs.move_to_end(key)
+            return value
+    value = make()
+    with _specs_lock:
+        _specs[key] = value
+        while len(_specs) > SPEC_CACHE_ENTRIES:
+            _specs.popitem(last=False)
+    return value
+
+
+def clear_spec_cache() -> None:
+    """Forget every cached spec and table (tests)."""
+    with _specs_lock:
+        _specs.clear()
 
 
 # --------------------------------------------------------------------------------------------
@@ -232,6 +376,7 @@ def _y(kind: str, lang: str, field_: str = "value", title: str | None = None,
                  scale=alt.Scale(domain=[1, 5]))
 
 
+@chart_builder
 def series_chart(frame: pl.DataFrame, *, kind: str, lang: str, order: list[str],
                  series_labels: dict[str, str], band: bool = True) -> alt.LayerChart:
     """Lines per series over terms (ordinal axis in ``order``), 95 % interval as a band or
@@ -267,6 +412,7 @@ def series_chart(frame: pl.DataFrame, *, kind: str, lang: str, order: list[str],
     return alt.layer(ci, line).properties(height=CHART_HEIGHT)
 
 
+@chart_builder
 def small_multiples(frame: pl.DataFrame, *, kind: str, lang: str, order: list[str],
                     columns: int = 4) -> alt.FacetChart:
     """One small panel per school: points with error bars over terms."""
@@ -293,6 +439,7 @@ def small_multiples(frame: pl.DataFrame, *, kind: str, lang: str, order: list[st
         columns=columns)
 
 
+@chart_builder
 def phase_chart(frame: pl.DataFrame, phases: pl.DataFrame, *, kind: str, lang: str,
                 order: list[str]) -> alt.LayerChart:
     """One school over time: shaded phase terms, points with error bars, a line."""
@@ -322,6 +469,7 @@ def phase_chart(frame: pl.DataFrame, phases: pl.DataFrame, *, kind: str, lang: s
     return alt.layer(*layers).properties(height=CHART_HEIGHT)
 
 
+@chart_builder
 def breakdown_chart(frame: pl.DataFrame, *, kind: str, lang: str, order: list[str],
                     title: str, hidden: list[str] | None = None) -> alt.LayerChart:
     """Bars with error bars for the parts of a breakdown (trinn or kjønn); each part in
@@ -346,6 +494,7 @@ def breakdown_chart(frame: pl.DataFrame, *, kind: str, lang: str, order: list[st
     ).properties(height=260)
 
 
+@chart_builder
 def change_chart(frame: pl.DataFrame, *, kind: str, lang: str, x_title: str,
                  colour_field: str = "verdict_label",
                  domain: list[str] | None = None) -> alt.LayerChart:
@@ -377,6 +526,7 @@ def change_chart(frame: pl.DataFrame, *, kind: str, lang: str, x_title: str,
     ).properties(height=120 + (14 + 13 * lines) * frame.height)
 
 
+@chart_builder
 def event_study_chart(frame: pl.DataFrame, *, lang: str, y_title: str) -> alt.LayerChart:
     """ATT by event time with error bars; the pre-start terms shaded; zero line."""
     pre = frame.filter(pl.col("pre"))
@@ -402,13 +552,15 @@ def event_study_chart(frame: pl.DataFrame, *, lang: str, y_title: str) -> alt.La
     return alt.layer(*layers).properties(height=CHART_HEIGHT)
 
 
+@chart_builder
 def did_chart(frame: pl.DataFrame, *, lang: str, order: list[str],
               series_labels: dict[str, str]) -> alt.LayerChart:
     """The 2x2: participants and comparison schools before and after (pooled shares)."""
-    return series_chart(frame, kind="share", lang=lang, order=order,
-                        series_labels=series_labels, band=False)
+    return series_chart.altair(frame, kind="share", lang=lang, order=order,
+                               series_labels=series_labels, band=False)
 
 
+@chart_builder
 def heatmap(frame: pl.DataFrame, *, lang: str, x_order: list[str], y_title: str,
             colour_title: str, fmt: str = ".0%", scheme: str = "viridis",
             reverse: bool = False, anchor: float | None = None) -> alt.LayerChart:
@@ -435,6 +587,7 @@ def heatmap(frame: pl.DataFrame, *, lang: str, x_order: list[str], y_title: str,
         height=90 + (10 + 13 * lines) * frame["y"].n_unique())
 
 
+@chart_builder
 def bar_chart(frame: pl.DataFrame, *, lang: str, x_title: str, y_title: str,
               x_format: str | None = None) -> alt.Chart:
     """Horizontal bars (frame: label, value, tooltip)."""
@@ -459,3 +612,61 @@ def hidden_marks(frame: pl.DataFrame, order: list[str], lang: str) -> alt.Chart:
         angle=270, align="left", baseline="middle", fontSize=11, color=OKABE_ITO["vermillion"],
     ).encode(x=x, y=alt.value(CHART_HEIGHT - 6), text="hidden_text:N",
              tooltip=[alt.Tooltip("hidden_text:N", title=t("value", lang))])
+
+
+@chart_builder
+def series_with_hidden(frame: pl.DataFrame, hidden: pl.DataFrame, *, kind: str, lang: str,
+                       order: list[str], series_labels: dict[str, str],
+                       band: bool = True) -> alt.LayerChart:
+    """:func:`series_chart` with the word for a hidden cell at each term of ``hidden``
+    (column ``x``; :func:`hidden_marks`); without hidden terms the series chart alone."""
+    chart = series_chart.altair(frame, kind=kind, lang=lang, order=order,
+                                series_labels=series_labels, band=band)
+    return alt.layer(chart, hidden_marks(hidden, order, lang)) if hidden.height else chart
+
+
+@chart_builder
+def attention_chart(frame: pl.DataFrame, *, order: list[str], kind: str, x_title: str,
+                    school_title: str, value_title: str, signals_title: str,
+                    evidence: list[str]) -> alt.LayerChart:
+    """Schools needing attention: each school's value with its interval, coloured by the
+    evidence (``evidence``: the three levels' words, strongest first), and a tick at its
+    reference. ``frame``: label, value, ci_low, ci_high, reference, evidence, tooltip."""
+    axis = alt.Axis(format=".0%") if kind == "share" else alt.Axis()
+    y = alt.Y("label:N", sort=order, title=None, axis=alt.Axis(labelLimit=260))
+    colour = alt.Color("evidence:N", title=signals_title, scale=alt.Scale(
+        domain=evidence, range=[OKABE_ITO["vermillion"], OKABE_ITO["orange"],
+                                OKABE_ITO["grey"]]))
+    base = alt.Chart(frame).encode(y=y)
+    return alt.layer(
+        base.mark_rule(strokeWidth=2).encode(
+            x=alt.X("ci_low:Q", title=x_title, axis=axis), x2="ci_high:Q", color=colour),
+        base.mark_point(filled=True, size=70).encode(
+            x="value:Q", color=colour,
+            tooltip=[alt.Tooltip("label:N", title=school_title),
+                     alt.Tooltip("tooltip:N", title=value_title)]),
+        base.mark_tick(color=OKABE_ITO["black"], thickness=2).encode(x="reference:Q"),
+    ).properties(height=110 + 24 * frame.height)
+
+
+@chart_builder
+def national_event_chart(frame: pl.DataFrame, *, x_title: str,
+                         y_title: str) -> alt.LayerChart:
+    """The national panel's event study: intervals, estimates and a zero line by year since
+    the start (``frame``: e, att, lo, hi)."""
+    base = alt.Chart(frame).encode(x=alt.X("e:O", title=x_title))
+    return (base.mark_rule().encode(y=alt.Y("lo:Q", title=y_title), y2="hi:Q")
+            + base.mark_point(filled=True).encode(y="att:Q")
+            + alt.Chart(pl.DataFrame({"z": [0.0]})).mark_rule(strokeDash=[4, 4])
+            .encode(y="z:Q"))
+
+
+@chart_builder
+def national_kommune_chart(frame: pl.DataFrame, *, x_title: str, y_title: str,
+                           colour_title: str) -> alt.Chart:
+    """A municipality's LMP schools and the eligible group by survey year (``frame``: series,
+    year, share)."""
+    return alt.Chart(frame).mark_line(point=True).encode(
+        x=alt.X("year:O", title=x_title),
+        y=alt.Y("share:Q", title=y_title),
+        color=alt.Color("series:N", title=colour_title))
