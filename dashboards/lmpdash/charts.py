@@ -20,7 +20,9 @@ from functools import wraps
 import altair as alt
 import pandas as pd
 import polars as pl
+import pyarrow as pa
 import streamlit as st
+from streamlit import dataframe_util
 from streamlit.elements.vega_charts import (
     _convert_altair_to_vega_lite_spec as _streamlit_altair_to_vega,
 )
@@ -86,9 +88,12 @@ class Table:
         and language: formatting cell by cell in Python was a tenth of a page run)."""
         if self.frame.height == 0:
             return self.frame
-        key = ("table", _fingerprint(self.frame), _fingerprint(self.formats),
-               _fingerprint(self.hidden), lang)
-        return _remember(key, lambda: self._display(lang))
+        return _remember(self.key("display", lang), lambda: self._display(lang))
+
+    def key(self, what: str, lang: str) -> tuple:
+        """A content key of this table shown as ``what`` in ``lang`` (see :func:`_remember`)."""
+        return (what, _fingerprint(self.frame), _fingerprint(self.formats),
+                _fingerprint(self.hidden), lang)
 
     def _display(self, lang: str) -> pl.DataFrame:
         hidden_word = t("hidden", lang)
@@ -156,11 +161,31 @@ ON_DEMAND_ROWS = 40
 
 
 def _static(table: Table, lang: str) -> None:
-    # Built from Python lists, not DataFrame.to_pandas: that conversion holds the GIL while
-    # it waits for polars' thread pool, which deadlocks beside a polars UDF running in the
-    # warm-up thread or another session (pola-rs/polars#26821, #27396).
-    shown = pd.DataFrame(table.display(lang).to_dict(as_series=False))
-    st.table(shown.set_index(table.frame.columns[0]))
+    def arrow() -> pa.Table:
+        # Built from Python lists, not DataFrame.to_pandas: that conversion holds the GIL while
+        # it waits for polars' thread pool, which deadlocks beside a polars UDF running in the
+        # warm-up thread or another session (pola-rs/polars#26821, #27396).
+        shown = pd.DataFrame(table.display(lang).to_dict(as_series=False))
+        return dataframe_util.convert_pandas_df_to_arrow_table(
+            shown.set_index(table.frame.columns[0]))
+
+    # The Arrow table st.table made of the pandas frame (its index, the first column, shown),
+    # made once per content: the pandas conversions were a tenth of a page run (issue #21).
+    st.table(_remember(table.key("static", lang), arrow), hide_index=False)
+
+
+#: Tables longer than this go to st.dataframe as polars frames (Streamlit may serve those
+#: lazily); shorter ones as the cached Arrow table (:func:`_dataframe_arrow`).
+ARROW_ROWS = 50_000
+
+
+def _dataframe_arrow(table: Table, lang: str) -> pa.Table:
+    """The Arrow table st.dataframe made of ``table.display(lang)`` (polars -> pandas ->
+    Arrow, Streamlit's own two conversions), made once per content and language."""
+    return _remember(table.key("dataframe", lang), lambda: (
+        dataframe_util.convert_pandas_df_to_arrow_table(
+            dataframe_util.convert_anything_to_pandas_df(table.display(lang),
+                                                         ensure_copy=False))))
 
 
 def show_table(table: Table, lang: str, *, key: str, file_name: str,
@@ -176,7 +201,9 @@ def show_table(table: Table, lang: str, *, key: str, file_name: str,
     if table.frame.height and static:
         _static(table, lang)
     elif table.frame.height:
-        st.dataframe(table.display(lang), hide_index=True, key=f"tbl_{key}", height=height)
+        shown = (_dataframe_arrow(table, lang) if table.frame.height <= ARROW_ROWS
+                 else table.display(lang))
+        st.dataframe(shown, hide_index=True, key=f"tbl_{key}", height=height)
     # The CSV is made when the button is clicked, not on every run of every session (it was an
     # eighth of the server's time with 20 sessions at once, issue #21).
     st.download_button(
@@ -279,10 +306,25 @@ def _fingerprint(value) -> object:
 
 
 #: Chart specs and formatted tables by content (:meth:`ChartSpec.key`, :meth:`Table.display`)
-#: and language, least recently used dropped first.
+#: and language, least recently used dropped first once there are more than this many entries
+#: or more than this many bytes (a spec's Arrow datasets, a table's estimated size).
 SPEC_CACHE_ENTRIES = 1024
-_specs: OrderedDict[tuple, object] = OrderedDict()
+SPEC_CACHE_BYTES = 96 * 2**20
+_specs: OrderedDict[tuple, tuple[object, int]] = OrderedDict()
+_specs_bytes = 0
 _specs_lock = threading.Lock()
+
+
+def _size(value: object) -> int:
+    """Roughly the bytes ``value`` holds (a spec: its datasets and 2 kB of JSON)."""
+    if isinstance(value, pl.DataFrame):
+        return int(value.estimated_size()) + 256
+    if isinstance(value, pa.Table):
+        return int(value.nbytes) + 256
+    if isinstance(value, dict):
+        datasets = value.get("datasets") or {}
+        return 2048 + sum(len(v) for v in datasets.values() if isinstance(v, bytes))
+    return 256
 
 
 class _Unvalidated:
@@ -321,23 +363,30 @@ def vega_lite_spec(chart: ChartSpec, lang: str) -> dict:
 def _remember(key: tuple, make: Callable[[], object]):
     """The value remembered for ``key`` (a content key: see :meth:`ChartSpec.key`), else
     ``make()`` remembered. Two sessions missing at once both make it (same result)."""
+    global _specs_bytes
     with _specs_lock:
-        value = _specs.get(key)
-        if value is not None:
+        found = _specs.get(key)
+        if found is not None:
             _specs.move_to_end(key)
-            return value
+            return found[0]
     value = make()
+    size = _size(value)
     with _specs_lock:
-        _specs[key] = value
-        while len(_specs) > SPEC_CACHE_ENTRIES:
-            _specs.popitem(last=False)
+        old = _specs.pop(key, None)
+        _specs_bytes += size - (old[1] if old else 0)
+        _specs[key] = (value, size)
+        while len(_specs) > 1 and (len(_specs) > SPEC_CACHE_ENTRIES
+                                   or _specs_bytes > SPEC_CACHE_BYTES):
+            _specs_bytes -= _specs.popitem(last=False)[1][1]
     return value
 
 
 def clear_spec_cache() -> None:
     """Forget every cached spec and table (tests)."""
+    global _specs_bytes
     with _specs_lock:
         _specs.clear()
+        _specs_bytes = 0
 
 
 # --------------------------------------------------------------------------------------------

@@ -170,3 +170,71 @@ def test_no_page_draws_a_chart_around_show_chart():
                                                                  "vega_lite_chart"):
                 offenders.append(f"{path.name}:{node.lineno} {node.attr}")
     assert not offenders, offenders
+
+
+def test_the_cache_keeps_to_its_bounds(monkeypatch):
+    """Least recently used entries go once there are too many or they hold too many bytes;
+    a recently used one stays."""
+    lmp_charts.clear_spec_cache()
+    monkeypatch.setattr(lmp_charts, "SPEC_CACHE_ENTRIES", 3)
+    frames = [pl.DataFrame({"label": [f"s{i}"], "value": [float(i)], "tooltip": [str(i)]})
+              for i in range(5)]
+    built = []
+    original = lmp_charts.altair_spec
+    monkeypatch.setattr(lmp_charts, "altair_spec",
+                        lambda chart: built.append(1) or original(chart))
+
+    def draw(i: int) -> None:
+        lmp_charts.vega_lite_spec(lmp_charts.bar_chart(frames[i], lang="nb", x_title="x",
+                                                       y_title="y"), "nb")
+
+    for i in (0, 1, 2, 0, 3):      # 0 used again before 3 comes: 1 is the oldest and goes
+        draw(i)
+    assert len(built) == 4 and len(lmp_charts._specs) == 3
+    draw(0)
+    draw(2)
+    assert len(built) == 4          # both still there
+    draw(1)
+    assert len(built) == 5          # 1 had gone
+    monkeypatch.setattr(lmp_charts, "SPEC_CACHE_BYTES", 1)
+    draw(4)
+    assert len(lmp_charts._specs) == 1   # over the byte budget: only the newest stays
+    assert lmp_charts._specs_bytes == sum(size for _, size in lmp_charts._specs.values())
+
+
+def _tables_old_and_new():
+    """An AppTest script: each table drawn the old way (polars / pandas frame to Streamlit)
+    and through show_table's cached Arrow tables, one after the other."""
+    import pandas as pd
+    import polars as pl
+    import streamlit as st
+    from lmpdash import charts
+
+    table = charts.Table(pl.DataFrame({
+        "Skole": ["Brekke skole", "Furuly skole", "Gamle skole"],
+        "Verdi": [12.345678, None, 30.0], "n": [25, 8, None],
+        "Skjult": [False, True, False]}), {"Verdi": "pctv", "n": "int"}, hidden="Skjult")
+    for lang in ("nb", "en"):
+        st.dataframe(table.display(lang), hide_index=True, key=f"old_{lang}")
+        charts.show_table(table, lang, key=f"new_{lang}", file_name="x")
+        shown = pd.DataFrame(table.display(lang).to_dict(as_series=False))
+        st.table(shown.set_index(table.frame.columns[0]))
+        charts.show_table(table, lang, key=f"new_static_{lang}", file_name="x", static=True)
+
+
+def test_tables_send_the_same_bytes_as_before():
+    """st.dataframe and st.table get the cached Arrow tables: the elements (data bytes, index
+    shown or hidden, column settings) are the ones the polars and pandas frames made."""
+    from streamlit.testing.v1 import AppTest
+
+    lmp_charts.clear_spec_cache()
+    for _ in range(2):                      # the second run answers from the cache
+        at = AppTest.from_function(_tables_old_and_new, default_timeout=60).run()
+        assert not at.exception
+        protos = [e.proto for e in at.main if type(getattr(e, "proto", None)).__name__
+                  in ("Dataframe", "Table")]
+        assert [type(p).__name__ for p in protos] == ["Dataframe"] * 2 + ["Table"] * 2 \
+            + ["Dataframe"] * 2 + ["Table"] * 2
+        for old, new in zip(protos[0::2], protos[1::2], strict=True):
+            assert old.SerializeToString() == new.SerializeToString()
+            assert len(old.SerializeToString()) > 500   # the data is in it
