@@ -52,22 +52,27 @@ ITEMS = (
 )
 
 
-def _install_profiler(profile: cProfile.Profile) -> dict:
+def _install_profiler(profile: cProfile.Profile | None) -> dict:
     """Wrap ScriptRunner._run_script so each run is profiled in its own thread."""
     from streamlit.runtime.scriptrunner import script_runner
 
-    state = {"on": False, "seconds": 0.0}
+    state = {"on": False, "seconds": 0.0, "cold": False}
     original = script_runner.ScriptRunner._run_script
 
     def run(self, rerun_data):
         if not state["on"]:
             return original(self, rerun_data)
+        charts = sys.modules.get("lmpdash.charts")
+        if state["cold"] and hasattr(charts, "clear_spec_cache"):
+            charts.clear_spec_cache()   # outside the measured time
         t0 = time.process_time()
-        profile.enable()
+        if profile is not None:
+            profile.enable()
         try:
             return original(self, rerun_data)
         finally:
-            profile.disable()
+            if profile is not None:
+                profile.disable()
             state["seconds"] += time.process_time() - t0
 
     script_runner.ScriptRunner._run_script = run
@@ -87,6 +92,12 @@ def main(argv: list[str] | None = None) -> int:
                         help="the profiler's clock: this process's CPU seconds (default; the "
                              "machine's load does not count, polars' and DuckDB's pools do) "
                              "or wall seconds")
+    parser.add_argument("--no-profile", action="store_true",
+                        help="only the process CPU seconds per page run, without the profiler "
+                             "(its overhead inflates Python-heavy code)")
+    parser.add_argument("--cold", action="store_true",
+                        help="forget the dashboard's chart and table cache (lmpdash.charts) "
+                             "before every measured run: a page's first view by anyone")
     args = parser.parse_args(argv)
     os.environ["LMP_WAREHOUSE"] = str(args.warehouse.resolve())
     roles_file = ROOT / "benchmarks" / ".cache" / "profile-no-users.toml"
@@ -108,7 +119,8 @@ def main(argv: list[str] | None = None) -> int:
     pages = args.pages.split(",")
     profile = cProfile.Profile(time.process_time if args.clock == "process"
                                else time.perf_counter)
-    state = _install_profiler(profile)
+    state = _install_profiler(None if args.no_profile else profile)
+    state["cold"] = args.cold
     per: dict[tuple[str, str], float] = {}
     for role in roles:
         at = AppTest.from_file(str(APP), default_timeout=300)
@@ -130,6 +142,8 @@ def main(argv: list[str] | None = None) -> int:
     runs = len(per) * args.runs
     print(f"\nscript CPU per page run, all roles and pages: {total / max(1, runs):.3f} s "
           f"({runs} runs)")
+    if args.no_profile:
+        return 0
     stats = pstats.Stats(profile)
     if args.pstats:
         stats.dump_stats(str(args.pstats))
