@@ -391,6 +391,10 @@ def clear_spec_cache() -> None:
 
 # --------------------------------------------------------------------------------------------
 # Chart builders
+#
+# Channels are written as their classes (alt.Y2("ci_high:Q"), alt.YValue(14)), not as strings
+# or alt.value dicts: Altair turns those into the class with from_dict, which indexes its whole
+# schema each time (~5 ms a channel). The spec is the same (tests/dashboards/test_chart_specs.py).
 
 # Axis labels on several lines: a label holds its line breaks ("\n"), the axis splits on them,
 # so a long school name or question wraps instead of being cut off with "…".
@@ -454,10 +458,10 @@ def series_chart(frame: pl.DataFrame, *, kind: str, lang: str, order: list[str],
     with_ci = data.filter(pl.col("ci_low").is_not_null())
     if band:
         ci = alt.Chart(with_ci).mark_area(opacity=0.18).encode(
-            x=x, y=alt.Y("ci_low:Q"), y2="ci_high:Q", color=colour)
+            x=x, y=alt.Y("ci_low:Q"), y2=alt.Y2("ci_high:Q"), color=colour)
     else:
         ci = alt.Chart(with_ci).mark_errorbar(ticks=alt.MarkConfig(size=14)).encode(
-            x=x, y=alt.Y("ci_low:Q", title=None), y2="ci_high:Q", color=colour)
+            x=x, y=alt.Y("ci_low:Q", title=None), y2=alt.Y2("ci_high:Q"), color=colour)
     return alt.layer(ci, line).properties(height=CHART_HEIGHT)
 
 
@@ -474,14 +478,14 @@ def small_multiples(frame: pl.DataFrame, *, kind: str, lang: str, order: list[st
                  alt.Tooltip("x:O", title=t("term", lang)),
                  alt.Tooltip("tooltip:N", title=t("value", lang))])
     bars = base.mark_rule(color=OKABE_ITO["blue"], opacity=0.6).encode(
-        y="ci_low:Q", y2="ci_high:Q")
-    line = base.mark_line(color=OKABE_ITO["blue"], opacity=0.5).encode(y="value:Q")
+        y=alt.Y("ci_low:Q"), y2=alt.Y2("ci_high:Q"))
+    line = base.mark_line(color=OKABE_ITO["blue"], opacity=0.5).encode(y=alt.Y("value:Q"))
     layers = [bars, line, points]
     if "hidden_text" in frame.columns:   # a hidden cell: the word at the foot of its term
         layers.append(base.mark_text(angle=270, align="left", fontSize=9,
                                      color=OKABE_ITO["vermillion"])
                       .transform_filter("isValid(datum.hidden_text)")
-                      .encode(y=alt.value(106), text="hidden_text:N"))
+                      .encode(y=alt.YValue(106), text=alt.Text("hidden_text:N")))
     return alt.layer(*layers, data=frame).properties(
         width=170, height=110).facet(
         facet=alt.Facet("skole:N", title=None, header=alt.Header(labelFontSize=11)),
@@ -502,12 +506,12 @@ def phase_chart(frame: pl.DataFrame, phases: pl.DataFrame, *, kind: str, lang: s
             tooltip=[alt.Tooltip("phase_label:N", title=t("phase", lang)),
                      alt.Tooltip("x:O", title=t("term", lang))])
         label = alt.Chart(phases).mark_text(dy=-4, baseline="bottom", fontSize=11).encode(
-            x=x, y=alt.value(14), text="phase_short:N")
+            x=x, y=alt.YValue(14), text=alt.Text("phase_short:N"))
         layers += [shade, label]
     base = alt.Chart(frame).encode(x=x)
     layers += [
         base.mark_rule(color=OKABE_ITO["blue"], strokeWidth=2).encode(
-            y=alt.Y("ci_low:Q", title=None), y2="ci_high:Q"),
+            y=alt.Y("ci_low:Q", title=None), y2=alt.Y2("ci_high:Q")),
         base.mark_line(color=OKABE_ITO["blue"]).encode(y=_y(kind, lang)),
         base.mark_point(filled=True, size=70, color=OKABE_ITO["blue"]).encode(
             y=_y(kind, lang),
@@ -532,14 +536,14 @@ def breakdown_chart(frame: pl.DataFrame, *, kind: str, lang: str, order: list[st
             t("landing.cell_hidden", lang)] * len(hidden)})
         extra.append(alt.Chart(marks).mark_text(
             angle=270, align="left", fontSize=11, color=OKABE_ITO["vermillion"]).encode(
-            x=x, y=alt.value(250), text="hidden_text:N"))
+            x=x, y=alt.YValue(250), text=alt.Text("hidden_text:N")))
     return alt.layer(
         *extra,
         base.mark_bar(color=OKABE_ITO["sky"]).encode(
             y=_y(kind, lang), tooltip=[alt.Tooltip("label:N", title=title),
                                        alt.Tooltip("tooltip:N", title=t("value", lang))]),
         base.mark_errorbar(ticks=alt.MarkConfig(size=14), color=OKABE_ITO["black"]).encode(
-            y=alt.Y("ci_low:Q", title=None), y2="ci_high:Q"),
+            y=alt.Y("ci_low:Q", title=None), y2=alt.Y2("ci_high:Q")),
     ).properties(height=260)
 
 
@@ -563,13 +567,13 @@ def change_chart(frame: pl.DataFrame, *, kind: str, lang: str, x_title: str,
     colour = alt.Color(f"{colour_field}:N", title=None,
                        scale=alt.Scale(domain=domain, range=palette[: len(domain)]))
     zero = alt.Chart(pl.DataFrame({"zero": [0.0]})).mark_rule(
-        color=OKABE_ITO["black"], strokeDash=[4, 3]).encode(x="zero:Q")
+        color=OKABE_ITO["black"], strokeDash=[4, 3]).encode(x=alt.X("zero:Q"))
     return alt.layer(
         zero,
         base.mark_rule(strokeWidth=2).encode(x=alt.X("ci_low:Q", title=x_title),
-                                             x2="ci_high:Q", color=colour),
+                                             x2=alt.X2("ci_high:Q"), color=colour),
         base.mark_point(filled=True, size=70).encode(
-            x="change:Q", color=colour,
+            x=alt.X("change:Q"), color=colour,
             tooltip=[alt.Tooltip("label:N", title=t("school", lang)),
                      alt.Tooltip("tooltip:N", title=t("fa_change", lang))]),
     ).properties(height=120 + (14 + 13 * lines) * frame.height)
@@ -583,9 +587,9 @@ def event_study_chart(frame: pl.DataFrame, *, lang: str, y_title: str) -> alt.La
     if pre.height:
         span = pl.DataFrame({"start": [float(pre["e"].min()) - 0.5], "end": [-0.5]})
         layers.append(alt.Chart(span).mark_rect(color=OKABE_ITO["grey"], opacity=0.18).encode(
-            x="start:Q", x2="end:Q"))
+            x=alt.X("start:Q"), x2=alt.X2("end:Q")))
     zero = alt.Chart(pl.DataFrame({"zero": [0.0]})).mark_rule(
-        color=OKABE_ITO["black"], strokeDash=[4, 3]).encode(y="zero:Q")
+        color=OKABE_ITO["black"], strokeDash=[4, 3]).encode(y=alt.Y("zero:Q"))
     colour = alt.Color("period:N", title=None, scale=alt.Scale(
         domain=[t("pre_period", lang), t("post_period", lang)],
         range=[OKABE_ITO["grey"], OKABE_ITO["blue"]]))
@@ -593,9 +597,10 @@ def event_study_chart(frame: pl.DataFrame, *, lang: str, y_title: str) -> alt.La
     base = alt.Chart(frame).encode(x=x, color=colour)
     layers += [
         zero,
-        base.mark_rule(strokeWidth=2).encode(y=alt.Y("ci_low:Q", title=y_title), y2="ci_high:Q"),
+        base.mark_rule(strokeWidth=2).encode(y=alt.Y("ci_low:Q", title=y_title),
+                                             y2=alt.Y2("ci_high:Q")),
         base.mark_point(filled=True, size=70).encode(
-            y="att:Q", tooltip=[alt.Tooltip("e:Q", title=t("axis_terms_since", lang)),
+            y=alt.Y("att:Q"), tooltip=[alt.Tooltip("e:Q", title=t("axis_terms_since", lang)),
                                 alt.Tooltip("tooltip:N", title=t("estimate", lang))]),
     ]
     return alt.layer(*layers).properties(height=CHART_HEIGHT)
@@ -631,7 +636,7 @@ def heatmap(frame: pl.DataFrame, *, lang: str, x_order: list[str], y_title: str,
                         legend=alt.Legend(format=fmt, orient="right")),
         tooltip=[alt.Tooltip("y:N", title=y_title), alt.Tooltip("x:O", title=t("term", lang)),
                  alt.Tooltip("tooltip:N", title=colour_title)])
-    text = base.mark_text(fontSize=10, color=OKABE_ITO["black"]).encode(text="flag:N")
+    text = base.mark_text(fontSize=10, color=OKABE_ITO["black"]).encode(text=alt.Text("flag:N"))
     return alt.layer(rect, text).properties(
         height=90 + (10 + 13 * lines) * frame["y"].n_unique())
 
@@ -659,7 +664,7 @@ def hidden_marks(frame: pl.DataFrame, order: list[str], lang: str) -> alt.Chart:
     x = alt.X("x:O", sort=order, scale=alt.Scale(domain=order))
     return alt.Chart(data).mark_text(
         angle=270, align="left", baseline="middle", fontSize=11, color=OKABE_ITO["vermillion"],
-    ).encode(x=x, y=alt.value(CHART_HEIGHT - 6), text="hidden_text:N",
+    ).encode(x=x, y=alt.YValue(CHART_HEIGHT - 6), text=alt.Text("hidden_text:N"),
              tooltip=[alt.Tooltip("hidden_text:N", title=t("value", lang))])
 
 
@@ -689,12 +694,12 @@ def attention_chart(frame: pl.DataFrame, *, order: list[str], kind: str, x_title
     base = alt.Chart(frame).encode(y=y)
     return alt.layer(
         base.mark_rule(strokeWidth=2).encode(
-            x=alt.X("ci_low:Q", title=x_title, axis=axis), x2="ci_high:Q", color=colour),
+            x=alt.X("ci_low:Q", title=x_title, axis=axis), x2=alt.X2("ci_high:Q"), color=colour),
         base.mark_point(filled=True, size=70).encode(
-            x="value:Q", color=colour,
+            x=alt.X("value:Q"), color=colour,
             tooltip=[alt.Tooltip("label:N", title=school_title),
                      alt.Tooltip("tooltip:N", title=value_title)]),
-        base.mark_tick(color=OKABE_ITO["black"], thickness=2).encode(x="reference:Q"),
+        base.mark_tick(color=OKABE_ITO["black"], thickness=2).encode(x=alt.X("reference:Q")),
     ).properties(height=110 + 24 * frame.height)
 
 
@@ -704,10 +709,10 @@ def national_event_chart(frame: pl.DataFrame, *, x_title: str,
     """The national panel's event study: intervals, estimates and a zero line by year since
     the start (``frame``: e, att, lo, hi)."""
     base = alt.Chart(frame).encode(x=alt.X("e:O", title=x_title))
-    return (base.mark_rule().encode(y=alt.Y("lo:Q", title=y_title), y2="hi:Q")
-            + base.mark_point(filled=True).encode(y="att:Q")
+    return (base.mark_rule().encode(y=alt.Y("lo:Q", title=y_title), y2=alt.Y2("hi:Q"))
+            + base.mark_point(filled=True).encode(y=alt.Y("att:Q"))
             + alt.Chart(pl.DataFrame({"z": [0.0]})).mark_rule(strokeDash=[4, 4])
-            .encode(y="z:Q"))
+            .encode(y=alt.Y("z:Q")))
 
 
 @chart_builder
