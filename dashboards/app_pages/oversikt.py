@@ -3,7 +3,6 @@ the country, and which schools need attention (ordered by interval-based evidenc
 
 from __future__ import annotations
 
-import altair as alt
 import polars as pl
 import streamlit as st
 from lmpdash import charts, data, landing, ui
@@ -341,23 +340,13 @@ def _attention(ctx, indicator: str, kind: str, schools: pl.DataFrame) -> None:
         each_row(ranked, ("value", "ci_low", "ci_high"),
                  lambda r: fmt_value_ci(r["value"], r["ci_low"], r["ci_high"], kind, lang),
                  ).alias("tooltip"))
-    x_title = ctx.t("axis_share") if kind == "share" else ctx.t("axis_mean")
-    axis = alt.Axis(format=".0%") if kind == "share" else alt.Axis()
-    y = alt.Y("label:N", sort=order, title=None, axis=alt.Axis(labelLimit=260))
-    colour = alt.Color("evidence:N", title=ctx.t("att_signals"), scale=alt.Scale(
-        domain=[ctx.t("landing.evidence_2"), ctx.t("landing.evidence_1"),
-                ctx.t("landing.evidence_0")], range=[charts.OKABE_ITO["vermillion"],
-                                       charts.OKABE_ITO["orange"], charts.OKABE_ITO["grey"]]))
-    base = alt.Chart(chart_data).encode(y=y)
-    chart = alt.layer(
-        base.mark_rule(strokeWidth=2).encode(
-            x=alt.X("ci_low:Q", title=x_title, axis=axis), x2="ci_high:Q", color=colour),
-        base.mark_point(filled=True, size=70).encode(
-            x="value:Q", color=colour,
-            tooltip=[alt.Tooltip("label:N", title=ctx.t("school")),
-                     alt.Tooltip("tooltip:N", title=ctx.t("value"))]),
-        base.mark_tick(color=charts.OKABE_ITO["black"], thickness=2).encode(x="reference:Q"),
-    ).properties(height=110 + 24 * chart_data.height)
+    chart = charts.attention_chart(
+        chart_data, order=order, kind=kind,
+        x_title=ctx.t("axis_share") if kind == "share" else ctx.t("axis_mean"),
+        school_title=ctx.t("school"), value_title=ctx.t("value"),
+        signals_title=ctx.t("att_signals"),
+        evidence=[ctx.t("landing.evidence_2"), ctx.t("landing.evidence_1"),
+                  ctx.t("landing.evidence_0")])
     charts.show_chart(chart, table, lang, key="ov_attention",
                       file_name=f"lmp_oppfolging_{lang}", alt_text=ctx.t("ov_attention_title"),
                       expanded=True, static=True)

@@ -9,12 +9,23 @@ pre-formatted text in the page language; axes use a Vega number locale for the l
 
 from __future__ import annotations
 
+import copy
+import hashlib
+import threading
+from collections import OrderedDict
+from collections.abc import Callable
 from dataclasses import dataclass, field
+from functools import wraps
 
 import altair as alt
 import pandas as pd
 import polars as pl
+import pyarrow as pa
 import streamlit as st
+from streamlit import dataframe_util
+from streamlit.elements.vega_charts import (
+    _convert_altair_to_vega_lite_spec as _streamlit_altair_to_vega,
+)
 
 from lmp_analytics import spreadsheet
 from lmp_analytics.frames import lookup
@@ -73,9 +84,18 @@ class Table:
     hidden: str | None = None
 
     def display(self, lang: str) -> pl.DataFrame:
-        """The same rows and columns as text formatted for the language."""
+        """The same rows and columns as text formatted for the language (made once per content
+        and language: formatting cell by cell in Python was a tenth of a page run)."""
         if self.frame.height == 0:
             return self.frame
+        return _remember(self.key("display", lang), lambda: self._display(lang))
+
+    def key(self, what: str, lang: str) -> tuple:
+        """A content key of this table shown as ``what`` in ``lang`` (see :func:`_remember`)."""
+        return (what, _fingerprint(self.frame), _fingerprint(self.formats),
+                _fingerprint(self.hidden), lang)
+
+    def _display(self, lang: str) -> pl.DataFrame:
         hidden_word = t("hidden", lang)
         hide = (self.frame[self.hidden].fill_null(False).to_list() if self.hidden
                 else [False] * self.frame.height)
@@ -141,11 +161,31 @@ ON_DEMAND_ROWS = 40
 
 
 def _static(table: Table, lang: str) -> None:
-    # Built from Python lists, not DataFrame.to_pandas: that conversion holds the GIL while
-    # it waits for polars' thread pool, which deadlocks beside a polars UDF running in the
-    # warm-up thread or another session (pola-rs/polars#26821, #27396).
-    shown = pd.DataFrame(table.display(lang).to_dict(as_series=False))
-    st.table(shown.set_index(table.frame.columns[0]))
+    def arrow() -> pa.Table:
+        # Built from Python lists, not DataFrame.to_pandas: that conversion holds the GIL while
+        # it waits for polars' thread pool, which deadlocks beside a polars UDF running in the
+        # warm-up thread or another session (pola-rs/polars#26821, #27396).
+        shown = pd.DataFrame(table.display(lang).to_dict(as_series=False))
+        return dataframe_util.convert_pandas_df_to_arrow_table(
+            shown.set_index(table.frame.columns[0]))
+
+    # The Arrow table st.table made of the pandas frame (its index, the first column, shown),
+    # made once per content: the pandas conversions were a tenth of a page run (issue #21).
+    st.table(_remember(table.key("static", lang), arrow), hide_index=False)
+
+
+#: Tables longer than this go to st.dataframe as polars frames (Streamlit may serve those
+#: lazily); shorter ones as the cached Arrow table (:func:`_dataframe_arrow`).
+ARROW_ROWS = 50_000
+
+
+def _dataframe_arrow(table: Table, lang: str) -> pa.Table:
+    """The Arrow table st.dataframe made of ``table.display(lang)`` (polars -> pandas ->
+    Arrow, Streamlit's own two conversions), made once per content and language."""
+    return _remember(table.key("dataframe", lang), lambda: (
+        dataframe_util.convert_pandas_df_to_arrow_table(
+            dataframe_util.convert_anything_to_pandas_df(table.display(lang),
+                                                         ensure_copy=False))))
 
 
 def show_table(table: Table, lang: str, *, key: str, file_name: str,
@@ -161,7 +201,9 @@ def show_table(table: Table, lang: str, *, key: str, file_name: str,
     if table.frame.height and static:
         _static(table, lang)
     elif table.frame.height:
-        st.dataframe(table.display(lang), hide_index=True, key=f"tbl_{key}", height=height)
+        shown = (_dataframe_arrow(table, lang) if table.frame.height <= ARROW_ROWS
+                 else table.display(lang))
+        st.dataframe(shown, hide_index=True, key=f"tbl_{key}", height=height)
     # The CSV is made when the button is clicked, not on every run of every session (it was an
     # eighth of the server's time with 20 sessions at once, issue #21).
     st.download_button(
@@ -178,26 +220,181 @@ def on_demand_table(table: Table, lang: str, *, key: str, label: str) -> None:
             _static(table, lang)
 
 
-def show_chart(chart: alt.TopLevelMixin | None, table: Table, lang: str, *, key: str,
+def show_chart(chart: ChartSpec | None, table: Table, lang: str, *, key: str,
                file_name: str, alt_text: str, expanded: bool = False,
                static: bool = False) -> None:
     """A chart with its table alternative and CSV download underneath (``static``: see
-    :func:`show_table`)."""
+    :func:`show_table`). ``chart`` comes from a builder of this module (:func:`chart_builder`):
+    its Vega-Lite spec is made once per content (:func:`vega_lite_spec`)."""
     if chart is not None and table.frame.height:
-        st.altair_chart(configure(chart, lang), width="stretch", key=f"chart_{key}",
-                        alt=alt_text)
+        st.vega_lite_chart(spec=vega_lite_spec(chart, lang), width="stretch",
+                           key=f"chart_{key}", alt=alt_text)
     with st.expander(t("table_alt", lang), expanded=expanded or chart is None):
         show_table(table, lang, key=key, file_name=file_name, static=static)
 
 
-def configure(chart, lang: str):
-    return chart.configure(locale=vega_locale(lang)).configure_axis(
-        labelFontSize=12, titleFontSize=12, labelLimit=220,
-    ).configure_legend(labelFontSize=12, titleFontSize=12, orient="bottom", labelLimit=320)
+def chart_config(lang: str) -> dict:
+    """The top-level Vega-Lite ``config`` of every chart: the number locale of the language,
+    axis and legend fonts and label limits (what ``chart.configure(...).configure_axis(...)
+    .configure_legend(...)`` wrote, set on the spec instead of deep-copying the chart three
+    times)."""
+    return {
+        "locale": vega_locale(lang),
+        "axis": {"labelFontSize": 12, "titleFontSize": 12, "labelLimit": 220},
+        "legend": {"labelFontSize": 12, "titleFontSize": 12, "orient": "bottom",
+                   "labelLimit": 320},
+    }
+
+
+# --------------------------------------------------------------------------------------------
+# One way from a chart to the browser: built lazily, converted without validation, cached by
+# content (issue #21: Altair's validated to_dict was about a fifth of a page run, and building
+# the Altair objects as much again, the same for every session that sees the same numbers).
+
+
+@dataclass(frozen=True)
+class ChartSpec:
+    """A chart to draw: a builder of this module and its arguments. Nothing is built until
+    :func:`vega_lite_spec` is asked for it and has no spec of the same content yet."""
+
+    builder: Callable[..., alt.TopLevelMixin]
+    args: tuple
+    kwargs: dict
+
+    def build(self) -> alt.TopLevelMixin:
+        """The Altair chart (not configured: :func:`chart_config` is added to its spec)."""
+        return self.builder(*self.args, **self.kwargs)
+
+    def key(self) -> tuple:
+        """What the chart is made of: the builder and a fingerprint of every argument (a data
+        frame by a hash of its Arrow IPC bytes: schema and values). Equal keys mean equal
+        inputs, so equal charts; a role's cut only ever meets its own numbers' key."""
+        return (self.builder.__module__, self.builder.__qualname__,
+                _fingerprint(self.args), _fingerprint(sorted(self.kwargs.items())))
+
+
+def chart_builder(builder: Callable[..., alt.TopLevelMixin]) -> Callable[..., ChartSpec]:
+    """Make ``builder`` (a pure function of its arguments: frames, strings, numbers, lists and
+    dicts of them, and ``lang``) return a :class:`ChartSpec` for :func:`show_chart`; the Altair
+    chart itself stays reachable as ``.altair`` (tests)."""
+    @wraps(builder)
+    def spec(*args, **kwargs) -> ChartSpec:
+        return ChartSpec(builder, args, kwargs)
+
+    spec.altair = builder  # type: ignore[attr-defined]
+    return spec
+
+
+def _fingerprint(value) -> object:
+    if isinstance(value, pl.DataFrame):
+        # The values row by row, hashed with two seeds (128 bits a row), then all rows
+        # in order; the column names and types beside them. (Not the Arrow bytes: a string
+        # column's buffers differ between equal frames, so equal charts missed the cache.)
+        digest = hashlib.blake2b(digest_size=20)
+        if value.width:
+            for seed in (0, 0x5EED_CAFE):
+                digest.update(value.hash_rows(seed=seed).to_numpy().tobytes())
+        return ("frame", value.height, tuple((n, str(d)) for n, d in value.schema.items()),
+                digest.hexdigest())
+    if isinstance(value, str | int | float | bool | type(None)):
+        return (type(value).__name__, value)
+    if isinstance(value, list | tuple):
+        return (type(value).__name__, tuple(_fingerprint(v) for v in value))
+    if isinstance(value, dict):
+        return ("dict", tuple((_fingerprint(k), _fingerprint(v)) for k, v in value.items()))
+    raise TypeError(f"a chart argument of type {type(value).__name__} has no fingerprint")
+
+
+#: Chart specs and formatted tables by content (:meth:`ChartSpec.key`, :meth:`Table.display`)
+#: and language, least recently used dropped first once there are more than this many entries
+#: or more than this many bytes (a spec's Arrow datasets, a table's estimated size).
+SPEC_CACHE_ENTRIES = 1024
+SPEC_CACHE_BYTES = 96 * 2**20
+_specs: OrderedDict[tuple, tuple[object, int]] = OrderedDict()
+_specs_bytes = 0
+_specs_lock = threading.Lock()
+
+
+def _size(value: object) -> int:
+    """Roughly the bytes ``value`` holds (a spec: its datasets and 2 kB of JSON)."""
+    if isinstance(value, pl.DataFrame):
+        return int(value.estimated_size()) + 256
+    if isinstance(value, pa.Table):
+        return int(value.nbytes) + 256
+    if isinstance(value, dict):
+        datasets = value.get("datasets") or {}
+        return 2048 + sum(len(v) for v in datasets.values() if isinstance(v, bytes))
+    return 256
+
+
+class _Unvalidated:
+    """An Altair chart whose ``to_dict`` skips the jsonschema validation (two thirds of the
+    conversion's time). Every spec the pages make is validated against Altair's schema in the
+    tests instead (tests/dashboards/test_chart_specs.py)."""
+
+    def __init__(self, chart: alt.TopLevelMixin) -> None:
+        self._chart = chart
+
+    def to_dict(self, *args, **kwargs) -> dict:
+        return self._chart.to_dict(*args, **{**kwargs, "validate": False})
+
+
+def altair_spec(chart: alt.TopLevelMixin) -> dict:
+    """The Vega-Lite spec Streamlit's ``st.altair_chart`` makes of ``chart`` (its own
+    conversion: no theme, the data as named Arrow datasets, under its lock of Altair's global
+    settings), without the schema validation."""
+    return _streamlit_altair_to_vega(_Unvalidated(chart))
+
+
+def vega_lite_spec(chart: ChartSpec, lang: str) -> dict:
+    """The spec of ``chart`` with :func:`chart_config` for ``lang``, built once per content
+    and language and then answered from memory. A copy: Streamlit adjusts the spec it is
+    given."""
+    def make() -> dict:
+        spec = altair_spec(chart.build())
+        if "config" in spec:
+            raise ValueError("a chart builder set its own config: set it in chart_config")
+        spec["config"] = chart_config(lang)
+        return spec
+
+    return copy.deepcopy(_remember(("chart", chart.key(), lang), make))
+
+
+def _remember(key: tuple, make: Callable[[], object]):
+    """The value remembered for ``key`` (a content key: see :meth:`ChartSpec.key`), else
+    ``make()`` remembered. Two sessions missing at once both make it (same result)."""
+    global _specs_bytes
+    with _specs_lock:
+        found = _specs.get(key)
+        if found is not None:
+            _specs.move_to_end(key)
+            return found[0]
+    value = make()
+    size = _size(value)
+    with _specs_lock:
+        old = _specs.pop(key, None)
+        _specs_bytes += size - (old[1] if old else 0)
+        _specs[key] = (value, size)
+        while len(_specs) > 1 and (len(_specs) > SPEC_CACHE_ENTRIES
+                                   or _specs_bytes > SPEC_CACHE_BYTES):
+            _specs_bytes -= _specs.popitem(last=False)[1][1]
+    return value
+
+
+def clear_spec_cache() -> None:
+    """Forget every cached spec and table (tests)."""
+    global _specs_bytes
+    with _specs_lock:
+        _specs.clear()
+        _specs_bytes = 0
 
 
 # --------------------------------------------------------------------------------------------
 # Chart builders
+#
+# Channels are written as their classes (alt.Y2("ci_high:Q"), alt.YValue(14)), not as strings
+# or alt.value dicts: Altair turns those into the class with from_dict, which indexes its whole
+# schema each time (~5 ms a channel). The spec is the same (tests/dashboards/test_chart_specs.py).
 
 # Axis labels on several lines: a label holds its line breaks ("\n"), the axis splits on them,
 # so a long school name or question wraps instead of being cut off with "…".
@@ -232,6 +429,7 @@ def _y(kind: str, lang: str, field_: str = "value", title: str | None = None,
                  scale=alt.Scale(domain=[1, 5]))
 
 
+@chart_builder
 def series_chart(frame: pl.DataFrame, *, kind: str, lang: str, order: list[str],
                  series_labels: dict[str, str], band: bool = True) -> alt.LayerChart:
     """Lines per series over terms (ordinal axis in ``order``), 95 % interval as a band or
@@ -260,13 +458,14 @@ def series_chart(frame: pl.DataFrame, *, kind: str, lang: str, order: list[str],
     with_ci = data.filter(pl.col("ci_low").is_not_null())
     if band:
         ci = alt.Chart(with_ci).mark_area(opacity=0.18).encode(
-            x=x, y=alt.Y("ci_low:Q"), y2="ci_high:Q", color=colour)
+            x=x, y=alt.Y("ci_low:Q"), y2=alt.Y2("ci_high:Q"), color=colour)
     else:
         ci = alt.Chart(with_ci).mark_errorbar(ticks=alt.MarkConfig(size=14)).encode(
-            x=x, y=alt.Y("ci_low:Q", title=None), y2="ci_high:Q", color=colour)
+            x=x, y=alt.Y("ci_low:Q", title=None), y2=alt.Y2("ci_high:Q"), color=colour)
     return alt.layer(ci, line).properties(height=CHART_HEIGHT)
 
 
+@chart_builder
 def small_multiples(frame: pl.DataFrame, *, kind: str, lang: str, order: list[str],
                     columns: int = 4) -> alt.FacetChart:
     """One small panel per school: points with error bars over terms."""
@@ -279,20 +478,21 @@ def small_multiples(frame: pl.DataFrame, *, kind: str, lang: str, order: list[st
                  alt.Tooltip("x:O", title=t("term", lang)),
                  alt.Tooltip("tooltip:N", title=t("value", lang))])
     bars = base.mark_rule(color=OKABE_ITO["blue"], opacity=0.6).encode(
-        y="ci_low:Q", y2="ci_high:Q")
-    line = base.mark_line(color=OKABE_ITO["blue"], opacity=0.5).encode(y="value:Q")
+        y=alt.Y("ci_low:Q"), y2=alt.Y2("ci_high:Q"))
+    line = base.mark_line(color=OKABE_ITO["blue"], opacity=0.5).encode(y=alt.Y("value:Q"))
     layers = [bars, line, points]
     if "hidden_text" in frame.columns:   # a hidden cell: the word at the foot of its term
         layers.append(base.mark_text(angle=270, align="left", fontSize=9,
                                      color=OKABE_ITO["vermillion"])
                       .transform_filter("isValid(datum.hidden_text)")
-                      .encode(y=alt.value(106), text="hidden_text:N"))
+                      .encode(y=alt.YValue(106), text=alt.Text("hidden_text:N")))
     return alt.layer(*layers, data=frame).properties(
         width=170, height=110).facet(
         facet=alt.Facet("skole:N", title=None, header=alt.Header(labelFontSize=11)),
         columns=columns)
 
 
+@chart_builder
 def phase_chart(frame: pl.DataFrame, phases: pl.DataFrame, *, kind: str, lang: str,
                 order: list[str]) -> alt.LayerChart:
     """One school over time: shaded phase terms, points with error bars, a line."""
@@ -306,12 +506,12 @@ def phase_chart(frame: pl.DataFrame, phases: pl.DataFrame, *, kind: str, lang: s
             tooltip=[alt.Tooltip("phase_label:N", title=t("phase", lang)),
                      alt.Tooltip("x:O", title=t("term", lang))])
         label = alt.Chart(phases).mark_text(dy=-4, baseline="bottom", fontSize=11).encode(
-            x=x, y=alt.value(14), text="phase_short:N")
+            x=x, y=alt.YValue(14), text=alt.Text("phase_short:N"))
         layers += [shade, label]
     base = alt.Chart(frame).encode(x=x)
     layers += [
         base.mark_rule(color=OKABE_ITO["blue"], strokeWidth=2).encode(
-            y=alt.Y("ci_low:Q", title=None), y2="ci_high:Q"),
+            y=alt.Y("ci_low:Q", title=None), y2=alt.Y2("ci_high:Q")),
         base.mark_line(color=OKABE_ITO["blue"]).encode(y=_y(kind, lang)),
         base.mark_point(filled=True, size=70, color=OKABE_ITO["blue"]).encode(
             y=_y(kind, lang),
@@ -322,6 +522,7 @@ def phase_chart(frame: pl.DataFrame, phases: pl.DataFrame, *, kind: str, lang: s
     return alt.layer(*layers).properties(height=CHART_HEIGHT)
 
 
+@chart_builder
 def breakdown_chart(frame: pl.DataFrame, *, kind: str, lang: str, order: list[str],
                     title: str, hidden: list[str] | None = None) -> alt.LayerChart:
     """Bars with error bars for the parts of a breakdown (trinn or kjønn); each part in
@@ -335,17 +536,18 @@ def breakdown_chart(frame: pl.DataFrame, *, kind: str, lang: str, order: list[st
             t("landing.cell_hidden", lang)] * len(hidden)})
         extra.append(alt.Chart(marks).mark_text(
             angle=270, align="left", fontSize=11, color=OKABE_ITO["vermillion"]).encode(
-            x=x, y=alt.value(250), text="hidden_text:N"))
+            x=x, y=alt.YValue(250), text=alt.Text("hidden_text:N")))
     return alt.layer(
         *extra,
         base.mark_bar(color=OKABE_ITO["sky"]).encode(
             y=_y(kind, lang), tooltip=[alt.Tooltip("label:N", title=title),
                                        alt.Tooltip("tooltip:N", title=t("value", lang))]),
         base.mark_errorbar(ticks=alt.MarkConfig(size=14), color=OKABE_ITO["black"]).encode(
-            y=alt.Y("ci_low:Q", title=None), y2="ci_high:Q"),
+            y=alt.Y("ci_low:Q", title=None), y2=alt.Y2("ci_high:Q")),
     ).properties(height=260)
 
 
+@chart_builder
 def change_chart(frame: pl.DataFrame, *, kind: str, lang: str, x_title: str,
                  colour_field: str = "verdict_label",
                  domain: list[str] | None = None) -> alt.LayerChart:
@@ -365,18 +567,19 @@ def change_chart(frame: pl.DataFrame, *, kind: str, lang: str, x_title: str,
     colour = alt.Color(f"{colour_field}:N", title=None,
                        scale=alt.Scale(domain=domain, range=palette[: len(domain)]))
     zero = alt.Chart(pl.DataFrame({"zero": [0.0]})).mark_rule(
-        color=OKABE_ITO["black"], strokeDash=[4, 3]).encode(x="zero:Q")
+        color=OKABE_ITO["black"], strokeDash=[4, 3]).encode(x=alt.X("zero:Q"))
     return alt.layer(
         zero,
         base.mark_rule(strokeWidth=2).encode(x=alt.X("ci_low:Q", title=x_title),
-                                             x2="ci_high:Q", color=colour),
+                                             x2=alt.X2("ci_high:Q"), color=colour),
         base.mark_point(filled=True, size=70).encode(
-            x="change:Q", color=colour,
+            x=alt.X("change:Q"), color=colour,
             tooltip=[alt.Tooltip("label:N", title=t("school", lang)),
                      alt.Tooltip("tooltip:N", title=t("fa_change", lang))]),
     ).properties(height=120 + (14 + 13 * lines) * frame.height)
 
 
+@chart_builder
 def event_study_chart(frame: pl.DataFrame, *, lang: str, y_title: str) -> alt.LayerChart:
     """ATT by event time with error bars; the pre-start terms shaded; zero line."""
     pre = frame.filter(pl.col("pre"))
@@ -384,9 +587,9 @@ def event_study_chart(frame: pl.DataFrame, *, lang: str, y_title: str) -> alt.La
     if pre.height:
         span = pl.DataFrame({"start": [float(pre["e"].min()) - 0.5], "end": [-0.5]})
         layers.append(alt.Chart(span).mark_rect(color=OKABE_ITO["grey"], opacity=0.18).encode(
-            x="start:Q", x2="end:Q"))
+            x=alt.X("start:Q"), x2=alt.X2("end:Q")))
     zero = alt.Chart(pl.DataFrame({"zero": [0.0]})).mark_rule(
-        color=OKABE_ITO["black"], strokeDash=[4, 3]).encode(y="zero:Q")
+        color=OKABE_ITO["black"], strokeDash=[4, 3]).encode(y=alt.Y("zero:Q"))
     colour = alt.Color("period:N", title=None, scale=alt.Scale(
         domain=[t("pre_period", lang), t("post_period", lang)],
         range=[OKABE_ITO["grey"], OKABE_ITO["blue"]]))
@@ -394,21 +597,24 @@ def event_study_chart(frame: pl.DataFrame, *, lang: str, y_title: str) -> alt.La
     base = alt.Chart(frame).encode(x=x, color=colour)
     layers += [
         zero,
-        base.mark_rule(strokeWidth=2).encode(y=alt.Y("ci_low:Q", title=y_title), y2="ci_high:Q"),
+        base.mark_rule(strokeWidth=2).encode(y=alt.Y("ci_low:Q", title=y_title),
+                                             y2=alt.Y2("ci_high:Q")),
         base.mark_point(filled=True, size=70).encode(
-            y="att:Q", tooltip=[alt.Tooltip("e:Q", title=t("axis_terms_since", lang)),
+            y=alt.Y("att:Q"), tooltip=[alt.Tooltip("e:Q", title=t("axis_terms_since", lang)),
                                 alt.Tooltip("tooltip:N", title=t("estimate", lang))]),
     ]
     return alt.layer(*layers).properties(height=CHART_HEIGHT)
 
 
+@chart_builder
 def did_chart(frame: pl.DataFrame, *, lang: str, order: list[str],
               series_labels: dict[str, str]) -> alt.LayerChart:
     """The 2x2: participants and comparison schools before and after (pooled shares)."""
-    return series_chart(frame, kind="share", lang=lang, order=order,
-                        series_labels=series_labels, band=False)
+    return series_chart.altair(frame, kind="share", lang=lang, order=order,
+                               series_labels=series_labels, band=False)
 
 
+@chart_builder
 def heatmap(frame: pl.DataFrame, *, lang: str, x_order: list[str], y_title: str,
             colour_title: str, fmt: str = ".0%", scheme: str = "viridis",
             reverse: bool = False, anchor: float | None = None) -> alt.LayerChart:
@@ -430,11 +636,12 @@ def heatmap(frame: pl.DataFrame, *, lang: str, x_order: list[str], y_title: str,
                         legend=alt.Legend(format=fmt, orient="right")),
         tooltip=[alt.Tooltip("y:N", title=y_title), alt.Tooltip("x:O", title=t("term", lang)),
                  alt.Tooltip("tooltip:N", title=colour_title)])
-    text = base.mark_text(fontSize=10, color=OKABE_ITO["black"]).encode(text="flag:N")
+    text = base.mark_text(fontSize=10, color=OKABE_ITO["black"]).encode(text=alt.Text("flag:N"))
     return alt.layer(rect, text).properties(
         height=90 + (10 + 13 * lines) * frame["y"].n_unique())
 
 
+@chart_builder
 def bar_chart(frame: pl.DataFrame, *, lang: str, x_title: str, y_title: str,
               x_format: str | None = None) -> alt.Chart:
     """Horizontal bars (frame: label, value, tooltip)."""
@@ -457,5 +664,63 @@ def hidden_marks(frame: pl.DataFrame, order: list[str], lang: str) -> alt.Chart:
     x = alt.X("x:O", sort=order, scale=alt.Scale(domain=order))
     return alt.Chart(data).mark_text(
         angle=270, align="left", baseline="middle", fontSize=11, color=OKABE_ITO["vermillion"],
-    ).encode(x=x, y=alt.value(CHART_HEIGHT - 6), text="hidden_text:N",
+    ).encode(x=x, y=alt.YValue(CHART_HEIGHT - 6), text=alt.Text("hidden_text:N"),
              tooltip=[alt.Tooltip("hidden_text:N", title=t("value", lang))])
+
+
+@chart_builder
+def series_with_hidden(frame: pl.DataFrame, hidden: pl.DataFrame, *, kind: str, lang: str,
+                       order: list[str], series_labels: dict[str, str],
+                       band: bool = True) -> alt.LayerChart:
+    """:func:`series_chart` with the word for a hidden cell at each term of ``hidden``
+    (column ``x``; :func:`hidden_marks`); without hidden terms the series chart alone."""
+    chart = series_chart.altair(frame, kind=kind, lang=lang, order=order,
+                                series_labels=series_labels, band=band)
+    return alt.layer(chart, hidden_marks(hidden, order, lang)) if hidden.height else chart
+
+
+@chart_builder
+def attention_chart(frame: pl.DataFrame, *, order: list[str], kind: str, x_title: str,
+                    school_title: str, value_title: str, signals_title: str,
+                    evidence: list[str]) -> alt.LayerChart:
+    """Schools needing attention: each school's value with its interval, coloured by the
+    evidence (``evidence``: the three levels' words, strongest first), and a tick at its
+    reference. ``frame``: label, value, ci_low, ci_high, reference, evidence, tooltip."""
+    axis = alt.Axis(format=".0%") if kind == "share" else alt.Axis()
+    y = alt.Y("label:N", sort=order, title=None, axis=alt.Axis(labelLimit=260))
+    colour = alt.Color("evidence:N", title=signals_title, scale=alt.Scale(
+        domain=evidence, range=[OKABE_ITO["vermillion"], OKABE_ITO["orange"],
+                                OKABE_ITO["grey"]]))
+    base = alt.Chart(frame).encode(y=y)
+    return alt.layer(
+        base.mark_rule(strokeWidth=2).encode(
+            x=alt.X("ci_low:Q", title=x_title, axis=axis), x2=alt.X2("ci_high:Q"), color=colour),
+        base.mark_point(filled=True, size=70).encode(
+            x=alt.X("value:Q"), color=colour,
+            tooltip=[alt.Tooltip("label:N", title=school_title),
+                     alt.Tooltip("tooltip:N", title=value_title)]),
+        base.mark_tick(color=OKABE_ITO["black"], thickness=2).encode(x=alt.X("reference:Q")),
+    ).properties(height=110 + 24 * frame.height)
+
+
+@chart_builder
+def national_event_chart(frame: pl.DataFrame, *, x_title: str,
+                         y_title: str) -> alt.LayerChart:
+    """The national panel's event study: intervals, estimates and a zero line by year since
+    the start (``frame``: e, att, lo, hi)."""
+    base = alt.Chart(frame).encode(x=alt.X("e:O", title=x_title))
+    return (base.mark_rule().encode(y=alt.Y("lo:Q", title=y_title), y2=alt.Y2("hi:Q"))
+            + base.mark_point(filled=True).encode(y=alt.Y("att:Q"))
+            + alt.Chart(pl.DataFrame({"z": [0.0]})).mark_rule(strokeDash=[4, 4])
+            .encode(y=alt.Y("z:Q")))
+
+
+@chart_builder
+def national_kommune_chart(frame: pl.DataFrame, *, x_title: str, y_title: str,
+                           colour_title: str) -> alt.Chart:
+    """A municipality's LMP schools and the eligible group by survey year (``frame``: series,
+    year, share)."""
+    return alt.Chart(frame).mark_line(point=True).encode(
+        x=alt.X("year:O", title=x_title),
+        y=alt.Y("share:Q", title=y_title),
+        color=alt.Color("series:N", title=colour_title))

@@ -8,7 +8,6 @@ supervisor sees the caption only. Numbers come from ``lmp_analytics.evaluation.n
 
 from __future__ import annotations
 
-import altair as alt
 import polars as pl
 import streamlit as st
 from lmpdash import charts, data
@@ -81,11 +80,8 @@ def _programme(ctx) -> None:
         frame = es.select((pl.col("e")).alias("e"), (pl.col("att") * 100).alias("att"),
                           (pl.col("ci_low") * 100).alias("lo"),
                           (pl.col("ci_high") * 100).alias("hi"))
-        base = alt.Chart(frame).encode(x=alt.X("e:O", title=ctx.t("np.years_since")))
-        chart = (base.mark_rule().encode(y=alt.Y("lo:Q", title=ctx.t("np.estimate")), y2="hi:Q")
-                 + base.mark_point(filled=True).encode(y="att:Q")
-                 + alt.Chart(pl.DataFrame({"z": [0.0]})).mark_rule(strokeDash=[4, 4])
-                 .encode(y="z:Q"))
+        chart = charts.national_event_chart(frame, x_title=ctx.t("np.years_since"),
+                                            y_title=ctx.t("np.estimate"))
         table_es = charts.Table(frame.rename({"e": ctx.t("np.years_since"),
                                               "att": ctx.t("np.estimate"),
                                               "lo": ctx.t("ci_low"), "hi": ctx.t("ci_high")}),
@@ -132,10 +128,9 @@ def _kommune(ctx, kommune: str) -> None:
         pl.when(pl.col("group") == "eligible").then(pl.lit(ctx.t("np.eligible_group")))
         .otherwise(pl.col("skole")).alias("series"),
         pl.col("survey_year").alias("year"), (pl.col("share") * 100).round(6).alias("share"))
-    chart = alt.Chart(shown).mark_line(point=True).encode(
-        x=alt.X("year:O", title=ctx.t("np.year")),
-        y=alt.Y("share:Q", title=ctx.t("np.share")),
-        color=alt.Color("series:N", title=ctx.t("np.school")))
+    chart = charts.national_kommune_chart(shown, x_title=ctx.t("np.year"),
+                                          y_title=ctx.t("np.share"),
+                                          colour_title=ctx.t("np.school"))
     table = charts.Table(shown.rename({"series": ctx.t("np.school"), "year": ctx.t("np.year"),
                                        "share": ctx.t("np.share")}),
                          {ctx.t("np.share"): "pctv"})

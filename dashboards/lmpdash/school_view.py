@@ -5,7 +5,6 @@ the school against its pulje and the country. Formats and draws only; the number
 
 from __future__ import annotations
 
-import altair as alt
 import polars as pl
 import streamlit as st
 
@@ -125,11 +124,9 @@ def versus_section(ctx: Context, school: dict, cells: pl.DataFrame, indicator: s
         visible, ("value", "ci_low", "ci_high"),
         lambda r: fmt_value_ci(r["value"], r["ci_low"], r["ci_high"], kind, lang),
     ).alias("tooltip"))
-    chart = charts.series_chart(visible, kind=kind, lang=lang, order=order,
-                                series_labels=labels, band=False)
     hidden = long.filter(pl.col("suppressed") & (pl.col("series") == "skole"))
-    if hidden.height:
-        chart = alt.layer(chart, charts.hidden_marks(hidden.select("x"), order, lang))
+    chart = charts.series_with_hidden(visible, hidden.select("x"), kind=kind, lang=lang,
+                                      order=order, series_labels=labels, band=False)
     table = ui.series_table(ctx, long, labels, kind, pl.col("x"))
     with st.container(key="school_versus"):
         st.subheader(ctx.t("landing.sv_vs_title"))
