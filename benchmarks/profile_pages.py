@@ -62,9 +62,9 @@ def _install_profiler(profile: cProfile.Profile | None) -> dict:
     def run(self, rerun_data):
         if not state["on"]:
             return original(self, rerun_data)
-        charts = sys.modules.get("lmpdash.charts")
-        if state["cold"] and hasattr(charts, "clear_spec_cache"):
-            charts.clear_spec_cache()   # outside the measured time
+        specs = sys.modules.get("lmpdash.specs")
+        if state["cold"] and hasattr(specs, "clear_spec_cache"):
+            specs.clear_spec_cache()   # outside the measured time
         t0 = time.process_time()
         if profile is not None:
             profile.enable()
@@ -96,7 +96,7 @@ def main(argv: list[str] | None = None) -> int:
                         help="only the process CPU seconds per page run, without the profiler "
                              "(its overhead inflates Python-heavy code)")
     parser.add_argument("--cold", action="store_true",
-                        help="forget the dashboard's chart and table cache (lmpdash.charts) "
+                        help="forget the dashboard's chart and table cache (lmpdash.specs) "
                              "before every measured run: a page's first view by anyone")
     args = parser.parse_args(argv)
     os.environ["LMP_WAREHOUSE"] = str(args.warehouse.resolve())

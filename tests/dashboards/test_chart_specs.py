@@ -17,6 +17,7 @@ import pytest
 from altair.utils.schemapi import SchemaValidationError
 from dash_helpers import PAGES, app, charts, open_page, problems
 from lmpdash import charts as lmp_charts
+from lmpdash import specs as lmp_specs
 from lmpdash.i18n import vega_locale
 from streamlit.elements.vega_charts import _convert_altair_to_vega_lite_spec
 
@@ -31,16 +32,16 @@ def _old_configure(chart, lang: str):
     ).configure_legend(labelFontSize=12, titleFontSize=12, orient="bottom", labelLimit=320)
 
 
-def _validated_old_spec(chart: lmp_charts.ChartSpec, lang: str) -> dict:
+def _validated_old_spec(chart: lmp_specs.ChartSpec, lang: str) -> dict:
     """The spec ``st.altair_chart(charts.configure(chart, lang))`` made: Streamlit's own
     conversion with Altair's validation (raises SchemaValidationError on an invalid spec)."""
     return _convert_altair_to_vega_lite_spec(_old_configure(chart.build(), lang))
 
 
 @pytest.fixture
-def recorded(monkeypatch) -> list[tuple[lmp_charts.ChartSpec, str, dict]]:
+def recorded(monkeypatch) -> list[tuple[lmp_specs.ChartSpec, str, dict]]:
     """Every (chart, lang, spec) the page runs ask :func:`lmpdash.charts.vega_lite_spec` for."""
-    calls: list[tuple[lmp_charts.ChartSpec, str, dict]] = []
+    calls: list[tuple[lmp_specs.ChartSpec, str, dict]] = []
     original = lmp_charts.vega_lite_spec
 
     def recorder(chart, lang):
@@ -49,7 +50,7 @@ def recorded(monkeypatch) -> list[tuple[lmp_charts.ChartSpec, str, dict]]:
         return spec
 
     monkeypatch.setattr(lmp_charts, "vega_lite_spec", recorder)
-    lmp_charts.clear_spec_cache()
+    lmp_specs.clear_spec_cache()
     return calls
 
 
@@ -83,7 +84,7 @@ def test_validation_in_this_test_catches_an_invalid_chart():
     """The check above can fail: a chart Vega-Lite rejects raises in the old, validated path
     (and would be drawn by the new one without a word, which is why the test exists)."""
     frame = pl.DataFrame({"x": ["a"], "value": [1.0]})
-    bad = lmp_charts.ChartSpec(
+    bad = lmp_specs.ChartSpec(
         lambda f: alt.Chart(f).mark_bar().encode(x={"field": "x", "type": "nominalish"}),
         (frame,), {})
     with pytest.raises(SchemaValidationError):
@@ -95,7 +96,7 @@ def test_the_cache_answers_only_the_same_content():
     """Equal inputs share a spec; any difference in a value, a column name or type, the row
     order, an argument or the language gives another spec (a role's cut never meets another
     role's numbers: they differ in content)."""
-    lmp_charts.clear_spec_cache()
+    lmp_specs.clear_spec_cache()
     frame = pl.DataFrame({"label": ["Brekke skole", "Furuly skole"], "value": [0.12, 0.3],
                           "tooltip": ["12 %", "30 %"]})
 
@@ -128,7 +129,7 @@ def test_the_cache_answers_only_the_same_content():
 def test_a_cached_spec_is_handed_out_as_a_copy():
     """Streamlit adjusts the spec it is given (autosize, legend titles): the cached one stays
     as built."""
-    lmp_charts.clear_spec_cache()
+    lmp_specs.clear_spec_cache()
     frame = pl.DataFrame({"label": ["a"], "value": [0.5], "tooltip": ["50 %"]})
     chart = lmp_charts.bar_chart(frame, lang="nb", x_title="x", y_title="y")
     first = lmp_charts.vega_lite_spec(chart, "nb")
@@ -152,13 +153,13 @@ def test_an_argument_without_a_fingerprint_is_refused():
 def test_no_page_draws_a_chart_around_show_chart():
     """Pages and page helpers build no Altair chart and call no st.altair_chart /
     st.vega_lite_chart: every chart goes through a builder of lmpdash/charts.py and
-    show_chart (so through the content cache and the spec check above)."""
+    show_chart (so through the content cache of lmpdash/specs.py and the spec check above)."""
     offenders = []
     files = [DASHBOARDS / "app.py", *sorted((DASHBOARDS / "app_pages").glob("*.py")),
              *sorted((DASHBOARDS / "lmpdash").glob("*.py"))]
     assert len(files) > len(PAGES)
     for path in files:
-        if path.name == "charts.py":
+        if path.name in ("charts.py", "specs.py"):
             continue
         tree = ast.parse(path.read_text(encoding="utf-8"))
         for node in ast.walk(tree):
@@ -175,13 +176,13 @@ def test_no_page_draws_a_chart_around_show_chart():
 def test_the_cache_keeps_to_its_bounds(monkeypatch):
     """Least recently used entries go once there are too many or they hold too many bytes;
     a recently used one stays."""
-    lmp_charts.clear_spec_cache()
-    monkeypatch.setattr(lmp_charts, "SPEC_CACHE_ENTRIES", 3)
+    lmp_specs.clear_spec_cache()
+    monkeypatch.setattr(lmp_specs, "SPEC_CACHE_ENTRIES", 3)
     frames = [pl.DataFrame({"label": [f"s{i}"], "value": [float(i)], "tooltip": [str(i)]})
               for i in range(5)]
     built = []
-    original = lmp_charts.altair_spec
-    monkeypatch.setattr(lmp_charts, "altair_spec",
+    original = lmp_specs.altair_spec
+    monkeypatch.setattr(lmp_specs, "altair_spec",
                         lambda chart: built.append(1) or original(chart))
 
     def draw(i: int) -> None:
@@ -190,16 +191,16 @@ def test_the_cache_keeps_to_its_bounds(monkeypatch):
 
     for i in (0, 1, 2, 0, 3):      # 0 used again before 3 comes: 1 is the oldest and goes
         draw(i)
-    assert len(built) == 4 and len(lmp_charts._specs) == 3
+    assert len(built) == 4 and len(lmp_specs._specs) == 3
     draw(0)
     draw(2)
     assert len(built) == 4          # both still there
     draw(1)
     assert len(built) == 5          # 1 had gone
-    monkeypatch.setattr(lmp_charts, "SPEC_CACHE_BYTES", 1)
+    monkeypatch.setattr(lmp_specs, "SPEC_CACHE_BYTES", 1)
     draw(4)
-    assert len(lmp_charts._specs) == 1   # over the byte budget: only the newest stays
-    assert lmp_charts._specs_bytes == sum(size for _, size in lmp_charts._specs.values())
+    assert len(lmp_specs._specs) == 1   # over the byte budget: only the newest stays
+    assert lmp_specs._specs_bytes == sum(size for _, size in lmp_specs._specs.values())
 
 
 def _tables_old_and_new():
@@ -227,7 +228,7 @@ def test_tables_send_the_same_bytes_as_before():
     shown or hidden, column settings) are the ones the polars and pandas frames made."""
     from streamlit.testing.v1 import AppTest
 
-    lmp_charts.clear_spec_cache()
+    lmp_specs.clear_spec_cache()
     for _ in range(2):                      # the second run answers from the cache
         at = AppTest.from_function(_tables_old_and_new, default_timeout=60).run()
         assert not at.exception
