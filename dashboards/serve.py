@@ -7,6 +7,8 @@ process and, as soon as the server accepts connections, warms the dashboard's ca
 published warehouse in a background thread (``lmpdash.data.warm``). Every session's page run
 imports the same ``lmpdash.data`` module, so the first page after the server starts reads what
 the warm-up has computed (or waits for the one computation in progress) instead of starting it.
+The warm-up computes what the landing page asks first; its later steps (other pages) wait while
+a page run is under way, so the first session's run has the process to itself.
 
 Before the server starts, this process imports what every page run needs (the package,
 polars, DuckDB, Altair, the dashboard's modules and what the pages import), as a server loads
