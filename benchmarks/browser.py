@@ -5,7 +5,8 @@
 
 Starts ``lmp dashboard`` on a free port and measures, each from the click (or the navigation) to
 the page's main chart drawn (its first Vega-Lite chart with marks; a page without charts: its
-script run finished):
+script run finished), once no element is still a skeleton waiting for its front-end code
+(``python -m benchmarks.browser_split`` shows where such a page's time goes):
 
 - **first page after server start**: the first browser session, right after the server answers
   its health check (target < 2 s);
