@@ -7,6 +7,8 @@ process and, as soon as the server accepts connections, warms the dashboard's ca
 published warehouse in a background thread (``lmpdash.data.warm``). Every session's page run
 imports the same ``lmpdash.data`` module, so the first page after the server starts reads what
 the warm-up has computed (or waits for the one computation in progress) instead of starting it.
+The warm-up computes what the landing page asks first; its later steps (other pages) wait while
+a page run is under way, so the first session's run has the process to itself.
 
 Before the server starts, this process imports what every page run needs (the package,
 polars, DuckDB, Altair, the dashboard's modules and what the pages import), as a server loads
@@ -99,13 +101,29 @@ def _warm_when_serving(port: int, wait: float = 120.0) -> None:
     threading.Thread(target=_warm, name="lmp-dashboard-warmup", daemon=False).start()
 
 
+#: Streamlit's name for the thread of a page run (one per run).
+SCRIPT_THREAD = "ScriptRunner.scriptThread"
+
+
+def _while_pages_run(limit: float = 2.0) -> None:
+    """Wait (at most ``limit`` seconds) while a session's page run is under way: the warm-up's
+    steps for other pages would share the process (the GIL, DuckDB's threads) with it."""
+    import threading
+    import time
+
+    deadline = time.monotonic() + limit
+    while time.monotonic() < deadline and any(
+            t.name == SCRIPT_THREAD for t in threading.enumerate()):
+        time.sleep(0.02)
+
+
 def _warm() -> None:
     import gc
 
     from lmpdash import data
 
     try:
-        data.warm(data.source(), background=False)
+        data.warm(data.source(), background=False, pause=_while_pages_run)
     except Exception:  # a missing or unreadable warehouse: the pages say so
         data.log.warning("dashboard cache warm-up at start failed", exc_info=True)
     gc.freeze()   # what is loaded now lives as long as the server: not walked by each gc

@@ -381,8 +381,13 @@ def attention(src: Source, role: Role, indicator: str) -> pl.DataFrame:
 # Warm-up
 
 
-def warm(src: Source, *, background: bool = True) -> None:
-    """Precompute what most pages need for a newly published warehouse (once per stamp)."""
+def warm(src: Source, *, background: bool = True,
+         pause: Callable[[], None] | None = None) -> None:
+    """Precompute what most pages need for a newly published warehouse (once per stamp): first
+    what every run of ``app.py`` and the landing page (Oversikt) ask for, in the order they
+    ask, then the other pages. ``pause``, if given, is called before each step after the
+    landing page's (the server passes one that waits while a session's page runs, so the first
+    page after a start does not share the process with the rest of the warm-up)."""
     if not src.exists:
         return
     key = (str(src.path), src.stamp)
@@ -391,33 +396,42 @@ def warm(src: Source, *, background: bool = True) -> None:
             return
         _warmed.add(key)
     program = Role("program")
+    phases = ("runde", "1", "2", "3", "4", "program")
+    landing: list[Callable[[], object]] = [
+        lambda: schools(src, program),       # app.py (role labels), then Oversikt
+        lambda: terms(src),                  # ui.require_data
+        lambda: kommuner(src, program),
+        lambda: indicators(src, program, "skole"),   # pages read only school cells here
+        lambda: indicators(src, program, "skole", indicator=HEADLINE),
+        lambda: rounds(src, program),
+        lambda: phase_summary(src, program, HEADLINE),
+        *(lambda p=p: compare(src, program, indicator=HEADLINE, phase=p) for p in phases),
+        lambda: alerts(src, program, HEADLINE),
+        lambda: comparison_series(src, program, HEADLINE),
+        lambda: national(src, program),
+        lambda: threshold(src),              # ui.suppression_caption
+        lambda: attention(src, program, HEADLINE),
+    ]
+    rest: list[Callable[[], object]] = [
+        lambda: phase_calendar(src, program),
+        lambda: pre_programme_rounds(src, program),
+        lambda: event_study(src, HEADLINE),
+        lambda: has_national_schools(src) and national_programme(src, HEADLINE),
+        lambda: response_rates(src, program),
+        lambda: quarantine(src, program),
+        lambda: item_nonresponse(src, program),
+        lambda: instruments(src, program),
+    ]
 
     def run() -> None:
         started = time.perf_counter()
         try:
-            # Oversikt first (the landing page), then the other pages
-            indicators(src, program, "skole")   # pages read only school cells through this cache
-            schools(src, program)
-            kommuner(src, program)
-            rounds(src, program)
-            comparison_series(src, program, HEADLINE)
-            national(src, program)
-            phase_summary(src, program, HEADLINE)
-            compare(src, program, indicator=HEADLINE, phase="runde")
-            for phase in ("1", "2", "3", "4", "program"):
-                compare(src, program, indicator=HEADLINE, phase=phase)
-            alerts(src, program, HEADLINE)
-            attention(src, program, HEADLINE)
-            phase_calendar(src, program)
-            terms(src)
-            pre_programme_rounds(src, program)
-            event_study(src, HEADLINE)
-            if has_national_schools(src):
-                national_programme(src, HEADLINE)
-            response_rates(src, program)
-            quarantine(src, program)
-            item_nonresponse(src, program)
-            instruments(src, program)
+            for step in landing:
+                step()
+            for step in rest:
+                if pause is not None:
+                    pause()
+                step()
         except Exception:  # a half-built or swapped warehouse: pages compute on demand
             log.warning("dashboard cache warm-up stopped", exc_info=True)
         log.info("dashboard cache warmed in %.2f s", time.perf_counter() - started)

@@ -97,3 +97,35 @@ def test_a_cold_call_is_caught(world, monkeypatch):
     with pytest.raises(AssertionError, match="not answered from memory"):
         data.item_nonresponse(src, parse_role("program"))
     assert calls == ["lmp_analytics.readmodels.quality.item_nonresponse"]
+
+
+def test_the_landing_page_is_warm_before_the_warm_up_first_pauses(world, monkeypatch):
+    """The warm-up computes what the landing page (Oversikt, programme role) asks before its
+    first pause (the server pauses the other pages' steps while a page runs,
+    ``serve._while_pages_run``): at that pause every Oversikt call answers from memory."""
+    src = data.source(world.warehouse)
+    monkeypatch.setattr(data, "_memo", data._Memo())
+    monkeypatch.setattr(data, "_warmed", set())
+    role = parse_role("program")
+    seen: list[list[str]] = []
+
+    def pause() -> None:
+        if seen:
+            return
+        calls: list[str] = []
+        with monkeypatch.context() as m:
+            m.setattr(data, "api", _NoWarehouse(api, calls))
+            for name in READ_MODELS:
+                m.setattr(data, name, _NoWarehouse(getattr(data, name), calls))
+            try:
+                for fn in [*_page_calls(src, role, data.terms(src))["oversikt"],
+                           lambda: data.phase_summary(src, role, "mobbet"),
+                           lambda: data.alerts(src, role, "mobbet"),
+                           lambda: data.threshold(src)]:
+                    fn()
+            except AssertionError:
+                pass   # the call is in ``calls``
+        seen.append(calls)
+
+    data.warm(src, background=False, pause=pause)
+    assert seen == [[]]
