@@ -37,7 +37,9 @@ PAGES = (
 
 
 def main() -> None:
-    st.set_page_config(page_title="LMP", page_icon=":material/groups:", layout="wide")
+    # An emoji icon is drawn by the browser itself; a Material icon would be fetched from
+    # fonts.gstatic.com on every visit (a third party told of every user).
+    st.set_page_config(page_title="LMP", page_icon="🏫", layout="wide")
     ui_print.inject()   # a browser print fits A4 (no sidebar, charts whole)
     lang = context.resolve_lang()
     context.language_picker(lang)

@@ -257,6 +257,25 @@ def test_a_municipality_in_nynorsk_sees_no_key_and_no_bokmal_or_english_word(
     assert not found, "\n".join(f"{p}: {sorted(v)[:12]}" for p, v in found.items())
 
 
+def test_no_page_asks_any_host_but_the_dashboard(server, browser, roster):
+    """Every page, as a municipality, asks nothing of any other host than the dashboard's own
+    (no font, icon or script from a CDN: a user's visit must not reach a third party, and a
+    dashboard on a closed network must not wait for one). Failed while the page icon was a
+    Material icon, which Streamlit's front end fetches from fonts.gstatic.com."""
+    asked: list[str] = []
+    page = browser.new_page(viewport={"width": 1280, "height": 900}, locale="nb-NO")
+    page.on("request", lambda request: asked.append(request.url))
+    try:
+        for path in NN_PAGES:
+            _open(page, f"{server['url']}/{path}?role={_role_of('kommune', roster)}")
+    finally:
+        page.close()
+    assert len(asked) > 20
+    elsewhere = sorted({u for u in asked
+                        if not u.startswith((server["url"] + "/", "data:", "blob:"))})
+    assert elsewhere == [], elsewhere
+
+
 HEADINGS_JS = """() => [...document.querySelectorAll(
     '[data-testid="stMain"] h1, [data-testid="stMain"] h2, [data-testid="stMain"] h3')]
   .filter(h => h.offsetParent !== null).map(h => h.innerText.trim()).filter(Boolean)"""
