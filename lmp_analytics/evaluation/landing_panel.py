@@ -102,15 +102,15 @@ def _totals(rows: pl.DataFrame, value: str, n: str) -> pl.Series:
 
 
 def _adjusted(rows: pl.DataFrame, cells: pl.DataFrame,
-              panel: Callable[[], pl.DataFrame]) -> tuple[dict, str | None]:
+              control: Callable[[str, str], pl.DataFrame]) -> tuple[dict, str | None]:
     """Stacked 2x2 DiD of the pooled schools vs every comparison school over each school's own
     before/after terms (school-clustered, :func:`cluster_did`); shares only. The comparison arm
     is the published programme cell of the comparison schools in those terms (``cells``: the
     indicator's published programme cells, breakdown 'alle'): no estimate when one of them is
-    hidden or missing. ``panel``: the indicator's school x term panel of comparison schools,
-    cut to the cells the reader's publication shows
-    (:func:`~lmp_analytics.evaluation.programme.visible_panel`): no estimate or interval moves
-    with a hidden comparison cell."""
+    hidden or missing. ``control(pre, post)``: the comparison arm's rows of one before/after
+    pair, from the indicator's school x term panel of comparison schools cut to the cells the
+    reader's publication shows (:func:`~lmp_analytics.evaluation.programme.visible_panel`;
+    :func:`_controls`): no estimate or interval moves with a hidden comparison cell."""
     if rows["kind"][0] != "share":
         return {}, "not_share"
     terms = set(rows["pre_term"].to_list()) | set(rows["post_term"].to_list())
@@ -120,7 +120,6 @@ def _adjusted(rows: pl.DataFrame, cells: pl.DataFrame,
                   ) if comp.height else set()
     if not terms <= visible:
         return {}, "no_comparison"
-    control_panel = panel()
     frames = []
     for (pre, post), group in rows.group_by("pre_term", "post_term", maintain_order=True):
         treated = pl.concat([
@@ -131,11 +130,7 @@ def _adjusted(rows: pl.DataFrame, cells: pl.DataFrame,
                          _totals(group, "post_value", "post_n").round(0).alias("x"),
                          pl.col("post_n").alias("n")),
         ]).with_columns(pl.lit(True).alias("treated"))
-        control = control_panel.filter(pl.col("term").is_in([pre, post])).select(
-            "skole_orgnr", (pl.col("term") == post).alias("post"),
-            (pl.col("y") * pl.col("n")).round(0).alias("x"), pl.col("n"),
-            pl.lit(False).alias("treated"))
-        frames.append(pl.concat([treated, control], how="vertical_relaxed"))
+        frames.append(pl.concat([treated, control(pre, post)], how="vertical_relaxed"))
     frame = pl.concat(frames, how="vertical_relaxed").with_columns(
         pl.col("x").cast(pl.Float64), pl.col("n").cast(pl.Float64))
     try:
@@ -169,19 +164,13 @@ def summarise_roles(parts: Mapping[str, pl.DataFrame], *, indicator: str, min_n:
     the pooled figures of every role through the suppression engine in one call: with no sums
     declared between them the engine decides each row by itself, so each role's rows are those
     of its own call (publish time: the programme and every municipality at once)."""
-    memo: list[pl.DataFrame] = []
-
-    def once() -> pl.DataFrame:
-        if not memo:
-            memo.append(panel())
-        return memo[0]
-
+    control = _controls(panel)
     frames = []
     for key, changes in parts.items():
         mine = changes.filter((pl.col("indicator") == indicator)
                               & (pl.col("rolle") == "deltaker"))
         by_phase = {p[0]: part for p, part in mine.partition_by("phase", as_dict=True).items()}
-        rows = [_phase_row(by_phase.get(phase, mine.clear()), phase, indicator, cells, once)
+        rows = [_phase_row(by_phase.get(phase, mine.clear()), phase, indicator, cells, control)
                 for phase in PHASES]
         frames.append(pl.DataFrame(rows, schema=PHASE_SUMMARY_SCHEMA, orient="row")
                       .with_columns(pl.lit(key).alias(_ROLE)))
@@ -195,8 +184,28 @@ def summarise_roles(parts: Mapping[str, pl.DataFrame], *, indicator: str, min_n:
 _ROLE = "_role_key"
 
 
+def _controls(panel: Callable[[], pl.DataFrame]) -> Callable[[str, str], pl.DataFrame]:
+    """``control(pre, post)``: the comparison arm's rows of one before/after pair (every
+    comparison school's cells of the two terms, ``post`` marking the later), from ``panel()``
+    read once; each pair made once and reused by every role and phase that pools it."""
+    memo: list[pl.DataFrame] = []
+    stacks: dict[tuple[str, str], pl.DataFrame] = {}
+
+    def control(pre: str, post: str) -> pl.DataFrame:
+        if (pre, post) not in stacks:
+            if not memo:
+                memo.append(panel())
+            stacks[pre, post] = memo[0].filter(pl.col("term").is_in([pre, post])).select(
+                "skole_orgnr", (pl.col("term") == post).alias("post"),
+                (pl.col("y") * pl.col("n")).round(0).alias("x"), pl.col("n"),
+                pl.lit(False).alias("treated"))
+        return stacks[pre, post]
+
+    return control
+
+
 def _phase_row(part: pl.DataFrame, phase: str, indicator: str, cells: pl.DataFrame,
-               panel: Callable[[], pl.DataFrame]) -> dict:
+               control: Callable[[str, str], pl.DataFrame]) -> dict:
     row: dict = dict.fromkeys(PHASE_SUMMARY_SCHEMA)
     no_round = part.filter(pl.col("pre_round").is_null() | pl.col("post_round").is_null())
     measured = part.filter(pl.col("pre_round").is_not_null() & pl.col("post_round").is_not_null())
@@ -231,7 +240,7 @@ def _phase_row(part: pl.DataFrame, phase: str, indicator: str, cells: pl.DataFra
         verdict=None if verdict is None else verdict.value,
         rtm_warning=res.change < 0, suppressed=False,
     )
-    adjusted, reason = _adjusted(visible, cells, panel)
+    adjusted, reason = _adjusted(visible, cells, control)
     row.update(adjusted)
     row["adjusted_reason"] = reason
     return row
