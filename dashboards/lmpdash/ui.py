@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections import Counter
+
 import polars as pl
 import streamlit as st
 
@@ -85,12 +87,12 @@ def school_labels(ctx: Context) -> dict[str, str]:
     """orgnr -> the school's name, with the kommune added where two schools in the role's
     scope share a name (and the orgnr if they still do)."""
     frame = data.schools(ctx.src, ctx.role)
-    names = frame["skole"].to_list()
-    out: dict[str, str] = {}
+    names = Counter(frame["skole"].to_list())   # counted once: list.count per school was
+    out: dict[str, str] = {}                     # quadratic (1 s a run for 2,700 schools)
     for orgnr, name, kommune in frame.select("skole_orgnr", "skole", "kommune").iter_rows():
-        out[orgnr] = f"{name} ({kommune})" if names.count(name) > 1 else name
-    labels = list(out.values())
-    return {o: (f"{v} {o}" if labels.count(v) > 1 else v) for o, v in out.items()}
+        out[orgnr] = f"{name} ({kommune})" if names[name] > 1 else name
+    labels = Counter(out.values())
+    return {o: (f"{v} {o}" if labels[v] > 1 else v) for o, v in out.items()}
 
 
 def with_school_labels(frame: pl.DataFrame, ctx: Context) -> pl.DataFrame:
