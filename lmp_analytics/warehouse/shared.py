@@ -17,9 +17,10 @@ attached elsewhere, so a process that reads a file and then writes that same pat
 Readers that only read turn sharing on; everything else gets a connection of its own.
 
 An instance is closed once no read has used it for :data:`LINGER_SECONDS` (a background thread
-checks), so a replaced or erased version is not held open for longer than that after its last
-read (``lmp forget`` deletes the readers' snapshot links; the bytes of an unlinked file are freed
-when its last descriptor closes). A forked child never uses its parent's instances.
+checks every half linger), so a replaced or erased version is not held open for more than 1.5
+lingers after its last read (``lmp forget`` deletes the readers' snapshot links; the bytes of
+an unlinked file are freed when its last descriptor closes). A forked child never uses its
+parent's instances.
 """
 
 from __future__ import annotations
