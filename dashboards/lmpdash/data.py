@@ -3,7 +3,7 @@
 
 Every call reads inside :func:`lmp_analytics.warehouse.shared.sharing`: the package functions'
 short-lived connections are cursors of one DuckDB instance per published version, opened once
-and closed 2 s after its last read (so a page's reads do not each open the file, and an erased
+and closed 2–3 s after its last read (so a page's reads do not each open the file, and an erased
 version is not held open). Results are cached per warehouse *stamp* (inode, size, mtime): an ingest
 publishes by ``os.replace``, which changes the stamp, so the next page run reads the new data
 without a restart, and the previous stamp's entries are dropped. Expensive role-independent
