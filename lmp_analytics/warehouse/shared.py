@@ -98,7 +98,7 @@ class SharedReaders:
     def cursor(self, target: Path, open_base) -> Iterator[duckdb.DuckDBPyConnection]:
         """A cursor on the instance of the version now at ``target``; ``open_base(target)``
         opens an instance when there is none (and raises the reader's refusals)."""
-        key, entry = self._acquire(target, open_base)
+        entry = self._acquire(target, open_base)
         try:
             with self._lock:
                 cur = entry.base.cursor()
@@ -108,16 +108,16 @@ class SharedReaders:
             finally:
                 cur.close()
         finally:
-            self._release(key, entry)
+            self._release(entry)
 
-    def _acquire(self, target: Path, open_base) -> tuple[Version | None, _Entry]:
+    def _acquire(self, target: Path, open_base) -> _Entry:
         self._after_fork()
         key = _version(target)
         with self._lock:
             entry = self._entries.get(key) if key is not None else None
             if entry is not None:
                 entry.users += 1
-                return key, entry
+                return entry
         base = open_base(target)
         # The version attached is the one stamped only if nothing was published meanwhile;
         # otherwise this instance serves this read alone and is closed after it.
@@ -127,14 +127,14 @@ class SharedReaders:
                 base.close()
                 entry = self._entries[key]
                 entry.users += 1
-                return key, entry
+                return entry
             entry = _Entry(base, shared, users=1)
             if shared:
                 self._entries[key] = entry
                 self._start_reaper()
-        return key, entry
+        return entry
 
-    def _release(self, key: Version | None, entry: _Entry) -> None:
+    def _release(self, entry: _Entry) -> None:
         with self._lock:
             entry.users -= 1
             entry.last_used = time.monotonic()
